@@ -1,0 +1,68 @@
+//! Single assets: create, modify, retire, search, and staff's own list.
+
+use super::{done, ok, paged, Body, Reply};
+use crate::assets::{self, SearchRequest};
+use crate::auth::{Role, Session, ASSET_ROLES};
+use crate::db::{Db, Page};
+use crate::error::ApiError;
+use rocket::{get, post, put, routes, Route, State};
+use serde_json::{json, Map, Value};
+
+pub fn routes() -> Vec<Route> {
+    routes![
+        post_asset,
+        modify_asset,
+        expire_assets,
+        search_assets,
+        own_assets
+    ]
+}
+
+#[post("/api/post_asset/<_>", data = "<body>")]
+async fn post_asset(db: &State<Db>, session: Session, body: Body) -> Reply {
+    let caller = session.require(ASSET_ROLES)?;
+    // The row rules read the raw text themselves (as an import does), so one bad field never
+    // hides the others; only a body that is not a JSON object is refused here.
+    let bytes = body.bytes()?;
+    super::parse_json::<Map<String, Value>>(&bytes)?;
+    let row =
+        String::from_utf8(bytes).map_err(|_| ApiError::BadBody("请求体不是合法的JSON".into()))?;
+    let id = db
+        .write(move |tx| assets::create(tx, &caller, &row))
+        .await?;
+    ok(json!({ "id": id }))
+}
+
+#[put("/api/asset/<_>", data = "<body>")]
+async fn modify_asset(db: &State<Db>, session: Session, body: Body) -> Reply {
+    let caller = session.require(ASSET_ROLES)?;
+    let req: Map<String, Value> = body.json()?;
+    db.write(move |tx| assets::modify(tx, &caller, req)).await?;
+    done()
+}
+
+#[put("/api/expire_asset/<_>", data = "<body>")]
+async fn expire_assets(db: &State<Db>, session: Session, body: Body) -> Reply {
+    let caller = session.require(ASSET_ROLES)?;
+    let ids: Vec<i64> = body.json()?;
+    db.write(move |tx| assets::retire(tx, &caller, &ids))
+        .await?;
+    done()
+}
+
+#[post("/api/search_assets/<_>", data = "<body>")]
+async fn search_assets(db: &State<Db>, session: Session, body: Body) -> Reply {
+    let caller = session.require(ASSET_ROLES)?;
+    let req: SearchRequest = body.json()?;
+    paged(
+        db.run(move |conn| assets::search(conn, &caller, req))
+            .await?,
+    )
+}
+
+#[get("/api/asset_user_list/<_>/<page>?<size>")]
+async fn own_assets(db: &State<Db>, session: Session, page: i64, size: Option<i64>) -> Reply {
+    let caller = session.require(&[Role::Staff])?;
+    let page = Page::new(page, size)?;
+    paged(db.run(move |conn| assets::own(conn, &caller, page)).await?)
+}

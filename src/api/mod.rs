@@ -1,0 +1,156 @@
+//! HTTP handlers: one file per resource, each exposing `routes()`. Handlers parse, check the
+//! caller, call one domain function and shape the answer.
+
+pub mod assets;
+pub mod org;
+pub mod session;
+pub mod tasks;
+pub mod users;
+
+use crate::db::Paged;
+use crate::error::{ApiError, ApiResult};
+use rocket::data::{self, FromData, ToByteUnit};
+use rocket::http::Status;
+use rocket::serde::json::Json;
+use rocket::{catch, catchers, Catcher, Data, Request, Route};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::{json, Value};
+
+pub type Reply = ApiResult<Json<Value>>;
+
+pub fn ok<T: Serialize>(data: T) -> Reply {
+    Ok(Json(json!({"code": 0, "info": "Succeed", "data": data})))
+}
+
+pub fn done() -> Reply {
+    Ok(Json(json!({"code": 0, "info": "Succeed"})))
+}
+
+pub fn paged<T: Serialize>(p: Paged<T>) -> Reply {
+    Ok(Json(
+        json!({"code": 0, "info": "Succeed", "pages": p.pages, "total": p.total, "data": p.data}),
+    ))
+}
+
+pub fn routes() -> Vec<Route> {
+    let mut all = Vec::new();
+    all.extend(session::routes());
+    all.extend(users::routes());
+    all.extend(org::routes());
+    all.extend(assets::routes());
+    all.extend(tasks::routes());
+    all
+}
+
+/// A request body, read up to the `json` limit but not parsed: the session is checked before
+/// the body, so a handler parses it only after `Session::require`.
+pub struct Body(ApiResult<Vec<u8>>);
+
+#[rocket::async_trait]
+impl<'r> FromData<'r> for Body {
+    type Error = std::convert::Infallible;
+
+    async fn from_data(req: &'r Request<'_>, data: Data<'r>) -> data::Outcome<'r, Self> {
+        let limit = req.limits().get("json").unwrap_or(1.mebibytes());
+        let body = match data.open(limit).into_bytes().await {
+            Ok(bytes) if bytes.is_complete() => Ok(bytes.into_inner()),
+            Ok(_) => Err(ApiError::TooLarge),
+            Err(_) => Err(ApiError::BadBody("读取请求体失败".into())),
+        };
+        data::Outcome::Success(Body(body))
+    }
+}
+
+impl Body {
+    pub fn bytes(self) -> ApiResult<Vec<u8>> {
+        self.0
+    }
+
+    /// Parses the body as `T`; a failure names the offending field.
+    pub fn json<T: DeserializeOwned>(self) -> ApiResult<T> {
+        parse_json(&self.0?)
+    }
+}
+
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if inner.is_syntax() || inner.is_eof() {
+            return ApiError::BadBody("请求体不是合法的JSON".into());
+        }
+        let text = inner.to_string();
+        let field = match text.strip_prefix("missing field `") {
+            Some(rest) => rest.split('`').next().unwrap_or("body").to_owned(),
+            None if path == "." => "body".to_owned(),
+            None => path,
+        };
+        ApiError::missing_field(&field)
+    })?;
+    de.end()
+        .map_err(|_| ApiError::BadBody("请求体不是合法的JSON".into()))?;
+    Ok(value)
+}
+
+/// Deserializes an optional field that may be sent as a number or a numeric string.
+pub mod lenient {
+    use serde::{Deserialize, Deserializer};
+
+    pub fn opt_i64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum N {
+            I(i64),
+            S(String),
+        }
+        match Option::<N>::deserialize(d)? {
+            None => Ok(None),
+            Some(N::I(i)) => Ok(Some(i)),
+            Some(N::S(s)) if s.trim().is_empty() => Ok(None),
+            Some(N::S(s)) => s
+                .trim()
+                .parse()
+                .map(Some)
+                .map_err(|_| serde::de::Error::custom("not an integer")),
+        }
+    }
+
+    pub fn opt_f64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum N {
+            F(f64),
+            S(String),
+        }
+        let n = match Option::<N>::deserialize(d)? {
+            None => return Ok(None),
+            Some(N::F(f)) => f,
+            Some(N::S(s)) if s.trim().is_empty() => return Ok(None),
+            Some(N::S(s)) => s
+                .trim()
+                .parse()
+                .map_err(|_| serde::de::Error::custom("not a number"))?,
+        };
+        if n.is_finite() && n.abs() <= 1e13 {
+            Ok(Some(n))
+        } else {
+            Err(serde::de::Error::custom("number out of range"))
+        }
+    }
+}
+
+#[catch(default)]
+fn any_error(status: Status, _req: &Request) -> ApiError {
+    match status.code {
+        404 | 405 => ApiError::UnknownPath,
+        413 => ApiError::TooLarge,
+        400 | 411 | 415 | 422 => ApiError::BadBody("请求格式错误".into()),
+        _ => ApiError::Internal(format!("unhandled status {status}")),
+    }
+}
+
+pub fn catchers() -> Vec<Catcher> {
+    catchers![any_error]
+}

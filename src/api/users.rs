@@ -1,0 +1,73 @@
+//! Entities (super admin) and users.
+
+use super::{done, ok, paged, Body, Reply};
+use crate::auth::{Role, Session};
+use crate::db::{users, Db, Page};
+use crate::org::{self, ModifyUserRequest, NewUserRequest};
+use rocket::{get, post, put, routes, Route, State};
+use serde::Deserialize;
+use serde_json::json;
+
+pub fn routes() -> Vec<Route> {
+    routes![
+        create_entity,
+        list_entities,
+        create_user,
+        modify_user,
+        users_of_entity
+    ]
+}
+
+#[derive(Deserialize)]
+struct NewEntity {
+    name: String,
+}
+
+#[post("/api/entity/<_>", data = "<body>")]
+async fn create_entity(db: &State<Db>, session: Session, body: Body) -> Reply {
+    session.require(&[Role::Super])?;
+    let NewEntity { name } = body.json()?;
+    let id = db.write(move |tx| org::create_entity(tx, &name)).await?;
+    ok(json!({ "id": id }))
+}
+
+#[get("/api/entity/<_>")]
+async fn list_entities(db: &State<Db>, session: Session) -> Reply {
+    session.require(&[Role::Super])?;
+    ok(db.run(|conn| Ok(users::list_entities(conn)?)).await?)
+}
+
+#[post("/api/user/<_>", data = "<body>")]
+async fn create_user(db: &State<Db>, session: Session, body: Body) -> Reply {
+    let caller = session.require(&[Role::Super, Role::Admin])?;
+    let req: NewUserRequest = body.json()?;
+    let id = db
+        .write(move |tx| org::create_user(tx, &caller, &req))
+        .await?;
+    ok(json!({ "id": id }))
+}
+
+#[put("/api/user/<_>", data = "<body>")]
+async fn modify_user(db: &State<Db>, session: Session, body: Body) -> Reply {
+    let caller = session.require(&[Role::Super, Role::Admin])?;
+    let req: ModifyUserRequest = body.json()?;
+    db.write(move |tx| org::modify_user(tx, &caller, &req))
+        .await?;
+    done()
+}
+
+#[get("/api/user_entity/<_>/<entity>/<page>?<size>")]
+async fn users_of_entity(
+    db: &State<Db>,
+    session: Session,
+    entity: String,
+    page: i64,
+    size: Option<i64>,
+) -> Reply {
+    let caller = session.require(&[Role::Super, Role::Admin])?;
+    let page = Page::new(page, size)?;
+    paged(
+        db.run(move |conn| org::users_of_entity(conn, &caller, &entity, page))
+            .await?,
+    )
+}

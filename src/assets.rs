@@ -1,0 +1,196 @@
+//! Single-asset operations: create (through the import-row rules), modify, retire, search.
+
+use crate::auth::Caller;
+use crate::db::assets::{self as sql, AssetView, Filter, Scope};
+use crate::db::{self, org as org_sql, Page, Paged};
+use crate::error::{ApiError, ApiResult};
+use crate::org;
+use crate::rows::{self, Lookups};
+use rusqlite::Connection;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+/// Creates one asset from a row, exactly as an import row would; a broken rule answers with
+/// the row's message.
+pub fn create(conn: &Connection, caller: &Caller, row: &str) -> ApiResult<i64> {
+    let mut lookups = Lookups::new(org::scope(conn, caller)?);
+    match rows::check_row(conn, &mut lookups, row, db::today_day())? {
+        Ok(asset) => Ok(sql::insert_asset(conn, &asset)?),
+        Err(message) => Err(ApiError::RowRejected(message)),
+    }
+}
+
+/// An asset the caller manages. Another entity's answers as if it did not exist; one of the
+/// entity outside the caller's departments is refused.
+fn managed(conn: &Connection, scope: &Scope, id: i64) -> ApiResult<sql::AssetRef> {
+    let asset = sql::asset_ref(conn, id)?
+        .filter(|a| a.entity_id == scope.entity_id())
+        .ok_or(ApiError::NotFound("资产"))?;
+    if !scope.covers(asset.department_id) {
+        return Err(ApiError::Forbidden);
+    }
+    Ok(asset)
+}
+
+/// Fields a modification may not change: moving an asset between departments or classes is
+/// not an edit.
+const FIXED_FIELDS: [&str; 3] = ["department", "assetClass", "create_time"];
+
+/// Modifies an asset: the request's fields replace the current ones and the result must pass
+/// the same rules as a new asset.
+pub fn modify(conn: &Connection, caller: &Caller, mut req: Map<String, Value>) -> ApiResult<()> {
+    let scope = org::scope(conn, caller)?;
+    let id = match req.get("id") {
+        Some(Value::Number(n)) => n.as_i64(),
+        Some(Value::String(s)) => s.trim().parse().ok(),
+        _ => None,
+    }
+    .ok_or_else(|| ApiError::missing_field("id"))?;
+    managed(conn, &scope, id)?;
+    let today = db::today_day();
+    let current = sql::asset_view(conn, id, today)?.ok_or(ApiError::NotFound("资产"))?;
+    let status = match req.remove("status") {
+        None | Some(Value::Null) => current.status,
+        Some(v) => v
+            .as_i64()
+            .filter(|s| (1..=3).contains(s))
+            .ok_or_else(|| ApiError::missing_field("status"))?,
+    };
+    let parent = sql::parent_of(conn, id)?
+        .map(Value::from)
+        .unwrap_or(Value::Null);
+    let mut row = serde_json::json!({
+        "name": current.name,
+        "parent": parent,
+        "user": current.user_name,
+        "price": current.initial_price,
+        "description": current.description,
+        "position": current.position,
+        "count": current.count,
+        "assetTree": current.asset_tree,
+        "deadline": current.deadline,
+    });
+    if let Value::Object(fields) = &mut row {
+        for (k, v) in req {
+            if k != "id" && !FIXED_FIELDS.contains(&k.as_str()) {
+                fields.insert(k, v);
+            }
+        }
+        fields.insert("department".into(), current.department_name.clone().into());
+        fields.insert("assetClass".into(), current.asset_class.into());
+        fields.insert("create_time".into(), current.create_time.clone().into());
+        fields.remove("expire");
+    }
+    let mut lookups = Lookups::new(scope);
+    let mut asset = match rows::check_row(conn, &mut lookups, &row.to_string(), today)? {
+        Ok(a) => a,
+        Err(message) => return Err(ApiError::RowRejected(message)),
+    };
+    if creates_cycle(conn, id, asset.parent_id)? {
+        return Err(ApiError::RowRejected("父资产不符合规范".into()));
+    }
+    asset.status = status;
+    Ok(sql::update_asset(conn, id, &asset)?)
+}
+
+/// Whether making `parent` the parent of `id` would put `id` above itself.
+fn creates_cycle(conn: &Connection, id: i64, parent: Option<i64>) -> ApiResult<bool> {
+    let mut next = parent;
+    let mut steps = 0;
+    while let Some(p) = next {
+        if p == id || steps > 10_000 {
+            return Ok(true);
+        }
+        next = sql::parent_of(conn, p)?;
+        steps += 1;
+    }
+    Ok(false)
+}
+
+/// Retires the assets (all or none).
+pub fn retire(conn: &Connection, caller: &Caller, ids: &[i64]) -> ApiResult<()> {
+    let scope = org::scope(conn, caller)?;
+    for id in ids {
+        managed(conn, &scope, *id)?;
+    }
+    Ok(sql::retire_assets(conn, ids)?)
+}
+
+#[derive(Deserialize, Default)]
+pub struct SearchRequest {
+    #[serde(default)]
+    pub department: Option<String>,
+    #[serde(default)]
+    pub asset_tree_node: Option<String>,
+    #[serde(default, deserialize_with = "crate::api::lenient::opt_i64")]
+    pub id: Option<i64>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub user: Option<String>,
+    #[serde(default, deserialize_with = "crate::api::lenient::opt_f64")]
+    pub price_inf: Option<f64>,
+    #[serde(default, deserialize_with = "crate::api::lenient::opt_f64")]
+    pub price_sup: Option<f64>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default, deserialize_with = "crate::api::lenient::opt_i64")]
+    pub expire: Option<i64>,
+    #[serde(default, deserialize_with = "crate::api::lenient::opt_i64")]
+    pub page: Option<i64>,
+    #[serde(default, deserialize_with = "crate::api::lenient::opt_i64")]
+    pub size: Option<i64>,
+}
+
+fn non_empty(s: Option<String>) -> Option<String> {
+    s.filter(|s| !s.is_empty())
+}
+
+pub fn search(
+    conn: &Connection,
+    caller: &Caller,
+    req: SearchRequest,
+) -> ApiResult<Paged<AssetView>> {
+    let scope = org::scope(conn, caller)?;
+    let page = Page::new(req.page.unwrap_or(1), req.size)?;
+    let department_id = match non_empty(req.department) {
+        // A department outside the caller's scope simply has no assets for them.
+        Some(name) => Some(
+            org_sql::department_by_name(conn, scope.entity_id(), &name)?
+                .map(|d| d.id)
+                .unwrap_or(-1),
+        ),
+        None => None,
+    };
+    if matches!(req.expire, Some(e) if e != 0 && e != 1) {
+        return Err(ApiError::missing_field("expire"));
+    }
+    let filter = Filter {
+        department_id,
+        category: non_empty(req.asset_tree_node),
+        id: req.id,
+        name: non_empty(req.name),
+        user: non_empty(req.user),
+        price_inf_cents: req.price_inf.map(|p| (p * 100.0).round() as i64),
+        price_sup_cents: req.price_sup.map(|p| (p * 100.0).round() as i64),
+        description: non_empty(req.description),
+        expire: req.expire,
+    };
+    let (total, data) = sql::search(conn, &scope, &filter, page, db::today_day())?;
+    Ok(Paged {
+        pages: page.check(total)?,
+        total,
+        data,
+    })
+}
+
+/// A staff member's own assets.
+pub fn own(conn: &Connection, caller: &Caller, page: Page) -> ApiResult<Paged<AssetView>> {
+    let scope = org::scope(conn, caller)?;
+    let (total, data) = sql::search(conn, &scope, &Filter::default(), page, db::today_day())?;
+    Ok(Paged {
+        pages: page.check(total)?,
+        total,
+        data,
+    })
+}

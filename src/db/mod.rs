@@ -1,0 +1,167 @@
+//! The SQLite pool, the schema migration and the helper that keeps blocking SQLite work off
+//! Rocket's async threads. All SQL lives in this module's files.
+
+pub mod assets;
+pub mod org;
+pub mod tasks;
+pub mod users;
+
+use crate::error::{ApiError, ApiResult};
+use r2d2_sqlite::SqliteConnectionManager;
+use rusqlite::{Connection, Transaction, TransactionBehavior};
+use std::path::Path;
+use std::time::Duration;
+
+pub type Pool = r2d2::Pool<SqliteConnectionManager>;
+
+const SCHEMA: &str = include_str!("../../schema.sql");
+const SCHEMA_VERSION: i64 = 1;
+
+/// Opens (creating if needed) the database file and its folder, applies the schema, and returns
+/// a pool whose connections all have foreign keys on and a generous busy timeout.
+pub fn open(path: &Path) -> Result<Pool, String> {
+    if let Some(dir) = path.parent() {
+        if !dir.as_os_str().is_empty() {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        }
+    }
+    let manager = SqliteConnectionManager::file(path).with_init(|c| {
+        // WAL + synchronous=NORMAL survives a killed process (not a power cut) with no lost
+        // commit, and lets readers (the API) run while a worker writes.
+        c.execute_batch(
+            "PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = NORMAL;
+             PRAGMA foreign_keys = ON;
+             PRAGMA busy_timeout = 30000;
+             PRAGMA cache_size = -32000;",
+        )
+    });
+    let pool = r2d2::Pool::builder()
+        .max_size(16)
+        .connection_timeout(Duration::from_secs(30))
+        .build(manager)
+        .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    let mut conn = pool.get().map_err(|e| e.to_string())?;
+    migrate(&mut conn).map_err(|e| format!("cannot apply schema: {e}"))?;
+    Ok(pool)
+}
+
+fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version >= SCHEMA_VERSION {
+        return Ok(());
+    }
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Exclusive)?;
+    tx.execute_batch(SCHEMA)?;
+    tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))?;
+    tx.commit()
+}
+
+/// Runs `f` on a pooled connection on Tokio's blocking thread pool.
+#[derive(Clone)]
+pub struct Db(pub Pool);
+
+impl Db {
+    pub async fn run<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> ApiResult<T> + Send + 'static,
+    {
+        let pool = self.0.clone();
+        rocket::tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get()?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| ApiError::Internal(format!("blocking task: {e}")))?
+    }
+
+    /// Like `run`, inside one write transaction (taken at BEGIN, so it never fails half-way
+    /// for lack of the write lock) that commits when `f` succeeds.
+    pub async fn write<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction) -> ApiResult<T> + Send + 'static,
+    {
+        self.run(move |conn| {
+            let tx = write_tx(conn)?;
+            let out = f(&tx)?;
+            tx.commit()?;
+            Ok(out)
+        })
+        .await
+    }
+}
+
+pub fn write_tx(conn: &mut Connection) -> rusqlite::Result<Transaction<'_>> {
+    conn.transaction_with_behavior(TransactionBehavior::Immediate)
+}
+
+/// Unix seconds now.
+pub fn now_secs() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// Today's local date as days since 1970-01-01.
+pub fn today_day() -> i64 {
+    day_of(chrono::Local::now().date_naive())
+}
+
+pub fn day_of(date: chrono::NaiveDate) -> i64 {
+    date.signed_duration_since(epoch()).num_days()
+}
+
+pub fn date_of(day: i64) -> chrono::NaiveDate {
+    epoch() + chrono::Duration::days(day)
+}
+
+fn epoch() -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()
+}
+
+/// A page request: 1-based page, size within 1..=1000.
+#[derive(Debug, Clone, Copy)]
+pub struct Page {
+    pub page: i64,
+    pub size: i64,
+}
+
+pub const DEFAULT_PAGE_SIZE: i64 = 6;
+pub const MAX_PAGE_SIZE: i64 = 1000;
+
+impl Page {
+    pub fn new(page: i64, size: Option<i64>) -> ApiResult<Page> {
+        let size = size.unwrap_or(DEFAULT_PAGE_SIZE);
+        if !(1..=MAX_PAGE_SIZE).contains(&size) {
+            return Err(ApiError::BadBody(format!(
+                "缺少字段或类型错误：[size]（每页条数须在1到{MAX_PAGE_SIZE}之间）"
+            )));
+        }
+        if page < 1 {
+            return Err(ApiError::PageOutOfRange);
+        }
+        Ok(Page { page, size })
+    }
+
+    pub fn offset(&self) -> i64 {
+        (self.page - 1) * self.size
+    }
+
+    /// Number of pages for `total` items; a page past the end is an error (page 1 of an empty
+    /// list is not: it is simply empty).
+    pub fn check(&self, total: i64) -> ApiResult<i64> {
+        let pages = (total + self.size - 1) / self.size;
+        if self.page > pages.max(1) {
+            return Err(ApiError::PageOutOfRange);
+        }
+        Ok(pages)
+    }
+}
+
+/// A page of results, as every paged list answers.
+pub struct Paged<T> {
+    pub pages: i64,
+    pub total: i64,
+    pub data: Vec<T>,
+}

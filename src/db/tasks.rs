@@ -1,0 +1,349 @@
+//! Tasks, their pending row chunks, failed rows and export snapshots.
+
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::Serialize;
+
+pub const IMPORT: i64 = 1;
+pub const EXPORT: i64 = 0;
+
+/// A task record as the API shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct TaskView {
+    pub id: i64,
+    pub manager: String,
+    pub create_time: String,
+    pub number_need: i64,
+    pub number_succeed: i64,
+    pub finish: i64,
+    pub port_type: i64,
+    pub number_done: i64,
+    pub number_failed: i64,
+}
+
+const VIEW_SELECT: &str = "SELECT t.id, u.name, t.create_time, t.number_need, t.number_succeed,
+        t.finish, t.port_type, t.number_failed
+    FROM task t JOIN user u ON u.id = t.creator_id";
+
+fn view_row(r: &rusqlite::Row) -> rusqlite::Result<TaskView> {
+    let number_succeed: i64 = r.get(4)?;
+    let number_failed: i64 = r.get(7)?;
+    Ok(TaskView {
+        id: r.get(0)?,
+        manager: r.get(1)?,
+        create_time: r.get(2)?,
+        number_need: r.get(3)?,
+        number_succeed,
+        finish: r.get(5)?,
+        port_type: r.get(6)?,
+        number_done: number_succeed + number_failed,
+        number_failed,
+    })
+}
+
+pub fn tasks_of_entity(conn: &Connection, entity_id: i64) -> rusqlite::Result<Vec<TaskView>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "{VIEW_SELECT} WHERE t.entity_id = ?1 ORDER BY t.id"
+    ))?;
+    let rows = stmt.query_map([entity_id], view_row)?;
+    rows.collect()
+}
+
+pub fn task_view(conn: &Connection, entity_id: i64, id: i64) -> rusqlite::Result<Option<TaskView>> {
+    conn.prepare_cached(&format!(
+        "{VIEW_SELECT} WHERE t.entity_id = ?1 AND t.id = ?2"
+    ))?
+    .query_row(params![entity_id, id], view_row)
+    .optional()
+}
+
+/// What a worker needs to know about a task.
+#[derive(Debug, Clone, Copy)]
+pub struct TaskState {
+    pub id: i64,
+    pub entity_id: i64,
+    pub creator_id: i64,
+    pub port_type: i64,
+    pub finish: i64,
+    pub number_failed: i64,
+    pub next_seq: i64,
+    pub end_seq: i64,
+}
+
+pub fn task_state(conn: &Connection, id: i64) -> rusqlite::Result<Option<TaskState>> {
+    conn.prepare_cached(
+        "SELECT id, entity_id, creator_id, port_type, finish, number_failed, next_seq, end_seq
+         FROM task WHERE id = ?1",
+    )?
+    .query_row([id], |r| {
+        Ok(TaskState {
+            id: r.get(0)?,
+            entity_id: r.get(1)?,
+            creator_id: r.get(2)?,
+            port_type: r.get(3)?,
+            finish: r.get(4)?,
+            number_failed: r.get(5)?,
+            next_seq: r.get(6)?,
+            end_seq: r.get(7)?,
+        })
+    })
+    .optional()
+}
+
+pub fn unfinished_tasks(conn: &Connection) -> rusqlite::Result<Vec<i64>> {
+    let mut stmt = conn.prepare("SELECT id FROM task WHERE finish = 0 ORDER BY id")?;
+    let ids = stmt.query_map([], |r| r.get(0))?;
+    ids.collect()
+}
+
+/// Writes a new task's rows in chunks as they are read, so a big upload is never held twice
+/// in memory. Use inside one transaction: the task exists only once `finish` commits.
+pub struct TaskWriter<'c> {
+    conn: &'c Connection,
+    pub task_id: i64,
+    chunk_rows: usize,
+    rows: String,
+    lines: Vec<i64>,
+    in_chunk: usize,
+    first_seq: i64,
+    next_seq: i64,
+}
+
+impl<'c> TaskWriter<'c> {
+    pub fn create(
+        conn: &'c Connection,
+        entity_id: i64,
+        creator_id: i64,
+        port_type: i64,
+        chunk_rows: usize,
+    ) -> rusqlite::Result<TaskWriter<'c>> {
+        let now = chrono::Local::now().format("%Y-%m-%d %H:%M:%S").to_string();
+        conn.execute(
+            "INSERT INTO task (entity_id, creator_id, create_time, port_type, number_need, end_seq)
+             VALUES (?1, ?2, ?3, ?4, 0, 0)",
+            params![entity_id, creator_id, now, port_type],
+        )?;
+        let task_id = conn.last_insert_rowid();
+        Ok(Self::append(conn, task_id, 0, chunk_rows))
+    }
+
+    /// A writer that appends rows to an existing task from `first_seq` on (a re-run).
+    pub fn append(
+        conn: &'c Connection,
+        task_id: i64,
+        first_seq: i64,
+        chunk_rows: usize,
+    ) -> TaskWriter<'c> {
+        TaskWriter {
+            conn,
+            task_id,
+            chunk_rows: chunk_rows.max(1),
+            rows: String::from("["),
+            lines: Vec::new(),
+            in_chunk: 0,
+            first_seq,
+            next_seq: first_seq,
+        }
+    }
+
+    /// Adds one row: its JSON text exactly as submitted, and the file line it came from.
+    pub fn push(&mut self, raw: &str, line: Option<i64>) -> rusqlite::Result<()> {
+        if self.in_chunk > 0 {
+            self.rows.push(',');
+        }
+        self.rows.push_str(raw);
+        if let Some(l) = line {
+            self.lines.push(l);
+        }
+        self.in_chunk += 1;
+        self.next_seq += 1;
+        if self.in_chunk >= self.chunk_rows {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> rusqlite::Result<()> {
+        if self.in_chunk == 0 {
+            return Ok(());
+        }
+        self.rows.push(']');
+        let lines = (self.lines.len() == self.in_chunk)
+            .then(|| serde_json::to_string(&self.lines).unwrap_or_default());
+        self.conn
+            .prepare_cached(
+                "INSERT INTO task_chunk (task_id, first_seq, row_count, rows, lines)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![
+                self.task_id,
+                self.first_seq,
+                self.in_chunk as i64,
+                self.rows,
+                lines
+            ])?;
+        self.rows.clear();
+        self.rows.push('[');
+        self.lines.clear();
+        self.in_chunk = 0;
+        self.first_seq = self.next_seq;
+        Ok(())
+    }
+
+    /// Writes the last chunk and returns the seq after the last row.
+    pub fn finish(mut self) -> rusqlite::Result<i64> {
+        self.flush()?;
+        Ok(self.next_seq)
+    }
+
+    /// Finishes a new task: sets its row count (a task of no rows is done at once).
+    pub fn finish_new(self) -> rusqlite::Result<(i64, i64)> {
+        let (conn, task_id) = (self.conn, self.task_id);
+        let rows = self.finish()?;
+        conn.execute(
+            "UPDATE task SET number_need = ?2, end_seq = ?2,
+                 finish = CASE WHEN ?2 = 0 THEN 1 ELSE 0 END
+             WHERE id = ?1",
+            params![task_id, rows],
+        )?;
+        Ok((task_id, rows))
+    }
+}
+
+/// A pending chunk: first seq, row count, rows (JSON array text), lines (JSON or NULL).
+pub type Chunk = (i64, i64, String, Option<String>);
+
+/// The pending chunk holding `seq`.
+pub fn chunk_at(conn: &Connection, task_id: i64, seq: i64) -> rusqlite::Result<Option<Chunk>> {
+    conn.prepare_cached(
+        "SELECT first_seq, row_count, rows, lines FROM task_chunk
+         WHERE task_id = ?1 AND first_seq <= ?2 ORDER BY first_seq DESC LIMIT 1",
+    )?
+    .query_row(params![task_id, seq], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+    })
+    .optional()
+}
+
+pub fn delete_chunk(conn: &Connection, task_id: i64, first_seq: i64) -> rusqlite::Result<()> {
+    conn.prepare_cached("DELETE FROM task_chunk WHERE task_id = ?1 AND first_seq = ?2")?
+        .execute(params![task_id, first_seq])?;
+    Ok(())
+}
+
+pub fn delete_chunks(conn: &Connection, task_id: i64) -> rusqlite::Result<()> {
+    conn.execute("DELETE FROM task_chunk WHERE task_id = ?1", [task_id])?;
+    Ok(())
+}
+
+pub fn insert_failure(
+    conn: &Connection,
+    task_id: i64,
+    seq: i64,
+    line: Option<i64>,
+    row: &str,
+    message: &str,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO task_failure (task_id, seq, line, row, message) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![task_id, seq, line, row, message])?;
+    Ok(())
+}
+
+pub fn insert_snapshot(
+    conn: &Connection,
+    task_id: i64,
+    seq: i64,
+    snapshot: &str,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached("INSERT INTO export_record (task_id, seq, snapshot) VALUES (?1, ?2, ?3)")?
+        .execute(params![task_id, seq, snapshot])?;
+    Ok(())
+}
+
+/// Moves the checkpoint after a batch and adds its outcomes; the task is done (1 or 2) when
+/// the checkpoint reaches the end.
+pub fn advance(
+    conn: &Connection,
+    task_id: i64,
+    next_seq: i64,
+    succeeded: i64,
+    failed: i64,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "UPDATE task SET next_seq = ?2,
+             number_succeed = number_succeed + ?3,
+             number_failed = number_failed + ?4,
+             finish = CASE WHEN ?2 < end_seq THEN 0
+                           WHEN number_failed + ?4 > 0 THEN 2 ELSE 1 END
+         WHERE id = ?1",
+    )?
+    .execute(params![task_id, next_seq, succeeded, failed])?;
+    Ok(())
+}
+
+/// Failed rows in order: (seq, line, row as submitted, message).
+pub fn failures(
+    conn: &Connection,
+    task_id: i64,
+) -> rusqlite::Result<Vec<(i64, Option<i64>, String, String)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, line, row, message FROM task_failure WHERE task_id = ?1 ORDER BY seq",
+    )?;
+    let rows = stmt.query_map([task_id], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+    })?;
+    rows.collect()
+}
+
+/// Calls `each` with every failed row (row, message) in order, without collecting them.
+pub fn for_each_failure(
+    conn: &Connection,
+    task_id: i64,
+    mut each: impl FnMut(String, String) -> Result<(), String>,
+) -> Result<(), String> {
+    let mut stmt = conn
+        .prepare("SELECT row, message FROM task_failure WHERE task_id = ?1 ORDER BY seq")
+        .map_err(|e| e.to_string())?;
+    let mut rows = stmt.query([task_id]).map_err(|e| e.to_string())?;
+    while let Some(r) = rows.next().map_err(|e| e.to_string())? {
+        each(
+            r.get(0).map_err(|e| e.to_string())?,
+            r.get(1).map_err(|e| e.to_string())?,
+        )?;
+    }
+    Ok(())
+}
+
+/// Calls `each` with every export snapshot in request order.
+pub fn for_each_snapshot(
+    conn: &Connection,
+    task_id: i64,
+    mut each: impl FnMut(&str) -> Result<(), String>,
+) -> Result<(), String> {
+    let mut stmt = conn
+        .prepare("SELECT snapshot FROM export_record WHERE task_id = ?1 ORDER BY seq")
+        .map_err(|e| e.to_string())?;
+    let mut rows = stmt.query([task_id]).map_err(|e| e.to_string())?;
+    while let Some(r) = rows.next().map_err(|e| e.to_string())? {
+        let s: String = r.get(0).map_err(|e| e.to_string())?;
+        each(&s)?;
+    }
+    Ok(())
+}
+
+/// Re-queues a task's failed rows for a re-run: the rows are replaced by `rows` (written by
+/// the caller with a TaskWriter from the returned seq), failures cleared, counters rewound.
+pub fn clear_failures_for_rerun(
+    conn: &Connection,
+    task_id: i64,
+    rerun_rows: i64,
+) -> rusqlite::Result<()> {
+    conn.execute("DELETE FROM task_failure WHERE task_id = ?1", [task_id])?;
+    conn.execute(
+        "UPDATE task SET number_failed = 0, next_seq = end_seq, end_seq = end_seq + ?2, finish = 0
+         WHERE id = ?1",
+        params![task_id, rerun_rows],
+    )?;
+    Ok(())
+}

@@ -1,0 +1,269 @@
+//! Entities, users, sessions and failed-login counters.
+
+use super::Page;
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::Serialize;
+
+#[derive(Debug, Clone)]
+pub struct UserRow {
+    pub id: i64,
+    pub name: String,
+    pub character: i64,
+    pub lock: bool,
+    pub entity_id: Option<i64>,
+    pub department_id: Option<i64>,
+}
+
+const USER_COLUMNS: &str = "id, name, character, lock, entity_id, department_id";
+
+fn user_row(r: &rusqlite::Row) -> rusqlite::Result<UserRow> {
+    Ok(UserRow {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        character: r.get(2)?,
+        lock: r.get::<_, i64>(3)? != 0,
+        entity_id: r.get(4)?,
+        department_id: r.get(5)?,
+    })
+}
+
+pub fn entity_id(conn: &Connection, name: &str) -> rusqlite::Result<Option<i64>> {
+    conn.prepare_cached("SELECT id FROM entity WHERE name = ?1")?
+        .query_row([name], |r| r.get(0))
+        .optional()
+}
+
+pub fn insert_entity(conn: &Connection, name: &str) -> rusqlite::Result<i64> {
+    conn.execute("INSERT INTO entity (name) VALUES (?1)", [name])?;
+    Ok(conn.last_insert_rowid())
+}
+
+#[derive(Serialize)]
+pub struct EntityView {
+    pub id: i64,
+    pub name: String,
+    pub departments: i64,
+    pub users: i64,
+}
+
+pub fn list_entities(conn: &Connection) -> rusqlite::Result<Vec<EntityView>> {
+    let mut stmt = conn.prepare(
+        "SELECT e.id, e.name,
+                (SELECT count(*) FROM department d WHERE d.entity_id = e.id),
+                (SELECT count(*) FROM user u WHERE u.entity_id = e.id)
+         FROM entity e ORDER BY e.id",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok(EntityView {
+            id: r.get(0)?,
+            name: r.get(1)?,
+            departments: r.get(2)?,
+            users: r.get(3)?,
+        })
+    })?;
+    rows.collect()
+}
+
+pub fn user_count(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("SELECT count(*) FROM user", [], |r| r.get(0))
+}
+
+pub struct NewUser<'a> {
+    pub name: &'a str,
+    pub email: Option<&'a str>,
+    pub password_hash: &'a str,
+    pub character: i64,
+    pub lock: bool,
+    pub entity_id: Option<i64>,
+    pub department_id: Option<i64>,
+}
+
+pub fn insert_user(conn: &Connection, u: &NewUser) -> rusqlite::Result<i64> {
+    conn.execute(
+        "INSERT INTO user (name, email, password_hash, character, lock, entity_id, department_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            u.name,
+            u.email,
+            u.password_hash,
+            u.character,
+            u.lock as i64,
+            u.entity_id,
+            u.department_id
+        ],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+pub fn user_name_taken(conn: &Connection, name: &str) -> rusqlite::Result<bool> {
+    conn.query_row("SELECT count(*) FROM user WHERE name = ?1", [name], |r| {
+        r.get::<_, i64>(0)
+    })
+    .map(|n| n > 0)
+}
+
+pub fn email_taken(conn: &Connection, email: &str) -> rusqlite::Result<bool> {
+    conn.query_row("SELECT count(*) FROM user WHERE email = ?1", [email], |r| {
+        r.get::<_, i64>(0)
+    })
+    .map(|n| n > 0)
+}
+
+pub fn user_by_id(conn: &Connection, id: i64) -> rusqlite::Result<Option<UserRow>> {
+    conn.query_row(
+        &format!("SELECT {USER_COLUMNS} FROM user WHERE id = ?1"),
+        [id],
+        user_row,
+    )
+    .optional()
+}
+
+pub fn user_by_name(conn: &Connection, name: &str) -> rusqlite::Result<Option<UserRow>> {
+    conn.prepare_cached(&format!("SELECT {USER_COLUMNS} FROM user WHERE name = ?1"))?
+        .query_row([name], user_row)
+        .optional()
+}
+
+/// The user and password hash for a login identity: a name, or an email.
+pub fn login_identity(
+    conn: &Connection,
+    identity: &str,
+) -> rusqlite::Result<Option<(UserRow, String)>> {
+    conn.query_row(
+        &format!(
+            "SELECT {USER_COLUMNS}, password_hash FROM user
+             WHERE name = ?1 OR email = ?1 ORDER BY name = ?1 DESC LIMIT 1"
+        ),
+        [identity],
+        |r| Ok((user_row(r)?, r.get(6)?)),
+    )
+    .optional()
+}
+
+pub fn password_hash(conn: &Connection, user_id: i64) -> rusqlite::Result<String> {
+    conn.query_row(
+        "SELECT password_hash FROM user WHERE id = ?1",
+        [user_id],
+        |r| r.get(0),
+    )
+}
+
+pub fn set_password(conn: &Connection, user_id: i64, hash: &str) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE user SET password_hash = ?2 WHERE id = ?1",
+        params![user_id, hash],
+    )?;
+    Ok(())
+}
+
+pub fn set_lock(conn: &Connection, user_id: i64, lock: bool) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE user SET lock = ?2 WHERE id = ?1",
+        params![user_id, lock as i64],
+    )?;
+    Ok(())
+}
+
+#[derive(Serialize)]
+pub struct UserView {
+    pub id: i64,
+    pub name: String,
+    pub email: Option<String>,
+    pub character: i64,
+    pub lock: bool,
+    pub entity: String,
+    pub department: String,
+}
+
+pub fn users_of_entity(
+    conn: &Connection,
+    entity_id: i64,
+    page: Page,
+) -> rusqlite::Result<(i64, Vec<UserView>)> {
+    let total: i64 = conn.query_row(
+        "SELECT count(*) FROM user WHERE entity_id = ?1",
+        [entity_id],
+        |r| r.get(0),
+    )?;
+    let mut stmt = conn.prepare(
+        "SELECT u.id, u.name, u.email, u.character, u.lock, e.name, coalesce(d.name, '')
+         FROM user u JOIN entity e ON e.id = u.entity_id
+         LEFT JOIN department d ON d.id = u.department_id
+         WHERE u.entity_id = ?1 ORDER BY u.id LIMIT ?2 OFFSET ?3",
+    )?;
+    let rows = stmt.query_map(params![entity_id, page.size, page.offset()], |r| {
+        Ok(UserView {
+            id: r.get(0)?,
+            name: r.get(1)?,
+            email: r.get(2)?,
+            character: r.get(3)?,
+            lock: r.get::<_, i64>(4)? != 0,
+            entity: r.get(5)?,
+            department: r.get(6)?,
+        })
+    })?;
+    Ok((total, rows.collect::<rusqlite::Result<_>>()?))
+}
+
+pub fn insert_session(
+    conn: &Connection,
+    token: &str,
+    user_id: i64,
+    now: i64,
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO session (token, user_id, last_seen) VALUES (?1, ?2, ?3)",
+        params![token, user_id, now],
+    )?;
+    Ok(())
+}
+
+/// The session's user and when the session was last used.
+pub fn session_user(conn: &Connection, token: &str) -> rusqlite::Result<Option<(UserRow, i64)>> {
+    conn.prepare_cached(
+        "SELECT u.id, u.name, u.character, u.lock, u.entity_id, u.department_id, s.last_seen
+         FROM session s JOIN user u ON u.id = s.user_id WHERE s.token = ?1",
+    )?
+    .query_row([token], |r| Ok((user_row(r)?, r.get(6)?)))
+    .optional()
+}
+
+pub fn touch_session(conn: &Connection, token: &str, now: i64) -> rusqlite::Result<()> {
+    conn.prepare_cached("UPDATE session SET last_seen = ?2 WHERE token = ?1")?
+        .execute(params![token, now])?;
+    Ok(())
+}
+
+pub fn delete_session(conn: &Connection, token: &str) -> rusqlite::Result<bool> {
+    Ok(conn.execute("DELETE FROM session WHERE token = ?1", [token])? > 0)
+}
+
+pub fn delete_idle_sessions(conn: &Connection, older_than: i64) -> rusqlite::Result<usize> {
+    conn.execute("DELETE FROM session WHERE last_seen < ?1", [older_than])
+}
+
+/// (failures, last failure time) for a login identity.
+pub fn login_failures(conn: &Connection, identity: &str) -> rusqlite::Result<(i64, i64)> {
+    Ok(conn
+        .query_row(
+            "SELECT failures, last_failure FROM login_failure WHERE identity = ?1",
+            [identity],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?
+        .unwrap_or((0, 0)))
+}
+
+pub fn record_login_failure(conn: &Connection, identity: &str, now: i64) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO login_failure (identity, failures, last_failure) VALUES (?1, 1, ?2)
+         ON CONFLICT (identity) DO UPDATE SET failures = failures + 1, last_failure = ?2",
+        params![identity, now],
+    )?;
+    Ok(())
+}
+
+pub fn clear_login_failures(conn: &Connection, identity: &str) -> rusqlite::Result<()> {
+    conn.execute("DELETE FROM login_failure WHERE identity = ?1", [identity])?;
+    Ok(())
+}

@@ -1,0 +1,150 @@
+//! The one error type of the API: every failure a client can see, mapped to `{code, info}` and an
+//! HTTP status by a single `match`.
+
+use rocket::http::{ContentType, Status};
+use rocket::response::{self, Responder, Response};
+use rocket::Request;
+use std::io::Cursor;
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApiError {
+    /// The session segment is not 32 ASCII letters/digits.
+    MalformedSession,
+    /// No live session with that token (unknown, logged out or expired).
+    NoSession,
+    /// The caller's role may not use this endpoint (or the resource is not theirs to touch).
+    Forbidden,
+    /// The caller is locked.
+    Locked,
+    /// The body is not JSON of the expected shape; the text names the field or the problem.
+    BadBody(String),
+    /// The body is larger than the configured limit.
+    TooLarge,
+    /// Wrong login name/email or password.
+    LoginFailed,
+    /// Too many failed logins for one identity in a short time.
+    LoginThrottled(u64),
+    /// A page number past the last page.
+    PageOutOfRange,
+    /// A name that must be unique is taken; the text says which.
+    Duplicate(String),
+    /// A resource that does not exist in the caller's entity; the text names it.
+    NotFound(&'static str),
+    /// A business rule forbids the change; the text says which.
+    Rule(String),
+    /// A single asset (post_asset) broke the row rules; the text lists them.
+    RowRejected(String),
+    /// No such task in the caller's entity.
+    TaskNotFound,
+    /// The failed-rows API was used on an export task (GET or PUT wording).
+    NotAnImportTask { rerun: bool },
+    /// A re-run body whose length differs from the failed rows'.
+    RerunLengthMismatch,
+    /// A re-run while the task still runs.
+    TaskRunning,
+    /// The export-records API was used on an import task.
+    NotAnExportTask,
+    /// No route for this path and method.
+    UnknownPath,
+    /// Anything else: logged with its cause, never shown.
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn status_code_info(&self) -> (Status, i64, String) {
+        use ApiError::*;
+        let (status, code, info): (Status, i64, String) = match self {
+            MalformedSession => (Status::Unauthorized, 2, "用户的会话标识符信息不正确".into()),
+            NoSession => (Status::Unauthorized, 1, "你无此权限".into()),
+            Forbidden => (Status::Forbidden, 1, "你无此权限".into()),
+            Locked => (Status::Forbidden, 4, "你已被锁定，无法进行该操作".into()),
+            BadBody(what) => (Status::BadRequest, -2, what.clone()),
+            TooLarge => (Status::PayloadTooLarge, -2, "请求体超过大小限制".into()),
+            LoginFailed => (Status::BadRequest, 2, "用户名或密码错误".into()),
+            LoginThrottled(secs) => (
+                Status::TooManyRequests,
+                3,
+                format!("登录失败次数过多，请{secs}秒后再试"),
+            ),
+            PageOutOfRange => (Status::BadRequest, 4, "请求的页码超出范围".into()),
+            Duplicate(what) => (Status::BadRequest, 5, what.clone()),
+            NotFound(what) => (Status::NotFound, 7, format!("{what}不存在")),
+            Rule(what) => (Status::BadRequest, 20, what.clone()),
+            RowRejected(message) => (Status::BadRequest, 2, message.clone()),
+            TaskNotFound => (Status::NotFound, 6, "对应id的异步任务不存在".into()),
+            NotAnImportTask { rerun: false } => (
+                Status::BadRequest,
+                8,
+                "不能通过此API获取导出的异步任务".into(),
+            ),
+            NotAnImportTask { rerun: true } => (
+                Status::BadRequest,
+                8,
+                "不能通过此API重新评测某导出任务".into(),
+            ),
+            RerunLengthMismatch => (
+                Status::BadRequest,
+                8,
+                "新传入的POST资产信息一定要与之前的失败信息长度相同".into(),
+            ),
+            TaskRunning => (
+                Status::BadRequest,
+                9,
+                "该异步任务正在执行，请稍后再试".into(),
+            ),
+            NotAnExportTask => (
+                Status::BadRequest,
+                4,
+                "该API只可用于查看导出异步任务的成功记录".into(),
+            ),
+            UnknownPath => (Status::NotFound, -3, "请求的接口不存在".into()),
+            Internal(_) => (Status::InternalServerError, -1, "服务器内部错误".into()),
+        };
+        (status, code, info)
+    }
+
+    pub fn missing_field(field: &str) -> ApiError {
+        ApiError::BadBody(format!("缺少字段或类型错误：[{field}]"))
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (_, code, info) = self.status_code_info();
+        write!(f, "{code} {info}")
+    }
+}
+
+impl From<rusqlite::Error> for ApiError {
+    fn from(e: rusqlite::Error) -> Self {
+        ApiError::Internal(format!("database: {e}"))
+    }
+}
+
+impl From<r2d2::Error> for ApiError {
+    fn from(e: r2d2::Error) -> Self {
+        ApiError::Internal(format!("connection pool: {e}"))
+    }
+}
+
+/// The envelope body for a failure.
+pub fn envelope(code: i64, info: &str) -> String {
+    serde_json::json!({ "code": code, "info": info }).to_string()
+}
+
+impl<'r> Responder<'r, 'static> for ApiError {
+    fn respond_to(self, _: &'r Request<'_>) -> response::Result<'static> {
+        if let ApiError::Internal(cause) = &self {
+            log::error!("internal error: {cause}");
+        }
+        let (status, code, info) = self.status_code_info();
+        let body = envelope(code, &info);
+        Response::build()
+            .status(status)
+            .header(ContentType::JSON)
+            .sized_body(body.len(), Cursor::new(body))
+            .ok()
+    }
+}

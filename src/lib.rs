@@ -1,0 +1,54 @@
+//! assetport: a fixed-asset register with durable asynchronous import/export tasks.
+#![forbid(unsafe_code)]
+
+pub mod api;
+pub mod assets;
+pub mod auth;
+pub mod bootstrap;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod logging;
+pub mod org;
+pub mod page;
+pub mod rows;
+pub mod tasks;
+
+use config::Settings;
+use rocket::fairing::AdHoc;
+use rocket::figment::Figment;
+use rocket::{Build, Rocket};
+use std::sync::Arc;
+
+/// Rocket's configuration: `Rocket.toml`, then `ROCKET_*` variables.
+pub fn figment() -> Figment {
+    rocket::Config::figment()
+}
+
+/// Opens the database, runs the first-start bootstrap, starts the task workers (resuming
+/// unfinished tasks) and assembles the server.
+pub fn build(figment: Figment) -> Result<Rocket<Build>, String> {
+    let settings = Settings::from_figment(&figment)?;
+    let pool = db::open(&settings.database)?;
+    {
+        let mut conn = pool.get().map_err(|e| e.to_string())?;
+        bootstrap::first_start(&mut conn, &settings)?;
+        let ttl = settings.session_ttl_hours as i64 * 3600;
+        db::users::delete_idle_sessions(&conn, db::now_secs() - ttl).map_err(|e| e.to_string())?;
+    }
+    let workers = Arc::new(tasks::Workers::start(&pool, &settings)?);
+    let stopping = workers.clone();
+    Ok(rocket::custom(figment)
+        .manage(db::Db(pool))
+        .manage(settings)
+        .manage(workers)
+        .mount("/", api::routes())
+        .mount("/", page::routes())
+        .register("/", api::catchers())
+        .attach(logging::RequestLog)
+        .attach(AdHoc::on_shutdown("stop task workers", |_| {
+            Box::pin(async move {
+                let _ = rocket::tokio::task::spawn_blocking(move || stopping.shutdown()).await;
+            })
+        })))
+}

@@ -1,0 +1,75 @@
+//! Logs to stderr and to `assetport.log` beside the database, and one line per request with
+//! the session segment masked: a token in a log file is a login.
+
+use rocket::fairing::{Fairing, Info, Kind};
+use rocket::{Request, Response};
+use simplelog::{
+    ColorChoice, CombinedLogger, ConfigBuilder, LevelFilter, TermLogger, TerminalMode, WriteLogger,
+};
+use std::path::Path;
+
+/// Installs the process-wide logger; the log file sits next to the database.
+pub fn init(database: &Path) -> Result<(), String> {
+    let dir = database.parent().filter(|d| !d.as_os_str().is_empty());
+    let dir = dir.unwrap_or_else(|| Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let path = dir.join("assetport.log");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    // Rocket's own request lines print raw paths (with the session): ours replace them.
+    let config = ConfigBuilder::new()
+        .add_filter_ignore_str("rocket")
+        .add_filter_ignore_str("hyper")
+        .add_filter_ignore_str("_")
+        .set_time_offset_to_local()
+        .unwrap_or_else(|b| b)
+        .build();
+    CombinedLogger::init(vec![
+        TermLogger::new(
+            LevelFilter::Info,
+            config.clone(),
+            TerminalMode::Stderr,
+            ColorChoice::Never,
+        ),
+        WriteLogger::new(LevelFilter::Info, config, file),
+    ])
+    .map_err(|e| format!("cannot start logging: {e}"))
+}
+
+/// A path with every session-shaped segment (32 ASCII letters/digits) masked.
+pub fn mask_path(path: &str) -> String {
+    path.split('/')
+        .map(|segment| {
+            if crate::auth::well_formed(segment) {
+                "********"
+            } else {
+                segment
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+pub struct RequestLog;
+
+#[rocket::async_trait]
+impl Fairing for RequestLog {
+    fn info(&self) -> Info {
+        Info {
+            name: "request log with masked sessions",
+            kind: Kind::Response,
+        }
+    }
+
+    async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
+        log::info!(
+            "{} {} -> {}",
+            req.method(),
+            mask_path(req.uri().path().as_str()),
+            res.status().code
+        );
+    }
+}

@@ -1,0 +1,328 @@
+//! Companies, people, departments and category trees: the rules of who may create and change
+//! what, on top of the SQL in `db::users` and `db::org`.
+
+use crate::auth::{self, Caller, Role};
+use crate::db::assets::Scope;
+use crate::db::org::{self as sql, Category, Department};
+use crate::db::{users, Page, Paged};
+use crate::error::{ApiError, ApiResult};
+use rusqlite::Connection;
+use serde::{Deserialize, Serialize};
+
+const NAME_MAX: usize = 128;
+
+fn check_name(field: &str, name: &str) -> ApiResult<()> {
+    let n = name.trim().chars().count();
+    if n == 0 || name.chars().count() > NAME_MAX || name.chars().any(char::is_control) {
+        return Err(ApiError::BadBody(format!("字段长度不合法：[{field}]")));
+    }
+    Ok(())
+}
+
+pub fn check_password_strength(password: &str) -> ApiResult<()> {
+    let n = password.chars().count();
+    if !(6..=128).contains(&n) {
+        return Err(ApiError::BadBody(
+            "字段长度不合法：[password]（密码长度须在6到128之间）".into(),
+        ));
+    }
+    Ok(())
+}
+
+pub fn change_password(
+    conn: &Connection,
+    user_id: i64,
+    old_password: &str,
+    new_password: &str,
+) -> ApiResult<()> {
+    check_password_strength(new_password)?;
+    let hash = users::password_hash(conn, user_id)?;
+    if !auth::verify_password(old_password, &hash) {
+        return Err(ApiError::LoginFailed);
+    }
+    users::set_password(conn, user_id, &auth::hash_password(new_password)?)?;
+    Ok(())
+}
+
+pub fn create_entity(conn: &Connection, name: &str) -> ApiResult<i64> {
+    check_name("name", name)?;
+    if users::entity_id(conn, name)?.is_some() {
+        return Err(ApiError::Duplicate("业务实体名称已存在".into()));
+    }
+    Ok(users::insert_entity(conn, name)?)
+}
+
+/// The entity a caller names: its own (the name must match, or be empty), or for the super
+/// admin any. Another entity answers as if it did not exist.
+fn named_entity(conn: &Connection, caller: &Caller, name: &str) -> ApiResult<i64> {
+    let found = users::entity_id(conn, name)?;
+    match (caller.role, found) {
+        (Role::Super, Some(id)) => Ok(id),
+        (_, Some(id)) if Some(id) == caller.entity_id => Ok(id),
+        (Role::Admin | Role::Manager, None) if name.is_empty() => caller.entity(),
+        _ => Err(ApiError::NotFound("业务实体")),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct NewUserRequest {
+    pub name: String,
+    pub password: String,
+    #[serde(default)]
+    pub entity: String,
+    #[serde(default)]
+    pub department: String,
+    pub character: i64,
+    #[serde(default)]
+    pub lock: bool,
+    #[serde(default)]
+    pub email: Option<String>,
+}
+
+/// Super admin creates system admins of an entity; a system admin creates asset managers and
+/// staff in its own entity's departments.
+pub fn create_user(conn: &Connection, caller: &Caller, req: &NewUserRequest) -> ApiResult<i64> {
+    check_name("name", &req.name)?;
+    check_password_strength(&req.password)?;
+    let email = req
+        .email
+        .as_deref()
+        .map(str::trim)
+        .filter(|e| !e.is_empty());
+    if let Some(e) = email {
+        if e.chars().count() > 254 || !e.contains('@') {
+            return Err(ApiError::BadBody("字段长度不合法：[email]".into()));
+        }
+    }
+    let (entity_id, department_id) = match (caller.role, req.character) {
+        (Role::Super, 3) => (named_entity(conn, caller, &req.entity)?, None),
+        (Role::Admin, 1 | 2) => {
+            let entity = named_entity(conn, caller, &req.entity)?;
+            let department = sql::department_by_name(conn, entity, &req.department)?
+                .ok_or(ApiError::NotFound("部门"))?;
+            (entity, Some(department.id))
+        }
+        (_, 1..=4) => return Err(ApiError::Forbidden),
+        _ => return Err(ApiError::missing_field("character")),
+    };
+    if users::user_name_taken(conn, &req.name)? {
+        return Err(ApiError::Duplicate("用户名已存在".into()));
+    }
+    if let Some(e) = email {
+        if users::email_taken(conn, e)? {
+            return Err(ApiError::Duplicate("邮箱已被使用".into()));
+        }
+    }
+    Ok(users::insert_user(
+        conn,
+        &users::NewUser {
+            name: &req.name,
+            email,
+            password_hash: &auth::hash_password(&req.password)?,
+            character: req.character,
+            lock: req.lock,
+            entity_id: Some(entity_id),
+            department_id,
+        },
+    )?)
+}
+
+#[derive(Deserialize)]
+pub struct ModifyUserRequest {
+    #[serde(deserialize_with = "crate::api::lenient::opt_i64")]
+    pub id: Option<i64>,
+    #[serde(default)]
+    pub password: Option<String>,
+    #[serde(default)]
+    pub lock: Option<bool>,
+}
+
+/// Reset a password and/or (un)lock: the super admin for system admins, a system admin for the
+/// managers and staff of its entity. Nobody locks themselves out.
+pub fn modify_user(conn: &Connection, caller: &Caller, req: &ModifyUserRequest) -> ApiResult<()> {
+    let id = req.id.ok_or_else(|| ApiError::missing_field("id"))?;
+    let target = users::user_by_id(conn, id)?.ok_or(ApiError::NotFound("用户"))?;
+    let allowed = match caller.role {
+        Role::Super => target.character == 3,
+        Role::Admin => target.entity_id == caller.entity_id && matches!(target.character, 1 | 2),
+        _ => false,
+    };
+    if !allowed {
+        return Err(ApiError::NotFound("用户"));
+    }
+    if let Some(p) = &req.password {
+        check_password_strength(p)?;
+        users::set_password(conn, id, &auth::hash_password(p)?)?;
+    }
+    if let Some(lock) = req.lock {
+        users::set_lock(conn, id, lock)?;
+    }
+    Ok(())
+}
+
+pub fn users_of_entity(
+    conn: &Connection,
+    caller: &Caller,
+    entity: &str,
+    page: Page,
+) -> ApiResult<Paged<users::UserView>> {
+    let entity_id = named_entity(conn, caller, entity)?;
+    let (total, data) = users::users_of_entity(conn, entity_id, page)?;
+    let pages = page.check(total)?;
+    Ok(Paged { pages, total, data })
+}
+
+pub fn create_department(
+    conn: &Connection,
+    caller: &Caller,
+    name: &str,
+    parent: &str,
+) -> ApiResult<i64> {
+    let entity = caller.entity()?;
+    check_name("name", name)?;
+    let parent_id = if parent.is_empty() {
+        None
+    } else {
+        let found =
+            sql::department_by_name(conn, entity, parent)?.ok_or(ApiError::NotFound("上级部门"))?;
+        Some(found.id)
+    };
+    if sql::department_by_name(conn, entity, name)?.is_some() {
+        return Err(ApiError::Duplicate("部门名称已存在".into()));
+    }
+    Ok(sql::insert_department(conn, entity, parent_id, name)?)
+}
+
+pub fn departments(
+    conn: &Connection,
+    caller: &Caller,
+    entity: &str,
+) -> ApiResult<Vec<sql::DepartmentView>> {
+    let entity_id = named_entity(conn, caller, entity)?;
+    Ok(sql::departments_of_entity(conn, entity_id)?)
+}
+
+pub fn delete_department(conn: &Connection, caller: &Caller, name: &str) -> ApiResult<()> {
+    let department =
+        sql::department_by_name(conn, caller.entity()?, name)?.ok_or(ApiError::NotFound("部门"))?;
+    if let Some(why) = sql::department_in_use(conn, department.id)? {
+        return Err(ApiError::Rule(why.into()));
+    }
+    Ok(sql::delete_department(conn, department.id)?)
+}
+
+/// The assets a caller may see and manage.
+pub fn scope(conn: &Connection, caller: &Caller) -> ApiResult<Scope> {
+    let entity = caller.entity()?;
+    match (caller.role, caller.department_id) {
+        (Role::Admin, _) => Ok(Scope::Entity(entity)),
+        (Role::Manager, Some(d)) => Ok(Scope::Departments(
+            entity,
+            sql::department_subtree(conn, d)?,
+        )),
+        (Role::Staff, _) => Ok(Scope::Owner(entity, caller.user_id)),
+        _ => Err(ApiError::Forbidden),
+    }
+}
+
+/// A department the caller manages (asset manager: its own subtree; system admin: its
+/// entity). One outside answers as if it did not exist.
+pub fn managed_department(conn: &Connection, caller: &Caller, name: &str) -> ApiResult<Department> {
+    let scope = scope(conn, caller)?;
+    sql::department_by_name(conn, scope.entity_id(), name)?
+        .filter(|d| scope.covers(d.id))
+        .ok_or(ApiError::NotFound("部门"))
+}
+
+#[derive(Deserialize)]
+pub struct NewCategoryRequest {
+    pub name: String,
+    pub parent: String,
+    pub department: String,
+}
+
+pub fn create_category(
+    conn: &Connection,
+    caller: &Caller,
+    req: &NewCategoryRequest,
+) -> ApiResult<i64> {
+    check_name("name", &req.name)?;
+    let department = managed_department(conn, caller, &req.department)?;
+    let parent_name = if req.parent.is_empty() {
+        sql::ROOT_CATEGORY
+    } else {
+        &req.parent
+    };
+    let parent = sql::category_by_name(conn, department.id, parent_name)?
+        .ok_or(ApiError::NotFound("上级分类"))?;
+    if sql::category_by_name(conn, department.id, &req.name)?.is_some() {
+        return Err(ApiError::Duplicate("分类名称已存在".into()));
+    }
+    // A node inherits what its parent accepts; only the root accepts both classes.
+    Ok(sql::insert_category(
+        conn,
+        department.id,
+        Some(parent.id),
+        &req.name,
+        parent.class,
+        false,
+    )?)
+}
+
+#[derive(Serialize)]
+pub struct CategoryNode {
+    pub id: i64,
+    pub name: String,
+    /// null: both classes; 0 quantity; 1 item.
+    pub class: Option<i64>,
+    pub fixed: bool,
+    pub children: Vec<CategoryNode>,
+}
+
+fn build_node(all: &[Category], node: &Category) -> CategoryNode {
+    CategoryNode {
+        id: node.id,
+        name: node.name.clone(),
+        class: node.class,
+        fixed: node.fixed,
+        children: all
+            .iter()
+            .filter(|c| c.parent_id == Some(node.id))
+            .map(|c| build_node(all, c))
+            .collect(),
+    }
+}
+
+/// The category tree of a department from `node` (None: the root) down.
+pub fn category_tree(
+    conn: &Connection,
+    caller: &Caller,
+    department: &str,
+    node: Option<&str>,
+) -> ApiResult<CategoryNode> {
+    let department = managed_department(conn, caller, department)?;
+    let all = sql::categories_of_department(conn, department.id)?;
+    let start = all
+        .iter()
+        .find(|c| match node {
+            Some(n) => c.name == n,
+            None => c.parent_id.is_none(),
+        })
+        .ok_or(ApiError::NotFound("分类"))?;
+    Ok(build_node(&all, start))
+}
+
+pub fn delete_category(
+    conn: &Connection,
+    caller: &Caller,
+    department: &str,
+    node: &str,
+) -> ApiResult<()> {
+    let department = managed_department(conn, caller, department)?;
+    let category =
+        sql::category_by_name(conn, department.id, node)?.ok_or(ApiError::NotFound("分类"))?;
+    if let Some(why) = sql::category_in_use(conn, &category)? {
+        return Err(ApiError::Rule(why.into()));
+    }
+    Ok(sql::delete_category(conn, category.id)?)
+}

@@ -1,0 +1,460 @@
+//! The import-row rules, shared by `post_asset`, import tasks and file uploads: one submitted row
+//! either becomes a `NewAsset` or is rejected with every rule it breaks, in the SPEC's order.
+
+use crate::db::assets::{self, NewAsset, Scope};
+use crate::db::{org, users};
+use crate::error::ApiResult;
+use rusqlite::Connection;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use std::collections::HashMap;
+
+pub const NAME_MAX: usize = 128;
+pub const POSITION_MAX: usize = 256;
+pub const DESCRIPTION_MAX: usize = 4096;
+/// Money above this (in yuan) is rejected as malformed: it keeps cents exact in an f64.
+const MONEY_MAX: f64 = 1e13;
+const INT_MAX: f64 = 1e15;
+
+/// A row as submitted: every field kept raw until its own rule reads it, so one bad field
+/// (a huge number, a wrong type) never hides the others.
+#[derive(Deserialize, Default)]
+struct RawRow<'a> {
+    #[serde(borrow)]
+    name: Option<&'a RawValue>,
+    #[serde(borrow)]
+    parent: Option<&'a RawValue>,
+    #[serde(borrow, rename = "assetClass")]
+    asset_class: Option<&'a RawValue>,
+    #[serde(borrow)]
+    user: Option<&'a RawValue>,
+    #[serde(borrow)]
+    price: Option<&'a RawValue>,
+    #[serde(borrow)]
+    description: Option<&'a RawValue>,
+    #[serde(borrow)]
+    position: Option<&'a RawValue>,
+    #[serde(borrow)]
+    expire: Option<&'a RawValue>,
+    #[serde(borrow)]
+    count: Option<&'a RawValue>,
+    #[serde(borrow, rename = "assetTree")]
+    asset_tree: Option<&'a RawValue>,
+    #[serde(borrow)]
+    department: Option<&'a RawValue>,
+    #[serde(borrow)]
+    deadline: Option<&'a RawValue>,
+    #[serde(borrow)]
+    create_time: Option<&'a RawValue>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Parent {
+    Id(i64),
+    Name(String),
+}
+
+/// What the rules look up, cached for the life of one task (or one request).
+pub struct Lookups {
+    pub scope: Scope,
+    departments: HashMap<String, Option<i64>>,
+    categories: HashMap<(i64, String), Option<(i64, Option<i64>)>>,
+    owners: HashMap<String, Option<Owner>>,
+    parents_by_id: HashMap<i64, Option<assets::AssetRef>>,
+    parents_by_name: HashMap<(i64, String), Vec<i64>>,
+}
+
+#[derive(Clone, Copy)]
+struct Owner {
+    id: i64,
+    character: i64,
+    department_id: Option<i64>,
+}
+
+impl Lookups {
+    pub fn new(scope: Scope) -> Lookups {
+        Lookups {
+            scope,
+            departments: HashMap::new(),
+            categories: HashMap::new(),
+            owners: HashMap::new(),
+            parents_by_id: HashMap::new(),
+            parents_by_name: HashMap::new(),
+        }
+    }
+
+    /// Forget everything: after a rolled-back batch the cache may name assets that were never
+    /// committed.
+    pub fn clear(&mut self) {
+        *self = Lookups::new(self.scope.clone());
+    }
+
+    fn department(&mut self, c: &Connection, name: &str) -> ApiResult<Option<i64>> {
+        if let Some(hit) = self.departments.get(name) {
+            return Ok(*hit);
+        }
+        let found = org::department_by_name(c, self.scope.entity_id(), name)?.map(|d| d.id);
+        self.departments.insert(name.to_owned(), found);
+        Ok(found)
+    }
+
+    fn category(
+        &mut self,
+        c: &Connection,
+        department_id: i64,
+        name: &str,
+    ) -> ApiResult<Option<(i64, Option<i64>)>> {
+        let key = (department_id, name.to_owned());
+        if let Some(hit) = self.categories.get(&key) {
+            return Ok(*hit);
+        }
+        let found = org::category_by_name(c, department_id, name)?.map(|cat| (cat.id, cat.class));
+        self.categories.insert(key, found);
+        Ok(found)
+    }
+
+    fn owner(&mut self, c: &Connection, name: &str) -> ApiResult<Option<Owner>> {
+        if let Some(hit) = self.owners.get(name) {
+            return Ok(*hit);
+        }
+        let entity = self.scope.entity_id();
+        let found = users::user_by_name(c, name)?
+            .filter(|u| u.entity_id == Some(entity))
+            .map(|u| Owner {
+                id: u.id,
+                character: u.character,
+                department_id: u.department_id,
+            });
+        self.owners.insert(name.to_owned(), found);
+        Ok(found)
+    }
+
+    fn parent_by_id(&mut self, c: &Connection, id: i64) -> ApiResult<Option<assets::AssetRef>> {
+        if let Some(hit) = self.parents_by_id.get(&id) {
+            return Ok(*hit);
+        }
+        let found = assets::asset_ref(c, id)?;
+        self.parents_by_id.insert(id, found);
+        Ok(found)
+    }
+
+    fn parents_named(
+        &mut self,
+        c: &Connection,
+        department_id: i64,
+        name: &str,
+    ) -> ApiResult<Vec<i64>> {
+        let key = (department_id, name.to_owned());
+        if let Some(hit) = self.parents_by_name.get(&key) {
+            return Ok(hit.clone());
+        }
+        let found = assets::item_parents_named(c, department_id, name)?;
+        self.parents_by_name.insert(key, found.clone());
+        Ok(found)
+    }
+
+    /// Records an asset just created, so later rows of the same task can name it as parent.
+    pub fn created(&mut self, id: i64, a: &NewAsset) {
+        if a.asset_class != 1 {
+            return;
+        }
+        if let Some(ids) = self
+            .parents_by_name
+            .get_mut(&(a.department_id, a.name.clone()))
+        {
+            ids.push(id);
+        }
+        self.parents_by_id.insert(
+            id,
+            Some(assets::AssetRef {
+                id,
+                entity_id: a.entity_id,
+                department_id: a.department_id,
+                asset_class: 1,
+                expire: false,
+            }),
+        );
+    }
+}
+
+/// Collects the messages of one row in rule order.
+struct Problems(Vec<String>);
+
+impl Problems {
+    fn field(&mut self, field: &str) {
+        self.0.push(format!("缺少字段或类型错误：[{field}]"));
+    }
+    fn length(&mut self, field: &str) {
+        self.0.push(format!("字段长度不合法：[{field}]"));
+    }
+    fn rule(&mut self, message: &str) {
+        self.0.push(message.to_owned());
+    }
+}
+
+fn parse<'a, T: Deserialize<'a>>(raw: &'a RawValue) -> Option<T> {
+    serde_json::from_str(raw.get()).ok()
+}
+
+fn string(raw: Option<&RawValue>) -> Option<Option<String>> {
+    match raw {
+        None => Some(None),
+        Some(r) => parse::<String>(r).map(Some),
+    }
+}
+
+/// A number, or a string holding one (Excel hands out both).
+fn number(raw: &RawValue) -> Option<f64> {
+    let v: serde_json::Value = parse(raw)?;
+    let n = match v {
+        serde_json::Value::Number(n) => n.as_f64()?,
+        serde_json::Value::String(s) => s.trim().parse::<f64>().ok()?,
+        _ => return None,
+    };
+    n.is_finite().then_some(n)
+}
+
+fn integer(raw: &RawValue) -> Option<i64> {
+    let n = number(raw)?;
+    (n.fract() == 0.0 && n.abs() <= INT_MAX).then_some(n as i64)
+}
+
+fn cents(raw: &RawValue) -> Option<i64> {
+    let n = number(raw)?;
+    (n.abs() <= MONEY_MAX).then(|| (n * 100.0).round() as i64)
+}
+
+fn asset_class(raw: &RawValue) -> Option<i64> {
+    if let Some(s) = parse::<String>(raw) {
+        match s.trim() {
+            "条目型" => return Some(1),
+            "数量型" => return Some(0),
+            _ => {}
+        }
+    }
+    integer(raw).filter(|c| *c == 0 || *c == 1)
+}
+
+fn parent(raw: Option<&RawValue>) -> Option<Option<Parent>> {
+    let Some(raw) = raw else { return Some(None) };
+    match parse::<serde_json::Value>(raw)? {
+        serde_json::Value::String(s) if s.trim().is_empty() => Some(None),
+        serde_json::Value::String(s) => match s.trim().parse::<i64>() {
+            Ok(id) if id > 0 => Some(Some(Parent::Id(id))),
+            _ => Some(Some(Parent::Name(s))),
+        },
+        serde_json::Value::Number(n) => n
+            .as_i64()
+            .filter(|id| *id > 0)
+            .map(|id| Some(Parent::Id(id))),
+        _ => None,
+    }
+}
+
+fn create_day(raw: Option<&RawValue>, today: i64) -> Option<i64> {
+    let Some(raw) = raw else { return Some(today) };
+    let s: String = parse(raw)?;
+    if s.trim().is_empty() {
+        return Some(today);
+    }
+    let date = chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()?;
+    let day = crate::db::day_of(date);
+    (day <= today).then_some(day)
+}
+
+/// Checks one submitted row (JSON text). `Ok(Err(message))` is a rejected row; `Err` is a
+/// database failure, not the row's fault.
+pub fn check_row(
+    conn: &Connection,
+    lookups: &mut Lookups,
+    row: &str,
+    today: i64,
+) -> ApiResult<Result<NewAsset, String>> {
+    let raw: RawRow = match serde_json::from_str(row) {
+        Ok(r) => r,
+        Err(_) => RawRow::default(),
+    };
+    let mut p = Problems(Vec::new());
+
+    // 1. presence and types
+    let name = raw.name.and_then(parse::<String>);
+    let parent = parent(raw.parent);
+    let class = raw.asset_class.and_then(asset_class);
+    let user = raw.user.and_then(parse::<String>);
+    let price = raw.price.and_then(cents);
+    let description = string(raw.description);
+    let position = string(raw.position);
+    let expire = match raw.expire {
+        None => Some(0),
+        Some(r) => integer(r).filter(|e| *e == 0 || *e == 1),
+    };
+    let count = raw.count.and_then(integer);
+    let tree = raw.asset_tree.and_then(parse::<String>);
+    let department = raw.department.and_then(parse::<String>);
+    let deadline = raw.deadline.and_then(integer);
+    let created = create_day(raw.create_time, today);
+    for (field, ok) in [
+        ("name", name.is_some()),
+        ("parent", parent.is_some()),
+        ("assetClass", class.is_some()),
+        ("user", user.is_some()),
+        ("price", price.is_some()),
+        ("description", description.is_some()),
+        ("position", position.is_some()),
+        ("expire", expire.is_some()),
+        ("count", count.is_some()),
+        ("assetTree", tree.is_some()),
+        ("department", department.is_some()),
+        ("deadline", deadline.is_some()),
+        ("create_time", created.is_some()),
+    ] {
+        if !ok {
+            p.field(field);
+        }
+    }
+
+    // 2. lengths
+    let description = description.flatten().unwrap_or_default();
+    let position = position.flatten().unwrap_or_default();
+    if let Some(n) = &name {
+        if n.trim().is_empty() || n.chars().count() > NAME_MAX {
+            p.length("name");
+        }
+    }
+    if position.chars().count() > POSITION_MAX {
+        p.length("position");
+    }
+    if description.chars().count() > DESCRIPTION_MAX {
+        p.length("description");
+    }
+
+    // 3. department and the caller's right to it
+    let department_id = match &department {
+        Some(d) => {
+            let found = lookups.department(conn, d)?;
+            if found.is_none() {
+                p.rule("对应部门不存在");
+            }
+            found
+        }
+        None => None,
+    };
+    if let Some(d) = department_id {
+        if !lookups.scope.covers(d) {
+            p.rule("无权管理该部门的资产");
+        }
+    }
+
+    // 4. numbers
+    if let Some(c) = count {
+        if c < 1 {
+            p.rule("资产数量不可小于1");
+        }
+        if class == Some(1) && c > 1 {
+            p.rule("仅数量型资产的数量可大于1");
+        }
+    }
+    if matches!(price, Some(c) if c < 0) {
+        p.rule("资产价值不可为负");
+    }
+    if matches!(deadline, Some(d) if d < 0) {
+        p.rule("资产使用期限不可为负");
+    }
+    if expire == Some(1) {
+        p.rule("不能导入已清退的资产");
+    }
+
+    // 5. category
+    let mut category_id = None;
+    if let (Some(d), Some(t)) = (department_id, &tree) {
+        match lookups.category(conn, d, t)? {
+            None => p.rule("未找到指定层级分类"),
+            Some((id, accepts)) => {
+                category_id = Some(id);
+                if let (Some(accepts), Some(c)) = (accepts, class) {
+                    if accepts != c {
+                        p.rule("资产类别与层级分类不匹配");
+                    }
+                }
+            }
+        }
+    }
+
+    // 6. owner
+    let mut owner = None;
+    if let Some(u) = &user {
+        match lookups.owner(conn, u)? {
+            None => p.rule("未找到该资产挂账人"),
+            Some(o) => {
+                if department_id.is_some() && o.department_id != department_id {
+                    p.rule("指定资产挂账人不处于当前部门");
+                }
+                owner = Some(o);
+            }
+        }
+    }
+
+    // 7. parent
+    let mut parent_id = None;
+    if let (Some(Some(wanted)), Some(d)) = (&parent, department_id) {
+        let entity = lookups.scope.entity_id();
+        let found = match wanted {
+            Parent::Id(id) => lookups
+                .parent_by_id(conn, *id)?
+                .filter(|a| a.entity_id == entity && a.department_id == d && a.asset_class == 1)
+                .map(|a| a.id),
+            Parent::Name(n) => match lookups.parents_named(conn, d, n)?.as_slice() {
+                [one] => Some(*one),
+                _ => None,
+            },
+        };
+        if found.is_none() {
+            p.rule("父资产不符合规范");
+        }
+        parent_id = found;
+    }
+
+    if !p.0.is_empty() {
+        return Ok(Err(p.0.join("；")));
+    }
+    // Every Option below is Some when no problem was recorded; the match keeps that explicit.
+    match (
+        name,
+        class,
+        owner,
+        price,
+        count,
+        department_id,
+        category_id,
+        deadline,
+        created,
+    ) {
+        (
+            Some(name),
+            Some(asset_class),
+            Some(owner),
+            Some(initial_price_cents),
+            Some(count),
+            Some(department_id),
+            Some(category_id),
+            Some(deadline),
+            Some(create_day),
+        ) => Ok(Ok(NewAsset {
+            entity_id: lookups.scope.entity_id(),
+            department_id,
+            category_id,
+            parent_id,
+            owner_id: owner.id,
+            name,
+            asset_class,
+            initial_price_cents,
+            description,
+            position,
+            count,
+            create_day,
+            deadline,
+            status: if owner.character == 2 { 1 } else { 2 },
+        })),
+        _ => Ok(Err("缺少字段或类型错误：[row]".to_owned())),
+    }
+}

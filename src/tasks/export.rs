@@ -1,0 +1,69 @@
+//! One batch of an export task: each requested id either snapshots the asset view as it is
+//! now, or fails with the reason.
+
+use super::{with_line, Batch};
+use crate::db::assets::{self as asset_sql, Scope};
+use crate::db::{self, tasks as sql};
+use crate::error::ApiResult;
+use rusqlite::Connection;
+
+/// Runs rows `skip..` of the batch; returns (succeeded, failed).
+pub fn run_batch(
+    tx: &Connection,
+    task: &sql::TaskState,
+    scope: &Scope,
+    batch: &Batch,
+    skip: usize,
+) -> ApiResult<(i64, i64)> {
+    let today = db::today_day();
+    let (mut succeeded, mut failed) = (0, 0);
+    for (i, raw) in batch.rows.iter().enumerate().skip(skip) {
+        let seq = batch.first_seq + i as i64;
+        match snapshot(tx, scope, raw, today)? {
+            Ok(view) => {
+                sql::insert_snapshot(tx, task.id, seq, &view)?;
+                succeeded += 1;
+            }
+            Err(message) => {
+                let line = batch.line(i);
+                sql::insert_failure(tx, task.id, seq, line, raw, &with_line(line, message))?;
+                failed += 1;
+            }
+        }
+    }
+    Ok((succeeded, failed))
+}
+
+/// An asset id: an integer, or a string holding one.
+fn asset_id(raw: &str) -> Option<i64> {
+    match serde_json::from_str::<serde_json::Value>(raw).ok()? {
+        serde_json::Value::Number(n) => n.as_i64(),
+        serde_json::Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+    .filter(|id| *id > 0)
+}
+
+fn snapshot(
+    tx: &Connection,
+    scope: &Scope,
+    raw: &str,
+    today: i64,
+) -> ApiResult<Result<String, &'static str>> {
+    let Some(id) = asset_id(raw) else {
+        return Ok(Err("资产编号不合法"));
+    };
+    let Some(asset) = asset_sql::asset_ref(tx, id)?.filter(|a| a.entity_id == scope.entity_id())
+    else {
+        return Ok(Err("资产不存在"));
+    };
+    if !scope.covers(asset.department_id) {
+        return Ok(Err("无权导出该资产"));
+    }
+    let Some(view) = asset_sql::asset_view(tx, id, today)? else {
+        return Ok(Err("资产不存在"));
+    };
+    Ok(Ok(serde_json::to_string(&view).map_err(|e| {
+        crate::error::ApiError::Internal(e.to_string())
+    })?))
+}

@@ -1,0 +1,297 @@
+//! The task engine. The database is the queue of record: a task and all its rows are stored
+//! in one transaction before its id is handed to a pool of named worker threads. Workers run a
+//! task in batches, each batch's assets, outcomes, counters and checkpoint committed together,
+//! so a row creates at most one asset through crashes and restarts.
+
+pub mod export;
+pub mod import;
+pub mod submit;
+
+use crate::config::Settings;
+use crate::db::{self, tasks as sql, Pool};
+use crate::error::{ApiError, ApiResult};
+use crossbeam_channel::{Receiver, Sender};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// Handle to the worker pool, kept in Rocket's managed state.
+pub struct Workers {
+    sender: Mutex<Option<Sender<i64>>>,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Workers {
+    /// Starts `task_workers` threads and queues every unfinished task, oldest first.
+    pub fn start(pool: &Pool, settings: &Settings) -> Result<Workers, String> {
+        let (sender, receiver) = crossbeam_channel::unbounded::<i64>();
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut threads = Vec::new();
+        for n in 0..settings.task_workers {
+            let worker = Worker {
+                pool: pool.clone(),
+                receiver: receiver.clone(),
+                stop: stop.clone(),
+            };
+            let handle = std::thread::Builder::new()
+                .name(format!("task-worker-{n}"))
+                .spawn(move || worker.run())
+                .map_err(|e| format!("cannot start worker thread: {e}"))?;
+            threads.push(handle);
+        }
+        let conn = pool.get().map_err(|e| e.to_string())?;
+        let unfinished = sql::unfinished_tasks(&conn).map_err(|e| e.to_string())?;
+        if !unfinished.is_empty() {
+            log::info!(
+                "resuming {} unfinished task(s): {:?}",
+                unfinished.len(),
+                unfinished
+            );
+        }
+        for id in unfinished {
+            let _ = sender.send(id);
+        }
+        Ok(Workers {
+            sender: Mutex::new(Some(sender)),
+            threads: Mutex::new(threads),
+            stop,
+        })
+    }
+
+    /// Hands a stored task to the pool.
+    pub fn queue(&self, task_id: i64) -> ApiResult<()> {
+        let guard = self
+            .sender
+            .lock()
+            .map_err(|_| ApiError::Internal("worker queue poisoned".into()))?;
+        match guard.as_ref() {
+            // After shutdown began the task stays stored (finish 0) and resumes at next start.
+            None => Ok(()),
+            Some(s) => s
+                .send(task_id)
+                .map_err(|_| ApiError::Internal("worker pool stopped".into())),
+        }
+    }
+
+    /// Lets each worker finish its current batch, then joins them all.
+    pub fn shutdown(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Ok(mut s) = self.sender.lock() {
+            s.take();
+        }
+        let threads = match self.threads.lock() {
+            Ok(mut t) => std::mem::take(&mut *t),
+            Err(_) => return,
+        };
+        for t in threads {
+            let name = t.thread().name().unwrap_or("worker").to_owned();
+            if t.join().is_err() {
+                log::error!("{name} ended with a panic");
+            }
+        }
+        log::info!("task workers stopped");
+    }
+}
+
+struct Worker {
+    pool: Pool,
+    receiver: Receiver<i64>,
+    stop: Arc<AtomicBool>,
+}
+
+/// How one run of a task ended.
+pub enum Outcome {
+    Done,
+    /// Shutdown asked to stop between batches; the task resumes at next start.
+    Stopped,
+}
+
+impl Worker {
+    fn run(self) {
+        while let Ok(task_id) = self.receiver.recv() {
+            if self.stop.load(Ordering::SeqCst) {
+                break;
+            }
+            self.run_task(task_id);
+        }
+    }
+
+    fn run_task(&self, task_id: i64) {
+        // A bug in a task (a panic) or a database failure must not kill the worker or leave the
+        // task stuck: retry a few times, then fail the task's remaining rows with a message.
+        let mut attempt = 0;
+        loop {
+            let result = catch_unwind(AssertUnwindSafe(|| self.try_task(task_id)));
+            let error = match result {
+                Ok(Ok(Outcome::Done | Outcome::Stopped)) => return,
+                Ok(Err(e)) => e.to_string(),
+                Err(_) => "panic".to_owned(),
+            };
+            attempt += 1;
+            log::error!("task {task_id}: attempt {attempt} failed: {error}");
+            if attempt >= 3 || self.stop.load(Ordering::SeqCst) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(200 * attempt));
+        }
+        if let Err(e) = self.fail_rest(task_id) {
+            log::error!(
+                "task {task_id}: cannot record its failure ({e}); it resumes at next start"
+            );
+        }
+    }
+
+    fn try_task(&self, task_id: i64) -> ApiResult<Outcome> {
+        let mut conn = self.pool.get()?;
+        let Some(task) = sql::task_state(&conn, task_id)? else {
+            return Ok(Outcome::Done);
+        };
+        if task.finish != 0 {
+            return Ok(Outcome::Done);
+        }
+        let scope = import::creator_scope(&conn, &task)?;
+        let mut runner = Runner {
+            conn: &mut conn,
+            task,
+            lookups: crate::rows::Lookups::new(scope),
+            stop: &self.stop,
+        };
+        runner.run()
+    }
+
+    /// Fails every row not yet run, so the task ends (finish 2) with consistent counters.
+    fn fail_rest(&self, task_id: i64) -> ApiResult<()> {
+        let mut conn = self.pool.get()?;
+        let tx = db::write_tx(&mut conn)?;
+        let Some(task) = sql::task_state(&tx, task_id)? else {
+            return Ok(());
+        };
+        let mut seq = task.next_seq;
+        let mut failed = 0;
+        while seq < task.end_seq {
+            let Some((first, count, rows, lines)) = sql::chunk_at(&tx, task_id, seq)? else {
+                break;
+            };
+            // Even an unreadable chunk must end as failed rows, one per row it held.
+            let batch = Batch::parse(first, &rows, lines.as_deref()).ok();
+            for i in (seq - first)..count {
+                let raw = batch.as_ref().and_then(|b| b.rows.get(i as usize).copied());
+                let line = batch.as_ref().and_then(|b| b.line(i as usize));
+                let message = with_line(line, "任务执行出错，该行未处理");
+                sql::insert_failure(
+                    &tx,
+                    task_id,
+                    first + i,
+                    line,
+                    raw.unwrap_or("null"),
+                    &message,
+                )?;
+                failed += 1;
+            }
+            sql::delete_chunk(&tx, task_id, first)?;
+            seq = first + count.max(1);
+        }
+        sql::delete_chunks(&tx, task_id)?;
+        tx.execute(
+            "UPDATE task SET next_seq = end_seq, number_failed = number_failed + ?2,
+                 number_need = max(number_need, number_succeed + number_failed + ?2), finish = 2
+             WHERE id = ?1",
+            rusqlite::params![task_id, failed],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+/// One chunk of a task's rows, parsed.
+pub struct Batch<'a> {
+    pub first_seq: i64,
+    pub rows: Vec<&'a str>,
+    lines: Option<Vec<i64>>,
+}
+
+impl<'a> Batch<'a> {
+    pub fn parse(first_seq: i64, rows: &'a str, lines: Option<&str>) -> ApiResult<Batch<'a>> {
+        let parsed: Vec<&serde_json::value::RawValue> = serde_json::from_str(rows)
+            .map_err(|e| ApiError::Internal(format!("unreadable chunk at {first_seq}: {e}")))?;
+        Ok(Batch {
+            first_seq,
+            rows: parsed.into_iter().map(|r| r.get()).collect(),
+            lines: lines.and_then(|l| serde_json::from_str(l).ok()),
+        })
+    }
+
+    pub fn line(&self, i: usize) -> Option<i64> {
+        self.lines.as_ref().and_then(|l| l.get(i).copied())
+    }
+}
+
+/// A failed row's message, prefixed with the file line it came from.
+pub fn with_line(line: Option<i64>, message: &str) -> String {
+    match line {
+        Some(l) => format!("第{l}行：{message}"),
+        None => message.to_owned(),
+    }
+}
+
+/// Runs one task batch by batch on one connection.
+struct Runner<'w> {
+    conn: &'w mut rusqlite::Connection,
+    task: sql::TaskState,
+    lookups: crate::rows::Lookups,
+    stop: &'w AtomicBool,
+}
+
+impl Runner<'_> {
+    fn run(&mut self) -> ApiResult<Outcome> {
+        loop {
+            if self.stop.load(Ordering::SeqCst) {
+                return Ok(Outcome::Stopped);
+            }
+            let tx = db::write_tx(self.conn)?;
+            let Some(task) = sql::task_state(&tx, self.task.id)? else {
+                return Ok(Outcome::Done);
+            };
+            if task.finish != 0 {
+                return Ok(Outcome::Done);
+            }
+            self.task = task;
+            if task.next_seq >= task.end_seq {
+                sql::advance(&tx, task.id, task.next_seq, 0, 0)?;
+                tx.commit()?;
+                return Ok(Outcome::Done);
+            }
+            let Some((first, _, rows, lines)) = sql::chunk_at(&tx, task.id, task.next_seq)? else {
+                return Err(ApiError::Internal(format!(
+                    "task {} has no rows at {}",
+                    task.id, task.next_seq
+                )));
+            };
+            let batch = Batch::parse(first, &rows, lines.as_deref())?;
+            let skip = (task.next_seq - first) as usize;
+            let outcome = if task.port_type == sql::IMPORT {
+                import::run_batch(&tx, &task, &mut self.lookups, &batch, skip)
+            } else {
+                export::run_batch(&tx, &task, &self.lookups.scope, &batch, skip)
+            };
+            let (succeeded, failed) = match outcome {
+                Ok(counts) => counts,
+                Err(e) => {
+                    drop(tx);
+                    self.lookups.clear();
+                    return Err(e);
+                }
+            };
+            let next = first + batch.rows.len() as i64;
+            sql::advance(&tx, task.id, next, succeeded, failed)?;
+            sql::delete_chunk(&tx, task.id, first)?;
+            if let Err(e) = tx.commit() {
+                self.lookups.clear();
+                return Err(e.into());
+            }
+        }
+    }
+}

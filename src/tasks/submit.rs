@@ -1,0 +1,171 @@
+//! What the task endpoints do: store new tasks and re-runs, and read tasks, failed rows and
+//! export records back, always within the caller's entity.
+
+use crate::auth::Caller;
+use crate::db::tasks::{self as sql, TaskView, TaskWriter};
+use crate::error::{ApiError, ApiResult};
+use rusqlite::Connection;
+use serde::de::{self, SeqAccess, Visitor};
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+
+/// Feeds every element of a JSON array body to `each` as its raw text, without building the
+/// whole array in memory. A body that is not an array is refused.
+pub fn for_each_element(
+    bytes: &[u8],
+    mut each: impl FnMut(&str) -> ApiResult<()>,
+) -> ApiResult<()> {
+    struct Elements<'f, F>(&'f mut F, Option<ApiError>);
+    impl<'de, F: FnMut(&str) -> ApiResult<()>> Visitor<'de> for &mut Elements<'_, F> {
+        type Value = ();
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a JSON array")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            while let Some(raw) = seq.next_element::<&'de RawValue>()? {
+                if let Err(e) = (self.0)(raw.get()) {
+                    self.1 = Some(e);
+                    return Err(de::Error::custom("stopped"));
+                }
+            }
+            Ok(())
+        }
+    }
+    let mut elements = Elements(&mut each, None);
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let parsed = de::Deserializer::deserialize_seq(&mut deserializer, &mut elements)
+        .and_then(|_| deserializer.end());
+    if let Some(e) = elements.1 {
+        return Err(e);
+    }
+    parsed.map_err(|e| {
+        if e.is_syntax() || e.is_eof() {
+            ApiError::BadBody("请求体不是合法的JSON".into())
+        } else {
+            ApiError::BadBody("缺少字段或类型错误：[body]（请求体必须是JSON数组）".into())
+        }
+    })
+}
+
+/// Stores a new task with every element of the JSON array body as a row (one transaction, the
+/// caller's); returns its id.
+pub fn create_from_json(
+    conn: &Connection,
+    caller: &Caller,
+    port_type: i64,
+    bytes: &[u8],
+    chunk_rows: usize,
+) -> ApiResult<i64> {
+    let mut writer = TaskWriter::create(
+        conn,
+        caller.entity()?,
+        caller.user_id,
+        port_type,
+        chunk_rows,
+    )?;
+    for_each_element(bytes, |raw| Ok(writer.push(raw, None)?))?;
+    Ok(writer.finish_new()?.0)
+}
+
+/// A task of the caller's entity; another entity's answers as if it did not exist.
+fn task_of(conn: &Connection, caller: &Caller, id: i64) -> ApiResult<sql::TaskState> {
+    sql::task_state(conn, id)?
+        .filter(|t| Some(t.entity_id) == caller.entity_id)
+        .ok_or(ApiError::TaskNotFound)
+}
+
+pub fn list(conn: &Connection, caller: &Caller) -> ApiResult<Vec<TaskView>> {
+    Ok(sql::tasks_of_entity(conn, caller.entity()?)?)
+}
+
+pub fn one(conn: &Connection, caller: &Caller, id: i64) -> ApiResult<TaskView> {
+    sql::task_view(conn, caller.entity()?, id)?.ok_or(ApiError::TaskNotFound)
+}
+
+/// The failed rows of an import task: each exactly as submitted plus its `message`.
+pub fn failed_rows(conn: &Connection, caller: &Caller, id: i64) -> ApiResult<Vec<Value>> {
+    let task = task_of(conn, caller, id)?;
+    if task.port_type != sql::IMPORT {
+        return Err(ApiError::NotAnImportTask { rerun: false });
+    }
+    Ok(sql::failures(conn, id)?
+        .into_iter()
+        .map(|(_, _, row, message)| with_message(&row, message))
+        .collect())
+}
+
+/// The submitted object with `message` set. A row that was not an object (or not readable as
+/// one) is returned under `value`.
+pub fn with_message(row: &str, message: String) -> Value {
+    match serde_json::from_str::<Value>(row) {
+        Ok(Value::Object(mut fields)) => {
+            fields.insert("message".into(), Value::String(message));
+            Value::Object(fields)
+        }
+        parsed => {
+            let value = parsed.unwrap_or_else(|_| Value::String(row.to_owned()));
+            let mut fields = Map::new();
+            fields.insert("value".into(), value);
+            fields.insert("message".into(), Value::String(message));
+            Value::Object(fields)
+        }
+    }
+}
+
+/// Replaces failed row i by element i of the body and queues those rows again, inside the same
+/// task. Returns whether anything was queued.
+pub fn rerun(
+    conn: &Connection,
+    caller: &Caller,
+    id: i64,
+    bytes: &[u8],
+    chunk_rows: usize,
+) -> ApiResult<bool> {
+    let task = task_of(conn, caller, id)?;
+    if task.port_type != sql::IMPORT {
+        return Err(ApiError::NotAnImportTask { rerun: true });
+    }
+    if task.finish == 0 {
+        return Err(ApiError::TaskRunning);
+    }
+    let failures = sql::failures(conn, id)?;
+    let mut writer = TaskWriter::append(conn, id, task.end_seq, chunk_rows);
+    let mut count = 0usize;
+    for_each_element(bytes, |raw| {
+        // A row's `line` stays the line of the file it first came from.
+        let line = failures.get(count).and_then(|f| f.1);
+        count += 1;
+        if count > failures.len() {
+            return Err(ApiError::RerunLengthMismatch);
+        }
+        Ok(writer.push(raw, line)?)
+    })?;
+    if count != failures.len() {
+        return Err(ApiError::RerunLengthMismatch);
+    }
+    if count == 0 {
+        return Ok(false);
+    }
+    writer.finish()?;
+    sql::clear_failures_for_rerun(conn, id, count as i64)?;
+    Ok(true)
+}
+
+/// The export snapshots as one JSON array text, in request order.
+pub fn export_records(conn: &Connection, caller: &Caller, id: i64) -> ApiResult<String> {
+    let task = task_of(conn, caller, id)?;
+    if task.port_type != sql::EXPORT {
+        return Err(ApiError::NotAnExportTask);
+    }
+    let mut out = String::from("[");
+    sql::for_each_snapshot(conn, id, |s| {
+        if out.len() > 1 {
+            out.push(',');
+        }
+        out.push_str(s);
+        Ok(())
+    })
+    .map_err(ApiError::Internal)?;
+    out.push(']');
+    Ok(out)
+}
