@@ -388,26 +388,14 @@ fn cell_text(value: &DataRef<'_>) -> String {
 
 /// The import template: the Chinese header row and one example row.
 pub fn template(format: Format) -> Result<Vec<u8>, String> {
-    const EXAMPLE: [&str; 11] = [
-        "办公椅",
-        "数量型",
-        "120.50",
-        "10",
-        "5",
-        "数量型资产",
-        "人体工学椅",
-        "A座301",
-        "liusn",
-        "CST",
-        "",
-    ];
+    const EXAMPLE: &str = "办公椅,数量型,120.50,10,5,数量型资产,人体工学椅,A座301,liusn,CST,";
     match format {
         Format::Csv => {
             let mut out = UTF8_BOM.to_vec();
             let mut writer = csv::Writer::from_writer(&mut out);
             writer
                 .write_record(TEMPLATE_COLUMNS.iter().map(|(zh, _)| *zh))
-                .and_then(|()| writer.write_record(EXAMPLE))
+                .and_then(|()| writer.write_record(EXAMPLE.split(',')))
                 .map_err(|e| format!("生成模板失败：{e}"))?;
             writer.flush().map_err(|e| format!("生成模板失败：{e}"))?;
             drop(writer);
@@ -419,7 +407,9 @@ pub fn template(format: Format) -> Result<Vec<u8>, String> {
                 let header = rust_xlsxwriter::Format::new().set_bold();
                 let money = rust_xlsxwriter::Format::new().set_num_format("0.00");
                 let sheet = workbook.add_worksheet();
-                for (col, ((zh, _), example)) in TEMPLATE_COLUMNS.iter().zip(EXAMPLE).enumerate() {
+                for (col, ((zh, _), example)) in
+                    TEMPLATE_COLUMNS.iter().zip(EXAMPLE.split(',')).enumerate()
+                {
                     let col = col as u16;
                     sheet.set_column_width(col, COLUMN_WIDTH)?;
                     sheet.write_string_with_format(0, col, *zh, &header)?;

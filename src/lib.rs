@@ -8,6 +8,7 @@ pub mod bootstrap;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod files;
 pub mod logging;
 pub mod org;
 pub mod page;

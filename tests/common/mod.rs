@@ -1,0 +1,266 @@
+//! Test fixture: a fresh temporary database per test, the in-process client, and a seeded
+//! company (the demo company plus a second, foreign entity).
+#![allow(dead_code)]
+
+use rocket::http::{ContentType, Status};
+use rocket::local::blocking::Client;
+use serde_json::{json, Value};
+use std::time::{Duration, Instant};
+
+pub const ADMIN_PASSWORD: &str = "admin-pass";
+pub const DEMO_PASSWORD: &str = "demo123";
+
+pub struct App {
+    pub client: Client,
+    pub dir: tempfile::TempDir,
+}
+
+/// An answer: HTTP status and the JSON body.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: Status,
+    pub body: Value,
+}
+
+impl Answer {
+    pub fn code(&self) -> i64 {
+        self.body["code"].as_i64().unwrap_or(i64::MIN)
+    }
+    pub fn info(&self) -> &str {
+        self.body["info"].as_str().unwrap_or("")
+    }
+    pub fn data(&self) -> &Value {
+        &self.body["data"]
+    }
+    /// Asserts success and returns `data`.
+    pub fn ok(&self) -> &Value {
+        assert_eq!(self.status, Status::Ok, "{:?}", self.body);
+        assert_eq!(self.code(), 0, "{:?}", self.body);
+        assert_eq!(self.info(), "Succeed");
+        &self.body["data"]
+    }
+    /// Asserts an error envelope with this status, code and info.
+    pub fn err(&self, status: u16, code: i64, info: &str) {
+        assert_eq!(self.status.code, status, "{:?}", self.body);
+        assert_eq!(self.code(), code, "{:?}", self.body);
+        assert_eq!(self.info(), info, "{:?}", self.body);
+    }
+}
+
+impl App {
+    /// A server on a fresh database with the demo company.
+    pub fn new() -> App {
+        Self::with(&[])
+    }
+
+    pub fn with(extra: &[(&str, Value)]) -> App {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut figment = assetport::figment()
+            .merge(("database", dir.path().join("db.sqlite3")))
+            .merge(("demo", true))
+            .merge(("admin_password", ADMIN_PASSWORD))
+            .merge(("log_level", "off"));
+        for (k, v) in extra {
+            figment = figment.merge((*k, v.clone()));
+        }
+        let rocket = assetport::build(figment).expect("build");
+        let client = Client::tracked(rocket).expect("client");
+        App { client, dir }
+    }
+
+    pub fn db_path(&self) -> std::path::PathBuf {
+        self.dir.path().join("db.sqlite3")
+    }
+
+    fn answer(res: rocket::local::blocking::LocalResponse) -> Answer {
+        let status = res.status();
+        let text = res.into_string().unwrap_or_default();
+        let body = serde_json::from_str(&text)
+            .unwrap_or_else(|_| panic!("not JSON ({status}): {text:.300}"));
+        Answer { status, body }
+    }
+
+    pub fn get(&self, path: &str) -> Answer {
+        Self::answer(self.client.get(path).dispatch())
+    }
+
+    pub fn delete(&self, path: &str) -> Answer {
+        Self::answer(self.client.delete(path).dispatch())
+    }
+
+    pub fn post(&self, path: &str, body: &Value) -> Answer {
+        self.post_raw(path, body.to_string())
+    }
+
+    pub fn put(&self, path: &str, body: &Value) -> Answer {
+        self.put_raw(path, body.to_string())
+    }
+
+    pub fn post_raw(&self, path: &str, body: impl Into<Vec<u8>>) -> Answer {
+        let body: Vec<u8> = body.into();
+        Self::answer(
+            self.client
+                .post(path)
+                .header(ContentType::JSON)
+                .body(body)
+                .dispatch(),
+        )
+    }
+
+    pub fn put_raw(&self, path: &str, body: impl Into<Vec<u8>>) -> Answer {
+        let body: Vec<u8> = body.into();
+        Self::answer(
+            self.client
+                .put(path)
+                .header(ContentType::JSON)
+                .body(body)
+                .dispatch(),
+        )
+    }
+
+    pub fn login(&self, name: &str, password: &str) -> String {
+        let a = self.post(
+            "/api/login",
+            &json!({"identity": name, "password": password}),
+        );
+        a.ok()["session"].as_str().expect("session").to_owned()
+    }
+
+    /// Logs in a demo account.
+    pub fn demo(&self, name: &str) -> String {
+        self.login(name, DEMO_PASSWORD)
+    }
+
+    /// Creates a second company: entity 另一企业 with system admin `admin2`, department 销售部,
+    /// asset manager `wangwu` and one asset owned by him. Returns (admin2, wangwu) sessions and
+    /// the asset id.
+    pub fn second_entity(&self) -> (String, String, i64) {
+        let root = self.login("admin", ADMIN_PASSWORD);
+        self.post(&format!("/api/entity/{root}"), &json!({"name": "另一企业"}))
+            .ok();
+        self.post(
+            &format!("/api/user/{root}"),
+            &json!({"name": "admin2", "password": "secret2", "entity": "另一企业",
+                    "department": "", "character": 3, "lock": false}),
+        )
+        .ok();
+        let admin2 = self.login("admin2", "secret2");
+        self.post(
+            &format!("/api/department/{admin2}"),
+            &json!({"name": "销售部", "parent": ""}),
+        )
+        .ok();
+        self.post(
+            &format!("/api/user/{admin2}"),
+            &json!({"name": "wangwu", "password": "secret3", "entity": "另一企业",
+                    "department": "销售部", "character": 2, "lock": false}),
+        )
+        .ok();
+        let wangwu = self.login("wangwu", "secret3");
+        let id = self
+            .post(
+                &format!("/api/post_asset/{wangwu}"),
+                &row("外企资产", "wangwu", "销售部"),
+            )
+            .ok()["id"]
+            .as_i64()
+            .expect("id");
+        (admin2, wangwu, id)
+    }
+
+    /// Polls one task until it is done (finish 1 or 2) and returns its record.
+    pub fn wait_task(&self, session: &str, id: i64) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(300);
+        loop {
+            let a = self.get(&format!("/api/async_task/{session}/{id}"));
+            let task = a.ok().clone();
+            if task["finish"].as_i64() != Some(0) {
+                return task;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "task {id} did not finish: {task}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Imports rows as a task, waits for it and returns its record.
+    pub fn import(&self, session: &str, rows: &Value) -> Value {
+        let id = self.post(&format!("/api/asset/{session}"), rows).ok()["id"]
+            .as_i64()
+            .expect("task id");
+        self.wait_task(session, id)
+    }
+
+    /// Every asset the session may see (search with no filter).
+    pub fn assets(&self, session: &str) -> Vec<Value> {
+        let a = self.post(
+            &format!("/api/search_assets/{session}"),
+            &json!({"page": 1, "size": 1000}),
+        );
+        a.ok().as_array().cloned().unwrap_or_default()
+    }
+
+    /// Row counts of every table: equal before and after a refused request means it changed
+    /// nothing.
+    pub fn table_counts(&self) -> Vec<(String, i64)> {
+        let conn = rusqlite::Connection::open(self.db_path()).expect("open db");
+        let tables: Vec<String> = conn
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            .and_then(|mut s| {
+                s.query_map([], |r| r.get(0))
+                    .and_then(|rows| rows.collect())
+            })
+            .expect("tables");
+        tables
+            .into_iter()
+            .filter(|t| t != "session" && t != "login_failure")
+            .map(|t| {
+                let n = conn
+                    .query_row(&format!("SELECT count(*) FROM \"{t}\""), [], |r| r.get(0))
+                    .expect("count");
+                (t, n)
+            })
+            .collect()
+    }
+
+    /// A digest of every row of every table but sessions: unchanged digest, unchanged data.
+    pub fn digest(&self) -> String {
+        let conn = rusqlite::Connection::open(self.db_path()).expect("open db");
+        let mut out = String::new();
+        for (table, _) in self.table_counts() {
+            let mut stmt = conn
+                .prepare(&format!("SELECT * FROM \"{table}\" ORDER BY 1"))
+                .expect("select");
+            let columns = stmt.column_count();
+            let mut rows = stmt.query([]).expect("query");
+            out.push_str(&table);
+            while let Some(r) = rows.next().expect("row") {
+                for c in 0..columns {
+                    let v: rusqlite::types::Value = r.get(c).expect("value");
+                    out.push_str(&format!("|{v:?}"));
+                }
+                out.push('\n');
+            }
+        }
+        out
+    }
+}
+
+/// A valid import row for the demo company.
+pub fn row(name: &str, user: &str, department: &str) -> Value {
+    json!({
+        "name": name, "parent": "", "assetClass": 0, "user": user, "price": 10.0,
+        "description": "", "position": "", "expire": 0, "count": 10,
+        "assetTree": "默认分类", "department": department, "deadline": 10
+    })
+}
+
+/// A valid item-class row (count 1) for CST owned by liusn.
+pub fn item(name: &str) -> Value {
+    json!({
+        "name": name, "assetClass": 1, "user": "liusn", "price": 100,
+        "count": 1, "assetTree": "条目型资产", "department": "CST", "deadline": 5
+    })
+}
