@@ -14,6 +14,7 @@ pub mod org;
 pub mod page;
 pub mod rows;
 pub mod tasks;
+pub mod uploads;
 
 use config::Settings;
 use rocket::fairing::AdHoc;

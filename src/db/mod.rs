@@ -3,6 +3,7 @@
 
 pub mod assets;
 pub mod org;
+pub mod results;
 pub mod tasks;
 pub mod users;
 

@@ -68,7 +68,7 @@ pub fn create_from_json(
 }
 
 /// A task of the caller's entity; another entity's answers as if it did not exist.
-fn task_of(conn: &Connection, caller: &Caller, id: i64) -> ApiResult<sql::TaskState> {
+pub fn task_of(conn: &Connection, caller: &Caller, id: i64) -> ApiResult<sql::TaskState> {
     sql::task_state(conn, id)?
         .filter(|t| Some(t.entity_id) == caller.entity_id)
         .ok_or(ApiError::TaskNotFound)

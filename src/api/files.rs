@@ -1,0 +1,215 @@
+//! Files: the import template, import from an uploaded CSV/XLSX (raw body or a multipart form
+//! with one file), and a task's results as a download.
+
+use super::{ok, Reply};
+use crate::auth::{Session, ASSET_ROLES};
+use crate::config::Settings;
+use crate::db::Db;
+use crate::error::{ApiError, ApiResult};
+use crate::files::{self, Format};
+use crate::tasks::Workers;
+use crate::uploads;
+use rocket::data::{Limits, ToByteUnit};
+use rocket::http::ContentType;
+use rocket::response::{self, Responder, Response};
+use rocket::{get, post, routes, Data, Request, Route, State};
+use serde_json::json;
+use std::io::Cursor;
+use std::sync::Arc;
+
+pub fn routes() -> Vec<Route> {
+    routes![template, upload, download]
+}
+
+/// A file to download: its bytes, a stream written by a blocking thread, or a temporary file.
+pub enum Body {
+    Bytes(Vec<u8>),
+    Stream(rocket::tokio::io::DuplexStream),
+    File(rocket::tokio::fs::File),
+}
+
+pub struct Download {
+    body: Body,
+    format: Format,
+    file_name: String,
+}
+
+impl Download {
+    fn new(body: Body, format: Format, file_name: &str) -> Download {
+        Download {
+            body,
+            format,
+            file_name: file_name.to_owned(),
+        }
+    }
+}
+
+impl<'r> Responder<'r, 'static> for Download {
+    fn respond_to(self, _: &'r Request<'_>) -> response::Result<'static> {
+        let content_type = match self.format {
+            Format::Csv => ContentType::new("text", "csv").with_params(("charset", "utf-8")),
+            Format::Xlsx => ContentType::new(
+                "application",
+                "vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            ),
+        };
+        let mut response = Response::build();
+        response.header(content_type).raw_header(
+            "Content-Disposition",
+            format!("attachment; filename=\"{}\"", self.file_name),
+        );
+        match self.body {
+            Body::Bytes(b) => response.sized_body(b.len(), Cursor::new(b)),
+            Body::Stream(s) => response.streamed_body(s),
+            Body::File(f) => response.sized_body(None, f),
+        };
+        response.ok()
+    }
+}
+
+fn format_of(query: Option<&str>) -> ApiResult<Format> {
+    Format::from_query(query).map_err(ApiError::BadBody)
+}
+
+#[get("/api/asset_template/<_>?<format>")]
+async fn template(session: Session, format: Option<&str>) -> ApiResult<Download> {
+    session.require(ASSET_ROLES)?;
+    let format = format_of(format)?;
+    let bytes = files::template(format).map_err(ApiError::Internal)?;
+    let name = format!("asset-template.{}", format.extension());
+    Ok(Download::new(Body::Bytes(bytes), format, &name))
+}
+
+/// The uploaded file and its name: the whole body, or the first file of a multipart form.
+async fn read_upload(
+    data: Data<'_>,
+    content_type: Option<&ContentType>,
+    limit: rocket::data::ByteUnit,
+) -> ApiResult<(Vec<u8>, Option<String>)> {
+    let boundary = content_type
+        .filter(|c| c.top() == "multipart" && c.sub() == "form-data")
+        .and_then(|c| {
+            c.params()
+                .find(|(k, _)| *k == "boundary")
+                .map(|(_, v)| v.to_owned())
+        });
+    let Some(boundary) = boundary else {
+        let body = data
+            .open(limit)
+            .into_bytes()
+            .await
+            .map_err(|_| ApiError::BadBody("读取上传文件失败".into()))?;
+        if !body.is_complete() {
+            return Err(ApiError::TooLarge);
+        }
+        return Ok((body.into_inner(), None));
+    };
+    let unreadable = |_| ApiError::BadBody("上传的表单无法解析".into());
+    let mut form = multer::Multipart::with_reader(data.open(limit), boundary);
+    let mut received = 0u64;
+    while let Some(mut field) = form.next_field().await.map_err(unreadable)? {
+        if field.file_name().is_none() && field.name() != Some("file") {
+            continue;
+        }
+        let name = field.file_name().map(str::to_owned);
+        let mut bytes = Vec::new();
+        loop {
+            match field.chunk().await {
+                Ok(Some(chunk)) => {
+                    received += chunk.len() as u64;
+                    bytes.extend_from_slice(&chunk);
+                }
+                Ok(None) => return Ok((bytes, name)),
+                // A stream cut at the limit reads as a broken form.
+                Err(_) if received + 1024 >= limit.as_u64() => return Err(ApiError::TooLarge),
+                Err(e) => return Err(unreadable(e)),
+            }
+        }
+    }
+    Err(ApiError::BadBody("上传的表单中没有文件".into()))
+}
+
+/// The file's format: as asked, else from its name, else from its first bytes (XLSX is a zip).
+fn detect_format(query: Option<&str>, name: Option<&str>, bytes: &[u8]) -> ApiResult<Format> {
+    if query.is_some() {
+        return format_of(query);
+    }
+    if let Some(ext) = name.and_then(|n| n.rsplit_once('.')).map(|(_, e)| e) {
+        if let Ok(f) = Format::from_query(Some(ext)) {
+            return Ok(f);
+        }
+    }
+    Ok(if bytes.starts_with(b"PK\x03\x04") {
+        Format::Xlsx
+    } else {
+        Format::Csv
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+#[post("/api/asset_file/<_>?<format>", data = "<data>")]
+async fn upload(
+    db: &State<Db>,
+    workers: &State<Arc<Workers>>,
+    settings: &State<Settings>,
+    limits: &Limits,
+    session: Session,
+    format: Option<&str>,
+    content_type: Option<&ContentType>,
+    data: Data<'_>,
+) -> Reply {
+    let caller = session.require(ASSET_ROLES)?;
+    let limit = limits.get("file").unwrap_or(256.mebibytes());
+    let (bytes, name) = read_upload(data, content_type, limit).await?;
+    let format = detect_format(format, name.as_deref(), &bytes)?;
+    let chunk_rows = settings.task_batch_rows;
+    let id = db
+        .write(move |tx| uploads::create_import(tx, &caller, format, &bytes, chunk_rows))
+        .await?;
+    workers.queue(id)?;
+    ok(json!({ "id": id }))
+}
+
+#[get("/api/async_task/<_>/<id>/file?<format>")]
+async fn download(
+    db: &State<Db>,
+    session: Session,
+    id: &str,
+    format: Option<&str>,
+) -> ApiResult<Download> {
+    let caller = session.require(ASSET_ROLES)?;
+    let format = format_of(format)?;
+    let task_id = id.parse::<i64>().map_err(|_| ApiError::TaskNotFound)?;
+    let (sheet, port_type) = db
+        .run(move |conn| uploads::result_sheet(conn, &caller, task_id))
+        .await?;
+    let name = uploads::file_name(task_id, sheet, format);
+    match format {
+        Format::Xlsx => {
+            let file = db
+                .run(move |conn| uploads::write_results_xlsx(conn, task_id, port_type, sheet))
+                .await?;
+            let body = Body::File(rocket::tokio::fs::File::from_std(file));
+            Ok(Download::new(body, format, &name))
+        }
+        Format::Csv => {
+            // A blocking thread writes the CSV row by row into one end of a pipe; the response
+            // reads the other. A client that goes away closes the pipe and stops the writer.
+            let (reader, writer) = rocket::tokio::io::duplex(64 * 1024);
+            let pool = db.inner().clone();
+            rocket::tokio::task::spawn_blocking(move || {
+                let out = std::io::BufWriter::with_capacity(
+                    64 * 1024,
+                    tokio_util::io::SyncIoBridge::new(writer),
+                );
+                let written = pool.0.get().map_err(ApiError::from).and_then(|conn| {
+                    uploads::write_results_csv(&conn, task_id, port_type, sheet, out)
+                });
+                if let Err(e) = written {
+                    log::warn!("download of task {task_id} stopped: {e}");
+                }
+            });
+            Ok(Download::new(Body::Stream(reader), format, &name))
+        }
+    }
+}
