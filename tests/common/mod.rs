@@ -2,6 +2,8 @@
 //! company (the demo company plus a second, foreign entity).
 #![allow(dead_code)]
 
+pub mod server;
+
 use rocket::http::{ContentType, Status};
 use rocket::local::blocking::Client;
 use serde_json::{json, Value};

@@ -1,0 +1,146 @@
+//! The real binary as a child process on a free port, and a minimal HTTP/1.1 client for it.
+
+use serde_json::Value;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct Server {
+    pub child: Child,
+    pub port: u16,
+    pub log: PathBuf,
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+impl Server {
+    /// Starts `assetport` on `database` with the demo company and waits until it answers.
+    pub fn start(database: &Path, extra_env: &[(&str, &str)]) -> Server {
+        let port = free_port();
+        let log = database.with_extension(format!("stderr-{port}.log"));
+        let stderr = std::fs::File::create(&log).expect("log file");
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_assetport"));
+        cmd.env("ROCKET_ADDRESS", "127.0.0.1")
+            .env("ROCKET_PORT", port.to_string())
+            .env("ROCKET_DATABASE", database)
+            .env("ROCKET_DEMO", "true")
+            .env("ROCKET_ADMIN_PASSWORD", super::ADMIN_PASSWORD)
+            .stdout(Stdio::null())
+            .stderr(stderr);
+        for (k, v) in extra_env {
+            cmd.env(k, v);
+        }
+        let child = cmd.spawn().expect("start assetport");
+        let mut server = Server { child, port, log };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return server;
+            }
+            if let Ok(Some(status)) = server.child.try_wait() {
+                let log = std::fs::read_to_string(&server.log).unwrap_or_default();
+                panic!("assetport exited at start ({status}): {log}");
+            }
+            assert!(Instant::now() < deadline, "assetport did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// SIGKILL: no shutdown, no flush, nothing.
+    pub fn kill(mut self) {
+        self.child.kill().expect("kill");
+        self.child.wait().expect("wait");
+    }
+
+    /// One request; returns (status, JSON body).
+    pub fn request(&self, method: &str, path: &str, body: Option<&str>) -> (u16, Value) {
+        let (status, bytes) = self.request_bytes(method, path, body.map(str::as_bytes));
+        let text = String::from_utf8_lossy(&bytes);
+        let json = serde_json::from_str(&text)
+            .unwrap_or_else(|_| panic!("not JSON ({status}) for {method} {path}: {text:.300}"));
+        (status, json)
+    }
+
+    pub fn request_bytes(&self, method: &str, path: &str, body: Option<&[u8]>) -> (u16, Vec<u8>) {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
+        let body = body.unwrap_or(b"");
+        let head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
+        stream.write_all(head.as_bytes()).expect("write head");
+        stream.write_all(body).expect("write body");
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).expect("read");
+        let split = raw
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .expect("header end");
+        let head = String::from_utf8_lossy(&raw[..split]).to_string();
+        let status = head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .expect("status");
+        let mut body = raw[split + 4..].to_vec();
+        if head
+            .to_ascii_lowercase()
+            .contains("transfer-encoding: chunked")
+        {
+            body = dechunk(&body);
+        }
+        (status, body)
+    }
+
+    pub fn get(&self, path: &str) -> (u16, Value) {
+        self.request("GET", path, None)
+    }
+
+    pub fn post(&self, path: &str, body: &str) -> (u16, Value) {
+        self.request("POST", path, Some(body))
+    }
+
+    pub fn login(&self, name: &str, password: &str) -> String {
+        let (status, body) = self.post(
+            "/api/login",
+            &serde_json::json!({"identity": name, "password": password}).to_string(),
+        );
+        assert_eq!(status, 200, "{body}");
+        body["data"]["session"]
+            .as_str()
+            .expect("session")
+            .to_owned()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn dechunk(mut data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let Some(eol) = data.windows(2).position(|w| w == b"\r\n") else {
+            return out;
+        };
+        let size =
+            usize::from_str_radix(String::from_utf8_lossy(&data[..eol]).trim(), 16).unwrap_or(0);
+        if size == 0 {
+            return out;
+        }
+        let start = eol + 2;
+        out.extend_from_slice(&data[start..start + size]);
+        data = &data[start + size + 2..];
+    }
+}
