@@ -173,6 +173,9 @@ const FREE_FAILURES: i64 = 5;
 /// through whenever the clock ticked between the fifth and the sixth.
 const FIRST_WAIT_SECS: i64 = 30;
 const MAX_WAIT_SECS: i64 = 900;
+/// The longest identity that can exist (an email). A longer one fails at once and is not
+/// recorded, so a client cannot store huge strings in the failure table.
+const IDENTITY_MAX: usize = 254;
 
 fn wait_after(failures: i64) -> i64 {
     if failures < FREE_FAILURES {
@@ -188,6 +191,9 @@ pub fn login(
     identity: &str,
     password: &str,
 ) -> ApiResult<(String, i64)> {
+    if identity.chars().count() > IDENTITY_MAX {
+        return Err(ApiError::LoginFailed);
+    }
     let now = db::now_secs();
     let (failures, last) = users::login_failures(conn, identity)?;
     let wait = wait_after(failures) - (now - last);
