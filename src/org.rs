@@ -141,14 +141,17 @@ pub struct ModifyUserRequest {
 /// managers and staff of its entity. Nobody locks themselves out.
 pub fn modify_user(conn: &Connection, caller: &Caller, req: &ModifyUserRequest) -> ApiResult<()> {
     let id = req.id.ok_or_else(|| ApiError::missing_field("id"))?;
-    let target = users::user_by_id(conn, id)?.ok_or(ApiError::NotFound("用户"))?;
+    let target = users::user_by_id(conn, id)?
+        .filter(|t| caller.role == Role::Super || t.entity_id == caller.entity_id)
+        .ok_or(ApiError::NotFound("用户"))?;
+    // A user of the caller's own entity is listed to them: refuse, do not deny it exists.
     let allowed = match caller.role {
         Role::Super => target.character == 3,
-        Role::Admin => target.entity_id == caller.entity_id && matches!(target.character, 1 | 2),
+        Role::Admin => matches!(target.character, 1 | 2),
         _ => false,
     };
     if !allowed {
-        return Err(ApiError::NotFound("用户"));
+        return Err(ApiError::Forbidden);
     }
     if let Some(p) = &req.password {
         check_password_strength(p)?;
