@@ -1,0 +1,194 @@
+//! Export tasks through HTTP: which ids succeed, the stored asset views and their order, and that
+//! a snapshot stays as it was taken.
+
+mod common;
+
+use common::{item, row, App};
+use serde_json::{json, Value};
+
+/// The asset view's fields (SPEC §5), sorted.
+const VIEW_FIELDS: [&str; 19] = [
+    "assetClass",
+    "assetTree",
+    "count",
+    "create_time",
+    "deadline",
+    "departmentName",
+    "description",
+    "expire",
+    "expire_date",
+    "id",
+    "initial_price",
+    "name",
+    "parentName",
+    "position",
+    "price",
+    "status",
+    "userName",
+    "warning_amount",
+    "warning_date",
+];
+
+fn post_asset(app: &App, session: &str, body: &Value) -> i64 {
+    app.post(&format!("/api/post_asset/{session}"), body).ok()["id"]
+        .as_i64()
+        .expect("asset id")
+}
+
+/// The asset as search shows it now.
+fn view(app: &App, session: &str, id: i64) -> Value {
+    let found = app.post(
+        &format!("/api/search_assets/{session}"),
+        &json!({"id": id, "page": 1}),
+    );
+    let found = found.ok().as_array().unwrap().clone();
+    assert_eq!(found.len(), 1, "asset {id}");
+    found[0].clone()
+}
+
+/// Runs an export to its end; returns (task record, records).
+fn export(app: &App, session: &str, ids: &Value) -> (Value, Vec<Value>) {
+    let id = app.post(&format!("/api/export_task/{session}"), ids).ok()["id"]
+        .as_i64()
+        .unwrap();
+    let task = app.wait_task(session, id);
+    let records = app.get(&format!("/api/export_task/{session}/{id}"));
+    (task, records.ok().as_array().unwrap().clone())
+}
+
+/// A department next to CST, with a staff member and one asset, made by the system admin.
+fn other_department(app: &App) -> i64 {
+    let admin = app.demo("sysadmin");
+    app.post(
+        &format!("/api/department/{admin}"),
+        &json!({"name": "财务部", "parent": ""}),
+    )
+    .ok();
+    app.post(
+        &format!("/api/user/{admin}"),
+        &json!({"name": "qianqi", "password": "secret4", "entity": "示例企业",
+                "department": "财务部", "character": 1, "lock": false}),
+    )
+    .ok();
+    post_asset(app, &admin, &row("财务资产", "qianqi", "财务部"))
+}
+
+#[test]
+fn export_snapshots_what_the_caller_may_manage_in_request_order() {
+    let app = App::new();
+    let (_, _, foreign) = app.second_entity();
+    let elsewhere = other_department(&app);
+    let s = app.demo("liusn");
+    let chairs = post_asset(&app, &s, &row("椅子", "liusn", "CST"));
+    let mut computer = item("电脑");
+    computer["description"] = json!("十五寸");
+    computer["position"] = json!("二楼");
+    let computer = post_asset(&app, &s, &computer);
+    let old = post_asset(&app, &s, &item("旧电脑"));
+    app.put(&format!("/api/expire_asset/{s}"), &json!([old]))
+        .ok();
+    let expected = vec![
+        view(&app, &s, chairs),
+        view(&app, &s, computer),
+        view(&app, &s, old),
+        view(&app, &s, chairs),
+    ];
+
+    let (task, records) = export(
+        &app,
+        &s,
+        &json!([
+            chairs,
+            computer.to_string(),
+            old,
+            foreign,
+            999_999,
+            elsewhere,
+            "x",
+            1.5,
+            null,
+            {},
+            format!(" {chairs} "),
+        ]),
+    );
+    assert_eq!(task["port_type"], 0);
+    assert_eq!(task["manager"], "liusn");
+    assert_eq!(task["finish"], 2);
+    assert_eq!(task["number_need"], 11);
+    assert_eq!(task["number_succeed"], 4);
+    assert_eq!(task["number_failed"], 7);
+    assert_eq!(task["number_done"], 11);
+    assert_eq!(records, expected);
+    for r in &records {
+        let mut keys: Vec<&str> = r.as_object().unwrap().keys().map(|k| &**k).collect();
+        keys.sort_unstable();
+        assert_eq!(keys, VIEW_FIELDS, "{r}");
+    }
+    assert_eq!(records[0]["name"], "椅子");
+    assert_eq!(records[0]["count"], 10);
+    assert_eq!(records[0]["initial_price"], 10.0);
+    assert_eq!(records[1]["description"], "十五寸");
+    assert_eq!(records[1]["position"], "二楼");
+    // A retired asset is exported too, worth nothing.
+    assert_eq!(records[2]["name"], "旧电脑");
+    assert_eq!(records[2]["expire"], 1);
+    assert_eq!(records[2]["price"], 0.0);
+    // Export failures are not failed import rows.
+    let id = task["id"].as_i64().unwrap();
+    app.get(&format!("/failed_task/{s}/{id}"))
+        .err(400, 8, "不能通过此API获取导出的异步任务");
+
+    // The snapshot is the asset as it was: later changes do not reach it.
+    app.put(
+        &format!("/api/asset/{s}"),
+        &json!({"id": chairs, "name": "改名椅子", "price": 55, "description": "新"}),
+    )
+    .ok();
+    app.put(&format!("/api/expire_asset/{s}"), &json!([computer]))
+        .ok();
+    assert_eq!(view(&app, &s, chairs)["name"], "改名椅子");
+    assert_eq!(view(&app, &s, computer)["expire"], 1);
+    let again = app.get(&format!("/api/export_task/{s}/{id}"));
+    assert_eq!(again.ok(), &json!(expected));
+}
+
+#[test]
+fn the_system_admin_exports_every_department_of_its_entity() {
+    let app = App::new();
+    let (_, _, foreign) = app.second_entity();
+    let elsewhere = other_department(&app);
+    let s = app.demo("liusn");
+    let chairs = post_asset(&app, &s, &row("椅子", "liusn", "CST"));
+    let admin = app.demo("sysadmin");
+    let (task, records) = export(&app, &admin, &json!([elsewhere, foreign, chairs]));
+    assert_eq!(task["manager"], "sysadmin");
+    assert_eq!(task["number_succeed"], 2);
+    assert_eq!(task["number_failed"], 1);
+    assert_eq!(
+        records,
+        vec![view(&app, &admin, elsewhere), view(&app, &admin, chairs)]
+    );
+    assert_eq!(records[0]["departmentName"], "财务部");
+    assert_eq!(records[0]["userName"], "qianqi");
+    // The manager's export of the same ids: only its own department's asset.
+    let (task, records) = export(&app, &s, &json!([elsewhere, foreign, chairs]));
+    assert_eq!(task["number_succeed"], 1);
+    assert_eq!(task["number_failed"], 2);
+    assert_eq!(records, vec![view(&app, &s, chairs)]);
+}
+
+#[test]
+fn exports_of_nothing_or_only_bad_ids() {
+    let app = App::new();
+    let s = app.demo("liusn");
+    let (task, records) = export(&app, &s, &json!([]));
+    assert_eq!(task["finish"], 1);
+    assert_eq!(task["number_need"], 0);
+    assert!(records.is_empty());
+    let (task, records) = export(&app, &s, &json!([0, -1, "", "abc", [1], true]));
+    assert_eq!(task["finish"], 2);
+    assert_eq!(task["number_need"], 6);
+    assert_eq!(task["number_succeed"], 0);
+    assert_eq!(task["number_failed"], 6);
+    assert!(records.is_empty());
+}
