@@ -1,0 +1,156 @@
+// The admin page: login, the shell (top bar, navigation by role) and a hash router.
+
+import { api, ApiError, me, button, clear, field, h, msgLine, openDialog, ROLE_NAMES, session, busy, toast, whenSessionLost } from './core.js';
+import { assetsView, ownAssetsView } from './assets.js';
+import { importView, taskView, tasksView, stopPolling } from './tasks.js';
+import { categoriesView, departmentsView, entitiesView, usersView } from './admin.js';
+import { forgetOrg } from './org.js';
+
+const VIEWS = {
+  assets: { label: '资产', roles: [2, 3], render: assetsView },
+  import: { label: '导入', roles: [2, 3], render: importView },
+  tasks: { label: '任务', roles: [2, 3], render: tasksView },
+  departments: { label: '部门', roles: [3], render: departmentsView },
+  users: { label: '用户', roles: [3, 4], render: usersView },
+  categories: { label: '分类', roles: [3], render: categoriesView },
+  entities: { label: '业务实体', roles: [4], render: entitiesView },
+  mine: { label: '我的资产', roles: [1], render: ownAssetsView },
+  task: { roles: [2, 3], render: taskView, under: 'tasks' },
+};
+
+const DEFAULT_VIEW = { 1: 'mine', 2: 'assets', 3: 'assets', 4: 'entities' };
+
+const $ = (id) => document.getElementById(id);
+
+function showLogin(message) {
+  stopPolling();
+  $('app-screen').hidden = true;
+  $('login-screen').hidden = false;
+  const msg = $('login-msg');
+  msg.className = message ? 'msg msg-error' : 'msg';
+  msg.textContent = message || '';
+  $('login-password').value = '';
+  $('login-identity').focus();
+}
+
+async function login(ev) {
+  ev.preventDefault();
+  const submit = $('login-submit');
+  const msg = $('login-msg');
+  msg.className = 'msg';
+  msg.textContent = '';
+  submit.disabled = true;
+  try {
+    const answer = await api('POST', '/api/login', {
+      identity: $('login-identity').value.trim(),
+      password: $('login-password').value,
+    });
+    forgetOrg();
+    session.set(answer.data.session);
+    await enter();
+  } catch (e) {
+    msg.className = 'msg msg-error';
+    msg.textContent = e.message;
+  } finally {
+    submit.disabled = false;
+  }
+}
+
+async function logout() {
+  const s = session.get();
+  stopPolling();
+  session.clear();
+  forgetOrg();
+  for (const k of Object.keys(me)) delete me[k];
+  if (s) {
+    try {
+      await api('PUT', '/api/logout', { session: s });
+    } catch (e) {
+      // The session is forgotten here either way; an already-ended one is fine.
+    }
+  }
+  history.replaceState(null, '', '/');
+  showLogin();
+}
+
+/** Loads who is logged in and shows the app; an invalid session goes back to the login. */
+async function enter() {
+  let answer;
+  try {
+    answer = await api('GET', `/api/character/${session.get()}`);
+  } catch (e) {
+    session.clear();
+    showLogin(e instanceof ApiError && e.status === 401 ? '' : e.message);
+    return;
+  }
+  Object.assign(me, answer.data);
+  $('who-name').textContent = me.name;
+  $('who-role').textContent = ROLE_NAMES[me.character] || '';
+  $('login-screen').hidden = true;
+  $('app-screen').hidden = false;
+  buildNav();
+  route();
+}
+
+function buildNav() {
+  clear(
+    $('nav'),
+    Object.entries(VIEWS)
+      .filter(([, v]) => v.label && v.roles.includes(me.character))
+      .map(([name, v]) => h('a', { href: `#${name}`, className: 'nav-item', dataset: { view: name } }, v.label)),
+  );
+}
+
+function route() {
+  if ($('app-screen').hidden) return;
+  const [name, arg] = location.hash.replace(/^#/, '').split('/');
+  let view = VIEWS[name];
+  let chosen = name;
+  if (!view || !view.roles.includes(me.character)) {
+    chosen = DEFAULT_VIEW[me.character];
+    view = VIEWS[chosen];
+    if (!view) return;
+    history.replaceState(null, '', `#${chosen}`);
+  }
+  stopPolling();
+  for (const a of $('nav').children) {
+    a.classList.toggle('active', a.dataset.view === (view.under || chosen));
+  }
+  const root = clear($('view'));
+  root.dataset.view = chosen;
+  view.render(root, arg ? decodeURIComponent(arg) : undefined);
+}
+
+function changePassword() {
+  const oldpassword = h('input', { type: 'password', autocomplete: 'current-password' });
+  const newpassword = h('input', { type: 'password', autocomplete: 'new-password' });
+  const msg = msgLine();
+  const save = button('保存', () => busy(save, msg, async () => {
+    await api('PUT', `/api/user_password/${session.get()}`, {
+      oldpassword: oldpassword.value,
+      newpassword: newpassword.value,
+    });
+    close();
+    toast('密码已修改');
+  }), 'btn-primary');
+  const close = openDialog(
+    '修改密码',
+    h('div', { className: 'form-grid' }, field('原密码', oldpassword), field('新密码（6 到 128 位）', newpassword), msg),
+    [button('取消', () => close()), save],
+  );
+}
+
+whenSessionLost(() => {
+  session.clear();
+  forgetOrg();
+  showLogin('会话已失效，请重新登录');
+});
+
+document.addEventListener('DOMContentLoaded', () => {
+  $('login-form').addEventListener('submit', login);
+  $('logout').addEventListener('click', logout);
+  $('change-password').addEventListener('click', changePassword);
+  window.addEventListener('hashchange', route);
+  if (session.get()) enter();
+  else showLogin();
+});

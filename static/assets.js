@@ -1,0 +1,373 @@
+// The asset list: department and category tree, search, paging, create, retire, export.
+
+import {
+  api, headRow, busy, button, CLASS_NAMES, clear, field, h, input, me, money, msgLine, openDialog, pager, path, select,
+  STATUS_NAMES, toast,
+} from './core.js';
+import { categoryTree, departments, flattenCategories, nest, ownDepartment } from './org.js';
+
+const PAGE_SIZE = 20;
+
+export function assetsView(root) {
+  const state = { filter: { expire: '0' }, page: 1, selected: new Set(), rows: [] };
+  const tree = h('div', { className: 'tree', attrs: { role: 'tree' } });
+  const scopeLabel = h('span', { className: 'scope-label' });
+  const tableBody = h('tbody');
+  const pagerBox = h('div');
+  const msg = msgLine();
+  const checkAll = h('input', { type: 'checkbox', title: '全选本页', attrs: { 'aria-label': '全选本页' } });
+
+  const q = {
+    name: input({ id: 'search-name', placeholder: '名称包含…' }),
+    user: input({ id: 'search-user', placeholder: '挂账人' }),
+    price_inf: input({ id: 'search-price-inf', type: 'number', min: '0', step: '0.01', placeholder: '最低' }),
+    price_sup: input({ id: 'search-price-sup', type: 'number', min: '0', step: '0.01', placeholder: '最高' }),
+    description: input({ id: 'search-description', placeholder: '描述包含…' }),
+    expire: select([['0', '在用'], ['1', '已清退'], ['', '全部']], { id: 'search-expire' }),
+  };
+  const searchMsg = msgLine();
+  const searchForm = h(
+    'form',
+    { className: 'card search-bar', id: 'search-form', onsubmit: (e) => { e.preventDefault(); search(); } },
+    field('名称', q.name),
+    field('挂账人', q.user),
+    h('div', { className: 'field' }, '价值区间', h('div', { className: 'range' }, q.price_inf, h('span', {}, '—'), q.price_sup)),
+    field('描述', q.description),
+    field('状态', q.expire),
+    h('div', { className: 'search-actions' },
+      h('button', { type: 'submit', className: 'btn btn-primary', id: 'search-submit' }, '搜索'),
+      button('重置', () => { for (const i of Object.values(q)) i.value = ''; q.expire.value = '0'; search(); })),
+    searchMsg,
+  );
+
+  const retireBtn = button('清退所选', retire, 'btn-danger', { id: 'retire-selected', disabled: true });
+  const exportSelBtn = button('导出所选', () => exportIds([...state.selected], exportSelBtn), '', { id: 'export-selected', disabled: true });
+  const exportAllBtn = button('导出搜索结果', exportSearch, '', { id: 'export-search' });
+
+  clear(
+    root,
+    h('div', { className: 'split' },
+      h('aside', { className: 'card side' }, h('h3', { className: 'side-title' }, '部门与分类'), tree),
+      h('section', { className: 'main' },
+        searchForm,
+        h('div', { className: 'card' },
+          h('div', { className: 'toolbar' },
+            scopeLabel,
+            h('div', { className: 'toolbar-actions' },
+              button('新建资产', () => createAssetDialog(() => load()), 'btn-primary', { id: 'new-asset' }),
+              retireBtn, exportSelBtn, exportAllBtn)),
+          msg,
+          h('div', { className: 'table-wrap' },
+            h('table', { className: 'table', id: 'asset-table' },
+              h('thead', {}, h('tr', {},
+                h('th', { className: 'col-check' }, checkAll),
+                ['编号', '名称', '类型', '数量', '挂账人', '当前价值', '原值', '分类', '部门', '状态', '创建日期']
+                  .map((t) => h('th', { className: ['编号', '数量', '当前价值', '原值'].includes(t) ? 'num' : '' }, t)))),
+              tableBody)),
+          pagerBox))),
+  );
+
+  checkAll.addEventListener('change', () => {
+    for (const a of state.rows) {
+      if (checkAll.checked) state.selected.add(a.id);
+      else state.selected.delete(a.id);
+    }
+    renderRows();
+  });
+
+  function currentFilter() {
+    const f = { ...state.filter };
+    for (const [k, el] of Object.entries(q)) {
+      const v = el.value.trim();
+      if (v !== '') f[k] = v;
+      else delete f[k];
+    }
+    return f;
+  }
+
+  function search() {
+    state.page = 1;
+    state.selected.clear();
+    load();
+  }
+
+  function updateButtons() {
+    const n = state.selected.size;
+    retireBtn.disabled = n === 0;
+    exportSelBtn.disabled = n === 0;
+    retireBtn.textContent = n ? `清退所选（${n}）` : '清退所选';
+    exportSelBtn.textContent = n ? `导出所选（${n}）` : '导出所选';
+  }
+
+  function renderRows() {
+    clear(tableBody);
+    if (state.rows.length === 0) {
+      tableBody.append(h('tr', {}, h('td', { className: 'empty', colSpan: 12 }, '没有符合条件的资产')));
+    }
+    for (const a of state.rows) {
+      const box = h('input', { type: 'checkbox', checked: state.selected.has(a.id), attrs: { 'aria-label': `选择资产 ${a.id}` } });
+      box.addEventListener('change', () => {
+        if (box.checked) state.selected.add(a.id);
+        else state.selected.delete(a.id);
+        updateButtons();
+      });
+      const status = a.expire
+        ? h('span', { className: 'badge badge-muted' }, '已清退')
+        : h('span', { className: `badge badge-status-${a.status}` }, STATUS_NAMES[a.status] || String(a.status));
+      tableBody.append(h('tr', { className: a.expire ? 'row-retired' : '', dataset: { id: a.id } },
+        h('td', { className: 'col-check' }, box),
+        h('td', { className: 'num' }, a.id),
+        h('td', { className: 'asset-name' }, a.name, a.parentName ? h('div', { className: 'sub' }, `上级：${a.parentName}`) : null),
+        h('td', {}, h('span', { className: `tag tag-class-${a.assetClass}` }, CLASS_NAMES[a.assetClass] || '')),
+        h('td', { className: 'num' }, a.count),
+        h('td', {}, a.userName),
+        h('td', { className: 'num' }, money(a.price)),
+        h('td', { className: 'num muted' }, money(a.initial_price)),
+        h('td', {}, a.assetTree),
+        h('td', {}, a.departmentName),
+        h('td', {}, status),
+        h('td', { className: 'muted' }, a.create_time)));
+    }
+    checkAll.checked = state.rows.length > 0 && state.rows.every((a) => state.selected.has(a.id));
+    updateButtons();
+  }
+
+  async function load() {
+    const f = currentFilter();
+    scopeLabel.textContent = f.asset_tree_node
+      ? `${f.department} / ${f.asset_tree_node}`
+      : f.department || '全部资产';
+    await busy(null, searchMsg, async () => {
+      let answer;
+      try {
+        answer = await api('POST', path('search_assets'), { ...f, page: state.page, size: PAGE_SIZE });
+      } catch (e) {
+        if (e.code === 4 && state.page > 1) {
+          state.page = 1;
+          return load();
+        }
+        throw e;
+      }
+      state.rows = answer.data;
+      state.total = answer.total;
+      renderRows();
+      clear(pagerBox, pager(state.page, answer.pages, answer.total, (p) => { state.page = p; load(); }));
+    });
+  }
+
+  async function retire() {
+    const ids = [...state.selected];
+    if (!ids.length || !confirm(`确定清退所选的 ${ids.length} 项资产？清退后价值归零。`)) return;
+    await busy(retireBtn, msg, async () => {
+      await api('PUT', path('expire_asset'), ids);
+      state.selected.clear();
+      msg.ok(`已清退 ${ids.length} 项资产`);
+      await load();
+    });
+  }
+
+  async function exportIds(ids, btn) {
+    if (!ids.length) {
+      msg.error('没有可导出的资产');
+      return;
+    }
+    await busy(btn, msg, async () => {
+      const answer = await api('POST', path('export_task'), ids);
+      const id = answer.data.id;
+      clear(msg, `已创建导出任务 #${id}（${ids.length} 项），`, h('a', { href: `#task/${id}`, id: 'export-task-link' }, '查看任务并下载'));
+      msg.className = 'msg msg-ok';
+    });
+  }
+
+  async function exportSearch() {
+    await busy(exportAllBtn, msg, async () => {
+      const f = currentFilter();
+      const ids = [];
+      for (let page = 1; ; page += 1) {
+        const answer = await api('POST', path('search_assets'), { ...f, page, size: 1000 });
+        for (const a of answer.data) ids.push(a.id);
+        if (page >= answer.pages) break;
+      }
+      exportAllBtn.disabled = false;
+      await exportIds(ids, exportAllBtn);
+    });
+  }
+
+  renderTree(tree, (filter) => {
+    state.filter = { ...filter };
+    search();
+  });
+  load();
+}
+
+/** The left-hand tree: 全部资产, then departments, each opening to its categories. */
+async function renderTree(tree, choose) {
+  const select = (li, filter) => {
+    for (const el of tree.querySelectorAll('.tree-label.active')) el.classList.remove('active');
+    li.classList.add('active');
+    choose(filter);
+  };
+  const all = h('button', { type: 'button', className: 'tree-label active', dataset: { node: 'all' } }, '全部资产');
+  all.addEventListener('click', () => select(all, {}));
+  clear(tree, h('ul', {}, h('li', {}, all)));
+  let list;
+  try {
+    list = await departments();
+  } catch (e) {
+    tree.append(h('p', { className: 'msg msg-error' }, e.message));
+    return;
+  }
+  const deptList = h('ul', {});
+  tree.firstChild.firstChild.append(deptList);
+  const addDept = (parentUl, d) => {
+    const label = h('button', { type: 'button', className: 'tree-label', dataset: { department: d.name } }, d.name);
+    const caret = h('button', { type: 'button', className: 'caret', title: '展开分类', attrs: { 'aria-expanded': 'false' } }, '▸');
+    const cats = h('ul', { className: 'tree-cats', hidden: true });
+    const kids = h('ul', {});
+    let loaded = false;
+    caret.addEventListener('click', async () => {
+      const open = cats.hidden;
+      cats.hidden = !open;
+      caret.textContent = open ? '▾' : '▸';
+      caret.setAttribute('aria-expanded', String(open));
+      if (open && !loaded) {
+        loaded = true;
+        try {
+          const root = await categoryTree(d.name);
+          const addCat = (ul, node) => {
+            const c = h('button', { type: 'button', className: 'tree-label tree-cat', dataset: { category: node.name } }, node.name);
+            c.addEventListener('click', () => select(c, { department: d.name, asset_tree_node: node.name }));
+            const sub = h('ul', {});
+            for (const child of node.children || []) addCat(sub, child);
+            ul.append(h('li', {}, c, node.children && node.children.length ? sub : null));
+          };
+          addCat(cats, root);
+        } catch (e) {
+          cats.append(h('li', { className: 'msg msg-error' }, e.message));
+        }
+      }
+    });
+    label.addEventListener('click', () => {
+      select(label, { department: d.name });
+      if (cats.hidden) caret.click();
+    });
+    parentUl.append(h('li', {}, h('div', { className: 'tree-row' }, caret, label), cats, kids));
+    for (const c of d.children) addDept(kids, c);
+  };
+  for (const d of nest(list)) addDept(deptList, d);
+  if (!list.length) deptList.append(h('li', { className: 'muted tree-note' }, '暂无可显示的部门'));
+}
+
+/** The create-one-asset dialog; `done` runs after a successful create. */
+export async function createAssetDialog(done) {
+  const msg = msgLine();
+  const f = {
+    name: input({ id: 'asset-name', maxLength: 128, required: true }),
+    assetClass: select([['0', '数量型'], ['1', '条目型']], { id: 'asset-class' }),
+    department: select([], { id: 'asset-department' }),
+    assetTree: select([], { id: 'asset-tree' }),
+    user: input({ id: 'asset-user', value: me.character === 2 ? me.name : '' }),
+    price: input({ id: 'asset-price', type: 'number', min: '0', step: '0.01', value: '0' }),
+    count: input({ id: 'asset-count', type: 'number', min: '1', step: '1', value: '1' }),
+    deadline: input({ id: 'asset-deadline', type: 'number', min: '0', step: '1', value: '5' }),
+    position: input({ id: 'asset-position', maxLength: 256 }),
+    description: h('textarea', { id: 'asset-description', rows: 2, maxLength: 4096 }),
+    parent: input({ id: 'asset-parent', placeholder: '可选：上级条目型资产的名称或编号' }),
+  };
+  const loadCategories = async () => {
+    clear(f.assetTree);
+    if (!f.department.value) return;
+    try {
+      const cats = flattenCategories(await categoryTree(f.department.value));
+      for (const c of cats) {
+        f.assetTree.append(h('option', { value: c.name }, `${'　'.repeat(c.depth)}${c.name}`));
+      }
+      const wanted = f.assetClass.value === '1' ? '条目型资产' : '数量型资产';
+      if (cats.some((c) => c.name === wanted)) f.assetTree.value = wanted;
+    } catch (e) {
+      msg.error(e);
+    }
+  };
+  f.department.addEventListener('change', loadCategories);
+  f.assetClass.addEventListener('change', () => {
+    if (f.assetClass.value === '1') f.count.value = '1';
+    const fixed = { 数量型资产: '0', 条目型资产: '1' };
+    if (f.assetTree.value in fixed || f.assetTree.value === '默认分类') {
+      f.assetTree.value = f.assetClass.value === '1' ? '条目型资产' : '数量型资产';
+    }
+  });
+  const save = button('创建', () => busy(save, msg, async () => {
+    const row = {
+      name: f.name.value,
+      assetClass: Number(f.assetClass.value),
+      user: f.user.value.trim(),
+      price: f.price.value.trim(),
+      count: f.count.value.trim(),
+      deadline: f.deadline.value.trim(),
+      assetTree: f.assetTree.value,
+      department: f.department.value,
+      position: f.position.value,
+      description: f.description.value,
+      parent: f.parent.value.trim(),
+    };
+    const answer = await api('POST', path('post_asset'), row);
+    close();
+    toast(`已创建资产 #${answer.data.id}`);
+    done(answer.data.id);
+  }), 'btn-primary', { id: 'asset-save' });
+  const close = openDialog(
+    '新建资产',
+    h('div', { className: 'form-grid form-grid-2' },
+      field('资产名称 *', f.name, 'span-2'),
+      field('资产类型', f.assetClass),
+      field('所属部门', f.department),
+      field('所属分类', f.assetTree),
+      field('挂账人', f.user),
+      field('资产价值（元）', f.price),
+      field('数量', f.count),
+      field('使用期限（年）', f.deadline),
+      field('位置', f.position),
+      field('父资产', f.parent, 'span-2'),
+      field('描述', f.description, 'span-2'),
+      h('div', { className: 'span-2' }, msg)),
+    [button('取消', () => close()), save],
+  );
+  try {
+    const list = await departments();
+    for (const d of list) f.department.append(h('option', { value: d.name }, d.name));
+    const own = ownDepartment();
+    if (own && list.some((d) => d.name === own)) f.department.value = own;
+    await loadCategories();
+  } catch (e) {
+    msg.error(e);
+  }
+}
+
+/** Staff: their own assets. */
+export function ownAssetsView(root) {
+  const body = h('tbody');
+  const pagerBox = h('div');
+  const msg = msgLine();
+  clear(root, h('div', { className: 'card' },
+    h('div', { className: 'toolbar' }, h('span', { className: 'scope-label' }, '我名下的资产')),
+    msg,
+    h('div', { className: 'table-wrap' }, h('table', { className: 'table' },
+      headRow(['编号', '名称', '类型', '数量', '当前价值', '分类', '部门', '位置', '状态', '创建日期']),
+      body)),
+    pagerBox));
+  const load = (page) => busy(null, msg, async () => {
+    const answer = await api('GET', path('asset_user_list', page) + `?size=${PAGE_SIZE}`);
+    clear(body);
+    if (!answer.data.length) body.append(h('tr', {}, h('td', { className: 'empty', colSpan: 10 }, '名下暂无资产')));
+    for (const a of answer.data) {
+      body.append(h('tr', {},
+        h('td', { className: 'num' }, a.id), h('td', {}, a.name),
+        h('td', {}, CLASS_NAMES[a.assetClass] || ''), h('td', { className: 'num' }, a.count),
+        h('td', { className: 'num' }, money(a.price)), h('td', {}, a.assetTree), h('td', {}, a.departmentName),
+        h('td', {}, a.position),
+        h('td', {}, a.expire ? '已清退' : STATUS_NAMES[a.status] || ''), h('td', { className: 'muted' }, a.create_time)));
+    }
+    clear(pagerBox, pager(page, answer.pages, answer.total, load));
+  });
+  load(1);
+}

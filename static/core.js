@@ -1,0 +1,205 @@
+// Shared helpers: the session, the JSON API, and DOM building that only ever creates text
+// nodes from data (never HTML), so a user-supplied string can never become markup.
+
+const SESSION_KEY = 'assetport.session';
+
+export const ROLE_NAMES = { 1: '普通用户', 2: '资产管理员', 3: '系统管理员', 4: '超级管理员' };
+export const STATUS_NAMES = { 1: '闲置', 2: '使用中', 3: '维保中' };
+export const CLASS_NAMES = { 0: '数量型', 1: '条目型' };
+
+/** The logged-in user: {character, name, entity?, department?} from GET /api/character. */
+export const me = { character: 0, name: '' };
+
+export const session = {
+  get: () => sessionStorage.getItem(SESSION_KEY),
+  set: (s) => sessionStorage.setItem(SESSION_KEY, s),
+  clear: () => sessionStorage.removeItem(SESSION_KEY),
+};
+
+/** An error answered by the API: `info` is the server's message, shown to the user as is. */
+export class ApiError extends Error {
+  constructor(status, code, info) {
+    super(info);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+let onSessionLost = () => {};
+export function whenSessionLost(f) {
+  onSessionLost = f;
+}
+
+/** Encodes a path segment (names may hold any character). */
+export const seg = (s) => encodeURIComponent(String(s));
+
+/** `/api/<name>/<session>/<rest…>` with each part encoded. */
+export function path(name, ...rest) {
+  return ['', 'api', name, session.get() || '', ...rest.map(seg)].join('/');
+}
+
+/**
+ * Calls the API. `body` is JSON-encoded unless it is a Blob/ArrayBuffer (sent as is).
+ * Resolves to the whole answer (`data`, `pages`, `total`); rejects with ApiError.
+ */
+export async function api(method, url, body) {
+  const init = { method, headers: {}, cache: 'no-store' };
+  if (body !== undefined) {
+    if (body instanceof Blob || body instanceof ArrayBuffer) {
+      init.body = body;
+      init.headers['Content-Type'] = 'application/octet-stream';
+    } else {
+      init.body = JSON.stringify(body);
+      init.headers['Content-Type'] = 'application/json';
+    }
+  }
+  let res;
+  try {
+    res = await fetch(url, init);
+  } catch (e) {
+    throw new ApiError(0, -1, '无法连接服务器，请检查网络后重试');
+  }
+  let answer;
+  try {
+    answer = await res.json();
+  } catch (e) {
+    throw new ApiError(res.status, -1, `服务器返回了无法识别的内容（HTTP ${res.status}）`);
+  }
+  if (answer.code !== 0) {
+    const err = new ApiError(res.status, answer.code, answer.info || `请求失败（HTTP ${res.status}）`);
+    if (res.status === 401) onSessionLost(err);
+    throw err;
+  }
+  return answer;
+}
+
+/**
+ * Builds an element. `attrs`: properties (className, type, value, …), `on*` listeners,
+ * `dataset`, `attrs` (plain attributes). Children: nodes, or strings/numbers as text nodes.
+ */
+export function h(tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
+    else if (k === 'dataset') Object.assign(el.dataset, v);
+    else if (k === 'attrs') for (const [a, av] of Object.entries(v)) el.setAttribute(a, av);
+    else el[k] = v;
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const c of children.flat(Infinity)) {
+    if (c === undefined || c === null || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+}
+
+export function clear(el, ...children) {
+  el.replaceChildren();
+  append(el, children);
+  return el;
+}
+
+/** A message line next to where the user acted. */
+export function msgLine() {
+  const el = h('p', { className: 'msg', attrs: { role: 'alert' } });
+  el.error = (e) => {
+    el.className = 'msg msg-error';
+    el.textContent = e instanceof Error ? e.message : String(e);
+  };
+  el.ok = (text) => {
+    el.className = 'msg msg-ok';
+    el.textContent = text;
+  };
+  el.reset = () => {
+    el.className = 'msg';
+    el.textContent = '';
+  };
+  return el;
+}
+
+/** Runs `f` with the button disabled, reporting a failure on `msg`. */
+export async function busy(button, msg, f) {
+  if (msg) msg.reset();
+  if (button) button.disabled = true;
+  try {
+    return await f();
+  } catch (e) {
+    if (msg) msg.error(e);
+    else toast(e.message, true);
+    return undefined;
+  } finally {
+    if (button) button.disabled = false;
+  }
+}
+
+let toastTimer;
+export function toast(text, isError) {
+  const el = document.getElementById('toast');
+  el.textContent = text;
+  el.className = isError ? 'toast toast-error' : 'toast';
+  el.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => { el.hidden = true; }, 3500);
+}
+
+export function field(label, input, extraClass) {
+  return h('label', { className: extraClass ? `field ${extraClass}` : 'field' }, label, input);
+}
+
+const NUMERIC_HEADERS = new Set(['编号', '数量', '当前价值', '原值', '价值', '需处理', '成功', '失败', '用户数', '资产数', '部门数']);
+
+/** A table head row; numeric columns are right-aligned like their cells. */
+export function headRow(labels) {
+  return h('thead', {}, h('tr', {}, labels.map((t) => h('th', { className: NUMERIC_HEADERS.has(t) ? 'num' : '' }, t))));
+}
+
+export function input(attrs) {
+  return h('input', attrs);
+}
+
+export function select(options, attrs) {
+  return h('select', attrs || {}, options.map(([value, label]) => h('option', { value }, label)));
+}
+
+export function button(label, onclick, kind, attrs) {
+  return h('button', { type: 'button', className: `btn ${kind || ''}`.trim(), onclick, ...(attrs || {}) }, label);
+}
+
+export const money = (n) =>
+  typeof n === 'number' ? n.toLocaleString('zh-CN', { minimumFractionDigits: 2, maximumFractionDigits: 2 }) : '';
+
+/** Opens the shared modal dialog with `title` and `body`; returns a close function. */
+export function openDialog(title, body, footer) {
+  const dlg = document.getElementById('dialog');
+  const close = () => dlg.close();
+  clear(
+    dlg,
+    h('div', { className: 'dialog-head' }, h('h2', {}, title), button('×', close, 'btn-icon', { title: '关闭', attrs: { 'aria-label': '关闭' } })),
+    h('div', { className: 'dialog-body' }, body),
+    footer ? h('div', { className: 'dialog-foot' }, footer) : null,
+  );
+  dlg.showModal();
+  return close;
+}
+
+/** A paging bar: calls `go(page)`. */
+export function pager(page, pages, total, go) {
+  const last = Math.max(pages, 1);
+  return h(
+    'div',
+    { className: 'pager' },
+    h('span', { className: 'pager-total' }, `共 ${total} 条`),
+    button('上一页', () => go(page - 1), 'btn-small', { disabled: page <= 1 }),
+    h('span', { className: 'pager-pos' }, `第 ${page} / ${last} 页`),
+    button('下一页', () => go(page + 1), 'btn-small', { disabled: page >= last }),
+  );
+}
+
+/** A download of an API file: a plain link (the session is in the path). */
+export function downloadLink(label, url, filename) {
+  return h('a', { className: 'btn btn-small', href: url, download: filename || '', attrs: { rel: 'noopener' } }, label);
+}

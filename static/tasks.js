@@ -1,0 +1,299 @@
+// Import (paste JSON or upload a file), the task list with live progress, and one task:
+// an import's failed rows in an editable table (fix and re-run), an export's records.
+
+import { api, headRow, busy, button, clear, downloadLink, h, money, msgLine, path, CLASS_NAMES } from './core.js';
+
+const POLL_MS = 1000;
+let pollTimer = null;
+
+/** Stops any polling (the view changed, or nothing runs any more). */
+export function stopPolling() {
+  clearTimeout(pollTimer);
+  pollTimer = null;
+}
+
+function poll(f) {
+  stopPolling();
+  pollTimer = setTimeout(f, POLL_MS);
+}
+
+const FIELDS = [
+  ['name', '资产名'], ['assetClass', '资产类型'], ['price', '资产价值'], ['count', '资产数量'],
+  ['deadline', '使用期限'], ['assetTree', '所属分类'], ['description', '描述信息'], ['position', '位置信息'],
+  ['user', '挂账人'], ['department', '所属部门'], ['parent', '父资产'], ['expire', '已清退'],
+];
+const OPTIONAL = new Set(['description', 'position', 'parent', 'expire']);
+const NUMERIC = new Set(['assetClass', 'price', 'count', 'deadline', 'expire']);
+
+const EXAMPLE = [
+  { name: '办公椅', assetClass: '数量型', price: 350, count: 10, deadline: 5, assetTree: '数量型资产', department: 'CST', user: 'liusn', description: '人体工学椅', position: 'A 座 3 楼' },
+  { name: '笔记本电脑 T14', assetClass: '条目型', price: 8999, count: 1, deadline: 3, assetTree: '条目型资产', department: 'CST', user: 'liusn', description: '', position: '' },
+];
+
+const fileUrl = (id, format) => `${path('async_task', id, 'file')}?format=${format}`;
+
+function typeTag(t) {
+  return t.port_type === 1
+    ? h('span', { className: 'tag tag-import' }, '导入')
+    : h('span', { className: 'tag tag-export' }, '导出');
+}
+
+function statusBadge(t) {
+  if (t.finish === 0) return h('span', { className: 'badge badge-running', dataset: { finish: 0 } }, '进行中');
+  if (t.finish === 1) return h('span', { className: 'badge badge-ok', dataset: { finish: 1 } }, '成功');
+  return h('span', { className: 'badge badge-fail', dataset: { finish: 2 }, title: `${t.number_failed ?? ''} 行失败` }, '失败');
+}
+
+function progressBar(t) {
+  const need = t.number_need || 0;
+  const done = t.finish === 0 ? Math.min(t.number_done ?? t.number_succeed, need) : need;
+  const pct = need === 0 ? (t.finish === 0 ? 0 : 100) : Math.floor((done / need) * 100);
+  const fill = h('div', { className: `progress-fill progress-${t.finish}` });
+  fill.style.width = `${pct}%`;
+  return h('div', { className: 'progress-cell' },
+    h('div', { className: 'progress', attrs: { role: 'progressbar', 'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-valuenow': String(pct) } }, fill),
+    h('span', { className: 'progress-text' }, `${pct}%`));
+}
+
+function downloads(t) {
+  if (t.finish === 0) return [];
+  if (t.port_type === 1) {
+    if (!t.number_failed && t.number_succeed === t.number_need) return [];
+    return [
+      downloadLink('失败行 XLSX', fileUrl(t.id, 'xlsx'), `task-${t.id}-failed.xlsx`),
+      downloadLink('CSV', fileUrl(t.id, 'csv'), `task-${t.id}-failed.csv`),
+    ];
+  }
+  return [
+    downloadLink('下载 XLSX', fileUrl(t.id, 'xlsx'), `export-${t.id}.xlsx`),
+    downloadLink('CSV', fileUrl(t.id, 'csv'), `export-${t.id}.csv`),
+  ];
+}
+
+// ---------------------------------------------------------------- import
+
+export function importView(root) {
+  const text = h('textarea', { id: 'import-json', rows: 12, spellcheck: false, placeholder: JSON.stringify(EXAMPLE, null, 2) });
+  const jsonMsg = msgLine();
+  const submit = button('提交导入', () => busy(submit, jsonMsg, async () => {
+    let rows;
+    try {
+      rows = JSON.parse(text.value);
+    } catch (e) {
+      throw new Error(`JSON 格式错误：${e.message}`);
+    }
+    if (!Array.isArray(rows)) rows = [rows];
+    const answer = await api('POST', path('asset'), rows);
+    created(jsonMsg, answer.data.id, rows.length);
+  }), 'btn-primary', { id: 'import-submit' });
+
+  const file = h('input', { type: 'file', id: 'import-file', className: 'file-input', accept: '.xlsx,.csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet,text/csv' });
+  const chosen = h('span', { className: 'file-name muted' }, '未选择文件');
+  file.addEventListener('change', () => {
+    const f = file.files[0];
+    chosen.textContent = f ? `${f.name}（${Math.max(1, Math.round(f.size / 1024))} KB）` : '未选择文件';
+    chosen.classList.toggle('muted', !f);
+  });
+  const fileMsg = msgLine();
+  const upload = button('上传并导入', () => busy(upload, fileMsg, async () => {
+    const f = file.files[0];
+    if (!f) throw new Error('请先选择一个 CSV 或 XLSX 文件');
+    const format = /\.csv$/i.test(f.name) ? 'csv' : /\.xlsx$/i.test(f.name) ? 'xlsx' : null;
+    if (!format) throw new Error('只支持 .xlsx 或 .csv 文件');
+    const answer = await api('POST', `${path('asset_file')}?format=${format}`, f);
+    created(fileMsg, answer.data.id);
+    file.value = '';
+    file.dispatchEvent(new Event('change'));
+  }), 'btn-primary', { id: 'import-upload' });
+
+  clear(root, h('div', { className: 'grid-2' },
+    h('section', { className: 'card' },
+      h('h2', { className: 'card-title' }, '粘贴 JSON 行'),
+      h('p', { className: 'hint' }, '一个 JSON 数组，每个元素是一行资产。校验失败的行会保留在任务里，可在任务详情中修改后重新执行。'),
+      text,
+      h('div', { className: 'actions' }, submit, button('填入示例', () => { text.value = JSON.stringify(EXAMPLE, null, 2); }, '', { id: 'import-example' })),
+      jsonMsg),
+    h('section', { className: 'card' },
+      h('h2', { className: 'card-title' }, '上传 Excel / CSV 文件'),
+      h('p', { className: 'hint' }, '按模板填写后上传，第一行为表头（中文或英文字段名均可）。'),
+      h('div', { className: 'actions' },
+        h('span', { className: 'muted' }, '导入模板：'),
+        downloadLink('下载模板 XLSX', `${path('asset_template')}?format=xlsx`, 'assetport-template.xlsx'),
+        downloadLink('下载模板 CSV', `${path('asset_template')}?format=csv`, 'assetport-template.csv')),
+      h('div', { className: 'file-row' }, h('label', { className: 'btn' }, '选择文件…', file), chosen),
+      h('div', { className: 'actions' }, upload),
+      fileMsg,
+      h('h3', { className: 'sub-title' }, '字段说明'),
+      h('table', { className: 'table table-compact' },
+        h('tbody', {}, [
+          ['资产名 name', '必填，最长 128 字'],
+          ['资产类型 assetClass', '数量型（0）或 条目型（1）；条目型数量只能为 1'],
+          ['资产价值 price', '元，不可为负，保留两位小数'],
+          ['使用期限 deadline', '年，0 表示不折旧'],
+          ['所属分类 assetTree', '部门分类树中的名称'],
+          ['挂账人 user / 所属部门 department', '挂账人须属于该部门'],
+          ['父资产 parent', '可选：同部门条目型资产的名称或编号'],
+        ].map(([k, v]) => h('tr', {}, h('th', {}, k), h('td', {}, v))))))));
+}
+
+function created(msg, id, rows) {
+  clear(msg, `已创建导入任务 #${id}${rows !== undefined ? `（${rows} 行）` : ''}，`, h('a', { href: `#task/${id}`, className: 'task-link' }, '查看进度'));
+  msg.className = 'msg msg-ok';
+}
+
+// ---------------------------------------------------------------- task list
+
+export function tasksView(root) {
+  const body = h('tbody');
+  const msg = msgLine();
+  const updated = h('span', { className: 'muted small' });
+  clear(root, h('section', { className: 'card' },
+    h('div', { className: 'toolbar' },
+      h('h2', { className: 'card-title' }, '异步任务'),
+      h('div', { className: 'toolbar-actions' }, updated, button('刷新', () => load(), 'btn-small', { id: 'tasks-refresh' }))),
+    msg,
+    h('div', { className: 'table-wrap' }, h('table', { className: 'table', id: 'task-table' },
+      headRow(['编号', '类型', '创建人', '创建时间', '需处理', '成功', '失败', '状态', '进度', '操作']),
+      body))));
+
+  const load = () => busy(null, msg, async () => {
+    stopPolling();
+    const answer = await api('GET', path('async_task'));
+    if (!root.isConnected) return;
+    const tasks = [...answer.data].reverse();
+    clear(body);
+    if (!tasks.length) body.append(h('tr', {}, h('td', { className: 'empty', colSpan: 10 }, '还没有任务。在「导入」页提交资产，或在「资产」页导出。')));
+    for (const t of tasks) {
+      const failed = t.number_failed ?? (t.finish === 0 ? 0 : t.number_need - t.number_succeed);
+      const open = t.port_type === 1 && failed > 0 && t.finish !== 0
+        ? h('a', { className: 'btn btn-small btn-primary', href: `#task/${t.id}` }, '处理失败行')
+        : h('a', { className: 'btn btn-small', href: `#task/${t.id}` }, '详情');
+      body.append(h('tr', { dataset: { id: t.id, finish: t.finish } },
+        h('td', { className: 'num' }, `#${t.id}`),
+        h('td', {}, typeTag(t)),
+        h('td', {}, t.manager),
+        h('td', { className: 'muted' }, t.create_time),
+        h('td', { className: 'num' }, t.number_need),
+        h('td', { className: 'num' }, t.number_succeed),
+        h('td', { className: failed ? 'num text-fail' : 'num' }, failed),
+        h('td', {}, statusBadge(t)),
+        h('td', {}, progressBar(t)),
+        h('td', { className: 'row-actions' }, open, downloads(t))));
+    }
+    updated.textContent = `更新于 ${new Date().toLocaleTimeString('zh-CN')}`;
+    // Poll only while something runs; stop when every task is final.
+    if (tasks.some((t) => t.finish === 0)) poll(load);
+  });
+  load();
+}
+
+// ---------------------------------------------------------------- one task
+
+export function taskView(root, idText) {
+  const id = Number(idText);
+  const head = h('section', { className: 'card task-head' });
+  const content = h('div');
+  const msg = msgLine();
+  clear(root, h('div', { className: 'crumbs' }, h('a', { href: '#tasks' }, '任务'), ' / ', `任务 #${id}`), head, msg, content);
+
+  const renderHead = (t) => clear(head,
+    h('div', { className: 'task-title' },
+      h('h2', { className: 'card-title' }, `任务 #${t.id}`), typeTag(t), statusBadge(t)),
+    h('div', { className: 'task-meta' },
+      h('span', {}, `创建人：${t.manager}`), h('span', {}, `创建时间：${t.create_time}`),
+      h('span', {}, `需处理 ${t.number_need} 行`), h('span', {}, `成功 ${t.number_succeed} 行`),
+      t.finish !== 0 && t.port_type === 1 ? h('span', {}, `失败 ${t.number_need - t.number_succeed} 行`) : null),
+    progressBar(t),
+    h('div', { className: 'actions' }, downloads(t)));
+
+  const load = () => busy(null, msg, async () => {
+    stopPolling();
+    const t = (await api('GET', path('async_task', id))).data;
+    if (!root.isConnected) return;
+    renderHead(t);
+    if (t.finish === 0) {
+      clear(content, h('p', { className: 'card muted running-note' }, '任务执行中，完成后自动显示结果…'));
+      poll(load);
+      return;
+    }
+    if (t.port_type === 1) await renderFailed(t);
+    else await renderExport(t);
+  });
+
+  async function renderFailed(t) {
+    const rows = (await api('GET', path('failed_task', id))).data;
+    if (!rows.length) {
+      clear(content, h('section', { className: 'card done-note' }, h('span', { className: 'badge badge-ok' }, '成功'), ` 全部 ${t.number_need} 行已导入。`));
+      return;
+    }
+    // Every field a row needs, then the optional ones and any others only when a row has them.
+    const keys = FIELDS.map(([k]) => k).filter((k) => !OPTIONAL.has(k) || rows.some((r) => k in r));
+    for (const r of rows) for (const k of Object.keys(r)) if (k !== 'message' && !keys.includes(k)) keys.push(k);
+    const labels = Object.fromEntries(FIELDS);
+    const inputs = rows.map((r) => Object.fromEntries(keys.map((k) => {
+      const v = r[k];
+      const text = v === undefined || v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
+      const el = h('input', { className: 'cell', value: text, dataset: { key: k }, attrs: { 'aria-label': labels[k] || k } });
+      el.original = v;
+      el.addEventListener('input', () => el.classList.toggle('edited', el.value !== text));
+      return [k, el];
+    })));
+    const editMsg = msgLine();
+    const rerun = button(`重新执行 ${rows.length} 行`, () => busy(rerun, editMsg, async () => {
+      const body = inputs.map((cells) => {
+        const row = {};
+        for (const [k, el] of Object.entries(cells)) {
+          const v = cellValue(k, el);
+          if (v !== undefined) row[k] = v;
+        }
+        return row;
+      });
+      await api('PUT', path('failed_task', id), body);
+      editMsg.ok('已提交，正在重新执行…');
+      await load();
+    }), 'btn-primary', { id: 'rerun' });
+    clear(content, h('section', { className: 'card' },
+      h('div', { className: 'toolbar' },
+        h('h2', { className: 'card-title' }, `失败的行（${rows.length}）`),
+        h('div', { className: 'toolbar-actions' }, h('span', { className: 'hint' }, '直接修改单元格，然后重新执行'), rerun)),
+      editMsg,
+      h('div', { className: 'table-wrap' }, h('table', { className: 'table table-edit', id: 'failed-table' },
+        h('thead', {}, h('tr', {}, h('th', {}, '#'), h('th', { className: 'col-message' }, '失败原因'), keys.map((k) => h('th', {}, labels[k] || k)))),
+        h('tbody', {}, rows.map((r, i) => h('tr', { dataset: { row: i } },
+          h('td', { className: 'num muted' }, i + 1),
+          h('td', { className: 'col-message row-message' }, r.message),
+          keys.map((k) => h('td', {}, inputs[i][k])))))))));
+  }
+
+  async function renderExport(t) {
+    const records = (await api('GET', path('export_task', id))).data;
+    const shown = records.slice(0, 200);
+    clear(content, h('section', { className: 'card' },
+      h('div', { className: 'toolbar' }, h('h2', { className: 'card-title' }, `导出记录（${records.length}）`),
+        h('div', { className: 'toolbar-actions' }, downloads(t))),
+      records.length > shown.length ? h('p', { className: 'hint' }, `仅显示前 ${shown.length} 条，完整内容请下载文件。`) : null,
+      h('div', { className: 'table-wrap' }, h('table', { className: 'table', id: 'export-table' },
+        headRow(['编号', '名称', '类型', '数量', '挂账人', '价值', '分类', '部门', '已清退']),
+        h('tbody', {}, shown.map((a) => h('tr', {},
+          h('td', { className: 'num' }, a.id), h('td', {}, a.name), h('td', {}, CLASS_NAMES[a.assetClass] || ''),
+          h('td', { className: 'num' }, a.count), h('td', {}, a.userName), h('td', { className: 'num' }, money(a.price)),
+          h('td', {}, a.assetTree), h('td', {}, a.departmentName), h('td', {}, a.expire ? '是' : '否'))))))));
+  }
+
+  load();
+}
+
+/** The value to send for an edited cell: unchanged cells keep what was submitted. */
+function cellValue(key, el) {
+  const text = el.value;
+  const original = el.original;
+  const unchanged = text === (original === undefined || original === null ? '' : typeof original === 'object' ? JSON.stringify(original) : String(original));
+  if (unchanged) return original;
+  const t = text.trim();
+  if (t === '') return original === undefined ? undefined : null;
+  if (typeof original === 'object' && original !== null) {
+    try { return JSON.parse(t); } catch (e) { return t; }
+  }
+  if (NUMERIC.has(key) && /^-?\d+(\.\d+)?$/.test(t) && typeof original !== 'string') return Number(t);
+  return text;
+}

@@ -1,0 +1,518 @@
+//! The admin page in a real browser: headless Chromium, driven through chromedriver, against
+//! the real server on a free port. Each test writes screenshots of the screens it passes
+//! through to `target/screenshots/`.
+//!
+//! Without chromium and chromedriver these tests print "SKIPPED: …" and pass, unless `CI` is
+//! set, where they fail.
+
+#[path = "browser/harness.rs"]
+mod harness;
+
+use harness::{browser_tools, Browser, Server, DEMO_PASSWORD};
+use serde_json::{json, Value};
+
+/// Import rows as the asset manager would paste them: two good, two broken.
+fn mixed_rows() -> Value {
+    json!([
+        {"name": "测试椅", "assetClass": "数量型", "price": 120, "count": 8, "deadline": 5,
+         "assetTree": "数量型资产", "department": "CST", "user": "liusn", "description": "会议室用"},
+        {"name": "测试笔记本", "assetClass": 1, "price": "8999.5", "count": 1, "deadline": 3,
+         "assetTree": "条目型资产", "department": "CST", "user": "liusn", "position": "A 座 301"},
+        {"name": "测试显示器", "assetClass": 1, "price": 1500, "count": 1, "deadline": 4,
+         "assetTree": "条目型资产", "department": "CST", "user": "nobody"},
+        {"name": "测试白板", "assetClass": 0, "price": 300, "count": 0, "deadline": 6,
+         "assetTree": "数量型资产", "department": "CST", "user": "liusn"},
+    ])
+}
+
+/// Enough rows (and small worker batches) that a task is visibly running for a moment.
+fn bulk_rows(n: usize) -> Value {
+    Value::Array(
+        (0..n)
+            .map(|i| {
+                json!({"name": format!("批量椅子 {i}"), "assetClass": 0, "price": 99, "count": 2,
+                       "deadline": 5, "assetTree": "数量型资产", "department": "CST", "user": "liusn"})
+            })
+            .collect(),
+    )
+}
+
+/// Pastes `rows` into the import box and submits; returns the new task's id.
+async fn import_json(b: &Browser, rows: &Value) -> i64 {
+    b.goto("/#import").await;
+    b.wait_until("import view", "document.getElementById('import-json')")
+        .await;
+    // A paste: the whole text arrives at once.
+    b.js(
+        "const t = document.getElementById('import-json'); t.value = arguments[0]; \
+         t.dispatchEvent(new Event('input'));",
+        vec![json!(rows.to_string())],
+    )
+    .await;
+    b.click("#import-submit").await;
+    b.wait_until(
+        "import accepted",
+        "document.querySelector('.msg-ok .task-link')",
+    )
+    .await;
+    let href = b
+        .js(
+            "return document.querySelector('.msg-ok .task-link').getAttribute('href');",
+            vec![],
+        )
+        .await;
+    let href = href.as_str().unwrap_or_default();
+    href.trim_start_matches("#task/")
+        .parse()
+        .unwrap_or_else(|_| panic!("task link {href}"))
+}
+
+fn task_row(id: i64) -> String {
+    format!("#task-table tr[data-id=\"{id}\"]")
+}
+
+#[rocket::async_test]
+async fn asset_manager_imports_fixes_failed_rows_exports_and_logs_out() {
+    let Some(tools) = browser_tools() else { return };
+    let server = Server::start().await;
+    let b = Browser::open(&tools, &server.base).await;
+
+    // The page itself: security headers on the document.
+    b.goto("/").await;
+    let headers = b
+        .js_async(
+            "const done = arguments[arguments.length - 1]; fetch('/').then(r => done({ \
+               csp: r.headers.get('content-security-policy'), \
+               nosniff: r.headers.get('x-content-type-options'), \
+               frame: r.headers.get('x-frame-options') }));",
+            vec![],
+        )
+        .await;
+    let csp = headers["csp"].as_str().unwrap_or_default();
+    assert!(
+        csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
+    assert_eq!(headers["nosniff"], "nosniff");
+    assert_eq!(headers["frame"], "DENY");
+
+    // A wrong password is explained next to the form.
+    b.wait_until(
+        "login form",
+        "!document.getElementById('login-screen').hidden",
+    )
+    .await;
+    b.screenshot("01-login").await;
+    b.type_into("#login-identity", "liusn").await;
+    b.type_into("#login-password", "wrong-password").await;
+    b.click("#login-submit").await;
+    b.wait_until(
+        "login error shown",
+        "document.getElementById('login-msg').textContent.includes('用户名或密码错误')",
+    )
+    .await;
+
+    b.login("liusn", DEMO_PASSWORD).await;
+    assert_eq!(b.text("#who-name").await, "liusn");
+    assert_eq!(b.text("#who-role").await, "资产管理员");
+    b.wait_until(
+        "asset list",
+        "document.querySelector('#asset-table tbody tr')",
+    )
+    .await;
+
+    // A big import, to watch a task run; then the mixed one.
+    let bulk = import_json(&b, &bulk_rows(20_000)).await;
+    let mixed = import_json(&b, &mixed_rows()).await;
+    b.screenshot("02-import").await;
+    b.goto("/#tasks").await;
+    b.wait_until(
+        "task list",
+        &format!("document.querySelector('{}')", task_row(mixed)),
+    )
+    .await;
+    b.screenshot("03-tasks-running").await;
+    b.wait_until(
+        "bulk import succeeded",
+        &format!(
+            "document.querySelector('{} .badge')?.textContent === '成功'",
+            task_row(bulk)
+        ),
+    )
+    .await;
+    b.wait_until(
+        "mixed import failed",
+        &format!(
+            "document.querySelector('{} .badge')?.textContent === '失败'",
+            task_row(mixed)
+        ),
+    )
+    .await;
+    let row = b.text(&task_row(mixed)).await;
+    assert!(row.contains("导入") && row.contains("liusn"), "{row}");
+    let cells = b
+        .js(
+            "return [...document.querySelectorAll(arguments[0] + ' td')].map(td => td.textContent);",
+            vec![json!(task_row(mixed))],
+        )
+        .await;
+    // 编号, 类型, 创建人, 创建时间, 需处理, 成功, 失败, 状态, 进度
+    assert_eq!(cells[4], "4", "{cells}");
+    assert_eq!(cells[5], "2", "{cells}");
+    assert_eq!(cells[6], "2", "{cells}");
+    assert_eq!(cells[8], "100%", "{cells}");
+    b.screenshot("04-tasks-final").await;
+
+    // Nothing runs any more, so the list stops asking.
+    let asked = "return performance.getEntriesByType('resource') \
+                 .filter(e => e.name.includes('/api/async_task/')).length;";
+    let before = b.js(asked, vec![]).await;
+    rocket::tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    assert_eq!(
+        b.js(asked, vec![]).await,
+        before,
+        "the task list kept polling with no task running"
+    );
+
+    // The failed rows, each with its message; fix two cells and re-run.
+    b.click(&format!("{} a.btn-primary", task_row(mixed))).await;
+    b.wait_until(
+        "failed rows",
+        "document.querySelectorAll('#failed-table tbody tr').length === 2",
+    )
+    .await;
+    let messages = b
+        .js(
+            "return [...document.querySelectorAll('#failed-table .row-message')].map(td => td.textContent);",
+            vec![],
+        )
+        .await;
+    assert!(
+        messages[0]
+            .as_str()
+            .unwrap_or("")
+            .contains("未找到该资产挂账人"),
+        "{messages}"
+    );
+    assert!(
+        messages[1]
+            .as_str()
+            .unwrap_or("")
+            .contains("资产数量不可小于1"),
+        "{messages}"
+    );
+    b.type_into(
+        "#failed-table tr[data-row=\"0\"] input[data-key=\"user\"]",
+        "liusn",
+    )
+    .await;
+    b.type_into(
+        "#failed-table tr[data-row=\"1\"] input[data-key=\"count\"]",
+        "3",
+    )
+    .await;
+    b.screenshot("05-failed-rows-editor").await;
+    b.click("#rerun").await;
+    b.wait_until(
+        "re-run succeeded",
+        "document.querySelector('.task-head .badge')?.textContent === '成功' \
+         && document.querySelector('.done-note')",
+    )
+    .await;
+    b.screenshot("06-rerun-succeeded").await;
+    b.goto("/#tasks").await;
+    b.wait_until(
+        "task list shows 成功",
+        &format!(
+            "document.querySelector('{} .badge')?.textContent === '成功'",
+            task_row(mixed)
+        ),
+    )
+    .await;
+
+    // An asset whose name is markup is shown as that text and runs nothing.
+    let evil = "<img src=x onerror=alert(1)>";
+    b.goto("/#assets").await;
+    b.wait_until(
+        "asset list",
+        "document.querySelector('#asset-table tbody tr')",
+    )
+    .await;
+    b.js(
+        "window.__alerted = false; window.alert = () => { window.__alerted = true; };",
+        vec![],
+    )
+    .await;
+    b.click("#new-asset").await;
+    b.wait_until(
+        "create dialog ready",
+        "document.querySelector('#asset-tree option') && document.getElementById('asset-department').value === 'CST'",
+    )
+    .await;
+    b.type_into("#asset-name", evil).await;
+    b.type_into("#asset-price", "66.6").await;
+    b.type_into("#asset-description", evil).await;
+    b.screenshot("07-create-asset").await;
+    b.click("#asset-save").await;
+    b.wait_until("dialog closed", "!document.getElementById('dialog').open")
+        .await;
+    b.type_into("#search-name", "<img").await;
+    b.click("#search-submit").await;
+    b.wait_until(
+        "evil asset listed",
+        "document.querySelectorAll('#asset-table tbody tr[data-id]').length === 1",
+    )
+    .await;
+    assert_eq!(
+        b.text("#asset-table tbody tr[data-id] .asset-name").await,
+        evil
+    );
+    let injected = b
+        .js(
+            "return document.querySelectorAll('#view img, #dialog img').length;",
+            vec![],
+        )
+        .await;
+    assert_eq!(injected, json!(0), "the name became an element");
+    assert_eq!(b.js("return window.__alerted;", vec![]).await, json!(false));
+    b.screenshot("08-assets-literal-markup").await;
+
+    // Export what a search finds: the three 测试 assets of the fixed import.
+    b.type_into("#search-name", "测试").await;
+    b.click("#search-submit").await;
+    b.wait_until(
+        "search results",
+        "document.querySelectorAll('#asset-table tbody tr[data-id]').length === 4",
+    )
+    .await;
+    b.screenshot("09-assets-search").await;
+    b.click("#export-search").await;
+    b.click("#export-task-link").await;
+    b.wait_until(
+        "export finished",
+        "document.querySelector('.task-head .badge')?.textContent === '成功' \
+         && document.querySelectorAll('#export-table tbody tr').length === 4",
+    )
+    .await;
+    let exported = b.text("#export-table tbody").await;
+    for name in ["测试椅", "测试笔记本", "测试显示器", "测试白板"] {
+        assert!(exported.contains(name), "{name} not in {exported}");
+    }
+    b.screenshot("10-export-task").await;
+
+    // Log out: back at the login, the session forgotten here and ended on the server.
+    let session = b
+        .js(
+            "return sessionStorage.getItem('assetport.session');",
+            vec![],
+        )
+        .await;
+    let session = session.as_str().expect("session stored").to_owned();
+    b.click("#logout").await;
+    b.wait_until(
+        "login shown",
+        "!document.getElementById('login-screen').hidden",
+    )
+    .await;
+    assert_eq!(
+        b.js(
+            "return sessionStorage.getItem('assetport.session');",
+            vec![]
+        )
+        .await,
+        Value::Null
+    );
+    let status = b
+        .js_async(
+            "const done = arguments[arguments.length - 1]; \
+             fetch('/api/character/' + arguments[0]).then(r => done(r.status));",
+            vec![json!(session)],
+        )
+        .await;
+    assert_eq!(status, json!(401), "the session still works after logout");
+
+    b.close().await;
+    server.stop().await;
+}
+
+#[rocket::async_test]
+async fn system_admin_manages_departments_users_and_categories() {
+    let Some(tools) = browser_tools() else { return };
+    let server = Server::start().await;
+    let b = Browser::open(&tools, &server.base).await;
+    b.login("sysadmin", DEMO_PASSWORD).await;
+    assert_eq!(b.text("#who-role").await, "系统管理员");
+    let nav = b.text("#nav").await;
+    for item in ["资产", "导入", "任务", "部门", "用户", "分类"] {
+        assert!(nav.contains(item), "{item} missing from {nav}");
+    }
+
+    b.goto("/#departments").await;
+    entity_if_asked(&b).await;
+    b.wait_until(
+        "departments listed",
+        "document.querySelector('#department-table tr[data-department=\"软件组\"]')",
+    )
+    .await;
+    b.type_into("#department-name", "硬件组").await;
+    b.js(
+        "const s = document.getElementById('department-parent'); s.value = 'CST'; \
+         s.dispatchEvent(new Event('change'));",
+        vec![],
+    )
+    .await;
+    b.click("#department-create").await;
+    b.wait_until(
+        "department created",
+        "document.querySelector('#department-table tr[data-department=\"硬件组\"]')",
+    )
+    .await;
+    // A duplicate is refused in words, next to the form.
+    b.type_into("#department-name", "CST").await;
+    b.click("#department-create").await;
+    b.wait_until(
+        "duplicate refused",
+        "document.querySelector('.grid-main-side .msg-error')?.textContent.includes('部门名称已存在')",
+    )
+    .await;
+    b.screenshot("11-admin-departments").await;
+
+    b.goto("/#users").await;
+    b.wait_until(
+        "users listed",
+        "document.querySelector('#user-table tr[data-user=\"zhangsan\"]')",
+    )
+    .await;
+    b.type_into("#user-name", "wangfang").await;
+    b.type_into("#user-password", "secret-1").await;
+    b.js(
+        "const s = document.getElementById('user-department'); s.value = '硬件组';",
+        vec![],
+    )
+    .await;
+    b.click("#user-create").await;
+    b.wait_until(
+        "user created",
+        "document.querySelector('#user-table tr[data-user=\"wangfang\"]')",
+    )
+    .await;
+    b.click("#user-table tr[data-user=\"zhangsan\"] button[data-action=\"lock\"]")
+        .await;
+    b.wait_until(
+        "user locked",
+        "document.querySelector('#user-table tr[data-user=\"zhangsan\"] .badge')?.textContent === '已锁定'",
+    )
+    .await;
+    b.screenshot("12-admin-users").await;
+
+    b.goto("/#categories").await;
+    b.wait_until(
+        "category tree",
+        "document.querySelector('#category-tree li[data-category=\"条目型资产\"]')",
+    )
+    .await;
+    b.js(
+        "const s = document.getElementById('category-parent'); s.value = '条目型资产';",
+        vec![],
+    )
+    .await;
+    b.type_into("#category-name", "笔记本电脑").await;
+    b.click("#category-create").await;
+    b.wait_until(
+        "category added",
+        "document.querySelector('#category-tree li[data-category=\"条目型资产\"] li[data-category=\"笔记本电脑\"]')",
+    )
+    .await;
+    b.screenshot("13-admin-categories").await;
+
+    b.close().await;
+    server.stop().await;
+}
+
+/// The page asks for the entity name when the server does not say it.
+async fn entity_if_asked(b: &Browser) {
+    b.wait_until(
+        "entity known or asked",
+        "document.getElementById('entity-name') || document.querySelector('#department-table')",
+    )
+    .await;
+    let asked = b
+        .js("return !!document.getElementById('entity-name');", vec![])
+        .await;
+    if asked == json!(true) {
+        b.type_into("#entity-name", "示例企业").await;
+        b.click("#entity-ok").await;
+    }
+}
+
+/// The file endpoints: template downloads, an uploaded CSV with a bad row, the failed rows and
+/// an export as files.
+#[rocket::async_test]
+async fn files_template_upload_and_downloads() {
+    let Some(tools) = browser_tools() else { return };
+    let server = Server::start().await;
+    let b = Browser::open(&tools, &server.base).await;
+    b.login("liusn", DEMO_PASSWORD).await;
+
+    b.goto("/#import").await;
+    let (_, template) = b.download("a[download=\"assetport-template.csv\"]").await;
+    let template = String::from_utf8_lossy(&template);
+    assert!(template.contains("资产名"), "{template}");
+    let (_, xlsx) = b.download("a[download=\"assetport-template.xlsx\"]").await;
+    assert!(xlsx.starts_with(b"PK"), "the template is not an XLSX file");
+
+    let csv = "资产名,资产类型,资产价值,资产数量,使用期限,所属品类,描述信息,位置信息,挂账人,所属部门,父资产\n\
+               上传椅,数量型,100,5,5,数量型资产,,,liusn,CST,\n\
+               上传桌,数量型,-1,5,5,数量型资产,,,liusn,CST,\n";
+    let upload_dir = tempfile::tempdir().expect("upload dir");
+    let file = upload_dir.path().join("upload.csv");
+    std::fs::write(&file, csv).expect("write upload");
+    b.type_into("#import-file", &file.display().to_string())
+        .await;
+    b.screenshot("14-import-upload").await;
+    b.click("#import-upload").await;
+    b.wait_until(
+        "upload accepted",
+        "document.querySelector('.msg-ok .task-link')",
+    )
+    .await;
+    b.click(".msg-ok .task-link").await;
+    b.wait_until(
+        "uploaded task done",
+        "document.querySelector('.task-head .badge')?.textContent === '失败' \
+         && document.querySelectorAll('#failed-table tbody tr').length === 1",
+    )
+    .await;
+    assert!(b
+        .text("#failed-table .row-message")
+        .await
+        .contains("资产价值不可为负"));
+    let (_, failed) = b.download(".task-head a[download$=\"failed.csv\"]").await;
+    let failed = String::from_utf8_lossy(&failed);
+    assert!(
+        failed.contains("结果") && failed.contains("上传桌"),
+        "{failed}"
+    );
+
+    // An export of the selected asset, downloaded as XLSX.
+    b.goto("/#assets").await;
+    b.wait_until(
+        "asset listed",
+        "document.querySelectorAll('#asset-table tbody tr[data-id]').length === 1",
+    )
+    .await;
+    b.click("#asset-table tbody tr[data-id] input[type=checkbox]")
+        .await;
+    b.click("#export-selected").await;
+    b.click("#export-task-link").await;
+    b.wait_until(
+        "export done",
+        "document.querySelector('.task-head .badge')?.textContent === '成功'",
+    )
+    .await;
+    let (_, export) = b.download(".task-head a[download$=\".xlsx\"]").await;
+    assert!(export.starts_with(b"PK"), "the export is not an XLSX file");
+
+    b.close().await;
+    server.stop().await;
+}

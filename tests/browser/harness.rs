@@ -1,0 +1,335 @@
+//! What the browser tests stand on: the real server on a free port, chromedriver driving a
+//! headless Chromium with a fresh profile, and small helpers to wait for what a user would see.
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{json, Value};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const DEMO_PASSWORD: &str = "demo123";
+const WAIT: Duration = Duration::from_secs(30);
+
+fn on_path(name: &str) -> Option<PathBuf> {
+    let paths = std::env::var_os("PATH")?;
+    std::env::split_paths(&paths)
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
+}
+
+/// Chromium and chromedriver, or `None` (with the SKIPPED line) when they are missing outside
+/// CI. In CI a missing browser is a failure: the suite must not pass by running nothing.
+pub fn browser_tools() -> Option<(PathBuf, PathBuf)> {
+    let chromium = std::env::var_os("CHROMIUM")
+        .map(PathBuf::from)
+        .or_else(|| on_path("chromium"))
+        .or_else(|| on_path("chromium-browser"))
+        .or_else(|| on_path("google-chrome"));
+    let driver = std::env::var_os("CHROMEDRIVER")
+        .map(PathBuf::from)
+        .or_else(|| on_path("chromedriver"));
+    match (chromium, driver) {
+        (Some(c), Some(d)) => Some((c, d)),
+        _ if std::env::var_os("CI").is_some() => panic!(
+            "browser tests need chromium and chromedriver (apt-get install chromium chromium-driver); \
+             CI is set, so a missing browser fails the suite instead of skipping it"
+        ),
+        _ => {
+            eprintln!(
+                "SKIPPED: browser tests need chromium and chromedriver (apt-get install chromium chromium-driver)"
+            );
+            None
+        }
+    }
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+async fn wait_for_port(port: u16, what: &str) {
+    let start = Instant::now();
+    while rocket::tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .is_err()
+    {
+        assert!(
+            start.elapsed() < WAIT,
+            "{what} did not start listening on {port}"
+        );
+        rocket::tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The real server (demo company on), on a free port, in this test's runtime.
+pub struct Server {
+    pub base: String,
+    shutdown: rocket::Shutdown,
+    handle: rocket::tokio::task::JoinHandle<()>,
+    _dir: tempfile::TempDir,
+}
+
+impl Server {
+    pub async fn start() -> Server {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let port = free_port();
+        let figment = assetport::figment()
+            .merge(("database", dir.path().join("db.sqlite3")))
+            .merge(("demo", true))
+            .merge(("admin_password", "admin-pass"))
+            .merge(("address", "127.0.0.1"))
+            .merge(("port", port))
+            // Small batches so a task of a few thousand rows shows its progress moving.
+            .merge(("task_batch_rows", 50))
+            .merge(("log_level", "off"))
+            .merge(("shutdown.ctrlc", false))
+            .merge(("shutdown.grace", 1))
+            .merge(("shutdown.mercy", 1));
+        let rocket = assetport::build(figment)
+            .expect("build")
+            .ignite()
+            .await
+            .expect("ignite");
+        let shutdown = rocket.shutdown();
+        let handle = rocket::tokio::spawn(async move {
+            let _ = rocket.launch().await;
+        });
+        wait_for_port(port, "assetport").await;
+        Server {
+            base: format!("http://127.0.0.1:{port}"),
+            shutdown,
+            handle,
+            _dir: dir,
+        }
+    }
+
+    pub async fn stop(self) {
+        self.shutdown.notify();
+        let _ = rocket::tokio::time::timeout(Duration::from_secs(10), self.handle).await;
+    }
+}
+
+/// chromedriver on a free port, killed when dropped.
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A headless Chromium session with its own profile and download folder.
+pub struct Browser {
+    pub client: Client,
+    pub base: String,
+    pub downloads: tempfile::TempDir,
+    _profile: tempfile::TempDir,
+    _driver: Driver,
+}
+
+pub fn screenshot_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/screenshots");
+    std::fs::create_dir_all(&dir).expect("screenshot folder");
+    dir
+}
+
+impl Browser {
+    pub async fn open(tools: &(PathBuf, PathBuf), base: &str) -> Browser {
+        let (chromium, chromedriver) = tools;
+        let port = free_port();
+        let child = Command::new(chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver");
+        let driver = Driver(child);
+        wait_for_port(port, "chromedriver").await;
+        let profile = tempfile::tempdir().expect("profile dir");
+        let downloads = tempfile::tempdir().expect("download dir");
+        let caps = json!({
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": chromium,
+                "args": [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--disable-quic", "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync", "--window-size=1440,900",
+                    "--lang=zh-CN",
+                    format!("--user-data-dir={}", profile.path().display()),
+                ],
+                "prefs": {
+                    "download.default_directory": downloads.path(),
+                    "download.prompt_for_download": false,
+                    "safebrowsing.enabled": false,
+                },
+            },
+        });
+        let caps = match caps {
+            Value::Object(m) => m,
+            _ => unreachable!(),
+        };
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        let client = ClientBuilder::new(connector)
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .expect("connect to chromedriver");
+        Browser {
+            client,
+            base: base.to_owned(),
+            downloads,
+            _profile: profile,
+            _driver: driver,
+        }
+    }
+
+    pub async fn close(self) {
+        let _ = self.client.close().await;
+    }
+
+    pub async fn goto(&self, path: &str) {
+        self.client
+            .goto(&format!("{}{path}", self.base))
+            .await
+            .expect("navigate");
+    }
+
+    /// Runs `script` (a function body; `arguments` as usual) and returns its value.
+    pub async fn js(&self, script: &str, args: Vec<Value>) -> Value {
+        self.client
+            .execute(script, args)
+            .await
+            .unwrap_or_else(|e| panic!("script failed: {e}\n{script}"))
+    }
+
+    /// Runs an async `script` whose last argument is the callback.
+    pub async fn js_async(&self, script: &str, args: Vec<Value>) -> Value {
+        self.client
+            .execute_async(script, args)
+            .await
+            .unwrap_or_else(|e| panic!("async script failed: {e}\n{script}"))
+    }
+
+    pub async fn screenshot(&self, name: &str) {
+        let png = self.client.screenshot().await.expect("screenshot");
+        std::fs::write(screenshot_dir().join(format!("{name}.png")), png)
+            .expect("write screenshot");
+    }
+
+    /// Polls `condition` (a JS expression) until it is true; on timeout saves a screenshot and
+    /// fails with `what`.
+    pub async fn wait_until(&self, what: &str, condition: &str) {
+        let script = format!("return !!({condition});");
+        let start = Instant::now();
+        loop {
+            if self.js(&script, vec![]).await == Value::Bool(true) {
+                return;
+            }
+            if start.elapsed() > WAIT {
+                let shot = format!(
+                    "failed-{}",
+                    what.replace(|c: char| !c.is_alphanumeric(), "-")
+                );
+                self.screenshot(&shot).await;
+                let body = self
+                    .js("return document.body.innerText.slice(0, 2000);", vec![])
+                    .await;
+                panic!("timed out waiting for: {what} ({condition}); see target/screenshots/{shot}.png\npage text: {body}");
+            }
+            rocket::tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    pub async fn click(&self, css: &str) {
+        self.wait_until(&format!("{css} clickable"), &format!("(() => {{ const e = document.querySelector({css:?}); return e && !e.disabled && e.offsetParent !== null; }})()")).await;
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("find {css}: {e}"))
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("click {css}: {e}"));
+    }
+
+    /// Clears an input and types `text` into it, as a user would.
+    pub async fn type_into(&self, css: &str, text: &str) {
+        self.wait_until(
+            &format!("{css} present"),
+            &format!("document.querySelector({css:?})"),
+        )
+        .await;
+        let el = self
+            .client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("find {css}: {e}"));
+        el.clear()
+            .await
+            .unwrap_or_else(|e| panic!("clear {css}: {e}"));
+        el.send_keys(text)
+            .await
+            .unwrap_or_else(|e| panic!("type into {css}: {e}"));
+    }
+
+    pub async fn text(&self, css: &str) -> String {
+        let v = self
+            .js(
+                "const e = document.querySelector(arguments[0]); return e ? e.textContent : null;",
+                vec![json!(css)],
+            )
+            .await;
+        v.as_str()
+            .unwrap_or_else(|| panic!("no element {css}"))
+            .to_owned()
+    }
+
+    /// Logs in through the form and waits for the app.
+    pub async fn login(&self, name: &str, password: &str) {
+        self.goto("/").await;
+        self.type_into("#login-identity", name).await;
+        self.type_into("#login-password", password).await;
+        self.click("#login-submit").await;
+        self.wait_until("app shown", "!document.getElementById('app-screen').hidden && document.getElementById('who-name').textContent.length > 0").await;
+    }
+
+    /// Clicks a download link and returns the file that arrives: (name, bytes).
+    pub async fn download(&self, css: &str) -> (String, Vec<u8>) {
+        let dir = self.downloads.path();
+        for e in std::fs::read_dir(dir).expect("download dir").flatten() {
+            let _ = std::fs::remove_file(e.path());
+        }
+        self.click(css).await;
+        let start = Instant::now();
+        loop {
+            let done: Vec<_> = std::fs::read_dir(dir)
+                .expect("download dir")
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| {
+                    let name = p.to_string_lossy();
+                    !name.ends_with(".crdownload") && !name.ends_with(".tmp")
+                })
+                .collect();
+            if let [file] = done.as_slice() {
+                if let Ok(bytes) = std::fs::read(file) {
+                    if !bytes.is_empty() {
+                        let name = file.file_name().unwrap_or_default().to_string_lossy();
+                        return (name.into_owned(), bytes);
+                    }
+                }
+            }
+            assert!(
+                start.elapsed() < WAIT,
+                "clicking {css} downloaded nothing into {}",
+                dir.display()
+            );
+            rocket::tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
