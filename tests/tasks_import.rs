@@ -483,3 +483,31 @@ fn a_large_import_creates_exactly_one_asset_per_valid_row() {
     );
     assert!(got.iter().all(|r| r["message"] == "资产数量不可小于1"));
 }
+
+#[test]
+fn a_row_with_an_out_of_range_number_comes_back_as_its_object() {
+    let app = App::new();
+    let s = app.demo("liusn");
+    let body = r#"[{"name": "巨价", "price": 1e400, "assetClass": 0, "user": "liusn",
+        "count": 1, "assetTree": "默认分类", "department": "CST", "deadline": 1,
+        "message": "旧信息"}]"#;
+    let id = app.post_raw(&format!("/api/asset/{s}"), body).ok()["id"]
+        .as_i64()
+        .unwrap();
+    app.wait_task(&s, id);
+    let mut rows = failed(&app, &s, id);
+    assert_eq!(
+        rows,
+        vec![
+            json!({"name": "巨价", "price": "1e400", "assetClass": 0, "user": "liusn",
+            "count": 1, "assetTree": "默认分类", "department": "CST", "deadline": 1,
+            "message": "缺少字段或类型错误：[price]"})
+        ]
+    );
+    // Fixed in place and run again.
+    rows[0]["price"] = json!(1e4);
+    app.put(&format!("/failed_task/{s}/{id}"), &json!(rows))
+        .ok();
+    assert_eq!(app.wait_task(&s, id)["finish"], 1);
+    assert_eq!(assets_by_name(&app, &s)["巨价"]["initial_price"], 10000.0);
+}

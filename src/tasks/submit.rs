@@ -97,12 +97,16 @@ pub fn failed_rows(conn: &Connection, caller: &Caller, id: i64) -> ApiResult<Vec
 /// The submitted object with `message` set. A row that was not an object (or not readable as
 /// one) is returned under `value`.
 pub fn with_message(row: &str, message: String) -> Value {
-    match serde_json::from_str::<Value>(row) {
-        Ok(Value::Object(mut fields)) => {
+    let object = match serde_json::from_str::<Value>(row) {
+        Ok(Value::Object(fields)) => Ok(fields),
+        parsed => object_of_raw(row).ok_or(parsed),
+    };
+    match object {
+        Ok(mut fields) => {
             fields.insert("message".into(), Value::String(message));
             Value::Object(fields)
         }
-        parsed => {
+        Err(parsed) => {
             let value = parsed.unwrap_or_else(|_| Value::String(row.to_owned()));
             let mut fields = Map::new();
             fields.insert("value".into(), value);
@@ -110,6 +114,45 @@ pub fn with_message(row: &str, message: String) -> Value {
             Value::Object(fields)
         }
     }
+}
+
+/// An object that `Value` cannot hold (a number like 1e400), field by field in the order sent:
+/// such a value as its text, every other as sent, so the row can still be fixed and run again.
+fn object_of_raw(row: &str) -> Option<Map<String, Value>> {
+    struct RawFields(Vec<(String, Box<RawValue>)>);
+    impl<'de> de::Deserialize<'de> for RawFields {
+        fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct Fields;
+            impl<'de> Visitor<'de> for Fields {
+                type Value = RawFields;
+                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                    f.write_str("a JSON object")
+                }
+                fn visit_map<A: de::MapAccess<'de>>(
+                    self,
+                    mut map: A,
+                ) -> Result<RawFields, A::Error> {
+                    let mut fields = Vec::new();
+                    while let Some(field) = map.next_entry()? {
+                        fields.push(field);
+                    }
+                    Ok(RawFields(fields))
+                }
+            }
+            d.deserialize_map(Fields)
+        }
+    }
+    let RawFields(fields) = serde_json::from_str(row).ok()?;
+    Some(
+        fields
+            .into_iter()
+            .map(|(k, v)| {
+                let value = serde_json::from_str(v.get())
+                    .unwrap_or_else(|_| Value::String(v.get().to_owned()));
+                (k, value)
+            })
+            .collect(),
+    )
 }
 
 /// Replaces failed row i by element i of the body and queues those rows again, inside the same
