@@ -407,3 +407,42 @@ fn an_empty_import_is_a_finished_task_and_a_non_array_body_creates_none() {
     assert_eq!(app.table_counts(), before);
     assert_eq!(task_ids(&app, &s), vec![id]);
 }
+
+#[test]
+fn the_session_is_checked_before_the_id_and_the_body() {
+    let app = App::new();
+    let s = app.demo("liusn");
+    let id = app.import(&s, &json!([bad_row("坏行")]))["id"]
+        .as_i64()
+        .unwrap();
+    let unknown = "A".repeat(32);
+    for (session, status, code, info) in [
+        ("short", 401, 2, "用户的会话标识符信息不正确"),
+        (
+            "0123456789abcdef0123456789abcde_",
+            401,
+            2,
+            "用户的会话标识符信息不正确",
+        ),
+        (&*unknown, 401, 1, "你无此权限"),
+    ] {
+        let check = |a: common::Answer| a.err(status, code, info);
+        check(app.get(&format!("/api/async_task/{session}")));
+        check(app.get(&format!("/api/async_task/{session}/{id}")));
+        check(app.get(&format!("/api/async_task/{session}/abc")));
+        check(app.post_raw(&format!("/api/asset/{session}"), "not json"));
+        check(app.post_raw(&format!("/api/export_task/{session}"), "{}"));
+        check(app.get(&format!("/api/export_task/{session}/{id}")));
+        for path in FAILED_PATHS {
+            check(app.get(&format!("{path}/{session}/{id}")));
+            check(app.get(&format!("{path}/{session}/999999")));
+            check(app.put_raw(&format!("{path}/{session}/{id}"), "not json"));
+        }
+    }
+    // The logged-out session of a real user is no session.
+    app.put("/api/logout", &json!({"session": s})).ok();
+    app.get(&format!("/api/async_task/{s}"))
+        .err(401, 1, "你无此权限");
+    app.get(&format!("/failed_task/{s}/{id}"))
+        .err(401, 1, "你无此权限");
+}
