@@ -282,11 +282,11 @@ pub fn advance(
     Ok(())
 }
 
-/// Failed rows in order: (seq, line, row as submitted, message).
-pub fn failures(
-    conn: &Connection,
-    task_id: i64,
-) -> rusqlite::Result<Vec<(i64, Option<i64>, String, String)>> {
+/// A failed row: seq, file line, row as submitted, message.
+pub type Failure = (i64, Option<i64>, String, String);
+
+/// Failed rows in order.
+pub fn failures(conn: &Connection, task_id: i64) -> rusqlite::Result<Vec<Failure>> {
     let mut stmt = conn.prepare_cached(
         "SELECT seq, line, row, message FROM task_failure WHERE task_id = ?1 ORDER BY seq",
     )?;
