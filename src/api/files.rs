@@ -111,6 +111,10 @@ async fn read_upload(
         if field.file_name().is_none() && field.name() != Some("file") {
             continue;
         }
+        // A browser sends a file field with an empty file name when no file was chosen.
+        if field.file_name() == Some("") {
+            continue;
+        }
         let name = field.file_name().map(str::to_owned);
         let mut bytes = Vec::new();
         loop {
