@@ -269,8 +269,7 @@ export function taskView(root, idText) {
     const records = (await api('GET', path('export_task', id))).data;
     const shown = records.slice(0, 200);
     clear(content, h('section', { className: 'card' },
-      h('div', { className: 'toolbar' }, h('h2', { className: 'card-title' }, `导出记录（${records.length}）`),
-        h('div', { className: 'toolbar-actions' }, downloads(t))),
+      h('div', { className: 'toolbar' }, h('h2', { className: 'card-title' }, `导出记录（${records.length}）`)),
       records.length > shown.length ? h('p', { className: 'hint' }, `仅显示前 ${shown.length} 条，完整内容请下载文件。`) : null,
       h('div', { className: 'table-wrap' }, h('table', { className: 'table', id: 'export-table' },
         headRow(['编号', '名称', '类型', '数量', '挂账人', '价值', '分类', '部门', '已清退']),
