@@ -54,11 +54,14 @@ enum Parent {
     Name(String),
 }
 
+/// A category found by name: its id and the class it accepts (None: both).
+type CategoryHit = Option<(i64, Option<i64>)>;
+
 /// What the rules look up, cached for the life of one task (or one request).
 pub struct Lookups {
     pub scope: Scope,
     departments: HashMap<String, Option<i64>>,
-    categories: HashMap<(i64, String), Option<(i64, Option<i64>)>>,
+    categories: HashMap<(i64, String), CategoryHit>,
     owners: HashMap<String, Option<Owner>>,
     parents_by_id: HashMap<i64, Option<assets::AssetRef>>,
     parents_by_name: HashMap<(i64, String), Vec<i64>>,
@@ -103,7 +106,7 @@ impl Lookups {
         c: &Connection,
         department_id: i64,
         name: &str,
-    ) -> ApiResult<Option<(i64, Option<i64>)>> {
+    ) -> ApiResult<CategoryHit> {
         let key = (department_id, name.to_owned());
         if let Some(hit) = self.categories.get(&key) {
             return Ok(*hit);
@@ -270,10 +273,7 @@ pub fn check_row(
     row: &str,
     today: i64,
 ) -> ApiResult<Result<NewAsset, String>> {
-    let raw: RawRow = match serde_json::from_str(row) {
-        Ok(r) => r,
-        Err(_) => RawRow::default(),
-    };
+    let raw: RawRow = serde_json::from_str(row).unwrap_or_default();
     let mut p = Problems(Vec::new());
 
     // 1. presence and types
