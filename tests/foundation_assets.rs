@@ -69,10 +69,7 @@ fn depreciation_is_straight_line_to_the_cent() {
     assert_eq!(v["initial_price"], 1000.0);
     assert_eq!(v["create_time"], date(five_years_ago));
     assert_eq!(v["deadline"], 10);
-    assert_eq!(
-        v["expire_date"],
-        10 - whole_years(five_years_ago, today())
-    );
+    assert_eq!(v["expire_date"], 10 - whole_years(five_years_ago, today()));
 
     let odd_day = today() - chrono::Duration::days(400);
     let odd = create(&app, &s, &backdated("一年多", 99.99, 3, odd_day));
@@ -98,8 +95,11 @@ fn depreciation_is_straight_line_to_the_cent() {
     assert_eq!(v["expire_date"], 10);
 
     // Retired: worth nothing, whatever its age.
-    app.put(&format!("/api/expire_asset/{s}"), &json!([half, no_depreciation]))
-        .ok();
+    app.put(
+        &format!("/api/expire_asset/{s}"),
+        &json!([half, no_depreciation]),
+    )
+    .ok();
     for id in [half, no_depreciation] {
         let v = view(&app, &s, id);
         assert_eq!(v["price"], 0.0);
@@ -181,11 +181,7 @@ fn modify_replaces_fields_under_the_row_rules() {
     modify(json!({"id": id, "name": ""})).err(400, 2, "字段长度不合法：[name]");
     modify(json!({"id": id, "user": "nobody"})).err(400, 2, "未找到该资产挂账人");
     modify(json!({"id": id, "count": 2})).err(400, 2, "仅数量型资产的数量可大于1");
-    modify(json!({"id": id, "assetTree": "数量型资产"})).err(
-        400,
-        2,
-        "资产类别与层级分类不匹配",
-    );
+    modify(json!({"id": id, "assetTree": "数量型资产"})).err(400, 2, "资产类别与层级分类不匹配");
     modify(json!({"id": id, "name": "", "price": "x"})).err(
         400,
         2,
@@ -253,18 +249,19 @@ fn retire_is_all_or_nothing() {
         .err(404, 7, "资产不存在");
     app.put(&format!("/api/expire_asset/{s}"), &json!({"ids": [a]}))
         .err(400, -2, "缺少字段或类型错误：[body]");
-    app.put(&format!("/api/expire_asset/{s}"), &json!([]))
-        .ok();
+    app.put(&format!("/api/expire_asset/{s}"), &json!([])).ok();
     assert_eq!(app.digest(), before);
 
     app.put(&format!("/api/expire_asset/{s}"), &json!([a, b]))
         .ok();
     // Retiring again changes nothing and is no error.
-    app.put(&format!("/api/expire_asset/{s}"), &json!([a]))
-        .ok();
+    app.put(&format!("/api/expire_asset/{s}"), &json!([a])).ok();
     for id in [a, b] {
         let v = view(&app, &s, id);
-        assert_eq!((v["expire"].clone(), v["price"].clone()), (json!(1), json!(0.0)));
+        assert_eq!(
+            (v["expire"].clone(), v["price"].clone()),
+            (json!(1), json!(0.0))
+        );
     }
     assert_eq!(view(&app, &s, c)["expire"], 0);
     let search = |expire: i64| -> Vec<i64> {
@@ -362,14 +359,23 @@ fn search_filters() {
         assert_eq!(search(json!({"description": "笔记本"})), [lenovo]);
         assert_eq!(search(json!({"description": "机"})), [server]);
         assert_eq!(search(json!({"expire": 1})), [old]);
-        assert_eq!(search(json!({"expire": "0", "name": "电脑"})), [lenovo, dell]);
-        assert_eq!(search(json!({"asset_tree_node": "电子设备"})), [lenovo, dell]);
+        assert_eq!(
+            search(json!({"expire": "0", "name": "电脑"})),
+            [lenovo, dell]
+        );
+        assert_eq!(
+            search(json!({"asset_tree_node": "电子设备"})),
+            [lenovo, dell]
+        );
         assert_eq!(search(json!({"asset_tree_node": "笔记本"})), [dell]);
         assert_eq!(
             search(json!({"asset_tree_node": "条目型资产"})),
             [lenovo, dell, server, old]
         );
-        assert_eq!(search(json!({"asset_tree_node": "数量型资产"})), Vec::<i64>::new());
+        assert_eq!(
+            search(json!({"asset_tree_node": "数量型资产"})),
+            Vec::<i64>::new()
+        );
         assert_eq!(search(json!({"asset_tree_node": "默认分类"})).len(), 5);
         assert_eq!(search(json!({"department": "软件组"})), [server]);
         // A department names that department only, not the ones below it.
@@ -397,7 +403,10 @@ fn staff_see_their_own_assets() {
     let staff = app.demo("zhangsan");
     let list = app.get(&format!("/api/asset_user_list/{staff}/1"));
     assert_eq!(list.ok(), &json!([]));
-    assert_eq!((list.body["pages"].clone(), list.body["total"].clone()), (json!(0), json!(0)));
+    assert_eq!(
+        (list.body["pages"].clone(), list.body["total"].clone()),
+        (json!(0), json!(0))
+    );
 
     let chairs = create(&app, &s, &row("椅子", "zhangsan", "CST"));
     create(&app, &s, &item("电脑"));

@@ -215,8 +215,11 @@ fn malformed_session_tokens_answer_code_2() {
         for a in [
             character(&app, token),
             app.get(&format!("/api/user_entity/{token}/{}/1", enc(DEMO))),
-            app.post(&format!("/api/post_asset/{token}"), &row("x", "liusn", "CST")),
-            app.put(&format!("/api/logout"), &json!({ "session": token })),
+            app.post(
+                &format!("/api/post_asset/{token}"),
+                &row("x", "liusn", "CST"),
+            ),
+            app.put("/api/logout", &json!({ "session": token })),
         ] {
             a.err(401, 2, "用户的会话标识符信息不正确");
         }
@@ -339,8 +342,11 @@ fn password_change() {
         -2,
         "字段长度不合法：[password]（密码长度须在6到128之间）",
     );
-    app.put(&path, &json!({"oldpassword": DEMO_PASSWORD}))
-        .err(400, -2, "缺少字段或类型错误：[newpassword]");
+    app.put(&path, &json!({"oldpassword": DEMO_PASSWORD})).err(
+        400,
+        -2,
+        "缺少字段或类型错误：[newpassword]",
+    );
     assert_eq!(app.digest(), before);
 
     app.put(
@@ -569,7 +575,10 @@ fn each_role_is_allowed_and_refused_per_endpoint() {
             "GET sub_asset_tree",
             &["manager", "admin"],
             Box::new(|_, s, _| {
-                app.get(&format!("/api/sub_asset_tree/{s}/CST/{}", enc("数量型资产")))
+                app.get(&format!(
+                    "/api/sub_asset_tree/{s}/CST/{}",
+                    enc("数量型资产")
+                ))
             }),
         ),
         (

@@ -150,7 +150,12 @@ fn wrong_shapes_name_the_field() {
     let root = app.login("admin", ADMIN_PASSWORD);
     let before = app.digest();
     let cases: Vec<(Method, String, serde_json::Value, String)> = vec![
-        (Method::Post, "/api/login".into(), json!({}), field("identity")),
+        (
+            Method::Post,
+            "/api/login".into(),
+            json!({}),
+            field("identity"),
+        ),
         (
             Method::Post,
             "/api/login".into(),
@@ -164,9 +169,24 @@ fn wrong_shapes_name_the_field() {
             field("identity"),
         ),
         (Method::Post, "/api/login".into(), json!([]), field("body")),
-        (Method::Post, "/api/login".into(), json!(null), field("body")),
-        (Method::Post, "/api/login".into(), json!("sysadmin"), field("body")),
-        (Method::Put, "/api/logout".into(), json!({}), field("session")),
+        (
+            Method::Post,
+            "/api/login".into(),
+            json!(null),
+            field("body"),
+        ),
+        (
+            Method::Post,
+            "/api/login".into(),
+            json!("sysadmin"),
+            field("body"),
+        ),
+        (
+            Method::Put,
+            "/api/logout".into(),
+            json!({}),
+            field("session"),
+        ),
         (
             Method::Put,
             "/api/logout".into(),
@@ -382,11 +402,8 @@ fn huge_strings_are_refused_by_their_length() {
         &json!({"page": 1, "name": big}),
     );
     assert_eq!(found.ok(), &json!([]));
-    app.post(
-        "/api/login",
-        &json!({"identity": big, "password": big}),
-    )
-    .err(400, 2, "用户名或密码错误");
+    app.post("/api/login", &json!({"identity": big, "password": big}))
+        .err(400, 2, "用户名或密码错误");
     assert_eq!(app.digest(), before);
 }
 
@@ -403,8 +420,11 @@ fn a_body_over_the_limit_is_refused() {
         .err(413, -2, "请求体超过大小限制");
     assert_eq!(app.digest(), before);
     // Under the limit it still works.
-    app.post(&format!("/api/post_asset/{s}"), &row("椅子", "liusn", "CST"))
-        .ok();
+    app.post(
+        &format!("/api/post_asset/{s}"),
+        &row("椅子", "liusn", "CST"),
+    )
+    .ok();
 }
 
 /// Arrays where objects belong: a struct must not be filled from a list by position.

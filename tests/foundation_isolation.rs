@@ -72,10 +72,8 @@ fn setup() -> Setup {
     let (admin2, wangwu, foreign_asset) = app.second_entity();
     let sysadmin = app.demo("sysadmin");
     let liusn = app.demo("liusn");
-    for (s, department, category) in [
-        (&liusn, "CST", "演示分类"),
-        (&wangwu, "销售部", "外企分类"),
-    ] {
+    for (s, department, category) in [(&liusn, "CST", "演示分类"), (&wangwu, "销售部", "外企分类")]
+    {
         app.post(
             &format!("/api/asset_tree/{s}"),
             &json!({"name": category, "parent": "条目型资产", "department": department}),
@@ -195,18 +193,18 @@ fn probe_assets(app: &App, s: &str, own: &Company, home: &str, owner: &str, thei
         app.post(&format!("/api/post_asset/{s}"), &r)
     };
     let (f, m) = both(&|c| post(&|r| r["department"] = json!(c.department)));
-    alike(
-        "post_asset department",
-        f,
-        m,
-        rejected("对应部门不存在"),
-    );
+    alike("post_asset department", f, m, rejected("对应部门不存在"));
     let (f, m) = both(&|c| post(&|r| r["user"] = json!(c.user)));
     alike("post_asset user", f, m, rejected("未找到该资产挂账人"));
     let (f, m) = both(&|c| post(&|r| r["parent"] = json!(c.item_id)));
     alike("post_asset parent id", f, m, rejected("父资产不符合规范"));
     let (f, m) = both(&|c| post(&|r| r["parent"] = json!(c.item_id.to_string())));
-    alike("post_asset parent id text", f, m, rejected("父资产不符合规范"));
+    alike(
+        "post_asset parent id text",
+        f,
+        m,
+        rejected("父资产不符合规范"),
+    );
     let (f, m) = both(&|c| post(&|r| r["parent"] = json!(c.item_name)));
     alike("post_asset parent name", f, m, rejected("父资产不符合规范"));
     let (f, m) = both(&|c| post(&|r| r["assetTree"] = json!(c.category)));
@@ -224,12 +222,7 @@ fn probe_assets(app: &App, s: &str, own: &Company, home: &str, owner: &str, thei
     let (f, m) = both(&|c| search(json!({"page": 1, "asset_tree_node": c.category})));
     alike("search category", f, m, empty_page);
 
-    let (f, m) = both(&|c| {
-        app.get(&format!(
-            "/api/asset_tree_root/{s}/{}",
-            enc(c.department)
-        ))
-    });
+    let (f, m) = both(&|c| app.get(&format!("/api/asset_tree_root/{s}/{}", enc(c.department))));
     alike("asset_tree_root", f, m, not_found("部门"));
     let (f, m) = both(&|c| {
         app.get(&format!(

@@ -241,10 +241,7 @@ fn departments_create_list_and_delete_only_when_empty() {
 
     delete("软件组").ok();
     let list = app.get(&format!("/api/all_departments/{s}/{}", enc(DEMO)));
-    assert_eq!(
-        names(list.ok()),
-        ["CST", "财务部", "会计组"]
-    );
+    assert_eq!(names(list.ok()), ["CST", "财务部", "会计组"]);
     // Its name is free again, with a fresh category tree.
     create("软件组", "CST").ok();
     let root = app.get(&format!("/api/asset_tree_root/{s}/{}", enc("软件组")));
@@ -265,10 +262,16 @@ fn department_view_counts_users_and_assets() {
         &json!({"name": "keeper", "password": "secret1", "department": "仓库", "character": 1}),
     )
     .ok();
-    app.post(&format!("/api/post_asset/{s}"), &row("货架", "keeper", "仓库"))
-        .ok();
-    app.post(&format!("/api/post_asset/{s}"), &row("推车", "keeper", "仓库"))
-        .ok();
+    app.post(
+        &format!("/api/post_asset/{s}"),
+        &row("货架", "keeper", "仓库"),
+    )
+    .ok();
+    app.post(
+        &format!("/api/post_asset/{s}"),
+        &row("推车", "keeper", "仓库"),
+    )
+    .ok();
     let list = app.get(&format!("/api/all_departments/{s}/{}", enc(DEMO)));
     let warehouse = list.ok().as_array().unwrap()[2].clone();
     assert_eq!(

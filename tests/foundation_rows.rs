@@ -80,11 +80,31 @@ fn every_rule_alone_answers_its_message() {
     let base = || row("行", "liusn", "CST");
     let cases: Vec<(&str, Value, String)> = vec![
         ("name missing", without(base(), "name"), field("name")),
-        ("name a number", with(base(), json!({"name": 5})), field("name")),
-        ("name null", with(base(), json!({"name": null})), field("name")),
-        ("parent true", with(base(), json!({"parent": true})), field("parent")),
-        ("parent 0", with(base(), json!({"parent": 0})), field("parent")),
-        ("parent 1.5", with(base(), json!({"parent": 1.5})), field("parent")),
+        (
+            "name a number",
+            with(base(), json!({"name": 5})),
+            field("name"),
+        ),
+        (
+            "name null",
+            with(base(), json!({"name": null})),
+            field("name"),
+        ),
+        (
+            "parent true",
+            with(base(), json!({"parent": true})),
+            field("parent"),
+        ),
+        (
+            "parent 0",
+            with(base(), json!({"parent": 0})),
+            field("parent"),
+        ),
+        (
+            "parent 1.5",
+            with(base(), json!({"parent": 1.5})),
+            field("parent"),
+        ),
         (
             "assetClass missing",
             without(base(), "assetClass"),
@@ -101,11 +121,27 @@ fn every_rule_alone_answers_its_message() {
             field("assetClass"),
         ),
         ("user missing", without(base(), "user"), field("user")),
-        ("user a number", with(base(), json!({"user": 3})), field("user")),
+        (
+            "user a number",
+            with(base(), json!({"user": 3})),
+            field("user"),
+        ),
         ("price missing", without(base(), "price"), field("price")),
-        ("price text", with(base(), json!({"price": "十元"})), field("price")),
-        ("price bool", with(base(), json!({"price": true})), field("price")),
-        ("price huge", with(base(), json!({"price": 1e14})), field("price")),
+        (
+            "price text",
+            with(base(), json!({"price": "十元"})),
+            field("price"),
+        ),
+        (
+            "price bool",
+            with(base(), json!({"price": true})),
+            field("price"),
+        ),
+        (
+            "price huge",
+            with(base(), json!({"price": 1e14})),
+            field("price"),
+        ),
         (
             "description a number",
             with(base(), json!({"description": 5})),
@@ -116,12 +152,32 @@ fn every_rule_alone_answers_its_message() {
             with(base(), json!({"position": []})),
             field("position"),
         ),
-        ("expire 2", with(base(), json!({"expire": 2})), field("expire")),
-        ("expire text", with(base(), json!({"expire": "否"})), field("expire")),
+        (
+            "expire 2",
+            with(base(), json!({"expire": 2})),
+            field("expire"),
+        ),
+        (
+            "expire text",
+            with(base(), json!({"expire": "否"})),
+            field("expire"),
+        ),
         ("count missing", without(base(), "count"), field("count")),
-        ("count 1.5", with(base(), json!({"count": 1.5})), field("count")),
-        ("count text", with(base(), json!({"count": "十"})), field("count")),
-        ("assetTree missing", without(base(), "assetTree"), field("assetTree")),
+        (
+            "count 1.5",
+            with(base(), json!({"count": 1.5})),
+            field("count"),
+        ),
+        (
+            "count text",
+            with(base(), json!({"count": "十"})),
+            field("count"),
+        ),
+        (
+            "assetTree missing",
+            without(base(), "assetTree"),
+            field("assetTree"),
+        ),
         (
             "assetTree a number",
             with(base(), json!({"assetTree": 1})),
@@ -132,8 +188,16 @@ fn every_rule_alone_answers_its_message() {
             without(base(), "department"),
             field("department"),
         ),
-        ("deadline missing", without(base(), "deadline"), field("deadline")),
-        ("deadline 2.5", with(base(), json!({"deadline": 2.5})), field("deadline")),
+        (
+            "deadline missing",
+            without(base(), "deadline"),
+            field("deadline"),
+        ),
+        (
+            "deadline 2.5",
+            with(base(), json!({"deadline": 2.5})),
+            field("deadline"),
+        ),
         (
             "create_time in the future",
             with(base(), json!({ "create_time": tomorrow() })),
@@ -144,8 +208,16 @@ fn every_rule_alone_answers_its_message() {
             with(base(), json!({"create_time": "2020/01/01"})),
             field("create_time"),
         ),
-        ("name empty", with(base(), json!({"name": ""})), length("name")),
-        ("name blank", with(base(), json!({"name": "   "})), length("name")),
+        (
+            "name empty",
+            with(base(), json!({"name": ""})),
+            length("name"),
+        ),
+        (
+            "name blank",
+            with(base(), json!({"name": "   "})),
+            length("name"),
+        ),
         (
             "name 129 chars",
             with(base(), json!({ "name": "名".repeat(129) })),
@@ -171,8 +243,16 @@ fn every_rule_alone_answers_its_message() {
             with(base(), json!({"department": "财务部", "user": "caiwu"})),
             "无权管理该部门的资产".into(),
         ),
-        ("count 0", with(base(), json!({"count": 0})), "资产数量不可小于1".into()),
-        ("count -3", with(base(), json!({"count": -3})), "资产数量不可小于1".into()),
+        (
+            "count 0",
+            with(base(), json!({"count": 0})),
+            "资产数量不可小于1".into(),
+        ),
+        (
+            "count -3",
+            with(base(), json!({"count": -3})),
+            "资产数量不可小于1".into(),
+        ),
         (
             "item with count 2",
             with(base(), json!({"assetClass": 1, "count": 2})),
@@ -259,8 +339,17 @@ fn boundaries_that_are_accepted() {
         with(base(), json!({ "name": "名".repeat(128) })),
         with(base(), json!({ "position": "位".repeat(256) })),
         with(base(), json!({ "description": "述".repeat(4096) })),
-        without(without(without(without(base(), "description"), "position"), "parent"), "expire"),
-        with(base(), json!({"parent": null, "description": null, "position": null})),
+        without(
+            without(
+                without(without(base(), "description"), "position"),
+                "parent",
+            ),
+            "expire",
+        ),
+        with(
+            base(),
+            json!({"parent": null, "description": null, "position": null}),
+        ),
         with(base(), json!({"price": 0, "deadline": 0, "count": 1})),
         with(item("电脑"), json!({"assetTree": "默认分类"})),
         with(base(), json!({"expire": 0})),
@@ -511,7 +600,10 @@ fn classes_and_numbers_in_words_and_strings() {
     assert_eq!(view(&app, &s, one)["assetClass"], 1);
     assert_eq!(view(&app, &s, text_item)["assetClass"], 1);
     let v = view(&app, &s, many);
-    assert_eq!((v["assetClass"].clone(), v["count"].clone()), (json!(0), json!(10)));
+    assert_eq!(
+        (v["assetClass"].clone(), v["count"].clone()),
+        (json!(0), json!(10))
+    );
     let v = view(&app, &s, strings);
     assert_eq!(v["assetClass"], 0);
     assert_eq!(v["initial_price"], 20.0);
