@@ -543,10 +543,15 @@ pub fn write_csv<W: Write>(
     writer.write_record(sheet.headers()).map_err(io)?;
     for row in rows {
         let (json, message) = row?;
-        let cells = sheet.cells(&json, message);
-        writer
-            .write_record(cells.iter().map(Out::csv_text))
+        for (col, cell) in sheet.cells(&json, message).iter().enumerate() {
+            match cell {
+                // Money as the XLSX shows it (0.00), not f64's shortest text ("100.0").
+                Out::Number(n, _) if sheet.is_money(col) => writer.write_field(format!("{n:.2}")),
+                _ => writer.write_field(cell.csv_text()),
+            }
             .map_err(io)?;
+        }
+        writer.write_record(None::<&[u8]>).map_err(io)?;
     }
     writer.flush().map_err(|e| format!("写入CSV失败：{e}"))
 }
@@ -898,7 +903,11 @@ mod tests {
         assert_eq!(csv_rows(&out), failed_expected());
         let mut out = Vec::new();
         write_csv(Sheet::Export, export_rows(), &mut out).unwrap();
-        assert_eq!(csv_rows(&out), export_expected());
+        let mut expected = export_expected();
+        // Money with two decimals, as the XLSX's number format shows it.
+        expected[1][5] = "1234.50".into();
+        expected[1][14] = "2000.00".into();
+        assert_eq!(csv_rows(&out), expected);
     }
 
     #[test]
