@@ -663,3 +663,22 @@ fn each_role_is_allowed_and_refused_per_endpoint() {
     let staff_list = app.get(&format!("/api/asset_user_list/{}/1", roles[0].1));
     assert_eq!(staff_list.ok(), &Value::Array(vec![]));
 }
+
+#[test]
+fn an_idle_session_expires() {
+    let app = App::new();
+    let idle = app.demo("liusn");
+    let active = app.demo("liusn");
+    // 169 hours without a request: past the default session_ttl_hours of 168.
+    let conn = rusqlite::Connection::open(app.db_path()).unwrap();
+    let long_ago = chrono::Utc::now().timestamp() - 169 * 3600;
+    conn.execute(
+        "UPDATE session SET last_seen = ?1 WHERE token = ?2",
+        rusqlite::params![long_ago, idle],
+    )
+    .unwrap();
+    character(&app, &idle).err(401, 1, "你无此权限");
+    // It stays ended, and the user's other session is untouched.
+    character(&app, &idle).err(401, 1, "你无此权限");
+    assert_eq!(character(&app, &active).ok()["name"], "liusn");
+}
