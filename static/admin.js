@@ -133,7 +133,7 @@ function userScreen(root, entity, isSuper, entities) {
     email: input({ id: 'user-email', type: 'email', autocomplete: 'off' }),
   };
   const msg = msgLine();
-  const create = button('创建用户', () => busy(create, msg, async () => {
+  const create = button(isSuper ? '创建系统管理员' : '创建用户', () => busy(create, msg, async () => {
     await api('POST', path('user'), {
       name: f.name.value.trim(),
       password: f.password.value,

@@ -10,10 +10,10 @@ const VIEWS = {
   assets: { label: '资产', roles: [2, 3], render: assetsView },
   import: { label: '导入', roles: [2, 3], render: importView },
   tasks: { label: '任务', roles: [2, 3], render: tasksView },
+  entities: { label: '业务实体', roles: [4], render: entitiesView },
   departments: { label: '部门', roles: [3], render: departmentsView },
   users: { label: '用户', roles: [3, 4], render: usersView },
   categories: { label: '分类', roles: [3], render: categoriesView },
-  entities: { label: '业务实体', roles: [4], render: entitiesView },
   mine: { label: '我的资产', roles: [1], render: ownAssetsView },
   task: { roles: [2, 3], render: taskView, under: 'tasks' },
 };

@@ -363,6 +363,15 @@ async fn system_admin_manages_departments_users_and_categories() {
     let Some(tools) = browser_tools() else { return };
     let server = Server::start().await;
     let b = Browser::open(&tools, &server.base).await;
+
+    // Staff see only their own assets.
+    b.login("zhangsan", DEMO_PASSWORD).await;
+    assert_eq!(b.text("#nav").await, "我的资产");
+    b.wait_until("own assets", "document.querySelector('#view tbody td')")
+        .await;
+    b.screenshot("15-staff-own-assets").await;
+    b.click("#logout").await;
+
     b.login("sysadmin", DEMO_PASSWORD).await;
     assert_eq!(b.text("#who-role").await, "系统管理员");
     let nav = b.text("#nav").await;
@@ -447,6 +456,30 @@ async fn system_admin_manages_departments_users_and_categories() {
     )
     .await;
     b.screenshot("13-admin-categories").await;
+    b.click("#logout").await;
+
+    // The super admin: entities and their system admins.
+    b.login("admin", "admin-pass").await;
+    b.wait_until(
+        "entities",
+        "document.querySelector('#entity-table')?.textContent.includes('示例企业')",
+    )
+    .await;
+    b.type_into("#entity-new-name", "另一企业").await;
+    b.click("#entity-create").await;
+    b.wait_until(
+        "entity created",
+        "document.querySelector('#entity-table')?.textContent.includes('另一企业')",
+    )
+    .await;
+    b.screenshot("16-super-entities").await;
+    b.goto("/#users/%E7%A4%BA%E4%BE%8B%E4%BC%81%E4%B8%9A").await;
+    b.wait_until(
+        "system admins",
+        "document.querySelector('#user-table tr[data-user=\"sysadmin\"]')",
+    )
+    .await;
+    b.screenshot("17-super-system-admins").await;
 
     b.close().await;
     server.stop().await;

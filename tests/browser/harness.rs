@@ -23,11 +23,13 @@ fn on_path(name: &str) -> Option<PathBuf> {
 pub fn browser_tools() -> Option<(PathBuf, PathBuf)> {
     let chromium = std::env::var_os("CHROMIUM")
         .map(PathBuf::from)
+        .filter(|p| p.is_file())
         .or_else(|| on_path("chromium"))
         .or_else(|| on_path("chromium-browser"))
         .or_else(|| on_path("google-chrome"));
     let driver = std::env::var_os("CHROMEDRIVER")
         .map(PathBuf::from)
+        .filter(|p| p.is_file())
         .or_else(|| on_path("chromedriver"));
     match (chromium, driver) {
         (Some(c), Some(d)) => Some((c, d)),
@@ -36,7 +38,10 @@ pub fn browser_tools() -> Option<(PathBuf, PathBuf)> {
              CI is set, so a missing browser fails the suite instead of skipping it"
         ),
         _ => {
-            eprintln!(
+            // Straight to stderr, past the test harness's capture, so the skip is seen.
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
                 "SKIPPED: browser tests need chromium and chromedriver (apt-get install chromium chromium-driver)"
             );
             None
