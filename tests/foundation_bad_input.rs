@@ -429,7 +429,6 @@ fn a_body_over_the_limit_is_refused() {
 
 /// Arrays where objects belong: a struct must not be filled from a list by position.
 #[test]
-#[ignore = "needs api::parse_json (src/api/mod.rs) to refuse arrays for object bodies"]
 fn arrays_instead_of_objects_are_refused() {
     let app = App::new();
     let admin = app.demo("sysadmin");

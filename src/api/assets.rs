@@ -44,7 +44,7 @@ async fn modify_asset(db: &State<Db>, session: Session, body: Body) -> Reply {
 #[put("/api/expire_asset/<_>", data = "<body>")]
 async fn expire_assets(db: &State<Db>, session: Session, body: Body) -> Reply {
     let caller = session.require(ASSET_ROLES)?;
-    let ids: Vec<i64> = body.json()?;
+    let ids: Vec<i64> = body.list()?;
     db.write(move |tx| assets::retire(tx, &caller, &ids))
         .await?;
     done()

@@ -69,10 +69,30 @@ impl Body {
         self.0
     }
 
-    /// Parses the body as `T`; a failure names the offending field.
+    /// Parses the body as the object `T`; a failure names the offending field.
     pub fn json<T: DeserializeOwned>(self) -> ApiResult<T> {
+        let bytes = self.0?;
+        require_object(&bytes)?;
+        parse_json(&bytes)
+    }
+
+    /// Parses the body as the array `T`.
+    pub fn list<T: DeserializeOwned>(self) -> ApiResult<T> {
         parse_json(&self.0?)
     }
+}
+
+/// serde fills a struct from a JSON array by position (`["liusn","pw"]` as a login): an object
+/// body must be sent as an object, so a client's mistake is named instead of half-understood.
+fn require_object(bytes: &[u8]) -> ApiResult<()> {
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if first == Some(&b'{') {
+        return Ok(());
+    }
+    if serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_err() {
+        return Err(ApiError::BadBody("请求体不是合法的JSON".into()));
+    }
+    Err(ApiError::missing_field("body"))
 }
 
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
