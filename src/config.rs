@@ -1,7 +1,35 @@
 //! Typed settings, read from Rocket's figment (`Rocket.toml`, then `ROCKET_<KEY>` variables).
 
+use rocket::data::{Limits, ToByteUnit};
+use rocket::figment::providers::{Env, Format, Serialized, Toml};
+use rocket::figment::{Figment, Profile};
 use serde::Deserialize;
 use std::path::PathBuf;
+
+/// Body limit of JSON requests (an import of 1,000,000 rows is about 250 MiB) and of uploads.
+pub const DEFAULT_BODY_LIMIT_MIB: u64 = 512;
+
+/// Rocket's figment with assetport's own defaults under `Rocket.toml` and `ROCKET_*`: a binary
+/// started from a folder without `Rocket.toml` (a double-click) still takes large imports.
+pub fn figment() -> Figment {
+    let body = DEFAULT_BODY_LIMIT_MIB.mebibytes();
+    let limits = Limits::default()
+        .limit("json", body)
+        .limit("file", body)
+        .limit("data-form", body);
+    // Serialized::default, not a (key, value) tuple: a tuple is global and would override
+    // Rocket.toml's [default] table.
+    Figment::from(rocket::Config::default())
+        .merge(Serialized::default("limits", limits))
+        // Rocket's own request lines show raw paths (with sessions); logging.rs writes ours.
+        .merge(Serialized::default("log_level", "critical"))
+        .merge(Toml::file(Env::var_or("ROCKET_CONFIG", "Rocket.toml")).nested())
+        .merge(Env::prefixed("ROCKET_").ignore(&["PROFILE"]).global())
+        .select(Profile::from_env_or(
+            "ROCKET_PROFILE",
+            rocket::Config::DEFAULT_PROFILE,
+        ))
+}
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]

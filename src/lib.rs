@@ -22,9 +22,9 @@ use rocket::figment::Figment;
 use rocket::{Build, Rocket};
 use std::sync::Arc;
 
-/// Rocket's configuration: `Rocket.toml`, then `ROCKET_*` variables.
+/// The configuration: assetport's defaults, then `Rocket.toml`, then `ROCKET_*` variables.
 pub fn figment() -> Figment {
-    rocket::Config::figment()
+    config::figment()
 }
 
 /// Opens the database, runs the first-start bootstrap, starts the task workers (resuming

@@ -163,7 +163,9 @@ async fn upload(
     data: Data<'_>,
 ) -> Reply {
     let caller = session.require(ASSET_ROLES)?;
-    let limit = limits.get("file").unwrap_or(256.mebibytes());
+    let limit = limits
+        .get("file")
+        .unwrap_or(crate::config::DEFAULT_BODY_LIMIT_MIB.mebibytes());
     let (bytes, name) = read_upload(data, content_type, limit).await?;
     let format = detect_format(format, name.as_deref(), &bytes)?;
     let chunk_rows = settings.task_batch_rows;

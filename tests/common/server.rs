@@ -23,11 +23,17 @@ pub fn free_port() -> u16 {
 impl Server {
     /// Starts `assetport` on `database` with the demo company and waits until it answers.
     pub fn start(database: &Path, extra_env: &[(&str, &str)]) -> Server {
+        Self::start_in(Path::new(env!("CARGO_MANIFEST_DIR")), database, extra_env)
+    }
+
+    /// Like `start`, with `dir` as the working folder (where `Rocket.toml` is looked for).
+    pub fn start_in(dir: &Path, database: &Path, extra_env: &[(&str, &str)]) -> Server {
         let port = free_port();
         let log = database.with_extension(format!("stderr-{port}.log"));
         let stderr = std::fs::File::create(&log).expect("log file");
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_assetport"));
-        cmd.env("ROCKET_ADDRESS", "127.0.0.1")
+        cmd.current_dir(dir)
+            .env("ROCKET_ADDRESS", "127.0.0.1")
             .env("ROCKET_PORT", port.to_string())
             .env("ROCKET_DATABASE", database)
             .env("ROCKET_DEMO", "true")
