@@ -29,12 +29,13 @@ pub fn open(path: &Path) -> Result<Pool, String> {
     }
     let manager = SqliteConnectionManager::file(path).with_init(|c| {
         // WAL + synchronous=NORMAL survives a killed process (not a power cut) with no lost
-        // commit, and lets readers (the API) run while a worker writes.
+        // commit, and lets readers (the API) run while a worker writes. The busy timeout comes
+        // first: switching to WAL takes a lock, and the pool opens its connections in parallel.
         c.execute_batch(
-            "PRAGMA journal_mode = WAL;
+            "PRAGMA busy_timeout = 30000;
+             PRAGMA journal_mode = WAL;
              PRAGMA synchronous = NORMAL;
              PRAGMA foreign_keys = ON;
-             PRAGMA busy_timeout = 30000;
              PRAGMA cache_size = -32000;",
         )
     });
