@@ -1,5 +1,7 @@
--- assetport schema, version 1. Applied once to an empty database (PRAGMA user_version = 0),
--- in one transaction; src/db/mod.rs sets user_version afterwards.
+-- assetport schema, version 2. Applied once to an empty database (PRAGMA user_version = 0),
+-- in one transaction; src/db/mod.rs sets user_version afterwards and upgrades older versions.
+-- CHECKs on hot tables use `x = a OR x = b …`, never `IN (a, b, c)`: SQLite evaluates an IN list
+-- of three or more values by building a temporary b-tree, on every insert and update.
 
 -- A company. Everything below belongs to exactly one entity.
 CREATE TABLE entity (
@@ -77,7 +79,7 @@ CREATE TABLE asset (
     count               INTEGER NOT NULL CHECK (count >= 1),
     create_day          INTEGER NOT NULL,
     deadline            INTEGER NOT NULL CHECK (deadline >= 0),
-    status              INTEGER NOT NULL CHECK (status IN (1, 2, 3)),
+    status              INTEGER NOT NULL CHECK (status = 1 OR status = 2 OR status = 3),
     warning_amount      INTEGER NOT NULL DEFAULT -1,
     warning_date        INTEGER NOT NULL DEFAULT -1
 );
@@ -99,7 +101,7 @@ CREATE TABLE task (
     number_need    INTEGER NOT NULL,
     number_succeed INTEGER NOT NULL DEFAULT 0,
     number_failed  INTEGER NOT NULL DEFAULT 0,
-    finish         INTEGER NOT NULL DEFAULT 0 CHECK (finish IN (0, 1, 2)),
+    finish         INTEGER NOT NULL DEFAULT 0 CHECK (finish = 0 OR finish = 1 OR finish = 2),
     next_seq       INTEGER NOT NULL DEFAULT 0,
     end_seq        INTEGER NOT NULL
 );
