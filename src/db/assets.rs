@@ -23,30 +23,43 @@ pub struct NewAsset {
     pub status: i64,
 }
 
+const INSERT_ASSET: &str = "INSERT INTO asset (entity_id, department_id, category_id, parent_id,
+         owner_id, name, asset_class, initial_price_cents, description, position, count,
+         create_day, deadline, status)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
+
+/// Inserts assets through one prepared statement: an import batch takes it once, rather than
+/// looking the statement up (hashing its text) for every row.
+pub struct AssetInserter<'c>(rusqlite::CachedStatement<'c>);
+
+impl<'c> AssetInserter<'c> {
+    pub fn new(conn: &'c Connection) -> rusqlite::Result<AssetInserter<'c>> {
+        Ok(AssetInserter(conn.prepare_cached(INSERT_ASSET)?))
+    }
+
+    /// Stores the asset and returns its id.
+    pub fn insert(&mut self, a: &NewAsset) -> rusqlite::Result<i64> {
+        self.0.insert(params![
+            a.entity_id,
+            a.department_id,
+            a.category_id,
+            a.parent_id,
+            a.owner_id,
+            a.name,
+            a.asset_class,
+            a.initial_price_cents,
+            a.description,
+            a.position,
+            a.count,
+            a.create_day,
+            a.deadline,
+            a.status
+        ])
+    }
+}
+
 pub fn insert_asset(conn: &Connection, a: &NewAsset) -> rusqlite::Result<i64> {
-    conn.prepare_cached(
-        "INSERT INTO asset (entity_id, department_id, category_id, parent_id, owner_id, name,
-             asset_class, initial_price_cents, description, position, count, create_day,
-             deadline, status)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-    )?
-    .execute(params![
-        a.entity_id,
-        a.department_id,
-        a.category_id,
-        a.parent_id,
-        a.owner_id,
-        a.name,
-        a.asset_class,
-        a.initial_price_cents,
-        a.description,
-        a.position,
-        a.count,
-        a.create_day,
-        a.deadline,
-        a.status
-    ])?;
-    Ok(conn.last_insert_rowid())
+    AssetInserter::new(conn)?.insert(a)
 }
 
 /// Replaces the editable fields of an existing asset.

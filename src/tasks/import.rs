@@ -35,9 +35,12 @@ pub fn run_batch(
     skip: usize,
 ) -> ApiResult<(i64, i64)> {
     let today = db::today_day();
+    let mut inserter = asset_sql::AssetInserter::new(tx)?;
     let (mut succeeded, mut failed) = (0, 0);
     for (i, raw) in batch.rows.iter().enumerate().skip(skip) {
-        let outcome = catch_unwind(AssertUnwindSafe(|| import_row(tx, lookups, raw, today)));
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            import_row(tx, &mut inserter, lookups, raw, today)
+        }));
         let message = match outcome {
             Ok(Ok(None)) => {
                 succeeded += 1;
@@ -70,13 +73,14 @@ pub fn run_batch(
 /// Creates the row's asset; `Some(message)` when the row breaks a rule.
 fn import_row(
     tx: &Connection,
+    inserter: &mut asset_sql::AssetInserter,
     lookups: &mut Lookups,
     raw: &str,
     today: i64,
 ) -> ApiResult<Option<String>> {
     match rows::check_row(tx, lookups, raw, today)? {
         Ok(asset) => {
-            let id = asset_sql::insert_asset(tx, &asset)?;
+            let id = inserter.insert(&asset)?;
             lookups.created(id, &asset);
             Ok(None)
         }
