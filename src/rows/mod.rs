@@ -4,10 +4,11 @@
 use crate::db::assets::{self, NewAsset, Scope};
 use crate::db::{org, users};
 use crate::error::ApiResult;
+use fields::{Fields, Val};
 use rusqlite::Connection;
-use serde::Deserialize;
-use serde_json::value::RawValue;
 use std::collections::HashMap;
+
+mod fields;
 
 pub const NAME_MAX: usize = 128;
 pub const POSITION_MAX: usize = 256;
@@ -15,38 +16,6 @@ pub const DESCRIPTION_MAX: usize = 4096;
 /// Money above this (in yuan) is rejected as malformed: it keeps cents exact in an f64.
 const MONEY_MAX: f64 = 1e13;
 const INT_MAX: f64 = 1e15;
-
-/// A row as submitted: every field kept raw until its own rule reads it, so one bad field
-/// (a huge number, a wrong type) never hides the others.
-#[derive(Deserialize, Default)]
-struct RawRow<'a> {
-    #[serde(borrow)]
-    name: Option<&'a RawValue>,
-    #[serde(borrow)]
-    parent: Option<&'a RawValue>,
-    #[serde(borrow, rename = "assetClass")]
-    asset_class: Option<&'a RawValue>,
-    #[serde(borrow)]
-    user: Option<&'a RawValue>,
-    #[serde(borrow)]
-    price: Option<&'a RawValue>,
-    #[serde(borrow)]
-    description: Option<&'a RawValue>,
-    #[serde(borrow)]
-    position: Option<&'a RawValue>,
-    #[serde(borrow)]
-    expire: Option<&'a RawValue>,
-    #[serde(borrow)]
-    count: Option<&'a RawValue>,
-    #[serde(borrow, rename = "assetTree")]
-    asset_tree: Option<&'a RawValue>,
-    #[serde(borrow)]
-    department: Option<&'a RawValue>,
-    #[serde(borrow)]
-    deadline: Option<&'a RawValue>,
-    #[serde(borrow)]
-    create_time: Option<&'a RawValue>,
-}
 
 #[derive(Debug, Clone, PartialEq)]
 enum Parent {
@@ -61,10 +30,11 @@ type CategoryHit = Option<(i64, Option<i64>)>;
 pub struct Lookups {
     pub scope: Scope,
     departments: HashMap<String, Option<i64>>,
-    categories: HashMap<(i64, String), CategoryHit>,
+    // Keyed by department, then name, so a hit costs no allocation.
+    categories: HashMap<i64, HashMap<String, CategoryHit>>,
     owners: HashMap<String, Option<Owner>>,
     parents_by_id: HashMap<i64, Option<assets::AssetRef>>,
-    parents_by_name: HashMap<(i64, String), Vec<i64>>,
+    parents_by_name: HashMap<i64, HashMap<String, Vec<i64>>>,
 }
 
 #[derive(Clone, Copy)]
@@ -107,12 +77,12 @@ impl Lookups {
         department_id: i64,
         name: &str,
     ) -> ApiResult<CategoryHit> {
-        let key = (department_id, name.to_owned());
-        if let Some(hit) = self.categories.get(&key) {
+        let cached = self.categories.entry(department_id).or_default();
+        if let Some(hit) = cached.get(name) {
             return Ok(*hit);
         }
         let found = org::category_by_name(c, department_id, name)?.map(|cat| (cat.id, cat.class));
-        self.categories.insert(key, found);
+        cached.insert(name.to_owned(), found);
         Ok(found)
     }
 
@@ -147,12 +117,12 @@ impl Lookups {
         department_id: i64,
         name: &str,
     ) -> ApiResult<Vec<i64>> {
-        let key = (department_id, name.to_owned());
-        if let Some(hit) = self.parents_by_name.get(&key) {
+        let cached = self.parents_by_name.entry(department_id).or_default();
+        if let Some(hit) = cached.get(name) {
             return Ok(hit.clone());
         }
         let found = assets::item_parents_named(c, department_id, name)?;
-        self.parents_by_name.insert(key, found.clone());
+        cached.insert(name.to_owned(), found.clone());
         Ok(found)
     }
 
@@ -163,7 +133,8 @@ impl Lookups {
         }
         if let Some(ids) = self
             .parents_by_name
-            .get_mut(&(a.department_id, a.name.clone()))
+            .get_mut(&a.department_id)
+            .and_then(|named| named.get_mut(&a.name))
         {
             ids.push(id);
         }
@@ -195,72 +166,79 @@ impl Problems {
     }
 }
 
-fn parse<'a, T: Deserialize<'a>>(raw: &'a RawValue) -> Option<T> {
-    serde_json::from_str(raw.get()).ok()
+/// A JSON string.
+fn text<'v>(v: &'v Val) -> Option<&'v str> {
+    match v {
+        Val::Str(s) => Some(s),
+        _ => None,
+    }
 }
 
-fn string(raw: Option<&RawValue>) -> Option<Option<String>> {
-    match raw {
-        None => Some(None),
-        Some(r) => parse::<String>(r).map(Some),
+/// A JSON string or nothing.
+fn optional_text<'v>(v: &'v Val) -> Option<Option<&'v str>> {
+    match v {
+        Val::Absent => Some(None),
+        Val::Str(s) => Some(Some(s)),
+        _ => None,
     }
 }
 
 /// A number, or a string holding one (Excel hands out both).
-fn number(raw: &RawValue) -> Option<f64> {
-    let v: serde_json::Value = parse(raw)?;
+fn number(v: &Val) -> Option<f64> {
     let n = match v {
-        serde_json::Value::Number(n) => n.as_f64()?,
-        serde_json::Value::String(s) => s.trim().parse::<f64>().ok()?,
+        Val::Num(n) => *n,
+        Val::Str(s) => s.trim().parse::<f64>().ok()?,
         _ => return None,
     };
     n.is_finite().then_some(n)
 }
 
-fn integer(raw: &RawValue) -> Option<i64> {
-    let n = number(raw)?;
+fn integer(v: &Val) -> Option<i64> {
+    let n = number(v)?;
     (n.fract() == 0.0 && n.abs() <= INT_MAX).then_some(n as i64)
 }
 
-fn cents(raw: &RawValue) -> Option<i64> {
-    let n = number(raw)?;
+fn cents(v: &Val) -> Option<i64> {
+    let n = number(v)?;
     (n.abs() <= MONEY_MAX).then(|| (n * 100.0).round() as i64)
 }
 
-fn asset_class(raw: &RawValue) -> Option<i64> {
-    if let Some(s) = parse::<String>(raw) {
+fn asset_class(v: &Val) -> Option<i64> {
+    if let Val::Str(s) = v {
         match s.trim() {
             "条目型" => return Some(1),
             "数量型" => return Some(0),
             _ => {}
         }
     }
-    integer(raw).filter(|c| *c == 0 || *c == 1)
+    integer(v).filter(|c| *c == 0 || *c == 1)
 }
 
-fn parent(raw: Option<&RawValue>) -> Option<Option<Parent>> {
-    let Some(raw) = raw else { return Some(None) };
-    match parse::<serde_json::Value>(raw)? {
-        serde_json::Value::String(s) if s.trim().is_empty() => Some(None),
-        serde_json::Value::String(s) => match s.trim().parse::<i64>() {
+fn parent(v: &Val) -> Option<Option<Parent>> {
+    match v {
+        Val::Absent => Some(None),
+        Val::Str(s) if s.trim().is_empty() => Some(None),
+        Val::Str(s) => match s.trim().parse::<i64>() {
             Ok(id) if id > 0 => Some(Some(Parent::Id(id))),
-            _ => Some(Some(Parent::Name(s))),
+            _ => Some(Some(Parent::Name(s.to_string()))),
         },
-        serde_json::Value::Number(n) => n
-            .as_i64()
+        Val::Num(_) => integer(v)
             .filter(|id| *id > 0)
             .map(|id| Some(Parent::Id(id))),
-        _ => None,
+        Val::Other => None,
     }
 }
 
-fn create_day(raw: Option<&RawValue>, today: i64) -> Option<i64> {
-    let Some(raw) = raw else { return Some(today) };
-    let s: String = parse(raw)?;
-    if s.trim().is_empty() {
+fn create_day(v: &Val, today: i64) -> Option<i64> {
+    let s = match v {
+        Val::Absent => return Some(today),
+        Val::Str(s) => s.trim(),
+        _ => return None,
+    };
+    if s.is_empty() {
         return Some(today);
     }
-    let date = chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok()?;
+    let date = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
     let day = crate::db::day_of(date);
     (day <= today).then_some(day)
 }
@@ -273,26 +251,26 @@ pub fn check_row(
     row: &str,
     today: i64,
 ) -> ApiResult<Result<NewAsset, String>> {
-    let raw: RawRow = serde_json::from_str(row).unwrap_or_default();
+    let raw = Fields::read(row);
     let mut p = Problems(Vec::new());
 
     // 1. presence and types
-    let name = raw.name.and_then(parse::<String>);
-    let parent = parent(raw.parent);
-    let class = raw.asset_class.and_then(asset_class);
-    let user = raw.user.and_then(parse::<String>);
-    let price = raw.price.and_then(cents);
-    let description = string(raw.description);
-    let position = string(raw.position);
-    let expire = match raw.expire {
-        None => Some(0),
-        Some(r) => integer(r).filter(|e| *e == 0 || *e == 1),
+    let name = text(&raw.name).map(str::to_owned);
+    let parent = parent(&raw.parent);
+    let class = asset_class(&raw.asset_class);
+    let user = text(&raw.user);
+    let price = cents(&raw.price);
+    let description = optional_text(&raw.description);
+    let position = optional_text(&raw.position);
+    let expire = match &raw.expire {
+        Val::Absent => Some(0),
+        v => integer(v).filter(|e| *e == 0 || *e == 1),
     };
-    let count = raw.count.and_then(integer);
-    let tree = raw.asset_tree.and_then(parse::<String>);
-    let department = raw.department.and_then(parse::<String>);
-    let deadline = raw.deadline.and_then(integer);
-    let created = create_day(raw.create_time, today);
+    let count = integer(&raw.count);
+    let tree = text(&raw.asset_tree);
+    let department = text(&raw.department);
+    let deadline = integer(&raw.deadline);
+    let created = create_day(&raw.create_time, today);
     for (field, ok) in [
         ("name", name.is_some()),
         ("parent", parent.is_some()),
@@ -314,8 +292,8 @@ pub fn check_row(
     }
 
     // 2. lengths
-    let description = description.flatten().unwrap_or_default();
-    let position = position.flatten().unwrap_or_default();
+    let description = description.flatten().unwrap_or_default().to_owned();
+    let position = position.flatten().unwrap_or_default().to_owned();
     if let Some(n) = &name {
         if n.trim().is_empty() || n.chars().count() > NAME_MAX {
             p.length("name");
