@@ -250,15 +250,20 @@ pub fn insert_failure(
     Ok(())
 }
 
-pub fn insert_snapshot(
-    conn: &Connection,
-    task_id: i64,
-    seq: i64,
-    snapshot: &str,
-) -> rusqlite::Result<()> {
-    conn.prepare_cached("INSERT INTO export_record (task_id, seq, snapshot) VALUES (?1, ?2, ?3)")?
-        .execute(params![task_id, seq, snapshot])?;
-    Ok(())
+/// Stores export snapshots through one prepared statement, taken once per batch.
+pub struct SnapshotWriter<'c>(rusqlite::CachedStatement<'c>);
+
+impl<'c> SnapshotWriter<'c> {
+    pub fn new(conn: &'c Connection) -> rusqlite::Result<SnapshotWriter<'c>> {
+        Ok(SnapshotWriter(conn.prepare_cached(
+            "INSERT INTO export_record (task_id, seq, snapshot) VALUES (?1, ?2, ?3)",
+        )?))
+    }
+
+    pub fn insert(&mut self, task_id: i64, seq: i64, snapshot: &str) -> rusqlite::Result<()> {
+        self.0.execute(params![task_id, seq, snapshot])?;
+        Ok(())
+    }
 }
 
 /// Moves the checkpoint after a batch and adds its outcomes; the task is done (1 or 2) when

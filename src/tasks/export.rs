@@ -15,13 +15,14 @@ pub fn run_batch(
     batch: &Batch,
     skip: usize,
 ) -> ApiResult<(i64, i64)> {
-    let today = db::today_day();
+    let mut views = asset_sql::ViewReader::new(tx, db::today_day())?;
+    let mut snapshots = sql::SnapshotWriter::new(tx)?;
     let (mut succeeded, mut failed) = (0, 0);
     for (i, raw) in batch.rows.iter().enumerate().skip(skip) {
         let seq = batch.first_seq + i as i64;
-        match snapshot(tx, scope, raw, today)? {
+        match snapshot(&mut views, scope, raw)? {
             Ok(view) => {
-                sql::insert_snapshot(tx, task.id, seq, &view)?;
+                snapshots.insert(task.id, seq, &view)?;
                 succeeded += 1;
             }
             Err(message) => {
@@ -45,24 +46,22 @@ fn asset_id(raw: &str) -> Option<i64> {
 }
 
 fn snapshot(
-    tx: &Connection,
+    views: &mut asset_sql::ViewReader,
     scope: &Scope,
     raw: &str,
-    today: i64,
 ) -> ApiResult<Result<String, &'static str>> {
     let Some(id) = asset_id(raw) else {
         return Ok(Err("资产编号不合法"));
     };
-    let Some(asset) = asset_sql::asset_ref(tx, id)?.filter(|a| a.entity_id == scope.entity_id())
+    let Some((owner, view)) = views
+        .read(id)?
+        .filter(|(o, _)| o.entity_id == scope.entity_id())
     else {
         return Ok(Err("资产不存在"));
     };
-    if !scope.covers(asset.department_id) {
+    if !scope.covers(owner.department_id) {
         return Ok(Err("无权导出该资产"));
     }
-    let Some(view) = asset_sql::asset_view(tx, id, today)? else {
-        return Ok(Err("资产不存在"));
-    };
     Ok(Ok(serde_json::to_string(&view).map_err(|e| {
         crate::error::ApiError::Internal(e.to_string())
     })?))
