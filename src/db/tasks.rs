@@ -209,8 +209,15 @@ impl<'c> TaskWriter<'c> {
     }
 }
 
-/// A pending chunk: first seq, row count, rows (JSON array text), lines (JSON or NULL).
-pub type Chunk = (i64, i64, String, Option<String>);
+/// A pending chunk of a task's rows.
+pub struct Chunk {
+    pub first_seq: i64,
+    pub row_count: i64,
+    /// The rows as submitted: a JSON array text.
+    pub rows: String,
+    /// The file line of each row (a JSON array), for file uploads.
+    pub lines: Option<String>,
+}
 
 /// The pending chunk holding `seq`.
 pub fn chunk_at(conn: &Connection, task_id: i64, seq: i64) -> rusqlite::Result<Option<Chunk>> {
@@ -219,7 +226,12 @@ pub fn chunk_at(conn: &Connection, task_id: i64, seq: i64) -> rusqlite::Result<O
          WHERE task_id = ?1 AND first_seq <= ?2 ORDER BY first_seq DESC LIMIT 1",
     )?
     .query_row(params![task_id, seq], |r| {
-        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        Ok(Chunk {
+            first_seq: r.get(0)?,
+            row_count: r.get(1)?,
+            rows: r.get(2)?,
+            lines: r.get(3)?,
+        })
     })
     .optional()
 }

@@ -4,7 +4,8 @@
 use crate::db::assets::{self, NewAsset, Scope};
 use crate::db::{org, users};
 use crate::error::ApiResult;
-use fields::{Fields, Val};
+pub use fields::Fields;
+use fields::Val;
 use rusqlite::Connection;
 use std::collections::HashMap;
 
@@ -251,7 +252,16 @@ pub fn check_row(
     row: &str,
     today: i64,
 ) -> ApiResult<Result<NewAsset, String>> {
-    let raw = Fields::read(row);
+    check_fields(conn, lookups, &Fields::read(row), today)
+}
+
+/// Checks a row already read (an import reads its rows on another thread).
+pub fn check_fields(
+    conn: &Connection,
+    lookups: &mut Lookups,
+    raw: &Fields,
+    today: i64,
+) -> ApiResult<Result<NewAsset, String>> {
     let mut p = Problems(Vec::new());
 
     // 1. presence and types

@@ -172,11 +172,12 @@ impl Worker {
         let mut seq = task.next_seq;
         let mut failed = 0;
         while seq < task.end_seq {
-            let Some((first, count, rows, lines)) = sql::chunk_at(&tx, task_id, seq)? else {
+            let Some(chunk) = sql::chunk_at(&tx, task_id, seq)? else {
                 break;
             };
+            let (first, count) = (chunk.first_seq, chunk.row_count);
             // Even an unreadable chunk must end as failed rows, one per row it held.
-            let batch = Batch::parse(first, &rows, lines.as_deref()).ok();
+            let batch = Batch::parse(first, &chunk.rows, chunk.lines.as_deref()).ok();
             for i in (seq - first)..count {
                 let raw = batch.as_ref().and_then(|b| b.rows.get(i as usize).copied());
                 let line = batch.as_ref().and_then(|b| b.line(i as usize));
@@ -264,18 +265,19 @@ impl Runner<'_> {
                 tx.commit()?;
                 return Ok(Outcome::Done);
             }
-            let Some((first, _, rows, lines)) = sql::chunk_at(&tx, task.id, task.next_seq)? else {
+            let Some(chunk) = sql::chunk_at(&tx, task.id, task.next_seq)? else {
                 return Err(ApiError::Internal(format!(
                     "task {} has no rows at {}",
                     task.id, task.next_seq
                 )));
             };
-            let batch = Batch::parse(first, &rows, lines.as_deref())?;
-            let skip = (task.next_seq - first) as usize;
+            let skip = (task.next_seq - chunk.first_seq) as usize;
             let outcome = if task.port_type == sql::IMPORT {
-                import::run_batch(&tx, &task, &mut self.lookups, &batch, skip)
+                import::run_batch(&tx, &task, &mut self.lookups, &chunk, skip)
             } else {
-                export::run_batch(&tx, &task, &self.lookups.scope, &batch, skip)
+                Batch::parse(chunk.first_seq, &chunk.rows, chunk.lines.as_deref()).and_then(
+                    |batch| export::run_batch(&tx, &task, &self.lookups.scope, &batch, skip),
+                )
             };
             let (succeeded, failed) = match outcome {
                 Ok(counts) => counts,
@@ -285,9 +287,21 @@ impl Runner<'_> {
                     return Err(e);
                 }
             };
-            let next = first + batch.rows.len() as i64;
+            // Every row of the chunk must have been seen, or the checkpoint would skip some.
+            if succeeded + failed != chunk.row_count - skip as i64 {
+                drop(tx);
+                self.lookups.clear();
+                return Err(ApiError::Internal(format!(
+                    "task {}: the chunk at {} gave {} of its {} rows",
+                    task.id,
+                    chunk.first_seq,
+                    succeeded + failed,
+                    chunk.row_count - skip as i64
+                )));
+            }
+            let next = chunk.first_seq + chunk.row_count;
             sql::advance(&tx, task.id, next, succeeded, failed)?;
-            sql::delete_chunk(&tx, task.id, first)?;
+            sql::delete_chunk(&tx, task.id, chunk.first_seq)?;
             if let Err(e) = tx.commit() {
                 self.lookups.clear();
                 return Err(e.into());
