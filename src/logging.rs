@@ -39,11 +39,11 @@ pub fn init(database: &Path) -> Result<(), String> {
     .map_err(|e| format!("cannot start logging: {e}"))
 }
 
-/// A path with every session-shaped segment (32 ASCII letters/digits) masked.
+/// A path with every segment that holds a session token masked.
 pub fn mask_path(path: &str) -> String {
     path.split('/')
         .map(|segment| {
-            if crate::auth::well_formed(segment) {
+            if holds_token(segment) {
                 "********"
             } else {
                 segment
@@ -51,6 +51,22 @@ pub fn mask_path(path: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join("/")
+}
+
+/// Whether a raw path segment, percent-decoded, has 32 ASCII letters/digits in a row. Rocket
+/// decodes a segment before the session guard reads it, so `%41bc…` is a working token; and a
+/// live token with something appended (`<token>.csv`) is refused but still a login to a reader.
+fn holds_token(segment: &str) -> bool {
+    let decoded = rocket::http::RawStr::new(segment).percent_decode_lossy();
+    let mut run = 0;
+    decoded.bytes().any(|b| {
+        run = if b.is_ascii_alphanumeric() {
+            run + 1
+        } else {
+            0
+        };
+        run >= 32
+    })
 }
 
 pub struct RequestLog;
