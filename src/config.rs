@@ -13,15 +13,13 @@ pub const DEFAULT_BODY_LIMIT_MIB: u64 = 512;
 /// started from a folder without `Rocket.toml` (a double-click) still takes large imports.
 pub fn figment() -> Figment {
     let body = DEFAULT_BODY_LIMIT_MIB.mebibytes();
-    let limits = Limits::default()
-        .limit("json", body)
-        .limit("file", body)
-        .limit("data-form", body);
+    let limits = Limits::default().limit("json", body).limit("file", body);
     // Serialized::default, not a (key, value) tuple: a tuple is global and would override
     // Rocket.toml's [default] table.
     Figment::from(rocket::Config::default())
         .merge(Serialized::default("limits", limits))
-        // Rocket's own request lines show raw paths (with sessions); logging.rs writes ours.
+        // The binary installs its own logger (logging.rs masks sessions) and Rocket's then stays
+        // out; this keeps Rocket's quiet where it is the logger (in-process tests).
         .merge(Serialized::default("log_level", "critical"))
         .merge(Toml::file(Env::var_or("ROCKET_CONFIG", "Rocket.toml")).nested())
         .merge(Env::prefixed("ROCKET_").ignore(&["PROFILE"]).global())
