@@ -554,6 +554,10 @@ fn parents_by_id_by_name_and_refused() {
     app.put(&format!("/api/expire_asset/{s}"), &json!([computer]))
         .ok();
     post(&app, &s, &child(json!("电脑"))).err(400, 2, "父资产不符合规范");
+    // Nor by id: a retired asset holds nothing.
+    for parent in [json!(computer), json!(second.to_string())] {
+        post(&app, &s, &child(parent)).err(400, 2, "父资产不符合规范");
+    }
 }
 
 #[test]

@@ -389,7 +389,9 @@ pub fn check_fields(
         let found = match wanted {
             Parent::Id(id) => lookups
                 .parent_by_id(conn, *id)?
-                .filter(|a| a.entity_id == entity && a.department_id == d && a.asset_class == 1)
+                .filter(|a| {
+                    a.entity_id == entity && a.department_id == d && a.asset_class == 1 && !a.expire
+                })
                 .map(|a| a.id),
             Parent::Name(n) => match lookups.parents_named(conn, d, n)?.as_slice() {
                 [one] => Some(*one),
