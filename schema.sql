@@ -130,10 +130,11 @@ CREATE TABLE task_failure (
     PRIMARY KEY (task_id, seq)
 ) WITHOUT ROWID;
 
--- Snapshots of the asset view taken by export tasks, in request order.
-CREATE TABLE export_record (
-    task_id  INTEGER NOT NULL REFERENCES task(id),
-    seq      INTEGER NOT NULL,
-    snapshot TEXT NOT NULL,
-    PRIMARY KEY (task_id, seq)
+-- Snapshots of the asset view taken by export tasks: one row per batch, holding a JSON array of
+-- the batch's succeeded rows in request order (a row per asset cost more than the snapshot).
+CREATE TABLE export_chunk (
+    task_id   INTEGER NOT NULL REFERENCES task(id),
+    first_seq INTEGER NOT NULL,
+    snapshots TEXT NOT NULL,
+    PRIMARY KEY (task_id, first_seq)
 ) WITHOUT ROWID;

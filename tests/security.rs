@@ -859,7 +859,7 @@ fn user_text_is_stored_and_matched_verbatim_never_as_sql() {
         ("task", 2),
         ("task_chunk", 0),
         ("task_failure", 3 + 2),
-        ("export_record", 1),
+        ("export_chunk", 1),
     ]);
     for (table, n) in app.table_counts() {
         let grew = n - counts_before.get(&table).copied().unwrap_or(0);

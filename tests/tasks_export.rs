@@ -192,3 +192,78 @@ fn exports_of_nothing_or_only_bad_ids() {
     assert_eq!(task["number_failed"], 6);
     assert!(records.is_empty());
 }
+
+/// A large export runs in many batches, some of which succeed in nothing; its records and its
+/// CSV download still list every succeeded id once, in request order.
+#[test]
+fn a_many_batch_export_keeps_request_order() {
+    let app = App::with(&[("task_batch_rows", json!(100))]);
+    let s = app.demo("liusn");
+    let rows: Vec<Value> = (0..1000)
+        .map(|i| row(&format!("导出-{i}"), "liusn", "CST"))
+        .collect();
+    let task = app.import(&s, &Value::Array(rows));
+    assert_eq!(task["number_succeed"], 1000);
+    let mut ids: Vec<i64> = app
+        .assets(&s)
+        .iter()
+        .map(|a| a["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 1000);
+    // A fixed shuffle, so request order differs from id order.
+    ids.sort_by_key(|id| (id * 7919) % 1009);
+    let mut request: Vec<Value> = Vec::new();
+    for (i, id) in ids.iter().enumerate() {
+        request.push(json!(id));
+        if i % 37 == 0 {
+            request.push(json!("x"));
+        }
+    }
+    // One whole batch (rows 200..300 of the request) of ids that do not exist.
+    let bad: Vec<Value> = (0..100).map(|i| json!(9_000_000 + i)).collect();
+    request.splice(200..200, bad);
+
+    let (task, records) = export(&app, &s, &Value::Array(request.clone()));
+    let expected: Vec<i64> = request
+        .iter()
+        .filter_map(|v| v.as_i64())
+        .filter(|id| *id < 9_000_000)
+        .collect();
+    let got: Vec<i64> = records.iter().map(|r| r["id"].as_i64().unwrap()).collect();
+    assert_eq!(got, expected);
+    assert_eq!(task["number_succeed"], 1000);
+    assert_eq!(
+        task["number_failed"].as_i64().unwrap(),
+        request.len() as i64 - 1000
+    );
+    // Each record is the view of the asset it names.
+    let names: std::collections::HashMap<i64, Value> = app
+        .assets(&s)
+        .into_iter()
+        .map(|a| (a["id"].as_i64().unwrap(), a["name"].clone()))
+        .collect();
+    for r in &records {
+        assert_eq!(r["name"], names[&r["id"].as_i64().unwrap()], "{r}");
+    }
+
+    // The CSV download holds the same ids in the same order.
+    let id = task["id"].as_i64().unwrap();
+    let csv = app
+        .client
+        .get(format!("/api/async_task/{s}/{id}/file?format=csv"))
+        .dispatch()
+        .into_bytes()
+        .unwrap();
+    let mut reader = csv::Reader::from_reader(csv.as_slice());
+    let column = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "资产编号")
+        .unwrap();
+    let downloaded: Vec<i64> = reader
+        .records()
+        .map(|r| r.unwrap()[column].parse().unwrap())
+        .collect();
+    assert_eq!(downloaded, expected);
+}

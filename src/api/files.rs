@@ -199,21 +199,8 @@ async fn download(
             Ok(Download::new(body, format, &name))
         }
         Format::Csv => {
-            // A blocking thread writes the CSV row by row into one end of a pipe; the response
-            // reads the other. A client that goes away closes the pipe and stops the writer.
-            let (reader, writer) = rocket::tokio::io::duplex(64 * 1024);
-            let pool = db.inner().clone();
-            rocket::tokio::task::spawn_blocking(move || {
-                let out = std::io::BufWriter::with_capacity(
-                    64 * 1024,
-                    tokio_util::io::SyncIoBridge::new(writer),
-                );
-                let written = pool.0.get().map_err(ApiError::from).and_then(|conn| {
-                    uploads::write_results_csv(&conn, task_id, port_type, sheet, out)
-                });
-                if let Err(e) = written {
-                    log::warn!("download of task {task_id} stopped: {e}");
-                }
+            let reader = db.stream(move |conn, out| {
+                uploads::write_results_csv(conn, task_id, port_type, sheet, out)
             });
             Ok(Download::new(Body::Stream(reader), format, &name))
         }

@@ -34,6 +34,18 @@ pub fn paged<T: Serialize>(p: Paged<T>) -> Reply {
     ))
 }
 
+/// A JSON answer streamed as it is written (an export's records can run to hundreds of MiB).
+pub struct JsonStream(pub rocket::tokio::io::DuplexStream);
+
+impl<'r> rocket::response::Responder<'r, 'static> for JsonStream {
+    fn respond_to(self, _: &'r Request<'_>) -> rocket::response::Result<'static> {
+        rocket::Response::build()
+            .header(rocket::http::ContentType::JSON)
+            .streamed_body(self.0)
+            .ok()
+    }
+}
+
 pub fn routes() -> Vec<Route> {
     let mut all = Vec::new();
     all.extend(session::routes());

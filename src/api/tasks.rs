@@ -1,14 +1,13 @@
 //! The seed's six task endpoints (plus one task's record): import, task list, failed rows and
 //! re-run, export and its records. Both `/failed_task/…` and `/api/failed_task/…` are served.
 
-use super::{done, ok, Body, Reply};
+use super::{done, ok, Body, JsonStream, Reply};
 use crate::auth::{Session, ASSET_ROLES};
 use crate::config::Settings;
 use crate::db::tasks::{EXPORT, IMPORT};
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
 use crate::tasks::{submit, Workers};
-use rocket::response::content::RawJson;
 use rocket::{get, post, put, routes, Route, State};
 use serde_json::json;
 use std::sync::Arc;
@@ -149,13 +148,12 @@ async fn rerun_api(
 }
 
 #[get("/api/export_task/<_>/<id>")]
-async fn export_records(db: &State<Db>, session: Session, id: &str) -> ApiResult<RawJson<String>> {
+async fn export_records(db: &State<Db>, session: Session, id: &str) -> ApiResult<JsonStream> {
     let caller = session.require(ASSET_ROLES)?;
     let id = task_id(id)?;
-    let records = db
-        .run(move |conn| submit::export_records(conn, &caller, id))
+    db.run(move |conn| submit::export_task(conn, &caller, id))
         .await?;
-    Ok(RawJson(format!(
-        r#"{{"code":0,"info":"Succeed","data":{records}}}"#
-    )))
+    Ok(JsonStream(db.stream(move |conn, out| {
+        submit::write_export_records(conn, id, out)
+    })))
 }

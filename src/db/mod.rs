@@ -21,7 +21,8 @@ const SCHEMA_VERSION: i64 = 2;
 /// Version 2 rewrites two CHECKs of version 1 into equivalent ones SQLite evaluates without a
 /// temporary b-tree per row (halving the cost of an asset insert). The constraints accept the
 /// same values, so the stored rows stay valid and the tables need no rebuild: this is SQLite's
-/// documented `writable_schema` edit for constraint changes.
+/// documented `writable_schema` edit for constraint changes. It also moves export snapshots
+/// from one row each (`export_record`) to one row per batch (`export_chunk`).
 const UPGRADE_2: [(&str, &str, &str); 2] = [
     (
         "asset",
@@ -92,8 +93,29 @@ fn migrate(conn: &mut Connection) -> Result<(), String> {
     tx.commit().map_err(sql)
 }
 
+/// The `CREATE TABLE name (…);` statement of schema.sql, so an upgrade creates a table exactly
+/// as a new database has it.
+fn schema_table(name: &str) -> Result<&'static str, String> {
+    let start = SCHEMA
+        .find(&format!("CREATE TABLE {name} ("))
+        .ok_or_else(|| format!("schema.sql has no table {name}"))?;
+    let end = SCHEMA[start..]
+        .find(";\n")
+        .ok_or_else(|| format!("schema.sql: table {name} does not end"))?;
+    Ok(&SCHEMA[start..=start + end])
+}
+
 fn upgrade_to_2(tx: &Transaction) -> Result<(), String> {
     let sql = |e: rusqlite::Error| format!("schema upgrade 2: {e}");
+    tx.execute_batch(schema_table("export_chunk")?)
+        .map_err(sql)?;
+    tx.execute_batch(
+        "INSERT INTO export_chunk (task_id, first_seq, snapshots)
+             SELECT task_id, min(seq), '[' || group_concat(snapshot, ',' ORDER BY seq) || ']'
+             FROM export_record GROUP BY task_id;
+         DROP TABLE export_record;",
+    )
+    .map_err(sql)?;
     let cookie: i64 = tx
         .query_row("PRAGMA schema_version", [], |r| r.get(0))
         .map_err(sql)?;
@@ -161,6 +183,33 @@ impl Db {
             Ok(out)
         })
         .await
+    }
+}
+
+impl Db {
+    /// Runs `f` on a pooled connection on Tokio's blocking thread pool, writing into one end of a
+    /// pipe; the other end is returned for a response to stream as it is written. A client that
+    /// goes away closes the pipe, and `f`'s next write fails and stops it.
+    pub fn stream<F>(&self, f: F) -> rocket::tokio::io::DuplexStream
+    where
+        F: FnOnce(&Connection, &mut dyn std::io::Write) -> ApiResult<()> + Send + 'static,
+    {
+        let (reader, writer) = rocket::tokio::io::duplex(64 * 1024);
+        let pool = self.0.clone();
+        rocket::tokio::task::spawn_blocking(move || {
+            let mut out = std::io::BufWriter::with_capacity(
+                64 * 1024,
+                tokio_util::io::SyncIoBridge::new(writer),
+            );
+            let written = pool
+                .get()
+                .map_err(ApiError::from)
+                .and_then(|conn| f(&conn, &mut out));
+            if let Err(e) = written {
+                log::warn!("streamed answer stopped: {e}");
+            }
+        });
+        reader
     }
 }
 
@@ -246,9 +295,18 @@ mod tests {
         owner_id, name, asset_class, initial_price_cents, count, create_day, deadline, status)
         VALUES (1, 1, 1, 1, 'a', 0, 100, 1, 0, 0, ?1)";
 
-    /// A database as version 1 of the schema left it, holding one asset.
+    /// Version 1's export table.
+    const EXPORT_RECORD_V1: &str = "CREATE TABLE export_record (
+        task_id  INTEGER NOT NULL REFERENCES task(id),
+        seq      INTEGER NOT NULL,
+        snapshot TEXT NOT NULL,
+        PRIMARY KEY (task_id, seq)
+    ) WITHOUT ROWID;";
+
+    /// A database as version 1 of the schema left it, holding one asset and an export task
+    /// with two snapshots.
     fn version_1() -> Connection {
-        let mut schema = SCHEMA.to_owned();
+        let mut schema = SCHEMA.replace(schema_table("export_chunk").unwrap(), EXPORT_RECORD_V1);
         for (_, old, new) in UPGRADE_2 {
             schema = schema.replace(new, old);
         }
@@ -264,6 +322,14 @@ mod tests {
         )
         .unwrap();
         conn.execute(INSERT_ASSET, [2]).unwrap();
+        conn.execute_batch(
+            "INSERT INTO task (id, entity_id, creator_id, create_time, port_type, number_need,
+                 number_succeed, finish, next_seq, end_seq)
+                 VALUES (7, 1, 1, '', 0, 3, 2, 2, 3, 3);
+             INSERT INTO export_record (task_id, seq, snapshot)
+                 VALUES (7, 2, '{\"id\":2}'), (7, 0, '{\"id\":1}');",
+        )
+        .unwrap();
         conn
     }
 
@@ -298,6 +364,15 @@ mod tests {
             })
             .unwrap();
         assert_eq!(assets, 1);
+        // The export's snapshots are one chunk, in request order.
+        let chunk: (i64, String) = conn
+            .query_row(
+                "SELECT first_seq, snapshots FROM export_chunk WHERE task_id = 7",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!(chunk, (0, r#"[{"id":1},{"id":2}]"#.to_owned()));
         conn.execute(INSERT_ASSET, [3]).unwrap();
         for bad in [0, 4] {
             let err = conn.execute(INSERT_ASSET, [bad]).unwrap_err();

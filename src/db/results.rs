@@ -3,6 +3,10 @@
 
 use super::tasks::IMPORT;
 use rusqlite::Connection;
+use serde_json::value::RawValue;
+
+/// One result row for a download: (row or snapshot JSON, message).
+pub type ResultRow = Result<(String, String), String>;
 
 /// Runs `write` over the task's result rows, in order: (row JSON, message) for an import's
 /// failed rows, (snapshot JSON, "") for an export's records.
@@ -10,16 +14,31 @@ pub fn with_result_rows<T>(
     conn: &Connection,
     task_id: i64,
     port_type: i64,
-    write: impl FnOnce(&mut dyn Iterator<Item = Result<(String, String), String>>) -> T,
+    write: impl FnOnce(&mut dyn Iterator<Item = ResultRow>) -> T,
 ) -> rusqlite::Result<T> {
-    let sql = if port_type == IMPORT {
-        "SELECT row, message FROM task_failure WHERE task_id = ?1 ORDER BY seq"
-    } else {
-        "SELECT snapshot, '' FROM export_record WHERE task_id = ?1 ORDER BY seq"
-    };
-    let mut stmt = conn.prepare(sql)?;
+    if port_type == IMPORT {
+        let mut stmt =
+            conn.prepare("SELECT row, message FROM task_failure WHERE task_id = ?1 ORDER BY seq")?;
+        let mut rows = stmt
+            .query_map([task_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .map(|r| r.map_err(|e| format!("读取任务结果失败：{e}")));
+        return Ok(write(&mut rows));
+    }
+    let mut stmt =
+        conn.prepare("SELECT snapshots FROM export_chunk WHERE task_id = ?1 ORDER BY first_seq")?;
     let mut rows = stmt
-        .query_map([task_id], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .map(|r| r.map_err(|e| format!("读取任务结果失败：{e}")));
+        .query_map([task_id], |r| r.get::<_, String>(0))?
+        .flat_map(|chunk| -> Box<dyn Iterator<Item = ResultRow>> {
+            let snapshots = chunk.map_err(|e| e.to_string()).and_then(|text| {
+                serde_json::from_str::<Vec<Box<RawValue>>>(&text).map_err(|e| e.to_string())
+            });
+            match snapshots {
+                Ok(list) => Box::new(
+                    list.into_iter()
+                        .map(|s| Ok((s.get().to_owned(), String::new()))),
+                ),
+                Err(e) => Box::new(std::iter::once(Err(format!("读取任务结果失败：{e}")))),
+            }
+        });
     Ok(write(&mut rows))
 }

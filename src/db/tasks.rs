@@ -262,18 +262,43 @@ pub fn insert_failure(
     Ok(())
 }
 
-/// Stores export snapshots through one prepared statement, taken once per batch.
-pub struct SnapshotWriter<'c>(rusqlite::CachedStatement<'c>);
+/// Collects one batch's export snapshots and stores them as one row.
+pub struct SnapshotWriter {
+    task_id: i64,
+    first_seq: i64,
+    /// A JSON array being written (serde_json writes bytes).
+    snapshots: Vec<u8>,
+}
 
-impl<'c> SnapshotWriter<'c> {
-    pub fn new(conn: &'c Connection) -> rusqlite::Result<SnapshotWriter<'c>> {
-        Ok(SnapshotWriter(conn.prepare_cached(
-            "INSERT INTO export_record (task_id, seq, snapshot) VALUES (?1, ?2, ?3)",
-        )?))
+impl SnapshotWriter {
+    pub fn new(task_id: i64, first_seq: i64) -> SnapshotWriter {
+        SnapshotWriter {
+            task_id,
+            first_seq,
+            snapshots: b"[".to_vec(),
+        }
     }
 
-    pub fn insert(&mut self, task_id: i64, seq: i64, snapshot: &str) -> rusqlite::Result<()> {
-        self.0.execute(params![task_id, seq, snapshot])?;
+    /// Adds a snapshot after those already pushed.
+    pub fn push(&mut self, snapshot: &impl Serialize) -> serde_json::Result<()> {
+        if self.snapshots.len() > 1 {
+            self.snapshots.push(b',');
+        }
+        serde_json::to_writer(&mut self.snapshots, snapshot)
+    }
+
+    /// Stores the batch's snapshots, if it had any.
+    pub fn finish(mut self, conn: &Connection) -> rusqlite::Result<()> {
+        if self.snapshots.len() == 1 {
+            return Ok(());
+        }
+        self.snapshots.push(b']');
+        let text = std::str::from_utf8(&self.snapshots)
+            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+        conn.prepare_cached(
+            "INSERT INTO export_chunk (task_id, first_seq, snapshots) VALUES (?1, ?2, ?3)",
+        )?
+        .execute(params![self.task_id, self.first_seq, text])?;
         Ok(())
     }
 }
@@ -313,38 +338,23 @@ pub fn failures(conn: &Connection, task_id: i64) -> rusqlite::Result<Vec<Failure
     rows.collect()
 }
 
-/// Calls `each` with every failed row (row, message) in order, without collecting them.
-pub fn for_each_failure(
-    conn: &Connection,
-    task_id: i64,
-    mut each: impl FnMut(String, String) -> Result<(), String>,
-) -> Result<(), String> {
-    let mut stmt = conn
-        .prepare("SELECT row, message FROM task_failure WHERE task_id = ?1 ORDER BY seq")
-        .map_err(|e| e.to_string())?;
-    let mut rows = stmt.query([task_id]).map_err(|e| e.to_string())?;
-    while let Some(r) = rows.next().map_err(|e| e.to_string())? {
-        each(
-            r.get(0).map_err(|e| e.to_string())?,
-            r.get(1).map_err(|e| e.to_string())?,
-        )?;
-    }
-    Ok(())
-}
-
-/// Calls `each` with every export snapshot in request order.
-pub fn for_each_snapshot(
+/// Calls `each` with every export chunk's snapshots (a JSON array text), in request order.
+pub fn for_each_snapshot_chunk(
     conn: &Connection,
     task_id: i64,
     mut each: impl FnMut(&str) -> Result<(), String>,
 ) -> Result<(), String> {
     let mut stmt = conn
-        .prepare("SELECT snapshot FROM export_record WHERE task_id = ?1 ORDER BY seq")
+        .prepare("SELECT snapshots FROM export_chunk WHERE task_id = ?1 ORDER BY first_seq")
         .map_err(|e| e.to_string())?;
     let mut rows = stmt.query([task_id]).map_err(|e| e.to_string())?;
     while let Some(r) = rows.next().map_err(|e| e.to_string())? {
-        let s: String = r.get(0).map_err(|e| e.to_string())?;
-        each(&s)?;
+        let chunk = r
+            .get_ref(0)
+            .map_err(|e| e.to_string())?
+            .as_str()
+            .map_err(|e| e.to_string())?;
+        each(chunk)?;
     }
     Ok(())
 }

@@ -4,7 +4,7 @@
 use super::{with_line, Batch};
 use crate::db::assets::{self as asset_sql, Scope};
 use crate::db::{self, tasks as sql};
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use rusqlite::Connection;
 
 /// Runs rows `skip..` of the batch; returns (succeeded, failed).
@@ -16,13 +16,15 @@ pub fn run_batch(
     skip: usize,
 ) -> ApiResult<(i64, i64)> {
     let mut views = asset_sql::ViewReader::new(tx, db::today_day())?;
-    let mut snapshots = sql::SnapshotWriter::new(tx)?;
+    let mut snapshots = sql::SnapshotWriter::new(task.id, batch.first_seq + skip as i64);
     let (mut succeeded, mut failed) = (0, 0);
     for (i, raw) in batch.rows.iter().enumerate().skip(skip) {
         let seq = batch.first_seq + i as i64;
         match snapshot(&mut views, scope, raw)? {
             Ok(view) => {
-                snapshots.insert(task.id, seq, &view)?;
+                snapshots
+                    .push(&view)
+                    .map_err(|e| ApiError::Internal(format!("snapshot: {e}")))?;
                 succeeded += 1;
             }
             Err(message) => {
@@ -32,6 +34,7 @@ pub fn run_batch(
             }
         }
     }
+    snapshots.finish(tx)?;
     Ok((succeeded, failed))
 }
 
@@ -45,11 +48,12 @@ fn asset_id(raw: &str) -> Option<i64> {
     .filter(|id| *id > 0)
 }
 
+/// The asset view as it is now, or why the id cannot be exported.
 fn snapshot(
     views: &mut asset_sql::ViewReader,
     scope: &Scope,
     raw: &str,
-) -> ApiResult<Result<String, &'static str>> {
+) -> ApiResult<Result<asset_sql::AssetView, &'static str>> {
     let Some(id) = asset_id(raw) else {
         return Ok(Err("资产编号不合法"));
     };
@@ -62,7 +66,5 @@ fn snapshot(
     if !scope.covers(owner.department_id) {
         return Ok(Err("无权导出该资产"));
     }
-    Ok(Ok(serde_json::to_string(&view).map_err(|e| {
-        crate::error::ApiError::Internal(e.to_string())
-    })?))
+    Ok(Ok(view))
 }

@@ -8,6 +8,7 @@ use rusqlite::Connection;
 use serde::de::{self, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
+use std::io::Write;
 
 /// Feeds every element of a JSON array body to `each` as its raw text, without building the
 /// whole array in memory. A body that is not an array is refused.
@@ -194,21 +195,38 @@ pub fn rerun(
     Ok(true)
 }
 
-/// The export snapshots as one JSON array text, in request order.
-pub fn export_records(conn: &Connection, caller: &Caller, id: i64) -> ApiResult<String> {
+/// Checks that the task is an export of the caller's entity, whose records they may read.
+pub fn export_task(conn: &Connection, caller: &Caller, id: i64) -> ApiResult<()> {
     let task = task_of(conn, caller, id)?;
     if task.port_type != sql::EXPORT {
         return Err(ApiError::NotAnExportTask);
     }
-    let mut out = String::from("[");
-    sql::for_each_snapshot(conn, id, |s| {
-        if out.len() > 1 {
-            out.push(',');
+    Ok(())
+}
+
+/// Writes the answer of `GET /api/export_task/…/{id}`, the snapshots in request order, chunk by
+/// chunk: a million records never sit in memory at once.
+pub fn write_export_records(conn: &Connection, id: i64, out: &mut dyn Write) -> ApiResult<()> {
+    let io = |e: std::io::Error| e.to_string();
+    out.write_all(br#"{"code":0,"info":"Succeed","data":["#)
+        .map_err(|e| ApiError::Internal(io(e)))?;
+    let mut first = true;
+    sql::for_each_snapshot_chunk(conn, id, |chunk| {
+        let inner = chunk
+            .strip_prefix('[')
+            .and_then(|c| c.strip_suffix(']'))
+            .ok_or_else(|| format!("export {id}: a chunk is not an array"))?;
+        if inner.is_empty() {
+            return Ok(());
         }
-        out.push_str(s);
-        Ok(())
+        if !first {
+            out.write_all(b",").map_err(io)?;
+        }
+        first = false;
+        out.write_all(inner.as_bytes()).map_err(io)
     })
     .map_err(ApiError::Internal)?;
-    out.push(']');
-    Ok(out)
+    out.write_all(b"]}")
+        .and_then(|_| out.flush())
+        .map_err(|e| ApiError::Internal(io(e)))
 }
