@@ -1,0 +1,413 @@
+//! The benchmark: the real server path (HTTP → workers → SQLite) against SQLite's own insert
+//! rate for the same rows, plus export, API latency under load, CSV upload and memory.
+//!
+//! `cargo run --release --bin bench -- [--rows N] [--load-rows M] [--clients C] [--csv-rows R]`
+//! prints one `key=value` per line. The server runs in a child process (this same binary with
+//! `--serve`) so its memory is measured apart from the load generator's.
+#![forbid(unsafe_code)]
+
+use serde_json::{json, Value};
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const PASSWORD: &str = "demo123";
+
+struct Options {
+    rows: usize,
+    load_rows: usize,
+    clients: usize,
+    csv_rows: usize,
+}
+
+fn arg(args: &[String], name: &str, default: usize) -> usize {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .map(|v| v.replace('_', "").parse().expect("a number"))
+        .unwrap_or(default)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--serve") {
+        serve(Path::new(&args[i + 1]), args[i + 2].parse().expect("port"));
+        return;
+    }
+    let options = Options {
+        rows: arg(&args, "--rows", 100_000),
+        load_rows: arg(&args, "--load-rows", 1_000_000),
+        clients: arg(&args, "--clients", 8),
+        csv_rows: arg(&args, "--csv-rows", 1_000_000),
+    };
+    run(&options);
+}
+
+/// The server side: the same `assetport::build` the binary runs, on the given database/port.
+fn serve(database: &Path, port: u16) {
+    let figment = assetport::figment()
+        .merge(("database", database))
+        .merge(("port", port))
+        .merge(("address", "127.0.0.1"))
+        .merge(("demo", true))
+        .merge(("admin_password", "bench-admin"))
+        .merge(("log_level", "off"));
+    let rocket = assetport::build(figment).expect("build server");
+    rocket::execute(async move {
+        let _ = rocket.launch().await;
+    });
+}
+
+struct Server {
+    child: Child,
+    client: Client,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    fn start(database: &Path) -> Server {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("free port");
+        let child = Command::new(std::env::current_exe().expect("own path"))
+            .arg("--serve")
+            .arg(database)
+            .arg(port.to_string())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("start server");
+        let server = Server {
+            child,
+            client: Client { port },
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "server did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        server
+    }
+
+    /// Peak resident memory (VmHWM) of the server process, in MiB.
+    fn peak_rss_mb(&self) -> f64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
+        status
+            .lines()
+            .find(|l| l.starts_with("VmHWM:"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<f64>().ok())
+            .map(|kb| kb / 1024.0)
+            .unwrap_or(f64::NAN)
+    }
+
+    /// Resets the peak-memory mark, so a phase can be measured on its own.
+    fn reset_peak(&self) {
+        let _ = std::fs::write(format!("/proc/{}/clear_refs", self.child.id()), "5");
+    }
+}
+
+/// A minimal HTTP/1.1 client: one connection per request, as a browser's fetch may do.
+#[derive(Clone, Copy)]
+struct Client {
+    port: u16,
+}
+
+impl Client {
+    fn request(&self, method: &str, path: &str, content_type: &str, body: &[u8]) -> (u16, Vec<u8>) {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
+        let head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\
+             Content-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
+        stream.write_all(head.as_bytes()).expect("write");
+        stream.write_all(body).expect("write body");
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).expect("read");
+        let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("head");
+        let status = String::from_utf8_lossy(&raw[..split])
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .expect("status");
+        (status, raw[split + 4..].to_vec())
+    }
+
+    fn json(&self, method: &str, path: &str, body: &str) -> Value {
+        let (status, bytes) = self.request(method, path, "application/json", body.as_bytes());
+        let value: Value = serde_json::from_slice(&bytes).expect("JSON answer");
+        assert_eq!(status, 200, "{method} {path}: {value}");
+        value
+    }
+
+    fn login(&self) -> String {
+        let body = json!({"identity": "liusn", "password": PASSWORD}).to_string();
+        self.json("POST", "/api/login", &body)["data"]["session"]
+            .as_str()
+            .expect("session")
+            .to_owned()
+    }
+
+    fn wait(&self, session: &str, id: i64) -> Value {
+        loop {
+            let task =
+                self.json("GET", &format!("/api/async_task/{session}/{id}"), "")["data"].clone();
+            if task["finish"] != 0 {
+                return task;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+}
+
+/// `n` valid import rows named `{prefix}-{i}`.
+fn import_body(prefix: &str, n: usize) -> String {
+    let rows: Vec<Value> = (0..n)
+        .map(|i| {
+            json!({"name": format!("{prefix}-{i}"), "parent": "", "assetClass": 0, "user": "liusn",
+                   "price": 10.5, "description": "基准测试", "position": "A座", "expire": 0,
+                   "count": 3, "assetTree": "数量型资产", "department": "CST", "deadline": 10})
+        })
+        .collect();
+    Value::Array(rows).to_string()
+}
+
+/// How long a submitted task took: until the POST answered (the rows are stored), and until
+/// the task reported finish.
+struct Timing {
+    accept: f64,
+    total: f64,
+}
+
+/// Submits a task and waits for it; every row must succeed.
+fn submit(
+    client: &Client,
+    session: &str,
+    body: &[u8],
+    path: &str,
+    content_type: &str,
+) -> (i64, Timing) {
+    let start = Instant::now();
+    let (status, answer) = client.request("POST", &format!("{path}/{session}"), content_type, body);
+    let accept = start.elapsed().as_secs_f64();
+    let answer: Value = serde_json::from_slice(&answer).expect("JSON");
+    assert_eq!(status, 200, "{answer}");
+    let id = answer["data"]["id"].as_i64().expect("task id");
+    let task = client.wait(session, id);
+    let total = start.elapsed().as_secs_f64();
+    assert_eq!(task["finish"], 1, "every row must succeed: {task}");
+    (id, Timing { accept, total })
+}
+
+/// The same rows straight into the asset table: one prepared statement, one transaction.
+fn raw_insert(database: &Path, n: usize) -> f64 {
+    let mut conn = rusqlite::Connection::open(database).expect("open");
+    conn.execute_batch(
+        "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 30000;",
+    )
+    .expect("pragmas");
+    // Start from an empty WAL, so the reference does not pay for checkpointing the server's
+    // earlier writes. Its own checkpoint uses SQLite's default threshold.
+    let _: (i64, i64, i64) = conn
+        .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .expect("checkpoint");
+    let ids = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).expect(sql) };
+    let entity = ids("SELECT id FROM entity WHERE name = '示例企业'");
+    let department = ids("SELECT id FROM department WHERE name = 'CST'");
+    let category = ids("SELECT c.id FROM category c JOIN department d ON d.id = c.department_id WHERE d.name = 'CST' AND c.name = '数量型资产'");
+    let owner = ids("SELECT id FROM user WHERE name = 'liusn'");
+    let today = assetport::db::today_day();
+    let start = Instant::now();
+    let tx = conn.transaction().expect("tx");
+    {
+        let mut stmt = tx
+            .prepare(
+                "INSERT INTO asset (entity_id, department_id, category_id, parent_id, owner_id, name,
+                     asset_class, initial_price_cents, description, position, count, create_day,
+                     deadline, status)
+                 VALUES (?1, ?2, ?3, NULL, ?4, ?5, 0, 1050, '基准测试', 'A座', 3, ?6, 10, 1)",
+            )
+            .expect("prepare");
+        for i in 0..n {
+            stmt.execute(rusqlite::params![
+                entity,
+                department,
+                category,
+                owner,
+                format!("raw-{i}"),
+                today
+            ])
+            .expect("insert");
+        }
+    }
+    tx.commit().expect("commit");
+    n as f64 / start.elapsed().as_secs_f64()
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+fn run(o: &Options) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database: PathBuf = dir.path().join("bench.sqlite3");
+    let server = Server::start(&database);
+    let client = server.client;
+    let session = client.login();
+    let mut peak: f64 = 0.0;
+    println!("rows={}", o.rows);
+
+    // 1. import through the API
+    let body = import_body("imp", o.rows);
+    let (_, timing) = submit(
+        &client,
+        &session,
+        body.as_bytes(),
+        "/api/asset",
+        "application/json",
+    );
+    drop(body);
+    let seconds = timing.total;
+    let import_rate = o.rows as f64 / seconds;
+    println!("import_accept_seconds={:.3}", timing.accept);
+    println!("import_seconds={seconds:.3}");
+    println!("import_rows_per_s={import_rate:.0}");
+
+    // 2. SQLite's own speed on the same rows and table
+    let raw_rate = raw_insert(&database, o.rows);
+    println!("raw_insert_rows_per_s={raw_rate:.0}");
+    println!("import_vs_raw={:.3}", import_rate / raw_rate);
+
+    // 3. export the imported assets, reading the records body in full
+    let ids: Vec<i64> = {
+        let conn = rusqlite::Connection::open(&database).expect("open");
+        let mut stmt = conn
+            .prepare("SELECT id FROM asset WHERE name LIKE 'imp-%' ORDER BY id")
+            .expect("ids");
+        let ids = stmt.query_map([], |r| r.get(0)).expect("ids");
+        ids.collect::<Result<_, _>>().expect("ids")
+    };
+    let body = serde_json::to_string(&ids).expect("ids");
+    let start = Instant::now();
+    let (id, timing) = submit(
+        &client,
+        &session,
+        body.as_bytes(),
+        "/api/export_task",
+        "application/json",
+    );
+    println!("export_accept_seconds={:.3}", timing.accept);
+    println!("export_task_seconds={:.3}", timing.total);
+    let (status, records) = client.request(
+        "GET",
+        &format!("/api/export_task/{session}/{id}"),
+        "application/json",
+        b"",
+    );
+    assert_eq!(status, 200);
+    let seconds = start.elapsed().as_secs_f64();
+    println!("export_seconds={seconds:.3}");
+    println!("export_body_mb={:.1}", records.len() as f64 / 1048576.0);
+    println!("export_rows_per_s={:.0}", ids.len() as f64 / seconds);
+    drop(records);
+
+    // 4. API latency while a large import runs
+    if o.load_rows > 0 {
+        let body = import_body("load", o.load_rows);
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let started = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let pollers: Vec<_> = (0..o.clients)
+            .map(|_| {
+                let (stop, started) = (stop.clone(), started.clone());
+                let (port, session) = (server.client.port, session.clone());
+                std::thread::spawn(move || {
+                    let client = Client { port };
+                    let mut latencies = Vec::new();
+                    while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                        let t = Instant::now();
+                        let (status, _) = client.request(
+                            "GET",
+                            &format!("/api/async_task/{session}"),
+                            "application/json",
+                            b"",
+                        );
+                        assert_eq!(status, 200);
+                        if started.load(std::sync::atomic::Ordering::SeqCst) {
+                            latencies.push(t.elapsed().as_secs_f64() * 1000.0);
+                        }
+                        std::thread::sleep(Duration::from_millis(10));
+                    }
+                    latencies
+                })
+            })
+            .collect();
+        started.store(true, std::sync::atomic::Ordering::SeqCst);
+        let (_, timing) = submit(
+            &client,
+            &session,
+            body.as_bytes(),
+            "/api/asset",
+            "application/json",
+        );
+        let seconds = timing.total;
+        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        let mut all: Vec<f64> = pollers
+            .into_iter()
+            .flat_map(|p| p.join().expect("poller"))
+            .collect();
+        all.sort_by(|a, b| a.total_cmp(b));
+        println!("load_rows={}", o.load_rows);
+        println!("load_import_rows_per_s={:.0}", o.load_rows as f64 / seconds);
+        println!("api_clients={}", o.clients);
+        println!("api_requests_during_import={}", all.len());
+        println!("api_p50_ms_during_import={:.2}", percentile(&all, 50.0));
+        println!("api_p99_ms_during_import={:.2}", percentile(&all, 99.0));
+        println!("peak_rss_mb_json_import={:.0}", server.peak_rss_mb());
+        peak = peak.max(server.peak_rss_mb());
+    }
+
+    // 5. a CSV upload of csv_rows lines
+    if o.csv_rows > 0 {
+        let mut csv = String::from("资产名,资产类型,资产价值,资产数量,使用期限,所属品类,描述信息,位置信息,挂账人,所属部门,父资产\n");
+        for i in 0..o.csv_rows {
+            csv.push_str(&format!(
+                "csv-{i},数量型,10.50,3,10,数量型资产,基准测试,A座,liusn,CST,\n"
+            ));
+        }
+        peak = peak.max(server.peak_rss_mb());
+        server.reset_peak();
+        let (_, timing) = submit(
+            &client,
+            &session,
+            csv.as_bytes(),
+            "/api/asset_file",
+            "text/csv",
+        );
+        let seconds = timing.total;
+        println!("csv_accept_seconds={:.3}", timing.accept);
+        println!("csv_rows={}", o.csv_rows);
+        println!("csv_mb={:.1}", csv.len() as f64 / 1048576.0);
+        println!("csv_upload_seconds={seconds:.3}");
+        println!("csv_rows_per_s={:.0}", o.csv_rows as f64 / seconds);
+        println!("peak_rss_mb_csv_upload={:.0}", server.peak_rss_mb());
+        peak = peak.max(server.peak_rss_mb());
+    }
+    // The CSV phase resets the kernel's peak mark; the run's peak is the largest seen.
+    println!("peak_rss_mb={:.0}", peak.max(server.peak_rss_mb()));
+}
