@@ -48,6 +48,16 @@ pub fn build(figment: Figment) -> Result<Rocket<Build>, String> {
         .mount("/", page::routes())
         .register("/", api::catchers())
         .attach(logging::RequestLog)
+        .attach(AdHoc::on_liftoff("announce the address", |rocket| {
+            Box::pin(async move {
+                let config = rocket.config();
+                log::info!(
+                    "assetport listening on http://{}:{}/",
+                    config.address,
+                    config.port
+                );
+            })
+        }))
         .attach(AdHoc::on_shutdown("stop task workers", |_| {
             Box::pin(async move {
                 let _ = rocket::tokio::task::spawn_blocking(move || stopping.shutdown()).await;
