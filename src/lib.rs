@@ -64,3 +64,15 @@ pub fn build(figment: Figment) -> Result<Rocket<Build>, String> {
             })
         })))
 }
+
+/// Runs the server until it shuts down, then makes sure the task workers have finished their
+/// current batch: Rocket 0.5 skips its shutdown fairings when the signal lands while its accept
+/// loop is being polled.
+pub async fn launch(rocket: Rocket<Build>) -> Result<(), rocket::Error> {
+    let workers = rocket.state::<Arc<tasks::Workers>>().cloned();
+    let launched = rocket.launch().await;
+    if let Some(workers) = workers {
+        let _ = rocket::tokio::task::spawn_blocking(move || workers.shutdown()).await;
+    }
+    launched.map(|_| ())
+}

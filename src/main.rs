@@ -23,8 +23,16 @@ async fn main() {
             std::process::exit(1);
         }
     };
-    if let Err(e) = rocket.launch().await {
-        log::error!("server stopped: {e}");
-        std::process::exit(1);
+    match assetport::launch(rocket).await {
+        Ok(()) => {}
+        // Asked to stop, and stopped (the workers included); only some connections outlived
+        // the grace period. Not a failure of the server.
+        Err(e) if matches!(e.kind(), rocket::error::ErrorKind::Shutdown(..)) => {
+            log::warn!("stopped; {e}");
+        }
+        Err(e) => {
+            log::error!("server stopped: {e}");
+            std::process::exit(1);
+        }
     }
 }

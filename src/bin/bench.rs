@@ -56,7 +56,7 @@ fn serve(database: &Path, port: u16) {
         .merge(("log_level", "off"));
     let rocket = assetport::build(figment).expect("build server");
     rocket::execute(async move {
-        let _ = rocket.launch().await;
+        let _ = assetport::launch(rocket).await;
     });
 }
 
