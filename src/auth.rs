@@ -12,6 +12,9 @@ use rand::distributions::Alphanumeric;
 use rand::Rng;
 use rocket::request::{FromRequest, Outcome, Request};
 use rocket::State;
+use std::collections::hash_map::RandomState;
+use std::hash::BuildHasher;
+use std::sync::OnceLock;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
@@ -185,36 +188,119 @@ fn wait_after(failures: i64) -> i64 {
     (FIRST_WAIT_SECS << doublings).min(MAX_WAIT_SECS)
 }
 
-/// Checks the identity and password and opens a session: (token, character).
-pub fn login(
-    conn: &mut rusqlite::Connection,
-    identity: &str,
-    password: &str,
-) -> ApiResult<(String, i64)> {
-    if identity.chars().count() > IDENTITY_MAX {
-        return Err(ApiError::LoginFailed);
-    }
-    let now = db::now_secs();
-    let (failures, last) = users::login_failures(conn, identity)?;
+/// The failed-login counter key of an identity that names no user: a keyed hash, so the table
+/// never holds what was typed (often a password typed into the name field). The key is random
+/// per process: these counters only need to outlive a burst of guesses, and the start-up
+/// deletes the ones an earlier process left (`users::forget_unknown_login_failures`).
+fn unknown_identity_key(identity: &str) -> String {
+    static KEY: OnceLock<RandomState> = OnceLock::new();
+    let key = KEY.get_or_init(RandomState::new);
+    // Two domain-separated 64-bit hashes: distinct identities must not share a counter.
+    let (a, b) = (key.hash_one((0u8, identity)), key.hash_one((1u8, identity)));
+    format!("anon:{a:016x}{b:016x}")
+}
+
+/// An argon2id hash of a random password, verified against when the identity names no user so
+/// that an unknown name costs one argon2 verification like a wrong password.
+fn dummy_hash() -> &'static str {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    DUMMY.get_or_init(|| {
+        hash_password(&new_token()).unwrap_or_else(|e| {
+            log::error!("cannot make the dummy password hash: {e}");
+            String::new()
+        })
+    })
+}
+
+/// Computes the dummy hash now, at start, rather than in the first login for an unknown name
+/// (which would then answer slower than a wrong password, once).
+pub fn prepare_login() {
+    dummy_hash();
+}
+
+/// A login attempt let through the slowdown, already counted as a failure.
+struct Attempt {
+    key: String,
+    user: Option<(users::UserRow, String)>,
+}
+
+/// Throttles and counts an attempt in one write transaction, before the password is checked:
+/// concurrent guesses cannot all read the count before any of them records its failure.
+fn begin_login(tx: &rusqlite::Connection, identity: &str, now: i64) -> ApiResult<Attempt> {
+    let user = users::login_identity(tx, identity)?;
+    let key = match &user {
+        Some((user, _)) => users::account_key(user.id),
+        None => unknown_identity_key(identity),
+    };
+    let (failures, last) = users::login_failures(tx, &key)?;
     let wait = wait_after(failures) - (now - last);
     if failures >= FREE_FAILURES && wait > 0 {
         return Err(ApiError::LoginThrottled(wait as u64));
     }
-    let found = users::login_identity(conn, identity)?;
-    let user = match found {
-        Some((user, hash)) if verify_password(password, &hash) => user,
-        _ => {
-            users::record_login_failure(conn, identity, now)?;
-            return Err(ApiError::LoginFailed);
-        }
+    users::record_login_failure(tx, &key, now)?;
+    Ok(Attempt { key, user })
+}
+
+/// Checks the identity and password and opens a session: (token, character). The failure
+/// counter is per account (name and email share it), or per typed text when it names no one.
+pub async fn login(db: &Db, identity: String, password: String) -> ApiResult<(String, i64)> {
+    if identity.chars().count() > IDENTITY_MAX {
+        return Err(ApiError::LoginFailed);
+    }
+    let Attempt { key, user } = db
+        .write(move |tx| begin_login(tx, &identity, db::now_secs()))
+        .await?;
+    let (user, hash) = match user {
+        Some((user, hash)) => (Some(user), hash),
+        None => (None, dummy_hash().to_owned()),
     };
+    // Off the async threads, and without holding a pooled connection for its length.
+    let right = rocket::tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+        .await
+        .map_err(|e| ApiError::Internal(format!("blocking task: {e}")))?;
+    let user = match user {
+        Some(user) if right => user,
+        _ => return Err(ApiError::LoginFailed),
+    };
+    // After the password, as before: only who knows it learns of the lock. The attempt stays
+    // counted, since it opened nothing.
     if user.lock {
         return Err(ApiError::Locked);
     }
-    let token = new_token();
-    let tx = db::write_tx(conn)?;
-    users::clear_login_failures(&tx, identity)?;
-    users::insert_session(&tx, &token, user.id, now)?;
-    tx.commit()?;
-    Ok((token, user.character))
+    db.write(move |tx| {
+        let token = new_token();
+        users::clear_login_failures(tx, &key)?;
+        users::insert_session(tx, &token, user.id, db::now_secs())?;
+        Ok((token, user.character))
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_wait_doubles_after_the_free_failures_up_to_the_cap() {
+        assert_eq!(wait_after(FREE_FAILURES - 1), 0);
+        assert_eq!(wait_after(FREE_FAILURES), FIRST_WAIT_SECS);
+        assert_eq!(wait_after(FREE_FAILURES + 1), 2 * FIRST_WAIT_SECS);
+        assert_eq!(wait_after(i64::MAX), MAX_WAIT_SECS);
+    }
+
+    #[test]
+    fn unknown_identities_are_keyed_by_a_hash_not_their_text() {
+        let key = unknown_identity_key("Secret-Pass-1");
+        assert_eq!(key, unknown_identity_key("Secret-Pass-1"));
+        assert_ne!(key, unknown_identity_key("secret-pass-1"));
+        assert!(!key.to_lowercase().contains("secret"), "{key}");
+        assert!(!key.starts_with("user:"), "{key}");
+        assert_eq!(key.len(), 37);
+    }
+
+    #[test]
+    fn the_dummy_hash_is_a_real_argon2id_hash() {
+        assert!(dummy_hash().starts_with("$argon2id$"), "{}", dummy_hash());
+        assert!(!verify_password("", dummy_hash()));
+    }
 }

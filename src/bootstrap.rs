@@ -1,4 +1,5 @@
 //! First start on an empty database: the super administrator and, with `demo`, a demo company.
+//! Every start also readies the login (see `first_start`).
 
 use crate::auth;
 use crate::config::Settings;
@@ -9,6 +10,10 @@ pub const DEMO_PASSWORD: &str = "demo123";
 
 pub fn first_start(conn: &mut Connection, settings: &Settings) -> Result<(), String> {
     let fail = |e: &dyn std::fmt::Display| format!("first start: {e}");
+    // On every start: counters of unknown identities are keyed per process, so the earlier
+    // process's are dead weight (and older ones may hold typed text).
+    users::forget_unknown_login_failures(conn).map_err(|e| fail(&e))?;
+    auth::prepare_login();
     let tx = crate::db::write_tx(conn).map_err(|e| fail(&e))?;
     if users::user_count(&tx).map_err(|e| fail(&e))? > 0 {
         return Ok(());
@@ -35,7 +40,6 @@ pub fn first_start(conn: &mut Connection, settings: &Settings) -> Result<(), Str
         let entity = users::insert_entity(&tx, "示例企业").map_err(|e| fail(&e))?;
         let cst = org::insert_department(&tx, entity, None, "CST").map_err(|e| fail(&e))?;
         org::insert_department(&tx, entity, Some(cst), "软件组").map_err(|e| fail(&e))?;
-        let demo_hash = hash(DEMO_PASSWORD)?;
         for (name, character, department) in [
             ("sysadmin", 3, None),
             ("liusn", 2, Some(cst)),
@@ -46,7 +50,8 @@ pub fn first_start(conn: &mut Connection, settings: &Settings) -> Result<(), Str
                 &users::NewUser {
                     name,
                     email: None,
-                    password_hash: &demo_hash,
+                    // One hash (one salt) each: a shared hash would show they share a password.
+                    password_hash: &hash(DEMO_PASSWORD)?,
                     character,
                     lock: false,
                     entity_id: Some(entity),

@@ -967,3 +967,151 @@ fn logs_never_contain_a_session_token() {
         }
     }
 }
+
+fn login_answer(app: &App, identity: &str, password: &str) -> Answer {
+    app.post(
+        "/api/login",
+        &json!({"identity": identity, "password": password}),
+    )
+}
+
+fn assert_throttled(status: u16, code: i64, info: &str) {
+    assert_eq!((status, code), (429, 3), "{info}");
+    assert!(
+        info.starts_with("登录失败次数过多，请") && info.ends_with("秒后再试"),
+        "{info}"
+    );
+}
+
+/// Forty wrong passwords sent at once for one user, to the real binary: only the five free
+/// failures get a password check, the rest are slowed down, and so is the right password next.
+#[test]
+fn concurrent_wrong_passwords_get_only_the_free_checks() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("db.sqlite3");
+    let server = Server::start(&database, &[]);
+    let body = |password: &str| json!({"identity": "liusn", "password": password}).to_string();
+    let wrong = body("guess-guess");
+    let all_at_once = std::sync::Barrier::new(40);
+    let answers: Vec<(u16, Value)> = std::thread::scope(|scope| {
+        let sent: Vec<_> = (0..40)
+            .map(|_| {
+                scope.spawn(|| {
+                    all_at_once.wait();
+                    server.post("/api/login", &wrong)
+                })
+            })
+            .collect();
+        sent.into_iter().map(|s| s.join().unwrap()).collect()
+    });
+    let mut checked = 0;
+    for (status, answer) in &answers {
+        let (code, info) = (answer["code"].as_i64().unwrap(), answer["info"].as_str());
+        if *status == 400 {
+            assert_eq!((code, info), (2, Some("用户名或密码错误")), "{answer}");
+            checked += 1;
+        } else {
+            assert_throttled(*status, code, info.unwrap());
+        }
+    }
+    assert!(
+        checked <= 5,
+        "{checked} of 40 concurrent guesses were checked"
+    );
+    let (status, answer) = server.post("/api/login", &body(DEMO_PASSWORD));
+    assert_throttled(
+        status,
+        answer["code"].as_i64().unwrap(),
+        answer["info"].as_str().unwrap(),
+    );
+    // Other accounts are not slowed down.
+    server.login("zhangsan", DEMO_PASSWORD);
+}
+
+/// An account has one counter, whether its name or its email is typed.
+#[test]
+fn name_and_email_share_one_failure_counter() {
+    let app = App::new();
+    let admin = login_as(&app, ADMIN);
+    app.post(
+        &format!("/api/user/{admin}"),
+        &json!({"name": "lisi", "password": "lisi-pass", "department": "CST",
+                "character": 1, "email": "lisi@example.com"}),
+    )
+    .ok();
+    for _ in 0..5 {
+        login_answer(&app, "lisi", "guess-guess").err(400, 2, "用户名或密码错误");
+    }
+    for (identity, password) in [
+        ("lisi@example.com", "guess-guess"),
+        ("lisi@example.com", "lisi-pass"),
+        ("lisi", "lisi-pass"),
+    ] {
+        let a = login_answer(&app, identity, password);
+        assert_throttled(a.status.code, a.code(), a.info());
+    }
+}
+
+/// A name no one has is answered as a wrong password is, slowed down alike, and what was typed
+/// (here a password typed into the name field) is not stored.
+#[test]
+fn an_unknown_identity_is_answered_like_a_wrong_password_and_not_kept() {
+    let app = App::new();
+    let typed = "Pw-6e1f0b-typed-as-name";
+    let answer = |identity: &str| {
+        let a = login_answer(&app, identity, "guess-guess");
+        (a.status.code, a.code(), a.info().to_owned())
+    };
+    for _ in 0..5 {
+        let unknown = answer(typed);
+        assert_eq!(unknown, (400, 2, "用户名或密码错误".to_owned()));
+        assert_eq!(unknown, answer("liusn"));
+    }
+    for identity in [typed, "liusn"] {
+        let (status, code, info) = answer(identity);
+        assert_throttled(status, code, &info);
+    }
+
+    let conn = rusqlite::Connection::open(app.db_path()).unwrap();
+    let keys: Vec<String> = conn
+        .prepare("SELECT identity FROM login_failure")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(keys.len(), 2, "{keys:?}");
+    drop(conn);
+    let mut stored = Vec::new();
+    for suffix in ["", "-wal"] {
+        let path = format!("{}{suffix}", app.db_path().display());
+        stored.extend(std::fs::read(path).unwrap_or_default());
+    }
+    for text in [typed, "liusn"] {
+        let kept = keys.iter().any(|k| k.contains(text));
+        assert!(!kept, "login_failure holds {text:?}: {keys:?}");
+    }
+    assert!(!stored.windows(typed.len()).any(|w| w == typed.as_bytes()));
+}
+
+/// Each demo account gets its own salt, so their hashes do not show they share a password.
+#[test]
+fn the_demo_accounts_have_different_hashes() {
+    let app = App::new();
+    let conn = rusqlite::Connection::open(app.db_path()).unwrap();
+    let hashes: BTreeSet<String> = ["sysadmin", "liusn", "zhangsan"]
+        .iter()
+        .map(|name| {
+            conn.query_row(
+                "SELECT password_hash FROM user WHERE name = ?1",
+                [name],
+                |r| r.get(0),
+            )
+            .unwrap()
+        })
+        .collect();
+    assert_eq!(hashes.len(), 3, "{hashes:?}");
+    for name in ["sysadmin", "liusn", "zhangsan"] {
+        app.demo(name);
+    }
+}

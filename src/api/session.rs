@@ -21,9 +21,7 @@ struct Login {
 #[post("/api/login", data = "<body>")]
 async fn login(db: &State<Db>, body: Body) -> Reply {
     let Login { identity, password } = body.json()?;
-    let (session, character) = db
-        .run(move |conn| auth::login(conn, &identity, &password))
-        .await?;
+    let (session, character) = auth::login(db, identity, password).await?;
     ok(json!({"session": session, "character": character}))
 }
 
