@@ -4,6 +4,8 @@
 import { api, headRow, busy, button, clear, downloadLink, h, money, msgLine, path, CLASS_NAMES } from './core.js';
 
 const POLL_MS = 1000;
+/** Exports with more records (or failed ids) than this are not listed on the page: download them. */
+const PREVIEW_MAX = 5000;
 let pollTimer = null;
 
 /** Stops any polling (the view changed, or nothing runs any more). */
@@ -202,7 +204,7 @@ export function taskView(root, idText) {
     h('div', { className: 'task-meta' },
       h('span', {}, `创建人：${t.manager}`), h('span', {}, `创建时间：${t.create_time}`),
       h('span', {}, `需处理 ${t.number_need} 行`), h('span', {}, `成功 ${t.number_succeed} 行`),
-      t.finish !== 0 && t.port_type === 1 ? h('span', {}, `失败 ${t.number_need - t.number_succeed} 行`) : null),
+      t.finish !== 0 ? h('span', {}, `失败 ${t.number_need - t.number_succeed} 行`) : null),
     progressBar(t),
     h('div', { className: 'actions' }, downloads(t)));
 
@@ -266,17 +268,46 @@ export function taskView(root, idText) {
   }
 
   async function renderExport(t) {
-    const records = (await api('GET', path('export_task', id))).data;
-    const shown = records.slice(0, 200);
-    clear(content, h('section', { className: 'card' },
-      h('div', { className: 'toolbar' }, h('h2', { className: 'card-title' }, `导出记录（${records.length}）`)),
-      records.length > shown.length ? h('p', { className: 'hint' }, `仅显示前 ${shown.length} 条，完整内容请下载文件。`) : null,
-      h('div', { className: 'table-wrap' }, h('table', { className: 'table', id: 'export-table' },
-        headRow(['编号', '名称', '类型', '数量', '挂账人', '价值', '分类', '部门', '已清退']),
-        h('tbody', {}, shown.map((a) => h('tr', {},
-          h('td', { className: 'num' }, a.id), h('td', {}, a.name), h('td', {}, CLASS_NAMES[a.assetClass] || ''),
-          h('td', { className: 'num' }, a.count), h('td', {}, a.userName), h('td', { className: 'num' }, money(a.price)),
-          h('td', {}, a.assetTree), h('td', {}, a.departmentName), h('td', {}, a.expire ? '是' : '否'))))))));
+    const sections = [];
+    if (t.number_failed > 0) sections.push(await exportFailures(t));
+    // A small export is previewed here; a large one is read from the downloaded file (fetching a
+    // million records would stall the browser).
+    if (t.number_succeed > PREVIEW_MAX) {
+      sections.push(h('section', { className: 'card' },
+        h('h2', { className: 'card-title' }, `导出记录（${t.number_succeed}）`),
+        h('p', { className: 'hint' }, `记录较多，请用上方的链接下载 XLSX 或 CSV 文件查看。`)));
+    } else {
+      const records = (await api('GET', path('export_task', id))).data;
+      const shown = records.slice(0, 200);
+      sections.push(h('section', { className: 'card' },
+        h('div', { className: 'toolbar' }, h('h2', { className: 'card-title' }, `导出记录（${records.length}）`)),
+        records.length > shown.length ? h('p', { className: 'hint' }, `仅显示前 ${shown.length} 条，完整内容请下载文件。`) : null,
+        h('div', { className: 'table-wrap' }, h('table', { className: 'table', id: 'export-table' },
+          headRow(['编号', '名称', '类型', '数量', '挂账人', '价值', '分类', '部门', '已清退']),
+          h('tbody', {}, shown.length ? null : h('tr', {}, h('td', { className: 'empty', colSpan: 9 }, '没有成功导出的资产。')),
+            shown.map((a) => h('tr', {},
+            h('td', { className: 'num' }, a.id), h('td', {}, a.name), h('td', {}, CLASS_NAMES[a.assetClass] || ''),
+            h('td', { className: 'num' }, a.count), h('td', {}, a.userName), h('td', { className: 'num' }, money(a.price)),
+            h('td', {}, a.assetTree), h('td', {}, a.departmentName), h('td', {}, a.expire ? '是' : '否'))))))));
+    }
+    clear(content, ...sections);
+  }
+
+  /** The ids an export could not take, each as submitted, with the reason. */
+  async function exportFailures(t) {
+    const title = h('h2', { className: 'card-title' }, `未能导出的编号（${t.number_failed}）`);
+    if (t.number_failed > PREVIEW_MAX) {
+      return h('section', { className: 'card' }, title, h('p', { className: 'hint' }, '未能导出的编号过多，无法在此列出。'));
+    }
+    const failed = (await api('GET', path('export_task', id, 'failed'))).data;
+    return h('section', { className: 'card' },
+      h('div', { className: 'toolbar' }, title),
+      h('div', { className: 'table-wrap' }, h('table', { className: 'table', id: 'export-failed-table' },
+        headRow(['#', '提交的编号', '原因']),
+        h('tbody', {}, failed.map((f, i) => h('tr', {},
+          h('td', { className: 'num muted' }, i + 1),
+          h('td', {}, typeof f.value === 'string' ? f.value : JSON.stringify(f.value)),
+          h('td', { className: 'row-message' }, f.message)))))));
   }
 
   load();

@@ -323,6 +323,29 @@ async fn asset_manager_imports_fixes_failed_rows_exports_and_logs_out() {
     }
     b.screenshot("10-export-task").await;
 
+    // An export of ids that cannot all be exported lists those ids with the reason.
+    let export = b
+        .js_async(
+            "const done = arguments[arguments.length - 1];
+             const s = sessionStorage.getItem('assetport.session');
+             fetch(`/api/export_task/${s}`, {method: 'POST', body: JSON.stringify([999999, 'abc'])})
+               .then((r) => r.json()).then((a) => done(a.data.id));",
+            vec![],
+        )
+        .await;
+    b.goto(&format!("/#task/{export}")).await;
+    b.wait_until(
+        "export failures listed",
+        "document.querySelector('.task-head .badge')?.textContent === '失败' \
+         && document.querySelectorAll('#export-failed-table tbody tr').length === 2",
+    )
+    .await;
+    let failed = b.text("#export-failed-table tbody").await;
+    for shown in ["999999", "资产不存在", "abc", "资产编号不合法"] {
+        assert!(failed.contains(shown), "{shown} not in {failed}");
+    }
+    b.screenshot("10b-export-failures").await;
+
     // Log out: back at the login, the session forgotten here and ended on the server.
     let session = b
         .js(

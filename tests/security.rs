@@ -153,6 +153,7 @@ GET    /api/failed_task/<_>/<id>                    23
 PUT    /failed_task/<_>/<id>                        23    [{item}]
 PUT    /api/failed_task/<_>/<id>                    23    [{item}]
 GET    /api/export_task/<_>/<id>                    23
+GET    /api/export_task/<_>/<id>/failed             23
 GET    /api/asset_template/<_>                      23
 POST   /api/asset_file/<_>                          23    {csv}
 GET    /api/async_task/<_>/<id>/file                23

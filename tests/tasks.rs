@@ -175,8 +175,13 @@ fn export_records_codes() {
         4,
         "该API只可用于查看导出异步任务的成功记录",
     );
+    // The failed list of an export answers the same codes as its records.
+    app.get(&format!("/api/export_task/{s}/{import}/failed"))
+        .err(400, 4, "该API只可用于查看导出异步任务的成功记录");
     for id in ["999999", "abc", "-3", "0"] {
         app.get(&format!("/api/export_task/{s}/{id}"))
+            .err(404, 6, "对应id的异步任务不存在");
+        app.get(&format!("/api/export_task/{s}/{id}/failed"))
             .err(404, 6, "对应id的异步任务不存在");
     }
     for id in ["999999", "abc"] {
@@ -209,6 +214,11 @@ fn another_entitys_tasks_do_not_exist() {
                 .err(404, 6, "对应id的异步任务不存在");
             app.get(&format!("/api/export_task/{s}/{id}"))
                 .err(404, 6, "对应id的异步任务不存在");
+            app.get(&format!("/api/export_task/{s}/{id}/failed")).err(
+                404,
+                6,
+                "对应id的异步任务不存在",
+            );
             for path in FAILED_PATHS {
                 app.get(&format!("{path}/{s}/{id}"))
                     .err(404, 6, "对应id的异步任务不存在");

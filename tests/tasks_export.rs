@@ -137,6 +137,20 @@ fn export_snapshots_what_the_caller_may_manage_in_request_order() {
     let id = task["id"].as_i64().unwrap();
     app.get(&format!("/failed_task/{s}/{id}"))
         .err(400, 8, "不能通过此API获取导出的异步任务");
+    // They have their own list: each element as sent, with the reason, in request order.
+    let failed = app.get(&format!("/api/export_task/{s}/{id}/failed"));
+    assert_eq!(
+        failed.ok(),
+        &json!([
+            {"value": foreign, "message": "资产不存在"},
+            {"value": 999_999, "message": "资产不存在"},
+            {"value": elsewhere, "message": "无权导出该资产"},
+            {"value": "x", "message": "资产编号不合法"},
+            {"value": 1.5, "message": "资产编号不合法"},
+            {"value": null, "message": "资产编号不合法"},
+            {"value": {}, "message": "资产编号不合法"},
+        ])
+    );
 
     // The snapshot is the asset as it was: later changes do not reach it.
     app.put(

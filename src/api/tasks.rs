@@ -22,7 +22,8 @@ pub fn routes() -> Vec<Route> {
         failed_rows_api,
         rerun,
         rerun_api,
-        export_records
+        export_records,
+        export_failures
     ]
 }
 
@@ -156,4 +157,13 @@ async fn export_records(db: &State<Db>, session: Session, id: &str) -> ApiResult
     Ok(JsonStream(db.stream(move |conn, out| {
         submit::write_export_records(conn, id, out)
     })))
+}
+
+#[get("/api/export_task/<_>/<id>/failed")]
+async fn export_failures(db: &State<Db>, session: Session, id: &str) -> Reply {
+    let caller = session.require(ASSET_ROLES)?;
+    let id = task_id(id)?;
+    ok(db
+        .run(move |conn| submit::export_failures(conn, &caller, id))
+        .await?)
 }

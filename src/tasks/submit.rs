@@ -204,6 +204,19 @@ pub fn export_task(conn: &Connection, caller: &Caller, id: i64) -> ApiResult<()>
     Ok(())
 }
 
+/// An export's failed rows in request order: each element as sent (`value`) and why it was not
+/// exported (`message`), so the user sees which ids to check.
+pub fn export_failures(conn: &Connection, caller: &Caller, id: i64) -> ApiResult<Vec<Value>> {
+    export_task(conn, caller, id)?;
+    Ok(sql::failures(conn, id)?
+        .into_iter()
+        .map(|(_, _, row, message)| {
+            let value = serde_json::from_str(&row).unwrap_or(Value::String(row));
+            serde_json::json!({ "value": value, "message": message })
+        })
+        .collect())
+}
+
 /// Writes the answer of `GET /api/export_task/…/{id}`, the snapshots in request order, chunk by
 /// chunk: a million records never sit in memory at once.
 pub fn write_export_records(conn: &Connection, id: i64, out: &mut dyn Write) -> ApiResult<()> {
