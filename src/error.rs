@@ -105,6 +105,15 @@ impl ApiError {
         (status, code, info)
     }
 
+    /// What to write in the log: the cause of an internal error (never sent to a client), else
+    /// the code and message a client saw.
+    pub fn cause(&self) -> String {
+        match self {
+            ApiError::Internal(cause) => cause.clone(),
+            other => other.to_string(),
+        }
+    }
+
     pub fn missing_field(field: &str) -> ApiError {
         ApiError::BadBody(format!("缺少字段或类型错误：[{field}]"))
     }

@@ -199,11 +199,19 @@ fn a_task_that_cannot_run_fails_cleanly_and_the_worker_carries_on() {
         entity,
         &[(0, 2, good.as_str()), (2, 3, unreadable)],
     );
+    // And one whose last rows are missing altogether: 5 rows, of which only 2 are stored.
+    let stored = json!([liusn_row("缺块-1"), liusn_row("缺块-2")]).to_string();
+    let gap = store_task(&conn, creator, entity, &[(0, 2, stored.as_str())]);
+    conn.execute(
+        "UPDATE task SET number_need = 5, end_seq = 5 WHERE id = ?1",
+        [gap],
+    )
+    .unwrap();
     drop(conn);
 
     let server = Server::start(&database, &env);
     let s = server.login("liusn", DEMO_PASSWORD);
-    for (id, need, succeed) in [(broken, 3, 0), (half, 5, 2)] {
+    for (id, need, succeed) in [(broken, 3, 0), (half, 5, 2), (gap, 5, 2)] {
         let t = wait_task(&server, &s, id);
         assert_eq!(t["finish"], 2, "{t}");
         assert_eq!(t["number_need"], need, "{t}");

@@ -206,7 +206,7 @@ impl Db {
                 .map_err(ApiError::from)
                 .and_then(|conn| f(&conn, &mut out));
             if let Err(e) = written {
-                log::warn!("streamed answer stopped: {e}");
+                log::warn!("streamed answer stopped: {}", e.cause());
             }
         });
         reader

@@ -71,7 +71,7 @@ pub fn run_batch(
                     }
                     Ok(Ok(Some(message))) => message,
                     Ok(Err(e)) => {
-                        log::error!("task {} row {seq}: {e}", task.id);
+                        log::error!("task {} row {seq}: {}", task.id, e.cause());
                         "数据库错误，该行未能导入".to_owned()
                     }
                     Err(_) => {

@@ -130,19 +130,25 @@ impl Worker {
             let result = catch_unwind(AssertUnwindSafe(|| self.try_task(task_id)));
             let error = match result {
                 Ok(Ok(Outcome::Done | Outcome::Stopped)) => return,
-                Ok(Err(e)) => e.to_string(),
+                Ok(Err(e)) => e.cause(),
                 Err(_) => "panic".to_owned(),
             };
             attempt += 1;
             log::error!("task {task_id}: attempt {attempt} failed: {error}");
-            if attempt >= 3 || self.stop.load(Ordering::SeqCst) {
+            // An attempt cut short by shutdown is not the task's fault: it resumes at next start.
+            if self.stop.load(Ordering::SeqCst) {
+                log::info!("task {task_id}: stopped by shutdown; it resumes at next start");
+                return;
+            }
+            if attempt >= 3 {
                 break;
             }
             std::thread::sleep(Duration::from_millis(200 * attempt));
         }
         if let Err(e) = self.fail_rest(task_id) {
             log::error!(
-                "task {task_id}: cannot record its failure ({e}); it resumes at next start"
+                "task {task_id}: cannot record its failure ({}); it resumes at next start",
+                e.cause()
             );
         }
     }
@@ -175,8 +181,15 @@ impl Worker {
         let mut seq = task.next_seq;
         let mut failed = 0;
         while seq < task.end_seq {
-            let Some(chunk) = sql::chunk_at(&tx, task_id, seq)? else {
-                break;
+            // A row no stored chunk holds (a damaged database) still ends as a failed row, so
+            // the counters add up.
+            let holding =
+                sql::chunk_at(&tx, task_id, seq)?.filter(|c| seq < c.first_seq + c.row_count);
+            let Some(chunk) = holding else {
+                sql::insert_failure(&tx, task_id, seq, None, "null", "任务执行出错，该行未处理")?;
+                failed += 1;
+                seq += 1;
+                continue;
             };
             let (first, count) = (chunk.first_seq, chunk.row_count);
             // Even an unreadable chunk must end as failed rows, one per row it held.
@@ -196,7 +209,7 @@ impl Worker {
                 failed += 1;
             }
             sql::delete_chunk(&tx, task_id, first)?;
-            seq = first + count.max(1);
+            seq = first + count;
         }
         sql::delete_chunks(&tx, task_id)?;
         tx.execute(
