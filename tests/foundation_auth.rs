@@ -5,17 +5,7 @@ mod common;
 use common::{row, Answer, App, ADMIN_PASSWORD, DEMO_PASSWORD};
 use serde_json::{json, Value};
 
-/// Percent-encodes a path segment (the client refuses raw non-ASCII paths).
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
+use common::enc;
 
 const DEMO: &str = "示例企业";
 

@@ -7,16 +7,7 @@ mod common;
 use common::{item, row, Answer, App};
 use serde_json::{json, Value};
 
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
+use common::enc;
 
 /// What one company holds, as the other might try to name it.
 struct Company {

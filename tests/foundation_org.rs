@@ -5,16 +5,7 @@ mod common;
 use common::{item, row, App, ADMIN_PASSWORD};
 use serde_json::{json, Value};
 
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
+use common::enc;
 
 const DEMO: &str = "示例企业";
 

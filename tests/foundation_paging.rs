@@ -6,16 +6,7 @@ mod common;
 use common::{row, Answer, App};
 use serde_json::{json, Value};
 
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
+use common::enc;
 
 const OUT_OF_RANGE: &str = "请求的页码超出范围";
 const BAD_SIZE: &str = "缺少字段或类型错误：[size]（每页条数须在1到1000之间）";

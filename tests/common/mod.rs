@@ -250,6 +250,18 @@ impl App {
     }
 }
 
+/// Percent-encodes a path segment (company and department names are Chinese).
+pub fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 /// A valid import row for the demo company.
 pub fn row(name: &str, user: &str, department: &str) -> Value {
     json!({
