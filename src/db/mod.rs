@@ -45,16 +45,25 @@ pub fn open(path: &Path) -> Result<Pool, String> {
                 .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         }
     }
+    // WAL + synchronous=NORMAL survives a killed process (not a power cut) with no lost commit,
+    // and lets readers (the API) run while a worker writes. The journal mode is stored in the
+    // file, so one connection sets it (with the schema) before the pool exists: set by each of
+    // the pool's connections as they opened in parallel, the switch's lock could fail one of them
+    // with "database is locked" despite the busy timeout.
+    {
+        let mut first =
+            Connection::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+        first
+            .execute_batch("PRAGMA busy_timeout = 30000; PRAGMA journal_mode = WAL;")
+            .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+        migrate(&mut first).map_err(|e| format!("cannot apply schema: {e}"))?;
+    }
     let manager = SqliteConnectionManager::file(path).with_init(|c| {
-        // WAL + synchronous=NORMAL survives a killed process (not a power cut) with no lost
-        // commit, and lets readers (the API) run while a worker writes. Checkpoints every ~40 MiB
-        // of WAL rather than SQLite's 4 MiB: an import rewrites the same index pages in every
-        // batch, and each checkpoint copied them again (a third of an import's time); the WAL
-        // file is cut back to 64 MiB after a checkpoint. The busy timeout comes
-        // first: switching to WAL takes a lock, and the pool opens its connections in parallel.
+        // Checkpoints every ~40 MiB of WAL rather than SQLite's 4 MiB: an import rewrites the
+        // same index pages in every batch, and each checkpoint copied them again (a third of an
+        // import's time); the WAL file is cut back to 64 MiB after a checkpoint.
         c.execute_batch(
             "PRAGMA busy_timeout = 30000;
-             PRAGMA journal_mode = WAL;
              PRAGMA synchronous = NORMAL;
              PRAGMA foreign_keys = ON;
              PRAGMA cache_size = -32000;
@@ -67,8 +76,6 @@ pub fn open(path: &Path) -> Result<Pool, String> {
         .connection_timeout(Duration::from_secs(30))
         .build(manager)
         .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-    let mut conn = pool.get().map_err(|e| e.to_string())?;
-    migrate(&mut conn).map_err(|e| format!("cannot apply schema: {e}"))?;
     Ok(pool)
 }
 
