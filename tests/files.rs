@@ -422,6 +422,12 @@ fn unreadable_files_are_refused_with_the_reason_and_make_no_task() {
             b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1 an old .xls".to_vec(),
             "不支持旧版Excel（.xls）文件，请另存为.xlsx后上传",
         ),
+        // Without ?format=, an old .xls is told to be saved as .xlsx, not called bad UTF-8.
+        (
+            "",
+            b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1 an old .xls".to_vec(),
+            "不支持旧版Excel（.xls）文件，请另存为.xlsx后上传",
+        ),
         ("?format=xlsx", Vec::new(), "无法读取XLSX文件：文件不是有效的xlsx格式"),
         ("?format=csv", Vec::new(), "文件没有表头行"),
         ("", Vec::new(), "文件没有表头行"),

@@ -306,7 +306,7 @@ fn wrong_shapes_name_the_field() {
             Method::Put,
             format!("/api/expire_asset/{manager}"),
             json!(["一"]),
-            field("[0]"),
+            field("body[0]"),
         ),
         (
             Method::Post,

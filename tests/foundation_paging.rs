@@ -140,3 +140,25 @@ fn user_list_pages() {
     list("0").err(400, 4, OUT_OF_RANGE);
     list("1?size=1001").err(400, -2, BAD_SIZE);
 }
+
+/// Page and size in the path and query are the client's text: checked after the session, and a
+/// bad one is named like any other field.
+#[test]
+fn page_and_size_text_in_paths() {
+    let (app, _) = thirteen();
+    let staff = app.demo("zhangsan");
+    let list = |tail: &str| app.get(&format!("/api/asset_user_list/{staff}/{tail}"));
+    list("abc").err(400, -2, "缺少字段或类型错误：[page]");
+    list("1?size=abc").err(400, -2, BAD_SIZE);
+    list("1?size=0").err(400, -2, BAD_SIZE);
+    // An empty size is the default.
+    assert_eq!(page(&list("1?size=")), (3, 13, names(1..7)));
+    // The session comes first, whatever the page says.
+    app.get("/api/asset_user_list/short/abc")
+        .err(401, 2, "用户的会话标识符信息不正确");
+    let admin = app.demo("sysadmin");
+    app.get(&format!("/api/user_entity/{admin}/{}/x", enc("示例企业")))
+        .err(400, -2, "缺少字段或类型错误：[page]");
+    app.get(&format!("/api/user_entity/short/{}/x", enc("示例企业")))
+        .err(401, 2, "用户的会话标识符信息不正确");
+}

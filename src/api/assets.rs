@@ -61,8 +61,8 @@ async fn search_assets(db: &State<Db>, session: Session, body: Body) -> Reply {
 }
 
 #[get("/api/asset_user_list/<_>/<page>?<size>")]
-async fn own_assets(db: &State<Db>, session: Session, page: i64, size: Option<i64>) -> Reply {
+async fn own_assets(db: &State<Db>, session: Session, page: &str, size: Option<&str>) -> Reply {
     let caller = session.require(&[Role::Staff])?;
-    let page = Page::new(page, size)?;
+    let page = Page::parse(page, size)?;
     paged(db.run(move |conn| assets::own(conn, &caller, page)).await?)
 }

@@ -143,11 +143,15 @@ fn detect_format(query: Option<&str>, name: Option<&str>, bytes: &[u8]) -> ApiRe
             return Ok(f);
         }
     }
-    Ok(if bytes.starts_with(b"PK\x03\x04") {
-        Format::Xlsx
-    } else {
-        Format::Csv
-    })
+    // XLSX is a zip; an old Excel (.xls, an OLE file) goes to the XLSX reader too, which says
+    // to save it as .xlsx instead of reporting bad UTF-8.
+    Ok(
+        if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"\xD0\xCF\x11\xE0") {
+            Format::Xlsx
+        } else {
+            Format::Csv
+        },
+    )
 }
 
 #[allow(clippy::too_many_arguments)]

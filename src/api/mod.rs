@@ -119,6 +119,8 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
         let field = match text.strip_prefix("missing field `") {
             Some(rest) => rest.split('`').next().unwrap_or("body").to_owned(),
             None if path == "." => "body".to_owned(),
+            // An element of a list body: body[0], not [[0]].
+            None if path.starts_with('[') => format!("body{path}"),
             None => path,
         };
         ApiError::missing_field(&field)

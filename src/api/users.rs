@@ -61,11 +61,11 @@ async fn users_of_entity(
     db: &State<Db>,
     session: Session,
     entity: String,
-    page: i64,
-    size: Option<i64>,
+    page: &str,
+    size: Option<&str>,
 ) -> Reply {
     let caller = session.require(&[Role::Super, Role::Admin])?;
-    let page = Page::new(page, size)?;
+    let page = Page::parse(page, size)?;
     paged(
         db.run(move |conn| org::users_of_entity(conn, &caller, &entity, page))
             .await?,

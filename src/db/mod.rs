@@ -272,6 +272,24 @@ impl Page {
 
     /// Saturates: a page number near i64::MAX (a client's) lies past any end, so `check` answers
     /// it, rather than an overflow answering 500.
+    /// A page from the text of a path segment and an optional `?size=` (an empty size is the
+    /// default). Parsed after the session check: Rocket's own parsing would answer first.
+    pub fn parse(page: &str, size: Option<&str>) -> ApiResult<Page> {
+        let page = page
+            .trim()
+            .parse::<i64>()
+            .map_err(|_| ApiError::missing_field("page"))?;
+        let size = match size.map(str::trim) {
+            None | Some("") => None,
+            Some(text) => Some(text.parse::<i64>().map_err(|_| {
+                ApiError::BadBody(format!(
+                    "缺少字段或类型错误：[size]（每页条数须在1到{MAX_PAGE_SIZE}之间）"
+                ))
+            })?),
+        };
+        Page::new(page, size)
+    }
+
     pub fn offset(&self) -> i64 {
         (self.page - 1).saturating_mul(self.size)
     }

@@ -324,6 +324,18 @@ pub fn advance(
     Ok(())
 }
 
+/// Ends a task whose remaining rows were just recorded as `failed` rows: finish 2, the
+/// checkpoint at the end.
+pub fn end_failed(conn: &Connection, task_id: i64, failed: i64) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE task SET next_seq = end_seq, number_failed = number_failed + ?2,
+             number_need = max(number_need, number_succeed + number_failed + ?2), finish = 2
+         WHERE id = ?1",
+        params![task_id, failed],
+    )?;
+    Ok(())
+}
+
 /// A failed row: seq, file line, row as submitted, message.
 pub type Failure = (i64, Option<i64>, String, String);
 

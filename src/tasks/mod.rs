@@ -212,12 +212,7 @@ impl Worker {
             seq = first + count;
         }
         sql::delete_chunks(&tx, task_id)?;
-        tx.execute(
-            "UPDATE task SET next_seq = end_seq, number_failed = number_failed + ?2,
-                 number_need = max(number_need, number_succeed + number_failed + ?2), finish = 2
-             WHERE id = ?1",
-            rusqlite::params![task_id, failed],
-        )?;
+        sql::end_failed(&tx, task_id, failed)?;
         tx.commit()?;
         Ok(())
     }
