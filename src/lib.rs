@@ -39,7 +39,6 @@ pub fn build(figment: Figment) -> Result<Rocket<Build>, String> {
         db::users::delete_idle_sessions(&conn, db::now_secs() - ttl).map_err(|e| e.to_string())?;
     }
     let workers = Arc::new(tasks::Workers::start(&pool, &settings)?);
-    let stopping = workers.clone();
     Ok(rocket::custom(figment)
         .manage(db::Db(pool))
         .manage(settings)
@@ -57,18 +56,14 @@ pub fn build(figment: Figment) -> Result<Rocket<Build>, String> {
                     config.port
                 );
             })
-        }))
-        .attach(AdHoc::on_shutdown("stop task workers", |_| {
-            Box::pin(async move {
-                let _ = rocket::tokio::task::spawn_blocking(move || stopping.shutdown()).await;
-            })
         })))
 }
 
-/// Runs the server until it shuts down, then makes sure the task workers have finished their
-/// current batch: Rocket 0.5 skips its shutdown fairings when the signal lands while its accept
-/// loop is being polled.
-pub async fn launch(rocket: Rocket<Build>) -> Result<(), rocket::Error> {
+/// Runs the server (built, or already ignited) until it shuts down, then lets the task workers
+/// finish their current batch and joins them. This, not a shutdown fairing, is where workers
+/// stop: Rocket 0.5 skips its shutdown fairings when the signal lands while its accept loop is
+/// being polled.
+pub async fn launch<P: rocket::Phase>(rocket: Rocket<P>) -> Result<(), rocket::Error> {
     let workers = rocket.state::<Arc<tasks::Workers>>().cloned();
     let launched = rocket.launch().await;
     if let Some(workers) = workers {

@@ -76,7 +76,7 @@ impl Workers {
         }
     }
 
-    /// Lets each worker finish its current batch, then joins them all. Later calls do nothing.
+    /// Lets each worker finish its current batch, then joins them all.
     pub fn shutdown(&self) {
         self.stop.store(true, Ordering::SeqCst);
         if let Ok(mut s) = self.sender.lock() {
@@ -86,9 +86,6 @@ impl Workers {
             Ok(mut t) => std::mem::take(&mut *t),
             Err(_) => return,
         };
-        if threads.is_empty() {
-            return;
-        }
         for t in threads {
             let name = t.thread().name().unwrap_or("worker").to_owned();
             if t.join().is_err() {

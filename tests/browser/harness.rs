@@ -101,7 +101,7 @@ impl Server {
             .expect("ignite");
         let shutdown = rocket.shutdown();
         let handle = rocket::tokio::spawn(async move {
-            let _ = rocket.launch().await;
+            let _ = assetport::launch(rocket).await;
         });
         wait_for_port(port, "assetport").await;
         Server {
