@@ -1,5 +1,4 @@
 //! First start on an empty database: the super administrator and, with `demo`, a demo company.
-//! Every start also readies the login (see `first_start`).
 
 use crate::auth;
 use crate::config::Settings;
@@ -10,10 +9,6 @@ pub const DEMO_PASSWORD: &str = "demo123";
 
 pub fn first_start(conn: &mut Connection, settings: &Settings) -> Result<(), String> {
     let fail = |e: &dyn std::fmt::Display| format!("first start: {e}");
-    // On every start: counters of unknown identities are keyed per process, so the earlier
-    // process's are dead weight (and older ones may hold typed text).
-    users::forget_unknown_login_failures(conn).map_err(|e| fail(&e))?;
-    auth::prepare_login();
     let tx = crate::db::write_tx(conn).map_err(|e| fail(&e))?;
     if users::user_count(&tx).map_err(|e| fail(&e))? > 0 {
         return Ok(());

@@ -35,9 +35,13 @@ pub fn build(figment: Figment) -> Result<Rocket<Build>, String> {
     {
         let mut conn = pool.get().map_err(|e| e.to_string())?;
         bootstrap::first_start(&mut conn, &settings)?;
+        // Every start: expire idle sessions, and forget the failed-login counters of unknown
+        // identities, keyed by a hash whose key died with the earlier process.
         let ttl = settings.session_ttl_hours as i64 * 3600;
         db::users::delete_idle_sessions(&conn, db::now_secs() - ttl).map_err(|e| e.to_string())?;
+        db::users::forget_unknown_login_failures(&conn).map_err(|e| e.to_string())?;
     }
+    auth::prepare_login();
     let workers = Arc::new(tasks::Workers::start(&pool, &settings)?);
     Ok(rocket::custom(figment)
         .manage(db::Db(pool))
