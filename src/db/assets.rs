@@ -232,14 +232,8 @@ pub fn asset_view(conn: &Connection, id: i64, today: i64) -> rusqlite::Result<Op
         .map(|(_, view)| view))
 }
 
-/// Where an asset belongs: its entity and department.
-#[derive(Debug, Clone, Copy)]
-pub struct Owner {
-    pub entity_id: i64,
-    pub department_id: i64,
-}
-
-/// Reads asset views, with where each asset belongs, through one prepared statement: an export
+/// Reads asset views, with what the rules need to know of each asset, through one prepared
+/// statement: an export
 /// batch prepares it once instead of building, hashing and binding by name per row.
 pub struct ViewReader<'c> {
     stmt: rusqlite::CachedStatement<'c>,
@@ -265,17 +259,20 @@ impl<'c> ViewReader<'c> {
         })
     }
 
-    pub fn read(&mut self, id: i64) -> rusqlite::Result<Option<(Owner, AssetView)>> {
+    pub fn read(&mut self, id: i64) -> rusqlite::Result<Option<(AssetRef, AssetView)>> {
         self.stmt.raw_bind_parameter(self.id_index, id)?;
         let mut rows = self.stmt.raw_query();
         let Some(r) = rows.next()? else {
             return Ok(None);
         };
-        let owner = Owner {
+        let asset = AssetRef {
+            id: r.get(0)?,
             entity_id: r.get(18)?,
             department_id: r.get(19)?,
+            asset_class: r.get(3)?,
+            expire: r.get::<_, i64>(8)? != 0,
         };
-        Ok(Some((owner, view_row(r, self.today)?)))
+        Ok(Some((asset, view_row(r, self.today)?)))
     }
 }
 

@@ -57,13 +57,13 @@ fn snapshot(
     let Some(id) = asset_id(raw) else {
         return Ok(Err("资产编号不合法"));
     };
-    let Some((owner, view)) = views
+    let Some((asset, view)) = views
         .read(id)?
-        .filter(|(o, _)| o.entity_id == scope.entity_id())
+        .filter(|(a, _)| a.entity_id == scope.entity_id())
     else {
         return Ok(Err("资产不存在"));
     };
-    if !scope.covers(owner.department_id) {
+    if !scope.covers(asset.department_id) {
         return Ok(Err("无权导出该资产"));
     }
     Ok(Ok(view))
