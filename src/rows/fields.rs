@@ -6,6 +6,7 @@ use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 use std::borrow::Cow;
+use std::collections::HashMap;
 
 /// One field as sent.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -102,46 +103,6 @@ pub struct Fields<'a> {
     pub create_time: Val<'a>,
 }
 
-/// The same fields kept as raw JSON texts: the fallback for a row that one pass cannot read as
-/// a whole, so each field still gets its own verdict.
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct RawFields<'a> {
-    #[serde(borrow)]
-    name: Option<&'a RawValue>,
-    #[serde(borrow)]
-    parent: Option<&'a RawValue>,
-    #[serde(borrow, rename = "assetClass")]
-    asset_class: Option<&'a RawValue>,
-    #[serde(borrow)]
-    user: Option<&'a RawValue>,
-    #[serde(borrow)]
-    price: Option<&'a RawValue>,
-    #[serde(borrow)]
-    description: Option<&'a RawValue>,
-    #[serde(borrow)]
-    position: Option<&'a RawValue>,
-    #[serde(borrow)]
-    expire: Option<&'a RawValue>,
-    #[serde(borrow)]
-    count: Option<&'a RawValue>,
-    #[serde(borrow, rename = "assetTree")]
-    asset_tree: Option<&'a RawValue>,
-    #[serde(borrow)]
-    department: Option<&'a RawValue>,
-    #[serde(borrow)]
-    deadline: Option<&'a RawValue>,
-    #[serde(borrow)]
-    create_time: Option<&'a RawValue>,
-}
-
-fn val(raw: Option<&RawValue>) -> Val<'_> {
-    match raw {
-        None => Val::Absent,
-        Some(r) => serde_json::from_str(r.get()).unwrap_or(Val::Other),
-    }
-}
-
 impl<'a> Fields<'a> {
     /// Reads a row's JSON text. A row that is not an object has no fields (serde would fill a
     /// struct from an array by position).
@@ -152,23 +113,29 @@ impl<'a> Fields<'a> {
         if let Ok(fields) = serde_json::from_str::<Fields>(row) {
             return fields;
         }
-        let Ok(raw) = serde_json::from_str::<RawFields>(row) else {
+        // A row one pass cannot read as a whole (a number like 1e400): each field as its raw
+        // text, so each gets its own verdict.
+        let Ok(raw) = serde_json::from_str::<HashMap<Cow<str>, &RawValue>>(row) else {
             return Fields::default();
         };
+        let val = |key: &str| match raw.get(key) {
+            None => Val::Absent,
+            Some(r) => serde_json::from_str(r.get()).unwrap_or(Val::Other),
+        };
         Fields {
-            name: val(raw.name),
-            parent: val(raw.parent),
-            asset_class: val(raw.asset_class),
-            user: val(raw.user),
-            price: val(raw.price),
-            description: val(raw.description),
-            position: val(raw.position),
-            expire: val(raw.expire),
-            count: val(raw.count),
-            asset_tree: val(raw.asset_tree),
-            department: val(raw.department),
-            deadline: val(raw.deadline),
-            create_time: val(raw.create_time),
+            name: val("name"),
+            parent: val("parent"),
+            asset_class: val("assetClass"),
+            user: val("user"),
+            price: val("price"),
+            description: val("description"),
+            position: val("position"),
+            expire: val("expire"),
+            count: val("count"),
+            asset_tree: val("assetTree"),
+            department: val("department"),
+            deadline: val("deadline"),
+            create_time: val("create_time"),
         }
     }
 }
