@@ -24,12 +24,9 @@ pub fn with_result_rows<T>(
             .map(|r| r.map_err(|e| format!("读取任务结果失败：{e}")));
         return Ok(write(&mut rows));
     }
-    let mut stmt =
-        conn.prepare("SELECT snapshots FROM export_chunk WHERE task_id = ?1 ORDER BY first_seq")?;
-    let mut rows = stmt
-        .query_map([task_id], |r| r.get::<_, String>(0))?
-        .flat_map(|chunk| -> Box<dyn Iterator<Item = ResultRow>> {
-            let snapshots = chunk.map_err(|e| e.to_string()).and_then(|text| {
+    super::tasks::with_snapshot_chunks(conn, task_id, |chunks| {
+        let mut rows = chunks.flat_map(|chunk| -> Box<dyn Iterator<Item = ResultRow>> {
+            let snapshots = chunk.and_then(|text| {
                 serde_json::from_str::<Vec<Box<RawValue>>>(&text).map_err(|e| e.to_string())
             });
             match snapshots {
@@ -40,5 +37,6 @@ pub fn with_result_rows<T>(
                 Err(e) => Box::new(std::iter::once(Err(format!("读取任务结果失败：{e}")))),
             }
         });
-    Ok(write(&mut rows))
+        write(&mut rows)
+    })
 }

@@ -350,25 +350,19 @@ pub fn failures(conn: &Connection, task_id: i64) -> rusqlite::Result<Vec<Failure
     rows.collect()
 }
 
-/// Calls `each` with every export chunk's snapshots (a JSON array text), in request order.
-pub fn for_each_snapshot_chunk(
+/// Runs `read` over an export's snapshot chunks, each a JSON array text, in request order: the
+/// one reader of `export_chunk`, for the records answer and the file download alike.
+pub fn with_snapshot_chunks<T>(
     conn: &Connection,
     task_id: i64,
-    mut each: impl FnMut(&str) -> Result<(), String>,
-) -> Result<(), String> {
-    let mut stmt = conn
-        .prepare("SELECT snapshots FROM export_chunk WHERE task_id = ?1 ORDER BY first_seq")
-        .map_err(|e| e.to_string())?;
-    let mut rows = stmt.query([task_id]).map_err(|e| e.to_string())?;
-    while let Some(r) = rows.next().map_err(|e| e.to_string())? {
-        let chunk = r
-            .get_ref(0)
-            .map_err(|e| e.to_string())?
-            .as_str()
-            .map_err(|e| e.to_string())?;
-        each(chunk)?;
-    }
-    Ok(())
+    read: impl FnOnce(&mut dyn Iterator<Item = Result<String, String>>) -> T,
+) -> rusqlite::Result<T> {
+    let mut stmt =
+        conn.prepare("SELECT snapshots FROM export_chunk WHERE task_id = ?1 ORDER BY first_seq")?;
+    let mut chunks = stmt
+        .query_map([task_id], |r| r.get::<_, String>(0))?
+        .map(|chunk| chunk.map_err(|e| e.to_string()));
+    Ok(read(&mut chunks))
 }
 
 /// Re-queues a task's failed rows for a re-run: the rows are replaced by `rows` (written by

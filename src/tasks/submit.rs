@@ -223,21 +223,25 @@ pub fn write_export_records(conn: &Connection, id: i64, out: &mut dyn Write) -> 
     let io = |e: std::io::Error| e.to_string();
     out.write_all(br#"{"code":0,"info":"Succeed","data":["#)
         .map_err(|e| ApiError::Internal(io(e)))?;
-    let mut first = true;
-    sql::for_each_snapshot_chunk(conn, id, |chunk| {
-        let inner = chunk
-            .strip_prefix('[')
-            .and_then(|c| c.strip_suffix(']'))
-            .ok_or_else(|| format!("export {id}: a chunk is not an array"))?;
-        if inner.is_empty() {
-            return Ok(());
+    sql::with_snapshot_chunks(conn, id, |chunks| -> Result<(), String> {
+        let mut first = true;
+        for chunk in chunks {
+            let chunk = chunk?;
+            let inner = chunk
+                .strip_prefix('[')
+                .and_then(|c| c.strip_suffix(']'))
+                .ok_or_else(|| format!("export {id}: a chunk is not an array"))?;
+            if inner.is_empty() {
+                continue;
+            }
+            if !first {
+                out.write_all(b",").map_err(io)?;
+            }
+            first = false;
+            out.write_all(inner.as_bytes()).map_err(io)?;
         }
-        if !first {
-            out.write_all(b",").map_err(io)?;
-        }
-        first = false;
-        out.write_all(inner.as_bytes()).map_err(io)
-    })
+        Ok(())
+    })?
     .map_err(ApiError::Internal)?;
     out.write_all(b"]}")
         .and_then(|_| out.flush())
