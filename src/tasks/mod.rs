@@ -287,7 +287,21 @@ impl Runner<'_> {
                     |batch| export::run_batch(&tx, &task, &self.lookups.scope, &batch, skip),
                 )
             };
-            let (succeeded, failed) = match outcome {
+            // Every row of the chunk must have been seen, or the checkpoint would skip some.
+            let expected = chunk.row_count - skip as i64;
+            let counts = outcome.and_then(|(succeeded, failed)| {
+                if succeeded + failed == expected {
+                    Ok((succeeded, failed))
+                } else {
+                    Err(ApiError::Internal(format!(
+                        "task {}: the chunk at {} gave {} of its {expected} rows",
+                        task.id,
+                        chunk.first_seq,
+                        succeeded + failed
+                    )))
+                }
+            });
+            let (succeeded, failed) = match counts {
                 Ok(counts) => counts,
                 Err(e) => {
                     drop(tx);
@@ -295,18 +309,6 @@ impl Runner<'_> {
                     return Err(e);
                 }
             };
-            // Every row of the chunk must have been seen, or the checkpoint would skip some.
-            if succeeded + failed != chunk.row_count - skip as i64 {
-                drop(tx);
-                self.lookups.clear();
-                return Err(ApiError::Internal(format!(
-                    "task {}: the chunk at {} gave {} of its {} rows",
-                    task.id,
-                    chunk.first_seq,
-                    succeeded + failed,
-                    chunk.row_count - skip as i64
-                )));
-            }
             let next = chunk.first_seq + chunk.row_count;
             sql::advance(&tx, task.id, next, succeeded, failed)?;
             sql::delete_chunk(&tx, task.id, chunk.first_seq)?;
