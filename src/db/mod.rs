@@ -256,13 +256,17 @@ pub struct Page {
 pub const DEFAULT_PAGE_SIZE: i64 = 6;
 pub const MAX_PAGE_SIZE: i64 = 1000;
 
+fn bad_size() -> ApiError {
+    ApiError::BadBody(format!(
+        "缺少字段或类型错误：[size]（每页条数须在1到{MAX_PAGE_SIZE}之间）"
+    ))
+}
+
 impl Page {
     pub fn new(page: i64, size: Option<i64>) -> ApiResult<Page> {
         let size = size.unwrap_or(DEFAULT_PAGE_SIZE);
         if !(1..=MAX_PAGE_SIZE).contains(&size) {
-            return Err(ApiError::BadBody(format!(
-                "缺少字段或类型错误：[size]（每页条数须在1到{MAX_PAGE_SIZE}之间）"
-            )));
+            return Err(bad_size());
         }
         if page < 1 {
             return Err(ApiError::PageOutOfRange);
@@ -270,8 +274,6 @@ impl Page {
         Ok(Page { page, size })
     }
 
-    /// Saturates: a page number near i64::MAX (a client's) lies past any end, so `check` answers
-    /// it, rather than an overflow answering 500.
     /// A page from the text of a path segment and an optional `?size=` (an empty size is the
     /// default). Parsed after the session check: Rocket's own parsing would answer first.
     pub fn parse(page: &str, size: Option<&str>) -> ApiResult<Page> {
@@ -281,15 +283,13 @@ impl Page {
             .map_err(|_| ApiError::missing_field("page"))?;
         let size = match size.map(str::trim) {
             None | Some("") => None,
-            Some(text) => Some(text.parse::<i64>().map_err(|_| {
-                ApiError::BadBody(format!(
-                    "缺少字段或类型错误：[size]（每页条数须在1到{MAX_PAGE_SIZE}之间）"
-                ))
-            })?),
+            Some(text) => Some(text.parse::<i64>().map_err(|_| bad_size())?),
         };
         Page::new(page, size)
     }
 
+    /// Saturates: a page number near i64::MAX (a client's) lies past any end, so `check` answers
+    /// it, rather than an overflow answering 500.
     pub fn offset(&self) -> i64 {
         (self.page - 1).saturating_mul(self.size)
     }
