@@ -75,7 +75,11 @@ fn format_of(query: Option<&str>) -> ApiResult<Format> {
 async fn template(session: Session, format: Option<&str>) -> ApiResult<Download> {
     session.require(ASSET_ROLES)?;
     let format = format_of(format)?;
-    let bytes = files::template(format).map_err(ApiError::Internal)?;
+    // Building a workbook is CPU work: off Rocket's async threads.
+    let bytes = rocket::tokio::task::spawn_blocking(move || files::template(format))
+        .await
+        .map_err(|e| ApiError::Internal(format!("blocking task: {e}")))?
+        .map_err(ApiError::Internal)?;
     let name = format!("asset-template.{}", format.extension());
     Ok(Download::new(Body::Bytes(bytes), format, &name))
 }
