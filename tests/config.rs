@@ -7,7 +7,6 @@ mod common;
 use common::server::Server;
 use common::DEMO_PASSWORD;
 use serde_json::Value;
-use std::time::{Duration, Instant};
 
 /// An import body well over Rocket's own 1 MiB JSON limit.
 fn big_import() -> String {
@@ -19,19 +18,6 @@ fn big_import() -> String {
     body
 }
 
-fn wait(server: &Server, session: &str, id: i64) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let (status, body) = server.get(&format!("/api/async_task/{session}/{id}"));
-        assert_eq!(status, 200, "{body}");
-        if body["data"]["finish"] != 0 {
-            return body["data"].clone();
-        }
-        assert!(Instant::now() < deadline, "task {id} did not finish");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 #[test]
 fn started_outside_the_repository_it_keeps_its_defaults() {
     let cwd = tempfile::tempdir().unwrap();
@@ -41,7 +27,7 @@ fn started_outside_the_repository_it_keeps_its_defaults() {
     let session = server.login("liusn", DEMO_PASSWORD);
     let (status, answer) = server.post(&format!("/api/asset/{session}"), &big_import());
     assert_eq!(status, 200, "{answer}");
-    let task = wait(&server, &session, answer["data"]["id"].as_i64().unwrap());
+    let task = server.wait_task(&session, answer["data"]["id"].as_i64().unwrap());
     assert_eq!(task["finish"], 1, "{task}");
     assert_eq!(task["number_succeed"], 6000);
     // The log file sits beside the database, not in the working folder.

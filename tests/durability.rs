@@ -27,12 +27,6 @@ fn rows() -> (String, usize) {
     (Value::Array(rows).to_string(), invalid)
 }
 
-fn task(server: &Server, session: &str, id: i64) -> Value {
-    let (status, body) = server.get(&format!("/api/async_task/{session}/{id}"));
-    assert_eq!(status, 200, "{body}");
-    body["data"].clone()
-}
-
 #[test]
 fn sigkill_mid_import_loses_and_duplicates_nothing() {
     let dir = tempfile::tempdir().unwrap();
@@ -49,7 +43,7 @@ fn sigkill_mid_import_loses_and_duplicates_nothing() {
     // Kill once the task is part-way through.
     let deadline = Instant::now() + Duration::from_secs(120);
     let done_at_kill = loop {
-        let t = task(&server, &session, id);
+        let t = server.task(&session, id);
         let done = t["number_done"].as_i64().unwrap();
         assert!(
             t["finish"] == 0,
@@ -67,15 +61,7 @@ fn sigkill_mid_import_loses_and_duplicates_nothing() {
     // Same database, new process: the task resumes from its checkpoint.
     let server = Server::start(&database, &env);
     let session = server.login("liusn", DEMO_PASSWORD);
-    let deadline = Instant::now() + Duration::from_secs(300);
-    let finished = loop {
-        let t = task(&server, &session, id);
-        if t["finish"] != 0 {
-            break t;
-        }
-        assert!(Instant::now() < deadline, "the task did not finish: {t}");
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let finished = server.wait_task(&session, id);
     let need = finished["number_need"].as_i64().unwrap();
     let succeed = finished["number_succeed"].as_i64().unwrap();
     assert_eq!(need, ROWS as i64);

@@ -181,22 +181,6 @@ fn client(server: &Server, session: &str, n: usize, until: Instant, tally: &Mute
     t.created += local.created;
 }
 
-/// Polls a task until it is done and returns its record.
-fn finished(server: &Server, session: &str, id: i64, deadline: Instant) -> Value {
-    loop {
-        let (status, body) = server.get(&format!("/api/async_task/{session}/{id}"));
-        assert_eq!((status, &body["code"]), (200, &json!(0)), "{body}");
-        if body["data"]["finish"] != 0 {
-            return body["data"].clone();
-        }
-        assert!(
-            Instant::now() < deadline,
-            "task {id} did not finish: {body}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 #[test]
 fn fifty_clients_and_a_large_import_all_succeed_and_add_up() {
     let dir = tempfile::tempdir().unwrap();
@@ -281,10 +265,9 @@ fn fifty_clients_and_a_large_import_all_succeed_and_add_up() {
     assert!(count(Kind::Create) > 0 && count(Kind::Import) > 0);
 
     // Every accepted task finishes, and its counters agree with its rows.
-    let deadline = Instant::now() + Duration::from_secs(300);
     let mut imported = 0;
     for &(id, need, invalid) in &tally.tasks {
-        let task = finished(&server, &manager, id, deadline);
+        let task = server.wait_task(&manager, id);
         let field = |f: &str| task[f].as_i64().unwrap_or_else(|| panic!("{f}: {task}"));
         assert_eq!(field("number_need"), need, "{task}");
         assert_eq!(field("number_done"), need, "{task}");

@@ -19,25 +19,6 @@ fn liusn_row(name: &str) -> Value {
     row(name, "liusn", "CST")
 }
 
-fn task(server: &Server, session: &str, id: i64) -> Value {
-    let (status, body) = server.get(&format!("/api/async_task/{session}/{id}"));
-    assert_eq!(status, 200, "{body}");
-    body["data"].clone()
-}
-
-/// Polls a task of the real server until it is done (finish 1 or 2).
-fn wait_task(server: &Server, session: &str, id: i64) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let t = task(server, session, id);
-        if t["finish"] != 0 {
-            return t;
-        }
-        assert!(Instant::now() < deadline, "task {id} did not finish: {t}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 fn failed_rows(server: &Server, session: &str, id: i64) -> Vec<Value> {
     let (status, body) = server.get(&format!("/failed_task/{session}/{id}"));
     assert_eq!(status, 200, "{body}");
@@ -212,7 +193,7 @@ fn a_task_that_cannot_run_fails_cleanly_and_the_worker_carries_on() {
     let server = Server::start(&database, &env);
     let s = server.login("liusn", DEMO_PASSWORD);
     for (id, need, succeed) in [(broken, 3, 0), (half, 5, 2), (gap, 5, 2)] {
-        let t = wait_task(&server, &s, id);
+        let t = server.wait_task(&s, id);
         assert_eq!(t["finish"], 2, "{t}");
         assert_eq!(t["number_need"], need, "{t}");
         assert_eq!(t["number_succeed"], succeed, "{t}");
@@ -232,7 +213,7 @@ fn a_task_that_cannot_run_fails_cleanly_and_the_worker_carries_on() {
     // The only worker carries on with a normal import, and the server still answers.
     let body = json!([liusn_row("之后-1"), liusn_row("之后-2")]).to_string();
     let id = import(&server, &s, &body);
-    let t = wait_task(&server, &s, id);
+    let t = server.wait_task(&s, id);
     assert_eq!(t["finish"], 1, "{t}");
     assert_eq!(t["number_succeed"], 2, "{t}");
     let (status, log) = terminate(server);
@@ -265,7 +246,7 @@ fn graceful_shutdown_finishes_the_current_batch_and_loses_nothing() {
 
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
-        let t = task(&server, &s, id);
+        let t = server.task(&s, id);
         assert_eq!(t["finish"], 0, "the task ended before the shutdown: {t}");
         if t["number_done"].as_i64().unwrap() > 0 {
             break;
@@ -314,7 +295,7 @@ fn graceful_shutdown_finishes_the_current_batch_and_loses_nothing() {
     // Restarted on the same database, the task resumes and accounts for every row once.
     let server = Server::start(&database, &env);
     let s = server.login("liusn", DEMO_PASSWORD);
-    let t = wait_task(&server, &s, id);
+    let t = server.wait_task(&s, id);
     assert_eq!(t["finish"], 2, "{t}");
     assert_eq!(t["number_need"], ROWS, "{t}");
     assert_eq!(t["number_succeed"], ROWS - invalid, "{t}");

@@ -114,6 +114,29 @@ impl Server {
         self.request("POST", path, Some(body))
     }
 
+    /// One task's record (`GET /api/async_task/{session}/{id}`).
+    pub fn task(&self, session: &str, id: i64) -> Value {
+        let (status, body) = self.get(&format!("/api/async_task/{session}/{id}"));
+        assert_eq!((status, &body["code"]), (200, &Value::from(0)), "{body}");
+        body["data"].clone()
+    }
+
+    /// Polls a task until it is done (finish 1 or 2) and returns its record.
+    pub fn wait_task(&self, session: &str, id: i64) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(300);
+        loop {
+            let task = self.task(session, id);
+            if task["finish"] != 0 {
+                return task;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "task {id} did not finish: {task}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     pub fn login(&self, name: &str, password: &str) -> String {
         let (status, body) = self.post(
             "/api/login",
