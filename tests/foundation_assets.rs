@@ -33,12 +33,6 @@ fn whole_years(from: NaiveDate, to: NaiveDate) -> i64 {
     years
 }
 
-fn create(app: &App, session: &str, row: &Value) -> i64 {
-    app.post(&format!("/api/post_asset/{session}"), row).ok()["id"]
-        .as_i64()
-        .unwrap()
-}
-
 fn view(app: &App, session: &str, id: i64) -> Value {
     let a = app.post(
         &format!("/api/search_assets/{session}"),
@@ -61,7 +55,7 @@ fn depreciation_is_straight_line_to_the_cent() {
     let app = App::new();
     let s = app.demo("liusn");
     let five_years_ago = today() - chrono::Duration::days(1826);
-    let half = create(&app, &s, &backdated("五年电脑", 1000.0, 10, five_years_ago));
+    let half = app.create_asset(&s, &backdated("五年电脑", 1000.0, 10, five_years_ago));
     let v = view(&app, &s, half);
     let expected = depreciated(1000.0, 10, five_years_ago);
     assert!((expected - 500.0).abs() < 1.0, "{expected}");
@@ -72,24 +66,24 @@ fn depreciation_is_straight_line_to_the_cent() {
     assert_eq!(v["expire_date"], 10 - whole_years(five_years_ago, today()));
 
     let odd_day = today() - chrono::Duration::days(400);
-    let odd = create(&app, &s, &backdated("一年多", 99.99, 3, odd_day));
+    let odd = app.create_asset(&s, &backdated("一年多", 99.99, 3, odd_day));
     let v = view(&app, &s, odd);
     assert_eq!(v["price"], depreciated(99.99, 3, odd_day));
     assert_eq!(v["expire_date"], 2);
 
-    let no_depreciation = create(&app, &s, &backdated("永久", 1000.0, 0, five_years_ago));
+    let no_depreciation = app.create_asset(&s, &backdated("永久", 1000.0, 0, five_years_ago));
     let v = view(&app, &s, no_depreciation);
     assert_eq!(v["price"], 1000.0);
     assert_eq!(v["expire_date"], 0);
 
     let eleven_years_ago = today() - chrono::Duration::days(11 * 365 + 3);
-    let spent = create(&app, &s, &backdated("报废", 1000.0, 10, eleven_years_ago));
+    let spent = app.create_asset(&s, &backdated("报废", 1000.0, 10, eleven_years_ago));
     let v = view(&app, &s, spent);
     assert_eq!(v["price"], 0.0);
     assert_eq!(v["initial_price"], 1000.0);
     assert_eq!(v["expire_date"], 0);
 
-    let fresh = create(&app, &s, &backdated("新电脑", 1000.0, 10, today()));
+    let fresh = app.create_asset(&s, &backdated("新电脑", 1000.0, 10, today()));
     let v = view(&app, &s, fresh);
     assert_eq!(v["price"], 1000.0);
     assert_eq!(v["expire_date"], 10);
@@ -126,7 +120,7 @@ fn depreciation_is_straight_line_to_the_cent() {
 fn modify_replaces_fields_under_the_row_rules() {
     let app = App::new();
     let s = app.demo("liusn");
-    let id = create(&app, &s, &item("电脑"));
+    let id = app.create_asset(&s, &item("电脑"));
     app.put(
         &format!("/api/asset/{s}"),
         &json!({"id": id, "name": "笔记本", "price": 50, "description": "新的",
@@ -167,7 +161,7 @@ fn modify_replaces_fields_under_the_row_rules() {
     assert_eq!(v3["assetClass"], 1);
     assert_eq!(v3["create_time"], date(today()));
 
-    let parent = create(&app, &s, &item("主机"));
+    let parent = app.create_asset(&s, &item("主机"));
     app.put(
         &format!("/api/asset/{s}"),
         &json!({"id": id, "parent": parent}),
@@ -211,7 +205,7 @@ fn a_manager_changes_only_assets_of_its_subtree() {
         &json!({"name": "caiwu", "password": "secret1", "department": "财务部", "character": 1}),
     )
     .ok();
-    let theirs = create(&app, &sysadmin, &row("账本", "caiwu", "财务部"));
+    let theirs = app.create_asset(&sysadmin, &row("账本", "caiwu", "财务部"));
     let s = app.demo("liusn");
     let before = app.digest();
     app.put(
@@ -240,9 +234,9 @@ fn a_manager_changes_only_assets_of_its_subtree() {
 fn retire_is_all_or_nothing() {
     let app = App::new();
     let s = app.demo("liusn");
-    let a = create(&app, &s, &item("电脑"));
-    let b = create(&app, &s, &row("椅子", "liusn", "CST"));
-    let c = create(&app, &s, &item("打印机"));
+    let a = app.create_asset(&s, &item("电脑"));
+    let b = app.create_asset(&s, &row("椅子", "liusn", "CST"));
+    let c = app.create_asset(&s, &item("打印机"));
 
     let before = app.digest();
     app.put(&format!("/api/expire_asset/{s}"), &json!([a, 999_999]))
@@ -305,29 +299,27 @@ fn search_filters() {
     category("电子设备", "条目型资产");
     category("笔记本", "电子设备");
 
-    let lenovo = create(
-        &app,
+    let lenovo = app.create_asset(
         &s,
         &json!({"name": "联想电脑", "assetClass": 1, "user": "liusn", "price": 100,
                 "count": 1, "assetTree": "电子设备", "department": "CST", "deadline": 5,
                 "description": "黑色 笔记本"}),
     );
-    let dell = create(
-        &app,
+    let dell = app.create_asset(
         &s,
         &json!({"name": "戴尔电脑", "assetClass": 1, "user": "liusn", "price": 90,
                 "count": 1, "assetTree": "笔记本", "department": "CST", "deadline": 5}),
     );
     let mut chairs = row("椅子", "zhangsan", "CST");
     chairs["description"] = json!("木");
-    let chairs = create(&app, &s, &chairs);
+    let chairs = app.create_asset(&s, &chairs);
     let mut server = item("服务器");
     server["user"] = json!("ruanjian");
     server["department"] = json!("软件组");
     server["price"] = json!(5000);
     server["description"] = json!("机房");
-    let server = create(&app, &s, &server);
-    let old = create(&app, &s, &item("旧电脑"));
+    let server = app.create_asset(&s, &server);
+    let old = app.create_asset(&s, &item("旧电脑"));
     app.put(&format!("/api/expire_asset/{s}"), &json!([old]))
         .ok();
 
@@ -408,9 +400,9 @@ fn staff_see_their_own_assets() {
         (json!(0), json!(0))
     );
 
-    let chairs = create(&app, &s, &row("椅子", "zhangsan", "CST"));
-    create(&app, &s, &item("电脑"));
-    let desk = create(&app, &s, &row("桌子", "zhangsan", "CST"));
+    let chairs = app.create_asset(&s, &row("椅子", "zhangsan", "CST"));
+    app.create_asset(&s, &item("电脑"));
+    let desk = app.create_asset(&s, &row("桌子", "zhangsan", "CST"));
     app.put(&format!("/api/expire_asset/{s}"), &json!([desk]))
         .ok();
     let list = app.get(&format!("/api/asset_user_list/{staff}/1"));

@@ -451,15 +451,7 @@ fn each_role_is_allowed_and_refused_per_endpoint() {
         &json!({"name": "待删部门", "parent": ""}),
     )
     .ok();
-    let asset = |name: &str| {
-        app.post(
-            &format!("/api/post_asset/{manager}"),
-            &row(name, "liusn", "CST"),
-        )
-        .ok()["id"]
-            .as_i64()
-            .unwrap()
-    };
+    let asset = |name: &str| app.create_asset(&manager, &row(name, "liusn", "CST"));
     let to_modify = asset("待改资产");
     let to_retire = asset("待退资产");
 

@@ -32,10 +32,6 @@ fn post(app: &App, session: &str, row: &Value) -> common::Answer {
     app.post(&format!("/api/post_asset/{session}"), row)
 }
 
-fn create(app: &App, session: &str, row: &Value) -> i64 {
-    post(app, session, row).ok()["id"].as_i64().unwrap()
-}
-
 /// The asset view of one asset, found by id.
 fn view(app: &App, session: &str, id: i64) -> Value {
     let a = app.post(
@@ -362,7 +358,7 @@ fn boundaries_that_are_accepted() {
         with(base(), json!({"department": "软件组", "user": "ruanjian"})),
     ];
     for r in &ok_rows {
-        create(&app, &s, r);
+        app.create_asset(&s, r);
     }
     assert_eq!(app.assets(&s).len(), ok_rows.len());
 }
@@ -494,12 +490,12 @@ fn rules_that_depend_on_a_failed_lookup_are_skipped() {
 #[test]
 fn parents_by_id_by_name_and_refused() {
     let (app, s, _) = setup();
-    let computer = create(&app, &s, &item("电脑"));
-    let chair = create(&app, &s, &row("椅子", "liusn", "CST"));
+    let computer = app.create_asset(&s, &item("电脑"));
+    let chair = app.create_asset(&s, &row("椅子", "liusn", "CST"));
     let mut elsewhere = item("服务器");
     elsewhere["department"] = json!("软件组");
     elsewhere["user"] = json!("ruanjian");
-    let server = create(&app, &s, &elsewhere);
+    let server = app.create_asset(&s, &elsewhere);
 
     let child = |parent: Value| with(item("键盘"), json!({ "parent": parent }));
     for parent in [
@@ -508,18 +504,17 @@ fn parents_by_id_by_name_and_refused() {
         json!(format!(" {computer} ")),
         json!("电脑"),
     ] {
-        let id = create(&app, &s, &child(parent.clone()));
+        let id = app.create_asset(&s, &child(parent.clone()));
         assert_eq!(view(&app, &s, id)["parentName"], "电脑", "{parent}");
     }
     // A quantity asset may have an item parent too.
-    let id = create(
-        &app,
+    let id = app.create_asset(
         &s,
         &with(row("电源线", "liusn", "CST"), json!({"parent": "电脑"})),
     );
     assert_eq!(view(&app, &s, id)["parentName"], "电脑");
     for parent in [json!(""), json!("  "), json!(null)] {
-        let id = create(&app, &s, &child(parent));
+        let id = app.create_asset(&s, &child(parent));
         assert_eq!(view(&app, &s, id)["parentName"], "");
     }
 
@@ -543,13 +538,13 @@ fn parents_by_id_by_name_and_refused() {
     assert_eq!(app.digest(), before);
 
     // A second 电脑 makes the name ambiguous; the id still works.
-    let second = create(&app, &s, &item("电脑"));
+    let second = app.create_asset(&s, &item("电脑"));
     post(&app, &s, &child(json!("电脑"))).err(400, 2, "父资产不符合规范");
-    create(&app, &s, &child(json!(computer)));
+    app.create_asset(&s, &child(json!(computer)));
     // Retired assets are not parents by name: retiring one makes the name unique again.
     app.put(&format!("/api/expire_asset/{s}"), &json!([second]))
         .ok();
-    let id = create(&app, &s, &child(json!("电脑")));
+    let id = app.create_asset(&s, &child(json!("电脑")));
     assert_eq!(view(&app, &s, id)["parentName"], "电脑");
     app.put(&format!("/api/expire_asset/{s}"), &json!([computer]))
         .ok();
@@ -563,21 +558,15 @@ fn parents_by_id_by_name_and_refused() {
 #[test]
 fn classes_and_numbers_in_words_and_strings() {
     let (app, s, _) = setup();
-    let one = create(
-        &app,
-        &s,
-        &with(item("电脑"), json!({"assetClass": "条目型"})),
-    );
-    let many = create(
-        &app,
+    let one = app.create_asset(&s, &with(item("电脑"), json!({"assetClass": "条目型"})));
+    let many = app.create_asset(
         &s,
         &with(
             row("椅子", "zhangsan", "CST"),
             json!({"assetClass": "数量型", "assetTree": "数量型资产"}),
         ),
     );
-    let strings = create(
-        &app,
+    let strings = app.create_asset(
         &s,
         &json!({
             "name": "桌子", "parent": "", "assetClass": "0", "user": "liusn",
@@ -585,18 +574,15 @@ fn classes_and_numbers_in_words_and_strings() {
             "count": "3", "assetTree": "默认分类", "department": "CST", "deadline": " 5 "
         }),
     );
-    let text_item = create(
-        &app,
+    let text_item = app.create_asset(
         &s,
         &with(item("显示器"), json!({"assetClass": "1", "count": "1"})),
     );
-    let rounded = create(
-        &app,
+    let rounded = app.create_asset(
         &s,
         &with(row("纸", "liusn", "CST"), json!({"price": 0.125})),
     );
-    let truncated = create(
-        &app,
+    let truncated = app.create_asset(
         &s,
         &with(row("笔", "liusn", "CST"), json!({"price": 10.004})),
     );
@@ -625,7 +611,7 @@ fn created_asset_view_and_status() {
     let mut r = item("电脑");
     r["description"] = json!("<b>联想</b>");
     r["position"] = json!("三楼");
-    let id = create(&app, &s, &r);
+    let id = app.create_asset(&s, &r);
     let today = chrono::Local::now()
         .date_naive()
         .format("%Y-%m-%d")
@@ -641,10 +627,10 @@ fn created_asset_view_and_status() {
         })
     );
     // Owned by staff: in use.
-    let id = create(&app, &s, &row("椅子", "zhangsan", "CST"));
+    let id = app.create_asset(&s, &row("椅子", "zhangsan", "CST"));
     assert_eq!(view(&app, &s, id)["status"], 2);
     // The system admin manages every department of the entity.
-    let id = create(&app, &sysadmin, &row("账本", "caiwu", "财务部"));
+    let id = app.create_asset(&sysadmin, &row("账本", "caiwu", "财务部"));
     assert_eq!(view(&app, &sysadmin, id)["departmentName"], "财务部");
     assert_eq!(view(&app, &sysadmin, id)["status"], 2);
 }

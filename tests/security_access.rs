@@ -49,15 +49,7 @@ fn fixture(app: &App) -> Fixture {
         &json!({"name": "待删分类", "parent": "", "department": "CST"}),
     )
     .ok();
-    let create = |name: &str| {
-        app.post(
-            &format!("/api/post_asset/{manager}"),
-            &row(name, "liusn", "CST"),
-        )
-        .ok()["id"]
-            .as_i64()
-            .unwrap()
-    };
+    let create = |name: &str| app.create_asset(&manager, &row(name, "liusn", "CST"));
     let to_modify = create("待改资产");
     let to_retire = create("待退资产");
     let mut broken = item("坏行");

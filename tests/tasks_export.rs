@@ -29,12 +29,6 @@ const VIEW_FIELDS: [&str; 19] = [
     "warning_date",
 ];
 
-fn post_asset(app: &App, session: &str, body: &Value) -> i64 {
-    app.post(&format!("/api/post_asset/{session}"), body).ok()["id"]
-        .as_i64()
-        .expect("asset id")
-}
-
 /// The asset as search shows it now.
 fn view(app: &App, session: &str, id: i64) -> Value {
     let found = app.post(
@@ -70,7 +64,7 @@ fn other_department(app: &App) -> i64 {
                 "department": "财务部", "character": 1, "lock": false}),
     )
     .ok();
-    post_asset(app, &admin, &row("财务资产", "qianqi", "财务部"))
+    app.create_asset(&admin, &row("财务资产", "qianqi", "财务部"))
 }
 
 #[test]
@@ -79,12 +73,12 @@ fn export_snapshots_what_the_caller_may_manage_in_request_order() {
     let (_, _, foreign) = app.second_entity();
     let elsewhere = other_department(&app);
     let s = app.demo("liusn");
-    let chairs = post_asset(&app, &s, &row("椅子", "liusn", "CST"));
+    let chairs = app.create_asset(&s, &row("椅子", "liusn", "CST"));
     let mut computer = item("电脑");
     computer["description"] = json!("十五寸");
     computer["position"] = json!("二楼");
-    let computer = post_asset(&app, &s, &computer);
-    let old = post_asset(&app, &s, &item("旧电脑"));
+    let computer = app.create_asset(&s, &computer);
+    let old = app.create_asset(&s, &item("旧电脑"));
     app.put(&format!("/api/expire_asset/{s}"), &json!([old]))
         .ok();
     let expected = vec![
@@ -172,7 +166,7 @@ fn the_system_admin_exports_every_department_of_its_entity() {
     let (_, _, foreign) = app.second_entity();
     let elsewhere = other_department(&app);
     let s = app.demo("liusn");
-    let chairs = post_asset(&app, &s, &row("椅子", "liusn", "CST"));
+    let chairs = app.create_asset(&s, &row("椅子", "liusn", "CST"));
     let admin = app.demo("sysadmin");
     let (task, records) = export(&app, &admin, &json!([elsewhere, foreign, chairs]));
     assert_eq!(task["manager"], "sysadmin");

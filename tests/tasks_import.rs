@@ -36,12 +36,6 @@ fn assets_by_name(app: &App, session: &str) -> BTreeMap<String, Value> {
     out
 }
 
-fn post_asset(app: &App, session: &str, body: &Value) -> i64 {
-    app.post(&format!("/api/post_asset/{session}"), body).ok()["id"]
-        .as_i64()
-        .expect("asset id")
-}
-
 #[test]
 fn fix_and_rerun_failed_rows_inside_the_same_task() {
     let app = App::new();
@@ -146,11 +140,11 @@ fn parents_by_earlier_row_by_id_and_ambiguous_names() {
     let app = App::new();
     let (_, _, foreign) = app.second_entity();
     let s = app.demo("liusn");
-    let rack = post_asset(&app, &s, &item("机柜"));
-    post_asset(&app, &s, &item("显示器"));
-    post_asset(&app, &s, &item("显示器"));
-    post_asset(&app, &s, &row("椅子", "liusn", "CST"));
-    let old = post_asset(&app, &s, &item("旧主机"));
+    let rack = app.create_asset(&s, &item("机柜"));
+    app.create_asset(&s, &item("显示器"));
+    app.create_asset(&s, &item("显示器"));
+    app.create_asset(&s, &row("椅子", "liusn", "CST"));
+    let old = app.create_asset(&s, &item("旧主机"));
     app.put(&format!("/api/expire_asset/{s}"), &json!([old]))
         .ok();
 

@@ -159,15 +159,15 @@ impl App {
         )
         .ok();
         let wangwu = self.login("wangwu", "secret3");
-        let id = self
-            .post(
-                &format!("/api/post_asset/{wangwu}"),
-                &row("外企资产", "wangwu", "销售部"),
-            )
-            .ok()["id"]
-            .as_i64()
-            .expect("id");
+        let id = self.create_asset(&wangwu, &row("外企资产", "wangwu", "销售部"));
         (admin2, wangwu, id)
+    }
+
+    /// Creates one asset through `post_asset` (which must accept it) and returns its id.
+    pub fn create_asset(&self, session: &str, row: &Value) -> i64 {
+        self.post(&format!("/api/post_asset/{session}"), row).ok()["id"]
+            .as_i64()
+            .expect("asset id")
     }
 
     /// Polls one task until it is done (finish 1 or 2) and returns its record.
