@@ -214,10 +214,7 @@ fn the_endpoint_table_covers_every_session_route() {
 
     let app = App::new();
     let fx = fixture(&app);
-    let sessions: HashMap<i64, String> = [STAFF, MANAGER, ADMIN, SUPER]
-        .into_iter()
-        .map(|role| (role, login_as(&app, role)))
-        .collect();
+    let sessions = sessions(&app);
     for e in endpoints() {
         for (n, role) in e.roles.iter().enumerate() {
             let a = e.send(&app, &fx, *role, &sessions[role]);
@@ -231,6 +228,14 @@ fn the_endpoint_table_covers_every_session_route() {
             }
         }
     }
+}
+
+/// A session of each demo role.
+fn sessions(app: &App) -> HashMap<i64, String> {
+    [STAFF, MANAGER, ADMIN, SUPER]
+        .into_iter()
+        .map(|role| (role, login_as(app, role)))
+        .collect()
 }
 
 /// Locks all four demo roles: staff and manager by the system admin, the system admin by the
@@ -259,10 +264,7 @@ fn lock_everyone(app: &App, fx: &Fixture) {
 fn a_locked_user_is_refused_on_every_endpoint_of_their_role() {
     let app = App::new();
     let fx = fixture(&app);
-    let sessions: HashMap<i64, String> = [STAFF, MANAGER, ADMIN, SUPER]
-        .into_iter()
-        .map(|role| (role, login_as(&app, role)))
-        .collect();
+    let sessions = sessions(&app);
     lock_everyone(&app, &fx);
     let before = app.digest();
     let mut checked = 0;
