@@ -20,7 +20,7 @@ use fuzz::catalogue::{Ep, ENDPOINTS, WRONG_METHODS};
 use fuzz::check::{Runner, Tables};
 use fuzz::generator::Gen;
 use fuzz::request::describe;
-use fuzz::world::{all_done, setup, wait_done};
+use fuzz::world::{all_done, setup};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -75,7 +75,7 @@ fn task_phase(runner: &mut Runner, gen: &mut Gen) -> Vec<(i64, Made)> {
         match what {
             // Wait for each re-run and import: the next re-run of it must not find it running.
             Made::Rerun { id } if accepted => {
-                let task = wait_done(runner.app, &admin, id);
+                let task = runner.app.wait_task(&admin, id);
                 let failed = task["number_failed"].as_u64().unwrap_or(0) as usize;
                 if let Some(t) = gen.imports.iter_mut().find(|t| t.0 == id) {
                     t.1 = failed;
@@ -87,7 +87,7 @@ fn task_phase(runner: &mut Runner, gen: &mut Gen) -> Vec<(i64, Made)> {
                     .and_then(|a| a["data"]["id"].as_i64())
                     .unwrap_or_else(|| panic!("no task id for {}", describe(&req)));
                 if let Made::Import { .. } = what {
-                    let task = wait_done(runner.app, &admin, id);
+                    let task = runner.app.wait_task(&admin, id);
                     let failed = task["number_failed"].as_u64().unwrap_or(0) as usize;
                     gen.imports.push((id, failed));
                 }

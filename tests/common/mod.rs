@@ -173,6 +173,8 @@ impl App {
     /// Polls one task until it is done (finish 1 or 2) and returns its record.
     pub fn wait_task(&self, session: &str, id: i64) -> Value {
         let deadline = Instant::now() + Duration::from_secs(300);
+        // Small tasks end in a millisecond or two: poll fast first, then back off.
+        let mut pause = Duration::from_millis(1);
         loop {
             let a = self.get(&format!("/api/async_task/{session}/{id}"));
             let task = a.ok().clone();
@@ -183,7 +185,8 @@ impl App {
                 Instant::now() < deadline,
                 "task {id} did not finish: {task}"
             );
-            std::thread::sleep(Duration::from_millis(20));
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(Duration::from_millis(20));
         }
     }
 

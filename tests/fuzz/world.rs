@@ -19,25 +19,6 @@ pub struct World {
     pub foreign_task: i64,
 }
 
-/// Polls until the task is done; returns its record.
-pub fn wait_done(app: &App, session: &str, id: i64) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let task = app
-            .get(&format!("/api/async_task/{session}/{id}"))
-            .ok()
-            .clone();
-        if task["finish"].as_i64() != Some(0) {
-            return task;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "task {id} did not finish: {task}"
-        );
-        std::thread::sleep(Duration::from_millis(2));
-    }
-}
-
 pub fn setup(app: &App) -> World {
     let mut sessions = BTreeMap::new();
     for name in ["liusn", "sysadmin", "zhangsan"] {
@@ -92,7 +73,7 @@ pub fn setup(app: &App) -> World {
         &json!([chair, 999_999]),
     );
     let export_task = export.ok()["id"].as_i64().expect("task id");
-    wait_done(app, &manager, export_task);
+    app.wait_task(&manager, export_task);
     let foreign = app.import(&wangwu, &json!([broken]));
     World {
         users,
