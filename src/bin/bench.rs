@@ -143,6 +143,10 @@ impl Client {
         (status, raw[split + 4..].to_vec())
     }
 
+    fn get(&self, path: &str) -> (u16, Vec<u8>) {
+        self.request("GET", path, "application/json", b"")
+    }
+
     fn json(&self, method: &str, path: &str, body: &str) -> Value {
         let (status, bytes) = self.request(method, path, "application/json", body.as_bytes());
         let value: Value = serde_json::from_slice(&bytes).expect("JSON answer");
@@ -314,12 +318,7 @@ fn run(o: &Options) {
     );
     println!("export_accept_seconds={:.3}", timing.accept);
     println!("export_task_seconds={:.3}", timing.total);
-    let (status, records) = client.request(
-        "GET",
-        &format!("/api/export_task/{session}/{id}"),
-        "application/json",
-        b"",
-    );
+    let (status, records) = client.get(&format!("/api/export_task/{session}/{id}"));
     assert_eq!(status, 200);
     let seconds = start.elapsed().as_secs_f64();
     println!("export_seconds={seconds:.3}");
@@ -341,12 +340,7 @@ fn run(o: &Options) {
                     let mut latencies = Vec::new();
                     while !stop.load(std::sync::atomic::Ordering::SeqCst) {
                         let t = Instant::now();
-                        let (status, _) = client.request(
-                            "GET",
-                            &format!("/api/async_task/{session}"),
-                            "application/json",
-                            b"",
-                        );
+                        let (status, _) = client.get(&format!("/api/async_task/{session}"));
                         assert_eq!(status, 200);
                         if started.load(std::sync::atomic::Ordering::SeqCst) {
                             latencies.push(t.elapsed().as_secs_f64() * 1000.0);
