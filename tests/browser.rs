@@ -318,8 +318,14 @@ async fn asset_manager_imports_fixes_failed_rows_exports_and_logs_out() {
     )
     .await;
     let exported = b.text("#export-table tbody").await;
+    // And the same records as a downloaded file.
+    let (file, csv) = b.download(".task-head a[download$=\".csv\"]").await;
+    let csv = String::from_utf8(csv).expect("UTF-8 CSV");
+    assert!(file.ends_with(".csv"), "{file}");
+    assert_eq!(csv.lines().count(), 1 + 4, "{csv}");
     for name in ["测试椅", "测试笔记本", "测试显示器", "测试白板"] {
         assert!(exported.contains(name), "{name} not in {exported}");
+        assert!(csv.contains(name), "{name} not in the downloaded {file}");
     }
     b.screenshot("10-export-task").await;
 

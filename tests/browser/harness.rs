@@ -316,9 +316,13 @@ impl Browser {
                 .expect("download dir")
                 .flatten()
                 .map(|e| e.path())
+                // Chromium writes a download under a temporary name first: a hidden
+                // `.org.chromium.Chromium.*` file or one ending in `.crdownload`.
                 .filter(|p| {
-                    let name = p.to_string_lossy();
-                    !name.ends_with(".crdownload") && !name.ends_with(".tmp")
+                    let name = p.file_name().unwrap_or_default().to_string_lossy();
+                    !name.starts_with('.')
+                        && !name.ends_with(".crdownload")
+                        && !name.ends_with(".tmp")
                 })
                 .collect();
             if let [file] = done.as_slice() {
