@@ -4,12 +4,12 @@
 use crate::config::Settings;
 use crate::db::{self, users, Db};
 use crate::error::{ApiError, ApiResult};
-use argon2::password_hash::{
-    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
-};
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::Argon2;
-use rand::distributions::Alphanumeric;
-use rand::Rng;
+use rand::distr::Alphanumeric;
+use rand::rand_core::UnwrapErr;
+use rand::RngExt;
 use rocket::request::{FromRequest, Outcome, Request};
 use rocket::State;
 use std::collections::hash_map::RandomState;
@@ -145,7 +145,8 @@ async fn check_session(db: &Db, token: String, ttl: i64) -> ApiResult<(Caller, b
 }
 
 pub fn new_token() -> String {
-    rand::rngs::OsRng
+    // The OS source, as the SPEC asks; it failing is not something to recover from.
+    UnwrapErr(rand::rngs::SysRng)
         .sample_iter(&Alphanumeric)
         .take(32)
         .map(char::from)
@@ -153,9 +154,8 @@ pub fn new_token() -> String {
 }
 
 pub fn hash_password(password: &str) -> ApiResult<String> {
-    let salt = SaltString::generate(&mut OsRng);
     Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
+        .hash_password(password.as_bytes())
         .map(|h| h.to_string())
         .map_err(|e| ApiError::Internal(format!("argon2: {e}")))
 }

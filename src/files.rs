@@ -620,7 +620,7 @@ fn new_worksheet<'a>(
     headers: &[&str],
     bold: &rust_xlsxwriter::Format,
 ) -> Result<&'a mut Worksheet, XlsxError> {
-    let worksheet = workbook.add_worksheet_with_constant_memory();
+    let worksheet = workbook.add_worksheet_with_constant_memory()?;
     for (col, header) in headers.iter().enumerate() {
         let col = col as u16;
         worksheet.set_column_width(col, COLUMN_WIDTH)?;

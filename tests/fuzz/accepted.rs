@@ -4,8 +4,8 @@ use super::catalogue::{Ep::*, Who::*};
 use super::generator::Gen;
 use super::pools::{items, CSV_HEADER, CSV_HEADER_EN};
 use super::request::Req;
-use rand::seq::SliceRandom;
-use rand::Rng;
+use rand::seq::IndexedRandom;
+use rand::RngExt;
 use rocket::http::ContentType;
 
 /// What an accepted phase B request made.
@@ -22,12 +22,12 @@ impl Gen<'_> {
         let w = self.w;
         let who = self.pick(&[Manager, Admin]);
         let s = self.token(who);
-        match self.rng.gen_range(0..20) {
+        match self.rng.random_range(0..20) {
             0..=6 => {
-                let n = match self.rng.gen_range(0..20) {
+                let n = match self.rng.random_range(0..20) {
                     0 => 200,
                     1 => 0,
-                    _ => self.rng.gen_range(1..6),
+                    _ => self.rng.random_range(1..6),
                 };
                 let rows: Vec<String> = (0..n).map(|_| self.element()).collect();
                 let body = format!("[{}]", rows.join(","));
@@ -41,12 +41,12 @@ impl Gen<'_> {
                        {"id":5} | "' OR 1=1 --" | 9223372036854775808 | -9223372036854775809
                        "" | "%""#,
                 );
-                let n = self.rng.gen_range(0..9);
+                let n = self.rng.random_range(0..9);
                 let mut succeed = 0;
                 let mut ids = Vec::new();
                 for _ in 0..n {
                     let id = self.pick(&[w.chair, w.laptop, w.lamp]);
-                    let element = match self.rng.gen_range(0..6) {
+                    let element = match self.rng.random_range(0..6) {
                         0 => id.to_string(),
                         1 => format!("\"{id}\""),
                         2 => format!("\" {id} \""),
@@ -66,13 +66,13 @@ impl Gen<'_> {
             11..=14 => {
                 let ep = self.pick(&[FailedPut, FailedPutApi]);
                 let (id, failed) = match self.imports.choose(&mut self.rng) {
-                    Some(&t) if self.rng.gen_range(0..10) < 6 => t,
+                    Some(&t) if self.rng.random_range(0..10) < 6 => t,
                     _ => (w.import_task, 2),
                 };
                 let n = if self.chance(80) {
                     failed
                 } else {
-                    self.rng.gen_range(0..4)
+                    self.rng.random_range(0..4)
                 };
                 let rows: Vec<String> = (0..n).map(|_| self.element()).collect();
                 let body = format!("[{}]", rows.join(","));
@@ -84,7 +84,7 @@ impl Gen<'_> {
                 let (body, query) = if self.chance(60) {
                     let header = self.pick(&[CSV_HEADER, CSV_HEADER_EN]);
                     let mut csv = format!("{header}\n");
-                    for _ in 0..self.rng.gen_range(0..5) {
+                    for _ in 0..self.rng.random_range(0..5) {
                         let cell = self.pick(&[
                             "\"a,b\"",
                             "\"line\nbreak\"",
@@ -106,11 +106,11 @@ impl Gen<'_> {
                 } else {
                     let mut x = broken_xlsx();
                     if self.chance(50) {
-                        x.truncate(self.rng.gen_range(0..x.len()));
+                        x.truncate(self.rng.random_range(0..x.len()));
                     } else {
-                        for _ in 0..self.rng.gen_range(1..20) {
-                            let at = self.rng.gen_range(0..x.len());
-                            x[at] = self.rng.gen();
+                        for _ in 0..self.rng.random_range(1..20) {
+                            let at = self.rng.random_range(0..x.len());
+                            x[at] = self.rng.random();
                         }
                     }
                     (x, self.pick(&["?format=xlsx", ""]))

@@ -7,8 +7,8 @@ use super::request::{enc, js, object, set, Fields, Req};
 use super::world::World;
 use crate::common::row;
 use rand::rngs::StdRng;
-use rand::seq::SliceRandom;
-use rand::Rng;
+use rand::seq::{IndexedRandom, SliceRandom};
+use rand::RngExt;
 use rocket::http::ContentType;
 use serde_json::Value;
 
@@ -22,7 +22,7 @@ pub struct Gen<'w> {
 
 impl Gen<'_> {
     pub fn chance(&mut self, percent: u32) -> bool {
-        self.rng.gen_range(0..100) < percent
+        self.rng.random_range(0..100) < percent
     }
 
     pub fn pick<T: Copy>(&mut self, from: &[T]) -> T {
@@ -156,7 +156,7 @@ impl Gen<'_> {
     }
 
     pub fn content_type(&mut self) -> Option<ContentType> {
-        match self.rng.gen_range(0..10) {
+        match self.rng.random_range(0..10) {
             0 => None,
             1 => Some(ContentType::Plain),
             2 => Some(ContentType::Form),
@@ -183,10 +183,10 @@ impl Gen<'_> {
     /// A body that is not JSON, or JSON that is not an object: every object body refuses it.
     pub fn junk(&mut self, valid: &str) -> Vec<u8> {
         let v = valid.as_bytes();
-        match self.rng.gen_range(0..18) {
+        match self.rng.random_range(0..18) {
             0 => Vec::new(),
             // Every strict prefix of an object or an array is unfinished.
-            1 => v[..self.rng.gen_range(0..v.len().max(1))].to_vec(),
+            1 => v[..self.rng.random_range(0..v.len().max(1))].to_vec(),
             2 => {
                 let tail = self.pick(&["x", "}", ",", "{}", "\u{0}", "]", "null"]);
                 [v, tail.as_bytes()].concat()
@@ -194,7 +194,7 @@ impl Gen<'_> {
             3 => {
                 let mut b = v.to_vec();
                 if !b.is_empty() {
-                    let at = self.rng.gen_range(0..b.len());
+                    let at = self.rng.random_range(0..b.len());
                     // Bytes that never occur in UTF-8 (a continuation byte might make another
                     // valid character).
                     b[at] = self.pick(&[0xFF, 0xFE, 0xC0, 0xC1, 0xF5]);
@@ -253,14 +253,14 @@ impl Gen<'_> {
         missing_breaks: bool,
     ) -> String {
         let mut f = valid;
-        for _ in 0..self.rng.gen_range(0..3) {
+        for _ in 0..self.rng.random_range(0..3) {
             if let Some(&(key, pool)) = free.choose(&mut self.rng) {
                 let v = self.pick_in(pool);
                 let v = self.expand(v);
                 set(&mut f, key, v);
             }
         }
-        for _ in 0..self.rng.gen_range(1..=3) {
+        for _ in 0..self.rng.random_range(1..=3) {
             let (key, pool) = self.pick(bad);
             let mut v = self.pick_in(pool);
             while v == "$missing" && !missing_breaks {
@@ -313,7 +313,7 @@ impl Gen<'_> {
 
     /// One element of an import array in phase B: a broken row, or no row at all.
     pub fn element(&mut self) -> String {
-        match self.rng.gen_range(0..40) {
+        match self.rng.random_range(0..40) {
             0 => format!("{}1{}", "[".repeat(100), "]".repeat(100)),
             1 if self.chance(10) => format!("{}{}", "[".repeat(10_000), "]".repeat(10_000)),
             2 => format!("{{\"name\":{}1{}}}", "{\"a\":".repeat(60), "}".repeat(60)),
@@ -394,14 +394,14 @@ impl Gen<'_> {
     /// A file upload that cannot be read at all: (body, content type, query).
     pub fn unreadable_file(&mut self) -> (Vec<u8>, ContentType, &'static str) {
         let csv = ContentType::new("text", "csv");
-        let body: Vec<u8> = match self.rng.gen_range(0..10) {
+        let body: Vec<u8> = match self.rng.random_range(0..10) {
             0 => Vec::new(),
-            1 => (0..self.rng.gen_range(50..2000))
-                .map(|_| self.rng.gen_range(0x80..=0xFFu8))
+            1 => (0..self.rng.random_range(50..2000))
+                .map(|_| self.rng.random_range(0x80..=0xFFu8))
                 .collect(),
             2 => {
                 let mut b = b"PK\x03\x04".to_vec();
-                b.extend((0..self.rng.gen_range(10..500)).map(|_| self.rng.gen::<u8>()));
+                b.extend((0..self.rng.random_range(10..500)).map(|_| self.rng.random::<u8>()));
                 b
             }
             3 => "资产名,资产类型\n椅子,0\n".into(),
@@ -430,7 +430,7 @@ impl Gen<'_> {
         let mut out: Vec<String> = valid.iter().map(|(v, _)| enc(v)).collect();
         let n = if self.chance(80) { 1 } else { 2 };
         for _ in 0..n {
-            let i = self.rng.gen_range(0..valid.len());
+            let i = self.rng.random_range(0..valid.len());
             out[i] = self.segment(valid[i].1);
         }
         out

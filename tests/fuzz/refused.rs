@@ -6,8 +6,8 @@ use super::generator::Gen;
 use super::pools::*;
 use super::request::{enc, js, object, set, Req};
 use crate::common::row;
-use rand::seq::SliceRandom;
-use rand::Rng;
+use rand::seq::{IndexedRandom, SliceRandom};
+use rand::RngExt;
 use rocket::http::{ContentType, Method};
 use serde_json::json;
 
@@ -15,13 +15,13 @@ impl Gen<'_> {
     /// One phase A request for the endpoint.
     pub fn request(&mut self, ep: Ep) -> Req {
         let w = self.w;
-        let axis = self.rng.gen_range(0..10);
+        let axis = self.rng.random_range(0..10);
         if let Some(spec) = SPECS.iter().find(|s| s.ep == ep) {
             return self.spec_request(spec, axis);
         }
         match ep {
             Logout => {
-                let session = match self.rng.gen_range(0..4) {
+                let session = match self.rng.random_range(0..4) {
                     0 => js(&w.sessions["logged_out"]),
                     1 => js(&self.token(Unknown)),
                     2 => js(&self.token(Malformed)),
@@ -115,10 +115,10 @@ impl Gen<'_> {
                             r#"999999 | 0 | -1 | $foreign | 9223372036854775807 | "x" | "1" | 1.5
                                null | [] | {} | true | 1e400 | 9223372036854775808"#,
                         );
-                        let mut ids: Vec<String> = (0..self.rng.gen_range(0..4))
+                        let mut ids: Vec<String> = (0..self.rng.random_range(0..4))
                             .map(|_| self.pick(&[w.chair, w.laptop, w.lamp]).to_string())
                             .collect();
-                        for _ in 0..self.rng.gen_range(1..3) {
+                        for _ in 0..self.rng.random_range(1..3) {
                             let v = self.pick(&bad);
                             ids.extend(self.expand(v));
                         }
@@ -270,7 +270,7 @@ impl Gen<'_> {
             _ if ep == Login && axis >= 7 => {
                 // Well-formed guesses: nobody's names, or zhangsan with wrong passwords (the
                 // slowdown may start and answer 429).
-                let (identity, password) = match self.rng.gen_range(0..12) {
+                let (identity, password) = match self.rng.random_range(0..12) {
                     0 => (
                         "zhangsan".to_owned(),
                         self.pick(&["' OR 1=1 --", "", "DEMO123"]).to_owned(),
@@ -422,7 +422,7 @@ impl Gen<'_> {
             .collect();
         let mut method = self.pick(&methods);
         // Valid-looking bodies: a wrong method must not run them anyway.
-        let mut body = match self.rng.gen_range(0..4) {
+        let mut body = match self.rng.random_range(0..4) {
             0 => json!({"identity": "sysadmin", "password": "demo123"}).to_string(),
             1 => format!("[{}]", w.chair),
             2 => row("新资产", "liusn", "CST").to_string(),
