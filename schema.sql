@@ -1,4 +1,4 @@
--- assetport schema, version 2. Applied once to an empty database (PRAGMA user_version = 0),
+-- assetport schema, version 3. Applied once to an empty database (PRAGMA user_version = 0),
 -- in one transaction; src/db/mod.rs sets user_version afterwards and upgrades older versions.
 -- CHECKs on hot tables use `x = a OR x = b …`, never `IN (a, b, c)`: SQLite evaluates an IN list
 -- of three or more values by building a temporary b-tree, on every insert and update.
@@ -33,9 +33,10 @@ CREATE TABLE user (
 CREATE INDEX user_entity ON user(entity_id);
 CREATE INDEX user_department ON user(department_id);
 
--- Login sessions; last_seen (unix seconds) drives idle expiry.
+-- Login sessions; last_seen (unix seconds) drives idle expiry. A session is stored by the
+-- SHA-256 of its token (hex), never the token itself: a copy of the file opens no session.
 CREATE TABLE session (
-    token     TEXT PRIMARY KEY,
+    token_hash TEXT PRIMARY KEY,
     user_id   INTEGER NOT NULL REFERENCES user(id) ON DELETE CASCADE,
     last_seen INTEGER NOT NULL
 ) WITHOUT ROWID;
@@ -103,7 +104,12 @@ CREATE TABLE task (
     number_failed  INTEGER NOT NULL DEFAULT 0,
     finish         INTEGER NOT NULL DEFAULT 0 CHECK (finish = 0 OR finish = 1 OR finish = 2),
     next_seq       INTEGER NOT NULL DEFAULT 0,
-    end_seq        INTEGER NOT NULL
+    end_seq        INTEGER NOT NULL,
+    -- Whose rights the pending rows run with: the creator, or whoever last re-ran the task.
+    runner_id      INTEGER REFERENCES user(id),
+    -- 0 while a large submission is still being stored in several transactions: no worker or
+    -- list sees it, and a start deletes it (its client never got an answer).
+    stored         INTEGER NOT NULL DEFAULT 1
 );
 CREATE INDEX task_entity ON task(entity_id);
 CREATE INDEX task_unfinished ON task(finish) WHERE finish = 0;

@@ -48,6 +48,11 @@ pub enum ApiError {
     NotAnExportTask,
     /// No route for this path and method.
     UnknownPath,
+    /// The server is at a bound it keeps for everyone's sake (connections, password checks,
+    /// downloads, the write lock); the text says which. The client may retry.
+    Busy(&'static str),
+    /// The disk (or the database's size cap) is full; nothing was changed.
+    DiskFull,
     /// Anything else: logged with its cause, never shown.
     Internal(String),
 }
@@ -100,6 +105,12 @@ impl ApiError {
                 "该API只可用于查看导出异步任务的成功记录".into(),
             ),
             UnknownPath => (Status::NotFound, -3, "请求的接口不存在".into()),
+            Busy(what) => (Status::ServiceUnavailable, 10, (*what).into()),
+            DiskFull => (
+                Status::InsufficientStorage,
+                11,
+                "磁盘空间不足，请释放空间后重试".into(),
+            ),
             Internal(_) => (Status::InternalServerError, -1, "服务器内部错误".into()),
         };
         (status, code, info)
@@ -126,15 +137,32 @@ impl std::fmt::Display for ApiError {
     }
 }
 
+/// The message of `Busy` when the database's write lock or a connection could not be had in time.
+pub const DATABASE_BUSY: &str = "服务器繁忙，请稍后再试";
+
 impl From<rusqlite::Error> for ApiError {
     fn from(e: rusqlite::Error) -> Self {
-        ApiError::Internal(format!("database: {e}"))
+        use rusqlite::ErrorCode;
+        match e.sqlite_error_code() {
+            // Waited the whole busy timeout for the write lock: a clear answer, never a 500.
+            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
+                log::warn!("database busy: {e}");
+                ApiError::Busy(DATABASE_BUSY)
+            }
+            Some(ErrorCode::DiskFull) => {
+                log::error!("database: {e}");
+                ApiError::DiskFull
+            }
+            _ => ApiError::Internal(format!("database: {e}")),
+        }
     }
 }
 
 impl From<r2d2::Error> for ApiError {
     fn from(e: r2d2::Error) -> Self {
-        ApiError::Internal(format!("connection pool: {e}"))
+        // r2d2's only error is a timeout waiting for a pooled connection: every connection busy.
+        log::warn!("connection pool: {e}");
+        ApiError::Busy(DATABASE_BUSY)
     }
 }
 

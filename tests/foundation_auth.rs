@@ -655,8 +655,8 @@ fn an_idle_session_expires() {
     let conn = rusqlite::Connection::open(app.db_path()).unwrap();
     let long_ago = chrono::Utc::now().timestamp() - 169 * 3600;
     conn.execute(
-        "UPDATE session SET last_seen = ?1 WHERE token = ?2",
-        rusqlite::params![long_ago, idle],
+        "UPDATE session SET last_seen = ?1 WHERE token_hash = ?2",
+        rusqlite::params![long_ago, assetport::db::users::token_hash(&idle)],
     )
     .unwrap();
     character(&app, &idle).err(401, 1, "你无此权限");

@@ -307,8 +307,8 @@ fn an_expired_session_is_refused_on_every_endpoint() {
         for role in &e.roles {
             let session = login_as(&app, *role);
             conn.execute(
-                "UPDATE session SET last_seen = ?1 WHERE token = ?2",
-                rusqlite::params![long_ago, session],
+                "UPDATE session SET last_seen = ?1 WHERE token_hash = ?2",
+                rusqlite::params![long_ago, assetport::db::users::token_hash(&session)],
             )
             .unwrap();
             let a = e.send(&app, &fx, *role, &session);
@@ -323,8 +323,8 @@ fn an_expired_session_is_refused_on_every_endpoint() {
             // The expired session is gone, not merely refused once.
             let left: i64 = conn
                 .query_row(
-                    "SELECT count(*) FROM session WHERE token = ?1",
-                    [&session],
+                    "SELECT count(*) FROM session WHERE token_hash = ?1",
+                    [assetport::db::users::token_hash(&session)],
                     |r| r.get(0),
                 )
                 .unwrap();

@@ -16,7 +16,7 @@ use std::time::Duration;
 pub type Pool = r2d2::Pool<SqliteConnectionManager>;
 
 const SCHEMA: &str = include_str!("../../schema.sql");
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
 
 /// Version 2 rewrites two CHECKs of version 1 into equivalent ones SQLite evaluates without a
 /// temporary b-tree per row (halving the cost of an asset insert). The constraints accept the
@@ -92,8 +92,11 @@ fn migrate(conn: &mut Connection) -> Result<(), String> {
         .map_err(sql)?;
     if version == 0 {
         tx.execute_batch(SCHEMA).map_err(sql)?;
-    } else if version < 2 {
-        upgrade_to_2(&tx)?;
+    } else {
+        if version < 2 {
+            upgrade_to_2(&tx)?;
+        }
+        upgrade_to_3(&tx)?;
     }
     tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))
         .map_err(sql)?;
@@ -155,6 +158,20 @@ fn upgrade_to_2(tx: &Transaction) -> Result<(), String> {
         return Err(format!("schema upgrade 2: integrity check: {check}"));
     }
     Ok(())
+}
+
+/// Version 3: sessions are stored by the hash of their token (the clear tokens of version 2
+/// are dropped, so everyone logs in again once), and a task records whose rights its pending
+/// rows run with and whether its submission is completely stored.
+fn upgrade_to_3(tx: &Transaction) -> Result<(), String> {
+    let sql = |e: rusqlite::Error| format!("schema upgrade 3: {e}");
+    tx.execute_batch(
+        "DELETE FROM session;
+         ALTER TABLE session RENAME COLUMN token TO token_hash;
+         ALTER TABLE task ADD COLUMN runner_id INTEGER REFERENCES user(id);
+         ALTER TABLE task ADD COLUMN stored INTEGER NOT NULL DEFAULT 1;",
+    )
+    .map_err(sql)
 }
 
 /// Runs `f` on a pooled connection on Tokio's blocking thread pool.
@@ -332,6 +349,11 @@ mod tests {
     /// with two snapshots.
     fn version_1() -> Connection {
         let mut schema = SCHEMA.replace(schema_table("export_chunk").unwrap(), EXPORT_RECORD_V1);
+        // Version 3's changes, undone.
+        let task_v3 = schema_table("task").unwrap();
+        let cut = task_v3.find(",\n    -- Whose rights").unwrap();
+        schema = schema.replace(task_v3, &format!("{}\n);", &task_v3[..cut]));
+        schema = schema.replace("token_hash TEXT PRIMARY KEY", "token TEXT PRIMARY KEY");
         for (_, old, new) in UPGRADE_2 {
             schema = schema.replace(new, old);
         }
@@ -399,6 +421,12 @@ mod tests {
             .unwrap();
         assert_eq!(chunk, (0, r#"[{"id":1},{"id":2}]"#.to_owned()));
         conn.execute(INSERT_ASSET, [3]).unwrap();
+        // Version 3: sessions by hash, tasks with a runner and a stored flag.
+        conn.execute_batch(
+            "INSERT INTO session (token_hash, user_id, last_seen) VALUES ('h', 1, 0);
+             UPDATE task SET runner_id = 1, stored = 1 WHERE id = 7;",
+        )
+        .unwrap();
         for bad in [0, 4] {
             let err = conn.execute(INSERT_ASSET, [bad]).unwrap_err();
             assert!(err.to_string().contains("CHECK"), "{err}");

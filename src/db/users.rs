@@ -205,6 +205,15 @@ pub fn users_of_entity(
     Ok((total, rows.collect::<rusqlite::Result<_>>()?))
 }
 
+/// What the session table stores of a token: its SHA-256, in hex.
+pub fn token_hash(token: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 pub fn insert_session(
     conn: &Connection,
     token: &str,
@@ -212,8 +221,8 @@ pub fn insert_session(
     now: i64,
 ) -> rusqlite::Result<()> {
     conn.execute(
-        "INSERT INTO session (token, user_id, last_seen) VALUES (?1, ?2, ?3)",
-        params![token, user_id, now],
+        "INSERT INTO session (token_hash, user_id, last_seen) VALUES (?1, ?2, ?3)",
+        params![token_hash(token), user_id, now],
     )?;
     Ok(())
 }
@@ -222,20 +231,23 @@ pub fn insert_session(
 pub fn session_user(conn: &Connection, token: &str) -> rusqlite::Result<Option<(UserRow, i64)>> {
     conn.prepare_cached(
         "SELECT u.id, u.name, u.character, u.lock, u.entity_id, u.department_id, s.last_seen
-         FROM session s JOIN user u ON u.id = s.user_id WHERE s.token = ?1",
+         FROM session s JOIN user u ON u.id = s.user_id WHERE s.token_hash = ?1",
     )?
-    .query_row([token], |r| Ok((user_row(r)?, r.get(6)?)))
+    .query_row([token_hash(token)], |r| Ok((user_row(r)?, r.get(6)?)))
     .optional()
 }
 
 pub fn touch_session(conn: &Connection, token: &str, now: i64) -> rusqlite::Result<()> {
-    conn.prepare_cached("UPDATE session SET last_seen = ?2 WHERE token = ?1")?
-        .execute(params![token, now])?;
+    conn.prepare_cached("UPDATE session SET last_seen = ?2 WHERE token_hash = ?1")?
+        .execute(params![token_hash(token), now])?;
     Ok(())
 }
 
 pub fn delete_session(conn: &Connection, token: &str) -> rusqlite::Result<bool> {
-    Ok(conn.execute("DELETE FROM session WHERE token = ?1", [token])? > 0)
+    Ok(conn.execute(
+        "DELETE FROM session WHERE token_hash = ?1",
+        [token_hash(token)],
+    )? > 0)
 }
 
 pub fn delete_idle_sessions(conn: &Connection, older_than: i64) -> rusqlite::Result<usize> {
