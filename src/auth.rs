@@ -93,20 +93,34 @@ fn session_segment<'r>(req: &'r Request<'_>) -> Option<&'r str> {
     req.routed_segment(index)
 }
 
+/// Whether the matched route carries a session segment.
+pub fn has_session_segment(req: &Request<'_>) -> bool {
+    session_segment(req).is_some()
+}
+
+/// The session check of one request, made once: the handler's guard and the body reader (which
+/// must not read a body for a dead session) share it.
+struct Checked(Result<(Caller, bool), ApiError>);
+
 #[rocket::async_trait]
 impl<'r> FromRequest<'r> for Session {
     type Error = std::convert::Infallible;
 
     async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
-        let token = session_segment(req).unwrap_or("").to_owned();
-        let (Some(db), Some(settings)) = (
-            req.guard::<&State<Db>>().await.succeeded(),
-            req.guard::<&State<Settings>>().await.succeeded(),
-        ) else {
-            return Outcome::Success(Session(Err(ApiError::Internal("state missing".into()))));
-        };
-        let ttl = settings.session_ttl_hours as i64 * 3600;
-        Outcome::Success(Session(check_session(db, token, ttl).await))
+        let checked = req
+            .local_cache_async(async {
+                let token = session_segment(req).unwrap_or("").to_owned();
+                let (Some(db), Some(settings)) = (
+                    req.guard::<&State<Db>>().await.succeeded(),
+                    req.guard::<&State<Settings>>().await.succeeded(),
+                ) else {
+                    return Checked(Err(ApiError::Internal("state missing".into())));
+                };
+                let ttl = settings.session_ttl_hours as i64 * 3600;
+                Checked(check_session(db, token, ttl).await)
+            })
+            .await;
+        Outcome::Success(Session(checked.0.clone()))
     }
 }
 

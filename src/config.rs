@@ -1,19 +1,26 @@
 //! Typed settings, read from Rocket's figment (`Rocket.toml`, then `ROCKET_<KEY>` variables).
 
-use rocket::data::{Limits, ToByteUnit};
+use rocket::data::{ByteUnit, Limits};
 use rocket::figment::providers::{Env, Format, Serialized, Toml};
 use rocket::figment::{Figment, Profile};
 use serde::Deserialize;
 use std::path::PathBuf;
 
-/// Body limit of JSON requests (an import of 1,000,000 rows is about 250 MiB) and of uploads.
+/// Body limit of bulk requests (import, export, re-run: an import of 1,000,000 rows is about
+/// 250 MiB) and of uploaded files.
 pub const DEFAULT_BODY_LIMIT_MIB: u64 = 512;
+pub const DEFAULT_BULK_LIMIT: ByteUnit = ByteUnit::Mebibyte(DEFAULT_BODY_LIMIT_MIB);
+/// Body limit of every other JSON request (login, users, departments, one asset, a search): an
+/// asset's longest description fits many times over.
+pub const DEFAULT_JSON_LIMIT: ByteUnit = ByteUnit::Kibibyte(64);
 
 /// Rocket's figment with assetport's own defaults under `Rocket.toml` and `ROCKET_*`: a binary
 /// started from a folder without `Rocket.toml` (a double-click) still takes large imports.
 pub fn figment() -> Figment {
-    let body = DEFAULT_BODY_LIMIT_MIB.mebibytes();
-    let limits = Limits::default().limit("json", body).limit("file", body);
+    let limits = Limits::default()
+        .limit("json", DEFAULT_JSON_LIMIT)
+        .limit("bulk", DEFAULT_BULK_LIMIT)
+        .limit("file", DEFAULT_BULK_LIMIT);
     // Serialized::default, not a (key, value) tuple: a tuple is global and would override
     // Rocket.toml's [default] table.
     Figment::from(rocket::Config::default())
@@ -64,12 +71,32 @@ impl Settings {
         let settings: Settings = figment
             .extract()
             .map_err(|e| format!("invalid configuration: {e}"))?;
-        if settings.task_workers == 0 {
-            return Err("invalid configuration: task_workers must be at least 1".into());
-        }
-        if settings.task_batch_rows == 0 {
-            return Err("invalid configuration: task_batch_rows must be at least 1".into());
-        }
+        settings.check()?;
         Ok(settings)
+    }
+
+    /// Every number within a range the server can work with: a huge `session_ttl_hours` once
+    /// overflowed into negative lifetimes and ended every session. Named with its range, so the
+    /// start stops with a message a person can act on.
+    fn check(&self) -> Result<(), String> {
+        let ranges: [(&str, u64, u64, u64); 3] = [
+            ("task_workers", self.task_workers as u64, 1, 64),
+            ("task_batch_rows", self.task_batch_rows as u64, 1, 100_000),
+            // Ten years.
+            ("session_ttl_hours", self.session_ttl_hours, 1, 87_600),
+        ];
+        for (key, value, min, max) in ranges {
+            if value < min {
+                return Err(format!(
+                    "invalid configuration: {key} must be at least {min} (got {value})"
+                ));
+            }
+            if value > max {
+                return Err(format!(
+                    "invalid configuration: {key} must be at most {max} (got {value})"
+                ));
+            }
+        }
+        Ok(())
     }
 }

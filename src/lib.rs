@@ -32,17 +32,20 @@ pub fn figment() -> Figment {
 pub fn build(figment: Figment) -> Result<Rocket<Build>, String> {
     let settings = Settings::from_figment(&figment)?;
     let pool = db::open(&settings.database)?;
+    // Whatever fails here (a read-only file, a full disk) is about the database: say which.
+    let in_file = |e: String| format!("database {}: {e}", settings.database.display());
     {
-        let mut conn = pool.get().map_err(|e| e.to_string())?;
-        bootstrap::first_start(&mut conn, &settings)?;
+        let mut conn = pool.get().map_err(|e| in_file(e.to_string()))?;
+        bootstrap::first_start(&mut conn, &settings).map_err(in_file)?;
         // Every start: expire idle sessions, and forget the failed-login counters of unknown
         // identities, keyed by a hash whose key died with the earlier process.
         let ttl = settings.session_ttl_hours as i64 * 3600;
-        db::users::delete_idle_sessions(&conn, db::now_secs() - ttl).map_err(|e| e.to_string())?;
-        db::users::forget_unknown_login_failures(&conn).map_err(|e| e.to_string())?;
+        db::users::delete_idle_sessions(&conn, db::now_secs() - ttl)
+            .map_err(|e| in_file(e.to_string()))?;
+        db::users::forget_unknown_login_failures(&conn).map_err(|e| in_file(e.to_string()))?;
     }
     auth::prepare_login();
-    let workers = Arc::new(tasks::Workers::start(&pool, &settings)?);
+    let workers = Arc::new(tasks::Workers::start(&pool, &settings).map_err(in_file)?);
     Ok(rocket::custom(figment)
         .manage(db::Db(pool))
         .manage(settings)
@@ -51,6 +54,7 @@ pub fn build(figment: Figment) -> Result<Rocket<Build>, String> {
         .mount("/", page::routes())
         .register("/", api::catchers())
         .attach(logging::RequestLog)
+        .attach(api::NoStore)
         .attach(AdHoc::on_liftoff("announce the address", |rocket| {
             Box::pin(async move {
                 let config = rocket.config();

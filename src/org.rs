@@ -19,6 +19,20 @@ fn check_name(field: &str, name: &str) -> ApiResult<()> {
     Ok(())
 }
 
+/// A name that travels as a path segment (entity, department, category): one a client could not
+/// name again in a path (`..`, or one holding `/`) would make a thing that can be neither
+/// managed nor deleted, so such names are refused.
+fn check_path_name(field: &str, name: &str) -> ApiResult<()> {
+    check_name(field, name)?;
+    let trimmed = name.trim();
+    if trimmed == "." || trimmed == ".." || name.contains(['/', '\\', '?', '#', '%']) {
+        return Err(ApiError::BadBody(format!(
+            "名称不合法：[{field}]（不能是.或..，不能包含 / \\ ? # % 字符）"
+        )));
+    }
+    Ok(())
+}
+
 pub fn check_password_strength(password: &str) -> ApiResult<()> {
     let n = password.chars().count();
     if !(6..=128).contains(&n) {
@@ -45,7 +59,7 @@ pub fn change_password(
 }
 
 pub fn create_entity(conn: &Connection, name: &str) -> ApiResult<i64> {
-    check_name("name", name)?;
+    check_path_name("name", name)?;
     if users::entity_id(conn, name)?.is_some() {
         return Err(ApiError::Duplicate("业务实体名称已存在".into()));
     }
@@ -182,7 +196,7 @@ pub fn create_department(
     parent: &str,
 ) -> ApiResult<i64> {
     let entity = caller.entity()?;
-    check_name("name", name)?;
+    check_path_name("name", name)?;
     let parent_id = if parent.is_empty() {
         None
     } else {
@@ -249,7 +263,7 @@ pub fn create_category(
     caller: &Caller,
     req: &NewCategoryRequest,
 ) -> ApiResult<i64> {
-    check_name("name", &req.name)?;
+    check_path_name("name", &req.name)?;
     let department = managed_department(conn, caller, &req.department)?;
     let parent_name = if req.parent.is_empty() {
         sql::ROOT_CATEGORY

@@ -40,7 +40,7 @@ fn a_rocket_toml_in_the_working_folder_is_read() {
     let cwd = tempfile::tempdir().unwrap();
     std::fs::write(
         cwd.path().join("Rocket.toml"),
-        "[default]\nlimits = { json = \"64 KiB\" }\n",
+        "[default]\nlimits = { bulk = \"64 KiB\" }\n",
     )
     .unwrap();
     let database = cwd.path().join("db.sqlite3");

@@ -8,9 +8,11 @@ pub mod session;
 pub mod tasks;
 pub mod users;
 
+use crate::auth::{self, Session};
+use crate::config;
 use crate::db::Paged;
 use crate::error::{ApiError, ApiResult};
-use rocket::data::{self, FromData, ToByteUnit};
+use rocket::data::{self, ByteUnit, FromData};
 use rocket::http::Status;
 use rocket::serde::json::Json;
 use rocket::{catch, catchers, Catcher, Data, Request, Route};
@@ -57,22 +59,77 @@ pub fn routes() -> Vec<Route> {
     all
 }
 
-/// A request body, read up to the `json` limit but not parsed: the session is checked before
-/// the body, so a handler parses it only after `Session::require`.
+/// A small request body (login, users, departments, one asset, a search…), read up to the `json`
+/// limit (a few KiB by default) but not parsed: a handler parses it only after
+/// `Session::require`. On an endpoint with a session, a session that is not live stops the read:
+/// a client without an account cannot make the server hold a body.
 pub struct Body(ApiResult<Vec<u8>>);
+
+/// A bulk request body (import, export, re-run): read up to the `bulk` limit, and only once the
+/// session is live and its user may create tasks and is not locked.
+pub struct BulkBody(Body);
+
+/// Reads the body after `admit` passes, never more than `limit` bytes: a declared length over
+/// the limit is refused before a byte is read.
+async fn read_body<'r>(
+    req: &'r Request<'_>,
+    data: Data<'r>,
+    limit_name: &str,
+    default: ByteUnit,
+    admit: impl FnOnce(Session) -> ApiResult<()>,
+) -> Body {
+    if auth::has_session_segment(req) {
+        let session = req.guard::<Session>().await;
+        let admitted = match session {
+            rocket::outcome::Outcome::Success(session) => admit(session),
+            _ => Err(ApiError::NoSession),
+        };
+        if let Err(e) = admitted {
+            return Body(Err(e));
+        }
+    }
+    let limit = req.limits().get(limit_name).unwrap_or(default);
+    let declared = req
+        .headers()
+        .get_one("Content-Length")
+        .and_then(|l| l.trim().parse::<u64>().ok());
+    if declared.is_some_and(|l| l > limit.as_u64()) {
+        return Body(Err(ApiError::TooLarge));
+    }
+    Body(match data.open(limit).into_bytes().await {
+        Ok(bytes) if bytes.is_complete() => Ok(bytes.into_inner()),
+        Ok(_) => Err(ApiError::TooLarge),
+        Err(_) => Err(ApiError::BadBody("读取请求体失败".into())),
+    })
+}
 
 #[rocket::async_trait]
 impl<'r> FromData<'r> for Body {
     type Error = std::convert::Infallible;
 
     async fn from_data(req: &'r Request<'_>, data: Data<'r>) -> data::Outcome<'r, Self> {
-        let limit = req.limits().get("json").unwrap_or(1.mebibytes());
-        let body = match data.open(limit).into_bytes().await {
-            Ok(bytes) if bytes.is_complete() => Ok(bytes.into_inner()),
-            Ok(_) => Err(ApiError::TooLarge),
-            Err(_) => Err(ApiError::BadBody("读取请求体失败".into())),
-        };
-        data::Outcome::Success(Body(body))
+        let body = read_body(req, data, "json", config::DEFAULT_JSON_LIMIT, |s| {
+            s.require(auth::ANY).map(|_| ())
+        });
+        data::Outcome::Success(body.await)
+    }
+}
+
+#[rocket::async_trait]
+impl<'r> FromData<'r> for BulkBody {
+    type Error = std::convert::Infallible;
+
+    async fn from_data(req: &'r Request<'_>, data: Data<'r>) -> data::Outcome<'r, Self> {
+        let body = read_body(req, data, "bulk", config::DEFAULT_BULK_LIMIT, |s| {
+            s.require(auth::ASSET_ROLES).map(|_| ())
+        });
+        data::Outcome::Success(BulkBody(body.await))
+    }
+}
+
+impl BulkBody {
+    pub fn bytes(self) -> ApiResult<Vec<u8>> {
+        self.0.bytes()
     }
 }
 
@@ -173,6 +230,27 @@ pub mod lenient {
             Ok(Some(n))
         } else {
             Err(serde::de::Error::custom("number out of range"))
+        }
+    }
+}
+
+/// Every API answer and download carries company data: no browser or proxy may keep a copy
+/// (`Cache-Control: no-store`). The page's own files are left to the browser's cache.
+pub struct NoStore;
+
+#[rocket::async_trait]
+impl rocket::fairing::Fairing for NoStore {
+    fn info(&self) -> rocket::fairing::Info {
+        rocket::fairing::Info {
+            name: "Cache-Control: no-store on the API",
+            kind: rocket::fairing::Kind::Response,
+        }
+    }
+
+    async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut rocket::Response<'r>) {
+        let path = req.uri().path();
+        if path.starts_with("/api/") || path.starts_with("/failed_task/") {
+            res.set_raw_header("Cache-Control", "no-store");
         }
     }
 }

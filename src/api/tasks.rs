@@ -1,7 +1,7 @@
 //! The seed's six task endpoints (plus one task's record): import, task list, failed rows and
 //! re-run, export and its records. Both `/failed_task/…` and `/api/failed_task/…` are served.
 
-use super::{done, ok, Body, JsonStream, Reply};
+use super::{done, ok, BulkBody, JsonStream, Reply};
 use crate::auth::{Session, ASSET_ROLES};
 use crate::config::Settings;
 use crate::db::tasks::{EXPORT, IMPORT};
@@ -37,7 +37,7 @@ async fn submit_task(
     workers: &Workers,
     settings: &Settings,
     session: Session,
-    body: Body,
+    body: BulkBody,
     port_type: i64,
 ) -> Reply {
     let caller = session.require(ASSET_ROLES)?;
@@ -56,7 +56,7 @@ async fn import(
     workers: &State<Arc<Workers>>,
     settings: &State<Settings>,
     session: Session,
-    body: Body,
+    body: BulkBody,
 ) -> Reply {
     submit_task(db, workers, settings, session, body, IMPORT).await
 }
@@ -67,7 +67,7 @@ async fn export(
     workers: &State<Arc<Workers>>,
     settings: &State<Settings>,
     session: Session,
-    body: Body,
+    body: BulkBody,
 ) -> Reply {
     submit_task(db, workers, settings, session, body, EXPORT).await
 }
@@ -109,7 +109,7 @@ async fn put_rerun(
     settings: &Settings,
     session: Session,
     id: &str,
-    body: Body,
+    body: BulkBody,
 ) -> Reply {
     let caller = session.require(ASSET_ROLES)?;
     let id = task_id(id)?;
@@ -131,7 +131,7 @@ async fn rerun(
     settings: &State<Settings>,
     session: Session,
     id: &str,
-    body: Body,
+    body: BulkBody,
 ) -> Reply {
     put_rerun(db, workers, settings, session, id, body).await
 }
@@ -143,7 +143,7 @@ async fn rerun_api(
     settings: &State<Settings>,
     session: Session,
     id: &str,
-    body: Body,
+    body: BulkBody,
 ) -> Reply {
     put_rerun(db, workers, settings, session, id, body).await
 }

@@ -56,7 +56,8 @@ pub fn open(path: &Path) -> Result<Pool, String> {
         first
             .execute_batch("PRAGMA busy_timeout = 30000; PRAGMA journal_mode = WAL;")
             .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-        migrate(&mut first).map_err(|e| format!("cannot apply schema: {e}"))?;
+        migrate(&mut first)
+            .map_err(|e| format!("cannot apply schema to {}: {e}", path.display()))?;
     }
     let manager = SqliteConnectionManager::file(path).with_init(|c| {
         // Checkpoints every ~40 MiB of WAL rather than SQLite's 4 MiB: an import rewrites the
