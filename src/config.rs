@@ -51,6 +51,10 @@ pub struct Settings {
     pub session_ttl_hours: u64,
     /// Rows per worker transaction.
     pub task_batch_rows: usize,
+    /// Data rows one uploaded file may hold (Excel's own sheet limit by default).
+    pub upload_max_rows: u64,
+    /// MiB an uploaded file may unpack to (an XLSX's parts) and its rows' text may take.
+    pub upload_max_unpacked_mib: u64,
 }
 
 impl Default for Settings {
@@ -62,11 +66,20 @@ impl Default for Settings {
             demo: false,
             session_ttl_hours: 168,
             task_batch_rows: 2000,
+            upload_max_rows: 1_048_575,
+            upload_max_unpacked_mib: 2048,
         }
     }
 }
 
 impl Settings {
+    pub fn read_limits(&self) -> crate::files::ReadLimits {
+        crate::files::ReadLimits {
+            max_rows: self.upload_max_rows,
+            max_unpacked: self.upload_max_unpacked_mib << 20,
+        }
+    }
+
     pub fn from_figment(figment: &rocket::figment::Figment) -> Result<Settings, String> {
         let settings: Settings = figment
             .extract()
@@ -79,7 +92,14 @@ impl Settings {
     /// overflowed into negative lifetimes and ended every session. Named with its range, so the
     /// start stops with a message a person can act on.
     fn check(&self) -> Result<(), String> {
-        let ranges: [(&str, u64, u64, u64); 3] = [
+        let ranges: [(&str, u64, u64, u64); 5] = [
+            ("upload_max_rows", self.upload_max_rows, 1, 100_000_000),
+            (
+                "upload_max_unpacked_mib",
+                self.upload_max_unpacked_mib,
+                1,
+                1 << 20,
+            ),
             ("task_workers", self.task_workers as u64, 1, 64),
             ("task_batch_rows", self.task_batch_rows as u64, 1, 100_000),
             // Ten years.

@@ -107,8 +107,10 @@ pub enum FileError<E> {
 
 /// Which file column feeds which template field, learned from the header row.
 struct Columns {
-    /// File column index -> index into `TEMPLATE_COLUMNS`.
-    by_col: Vec<Option<usize>>,
+    /// (file column index, index into `TEMPLATE_COLUMNS`): at most one entry per template
+    /// column, so its size never depends on a coordinate written in the file (a header cell at
+    /// column ZZZZZZZZ once asked for a 39 GB table).
+    by_col: Vec<(usize, usize)>,
     present: [bool; 11],
 }
 
@@ -130,10 +132,7 @@ impl Columns {
                 return Err(format!("列重复：{}", column_label(field)));
             }
             columns.present[field] = true;
-            if columns.by_col.len() <= col {
-                columns.by_col.resize(col + 1, None);
-            }
-            columns.by_col[col] = Some(field);
+            columns.by_col.push((col, field));
         }
         let missing: Vec<String> = (0..TEMPLATE_COLUMNS.len())
             .filter(|&f| !columns.present[f] && !OPTIONAL_FIELDS.contains(&TEMPLATE_COLUMNS[f].1))
@@ -150,7 +149,7 @@ impl Columns {
     fn row_json<'a>(&self, cells: impl Iterator<Item = (usize, &'a str)>) -> Option<String> {
         let mut values: [&str; 11] = [""; 11];
         for (col, text) in cells {
-            if let Some(Some(field)) = self.by_col.get(col) {
+            if let Some((_, field)) = self.by_col.iter().find(|(c, _)| *c == col) {
                 values[*field] = text.trim();
             }
         }
@@ -180,16 +179,53 @@ fn column_label(field: usize) -> String {
     format!("{zh}({en})")
 }
 
+/// Bounds on what one uploaded file may put into a task, from the settings `upload_max_rows` and
+/// `upload_max_unpacked_mib`: a small compressed file must not be able to take gigabytes of
+/// memory or of database (an XLSX is a zip, and one shared string can fill any number of cells).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReadLimits {
+    /// Data rows (the header not counted).
+    pub max_rows: u64,
+    /// Bytes: the uncompressed parts of an XLSX file together, and the text of all rows read
+    /// (JSON) in either format. An XLSX part held in memory while reading (shared strings,
+    /// workbook, styles; not the streamed worksheets) may take an eighth of it.
+    pub max_unpacked: u64,
+}
+
+impl Default for ReadLimits {
+    fn default() -> Self {
+        ReadLimits {
+            // A full sheet less its header row.
+            max_rows: u64::from(XLSX_MAX_ROWS) - 1,
+            max_unpacked: 2048 << 20,
+        }
+    }
+}
+
+impl ReadLimits {
+    fn unpacked_mib(self) -> u64 {
+        self.max_unpacked >> 20
+    }
+}
+
 /// Reads an uploaded file and calls `sink` once per non-blank data line, in file order, without
 /// collecting the rows. Returns the number of rows passed to the sink.
 pub fn read_rows<E>(
     format: Format,
     bytes: &[u8],
+    limits: ReadLimits,
     sink: impl FnMut(UploadRow) -> Result<(), E>,
 ) -> Result<u64, FileError<E>> {
+    let feeder = RowFeeder {
+        columns: None,
+        sink,
+        rows: 0,
+        text: 0,
+        limits,
+    };
     match format {
-        Format::Csv => read_csv(bytes, sink),
-        Format::Xlsx => read_xlsx(bytes, sink),
+        Format::Csv => read_csv(bytes, feeder),
+        Format::Xlsx => read_xlsx(bytes, feeder),
     }
 }
 
@@ -198,6 +234,9 @@ struct RowFeeder<E, F: FnMut(UploadRow) -> Result<(), E>> {
     columns: Option<Columns>,
     sink: F,
     rows: u64,
+    /// Bytes of row text passed to the sink so far.
+    text: u64,
+    limits: ReadLimits,
 }
 
 impl<E, F: FnMut(UploadRow) -> Result<(), E>> RowFeeder<E, F> {
@@ -216,6 +255,19 @@ impl<E, F: FnMut(UploadRow) -> Result<(), E>> RowFeeder<E, F> {
             }
             Some(columns) => {
                 if let Some(json) = columns.row_json(cells) {
+                    if self.rows >= self.limits.max_rows {
+                        return Err(FileError::Unreadable(format!(
+                            "文件的数据行超过{}行（设置 upload_max_rows），请拆分文件后上传",
+                            self.limits.max_rows
+                        )));
+                    }
+                    self.text += json.len() as u64;
+                    if self.text > self.limits.max_unpacked {
+                        return Err(FileError::Unreadable(format!(
+                            "文件的数据超过{} MiB（设置 upload_max_unpacked_mib），请拆分文件后上传",
+                            self.limits.unpacked_mib()
+                        )));
+                    }
                     (self.sink)(UploadRow { line, json }).map_err(FileError::Sink)?;
                     self.rows += 1;
                 }
@@ -232,20 +284,15 @@ impl<E, F: FnMut(UploadRow) -> Result<(), E>> RowFeeder<E, F> {
     }
 }
 
-fn read_csv<E>(
+fn read_csv<E, F: FnMut(UploadRow) -> Result<(), E>>(
     bytes: &[u8],
-    sink: impl FnMut(UploadRow) -> Result<(), E>,
+    mut feeder: RowFeeder<E, F>,
 ) -> Result<u64, FileError<E>> {
     let data = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .from_reader(data);
-    let mut feeder = RowFeeder {
-        columns: None,
-        sink,
-        rows: 0,
-    };
     let mut record = csv::ByteRecord::new();
     let mut lines = LineCounter {
         data,
@@ -308,9 +355,68 @@ impl LineCounter<'_> {
     }
 }
 
-fn read_xlsx<E>(
+/// Excel's columns per worksheet (A..XFD).
+const XLSX_MAX_COLUMNS: u32 = 16_384;
+
+fn read_xlsx<E, F: FnMut(UploadRow) -> Result<(), E>>(
     bytes: &[u8],
-    sink: impl FnMut(UploadRow) -> Result<(), E>,
+    feeder: RowFeeder<E, F>,
+) -> Result<u64, FileError<E>> {
+    check_unpacked_size(bytes, feeder.limits).map_err(FileError::Unreadable)?;
+    // calamine computes a cell's column in a u32 without overflow checks of its own: a reference
+    // such as ZZZZZZZZ1 wraps in a release build and panics in a checked one. The panic is
+    // about the file, so it becomes the file's error, never the server's.
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        read_xlsx_cells(bytes, feeder)
+    })) {
+        Ok(result) => result,
+        Err(_) => Err(FileError::Unreadable(
+            "无法读取XLSX文件：单元格坐标超出Excel的范围（最多1048576行、16384列）".into(),
+        )),
+    }
+}
+
+/// Refuses an XLSX whose parts unpack to more than the limit, by unpacking each part into
+/// nothing (memory stays flat) before calamine reads any of it: the sizes a zip declares can
+/// lie, what comes out of the decompressor cannot.
+fn check_unpacked_size(bytes: &[u8], limits: ReadLimits) -> Result<(), String> {
+    let Ok(mut zip) = zip::ZipArchive::new(Cursor::new(bytes)) else {
+        // Not a zip: calamine says so in its own words (an old .xls, a broken file).
+        return Ok(());
+    };
+    let too_big = || {
+        format!(
+            "XLSX文件解压后超过{} MiB（设置 upload_max_unpacked_mib），请拆分文件后上传",
+            limits.unpacked_mib()
+        )
+    };
+    let in_memory_cap = limits.max_unpacked / 8;
+    let mut total = 0u64;
+    for i in 0..zip.len() {
+        let mut part = zip
+            .by_index(i)
+            .map_err(|e| format!("无法读取XLSX文件：{e}"))?;
+        // Worksheets are streamed; every other part calamine keeps whole in memory.
+        let streamed = part.name().is_ok_and(|n| n.starts_with("xl/worksheets/"));
+        let cap = if streamed {
+            limits.max_unpacked - total
+        } else {
+            in_memory_cap.min(limits.max_unpacked - total)
+        };
+        let mut limited = std::io::Read::take(&mut part, cap + 1);
+        let size = std::io::copy(&mut limited, &mut std::io::sink())
+            .map_err(|e| format!("无法读取XLSX文件：{e}"))?;
+        if size > cap {
+            return Err(too_big());
+        }
+        total += size;
+    }
+    Ok(())
+}
+
+fn read_xlsx_cells<E, F: FnMut(UploadRow) -> Result<(), E>>(
+    bytes: &[u8],
+    mut feeder: RowFeeder<E, F>,
 ) -> Result<u64, FileError<E>> {
     let unreadable = |e: calamine::XlsxError| FileError::Unreadable(xlsx_reason(bytes, &e));
     let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(unreadable)?;
@@ -325,11 +431,6 @@ fn read_xlsx<E>(
     let mut cells = workbook
         .worksheet_cells_reader(&sheet)
         .map_err(unreadable)?;
-    let mut feeder = RowFeeder {
-        columns: None,
-        sink,
-        rows: 0,
-    };
     // Cells arrive row by row; gather one row's cells, then hand the row over.
     let mut row: Option<u32> = None;
     let mut row_cells: Vec<(usize, String)> = Vec::new();
@@ -345,9 +446,28 @@ fn read_xlsx<E>(
         }
         let Some(cell) = cell else { break };
         let (r, c) = cell.get_position();
+        if r >= XLSX_MAX_ROWS || c >= XLSX_MAX_COLUMNS {
+            return Err(FileError::Unreadable(
+                "XLSX文件中有单元格超出Excel的范围（最多1048576行、16384列，即XFD列）".into(),
+            ));
+        }
         row = Some(r);
         let text = cell_text(cell.get_value());
+        if text.chars().count() > XLSX_MAX_CHARS {
+            return Err(FileError::Unreadable(format!(
+                "第{}行第{}列的单元格超过Excel的{XLSX_MAX_CHARS}个字符上限",
+                r + 1,
+                c + 1
+            )));
+        }
         if !text.is_empty() {
+            // A row holds at most one cell per column of the sheet.
+            if row_cells.len() >= XLSX_MAX_COLUMNS as usize {
+                return Err(FileError::Unreadable(format!(
+                    "XLSX文件第{}行的单元格超过16384个",
+                    r + 1
+                )));
+            }
             row_cells.push((c as usize, text));
         }
     }
@@ -636,7 +756,7 @@ mod tests {
 
     fn read_all(format: Format, bytes: &[u8]) -> Result<Vec<(u64, String)>, FileError<()>> {
         let mut rows = Vec::new();
-        let n = read_rows(format, bytes, |r: UploadRow| {
+        let n = read_rows(format, bytes, ReadLimits::default(), |r: UploadRow| {
             rows.push((r.line, r.json));
             Ok::<(), ()>(())
         })?;
@@ -811,7 +931,7 @@ mod tests {
     fn sink_error_stops_reading() {
         let body = format!("{HEADER}\na,0,1,1,1,t,,,u,d,\nb,0,1,1,1,t,,,u,d,\n");
         let mut seen = 0;
-        let result = read_rows(Format::Csv, body.as_bytes(), |_| {
+        let result = read_rows(Format::Csv, body.as_bytes(), ReadLimits::default(), |_| {
             seen += 1;
             Err("full")
         });

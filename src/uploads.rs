@@ -4,7 +4,7 @@ use crate::auth::Caller;
 use crate::db::results;
 use crate::db::tasks::{TaskWriter, IMPORT};
 use crate::error::{ApiError, ApiResult};
-use crate::files::{self, FileError, Format, Sheet};
+use crate::files::{self, FileError, Format, ReadLimits, Sheet};
 use crate::tasks::submit;
 use rusqlite::Connection;
 use std::io::Write;
@@ -16,11 +16,12 @@ pub fn create_import(
     caller: &Caller,
     format: Format,
     bytes: &[u8],
+    limits: ReadLimits,
     chunk_rows: usize,
 ) -> ApiResult<i64> {
     let mut writer =
         TaskWriter::create(conn, caller.entity()?, caller.user_id, IMPORT, chunk_rows)?;
-    files::read_rows(format, bytes, |row| {
+    files::read_rows(format, bytes, limits, |row| {
         writer.push(&row.json, Some(row.line as i64))
     })
     .map_err(|e| match e {

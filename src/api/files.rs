@@ -177,8 +177,9 @@ async fn upload(
     let (bytes, name) = read_upload(data, content_type, limit).await?;
     let format = detect_format(format, name.as_deref(), &bytes)?;
     let chunk_rows = settings.task_batch_rows;
+    let limits = settings.read_limits();
     let id = db
-        .write(move |tx| uploads::create_import(tx, &caller, format, &bytes, chunk_rows))
+        .write(move |tx| uploads::create_import(tx, &caller, format, &bytes, limits, chunk_rows))
         .await?;
     workers.queue(id)?;
     ok(json!({ "id": id }))
