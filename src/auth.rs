@@ -1,5 +1,5 @@
-//! Sessions, roles and passwords: the session guard every endpoint starts with, login with its
-//! brute-force slowdown, and argon2id hashing.
+//! Sessions, roles and passwords: the session guard every endpoint starts with, and argon2id
+//! hashing (login itself: login.rs).
 
 use crate::config::Settings;
 use crate::db::{self, users, Db};
@@ -12,8 +12,6 @@ use rand::rand_core::UnwrapErr;
 use rand::RngExt;
 use rocket::request::{FromRequest, Outcome, Request};
 use rocket::State;
-use std::collections::hash_map::RandomState;
-use std::hash::BuildHasher;
 use std::sync::OnceLock;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -184,39 +182,9 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
         .unwrap_or(false)
 }
 
-/// Failures allowed before the slowdown starts; each further failure doubles the wait.
-const FREE_FAILURES: i64 = 5;
-/// The first wait must outlast a scripted retry: a wait of one second let the sixth guess
-/// through whenever the clock ticked between the fifth and the sixth.
-const FIRST_WAIT_SECS: i64 = 30;
-const MAX_WAIT_SECS: i64 = 900;
-/// The longest identity that can exist (an email). A longer one fails at once and is not
-/// recorded, so a client cannot store huge strings in the failure table.
-const IDENTITY_MAX: usize = 254;
-
-fn wait_after(failures: i64) -> i64 {
-    if failures < FREE_FAILURES {
-        return 0;
-    }
-    let doublings = (failures - FREE_FAILURES).min(10) as u32;
-    (FIRST_WAIT_SECS << doublings).min(MAX_WAIT_SECS)
-}
-
-/// The failed-login counter key of an identity that names no user: a keyed hash, so the table
-/// never holds what was typed (often a password typed into the name field). The key is random
-/// per process: these counters only need to outlive a burst of guesses, and the start-up
-/// deletes the ones an earlier process left (`users::forget_unknown_login_failures`).
-fn unknown_identity_key(identity: &str) -> String {
-    static KEY: OnceLock<RandomState> = OnceLock::new();
-    let key = KEY.get_or_init(RandomState::new);
-    // Two domain-separated 64-bit hashes: distinct identities must not share a counter.
-    let (a, b) = (key.hash_one((0u8, identity)), key.hash_one((1u8, identity)));
-    format!("anon:{a:016x}{b:016x}")
-}
-
 /// An argon2id hash of a random password, verified against when the identity names no user so
 /// that an unknown name costs one argon2 verification like a wrong password.
-fn dummy_hash() -> &'static str {
+pub(crate) fn dummy_hash() -> &'static str {
     static DUMMY: OnceLock<String> = OnceLock::new();
     DUMMY.get_or_init(|| {
         hash_password(&new_token()).unwrap_or_else(|e| {
@@ -232,85 +200,9 @@ pub fn prepare_login() {
     dummy_hash();
 }
 
-/// A login attempt let through the slowdown, already counted as a failure.
-struct Attempt {
-    key: String,
-    user: Option<(users::UserRow, String)>,
-}
-
-/// Throttles and counts an attempt in one write transaction, before the password is checked:
-/// concurrent guesses cannot all read the count before any of them records its failure.
-fn begin_login(tx: &rusqlite::Connection, identity: &str, now: i64) -> ApiResult<Attempt> {
-    let user = users::login_identity(tx, identity)?;
-    let key = match &user {
-        Some((user, _)) => users::account_key(user.id),
-        None => unknown_identity_key(identity),
-    };
-    let (failures, last) = users::login_failures(tx, &key)?;
-    let wait = wait_after(failures) - (now - last);
-    if failures >= FREE_FAILURES && wait > 0 {
-        return Err(ApiError::LoginThrottled(wait as u64));
-    }
-    users::record_login_failure(tx, &key, now)?;
-    Ok(Attempt { key, user })
-}
-
-/// Checks the identity and password and opens a session: (token, character). The failure
-/// counter is per account (name and email share it), or per typed text when it names no one.
-pub async fn login(db: &Db, identity: String, password: String) -> ApiResult<(String, i64)> {
-    if identity.chars().count() > IDENTITY_MAX {
-        return Err(ApiError::LoginFailed);
-    }
-    let Attempt { key, user } = db
-        .write(move |tx| begin_login(tx, &identity, db::now_secs()))
-        .await?;
-    let (user, hash) = match user {
-        Some((user, hash)) => (Some(user), hash),
-        None => (None, dummy_hash().to_owned()),
-    };
-    // Off the async threads, and without holding a pooled connection for its length.
-    let right = rocket::tokio::task::spawn_blocking(move || verify_password(&password, &hash))
-        .await
-        .map_err(|e| ApiError::Internal(format!("blocking task: {e}")))?;
-    let user = match user {
-        Some(user) if right => user,
-        _ => return Err(ApiError::LoginFailed),
-    };
-    // After the password, as before: only who knows it learns of the lock. The attempt stays
-    // counted, since it opened nothing.
-    if user.lock {
-        return Err(ApiError::Locked);
-    }
-    db.write(move |tx| {
-        let token = new_token();
-        users::clear_login_failures(tx, &key)?;
-        users::insert_session(tx, &token, user.id, db::now_secs())?;
-        Ok((token, user.character))
-    })
-    .await
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_wait_doubles_after_the_free_failures_up_to_the_cap() {
-        assert_eq!(wait_after(FREE_FAILURES - 1), 0);
-        assert_eq!(wait_after(FREE_FAILURES), FIRST_WAIT_SECS);
-        assert_eq!(wait_after(FREE_FAILURES + 1), 2 * FIRST_WAIT_SECS);
-        assert_eq!(wait_after(i64::MAX), MAX_WAIT_SECS);
-    }
-
-    #[test]
-    fn unknown_identities_are_keyed_by_a_hash_not_their_text() {
-        let key = unknown_identity_key("Secret-Pass-1");
-        assert_eq!(key, unknown_identity_key("Secret-Pass-1"));
-        assert_ne!(key, unknown_identity_key("secret-pass-1"));
-        assert!(!key.to_lowercase().contains("secret"), "{key}");
-        assert!(!key.starts_with("user:"), "{key}");
-        assert_eq!(key.len(), 37);
-    }
 
     #[test]
     fn the_dummy_hash_is_a_real_argon2id_hash() {

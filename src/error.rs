@@ -26,6 +26,8 @@ pub enum ApiError {
     LoginFailed,
     /// Too many failed logins for one identity in a short time.
     LoginThrottled(u64),
+    /// More logins at once than the password checks can queue; retry shortly.
+    LoginsBusy,
     /// A page number past the last page.
     PageOutOfRange,
     /// A name that must be unique is taken; the text says which.
@@ -72,6 +74,11 @@ impl ApiError {
                 Status::TooManyRequests,
                 3,
                 format!("登录失败次数过多，请{secs}秒后再试"),
+            ),
+            LoginsBusy => (
+                Status::TooManyRequests,
+                10,
+                "同时登录的请求过多，请稍后再试".into(),
             ),
             PageOutOfRange => (Status::BadRequest, 4, "请求的页码超出范围".into()),
             Duplicate(what) => (Status::BadRequest, 5, what.clone()),

@@ -10,6 +10,7 @@ pub mod db;
 pub mod error;
 pub mod files;
 pub mod logging;
+pub mod login;
 pub mod org;
 pub mod page;
 pub mod rows;
@@ -37,19 +38,23 @@ pub fn build(figment: Figment) -> Result<Rocket<Build>, String> {
     {
         let mut conn = pool.get().map_err(|e| in_file(e.to_string()))?;
         bootstrap::first_start(&mut conn, &settings).map_err(in_file)?;
-        // Every start: expire idle sessions, and forget the failed-login counters of unknown
-        // identities, keyed by a hash whose key died with the earlier process.
+        // Every start: expire idle sessions, and drop the failed-login counters older versions
+        // kept in the database (they live in memory now: login.rs).
         let ttl = settings.session_ttl_hours as i64 * 3600;
         db::users::delete_idle_sessions(&conn, db::now_secs() - ttl)
             .map_err(|e| in_file(e.to_string()))?;
-        db::users::forget_unknown_login_failures(&conn).map_err(|e| in_file(e.to_string()))?;
+        db::users::forget_login_failures(&conn).map_err(|e| in_file(e.to_string()))?;
     }
     auth::prepare_login();
     let workers = Arc::new(tasks::Workers::start(&pool, &settings).map_err(in_file)?);
+    let passwords =
+        login::Passwords::start().map_err(|e| format!("cannot start password threads: {e}"))?;
     Ok(rocket::custom(figment)
         .manage(db::Db(pool))
         .manage(settings)
         .manage(workers)
+        .manage(passwords)
+        .manage(login::Throttle::default())
         .mount("/", api::routes())
         .mount("/", page::routes())
         .register("/", api::catchers())

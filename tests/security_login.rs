@@ -270,24 +270,17 @@ fn an_unknown_identity_is_answered_like_a_wrong_password_and_not_kept() {
         assert_throttled(status, code, &info);
     }
 
+    // The counters live in memory: nothing of the attempts reaches the database.
     let conn = rusqlite::Connection::open(app.db_path()).unwrap();
-    let keys: Vec<String> = conn
-        .prepare("SELECT identity FROM login_failure")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
+    let kept: i64 = conn
+        .query_row("SELECT count(*) FROM login_failure", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(keys.len(), 2, "{keys:?}");
+    assert_eq!(kept, 0);
     drop(conn);
     let mut stored = Vec::new();
     for suffix in ["", "-wal"] {
         let path = format!("{}{suffix}", app.db_path().display());
         stored.extend(std::fs::read(path).unwrap_or_default());
-    }
-    for text in [typed, "liusn"] {
-        let kept = keys.iter().any(|k| k.contains(text));
-        assert!(!kept, "login_failure holds {text:?}: {keys:?}");
     }
     assert!(!stored.windows(typed.len()).any(|w| w == typed.as_bytes()));
 }

@@ -4,9 +4,11 @@ use super::{done, ok, Body, Reply};
 use crate::auth::{self, Session, ANY};
 use crate::db::{users, Db};
 use crate::error::ApiError;
+use crate::login::{Passwords, Throttle};
 use rocket::{get, post, put, routes, Route, State};
 use serde::Deserialize;
 use serde_json::json;
+use std::net::IpAddr;
 
 pub fn routes() -> Vec<Route> {
     routes![login, logout, character, change_password]
@@ -19,9 +21,16 @@ struct Login {
 }
 
 #[post("/api/login", data = "<body>")]
-async fn login(db: &State<Db>, body: Body) -> Reply {
+async fn login(
+    db: &State<Db>,
+    throttle: &State<Throttle>,
+    passwords: &State<Passwords>,
+    address: Option<IpAddr>,
+    body: Body,
+) -> Reply {
     let Login { identity, password } = body.json()?;
-    let (session, character) = auth::login(db, identity, password).await?;
+    let (session, character) =
+        crate::login::login(db, throttle, passwords, address, identity, password).await?;
     ok(json!({"session": session, "character": character}))
 }
 

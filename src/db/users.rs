@@ -254,44 +254,7 @@ pub fn delete_idle_sessions(conn: &Connection, older_than: i64) -> rusqlite::Res
     conn.execute("DELETE FROM session WHERE last_seen < ?1", [older_than])
 }
 
-/// The failed-login counter key of an account: one counter whichever identity (name or email)
-/// was typed. Keys of unknown identities never start with `user:`.
-pub fn account_key(user_id: i64) -> String {
-    format!("user:{user_id}")
-}
-
-/// (failures, last failure time) under a throttle key (see `auth::login`).
-pub fn login_failures(conn: &Connection, key: &str) -> rusqlite::Result<(i64, i64)> {
-    Ok(conn
-        .query_row(
-            "SELECT failures, last_failure FROM login_failure WHERE identity = ?1",
-            [key],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?
-        .unwrap_or((0, 0)))
-}
-
-pub fn record_login_failure(conn: &Connection, key: &str, now: i64) -> rusqlite::Result<()> {
-    conn.execute(
-        "INSERT INTO login_failure (identity, failures, last_failure) VALUES (?1, 1, ?2)
-         ON CONFLICT (identity) DO UPDATE SET failures = failures + 1, last_failure = ?2",
-        params![key, now],
-    )?;
-    Ok(())
-}
-
-pub fn clear_login_failures(conn: &Connection, key: &str) -> rusqlite::Result<()> {
-    conn.execute("DELETE FROM login_failure WHERE identity = ?1", [key])?;
-    Ok(())
-}
-
-/// Deletes the counters not kept per account: those of unknown identities, keyed by a hash
-/// whose key died with the process that made it, and any left from before counters were
-/// keyed by account (the typed text, which may be a password typed into the name field).
-pub fn forget_unknown_login_failures(conn: &Connection) -> rusqlite::Result<usize> {
-    conn.execute(
-        "DELETE FROM login_failure WHERE substr(identity, 1, 5) <> 'user:'",
-        [],
-    )
+/// Deletes the failed-login counters versions before 0.2 kept here (they are in memory now).
+pub fn forget_login_failures(conn: &Connection) -> rusqlite::Result<usize> {
+    conn.execute("DELETE FROM login_failure", [])
 }
