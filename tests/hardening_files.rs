@@ -233,7 +233,9 @@ fn item_4_limits_are_checked_at_start() {
         let figment = assetport::figment()
             .merge(("database", "/nonexistent/never-opened.sqlite3"))
             .merge((key, Value::from(value)));
-        let error = assetport::build(figment).err().expect("refused");
+        let Err(error) = assetport::build(figment) else {
+            panic!("{key} = {value} was taken");
+        };
         assert!(error.contains(key), "{error}");
     }
 }
