@@ -55,6 +55,12 @@ pub struct Settings {
     pub upload_max_rows: u64,
     /// MiB an uploaded file may unpack to (an XLSX's parts) and its rows' text may take.
     pub upload_max_unpacked_mib: u64,
+    /// Client connections open at once (front.rs).
+    pub max_connections: usize,
+    /// Seconds a client has to send its request head.
+    pub header_timeout_secs: u64,
+    /// Seconds a client may send nothing (request unfinished) or read nothing (answer waiting).
+    pub client_timeout_secs: u64,
 }
 
 impl Default for Settings {
@@ -68,11 +74,22 @@ impl Default for Settings {
             task_batch_rows: 2000,
             upload_max_rows: 1_048_575,
             upload_max_unpacked_mib: 2048,
+            max_connections: 1024,
+            header_timeout_secs: 10,
+            client_timeout_secs: 60,
         }
     }
 }
 
 impl Settings {
+    pub fn front_limits(&self) -> crate::front::Limits {
+        crate::front::Limits {
+            max_connections: self.max_connections,
+            header_timeout: std::time::Duration::from_secs(self.header_timeout_secs),
+            client_timeout: std::time::Duration::from_secs(self.client_timeout_secs),
+        }
+    }
+
     pub fn read_limits(&self) -> crate::files::ReadLimits {
         crate::files::ReadLimits {
             max_rows: self.upload_max_rows,
@@ -92,7 +109,10 @@ impl Settings {
     /// overflowed into negative lifetimes and ended every session. Named with its range, so the
     /// start stops with a message a person can act on.
     fn check(&self) -> Result<(), String> {
-        let ranges: [(&str, u64, u64, u64); 5] = [
+        let ranges: [(&str, u64, u64, u64); 8] = [
+            ("max_connections", self.max_connections as u64, 16, 100_000),
+            ("header_timeout_secs", self.header_timeout_secs, 1, 600),
+            ("client_timeout_secs", self.client_timeout_secs, 1, 3600),
             ("upload_max_rows", self.upload_max_rows, 1, 100_000_000),
             (
                 "upload_max_unpacked_mib",

@@ -9,6 +9,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod files;
+pub mod front;
 pub mod logging;
 pub mod login;
 pub mod org;
@@ -60,24 +61,65 @@ pub fn build(figment: Figment) -> Result<Rocket<Build>, String> {
         .register("/", api::catchers())
         .attach(logging::RequestLog)
         .attach(api::NoStore)
-        .attach(AdHoc::on_liftoff("announce the address", |rocket| {
+        .manage(front::Ready::default())
+        .attach(AdHoc::on_liftoff("front listener", |rocket| {
             Box::pin(async move {
-                let config = rocket.config();
-                log::info!(
-                    "assetport listening on http://{}:{}/",
-                    config.address,
-                    config.port
-                );
+                if let Some(ready) = rocket.state::<front::Ready>() {
+                    let config = rocket.config();
+                    let backend = std::net::SocketAddr::new(config.address, config.port);
+                    ready.started(backend, rocket.shutdown());
+                }
             })
         })))
+}
+
+/// Binds the public listener at the figment's `address` and `port`, and returns the figment
+/// with Rocket moved to a loopback port of its own, behind the front listener (front.rs).
+pub fn bind_front(figment: Figment) -> Result<(Figment, std::net::TcpListener), String> {
+    let config = rocket::Config::from(&figment);
+    let listener = std::net::TcpListener::bind((config.address, config.port))
+        .map_err(|e| format!("cannot listen on {}:{}: {e}", config.address, config.port))?;
+    listener
+        .set_nonblocking(true)
+        .map_err(|e| format!("cannot listen: {e}"))?;
+    let inner = figment.merge(("address", "127.0.0.1")).merge(("port", 0));
+    Ok((inner, listener))
 }
 
 /// Runs the server (built, or already ignited) until it shuts down, then lets the task workers
 /// finish their current batch and joins them. This, not a shutdown fairing, is where workers
 /// stop: Rocket 0.5 skips its shutdown fairings when the signal lands while its accept loop is
-/// being polled.
-pub async fn launch<P: rocket::Phase>(rocket: Rocket<P>) -> Result<(), rocket::Error> {
+/// being polled. With `front` (from `bind_front`) clients reach Rocket through the front
+/// listener, which starts once Rocket listens.
+pub async fn launch<P: rocket::Phase>(
+    rocket: Rocket<P>,
+    front: Option<std::net::TcpListener>,
+) -> Result<(), rocket::Error> {
     let workers = rocket.state::<Arc<tasks::Workers>>().cloned();
+    let limits = rocket.state::<Settings>().map(Settings::front_limits);
+    let mut listening = rocket.state::<front::Ready>().map(front::Ready::subscribe);
+    if let (Some(listener), Some(limits)) = (front, limits) {
+        front::raise_file_limit();
+        let listener = rocket::tokio::net::TcpListener::from_std(listener);
+        rocket::tokio::spawn(async move {
+            let started = match listening.as_mut() {
+                Some(ready) => ready
+                    .wait_for(Option::is_some)
+                    .await
+                    .ok()
+                    .and_then(|r| r.clone()),
+                None => None,
+            };
+            let (Ok(listener), Some((backend, shutdown))) = (listener, started) else {
+                log::error!("the front listener did not start");
+                return;
+            };
+            if let Ok(address) = listener.local_addr() {
+                log::info!("assetport listening on http://{address}/");
+            }
+            front::serve(listener, backend, limits, shutdown).await;
+        });
+    }
     let launched = rocket.launch().await;
     if let Some(workers) = workers {
         let _ = rocket::tokio::task::spawn_blocking(move || workers.shutdown()).await;

@@ -16,6 +16,13 @@ async fn main() {
         eprintln!("assetport: {e}");
         std::process::exit(2);
     }
+    let (figment, front) = match assetport::bind_front(figment) {
+        Ok(bound) => bound,
+        Err(e) => {
+            log::error!("{e}");
+            std::process::exit(1);
+        }
+    };
     let rocket = match assetport::build(figment) {
         Ok(r) => r,
         Err(e) => {
@@ -23,7 +30,7 @@ async fn main() {
             std::process::exit(1);
         }
     };
-    match assetport::launch(rocket).await {
+    match assetport::launch(rocket, Some(front)).await {
         Ok(()) => {}
         // Asked to stop, and stopped (the workers included); only some connections outlived
         // the grace period. Not a failure of the server.

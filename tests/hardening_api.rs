@@ -309,3 +309,87 @@ fn item_22_a_read_only_database_stops_the_start_naming_the_file() {
     );
     assert!(stderr.contains("readonly"), "{stderr}");
 }
+
+/// Reads until the server closes the connection (true) or `within` passes (false).
+fn closed_within(stream: &mut TcpStream, within: Duration) -> bool {
+    stream.set_read_timeout(Some(within)).unwrap();
+    let mut buf = [0u8; 1024];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => return true,
+            Ok(_) => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return true,
+            Err(_) => return false,
+        }
+    }
+}
+
+/// A login over its own connection, with a read timeout: None if the server never answers.
+fn login_within(server: &Server, within: Duration) -> Option<u16> {
+    let mut stream = TcpStream::connect(("127.0.0.1", server.port)).ok()?;
+    stream.set_read_timeout(Some(within)).unwrap();
+    let body = json!({"identity": "liusn", "password": DEMO_PASSWORD}).to_string();
+    let request = format!(
+        "POST /api/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).ok()?;
+    let mut raw = Vec::new();
+    let _ = stream.read_to_end(&mut raw);
+    let text = String::from_utf8_lossy(&raw);
+    text.split_whitespace().nth(1)?.parse().ok()
+}
+
+#[test]
+fn item_14_half_open_and_slow_clients_cannot_starve_the_others() {
+    let _ = rlimit::increase_nofile_limit(u64::MAX);
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(
+        &dir.path().join("db.sqlite3"),
+        &[
+            ("ROCKET_MAX_CONNECTIONS", "200"),
+            ("ROCKET_HEADER_TIMEOUT_SECS", "2"),
+            ("ROCKET_CLIENT_TIMEOUT_SECS", "3"),
+        ],
+    );
+    // 1,100 connections that start a request head and never finish it: more than the server
+    // keeps open. The oldest make room for newcomers, and a real client still gets in.
+    let mut half_open = Vec::new();
+    for _ in 0..1100 {
+        let mut stream = TcpStream::connect(("127.0.0.1", server.port)).expect("connect");
+        stream.write_all(b"GET /api/character/").unwrap();
+        half_open.push(stream);
+    }
+    assert_eq!(login_within(&server, Duration::from_secs(20)), Some(200));
+    // Each of them is closed by the head timeout (or was closed to make room).
+    for stream in half_open.iter_mut().rev().take(50) {
+        assert!(closed_within(stream, Duration::from_secs(10)));
+    }
+
+    // A client that sends a head but not the body it announced is cut off, and so is one
+    // that never reads its answer.
+    let mut slow = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    slow.write_all(
+        b"POST /api/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+          Content-Length: 1000\r\n\r\n{\"identity\":",
+    )
+    .unwrap();
+    assert!(closed_within(&mut slow, Duration::from_secs(10)));
+
+    // A head larger than 64 KiB is refused in the envelope.
+    let mut big = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    let head = format!(
+        "GET /api/character/x HTTP/1.1\r\nHost: x\r\nX-Padding: {}\r\n\r\n",
+        "a".repeat(70_000)
+    );
+    let _ = big.write_all(head.as_bytes());
+    big.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut raw = Vec::new();
+    let _ = big.read_to_end(&mut raw);
+    let text = String::from_utf8_lossy(&raw);
+    assert!(text.starts_with("HTTP/1.1 431"), "{text}");
+    assert!(text.contains("\"code\":-2"), "{text}");
+
+    assert_eq!(login_within(&server, Duration::from_secs(20)), Some(200));
+}

@@ -57,9 +57,10 @@ fn serve(database: &Path, port: u16) {
         .merge(("demo", true))
         .merge(("admin_password", "bench-admin"))
         .merge(("log_level", "off"));
-    let rocket = assetport::build(figment).expect("build server");
     rocket::execute(async move {
-        let _ = assetport::launch(rocket).await;
+        let (figment, front) = assetport::bind_front(figment).expect("listen");
+        let rocket = assetport::build(figment).expect("build server");
+        let _ = assetport::launch(rocket, Some(front)).await;
     });
 }
 

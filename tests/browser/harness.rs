@@ -94,6 +94,7 @@ impl Server {
             .merge(("shutdown.ctrlc", false))
             .merge(("shutdown.grace", 1))
             .merge(("shutdown.mercy", 1));
+        let (figment, front) = assetport::bind_front(figment).expect("listen");
         let rocket = assetport::build(figment)
             .expect("build")
             .ignite()
@@ -101,7 +102,7 @@ impl Server {
             .expect("ignite");
         let shutdown = rocket.shutdown();
         let handle = rocket::tokio::spawn(async move {
-            let _ = assetport::launch(rocket).await;
+            let _ = assetport::launch(rocket, Some(front)).await;
         });
         wait_for_port(port, "assetport").await;
         Server {
