@@ -393,3 +393,102 @@ fn item_14_half_open_and_slow_clients_cannot_starve_the_others() {
 
     assert_eq!(login_within(&server, Duration::from_secs(20)), Some(200));
 }
+
+fn names_of_tasks(app: &App, session: &str) -> Vec<i64> {
+    app.get(&format!("/api/async_task/{session}"))
+        .ok()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_i64().unwrap())
+        .collect()
+}
+
+#[test]
+fn item_5_a_rerun_runs_with_the_senders_rights_and_managers_see_only_their_scope() {
+    let app = App::new();
+    let sysadmin = app.demo("sysadmin");
+    let liusn = app.demo("liusn");
+    app.post(
+        &format!("/api/department/{sysadmin}"),
+        &json!({"name": "行政部", "parent": ""}),
+    )
+    .ok();
+    app.post(
+        &format!("/api/user/{sysadmin}"),
+        &json!({"name": "xingzheng", "password": "secret1", "department": "行政部", "character": 1}),
+    )
+    .ok();
+    app.post(
+        &format!("/api/user/{sysadmin}"),
+        &json!({"name": "wangwu", "password": "secret1", "department": "软件组", "character": 2}),
+    )
+    .ok();
+    let wangwu = app.login("wangwu", "secret1");
+
+    // The finding: the system admin's failed import, re-run by a manager of CST, created an
+    // asset in 行政部. Now the manager does not see that task at all.
+    let mut bad = common::row("打印机", "xingzheng", "行政部");
+    bad["count"] = json!("abc");
+    let admins = app.import(&sysadmin, &json!([bad]));
+    let admins = admins["id"].as_i64().unwrap();
+    let before = app.digest();
+    let mut fixed = common::row("打印机", "xingzheng", "行政部");
+    fixed["count"] = json!(1);
+    for answer in [
+        app.get(&format!("/api/async_task/{liusn}/{admins}")),
+        app.get(&format!("/failed_task/{liusn}/{admins}")),
+        app.put(&format!("/failed_task/{liusn}/{admins}"), &json!([fixed])),
+        app.get(&format!("/api/async_task/{liusn}/{admins}/file?format=csv")),
+    ] {
+        answer.err(404, 6, "对应id的异步任务不存在");
+    }
+    assert!(!names_of_tasks(&app, &liusn).contains(&admins));
+    assert_eq!(app.digest(), before);
+
+    // A manager's row for 行政部 fails on the manager's rights; the system admin re-runs the
+    // same row, and it runs with the admin's rights.
+    let mine = app.import(&liusn, &json!([fixed]));
+    assert_eq!(mine["number_failed"], 1, "{mine}");
+    let mine = mine["id"].as_i64().unwrap();
+    let failed = app
+        .get(&format!("/failed_task/{liusn}/{mine}"))
+        .ok()
+        .clone();
+    assert_eq!(failed[0]["message"], "无权管理该部门的资产", "{failed}");
+    app.put(&format!("/failed_task/{sysadmin}/{mine}"), &json!([fixed]))
+        .ok();
+    let task = app.wait_task(&sysadmin, mine);
+    assert_eq!(task["number_succeed"], 1, "{task}");
+
+    // The other way round: a task re-run by the manager runs with the manager's rights, even
+    // when its creator (here: the same manager, once more) had more. A task of wangwu (软件组,
+    // under CST) is liusn's to see; liusn's is not wangwu's.
+    let sub = app.import(&wangwu, &json!([common::row("键盘", "wangwu", "软件组")]));
+    let sub = sub["id"].as_i64().unwrap();
+    assert!(names_of_tasks(&app, &liusn).contains(&sub));
+    assert!(names_of_tasks(&app, &sysadmin).contains(&sub));
+    let wangwus = names_of_tasks(&app, &wangwu);
+    assert_eq!(wangwus, vec![sub]);
+    app.get(&format!("/failed_task/{wangwu}/{mine}"))
+        .err(404, 6, "对应id的异步任务不存在");
+
+    // A task re-run by a manager is checked with that manager's rights: liusn re-runs their
+    // own task's failed row for 行政部 and it fails again, though sysadmin ran it last.
+    let again = app.import(&liusn, &json!([fixed]));
+    let again = again["id"].as_i64().unwrap();
+    app.put(&format!("/failed_task/{sysadmin}/{again}"), &json!([bad]))
+        .ok();
+    app.wait_task(&sysadmin, again);
+    let mut fixed2 = fixed.clone();
+    fixed2["name"] = json!("打印机2");
+    app.put(&format!("/failed_task/{liusn}/{again}"), &json!([fixed2]))
+        .ok();
+    let task = app.wait_task(&liusn, again);
+    assert_eq!(task["number_succeed"], 0, "{task}");
+    let failed = app
+        .get(&format!("/failed_task/{liusn}/{again}"))
+        .ok()
+        .clone();
+    assert_eq!(failed[0]["message"], "无权管理该部门的资产", "{failed}");
+}

@@ -40,12 +40,73 @@ fn view_row(r: &rusqlite::Row) -> rusqlite::Result<TaskView> {
     })
 }
 
-pub fn tasks_of_entity(conn: &Connection, entity_id: i64) -> rusqlite::Result<Vec<TaskView>> {
+/// Whose tasks a caller sees within their entity: everyone's (a system admin), or those of an
+/// asset manager (`Manager(user id, department id)`): the tasks they created or last re-ran, and
+/// those created by asset managers of departments within their own subtree, whose rows and
+/// snapshots stay within that subtree.
+#[derive(Debug, Clone, Copy)]
+pub enum Seen {
+    All,
+    Manager(i64, i64),
+}
+
+/// `Seen` as a condition over `task t JOIN user u ON u.id = t.creator_id`, with the
+/// parameters it names (:me, :d).
+fn seen_sql(seen: &Seen) -> (&'static str, Vec<(&'static str, i64)>) {
+    match *seen {
+        Seen::All => ("1", Vec::new()),
+        Seen::Manager(me, department) => (
+            "(t.creator_id = :me OR t.runner_id = :me OR (u.character = 2 AND u.department_id IN (
+                 WITH RECURSIVE sub(id) AS (
+                     SELECT :d UNION SELECT d.id FROM department d JOIN sub ON d.parent_id = sub.id)
+                 SELECT id FROM sub)))",
+            vec![(":me", me), (":d", department)],
+        ),
+    }
+}
+
+fn query_params<'a>(
+    fixed: &'a [(&'static str, i64)],
+    seen: &'a [(&'static str, i64)],
+) -> Vec<(&'static str, &'a dyn rusqlite::ToSql)> {
+    fixed
+        .iter()
+        .chain(seen)
+        .map(|(name, value)| (*name, value as &dyn rusqlite::ToSql))
+        .collect()
+}
+
+pub fn tasks_of_entity(
+    conn: &Connection,
+    entity_id: i64,
+    seen: Seen,
+) -> rusqlite::Result<Vec<TaskView>> {
+    let (condition, seen_params) = seen_sql(&seen);
     let mut stmt = conn.prepare_cached(&format!(
-        "{VIEW_SELECT} WHERE t.entity_id = ?1 ORDER BY t.id"
+        "{VIEW_SELECT} WHERE t.entity_id = :e AND {condition} ORDER BY t.id"
     ))?;
-    let rows = stmt.query_map([entity_id], view_row)?;
+    let fixed = [(":e", entity_id)];
+    let rows = stmt.query_map(query_params(&fixed, &seen_params).as_slice(), view_row)?;
     rows.collect()
+}
+
+/// Whether the caller sees this task of their entity.
+pub fn task_seen(conn: &Connection, id: i64, seen: Seen) -> rusqlite::Result<bool> {
+    let (condition, seen_params) = seen_sql(&seen);
+    let fixed = [(":id", id)];
+    conn.prepare_cached(&format!(
+        "SELECT 1 FROM task t JOIN user u ON u.id = t.creator_id WHERE t.id = :id AND {condition}"
+    ))?
+    .exists(query_params(&fixed, &seen_params).as_slice())
+}
+
+/// Records who re-ran a task: its remaining rows run with their rights from now on.
+pub fn set_runner(conn: &Connection, id: i64, runner_id: i64) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE task SET runner_id = ?2 WHERE id = ?1",
+        params![id, runner_id],
+    )?;
+    Ok(())
 }
 
 pub fn task_view(conn: &Connection, entity_id: i64, id: i64) -> rusqlite::Result<Option<TaskView>> {
@@ -62,6 +123,8 @@ pub struct TaskState {
     pub id: i64,
     pub entity_id: i64,
     pub creator_id: i64,
+    /// Whose rights the task's rows run with: who last re-ran it, else its creator.
+    pub runner_id: i64,
     pub port_type: i64,
     pub finish: i64,
     pub number_failed: i64,
@@ -71,7 +134,8 @@ pub struct TaskState {
 
 pub fn task_state(conn: &Connection, id: i64) -> rusqlite::Result<Option<TaskState>> {
     conn.prepare_cached(
-        "SELECT id, entity_id, creator_id, port_type, finish, number_failed, next_seq, end_seq
+        "SELECT id, entity_id, creator_id, port_type, finish, number_failed, next_seq, end_seq,
+             coalesce(runner_id, creator_id)
          FROM task WHERE id = ?1",
     )?
     .query_row([id], |r| {
@@ -79,6 +143,7 @@ pub fn task_state(conn: &Connection, id: i64) -> rusqlite::Result<Option<TaskSta
             id: r.get(0)?,
             entity_id: r.get(1)?,
             creator_id: r.get(2)?,
+            runner_id: r.get(8)?,
             port_type: r.get(3)?,
             finish: r.get(4)?,
             number_failed: r.get(5)?,

@@ -11,11 +11,12 @@ use crate::rows::{self, Fields, Lookups};
 use rusqlite::Connection;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-/// What the task's creator may touch, as of now (a creator moved or demoted since does not keep
-/// rights they lost).
-pub fn creator_scope(conn: &Connection, task: &sql::TaskState) -> ApiResult<Scope> {
-    let creator = users::user_by_id(conn, task.creator_id)?
-        .ok_or_else(|| ApiError::Internal(format!("task {} has no creator", task.id)))?;
+/// What the task's runner (who last re-ran it, else its creator) may touch, as of now (a user
+/// moved or demoted since does not keep rights they lost; a re-run never borrows the
+/// creator's).
+pub fn runner_scope(conn: &Connection, task: &sql::TaskState) -> ApiResult<Scope> {
+    let creator = users::user_by_id(conn, task.runner_id)?
+        .ok_or_else(|| ApiError::Internal(format!("task {} has no runner", task.id)))?;
     let role = Role::from_character(creator.character);
     Ok(match (role, creator.department_id) {
         (Some(Role::Manager), Some(d)) => {

@@ -158,7 +158,7 @@ impl Worker {
         if task.finish != 0 {
             return Ok(Outcome::Done);
         }
-        let scope = import::creator_scope(&conn, &task)?;
+        let scope = import::runner_scope(&conn, &task)?;
         let mut runner = Runner {
             conn: &mut conn,
             task,

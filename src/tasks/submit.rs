@@ -1,8 +1,8 @@
 //! What the task endpoints do: store new tasks and re-runs, and read tasks, failed rows and
 //! export records back, always within the caller's entity.
 
-use crate::auth::Caller;
-use crate::db::tasks::{self as sql, TaskView, TaskWriter};
+use crate::auth::{Caller, Role};
+use crate::db::tasks::{self as sql, Seen, TaskView, TaskWriter};
 use crate::error::{ApiError, ApiResult};
 use rusqlite::Connection;
 use serde::de::{self, SeqAccess, Visitor};
@@ -68,18 +68,34 @@ pub fn create_from_json(
     Ok(writer.finish_new()?.0)
 }
 
-/// A task of the caller's entity; another entity's answers as if it did not exist.
+/// Which tasks of their entity the caller sees (`Seen`): a system admin all, an asset manager
+/// those of their own department scope.
+fn seen(caller: &Caller) -> ApiResult<Seen> {
+    match (caller.role, caller.department_id) {
+        (Role::Admin, _) => Ok(Seen::All),
+        (Role::Manager, Some(department)) => Ok(Seen::Manager(caller.user_id, department)),
+        _ => Err(ApiError::Forbidden),
+    }
+}
+
+/// A task the caller sees; one of another entity, or outside an asset manager's scope, answers
+/// as if it did not exist.
 pub fn task_of(conn: &Connection, caller: &Caller, id: i64) -> ApiResult<sql::TaskState> {
-    sql::task_state(conn, id)?
+    let task = sql::task_state(conn, id)?
         .filter(|t| Some(t.entity_id) == caller.entity_id)
-        .ok_or(ApiError::TaskNotFound)
+        .ok_or(ApiError::TaskNotFound)?;
+    if !sql::task_seen(conn, id, seen(caller)?)? {
+        return Err(ApiError::TaskNotFound);
+    }
+    Ok(task)
 }
 
 pub fn list(conn: &Connection, caller: &Caller) -> ApiResult<Vec<TaskView>> {
-    Ok(sql::tasks_of_entity(conn, caller.entity()?)?)
+    Ok(sql::tasks_of_entity(conn, caller.entity()?, seen(caller)?)?)
 }
 
 pub fn one(conn: &Connection, caller: &Caller, id: i64) -> ApiResult<TaskView> {
+    task_of(conn, caller, id)?;
     sql::task_view(conn, caller.entity()?, id)?.ok_or(ApiError::TaskNotFound)
 }
 
@@ -192,6 +208,7 @@ pub fn rerun(
     }
     writer.finish()?;
     sql::clear_failures_for_rerun(conn, id, count as i64)?;
+    sql::set_runner(conn, id, caller.user_id)?;
     Ok(true)
 }
 
