@@ -7,23 +7,7 @@ mod common;
 
 use common::server::Server;
 use common::{Answer, App, ADMIN_PASSWORD, DEMO_PASSWORD};
-use rocket::http::{ContentType, Header};
-use serde_json::{json, Value};
-
-/// A login as sent from the client address `from` (the front listener writes X-Real-IP from
-/// the connection; the in-process client stands in for it).
-fn login_from(app: &App, from: &str, identity: &str, password: &str) -> Answer {
-    let res = app
-        .client
-        .post("/api/login")
-        .header(ContentType::JSON)
-        .header(Header::new("X-Real-IP", from.to_owned()))
-        .body(json!({"identity": identity, "password": password}).to_string())
-        .dispatch();
-    let status = res.status();
-    let body: Value = serde_json::from_str(&res.into_string().unwrap()).unwrap();
-    Answer { status, body }
-}
+use serde_json::json;
 
 fn throttled(a: &Answer) -> bool {
     a.status.code == 429 && a.code() == 3
@@ -34,40 +18,38 @@ fn item_17_a_guesser_slows_down_only_itself_and_spraying_is_limited_per_address(
     let app = App::new();
     // Someone keeps guessing sysadmin's password from one address...
     for _ in 0..5 {
-        login_from(&app, "10.0.0.1", "sysadmin", "guess-guess").err(400, 2, "用户名或密码错误");
+        app.login_from("10.0.0.1", "sysadmin", "guess-guess")
+            .err(400, 2, "用户名或密码错误");
     }
-    assert!(throttled(&login_from(
-        &app,
+    assert!(throttled(&app.login_from(
         "10.0.0.1",
         "sysadmin",
         DEMO_PASSWORD
     )));
     // ...and sysadmin still logs in from their own.
-    login_from(&app, "10.0.0.2", "sysadmin", DEMO_PASSWORD).ok();
+    app.login_from("10.0.0.2", "sysadmin", DEMO_PASSWORD).ok();
 
     // One password tried over many accounts from one address: 30 failures, then that address
     // waits whatever account it names; other addresses do not.
     for i in 0..30 {
-        let a = login_from(&app, "10.0.0.3", &format!("user{i}"), "Spring2026!");
+        let a = app.login_from("10.0.0.3", &format!("user{i}"), "Spring2026!");
         a.err(400, 2, "用户名或密码错误");
     }
-    assert!(throttled(&login_from(
-        &app,
+    assert!(throttled(&app.login_from(
         "10.0.0.3",
         "liusn",
         "Spring2026!"
     )));
-    assert!(throttled(&login_from(
-        &app,
+    assert!(throttled(&app.login_from(
         "10.0.0.3",
         "liusn",
         DEMO_PASSWORD
     )));
-    login_from(&app, "10.0.0.4", "liusn", DEMO_PASSWORD).ok();
+    app.login_from("10.0.0.4", "liusn", DEMO_PASSWORD).ok();
 
     // Successful logins do not count against an address (an office behind one NAT).
     for _ in 0..40 {
-        login_from(&app, "10.0.0.5", "zhangsan", DEMO_PASSWORD).ok();
+        app.login_from("10.0.0.5", "zhangsan", DEMO_PASSWORD).ok();
     }
 }
 

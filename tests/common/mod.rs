@@ -128,6 +128,19 @@ impl App {
         a.ok()["session"].as_str().expect("session").to_owned()
     }
 
+    /// A login as sent from the client address `from` (the front listener writes X-Real-IP from
+    /// the connection; the in-process client stands in for it).
+    pub fn login_from(&self, from: &str, identity: &str, password: &str) -> Answer {
+        let res = self
+            .client
+            .post("/api/login")
+            .header(ContentType::JSON)
+            .header(rocket::http::Header::new("X-Real-IP", from.to_owned()))
+            .body(json!({"identity": identity, "password": password}).to_string())
+            .dispatch();
+        Self::answer(res)
+    }
+
     /// Logs in a demo account.
     pub fn demo(&self, name: &str) -> String {
         self.login(name, DEMO_PASSWORD)
