@@ -61,6 +61,9 @@ pub struct Settings {
     pub header_timeout_secs: u64,
     /// Seconds a client may send nothing (request unfinished) or read nothing (answer waiting).
     pub client_timeout_secs: u64,
+    /// Downloads (files, export records, unpaged failed rows) written at once; more answer
+    /// busy (503, code 10).
+    pub max_downloads: usize,
 }
 
 impl Default for Settings {
@@ -77,6 +80,7 @@ impl Default for Settings {
             max_connections: 1024,
             header_timeout_secs: 10,
             client_timeout_secs: 60,
+            max_downloads: 16,
         }
     }
 }
@@ -109,7 +113,8 @@ impl Settings {
     /// overflowed into negative lifetimes and ended every session. Named with its range, so the
     /// start stops with a message a person can act on.
     fn check(&self) -> Result<(), String> {
-        let ranges: [(&str, u64, u64, u64); 8] = [
+        let ranges: [(&str, u64, u64, u64); 9] = [
+            ("max_downloads", self.max_downloads as u64, 1, 1024),
             ("max_connections", self.max_connections as u64, 16, 100_000),
             ("header_timeout_secs", self.header_timeout_secs, 1, 600),
             ("client_timeout_secs", self.client_timeout_secs, 1, 3600),

@@ -50,8 +50,10 @@ pub fn build(figment: Figment) -> Result<Rocket<Build>, String> {
     let workers = Arc::new(tasks::Workers::start(&pool, &settings).map_err(in_file)?);
     let passwords =
         login::Passwords::start().map_err(|e| format!("cannot start password threads: {e}"))?;
+    let downloads = api::Downloads::new(settings.max_downloads);
     Ok(rocket::custom(figment)
         .manage(db::Db(pool))
+        .manage(downloads)
         .manage(settings)
         .manage(workers)
         .manage(passwords)

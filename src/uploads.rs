@@ -1,8 +1,9 @@
 //! Excel and CSV: import tasks from uploaded files, the template, and result downloads.
 
 use crate::auth::Caller;
-use crate::db::results;
+use crate::db::results::{ResultRows, Source};
 use crate::db::tasks::{TaskWriter, IMPORT};
+use crate::db::Pool;
 use crate::error::{ApiError, ApiResult};
 use crate::files::{self, FileError, Format, ReadLimits, Sheet};
 use crate::tasks::submit;
@@ -32,41 +33,37 @@ pub fn create_import(
 }
 
 /// Which sheet a task's download is, after checking the caller may see the task.
-pub fn result_sheet(conn: &Connection, caller: &Caller, task_id: i64) -> ApiResult<(Sheet, i64)> {
+pub fn result_sheet(conn: &Connection, caller: &Caller, task_id: i64) -> ApiResult<Sheet> {
     let task = submit::task_of(conn, caller, task_id)?;
-    let sheet = if task.port_type == IMPORT {
+    Ok(if task.port_type == IMPORT {
         Sheet::Failed
     } else {
         Sheet::Export
-    };
-    Ok((sheet, task.port_type))
+    })
 }
 
-/// Streams a task's results as CSV into `out`.
+/// The results a task's download holds: an import's failed rows, an export's records.
+fn result_rows(pool: &Pool, task_id: i64, sheet: Sheet) -> ResultRows {
+    let source = match sheet {
+        Sheet::Failed => Source::Failures,
+        Sheet::Export => Source::Snapshots,
+    };
+    ResultRows::new(pool.clone(), task_id, source)
+}
+
+/// Streams a task's results as CSV into `out`, read a chunk at a time.
 pub fn write_results_csv(
-    conn: &Connection,
+    pool: &Pool,
     task_id: i64,
-    port_type: i64,
     sheet: Sheet,
     out: impl Write,
 ) -> ApiResult<()> {
-    results::with_result_rows(conn, task_id, port_type, |rows| {
-        files::write_csv(sheet, rows, out)
-    })?
-    .map_err(ApiError::Internal)
+    files::write_csv(sheet, &mut result_rows(pool, task_id, sheet), out).map_err(ApiError::Internal)
 }
 
-/// Writes a task's results as XLSX into a temporary file.
-pub fn write_results_xlsx(
-    conn: &Connection,
-    task_id: i64,
-    port_type: i64,
-    sheet: Sheet,
-) -> ApiResult<std::fs::File> {
-    results::with_result_rows(conn, task_id, port_type, |rows| {
-        files::write_xlsx(sheet, rows)
-    })?
-    .map_err(ApiError::Internal)
+/// Writes a task's results as XLSX into a temporary file, read a chunk at a time.
+pub fn write_results_xlsx(pool: &Pool, task_id: i64, sheet: Sheet) -> ApiResult<std::fs::File> {
+    files::write_xlsx(sheet, &mut result_rows(pool, task_id, sheet)).map_err(ApiError::Internal)
 }
 
 pub fn file_name(task_id: i64, sheet: Sheet, format: Format) -> String {

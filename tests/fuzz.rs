@@ -208,7 +208,11 @@ fn generated_bad_input_is_refused_everywhere() {
     // The asset manager sees the tasks they sent, a part of the company's.
     let list = app.get(&format!("/api/async_task/{fresh}"));
     let seen = list.ok().as_array().cloned().unwrap_or_default();
-    assert!(!seen.is_empty() && seen.len() < ours.len(), "{}", seen.len());
+    assert!(
+        !seen.is_empty() && seen.len() < ours.len(),
+        "{}",
+        seen.len()
+    );
     assert!(seen.iter().all(|t| ours.iter().any(|o| o["id"] == t["id"])));
 
     println!(

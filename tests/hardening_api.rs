@@ -492,3 +492,79 @@ fn item_5_a_rerun_runs_with_the_senders_rights_and_managers_see_only_their_scope
         .clone();
     assert_eq!(failed[0]["message"], "无权管理该部门的资产", "{failed}");
 }
+
+#[test]
+fn item_7_failed_rows_are_paged_and_the_whole_list_keeps_the_seeds_shape() {
+    let app = App::new();
+    let liusn = app.demo("liusn");
+    // 25 rows that fail (an unknown department), in order.
+    let rows: Vec<Value> = (0..25)
+        .map(|i| common::row(&format!("坏行{i}"), "liusn", "没有这个部门"))
+        .collect();
+    let task = app.import(&liusn, &json!(rows));
+    assert_eq!(task["number_failed"], 25, "{task}");
+    let id = task["id"].as_i64().unwrap();
+
+    for base in [
+        format!("/failed_task/{liusn}/{id}"),
+        format!("/api/failed_task/{liusn}/{id}"),
+    ] {
+        // Page 2 of 10: rows 10..20, with the list's page count and total.
+        let page = app.get(&format!("{base}?page=2&size=10"));
+        assert_eq!(page.status.code, 200);
+        assert_eq!(
+            (&page.body["pages"], &page.body["total"]),
+            (&json!(3), &json!(25))
+        );
+        let data = page.data().as_array().unwrap();
+        assert_eq!(data.len(), 10);
+        assert_eq!(data[0]["name"], "坏行10");
+        assert!(data[0]["message"].is_string(), "{}", data[0]);
+        // The last page holds the rest; the default size is the other lists' (6).
+        let last = app.get(&format!("{base}?page=3&size=10"));
+        assert_eq!(last.data().as_array().unwrap().len(), 5);
+        let first = app.get(&format!("{base}?page=1"));
+        assert_eq!(first.body["pages"], 5);
+        assert_eq!(first.data().as_array().unwrap().len(), 6);
+        let sized = app.get(&format!("{base}?size=20"));
+        assert_eq!(sized.data().as_array().unwrap().len(), 20);
+        // Out of range and malformed pages answer as the other lists do.
+        app.get(&format!("{base}?page=4&size=10"))
+            .err(400, 4, "请求的页码超出范围");
+        app.get(&format!("{base}?page=0"))
+            .err(400, 4, "请求的页码超出范围");
+        let bad = app.get(&format!("{base}?page=1&size=5000"));
+        assert_eq!((bad.status.code, bad.code()), (400, -2), "{:?}", bad.body);
+        let bad = app.get(&format!("{base}?page=x"));
+        assert_eq!((bad.status.code, bad.code()), (400, -2), "{:?}", bad.body);
+        // Without page or size: every row, as the seed answers (streamed, same shape).
+        let all = app.get(&base);
+        let all = all.ok().as_array().unwrap().clone();
+        assert_eq!(all.len(), 25);
+        assert_eq!(all[24]["name"], "坏行24");
+        assert_eq!(all[10], data[0]);
+    }
+
+    // An export's failed ids page the same way; its records come whole.
+    let export = app.post(
+        &format!("/api/export_task/{liusn}"),
+        &json!([999_991, 999_992, 999_993]),
+    );
+    let export = export.ok()["id"].as_i64().unwrap();
+    app.wait_task(&liusn, export);
+    let page = app.get(&format!(
+        "/api/export_task/{liusn}/{export}/failed?page=2&size=2"
+    ));
+    assert_eq!(
+        (&page.body["pages"], &page.body["total"]),
+        (&json!(2), &json!(3))
+    );
+    assert_eq!(page.data()[0]["value"], 999_993);
+    let all = app.get(&format!("/api/export_task/{liusn}/{export}/failed"));
+    assert_eq!(all.ok().as_array().unwrap().len(), 3);
+    let records = app.get(&format!("/api/export_task/{liusn}/{export}"));
+    assert_eq!(records.ok(), &json!([]));
+    // Records are not paged: the seed's answer is the whole list, whatever the query says.
+    let records = app.get(&format!("/api/export_task/{liusn}/{export}?page=1"));
+    assert_eq!(records.ok(), &json!([]));
+}

@@ -107,8 +107,16 @@ fn send(
     }
 }
 
-/// One client: sends MIX in turn (starting at its own offset) until `until`.
-fn client(server: &Server, session: &str, n: usize, until: Instant, tally: &Mutex<Tally>) {
+/// One client: sends MIX in turn (starting at its own offset) until `until`. A task any client
+/// made is read with `admin` (a system admin sees every task of the company; an asset manager
+/// only those of their scope).
+fn client(
+    server: &Server,
+    (session, admin): (&str, &str),
+    n: usize,
+    until: Instant,
+    tally: &Mutex<Tally>,
+) {
     let mut i = n;
     let mut local = Tally::default();
     while Instant::now() < until {
@@ -130,7 +138,7 @@ fn client(server: &Server, session: &str, n: usize, until: Instant, tally: &Mute
                 Some(id) => send(
                     server,
                     "GET",
-                    &format!("/api/async_task/{session}/{id}"),
+                    &format!("/api/async_task/{admin}/{id}"),
                     None,
                 ),
                 None => send(server, "GET", &format!("/api/async_task/{session}"), None),
@@ -221,7 +229,8 @@ fn fifty_clients_and_a_large_import_all_succeed_and_add_up() {
             let session = if n % 2 == 0 { &manager } else { &admin };
             let tally = &tally;
             let server = &server;
-            scope.spawn(move || client(server, session, n, until, tally));
+            let admin = &admin;
+            scope.spawn(move || client(server, (session, admin), n, until, tally));
         }
         let id = large.join().expect("large import thread");
         // Whether the large import was still running while the clients were: printed, not

@@ -1,7 +1,7 @@
 //! Files: the import template, import from an uploaded CSV/XLSX (raw body or a multipart form
 //! with one file), and a task's results as a download.
 
-use super::{ok, Reply};
+use super::{ok, Downloads, Reply};
 use crate::auth::{Session, ASSET_ROLES};
 use crate::config::Settings;
 use crate::db::Db;
@@ -188,6 +188,7 @@ async fn upload(
 #[get("/api/async_task/<_>/<id>/file?<format>")]
 async fn download(
     db: &State<Db>,
+    downloads: &State<Downloads>,
     session: Session,
     id: &str,
     format: Option<&str>,
@@ -195,21 +196,25 @@ async fn download(
     let caller = session.require(ASSET_ROLES)?;
     let format = format_of(format)?;
     let task_id = id.parse::<i64>().map_err(|_| ApiError::TaskNotFound)?;
-    let (sheet, port_type) = db
+    let sheet = db
         .run(move |conn| uploads::result_sheet(conn, &caller, task_id))
         .await?;
     let name = uploads::file_name(task_id, sheet, format);
+    let permit = downloads.start()?;
     match format {
         Format::Xlsx => {
             let file = db
-                .run(move |conn| uploads::write_results_xlsx(conn, task_id, port_type, sheet))
+                .with_pool(move |pool| {
+                    let _permit = permit;
+                    uploads::write_results_xlsx(pool, task_id, sheet)
+                })
                 .await?;
             let body = Body::File(rocket::tokio::fs::File::from_std(file));
             Ok(Download::new(body, format, &name))
         }
         Format::Csv => {
-            let reader = db.stream(move |conn, out| {
-                uploads::write_results_csv(conn, task_id, port_type, sheet, out)
+            let reader = db.stream(permit, move |pool, out| {
+                uploads::write_results_csv(pool, task_id, sheet, out)
             });
             Ok(Download::new(Body::Stream(reader), format, &name))
         }

@@ -48,6 +48,28 @@ impl<'r> rocket::response::Responder<'r, 'static> for JsonStream {
     }
 }
 
+/// The bound on downloads written at once (`max_downloads`): each holds a blocking thread while
+/// its client reads, so a crowd of stalled readers cannot take them all. More answer busy.
+pub struct Downloads(std::sync::Arc<rocket::tokio::sync::Semaphore>);
+
+/// A place among the downloads allowed at once, held until the download is written.
+pub type DownloadPermit = rocket::tokio::sync::OwnedSemaphorePermit;
+
+impl Downloads {
+    pub fn new(max: usize) -> Downloads {
+        Downloads(std::sync::Arc::new(rocket::tokio::sync::Semaphore::new(
+            max,
+        )))
+    }
+
+    pub fn start(&self) -> ApiResult<DownloadPermit> {
+        self.0
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| ApiError::Busy("同时进行的下载过多，请稍后再试"))
+    }
+}
+
 pub fn routes() -> Vec<Route> {
     let mut all = Vec::new();
     all.extend(session::routes());

@@ -1,15 +1,19 @@
 //! The seed's six task endpoints (plus one task's record): import, task list, failed rows and
 //! re-run, export and its records. Both `/failed_task/…` and `/api/failed_task/…` are served.
 
-use super::{done, ok, BulkBody, JsonStream, Reply};
+use super::{done, ok, paged, BulkBody, Downloads, JsonStream, Reply};
 use crate::auth::{Session, ASSET_ROLES};
 use crate::config::Settings;
+use crate::db::results::{ResultRows, Source};
 use crate::db::tasks::{EXPORT, IMPORT};
-use crate::db::Db;
+use crate::db::{Db, Page};
 use crate::error::{ApiError, ApiResult};
-use crate::tasks::{submit, Workers};
+use crate::tasks::submit::{self, Shown};
+use crate::tasks::Workers;
+use rocket::serde::json::Json;
 use rocket::{get, post, put, routes, Route, State};
 use serde_json::json;
+use serde_json::Value;
 use std::sync::Arc;
 
 pub fn routes() -> Vec<Route> {
@@ -85,22 +89,81 @@ async fn one(db: &State<Db>, session: Session, id: &str) -> Reply {
     ok(db.run(move |conn| submit::one(conn, &caller, id)).await?)
 }
 
-async fn get_failed(db: &Db, session: Session, id: &str) -> Reply {
-    let caller = session.require(ASSET_ROLES)?;
+/// A list of a task's results: one page when `page` or `size` is given, else every row,
+/// streamed as it is read (the seed's shape).
+pub type Listing = rocket::Either<Json<Value>, JsonStream>;
+
+/// Answers a task's failed rows or records, after `check` (which returns how many there are)
+/// passes for the caller.
+async fn results_listing(
+    db: &Db,
+    downloads: &Downloads,
+    check: impl FnOnce(&rusqlite::Connection, i64) -> ApiResult<i64> + Send + 'static,
+    id: &str,
+    page: Option<&str>,
+    size: Option<&str>,
+    shown: Shown,
+) -> ApiResult<Listing> {
     let id = task_id(id)?;
-    ok(db
-        .run(move |conn| submit::failed_rows(conn, &caller, id))
-        .await?)
+    let total = db.run(move |conn| check(conn, id)).await?;
+    if page.is_some() || size.is_some() {
+        if shown == Shown::Record {
+            return Err(ApiError::BadBody(
+                "导出记录不分页，请去掉page与size参数".into(),
+            ));
+        }
+        let page = Page::parse(page.unwrap_or("1"), size)?;
+        let answer = db
+            .run(move |conn| submit::failures_page(conn, id, total, page, shown))
+            .await?;
+        return paged(answer).map(rocket::Either::Left);
+    }
+    let source = match shown {
+        Shown::Record => Source::Snapshots,
+        Shown::ImportFailure | Shown::ExportFailure => Source::Failures,
+    };
+    let permit = downloads.start()?;
+    let body = db.stream(permit, move |pool, out| {
+        submit::write_list(&mut ResultRows::new(pool.clone(), id, source), shown, out)
+    });
+    Ok(rocket::Either::Right(JsonStream(body)))
 }
 
-#[get("/failed_task/<_>/<id>")]
-async fn failed_rows(db: &State<Db>, session: Session, id: &str) -> Reply {
-    get_failed(db, session, id).await
+async fn get_failed(
+    db: &Db,
+    downloads: &Downloads,
+    session: Session,
+    id: &str,
+    page: Option<&str>,
+    size: Option<&str>,
+) -> ApiResult<Listing> {
+    let caller = session.require(ASSET_ROLES)?;
+    let check = move |conn: &rusqlite::Connection, id| submit::import_task(conn, &caller, id);
+    results_listing(db, downloads, check, id, page, size, Shown::ImportFailure).await
 }
 
-#[get("/api/failed_task/<_>/<id>")]
-async fn failed_rows_api(db: &State<Db>, session: Session, id: &str) -> Reply {
-    get_failed(db, session, id).await
+#[get("/failed_task/<_>/<id>?<page>&<size>")]
+async fn failed_rows(
+    db: &State<Db>,
+    downloads: &State<Downloads>,
+    session: Session,
+    id: &str,
+    page: Option<&str>,
+    size: Option<&str>,
+) -> ApiResult<Listing> {
+    get_failed(db, downloads, session, id, page, size).await
+}
+
+#[get("/api/failed_task/<_>/<id>?<page>&<size>")]
+async fn failed_rows_api(
+    db: &State<Db>,
+    downloads: &State<Downloads>,
+    session: Session,
+    id: &str,
+    page: Option<&str>,
+    size: Option<&str>,
+) -> ApiResult<Listing> {
+    get_failed(db, downloads, session, id, page, size).await
 }
 
 async fn put_rerun(
@@ -148,22 +211,29 @@ async fn rerun_api(
     put_rerun(db, workers, settings, session, id, body).await
 }
 
+/// Every record of an export, streamed (not paged: the seed's answer is the whole list).
 #[get("/api/export_task/<_>/<id>")]
-async fn export_records(db: &State<Db>, session: Session, id: &str) -> ApiResult<JsonStream> {
+async fn export_records(
+    db: &State<Db>,
+    downloads: &State<Downloads>,
+    session: Session,
+    id: &str,
+) -> ApiResult<Listing> {
     let caller = session.require(ASSET_ROLES)?;
-    let id = task_id(id)?;
-    db.run(move |conn| submit::export_task(conn, &caller, id))
-        .await?;
-    Ok(JsonStream(db.stream(move |conn, out| {
-        submit::write_export_records(conn, id, out)
-    })))
+    let check = move |conn: &rusqlite::Connection, id| submit::export_task(conn, &caller, id);
+    results_listing(db, downloads, check, id, None, None, Shown::Record).await
 }
 
-#[get("/api/export_task/<_>/<id>/failed")]
-async fn export_failures(db: &State<Db>, session: Session, id: &str) -> Reply {
+#[get("/api/export_task/<_>/<id>/failed?<page>&<size>")]
+async fn export_failures(
+    db: &State<Db>,
+    downloads: &State<Downloads>,
+    session: Session,
+    id: &str,
+    page: Option<&str>,
+    size: Option<&str>,
+) -> ApiResult<Listing> {
     let caller = session.require(ASSET_ROLES)?;
-    let id = task_id(id)?;
-    ok(db
-        .run(move |conn| submit::export_failures(conn, &caller, id))
-        .await?)
+    let check = move |conn: &rusqlite::Connection, id| submit::export_task(conn, &caller, id);
+    results_listing(db, downloads, check, id, page, size, Shown::ExportFailure).await
 }

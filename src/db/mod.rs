@@ -212,29 +212,43 @@ impl Db {
 }
 
 impl Db {
-    /// Runs `f` on a pooled connection on Tokio's blocking thread pool, writing into one end of a
-    /// pipe; the other end is returned for a response to stream as it is written. A client that
-    /// goes away closes the pipe, and `f`'s next write fails and stops it.
-    pub fn stream<F>(&self, f: F) -> rocket::tokio::io::DuplexStream
+    /// Runs `f` on Tokio's blocking thread pool, writing into one end of a pipe; the other end is
+    /// returned for a response to stream as it is written. `f` gets the pool, not a connection:
+    /// it reads a chunk at a time (`results::ResultRows`), so while the pipe is full because
+    /// the client reads slowly or not at all, no connection and no read transaction is held. A
+    /// client that goes away (or is cut off by the front listener's client timeout) closes the
+    /// pipe, and `f`'s next write fails and stops it. `permit` (a place among the downloads
+    /// allowed at once) is held until `f` returns.
+    pub fn stream<F>(&self, permit: impl Send + 'static, f: F) -> rocket::tokio::io::DuplexStream
     where
-        F: FnOnce(&Connection, &mut dyn std::io::Write) -> ApiResult<()> + Send + 'static,
+        F: FnOnce(&Pool, &mut dyn std::io::Write) -> ApiResult<()> + Send + 'static,
     {
         let (reader, writer) = rocket::tokio::io::duplex(64 * 1024);
         let pool = self.0.clone();
         rocket::tokio::task::spawn_blocking(move || {
+            let _permit = permit;
             let mut out = std::io::BufWriter::with_capacity(
                 64 * 1024,
                 tokio_util::io::SyncIoBridge::new(writer),
             );
-            let written = pool
-                .get()
-                .map_err(ApiError::from)
-                .and_then(|conn| f(&conn, &mut out));
-            if let Err(e) = written {
+            if let Err(e) = f(&pool, &mut out) {
                 log::warn!("streamed answer stopped: {}", e.cause());
             }
         });
         reader
+    }
+
+    /// Runs `f` with the pool (not a connection) on Tokio's blocking thread pool, for work that
+    /// reads a chunk at a time while it builds something (an XLSX file).
+    pub async fn with_pool<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Pool) -> ApiResult<T> + Send + 'static,
+    {
+        let pool = self.0.clone();
+        rocket::tokio::task::spawn_blocking(move || f(&pool))
+            .await
+            .map_err(|e| ApiError::Internal(format!("blocking task: {e}")))?
     }
 }
 

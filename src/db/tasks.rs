@@ -401,33 +401,13 @@ pub fn end_failed(conn: &Connection, task_id: i64, failed: i64) -> rusqlite::Res
     Ok(())
 }
 
-/// A failed row: seq, file line, row as submitted, message.
-pub type Failure = (i64, Option<i64>, String, String);
-
-/// Failed rows in order.
-pub fn failures(conn: &Connection, task_id: i64) -> rusqlite::Result<Vec<Failure>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT seq, line, row, message FROM task_failure WHERE task_id = ?1 ORDER BY seq",
-    )?;
-    let rows = stmt.query_map([task_id], |r| {
-        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-    })?;
-    rows.collect()
-}
-
-/// Runs `read` over an export's snapshot chunks, each a JSON array text, in request order: the
-/// one reader of `export_chunk`, for the records answer and the file download alike.
-pub fn with_snapshot_chunks<T>(
-    conn: &Connection,
-    task_id: i64,
-    read: impl FnOnce(&mut dyn Iterator<Item = Result<String, String>>) -> T,
-) -> rusqlite::Result<T> {
+/// The file line of each failed row, in order (None where a row came from a JSON body): what a
+/// re-run keeps for the rows that replace them.
+pub fn failure_lines(conn: &Connection, task_id: i64) -> rusqlite::Result<Vec<Option<i64>>> {
     let mut stmt =
-        conn.prepare("SELECT snapshots FROM export_chunk WHERE task_id = ?1 ORDER BY first_seq")?;
-    let mut chunks = stmt
-        .query_map([task_id], |r| r.get::<_, String>(0))?
-        .map(|chunk| chunk.map_err(|e| e.to_string()));
-    Ok(read(&mut chunks))
+        conn.prepare_cached("SELECT line FROM task_failure WHERE task_id = ?1 ORDER BY seq")?;
+    let lines = stmt.query_map([task_id], |r| r.get(0))?;
+    lines.collect()
 }
 
 /// Re-queues a task's failed rows for a re-run: the rows are replaced by `rows` (written by

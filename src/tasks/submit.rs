@@ -2,7 +2,9 @@
 //! export records back, always within the caller's entity.
 
 use crate::auth::{Caller, Role};
+use crate::db::results::{self, ResultRow};
 use crate::db::tasks::{self as sql, Seen, TaskView, TaskWriter};
+use crate::db::{Page, Paged};
 use crate::error::{ApiError, ApiResult};
 use rusqlite::Connection;
 use serde::de::{self, SeqAccess, Visitor};
@@ -99,16 +101,85 @@ pub fn one(conn: &Connection, caller: &Caller, id: i64) -> ApiResult<TaskView> {
     sql::task_view(conn, caller.entity()?, id)?.ok_or(ApiError::TaskNotFound)
 }
 
-/// The failed rows of an import task: each exactly as submitted plus its `message`.
-pub fn failed_rows(conn: &Connection, caller: &Caller, id: i64) -> ApiResult<Vec<Value>> {
+/// Checks that the task is an import the caller sees; returns how many failed rows it has.
+pub fn import_task(conn: &Connection, caller: &Caller, id: i64) -> ApiResult<i64> {
     let task = task_of(conn, caller, id)?;
     if task.port_type != sql::IMPORT {
         return Err(ApiError::NotAnImportTask { rerun: false });
     }
-    Ok(sql::failures(conn, id)?
+    Ok(task.number_failed)
+}
+
+/// Checks that the task is an export the caller sees; returns how many ids failed.
+pub fn export_task(conn: &Connection, caller: &Caller, id: i64) -> ApiResult<i64> {
+    let task = task_of(conn, caller, id)?;
+    if task.port_type != sql::EXPORT {
+        return Err(ApiError::NotAnExportTask);
+    }
+    Ok(task.number_failed)
+}
+
+/// How a task's result row is shown in a JSON list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shown {
+    /// An export's record: the snapshot as stored.
+    Record,
+    /// An import's failed row: the row exactly as submitted plus its `message`.
+    ImportFailure,
+    /// An export's failed id: the element as sent (`value`) and why (`message`).
+    ExportFailure,
+}
+
+fn show(shown: Shown, row: String, message: String) -> Value {
+    match shown {
+        Shown::Record => serde_json::from_str(&row).unwrap_or(Value::String(row)),
+        Shown::ImportFailure => with_message(&row, message),
+        Shown::ExportFailure => {
+            let value = serde_json::from_str(&row).unwrap_or(Value::String(row));
+            serde_json::json!({ "value": value, "message": message })
+        }
+    }
+}
+
+/// One page of a task's failed rows (`total` of them), shown as `shown`.
+pub fn failures_page(
+    conn: &Connection,
+    id: i64,
+    total: i64,
+    page: Page,
+    shown: Shown,
+) -> ApiResult<Paged<Value>> {
+    let pages = page.check(total)?;
+    let data = results::failures_page(conn, id, page)?
         .into_iter()
-        .map(|(_, _, row, message)| with_message(&row, message))
-        .collect())
+        .map(|(row, message)| show(shown, row, message))
+        .collect();
+    Ok(Paged { pages, total, data })
+}
+
+/// Writes `{"code":0,"info":"Succeed","data":[…]}` of every row, as it reads them a chunk at a
+/// time: a million records or failed rows never sit in memory at once.
+pub fn write_list(
+    rows: &mut dyn Iterator<Item = ResultRow>,
+    shown: Shown,
+    out: &mut dyn Write,
+) -> ApiResult<()> {
+    let io = |e: std::io::Error| ApiError::Internal(format!("streamed answer: {e}"));
+    out.write_all(br#"{"code":0,"info":"Succeed","data":["#)
+        .map_err(io)?;
+    for (i, row) in rows.enumerate() {
+        let (row, message) = row.map_err(ApiError::Internal)?;
+        if i > 0 {
+            out.write_all(b",").map_err(io)?;
+        }
+        if shown == Shown::Record {
+            out.write_all(row.as_bytes()).map_err(io)?;
+        } else {
+            serde_json::to_writer(&mut *out, &show(shown, row, message))
+                .map_err(|e| ApiError::Internal(format!("streamed answer: {e}")))?;
+        }
+    }
+    out.write_all(b"]}").and_then(|_| out.flush()).map_err(io)
 }
 
 /// The submitted object with `message` set. A row that was not an object (or not readable as
@@ -188,19 +259,19 @@ pub fn rerun(
     if task.finish == 0 {
         return Err(ApiError::TaskRunning);
     }
-    let failures = sql::failures(conn, id)?;
+    let lines = sql::failure_lines(conn, id)?;
     let mut writer = TaskWriter::append(conn, id, task.end_seq, chunk_rows);
     let mut count = 0usize;
     for_each_element(bytes, |raw| {
         // A row's `line` stays the line of the file it first came from.
-        let line = failures.get(count).and_then(|f| f.1);
+        let line = lines.get(count).copied().flatten();
         count += 1;
-        if count > failures.len() {
+        if count > lines.len() {
             return Err(ApiError::RerunLengthMismatch);
         }
         Ok(writer.push(raw, line)?)
     })?;
-    if count != failures.len() {
+    if count != lines.len() {
         return Err(ApiError::RerunLengthMismatch);
     }
     if count == 0 {
@@ -210,57 +281,4 @@ pub fn rerun(
     sql::clear_failures_for_rerun(conn, id, count as i64)?;
     sql::set_runner(conn, id, caller.user_id)?;
     Ok(true)
-}
-
-/// Checks that the task is an export of the caller's entity, whose records they may read.
-pub fn export_task(conn: &Connection, caller: &Caller, id: i64) -> ApiResult<()> {
-    let task = task_of(conn, caller, id)?;
-    if task.port_type != sql::EXPORT {
-        return Err(ApiError::NotAnExportTask);
-    }
-    Ok(())
-}
-
-/// An export's failed rows in request order: each element as sent (`value`) and why it was not
-/// exported (`message`), so the user sees which ids to check.
-pub fn export_failures(conn: &Connection, caller: &Caller, id: i64) -> ApiResult<Vec<Value>> {
-    export_task(conn, caller, id)?;
-    Ok(sql::failures(conn, id)?
-        .into_iter()
-        .map(|(_, _, row, message)| {
-            let value = serde_json::from_str(&row).unwrap_or(Value::String(row));
-            serde_json::json!({ "value": value, "message": message })
-        })
-        .collect())
-}
-
-/// Writes the answer of `GET /api/export_task/…/{id}`, the snapshots in request order, chunk by
-/// chunk: a million records never sit in memory at once.
-pub fn write_export_records(conn: &Connection, id: i64, out: &mut dyn Write) -> ApiResult<()> {
-    let io = |e: std::io::Error| e.to_string();
-    out.write_all(br#"{"code":0,"info":"Succeed","data":["#)
-        .map_err(|e| ApiError::Internal(io(e)))?;
-    sql::with_snapshot_chunks(conn, id, |chunks| -> Result<(), String> {
-        let mut first = true;
-        for chunk in chunks {
-            let chunk = chunk?;
-            let inner = chunk
-                .strip_prefix('[')
-                .and_then(|c| c.strip_suffix(']'))
-                .ok_or_else(|| format!("export {id}: a chunk is not an array"))?;
-            if inner.is_empty() {
-                continue;
-            }
-            if !first {
-                out.write_all(b",").map_err(io)?;
-            }
-            first = false;
-            out.write_all(inner.as_bytes()).map_err(io)?;
-        }
-        Ok(())
-    })?
-    .map_err(ApiError::Internal)?;
-    out.write_all(b"]}")
-        .and_then(|_| out.flush())
-        .map_err(|e| ApiError::Internal(io(e)))
 }
