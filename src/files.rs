@@ -1,6 +1,7 @@
 //! CSV / XLSX in and out: reading uploaded import files row by row, the import template, and the
 //! failed-rows / export files. Pure functions: no Rocket, no database.
 
+use std::borrow::Cow;
 use std::io::{Cursor, Seek, SeekFrom, Write};
 
 use calamine::{DataRef, Reader, SheetType, Xlsx};
@@ -315,7 +316,7 @@ fn read_csv<E, F: FnMut(UploadRow) -> Result<(), E>>(
         lines.advance(usize::try_from(reader.position().byte()).unwrap_or(usize::MAX));
         let mut cells = Vec::with_capacity(record.len());
         for field in record.iter() {
-            cells.push(std::str::from_utf8(field).map_err(|_| {
+            cells.push(std::str::from_utf8(field).map(csv_cell_read).map_err(|_| {
                 FileError::Unreadable(format!(
                     "文件不是UTF-8编码（第{line}行），请另存为“CSV UTF-8”格式或上传xlsx文件"
                 ))
@@ -589,11 +590,10 @@ impl Sheet {
         self == Sheet::Export && matches!(EXPORT_COLUMNS[col].1, "price" | "initial_price")
     }
 
+    /// The row's cells, each read on its own: one value that cannot be read (1e400, a lone
+    /// surrogate) shows as its text or with U+FFFD, and never blanks the others.
     fn cells(self, json: &str, message: String) -> Vec<Out> {
-        let row: Option<serde_json::Map<String, Value>> = match serde_json::from_str(json) {
-            Ok(Value::Object(map)) => Some(map),
-            _ => None,
-        };
+        let row = crate::rows::lossy::object(json);
         let get = |field: &str| row.as_ref().and_then(|r| r.get(field));
         match self {
             Sheet::Failed => TEMPLATE_COLUMNS
@@ -648,6 +648,49 @@ fn label(value: Option<&Value>, labels: &[(i64, &str)]) -> Out {
     }
 }
 
+/// What a spreadsheet reads as the start of a formula (OWASP: CSV injection).
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// Whether a text, past any `'` it starts with, would start a formula.
+fn formula_like(text: &str) -> bool {
+    text.trim_start_matches('\'').starts_with(FORMULA_STARTS)
+}
+
+/// A text cell as the server writes it into a CSV. One a spreadsheet would run as a formula
+/// gets a leading `'` (OWASP's advice), unless it is a plain number ("-5"); one that already
+/// starts with `'` before such a character gets another, so reading takes exactly one off
+/// (`csv_cell_read`) and a failed-rows file uploaded again holds what was sent. Control
+/// characters other than TAB, LF and CR, which spreadsheets show as nothing or choke on, are
+/// written as their visible symbols (U+2400…, ␀ for NUL).
+fn csv_cell(text: &str) -> Cow<'_, str> {
+    let number = text.trim().parse::<f64>().is_ok_and(f64::is_finite);
+    let prefix = formula_like(text) && !number;
+    let control = |c: char| c.is_control() && !matches!(c, '\t' | '\n' | '\r') && (c as u32) < 0x80;
+    if !prefix && !text.contains(control) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 1);
+    if prefix {
+        out.push('\'');
+    }
+    for c in text.chars() {
+        out.push(match c {
+            '\u{7f}' => '\u{2421}',
+            c if control(c) => char::from_u32(0x2400 + c as u32).unwrap_or('\u{fffd}'),
+            c => c,
+        });
+    }
+    Cow::Owned(out)
+}
+
+/// A CSV cell as read: the `'` that `csv_cell` put before a formula-like text is taken off.
+fn csv_cell_read(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if formula_like(rest) => rest,
+        _ => cell,
+    }
+}
+
 /// Streams a CSV (UTF-8 BOM first, so Excel reads the Chinese) to `out`. `rows` yields
 /// (row JSON, message); the message is ignored for `Sheet::Export`. An `Err` from `rows` stops
 /// writing and is returned.
@@ -667,7 +710,8 @@ pub fn write_csv<W: Write>(
             match cell {
                 // Money as the XLSX shows it (0.00), not f64's shortest text ("100.0").
                 Out::Number(n, _) if sheet.is_money(col) => writer.write_field(format!("{n:.2}")),
-                _ => writer.write_field(cell.csv_text()),
+                Out::Number(_, text) => writer.write_field(text),
+                _ => writer.write_field(csv_cell(cell.csv_text()).as_ref()),
             }
             .map_err(io)?;
         }

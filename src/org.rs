@@ -13,8 +13,13 @@ const NAME_MAX: usize = 128;
 
 fn check_name(field: &str, name: &str) -> ApiResult<()> {
     let n = name.trim().chars().count();
-    if n == 0 || name.chars().count() > NAME_MAX || name.chars().any(char::is_control) {
+    if n == 0 || name.chars().count() > NAME_MAX {
         return Err(ApiError::BadBody(format!("字段长度不合法：[{field}]")));
+    }
+    if name.contains(char::is_control) {
+        return Err(ApiError::BadBody(format!(
+            "字段不能包含控制字符：[{field}]"
+        )));
     }
     Ok(())
 }

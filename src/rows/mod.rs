@@ -10,6 +10,7 @@ use rusqlite::Connection;
 use std::collections::HashMap;
 
 mod fields;
+pub mod lossy;
 
 pub const NAME_MAX: usize = 128;
 pub const POSITION_MAX: usize = 256;
@@ -314,6 +315,25 @@ pub fn check_fields(
     }
     if description.chars().count() > DESCRIPTION_MAX {
         p.length("description");
+    }
+    // Control characters (NUL and the like) are invisible in a list and break the files and
+    // programs the register feeds; a description may still hold TAB and line breaks.
+    let line_break = |c: char| matches!(c, '\t' | '\n' | '\r');
+    for (field, control) in [
+        (
+            "name",
+            name.as_deref()
+                .is_some_and(|n| n.contains(char::is_control)),
+        ),
+        ("position", position.contains(char::is_control)),
+        (
+            "description",
+            description.contains(|c: char| c.is_control() && !line_break(c)),
+        ),
+    ] {
+        if control {
+            p.rule(&format!("字段不能包含控制字符：[{field}]"));
+        }
     }
 
     // 3. department and the caller's right to it

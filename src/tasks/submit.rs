@@ -6,6 +6,7 @@ use crate::db::results::{self, ResultRow};
 use crate::db::tasks::{self as sql, Seen, TaskView, TaskWriter};
 use crate::db::{Page, Paged};
 use crate::error::{ApiError, ApiResult};
+use crate::rows::lossy;
 use rusqlite::Connection;
 use serde::de::{self, SeqAccess, Visitor};
 use serde_json::value::RawValue;
@@ -132,10 +133,10 @@ pub enum Shown {
 
 fn show(shown: Shown, row: String, message: String) -> Value {
     match shown {
-        Shown::Record => serde_json::from_str(&row).unwrap_or(Value::String(row)),
+        Shown::Record => lossy::value(&row),
         Shown::ImportFailure => with_message(&row, message),
         Shown::ExportFailure => {
-            let value = serde_json::from_str(&row).unwrap_or(Value::String(row));
+            let value = lossy::value(&row);
             serde_json::json!({ "value": value, "message": message })
         }
     }
@@ -187,7 +188,7 @@ pub fn write_list(
 pub fn with_message(row: &str, message: String) -> Value {
     let object = match serde_json::from_str::<Value>(row) {
         Ok(Value::Object(fields)) => Ok(fields),
-        parsed => object_of_raw(row).ok_or(parsed),
+        parsed => lossy::object(row).ok_or(parsed),
     };
     match object {
         Ok(mut fields) => {
@@ -195,52 +196,13 @@ pub fn with_message(row: &str, message: String) -> Value {
             Value::Object(fields)
         }
         Err(parsed) => {
-            let value = parsed.unwrap_or_else(|_| Value::String(row.to_owned()));
+            let value = parsed.unwrap_or_else(|_| lossy::value(row));
             let mut fields = Map::new();
             fields.insert("value".into(), value);
             fields.insert("message".into(), Value::String(message));
             Value::Object(fields)
         }
     }
-}
-
-/// An object that `Value` cannot hold (a number like 1e400), field by field in the order sent:
-/// such a value as its text, every other as sent, so the row can still be fixed and run again.
-fn object_of_raw(row: &str) -> Option<Map<String, Value>> {
-    struct RawFields(Vec<(String, Box<RawValue>)>);
-    impl<'de> de::Deserialize<'de> for RawFields {
-        fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-            struct Fields;
-            impl<'de> Visitor<'de> for Fields {
-                type Value = RawFields;
-                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                    f.write_str("a JSON object")
-                }
-                fn visit_map<A: de::MapAccess<'de>>(
-                    self,
-                    mut map: A,
-                ) -> Result<RawFields, A::Error> {
-                    let mut fields = Vec::new();
-                    while let Some(field) = map.next_entry()? {
-                        fields.push(field);
-                    }
-                    Ok(RawFields(fields))
-                }
-            }
-            d.deserialize_map(Fields)
-        }
-    }
-    let RawFields(fields) = serde_json::from_str(row).ok()?;
-    Some(
-        fields
-            .into_iter()
-            .map(|(k, v)| {
-                let value = serde_json::from_str(v.get())
-                    .unwrap_or_else(|_| Value::String(v.get().to_owned()));
-                (k, value)
-            })
-            .collect(),
-    )
 }
 
 /// Replaces failed row i by element i of the body and queues those rows again, inside the same
