@@ -32,6 +32,10 @@ CREATE TABLE user (
 );
 CREATE INDEX user_entity ON user(entity_id);
 CREATE INDEX user_department ON user(department_id);
+-- Names and emails are identities compared without regard to (ASCII) case: these serve the
+-- login and owner lookups and the checks that keep identities apart.
+CREATE INDEX user_name_nocase ON user(name COLLATE NOCASE);
+CREATE INDEX user_email_nocase ON user(email COLLATE NOCASE);
 
 -- Login sessions; last_seen (unix seconds) drives idle expiry. A session is stored by the
 -- SHA-256 of its token (hex), never the token itself: a copy of the file opens no session.

@@ -14,6 +14,7 @@ pub mod logging;
 pub mod login;
 pub mod org;
 pub mod page;
+pub mod private_files;
 pub mod rows;
 pub mod tasks;
 pub mod uploads;

@@ -12,12 +12,10 @@ use std::path::Path;
 pub fn init(database: &Path) -> Result<(), String> {
     let dir = database.parent().filter(|d| !d.as_os_str().is_empty());
     let dir = dir.unwrap_or_else(|| Path::new("."));
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    crate::private_files::create_dir(dir)
+        .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let path = dir.join("assetport.log");
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&path)
+    let file = crate::private_files::open_append(&path)
         .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
     // Rocket's own request lines print raw paths (with the session): ours replace them.
     let config = ConfigBuilder::new()

@@ -48,18 +48,24 @@ pub fn check_password_strength(password: &str) -> ApiResult<()> {
     Ok(())
 }
 
+/// Changes the caller's own password; every other session of theirs ends (whoever else held
+/// one, perhaps with the old password, is out), the one that asked stays.
 pub fn change_password(
     conn: &Connection,
-    user_id: i64,
+    caller: &Caller,
     old_password: &str,
     new_password: &str,
 ) -> ApiResult<()> {
     check_password_strength(new_password)?;
-    let hash = users::password_hash(conn, user_id)?;
+    let hash = users::password_hash(conn, caller.user_id)?;
     if !auth::verify_password(old_password, &hash) {
         return Err(ApiError::LoginFailed);
     }
-    users::set_password(conn, user_id, &auth::hash_password(new_password)?)?;
+    let new_hash = auth::hash_password(new_password)?;
+    let tx = conn.unchecked_transaction()?;
+    users::set_password(&tx, caller.user_id, &new_hash)?;
+    users::end_sessions(&tx, caller.user_id, Some(&caller.token))?;
+    tx.commit()?;
     Ok(())
 }
 
@@ -102,6 +108,13 @@ pub struct NewUserRequest {
 /// staff in its own entity's departments.
 pub fn create_user(conn: &Connection, caller: &Caller, req: &NewUserRequest) -> ApiResult<i64> {
     check_name("name", &req.name)?;
+    // A login names a user by name or by email: a name that looks like an email could take
+    // over another company's user's email login.
+    if req.name.contains('@') {
+        return Err(ApiError::BadBody(
+            "用户名不合法：[name]（不能包含@，@只用于邮箱）".into(),
+        ));
+    }
     check_password_strength(&req.password)?;
     let email = req
         .email
@@ -124,11 +137,12 @@ pub fn create_user(conn: &Connection, caller: &Caller, req: &NewUserRequest) -> 
         (_, 1..=4) => return Err(ApiError::Forbidden),
         _ => return Err(ApiError::missing_field("character")),
     };
-    if users::user_name_taken(conn, &req.name)? {
+    // Identities are one space across companies, names and emails alike, case ignored.
+    if users::identity_taken(conn, &req.name)? {
         return Err(ApiError::Duplicate("用户名已存在".into()));
     }
     if let Some(e) = email {
-        if users::email_taken(conn, e)? {
+        if users::identity_taken(conn, e)? {
             return Err(ApiError::Duplicate("邮箱已被使用".into()));
         }
     }
@@ -178,6 +192,11 @@ pub fn modify_user(conn: &Connection, caller: &Caller, req: &ModifyUserRequest) 
     }
     if let Some(lock) = req.lock {
         users::set_lock(conn, id, lock)?;
+    }
+    // A reset (the password may be known to someone else) or a lock ends every session of
+    // the user: the next request of any of them must log in again.
+    if req.password.is_some() || req.lock == Some(true) {
+        users::end_sessions(conn, id, None)?;
     }
     Ok(())
 }

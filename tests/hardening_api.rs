@@ -568,3 +568,73 @@ fn item_7_failed_rows_are_paged_and_the_whole_list_keeps_the_seeds_shape() {
     let records = app.get(&format!("/api/export_task/{liusn}/{export}?page=1"));
     assert_eq!(records.ok(), &json!([]));
 }
+
+/// The permission bits of a path.
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+#[test]
+fn item_9_the_data_folder_and_its_files_are_private_and_sessions_stored_hashed() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    // A fresh start creates the folder (two levels) 0700, and the database, its WAL and
+    // shared-memory files and the log (which holds the generated admin password) 0600.
+    let data = dir.path().join("srv").join("data");
+    let database = data.join("db.sqlite3");
+    let server = Server::start(&database, &[("ROCKET_ADMIN_PASSWORD", "")]);
+    let token = server.login("liusn", DEMO_PASSWORD);
+    assert_eq!(mode(&dir.path().join("srv")), 0o700);
+    assert_eq!(mode(&data), 0o700);
+    for file in [
+        "db.sqlite3",
+        "db.sqlite3-wal",
+        "db.sqlite3-shm",
+        "assetport.log",
+    ] {
+        assert_eq!(mode(&data.join(file)), 0o600, "{file}");
+    }
+    // The session is stored as the SHA-256 of its token, never the token.
+    let conn = rusqlite::Connection::open(&database).unwrap();
+    let stored: Vec<String> = conn
+        .prepare("SELECT token_hash FROM session")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    drop(conn);
+    assert!(!stored.is_empty());
+    assert!(
+        stored.iter().all(|h| h.len() == 64 && *h != token),
+        "{stored:?}"
+    );
+    let digest = sha2_hex(&token);
+    assert!(stored.contains(&digest), "{stored:?}");
+    server.kill();
+
+    // Files an older version left readable to all are made private at the next start.
+    for file in ["db.sqlite3", "assetport.log"] {
+        std::fs::set_permissions(data.join(file), std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    let server = Server::start(&database, &[]);
+    server.login("liusn", DEMO_PASSWORD);
+    for file in ["db.sqlite3", "db.sqlite3-wal", "assetport.log"] {
+        assert_eq!(mode(&data.join(file)), 0o600, "{file}");
+    }
+    server.kill();
+}
+
+/// SHA-256 of a text, as lowercase hex.
+fn sha2_hex(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}

@@ -113,3 +113,148 @@ fn item_3_concurrent_logins_are_answered_within_the_bound() {
         "{answer}"
     );
 }
+
+/// Whether a session still opens (GET /api/character).
+fn live(app: &App, session: &str) -> bool {
+    let a = app.get(&format!("/api/character/{session}"));
+    match a.status.code {
+        200 => true,
+        401 => false,
+        _ => panic!("{:?}", a.body),
+    }
+}
+
+#[test]
+fn item_10_a_password_change_ends_other_sessions_and_a_reset_or_lock_ends_all() {
+    let app = App::new();
+    let sysadmin = app.demo("sysadmin");
+    let liusn = app.demo("liusn");
+    let zhangsan = app.demo("zhangsan");
+    let (phone, laptop) = (app.demo("liusn"), app.demo("liusn"));
+
+    // Own change: the session that asked stays, every other of that user ends; others'
+    // sessions are untouched.
+    app.put(
+        &format!("/api/user_password/{liusn}"),
+        &json!({"oldpassword": DEMO_PASSWORD, "newpassword": "new-pass-1"}),
+    )
+    .ok();
+    assert!(live(&app, &liusn));
+    assert!(!live(&app, &phone) && !live(&app, &laptop));
+    assert!(live(&app, &zhangsan) && live(&app, &sysadmin));
+    let again = app.login("liusn", "new-pass-1");
+
+    // An admin's reset ends all of them, the one that changed the password included.
+    let id_of = |name: &str| {
+        let users = app.get(&format!(
+            "/api/user_entity/{sysadmin}/{}/1?size=100",
+            common::enc("示例企业")
+        ));
+        let users = users.ok().as_array().unwrap().clone();
+        users.iter().find(|u| u["name"] == name).unwrap()["id"]
+            .as_i64()
+            .unwrap()
+    };
+    let liusn_id = id_of("liusn");
+    app.put(
+        &format!("/api/user/{sysadmin}"),
+        &json!({"id": liusn_id, "password": "reset-pass"}),
+    )
+    .ok();
+    assert!(!live(&app, &liusn) && !live(&app, &again));
+    assert!(live(&app, &sysadmin));
+
+    // A lock ends all sessions; the locked user's login says so; after the unlock a new
+    // login works.
+    let zhangsan_id = id_of("zhangsan");
+    app.put(
+        &format!("/api/user/{sysadmin}"),
+        &json!({"id": zhangsan_id, "lock": true}),
+    )
+    .ok();
+    assert!(!live(&app, &zhangsan));
+    app.post(
+        "/api/login",
+        &json!({"identity": "zhangsan", "password": DEMO_PASSWORD}),
+    )
+    .err(403, 4, "你已被锁定，无法进行该操作");
+    app.put(
+        &format!("/api/user/{sysadmin}"),
+        &json!({"id": zhangsan_id, "lock": false}),
+    )
+    .ok();
+    assert!(live(&app, &app.demo("zhangsan")));
+    // An unlock alone ends nothing.
+    assert!(live(&app, &sysadmin));
+}
+
+#[test]
+fn items_11_and_20_identities_are_case_insensitive_and_kept_apart_across_companies() {
+    let app = App::new();
+    let root = app.login("admin", ADMIN_PASSWORD);
+    let sysadmin = app.demo("sysadmin");
+    // Company A's user with an email.
+    app.post(
+        &format!("/api/user/{sysadmin}"),
+        &json!({"name": "victim", "password": "secret1", "department": "CST",
+                "character": 1, "email": "Victim@Corp.cn"}),
+    )
+    .ok();
+    // Company B's system admin.
+    app.post(&format!("/api/entity/{root}"), &json!({"name": "另一企业"}))
+        .ok();
+    app.post(
+        &format!("/api/user/{root}"),
+        &json!({"name": "admin2", "password": "secret1", "entity": "另一企业",
+                "department": "", "character": 3}),
+    )
+    .ok();
+    let admin2 = app.login("admin2", "secret1");
+    app.post(
+        &format!("/api/department/{admin2}"),
+        &json!({"name": "销售部", "parent": ""}),
+    )
+    .ok();
+    let before = app.digest();
+    let user = |name: &str, email: Option<&str>| {
+        let mut u = json!({"name": name, "password": "secret1", "department": "销售部",
+                           "character": 1});
+        if let Some(e) = email {
+            u["email"] = json!(e);
+        }
+        app.post(&format!("/api/user/{admin2}"), &u)
+    };
+    // The finding: a user *named* as A's email. Refused, as is any name with @.
+    let named = user("victim@corp.cn", None);
+    assert_eq!(
+        (named.status.code, named.code()),
+        (400, -2),
+        "{:?}",
+        named.body
+    );
+    assert!(named.info().contains("@"), "{:?}", named.body);
+    // A name or email equal to an existing one in another case is taken; an email equal to an
+    // existing name too.
+    user("VICTIM", None).err(400, 5, "用户名已存在");
+    user("SysAdmin", None).err(400, 5, "用户名已存在");
+    user("someone", Some("victim@CORP.CN")).err(400, 5, "邮箱已被使用");
+    assert_eq!(app.digest(), before);
+
+    // Company A's user logs in by email and by name, in any case.
+    for identity in ["victim@corp.cn", "VICTIM@CORP.CN", "Victim", "victim"] {
+        let a = app.post(
+            "/api/login",
+            &json!({"identity": identity, "password": "secret1"}),
+        );
+        assert_eq!(a.ok()["character"], 1, "{identity}");
+    }
+    let a = app.post(
+        "/api/login",
+        &json!({"identity": "SYSADMIN", "password": DEMO_PASSWORD}),
+    );
+    assert_eq!(a.ok()["character"], 3);
+    // Owners in imported rows are names too, matched the same way.
+    let manager = app.demo("liusn");
+    let task = app.import(&manager, &json!([common::row("大小写", "LiuSN", "CST")]));
+    assert_eq!(task["number_succeed"], 1, "{task}");
+}

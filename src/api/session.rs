@@ -76,9 +76,7 @@ async fn change_password(db: &State<Db>, session: Session, body: Body) -> Reply 
         oldpassword,
         newpassword,
     } = body.json()?;
-    db.run(move |conn| {
-        crate::org::change_password(conn, caller.user_id, &oldpassword, &newpassword)
-    })
-    .await?;
+    db.run(move |conn| crate::org::change_password(conn, &caller, &oldpassword, &newpassword))
+        .await?;
     done()
 }

@@ -16,7 +16,7 @@ use std::time::Duration;
 pub type Pool = r2d2::Pool<SqliteConnectionManager>;
 
 const SCHEMA: &str = include_str!("../../schema.sql");
-const SCHEMA_VERSION: i64 = 3;
+const SCHEMA_VERSION: i64 = 4;
 
 /// Version 2 rewrites two CHECKs of version 1 into equivalent ones SQLite evaluates without a
 /// temporary b-tree per row (halving the cost of an asset insert). The constraints accept the
@@ -41,9 +41,18 @@ const UPGRADE_2: [(&str, &str, &str); 2] = [
 pub fn open(path: &Path) -> Result<Pool, String> {
     if let Some(dir) = path.parent() {
         if !dir.as_os_str().is_empty() {
-            std::fs::create_dir_all(dir)
+            crate::private_files::create_dir(dir)
                 .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         }
+    }
+    // Created 0600 before SQLite opens it: SQLite gives the WAL and shared-memory files the
+    // database's mode. Those an older version left 0644 are tightened.
+    crate::private_files::create_file(path)
+        .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    for suffix in ["-wal", "-shm"] {
+        let mut side = path.as_os_str().to_owned();
+        side.push(suffix);
+        crate::private_files::tighten(Path::new(&side));
     }
     // WAL + synchronous=NORMAL survives a killed process (not a power cut) with no lost commit,
     // and lets readers (the API) run while a worker writes. The journal mode is stored in the
@@ -97,7 +106,10 @@ fn migrate(conn: &mut Connection) -> Result<(), String> {
         if version < 2 {
             upgrade_to_2(&tx)?;
         }
-        upgrade_to_3(&tx)?;
+        if version < 3 {
+            upgrade_to_3(&tx)?;
+        }
+        upgrade_to_4(&tx)?;
     }
     tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))
         .map_err(sql)?;
@@ -173,6 +185,17 @@ fn upgrade_to_3(tx: &Transaction) -> Result<(), String> {
          ALTER TABLE task ADD COLUMN stored INTEGER NOT NULL DEFAULT 1;",
     )
     .map_err(sql)
+}
+
+/// Version 4: identities (user names and emails) are compared case-insensitively, through
+/// indexes in NOCASE order. Not unique indexes: an older database may hold names differing only
+/// in case, which keep working (the exact spelling wins a login); new ones are refused.
+fn upgrade_to_4(tx: &Transaction) -> Result<(), String> {
+    tx.execute_batch(
+        "CREATE INDEX user_name_nocase ON user(name COLLATE NOCASE);
+         CREATE INDEX user_email_nocase ON user(email COLLATE NOCASE);",
+    )
+    .map_err(|e| format!("schema upgrade 4: {e}"))
 }
 
 /// Runs `f` on a pooled connection on Tokio's blocking thread pool.
@@ -369,6 +392,14 @@ mod tests {
         let cut = task_v3.find(",\n    -- Whose rights").unwrap();
         schema = schema.replace(task_v3, &format!("{}\n);", &task_v3[..cut]));
         schema = schema.replace("token_hash TEXT PRIMARY KEY", "token TEXT PRIMARY KEY");
+        // Version 4's indexes, undone.
+        for index in [
+            "user_name_nocase ON user(name",
+            "user_email_nocase ON user(email",
+        ] {
+            schema = schema.replace(&format!("CREATE INDEX {index} COLLATE NOCASE);"), "");
+        }
+        assert!(!schema.contains("NOCASE"));
         for (_, old, new) in UPGRADE_2 {
             schema = schema.replace(new, old);
         }

@@ -95,18 +95,15 @@ pub fn insert_user(conn: &Connection, u: &NewUser) -> rusqlite::Result<i64> {
     Ok(conn.last_insert_rowid())
 }
 
-pub fn user_name_taken(conn: &Connection, name: &str) -> rusqlite::Result<bool> {
-    conn.query_row("SELECT count(*) FROM user WHERE name = ?1", [name], |r| {
-        r.get::<_, i64>(0)
-    })
-    .map(|n| n > 0)
-}
-
-pub fn email_taken(conn: &Connection, email: &str) -> rusqlite::Result<bool> {
-    conn.query_row("SELECT count(*) FROM user WHERE email = ?1", [email], |r| {
-        r.get::<_, i64>(0)
-    })
-    .map(|n| n > 0)
+/// Whether any user, of any company, has `identity` as name or email (ASCII case ignored):
+/// a login by either must find one user only.
+pub fn identity_taken(conn: &Connection, identity: &str) -> rusqlite::Result<bool> {
+    conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM user WHERE name = ?1 COLLATE NOCASE)
+             OR EXISTS (SELECT 1 FROM user WHERE email = ?1 COLLATE NOCASE)",
+        [identity],
+        |r| r.get(0),
+    )
 }
 
 pub fn user_by_id(conn: &Connection, id: i64) -> rusqlite::Result<Option<UserRow>> {
@@ -119,9 +116,12 @@ pub fn user_by_id(conn: &Connection, id: i64) -> rusqlite::Result<Option<UserRow
 }
 
 pub fn user_by_name(conn: &Connection, name: &str) -> rusqlite::Result<Option<UserRow>> {
-    conn.prepare_cached(&format!("SELECT {USER_COLUMNS} FROM user WHERE name = ?1"))?
-        .query_row([name], user_row)
-        .optional()
+    conn.prepare_cached(&format!(
+        "SELECT {USER_COLUMNS} FROM user WHERE name = ?1 COLLATE NOCASE
+         ORDER BY name = ?1 DESC LIMIT 1"
+    ))?
+    .query_row([name], user_row)
+    .optional()
 }
 
 /// The user and password hash for a login identity: a name, or an email.
@@ -132,7 +132,9 @@ pub fn login_identity(
     conn.query_row(
         &format!(
             "SELECT {USER_COLUMNS}, password_hash FROM user
-             WHERE name = ?1 OR email = ?1 ORDER BY name = ?1 DESC LIMIT 1"
+             WHERE name = ?1 COLLATE NOCASE OR email = ?1 COLLATE NOCASE
+             ORDER BY email = ?1 COLLATE NOCASE DESC, email = ?1 DESC, name = ?1 DESC, id
+             LIMIT 1"
         ),
         [identity],
         |r| Ok((user_row(r)?, r.get(6)?)),
@@ -248,6 +250,19 @@ pub fn delete_session(conn: &Connection, token: &str) -> rusqlite::Result<bool> 
         "DELETE FROM session WHERE token_hash = ?1",
         [token_hash(token)],
     )? > 0)
+}
+
+/// Ends every session of a user but `keep` (the token of the session that changed the
+/// password); returns how many ended.
+pub fn end_sessions(
+    conn: &Connection,
+    user_id: i64,
+    keep: Option<&str>,
+) -> rusqlite::Result<usize> {
+    conn.execute(
+        "DELETE FROM session WHERE user_id = ?1 AND token_hash IS NOT ?2",
+        params![user_id, keep.map(token_hash)],
+    )
 }
 
 pub fn delete_idle_sessions(conn: &Connection, older_than: i64) -> rusqlite::Result<usize> {

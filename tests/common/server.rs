@@ -29,7 +29,17 @@ impl Server {
     /// Like `start`, with `dir` as the working folder (where `Rocket.toml` is looked for).
     pub fn start_in(dir: &Path, database: &Path, extra_env: &[(&str, &str)]) -> Server {
         let port = free_port();
-        let log = database.with_extension(format!("stderr-{port}.log"));
+        // Beside the database, or in its nearest folder that exists (the server creates the
+        // rest).
+        let mut log_dir = database.parent().unwrap_or(Path::new("."));
+        while !log_dir.as_os_str().is_empty() && !log_dir.is_dir() {
+            log_dir = log_dir.parent().unwrap_or(Path::new("."));
+        }
+        let stem = database
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("db");
+        let log = log_dir.join(format!("{stem}.stderr-{port}.log"));
         let stderr = std::fs::File::create(&log).expect("log file");
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_assetport"));
         cmd.current_dir(dir)
