@@ -46,6 +46,8 @@ pub fn build(figment: Figment) -> Result<Rocket<Build>, String> {
         db::users::delete_idle_sessions(&conn, db::now_secs() - ttl)
             .map_err(|e| in_file(e.to_string()))?;
         db::users::forget_login_failures(&conn).map_err(|e| in_file(e.to_string()))?;
+        // Submissions a stopped process was still storing: never answered, so never there.
+        db::tasks::forget_unstored(&conn).map_err(|e| in_file(e.to_string()))?;
     }
     auth::prepare_login();
     let workers = Arc::new(tasks::Workers::start(&pool, &settings).map_err(in_file)?);

@@ -10,10 +10,10 @@ use crate::tasks::submit;
 use rusqlite::Connection;
 use std::io::Write;
 
-/// Stores an import task with one row per data line of the file (one transaction, the
-/// caller's). A file that cannot be read at all creates no task.
+/// Stores an import task with one row per data line of the file, a chunk per transaction. A
+/// file that cannot be read (at all, or at some line) creates no task.
 pub fn create_import(
-    conn: &Connection,
+    conn: &mut Connection,
     caller: &Caller,
     format: Format,
     bytes: &[u8],
@@ -22,14 +22,16 @@ pub fn create_import(
 ) -> ApiResult<i64> {
     let mut writer =
         TaskWriter::create(conn, caller.entity()?, caller.user_id, IMPORT, chunk_rows)?;
-    files::read_rows(format, bytes, limits, |row| {
-        writer.push(&row.json, Some(row.line as i64))
+    submit::store_new(&mut writer, |writer| {
+        files::read_rows(format, bytes, limits, |row| {
+            writer.push(&row.json, Some(row.line as i64))
+        })
+        .map(|_| ())
+        .map_err(|e| match e {
+            FileError::Unreadable(why) => ApiError::BadBody(why),
+            FileError::Sink(db) => ApiError::from(db),
+        })
     })
-    .map_err(|e| match e {
-        FileError::Unreadable(why) => ApiError::BadBody(why),
-        FileError::Sink(db) => ApiError::from(db),
-    })?;
-    Ok(writer.finish_new()?.0)
 }
 
 /// Which sheet a task's download is, after checking the caller may see the task.

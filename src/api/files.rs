@@ -179,7 +179,7 @@ async fn upload(
     let chunk_rows = settings.task_batch_rows;
     let limits = settings.read_limits();
     let id = db
-        .write(move |tx| uploads::create_import(tx, &caller, format, &bytes, limits, chunk_rows))
+        .run(move |conn| uploads::create_import(conn, &caller, format, &bytes, limits, chunk_rows))
         .await?;
     workers.queue(id)?;
     ok(json!({ "id": id }))

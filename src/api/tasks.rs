@@ -48,7 +48,7 @@ async fn submit_task(
     let bytes = body.bytes()?;
     let chunk_rows = settings.task_batch_rows;
     let id = db
-        .write(move |tx| submit::create_from_json(tx, &caller, port_type, &bytes, chunk_rows))
+        .run(move |conn| submit::create_from_json(conn, &caller, port_type, &bytes, chunk_rows))
         .await?;
     workers.queue(id)?;
     ok(json!({ "id": id }))
@@ -179,7 +179,7 @@ async fn put_rerun(
     let bytes = body.bytes()?;
     let chunk_rows = settings.task_batch_rows;
     let queued = db
-        .write(move |tx| submit::rerun(tx, &caller, id, &bytes, chunk_rows))
+        .run(move |conn| submit::rerun(conn, &caller, id, &bytes, chunk_rows))
         .await?;
     if queued {
         workers.queue(id)?;

@@ -275,8 +275,45 @@ impl Db {
     }
 }
 
-pub fn write_tx(conn: &mut Connection) -> rusqlite::Result<Transaction<'_>> {
-    conn.transaction_with_behavior(TransactionBehavior::Immediate)
+/// The turn to write: SQLite has one write lock, and its busy handler lets whoever polls at
+/// the right moment in, so a writer that commits and begins again at once (an upload stored in
+/// chunks, a worker's batches) could keep everyone else waiting. Every write transaction of
+/// this process first queues here, in order (a fair mutex hands the turn to the longest
+/// waiter), and only then takes SQLite's lock.
+static WRITE_TURN: parking_lot::FairMutex<()> = parking_lot::const_fair_mutex(());
+
+/// A write transaction taken in turn (`WRITE_TURN`), released when it commits or drops.
+pub struct WriteTx<'c> {
+    // Declared first, so dropped (rolled back) before the turn passes on.
+    tx: Transaction<'c>,
+    _turn: parking_lot::FairMutexGuard<'static, ()>,
+}
+
+impl<'c> std::ops::Deref for WriteTx<'c> {
+    type Target = Transaction<'c>;
+    fn deref(&self) -> &Transaction<'c> {
+        &self.tx
+    }
+}
+
+impl WriteTx<'_> {
+    pub fn commit(self) -> rusqlite::Result<()> {
+        self.tx.commit()
+    }
+}
+
+/// Begins a write transaction (taking the write lock at BEGIN, so it never fails half-way for
+/// lack of it), in turn with the other writers of this process.
+pub fn write_tx(conn: &mut Connection) -> rusqlite::Result<WriteTx<'_>> {
+    // As long as SQLite's own busy timeout; then busy, which the API answers as such.
+    let Some(turn) = WRITE_TURN.try_lock_for(Duration::from_secs(30)) else {
+        return Err(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
+            Some("waited 30 s for the turn to write".into()),
+        ));
+    };
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    Ok(WriteTx { tx, _turn: turn })
 }
 
 /// Unix seconds now.

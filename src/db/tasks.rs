@@ -83,7 +83,7 @@ pub fn tasks_of_entity(
 ) -> rusqlite::Result<Vec<TaskView>> {
     let (condition, seen_params) = seen_sql(&seen);
     let mut stmt = conn.prepare_cached(&format!(
-        "{VIEW_SELECT} WHERE t.entity_id = :e AND {condition} ORDER BY t.id"
+        "{VIEW_SELECT} WHERE t.entity_id = :e AND t.stored = 1 AND {condition} ORDER BY t.id"
     ))?;
     let fixed = [(":e", entity_id)];
     let rows = stmt.query_map(query_params(&fixed, &seen_params).as_slice(), view_row)?;
@@ -95,7 +95,8 @@ pub fn task_seen(conn: &Connection, id: i64, seen: Seen) -> rusqlite::Result<boo
     let (condition, seen_params) = seen_sql(&seen);
     let fixed = [(":id", id)];
     conn.prepare_cached(&format!(
-        "SELECT 1 FROM task t JOIN user u ON u.id = t.creator_id WHERE t.id = :id AND {condition}"
+        "SELECT 1 FROM task t JOIN user u ON u.id = t.creator_id
+         WHERE t.id = :id AND t.stored = 1 AND {condition}"
     ))?
     .exists(query_params(&fixed, &seen_params).as_slice())
 }
@@ -111,7 +112,7 @@ pub fn set_runner(conn: &Connection, id: i64, runner_id: i64) -> rusqlite::Resul
 
 pub fn task_view(conn: &Connection, entity_id: i64, id: i64) -> rusqlite::Result<Option<TaskView>> {
     conn.prepare_cached(&format!(
-        "{VIEW_SELECT} WHERE t.entity_id = ?1 AND t.id = ?2"
+        "{VIEW_SELECT} WHERE t.entity_id = ?1 AND t.id = ?2 AND t.stored = 1"
     ))?
     .query_row(params![entity_id, id], view_row)
     .optional()
@@ -136,7 +137,7 @@ pub fn task_state(conn: &Connection, id: i64) -> rusqlite::Result<Option<TaskSta
     conn.prepare_cached(
         "SELECT id, entity_id, creator_id, port_type, finish, number_failed, next_seq, end_seq,
              coalesce(runner_id, creator_id)
-         FROM task WHERE id = ?1",
+         FROM task WHERE id = ?1 AND stored = 1",
     )?
     .query_row([id], |r| {
         Ok(TaskState {
@@ -155,45 +156,55 @@ pub fn task_state(conn: &Connection, id: i64) -> rusqlite::Result<Option<TaskSta
 }
 
 pub fn unfinished_tasks(conn: &Connection) -> rusqlite::Result<Vec<i64>> {
-    let mut stmt = conn.prepare("SELECT id FROM task WHERE finish = 0 ORDER BY id")?;
+    let mut stmt =
+        conn.prepare("SELECT id FROM task WHERE finish = 0 AND stored = 1 ORDER BY id")?;
     let ids = stmt.query_map([], |r| r.get(0))?;
     ids.collect()
 }
 
-/// Writes a new task's rows in chunks as they are read, so a big upload is never held twice
-/// in memory. Use inside one transaction: the task exists only once `finish` commits.
+/// Writes a task's rows in chunks as they are read, each chunk in a write transaction of its
+/// own: a big upload is never held twice in memory, and never holds the write lock for more
+/// than one chunk (other writers take their turn in between). A new task stays invisible
+/// (`stored = 0`: no list, no worker) until `finish_new`; `abandon` takes back what was
+/// stored, and a start deletes what a stopped process left half-stored.
 pub struct TaskWriter<'c> {
-    conn: &'c Connection,
+    conn: &'c mut Connection,
     pub task_id: i64,
     chunk_rows: usize,
     rows: String,
     lines: Vec<i64>,
     in_chunk: usize,
+    /// The seq of the first row this writer wrote.
+    start_seq: i64,
     first_seq: i64,
     next_seq: i64,
 }
 
 impl<'c> TaskWriter<'c> {
+    /// Stores a new task, not yet visible, for its rows to be pushed.
     pub fn create(
-        conn: &'c Connection,
+        conn: &'c mut Connection,
         entity_id: i64,
         creator_id: i64,
         port_type: i64,
         chunk_rows: usize,
     ) -> rusqlite::Result<TaskWriter<'c>> {
         let now = chrono::Local::now().format("%Y-%m-%d %H:%M:%S").to_string();
-        conn.execute(
-            "INSERT INTO task (entity_id, creator_id, create_time, port_type, number_need, end_seq)
-             VALUES (?1, ?2, ?3, ?4, 0, 0)",
+        let tx = super::write_tx(conn)?;
+        tx.execute(
+            "INSERT INTO task (entity_id, creator_id, create_time, port_type, number_need,
+                 end_seq, stored)
+             VALUES (?1, ?2, ?3, ?4, 0, 0, 0)",
             params![entity_id, creator_id, now, port_type],
         )?;
-        let task_id = conn.last_insert_rowid();
+        let task_id = tx.last_insert_rowid();
+        tx.commit()?;
         Ok(Self::append(conn, task_id, 0, chunk_rows))
     }
 
     /// A writer that appends rows to an existing task from `first_seq` on (a re-run).
     pub fn append(
-        conn: &'c Connection,
+        conn: &'c mut Connection,
         task_id: i64,
         first_seq: i64,
         chunk_rows: usize,
@@ -205,6 +216,7 @@ impl<'c> TaskWriter<'c> {
             rows: String::from("["),
             lines: Vec::new(),
             in_chunk: 0,
+            start_seq: first_seq,
             first_seq,
             next_seq: first_seq,
         }
@@ -227,6 +239,7 @@ impl<'c> TaskWriter<'c> {
         Ok(())
     }
 
+    /// Writes the chunk gathered so far, in a transaction of its own.
     fn flush(&mut self) -> rusqlite::Result<()> {
         if self.in_chunk == 0 {
             return Ok(());
@@ -234,18 +247,19 @@ impl<'c> TaskWriter<'c> {
         self.rows.push(']');
         let lines = (self.lines.len() == self.in_chunk)
             .then(|| serde_json::to_string(&self.lines).unwrap_or_default());
-        self.conn
-            .prepare_cached(
-                "INSERT INTO task_chunk (task_id, first_seq, row_count, rows, lines)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?
-            .execute(params![
-                self.task_id,
-                self.first_seq,
-                self.in_chunk as i64,
-                self.rows,
-                lines
-            ])?;
+        let tx = super::write_tx(self.conn)?;
+        tx.prepare_cached(
+            "INSERT INTO task_chunk (task_id, first_seq, row_count, rows, lines)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?
+        .execute(params![
+            self.task_id,
+            self.first_seq,
+            self.in_chunk as i64,
+            self.rows,
+            lines
+        ])?;
+        tx.commit()?;
         self.rows.clear();
         self.rows.push('[');
         self.lines.clear();
@@ -254,24 +268,84 @@ impl<'c> TaskWriter<'c> {
         Ok(())
     }
 
-    /// Writes the last chunk and returns the seq after the last row.
-    pub fn finish(mut self) -> rusqlite::Result<i64> {
+    /// Writes the last chunk; returns the number of rows written and the connection, for the
+    /// transaction that makes them count (a re-run's).
+    pub fn finish(&mut self) -> rusqlite::Result<(i64, &mut Connection)> {
         self.flush()?;
-        Ok(self.next_seq)
+        Ok((self.next_seq - self.start_seq, self.conn))
     }
 
-    /// Finishes a new task: sets its row count (a task of no rows is done at once).
-    pub fn finish_new(self) -> rusqlite::Result<(i64, i64)> {
-        let (conn, task_id) = (self.conn, self.task_id);
-        let rows = self.finish()?;
-        conn.execute(
-            "UPDATE task SET number_need = ?2, end_seq = ?2,
+    /// Finishes a new task: sets its row count and makes it visible (a task of no rows is done
+    /// at once). Returns the number of rows.
+    pub fn finish_new(&mut self) -> rusqlite::Result<i64> {
+        let task_id = self.task_id;
+        let (rows, conn) = self.finish()?;
+        let tx = super::write_tx(conn)?;
+        tx.execute(
+            "UPDATE task SET number_need = ?2, end_seq = ?2, stored = 1,
                  finish = CASE WHEN ?2 = 0 THEN 1 ELSE 0 END
              WHERE id = ?1",
             params![task_id, rows],
         )?;
-        Ok((task_id, rows))
+        tx.commit()?;
+        Ok(rows)
     }
+
+    /// Takes back the chunks this writer stored (and a new task itself), after the submission
+    /// turned out bad half-way: nothing of it stays. A failure here (a full disk) is logged; a
+    /// start removes what is left.
+    pub fn abandon(&mut self, new_task: bool) {
+        let (task_id, from) = (self.task_id, self.start_seq);
+        let taken_back = super::write_tx(self.conn).and_then(|tx| {
+            tx.execute(
+                "DELETE FROM task_chunk WHERE task_id = ?1 AND first_seq >= ?2",
+                params![task_id, from],
+            )?;
+            if new_task {
+                tx.execute("DELETE FROM task WHERE id = ?1", [task_id])?;
+            }
+            tx.commit()
+        });
+        if let Err(e) = taken_back {
+            log::error!("task {task_id}: cannot take back a half-stored submission: {e}");
+        }
+    }
+}
+
+/// Deletes what a stopped process left half-stored: new tasks whose submission never finished
+/// (their client never got an answer), and chunks a re-run stored past its task's end.
+pub fn forget_unstored(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(
+        "DELETE FROM task_chunk WHERE task_id IN (SELECT id FROM task WHERE stored = 0);
+         DELETE FROM task WHERE stored = 0;
+         DELETE FROM task_chunk
+             WHERE first_seq >= (SELECT end_seq FROM task WHERE task.id = task_chunk.task_id);",
+    )
+}
+
+/// Claims a finished task for a re-run: it shows as running (finish 0), so a second re-run is
+/// refused while this one stores its rows; chunks an interrupted re-run left are removed.
+pub fn claim_for_rerun(conn: &Connection, task_id: i64) -> rusqlite::Result<bool> {
+    conn.execute(
+        "DELETE FROM task_chunk WHERE task_id = ?1
+             AND first_seq >= (SELECT end_seq FROM task WHERE id = ?1)",
+        [task_id],
+    )?;
+    Ok(conn.execute(
+        "UPDATE task SET finish = 0 WHERE id = ?1 AND finish != 0",
+        [task_id],
+    )? == 1)
+}
+
+/// Gives a re-run's claim back (the re-run was refused half-way): the task is finished as
+/// before, its failed rows untouched.
+pub fn release_rerun(conn: &Connection, task_id: i64) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE task SET finish = CASE WHEN number_failed > 0 THEN 2 ELSE 1 END
+         WHERE id = ?1 AND next_seq >= end_seq",
+        [task_id],
+    )?;
+    Ok(())
 }
 
 /// A pending chunk of a task's rows.

@@ -51,10 +51,10 @@ pub fn for_each_element(
     })
 }
 
-/// Stores a new task with every element of the JSON array body as a row (one transaction, the
-/// caller's); returns its id.
+/// Stores a new task with every element of the JSON array body as a row, a chunk per
+/// transaction (`TaskWriter`); returns its id. A body found bad half-way stores nothing.
 pub fn create_from_json(
-    conn: &Connection,
+    conn: &mut Connection,
     caller: &Caller,
     port_type: i64,
     bytes: &[u8],
@@ -67,8 +67,25 @@ pub fn create_from_json(
         port_type,
         chunk_rows,
     )?;
-    for_each_element(bytes, |raw| Ok(writer.push(raw, None)?))?;
-    Ok(writer.finish_new()?.0)
+    store_new(&mut writer, |writer| {
+        for_each_element(bytes, |raw| Ok(writer.push(raw, None)?))
+    })
+}
+
+/// Runs `push` (which pushes every row into the writer), then makes the new task visible;
+/// returns its id. On any failure the half-stored task is taken back.
+pub fn store_new(
+    writer: &mut TaskWriter,
+    push: impl FnOnce(&mut TaskWriter) -> ApiResult<()>,
+) -> ApiResult<i64> {
+    let stored = push(writer).and_then(|()| Ok(writer.finish_new()?));
+    match stored {
+        Ok(_) => Ok(writer.task_id),
+        Err(e) => {
+            writer.abandon(true);
+            Err(e)
+        }
+    }
 }
 
 /// Which tasks of their entity the caller sees (`Seen`): a system admin all, an asset manager
@@ -206,23 +223,66 @@ pub fn with_message(row: &str, message: String) -> Value {
 }
 
 /// Replaces failed row i by element i of the body and queues those rows again, inside the same
-/// task. Returns whether anything was queued.
+/// task. Returns whether anything was queued. The task is claimed first (it shows as running,
+/// so a second re-run is refused), the rows are stored a chunk per transaction, and one last
+/// transaction swaps them for the failed rows; a body found bad half-way changes nothing.
 pub fn rerun(
-    conn: &Connection,
+    conn: &mut Connection,
     caller: &Caller,
     id: i64,
     bytes: &[u8],
     chunk_rows: usize,
 ) -> ApiResult<bool> {
-    let task = task_of(conn, caller, id)?;
-    if task.port_type != sql::IMPORT {
-        return Err(ApiError::NotAnImportTask { rerun: true });
-    }
-    if task.finish == 0 {
-        return Err(ApiError::TaskRunning);
-    }
-    let lines = sql::failure_lines(conn, id)?;
+    let (task, lines) = {
+        let tx = crate::db::write_tx(conn)?;
+        let task = task_of(&tx, caller, id)?;
+        if task.port_type != sql::IMPORT {
+            return Err(ApiError::NotAnImportTask { rerun: true });
+        }
+        if task.finish == 0 {
+            return Err(ApiError::TaskRunning);
+        }
+        let lines = sql::failure_lines(&tx, id)?;
+        if lines.is_empty() {
+            // Nothing to re-run: an empty list is the only body that fits.
+            let mut count = 0;
+            for_each_element(bytes, |_| {
+                count += 1;
+                Ok(())
+            })?;
+            return if count == 0 {
+                Ok(false)
+            } else {
+                Err(ApiError::RerunLengthMismatch)
+            };
+        }
+        if !sql::claim_for_rerun(&tx, id)? {
+            return Err(ApiError::TaskRunning);
+        }
+        tx.commit()?;
+        (task, lines)
+    };
     let mut writer = TaskWriter::append(conn, id, task.end_seq, chunk_rows);
+    let stored = store_rerun(&mut writer, caller, &lines, bytes);
+    if stored.is_err() {
+        writer.abandon(false);
+        drop(writer);
+        let released =
+            crate::db::write_tx(conn).and_then(|tx| sql::release_rerun(&tx, id).and(tx.commit()));
+        if let Err(e) = released {
+            log::error!("task {id}: cannot release a refused re-run: {e}");
+        }
+    }
+    stored.map(|()| true)
+}
+
+fn store_rerun(
+    writer: &mut TaskWriter,
+    caller: &Caller,
+    lines: &[Option<i64>],
+    bytes: &[u8],
+) -> ApiResult<()> {
+    let id = writer.task_id;
     let mut count = 0usize;
     for_each_element(bytes, |raw| {
         // A row's `line` stays the line of the file it first came from.
@@ -236,11 +296,10 @@ pub fn rerun(
     if count != lines.len() {
         return Err(ApiError::RerunLengthMismatch);
     }
-    if count == 0 {
-        return Ok(false);
-    }
-    writer.finish()?;
-    sql::clear_failures_for_rerun(conn, id, count as i64)?;
-    sql::set_runner(conn, id, caller.user_id)?;
-    Ok(true)
+    let (rows, conn) = writer.finish()?;
+    let tx = crate::db::write_tx(conn)?;
+    sql::clear_failures_for_rerun(&tx, id, rows)?;
+    sql::set_runner(&tx, id, caller.user_id)?;
+    tx.commit()?;
+    Ok(())
 }
