@@ -4,6 +4,7 @@
 use crate::config::Settings;
 use crate::db::{self, users, Db};
 use crate::error::{ApiError, ApiResult};
+use crate::sessions::Sessions;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::Argon2;
@@ -108,38 +109,52 @@ impl<'r> FromRequest<'r> for Session {
         let checked = req
             .local_cache_async(async {
                 let token = session_segment(req).unwrap_or("").to_owned();
-                let (Some(db), Some(settings)) = (
+                let (Some(db), Some(settings), Some(sessions)) = (
                     req.guard::<&State<Db>>().await.succeeded(),
                     req.guard::<&State<Settings>>().await.succeeded(),
+                    req.guard::<&State<Sessions>>().await.succeeded(),
                 ) else {
                     return Checked(Err(ApiError::Internal("state missing".into())));
                 };
                 let ttl = settings.session_ttl_hours as i64 * 3600;
-                Checked(check_session(db, token, ttl).await)
+                Checked(check_session(db, sessions.inner().clone(), token, ttl).await)
             })
             .await;
         Outcome::Success(Session(checked.0.clone()))
     }
 }
 
-/// The caller behind a token, and whether they are locked.
-async fn check_session(db: &Db, token: String, ttl: i64) -> ApiResult<(Caller, bool)> {
+/// The caller behind a token, and whether they are locked. Reads only: a session just opened
+/// may still be queued (`Sessions`), and the idle clock moves through the session writer.
+async fn check_session(
+    db: &Db,
+    sessions: Sessions,
+    token: String,
+    ttl: i64,
+) -> ApiResult<(Caller, bool)> {
     if !well_formed(&token) {
         return Err(ApiError::MalformedSession);
     }
     db.run(move |conn| {
         let now = db::now_secs();
-        let Some((user, last_seen)) = users::session_user(conn, &token)? else {
+        let hash = users::token_hash(&token);
+        // Queued first, then stored: the writer forgets a session only after storing it, so
+        // one not queued any more is found stored (the other order could miss it in between).
+        let found = match sessions.pending(&hash) {
+            Some((user_id, seen)) => users::user_by_id(conn, user_id)?.map(|u| (u, seen)),
+            None => users::session_user(conn, &hash)?,
+        };
+        let Some((user, last_seen)) = found else {
             return Err(ApiError::NoSession);
         };
         if now - last_seen > ttl {
             users::delete_session(conn, &token)?;
+            sessions.end(&hash);
             return Err(ApiError::NoSession);
         }
-        // Refresh the idle clock at most once a minute: a write per request would compete
-        // with import workers for the write lock.
+        // The idle clock moves at most once a minute.
         if now - last_seen > 60 {
-            users::touch_session(conn, &token, now)?;
+            sessions.touch(&hash, now);
         }
         let role = Role::from_character(user.character)
             .ok_or_else(|| ApiError::Internal(format!("user {} has no role", user.id)))?;

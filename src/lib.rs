@@ -16,6 +16,7 @@ pub mod org;
 pub mod page;
 pub mod private_files;
 pub mod rows;
+pub mod sessions;
 pub mod tasks;
 pub mod uploads;
 
@@ -54,9 +55,12 @@ pub fn build(figment: Figment) -> Result<Rocket<Build>, String> {
     let passwords =
         login::Passwords::start().map_err(|e| format!("cannot start password threads: {e}"))?;
     let downloads = api::Downloads::new(settings.max_downloads);
+    let sessions = sessions::Sessions::start(pool.clone())
+        .map_err(|e| format!("cannot start the session writer: {e}"))?;
     Ok(rocket::custom(figment)
         .manage(db::Db(pool))
         .manage(downloads)
+        .manage(sessions)
         .manage(settings)
         .manage(workers)
         .manage(passwords)
@@ -125,9 +129,14 @@ pub async fn launch<P: rocket::Phase>(
             front::serve(listener, backend, limits, shutdown).await;
         });
     }
+    let sessions = rocket.state::<sessions::Sessions>().cloned();
     let launched = rocket.launch().await;
     if let Some(workers) = workers {
         let _ = rocket::tokio::task::spawn_blocking(move || workers.shutdown()).await;
+    }
+    // Sessions opened in the last moment are stored before the process ends.
+    if let Some(sessions) = sessions {
+        let _ = rocket::tokio::task::spawn_blocking(move || sessions.stop()).await;
     }
     launched.map(|_| ())
 }

@@ -3,9 +3,10 @@
 //! its password check, and a fixed pool of password-check threads, so that concurrent logins
 //! cannot take more memory than the pool's argon2 working sets (19 MiB each).
 
-use crate::auth::{dummy_hash, new_token, verify_password};
+use crate::auth::{dummy_hash, verify_password};
 use crate::db::{self, users, Db};
 use crate::error::{ApiError, ApiResult};
+use crate::sessions::Sessions;
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
@@ -162,6 +163,7 @@ impl Drop for Passwords {
 /// accounts is slowed down too.
 pub async fn login(
     db: &Db,
+    sessions: &Sessions,
     throttle: &Throttle,
     passwords: &Passwords,
     address: Option<IpAddr>,
@@ -212,12 +214,8 @@ pub async fn login(
         return Err(ApiError::Locked);
     }
     throttle.succeeded(&pair, &by_address);
-    db.write(move |tx| {
-        let token = new_token();
-        users::insert_session(tx, &token, user.id, db::now_secs())?;
-        Ok((token, user.character))
-    })
-    .await
+    // Queued for the session writer: a login never waits for the write lock.
+    Ok((sessions.open(user.id), user.character))
 }
 
 #[cfg(test)]

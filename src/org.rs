@@ -6,6 +6,7 @@ use crate::db::assets::Scope;
 use crate::db::org::{self as sql, Category, Department};
 use crate::db::{users, Page, Paged};
 use crate::error::{ApiError, ApiResult};
+use crate::sessions::Sessions;
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
@@ -51,7 +52,8 @@ pub fn check_password_strength(password: &str) -> ApiResult<()> {
 /// Changes the caller's own password; every other session of theirs ends (whoever else held
 /// one, perhaps with the old password, is out), the one that asked stays.
 pub fn change_password(
-    conn: &Connection,
+    conn: &mut Connection,
+    sessions: &Sessions,
     caller: &Caller,
     old_password: &str,
     new_password: &str,
@@ -62,8 +64,9 @@ pub fn change_password(
         return Err(ApiError::LoginFailed);
     }
     let new_hash = auth::hash_password(new_password)?;
-    let tx = conn.unchecked_transaction()?;
+    let tx = crate::db::write_tx(conn)?;
     users::set_password(&tx, caller.user_id, &new_hash)?;
+    sessions.end_user(caller.user_id, Some(&caller.token));
     users::end_sessions(&tx, caller.user_id, Some(&caller.token))?;
     tx.commit()?;
     Ok(())
@@ -172,7 +175,12 @@ pub struct ModifyUserRequest {
 
 /// Reset a password and/or (un)lock: the super admin for system admins, a system admin for the
 /// managers and staff of its entity. Nobody locks themselves out.
-pub fn modify_user(conn: &Connection, caller: &Caller, req: &ModifyUserRequest) -> ApiResult<()> {
+pub fn modify_user(
+    conn: &Connection,
+    sessions: &Sessions,
+    caller: &Caller,
+    req: &ModifyUserRequest,
+) -> ApiResult<()> {
     let id = req.id.ok_or_else(|| ApiError::missing_field("id"))?;
     let target = users::user_by_id(conn, id)?
         .filter(|t| caller.role == Role::Super || t.entity_id == caller.entity_id)
@@ -196,6 +204,7 @@ pub fn modify_user(conn: &Connection, caller: &Caller, req: &ModifyUserRequest) 
     // A reset (the password may be known to someone else) or a lock ends every session of
     // the user: the next request of any of them must log in again.
     if req.password.is_some() || req.lock == Some(true) {
+        sessions.end_user(id, None);
         users::end_sessions(conn, id, None)?;
     }
     Ok(())

@@ -643,6 +643,7 @@ fn an_idle_session_expires() {
     let app = App::new();
     let idle = app.demo("liusn");
     let active = app.demo("liusn");
+    app.wait_stored(&idle);
     // 169 hours without a request: past the default session_ttl_hours of 168.
     let conn = rusqlite::Connection::open(app.db_path()).unwrap();
     let long_ago = chrono::Utc::now().timestamp() - 169 * 3600;

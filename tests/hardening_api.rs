@@ -599,8 +599,23 @@ fn item_9_the_data_folder_and_its_files_are_private_and_sessions_stored_hashed()
     ] {
         assert_eq!(mode(&data.join(file)), 0o600, "{file}");
     }
-    // The session is stored as the SHA-256 of its token, never the token.
+    // The session is stored (by the session writer, a moment after the login) as the SHA-256
+    // of its token, never the token.
     let conn = rusqlite::Connection::open(&database).unwrap();
+    let digest = sha2_hex(&token);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !conn
+        .prepare("SELECT 1 FROM session WHERE token_hash = ?1")
+        .unwrap()
+        .exists([&digest])
+        .unwrap()
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the session was never stored"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
     let stored: Vec<String> = conn
         .prepare("SELECT token_hash FROM session")
         .unwrap()
@@ -637,4 +652,54 @@ fn sha2_hex(text: &str) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+#[test]
+fn item_12_a_login_needs_no_write_lock_and_writers_wait_their_turn() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("db.sqlite3");
+    let server = Server::start(&database, &[]);
+    let admin = server.login("sysadmin", DEMO_PASSWORD);
+    // Another process holds the database's write lock (as a long write would).
+    let mut holder = rusqlite::Connection::open(&database).unwrap();
+    holder.busy_timeout(Duration::from_secs(10)).unwrap();
+    let held = holder
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .unwrap();
+    held.execute("UPDATE entity SET name = name", []).unwrap();
+
+    // A login and the requests of its session answer while the lock is held: they only read.
+    let manager = server.login("liusn", DEMO_PASSWORD);
+    let (status, body) = server.get(&format!("/api/character/{manager}"));
+    assert_eq!(
+        (status, &body["data"]["character"]),
+        (200, &json!(2)),
+        "{body}"
+    );
+    let (status, _) = server.get(&format!("/api/async_task/{manager}"));
+    assert_eq!(status, 200);
+
+    // A write waits for the lock (no 500) and goes through once it is free.
+    let (status, body) = std::thread::scope(|scope| {
+        let waiting = scope.spawn(|| {
+            server.post(
+                &format!("/api/department/{admin}"),
+                &json!({"name": "等锁部门", "parent": ""}).to_string(),
+            )
+        });
+        std::thread::sleep(Duration::from_millis(500));
+        assert!(
+            !waiting.is_finished(),
+            "the write did not wait for the lock"
+        );
+        held.commit().unwrap();
+        waiting.join().unwrap()
+    });
+    assert_eq!((status, &body["code"]), (200, &json!(0)), "{body}");
+    // The session opened meanwhile was stored and survives a restart.
+    server.kill();
+    let server = Server::start(&database, &[]);
+    let (status, _) = server.get(&format!("/api/character/{manager}"));
+    assert_eq!(status, 200);
+    server.kill();
 }

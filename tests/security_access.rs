@@ -312,6 +312,7 @@ fn an_expired_session_is_refused_on_every_endpoint() {
     for e in endpoints() {
         for role in &e.roles {
             let session = login_as(&app, *role);
+            app.wait_stored(&session);
             conn.execute(
                 "UPDATE session SET last_seen = ?1 WHERE token_hash = ?2",
                 rusqlite::params![long_ago, assetport::db::users::token_hash(&session)],

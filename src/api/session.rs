@@ -5,6 +5,7 @@ use crate::auth::{self, Session, ANY};
 use crate::db::{users, Db};
 use crate::error::ApiError;
 use crate::login::{Passwords, Throttle};
+use crate::sessions::Sessions;
 use rocket::{get, post, put, routes, Route, State};
 use serde::Deserialize;
 use serde_json::json;
@@ -23,14 +24,17 @@ struct Login {
 #[post("/api/login", data = "<body>")]
 async fn login(
     db: &State<Db>,
+    sessions: &State<Sessions>,
     throttle: &State<Throttle>,
     passwords: &State<Passwords>,
     address: Option<IpAddr>,
     body: Body,
 ) -> Reply {
     let Login { identity, password } = body.json()?;
-    let (session, character) =
-        crate::login::login(db, throttle, passwords, address, identity, password).await?;
+    let (session, character) = crate::login::login(
+        db, sessions, throttle, passwords, address, identity, password,
+    )
+    .await?;
     ok(json!({"session": session, "character": character}))
 }
 
@@ -40,15 +44,18 @@ struct Logout {
 }
 
 #[put("/api/logout", data = "<body>")]
-async fn logout(db: &State<Db>, body: Body) -> Reply {
+async fn logout(db: &State<Db>, sessions: &State<Sessions>, body: Body) -> Reply {
     let Logout { session } = body.json()?;
     if !auth::well_formed(&session) {
         return Err(ApiError::MalformedSession);
     }
-    let ended = db
+    let hash = users::token_hash(&session);
+    let queued = sessions.pending(&hash).is_some();
+    sessions.end(&hash);
+    let stored = db
         .run(move |conn| Ok(users::delete_session(conn, &session)?))
         .await?;
-    if !ended {
+    if !stored && !queued {
         return Err(ApiError::NoSession);
     }
     done()
@@ -70,13 +77,21 @@ struct ChangePassword {
 }
 
 #[put("/api/user_password/<_>", data = "<body>")]
-async fn change_password(db: &State<Db>, session: Session, body: Body) -> Reply {
+async fn change_password(
+    db: &State<Db>,
+    sessions: &State<Sessions>,
+    session: Session,
+    body: Body,
+) -> Reply {
     let caller = session.require(ANY)?;
     let ChangePassword {
         oldpassword,
         newpassword,
     } = body.json()?;
-    db.run(move |conn| crate::org::change_password(conn, &caller, &oldpassword, &newpassword))
-        .await?;
+    let sessions = sessions.inner().clone();
+    db.run(move |conn| {
+        crate::org::change_password(conn, &sessions, &caller, &oldpassword, &newpassword)
+    })
+    .await?;
     done()
 }

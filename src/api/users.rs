@@ -4,6 +4,7 @@ use super::{done, ok, paged, Body, Reply};
 use crate::auth::{Role, Session};
 use crate::db::{users, Db, Page};
 use crate::org::{self, ModifyUserRequest, NewUserRequest};
+use crate::sessions::Sessions;
 use rocket::{get, post, put, routes, Route, State};
 use serde::Deserialize;
 use serde_json::json;
@@ -48,10 +49,16 @@ async fn create_user(db: &State<Db>, session: Session, body: Body) -> Reply {
 }
 
 #[put("/api/user/<_>", data = "<body>")]
-async fn modify_user(db: &State<Db>, session: Session, body: Body) -> Reply {
+async fn modify_user(
+    db: &State<Db>,
+    sessions: &State<Sessions>,
+    session: Session,
+    body: Body,
+) -> Reply {
     let caller = session.require(&[Role::Super, Role::Admin])?;
     let req: ModifyUserRequest = body.json()?;
-    db.write(move |tx| org::modify_user(tx, &caller, &req))
+    let sessions = sessions.inner().clone();
+    db.write(move |tx| org::modify_user(tx, &sessions, &caller, &req))
         .await?;
     done()
 }

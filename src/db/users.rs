@@ -216,32 +216,36 @@ pub fn token_hash(token: &str) -> String {
         .collect()
 }
 
-pub fn insert_session(
+/// Stores a session by the hash of its token (`token_hash`).
+pub fn insert_session_hash(
     conn: &Connection,
-    token: &str,
+    token_hash: &str,
     user_id: i64,
     now: i64,
 ) -> rusqlite::Result<()> {
-    conn.execute(
-        "INSERT INTO session (token_hash, user_id, last_seen) VALUES (?1, ?2, ?3)",
-        params![token_hash(token), user_id, now],
-    )?;
+    conn.prepare_cached(
+        "INSERT OR IGNORE INTO session (token_hash, user_id, last_seen) VALUES (?1, ?2, ?3)",
+    )?
+    .execute(params![token_hash, user_id, now])?;
     Ok(())
 }
 
 /// The session's user and when the session was last used.
-pub fn session_user(conn: &Connection, token: &str) -> rusqlite::Result<Option<(UserRow, i64)>> {
+pub fn session_user(
+    conn: &Connection,
+    token_hash: &str,
+) -> rusqlite::Result<Option<(UserRow, i64)>> {
     conn.prepare_cached(
         "SELECT u.id, u.name, u.character, u.lock, u.entity_id, u.department_id, s.last_seen
          FROM session s JOIN user u ON u.id = s.user_id WHERE s.token_hash = ?1",
     )?
-    .query_row([token_hash(token)], |r| Ok((user_row(r)?, r.get(6)?)))
+    .query_row([token_hash], |r| Ok((user_row(r)?, r.get(6)?)))
     .optional()
 }
 
-pub fn touch_session(conn: &Connection, token: &str, now: i64) -> rusqlite::Result<()> {
-    conn.prepare_cached("UPDATE session SET last_seen = ?2 WHERE token_hash = ?1")?
-        .execute(params![token_hash(token), now])?;
+pub fn touch_session_hash(conn: &Connection, token_hash: &str, now: i64) -> rusqlite::Result<()> {
+    conn.prepare_cached("UPDATE session SET last_seen = max(last_seen, ?2) WHERE token_hash = ?1")?
+        .execute(params![token_hash, now])?;
     Ok(())
 }
 

@@ -71,6 +71,9 @@ pub fn run_batch(
                         continue;
                     }
                     Ok(Ok(Some(message))) => message,
+                    // A full disk or a database too busy to write is no fault of the row:
+                    // the batch stops, and the task waits and resumes (tasks/mod.rs).
+                    Ok(Err(e @ (ApiError::DiskFull | ApiError::Busy(_)))) => return Err(e),
                     Ok(Err(e)) => {
                         log::error!("task {} row {seq}: {}", task.id, e.cause());
                         "数据库错误，该行未能导入".to_owned()

@@ -17,6 +17,9 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+/// The longest pause between two tries of a task waiting for disk space.
+const DISK_FULL_MAX_WAIT: Duration = Duration::from_secs(10);
+
 /// Handle to the worker pool, kept in Rocket's managed state.
 pub struct Workers {
     sender: Mutex<Option<Sender<i64>>>,
@@ -123,10 +126,30 @@ impl Worker {
         // A bug in a task (a panic) or a database failure must not kill the worker or leave the
         // task stuck: retry a few times, then fail the task's remaining rows with a message.
         let mut attempt = 0;
+        let mut waited = Duration::ZERO;
         loop {
             let result = catch_unwind(AssertUnwindSafe(|| self.try_task(task_id)));
             let error = match result {
-                Ok(Ok(Outcome::Done | Outcome::Stopped)) => return,
+                Ok(Ok(Outcome::Done | Outcome::Stopped)) => {
+                    if !waited.is_zero() {
+                        log::info!("task {task_id}: ran on once there was space again");
+                    }
+                    return;
+                }
+                // A full disk is not the task's fault either: the batch was rolled back, and the
+                // task waits, trying again now and then, until there is room (or shutdown).
+                Ok(Err(ApiError::DiskFull)) => {
+                    if waited.is_zero() {
+                        log::error!("task {task_id}: disk full; it waits for space and resumes");
+                    }
+                    let pause = (waited / 2).clamp(Duration::from_millis(500), DISK_FULL_MAX_WAIT);
+                    if !self.pause(pause) {
+                        log::info!("task {task_id}: stopped by shutdown; it resumes at next start");
+                        return;
+                    }
+                    waited += pause;
+                    continue;
+                }
                 Ok(Err(e)) => e.cause(),
                 Err(_) => "panic".to_owned(),
             };
@@ -148,6 +171,18 @@ impl Worker {
                 e.cause()
             );
         }
+    }
+
+    /// Sleeps `pause`, waking early for shutdown; false if shutdown began.
+    fn pause(&self, pause: Duration) -> bool {
+        let until = std::time::Instant::now() + pause;
+        while std::time::Instant::now() < until {
+            if self.stop.load(Ordering::SeqCst) {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        !self.stop.load(Ordering::SeqCst)
     }
 
     fn try_task(&self, task_id: i64) -> ApiResult<Outcome> {

@@ -141,6 +141,28 @@ impl App {
         Self::answer(res)
     }
 
+    /// Waits until the session writer has stored `session` in the database (a login queues it:
+    /// src/sessions.rs), for tests that change the stored row.
+    pub fn wait_stored(&self, session: &str) {
+        let conn = rusqlite::Connection::open(self.db_path()).expect("open db");
+        let hash = assetport::db::users::token_hash(session);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let stored: i64 = conn
+                .query_row(
+                    "SELECT count(*) FROM session WHERE token_hash = ?1",
+                    [&hash],
+                    |r| r.get(0),
+                )
+                .expect("read session");
+            if stored == 1 {
+                return;
+            }
+            assert!(Instant::now() < deadline, "the session was never stored");
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+
     /// Logs in a demo account.
     pub fn demo(&self, name: &str) -> String {
         self.login(name, DEMO_PASSWORD)
