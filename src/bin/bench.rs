@@ -432,8 +432,9 @@ fn run(o: &Options) {
         println!("peak_rss_mb_csv_upload={:.0}", server.peak_rss_mb());
     }
     peak = peak.max(server.peak_rss_mb());
-    // 6. logins while three large CSV uploads are being stored: storing is done in bounded
-    // transactions, so a login's one short write never waits for a whole upload.
+    // 6. logins while three large CSV uploads are being stored: storing is done a chunk per
+    // transaction, and a login writes nothing (the session writer stores its session), so a
+    // login never waits for an upload.
     if o.upload_rows > 0 {
         let csv = std::sync::Arc::new(csv_body("up", o.upload_rows));
         peak = peak.max(server.peak_rss_mb());

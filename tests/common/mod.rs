@@ -316,3 +316,30 @@ pub fn item(name: &str) -> Value {
         "count": 1, "assetTree": "条目型资产", "department": "CST", "deadline": 5
     })
 }
+
+/// An XLSX made by rust_xlsxwriter, with its first worksheet and shared strings replaced by
+/// hand-written XML: what an attacker can put in a file, not what a spreadsheet program writes.
+pub fn xlsx_with(sheet_xml: &str, shared_strings: Option<&str>) -> Vec<u8> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    book.add_worksheet().write_string(0, 0, "x").expect("cell");
+    let base = book.save_to_buffer().expect("xlsx");
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(base)).expect("zip");
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let deflated = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .large_file(true);
+    for i in 0..zip.len() {
+        let mut part = zip.by_index(i).expect("part");
+        let name = part.name().expect("name").to_string();
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut part, &mut bytes).expect("read part");
+        let bytes = match name.as_str() {
+            "xl/worksheets/sheet1.xml" => sheet_xml.as_bytes().to_vec(),
+            "xl/sharedStrings.xml" => shared_strings.map_or(bytes, |s| s.as_bytes().to_vec()),
+            _ => bytes,
+        };
+        out.start_file(name, deflated).expect("start");
+        std::io::Write::write_all(&mut out, &bytes).expect("write");
+    }
+    out.finish().expect("finish").into_inner()
+}

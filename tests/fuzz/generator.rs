@@ -394,7 +394,7 @@ impl Gen<'_> {
     /// A file upload that cannot be read at all: (body, content type, query).
     pub fn unreadable_file(&mut self) -> (Vec<u8>, ContentType, &'static str) {
         let csv = ContentType::new("text", "csv");
-        let body: Vec<u8> = match self.rng.random_range(0..10) {
+        let body: Vec<u8> = match self.rng.random_range(0..12) {
             0 => Vec::new(),
             1 => (0..self.rng.random_range(50..2000))
                 .map(|_| self.rng.random_range(0x80..=0xFFu8))
@@ -410,6 +410,18 @@ impl Gen<'_> {
             // Good rows, then a line that is not UTF-8: nothing of the file is stored.
             6 => [self.valid_csv().as_bytes(), b"\xFF\xFE,0\n".as_slice()].concat(),
             7 => "name;assetClass;price\n".into(),
+            // A cell past Excel's last column or row (once a 39 GB allocation and an abort).
+            8 => {
+                let at = self.pick(&["ZZZZZZZZ1", "XFE1", "A1048577", "AAAAAAAAAAAAAAAAAAAA9"]);
+                let sheet = format!(
+                    "<?xml version=\"1.0\"?><worksheet xmlns=\"{XLSX_NS}\"><sheetData>\
+                     <row r=\"1\"><c r=\"A1\" t=\"inlineStr\"><is><t>资产名</t></is></c>\
+                     <c r=\"{at}\" t=\"inlineStr\"><is><t>x</t></is></c></row></sheetData></worksheet>"
+                );
+                return (crate::common::xlsx_with(&sheet, None), csv, "?format=xlsx");
+            }
+            // A decompression bomb: a few KiB that unpack past the fuzz server's 8 MiB cap.
+            9 => return (zip_bomb().to_vec(), csv, self.pick(&["", "?format=xlsx"])),
             _ => {
                 // A form with the wrong boundary, without a file, or with an empty file name.
                 let (boundary, part) = self.pick(&[
@@ -435,4 +447,21 @@ impl Gen<'_> {
         }
         out
     }
+}
+
+const XLSX_NS: &str = "http://schemas.openxmlformats.org/spreadsheetml/2006/main";
+
+/// An XLSX whose worksheet unpacks to 12 MiB of empty rows (the fuzz server's cap is 8 MiB),
+/// made once.
+fn zip_bomb() -> &'static [u8] {
+    static BOMB: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    BOMB.get_or_init(|| {
+        let mut sheet =
+            format!("<?xml version=\"1.0\"?><worksheet xmlns=\"{XLSX_NS}\"><sheetData>");
+        while sheet.len() < 12 << 20 {
+            sheet.push_str("<row><c t=\"inlineStr\"><is><t>x</t></is></c></row>");
+        }
+        sheet.push_str("</sheetData></worksheet>");
+        crate::common::xlsx_with(&sheet, None)
+    })
 }
