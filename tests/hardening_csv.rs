@@ -12,20 +12,7 @@ use serde_json::{json, Value};
 
 /// Column of each template field in a failed-rows file.
 fn col(field: &str) -> usize {
-    let fields = [
-        "name",
-        "assetClass",
-        "price",
-        "count",
-        "deadline",
-        "assetTree",
-        "description",
-        "position",
-        "user",
-        "department",
-        "parent",
-    ];
-    fields.iter().position(|f| *f == field).unwrap()
+    TEMPLATE_FIELDS.iter().position(|f| *f == field).unwrap()
 }
 
 #[test]

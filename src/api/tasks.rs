@@ -119,7 +119,8 @@ async fn results_listing(
         return paged(answer).map(rocket::Either::Left);
     }
     let source = match shown {
-        Shown::Record => Source::Snapshots,
+        // Records are written as stored, a chunk's text at a time.
+        Shown::Record => Source::SnapshotChunks,
         Shown::ImportFailure | Shown::ExportFailure => Source::Failures,
     };
     let permit = downloads.start()?;

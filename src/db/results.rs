@@ -20,6 +20,9 @@ pub enum Source {
     Failures,
     /// An export's snapshots.
     Snapshots,
+    /// An export's snapshots a stored chunk at a time: each row is the comma-separated text of
+    /// one chunk's snapshots (never empty), for writing a JSON list without reading each one.
+    SnapshotChunks,
 }
 
 /// The results of one task, in request order, a chunk per read.
@@ -51,7 +54,7 @@ impl ResultRows {
         let conn = self.pool.get().map_err(|e| unreadable(&e))?;
         let read = match self.source {
             Source::Failures => self.failures(&conn),
-            Source::Snapshots => self.snapshots(&conn),
+            Source::Snapshots | Source::SnapshotChunks => self.snapshots(&conn),
         };
         read.map_err(|e| unreadable(&e))
     }
@@ -89,6 +92,17 @@ impl ResultRows {
             return Ok(Vec::new());
         };
         self.after = first_seq;
+        if self.source == Source::SnapshotChunks {
+            let inner = text
+                .strip_prefix('[')
+                .and_then(|t| t.strip_suffix(']'))
+                .map(str::to_owned);
+            return Ok(match inner {
+                Some(inner) if inner.is_empty() => Vec::new(),
+                Some(inner) => vec![Ok((inner, String::new()))],
+                None => vec![Err(format!("读取任务结果失败：导出块{first_seq}不是数组"))],
+            });
+        }
         Ok(match serde_json::from_str::<Vec<Box<RawValue>>>(&text) {
             Ok(list) => list
                 .into_iter()

@@ -176,7 +176,8 @@ pub fn failures_page(
 }
 
 /// Writes `{"code":0,"info":"Succeed","data":[…]}` of every row, as it reads them a chunk at a
-/// time: a million records or failed rows never sit in memory at once.
+/// time: a million records or failed rows never sit in memory at once. For `Shown::Record` a row
+/// may be several records' text, comma-separated (`Source::SnapshotChunks`).
 pub fn write_list(
     rows: &mut dyn Iterator<Item = ResultRow>,
     shown: Shown,
