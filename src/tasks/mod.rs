@@ -1,5 +1,6 @@
 //! The task engine. The database is the queue of record: a task and all its rows are stored
-//! in one transaction before its id is handed to a pool of named worker threads. Workers run a
+//! (a chunk per transaction, the task invisible until complete) before its id is handed to a
+//! pool of named worker threads. Workers run a
 //! task in batches, each batch's assets, outcomes, counters and checkpoint committed together,
 //! so a row creates at most one asset through crashes and restarts.
 
