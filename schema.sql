@@ -113,7 +113,16 @@ CREATE TABLE task (
     runner_id      INTEGER REFERENCES user(id),
     -- 0 while a large submission is still being stored in several transactions: no worker or
     -- list sees it, and a start deletes it (its client never got an answer).
-    stored         INTEGER NOT NULL DEFAULT 1
+    stored         INTEGER NOT NULL DEFAULT 1,
+    -- Local times ('YYYY-MM-DD HH:MM:SS'): the first batch run, and the end (NULL while it runs).
+    start_time     TEXT,
+    finish_time    TEXT,
+    -- The uploaded file's name, for a task made from a file.
+    file_name      TEXT,
+    -- 1 once cancelled: the rows not yet run end as failed rows (已取消).
+    cancelled      INTEGER NOT NULL DEFAULT 0,
+    -- 1 once its stored rows, snapshots and failed rows were deleted (retention, or on request).
+    pruned         INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX task_entity ON task(entity_id);
 CREATE INDEX task_unfinished ON task(finish) WHERE finish = 0;

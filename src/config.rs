@@ -64,6 +64,11 @@ pub struct Settings {
     /// Downloads (files, export records, unpaged failed rows) written at once; more answer
     /// busy (503, code 10).
     pub max_downloads: usize,
+    /// Finished tasks older than this many days lose their stored rows, records and failed
+    /// rows (0 keeps them forever).
+    pub task_retention_days: u64,
+    /// Seconds between two looks for tasks past their retention.
+    pub task_prune_interval_secs: u64,
 }
 
 impl Default for Settings {
@@ -81,6 +86,8 @@ impl Default for Settings {
             header_timeout_secs: 10,
             client_timeout_secs: 60,
             max_downloads: 16,
+            task_retention_days: 90,
+            task_prune_interval_secs: 3600,
         }
     }
 }
@@ -113,7 +120,14 @@ impl Settings {
     /// overflowed into negative lifetimes and ended every session. Named with its range, so the
     /// start stops with a message a person can act on.
     fn check(&self) -> Result<(), String> {
-        let ranges: [(&str, u64, u64, u64); 9] = [
+        let ranges: [(&str, u64, u64, u64); 11] = [
+            ("task_retention_days", self.task_retention_days, 0, 36_500),
+            (
+                "task_prune_interval_secs",
+                self.task_prune_interval_secs,
+                1,
+                86_400,
+            ),
             ("max_downloads", self.max_downloads as u64, 1, 1024),
             ("max_connections", self.max_connections as u64, 16, 100_000),
             ("header_timeout_secs", self.header_timeout_secs, 1, 600),

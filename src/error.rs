@@ -48,6 +48,10 @@ pub enum ApiError {
     TaskRunning,
     /// The export-records API was used on an import task.
     NotAnExportTask,
+    /// A cancel of a task that has already finished.
+    TaskFinished,
+    /// The task's stored rows, records and failed rows were deleted (retention, or on request).
+    TaskPruned,
     /// No route for this path and method.
     UnknownPath,
     /// The server is at a bound it keeps for everyone's sake (connections, password checks,
@@ -110,6 +114,12 @@ impl ApiError {
                 Status::BadRequest,
                 4,
                 "该API只可用于查看导出异步任务的成功记录".into(),
+            ),
+            TaskFinished => (Status::BadRequest, 12, "该异步任务已结束，无法取消".into()),
+            TaskPruned => (
+                Status::Gone,
+                13,
+                "该异步任务的数据已清除（超过保留期限或已被删除）".into(),
             ),
             UnknownPath => (Status::NotFound, -3, "请求的接口不存在".into()),
             Busy(what) => (Status::ServiceUnavailable, 10, (*what).into()),

@@ -15,13 +15,31 @@ use std::io::Write;
 pub fn create_import(
     conn: &mut Connection,
     caller: &Caller,
-    format: Format,
+    (format, file_name): (Format, Option<&str>),
     bytes: &[u8],
     limits: ReadLimits,
     chunk_rows: usize,
 ) -> ApiResult<i64> {
-    let mut writer =
-        TaskWriter::create(conn, caller.entity()?, caller.user_id, IMPORT, chunk_rows)?;
+    // The name as the task list shows it: its last path segment, no control characters, at
+    // most 255 characters.
+    let file_name = file_name
+        .map(|n| n.rsplit(['/', '\\']).next().unwrap_or(n))
+        .map(|n| {
+            n.chars()
+                .filter(|c| !c.is_control())
+                .take(255)
+                .collect::<String>()
+        })
+        .filter(|n| !n.trim().is_empty());
+    let entity = caller.entity()?;
+    let mut writer = TaskWriter::create(
+        conn,
+        entity,
+        caller.user_id,
+        IMPORT,
+        file_name.as_deref(),
+        chunk_rows,
+    )?;
     submit::store_new(&mut writer, |writer| {
         files::read_rows(format, bytes, limits, |row| {
             writer.push(&row.json, Some(row.line as i64))
@@ -37,6 +55,9 @@ pub fn create_import(
 /// Which sheet a task's download is, after checking the caller may see the task.
 pub fn result_sheet(conn: &Connection, caller: &Caller, task_id: i64) -> ApiResult<Sheet> {
     let task = submit::task_of(conn, caller, task_id)?;
+    if task.pruned {
+        return Err(ApiError::TaskPruned);
+    }
     Ok(if task.port_type == IMPORT {
         Sheet::Failed
     } else {

@@ -341,17 +341,32 @@ fn task_records_have_the_api_fields_in_id_order() {
         assert_eq!(
             keys,
             [
+                "cancelled",
                 "create_time",
+                "file_name",
                 "finish",
+                "finish_time",
                 "id",
                 "manager",
                 "number_done",
                 "number_failed",
                 "number_need",
                 "number_succeed",
-                "port_type"
+                "port_type",
+                "pruned",
+                "start_time"
             ],
             "{task}"
+        );
+        // Issue 11: when it ran and ended, and (from a file) its name.
+        assert!(
+            is_task_time(task["finish_time"].as_str().unwrap()),
+            "{task}"
+        );
+        assert_eq!(task["file_name"], Value::Null, "{task}");
+        assert_eq!(
+            (&task["cancelled"], &task["pruned"]),
+            (&json!(false), &json!(false))
         );
         assert_eq!(task["id"], id);
         assert_eq!(task["manager"], manager);

@@ -179,7 +179,10 @@ async fn upload(
     let chunk_rows = settings.task_batch_rows;
     let limits = settings.read_limits();
     let id = db
-        .run(move |conn| uploads::create_import(conn, &caller, format, &bytes, limits, chunk_rows))
+        .run(move |conn| {
+            let file = (format, name.as_deref());
+            uploads::create_import(conn, &caller, file, &bytes, limits, chunk_rows)
+        })
         .await?;
     workers.queue(id)?;
     ok(json!({ "id": id }))

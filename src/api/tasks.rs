@@ -11,13 +11,15 @@ use crate::error::{ApiError, ApiResult};
 use crate::tasks::submit::{self, Shown};
 use crate::tasks::Workers;
 use rocket::serde::json::Json;
-use rocket::{get, post, put, routes, Route, State};
+use rocket::{delete, get, post, put, routes, Route, State};
 use serde_json::json;
 use serde_json::Value;
 use std::sync::Arc;
 
 pub fn routes() -> Vec<Route> {
     routes![
+        cancel,
+        delete_data,
         import,
         export,
         list,
@@ -76,10 +78,38 @@ async fn export(
     submit_task(db, workers, settings, session, body, EXPORT).await
 }
 
+/// Without a query, the seed's unpaged list (capped to the newest tasks); with `page`, `size`,
+/// `type`, `finish`, `creator` or `since`, a page of it, newest first.
 #[get("/api/async_task/<_>")]
-async fn list(db: &State<Db>, session: Session) -> Reply {
+async fn list(db: &State<Db>, session: Session, uri: &rocket::http::uri::Origin<'_>) -> Reply {
     let caller = session.require(ASSET_ROLES)?;
-    ok(db.run(move |conn| submit::list(conn, &caller)).await?)
+    let query = uri.query().map(|q| q.segments().collect::<Vec<_>>());
+    match submit::list_query(query.unwrap_or_default().into_iter())? {
+        None => ok(db.run(move |conn| submit::list(conn, &caller)).await?),
+        Some((page, filter)) => paged(
+            db.run(move |conn| submit::list_page(conn, &caller, &filter, page))
+                .await?,
+        ),
+    }
+}
+
+/// Stops a queued or running task at its next batch boundary.
+#[post("/api/async_task/<_>/<id>/cancel")]
+async fn cancel(db: &State<Db>, session: Session, id: &str) -> Reply {
+    let caller = session.require(ASSET_ROLES)?;
+    let id = task_id(id)?;
+    db.write(move |tx| submit::cancel(tx, &caller, id)).await?;
+    done()
+}
+
+/// Deletes a finished task's stored data now (the task and its counters stay).
+#[delete("/api/async_task/<_>/<id>")]
+async fn delete_data(db: &State<Db>, session: Session, id: &str) -> Reply {
+    let caller = session.require(ASSET_ROLES)?;
+    let id = task_id(id)?;
+    db.run(move |conn| submit::delete_data(conn, &caller, id))
+        .await?;
+    done()
 }
 
 #[get("/api/async_task/<_>/<id>")]

@@ -16,7 +16,7 @@ use std::time::Duration;
 pub type Pool = r2d2::Pool<SqliteConnectionManager>;
 
 const SCHEMA: &str = include_str!("../../schema.sql");
-const SCHEMA_VERSION: i64 = 4;
+const SCHEMA_VERSION: i64 = 5;
 
 /// Version 2 rewrites two CHECKs of version 1 into equivalent ones SQLite evaluates without a
 /// temporary b-tree per row (halving the cost of an asset insert). The constraints accept the
@@ -109,7 +109,10 @@ fn migrate(conn: &mut Connection) -> Result<(), String> {
         if version < 3 {
             upgrade_to_3(&tx)?;
         }
-        upgrade_to_4(&tx)?;
+        if version < 4 {
+            upgrade_to_4(&tx)?;
+        }
+        upgrade_to_5(&tx)?;
     }
     tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))
         .map_err(sql)?;
@@ -196,6 +199,26 @@ fn upgrade_to_4(tx: &Transaction) -> Result<(), String> {
          CREATE INDEX user_email_nocase ON user(email COLLATE NOCASE);",
     )
     .map_err(|e| format!("schema upgrade 4: {e}"))
+}
+
+/// Version 5: a task records when it started and finished, the file it came from, whether it
+/// was cancelled and whether its stored data was pruned. Finished tasks of older versions get
+/// their creation time as start and finish: close enough for retention.
+fn upgrade_to_5(tx: &Transaction) -> Result<(), String> {
+    tx.execute_batch(
+        "ALTER TABLE task ADD COLUMN start_time TEXT;
+         ALTER TABLE task ADD COLUMN finish_time TEXT;
+         ALTER TABLE task ADD COLUMN file_name TEXT;
+         ALTER TABLE task ADD COLUMN cancelled INTEGER NOT NULL DEFAULT 0;
+         ALTER TABLE task ADD COLUMN pruned INTEGER NOT NULL DEFAULT 0;
+         UPDATE task SET start_time = create_time, finish_time = create_time WHERE finish != 0;",
+    )
+    .map_err(|e| format!("schema upgrade 5: {e}"))
+}
+
+/// Now, local time, as the task times are stored ('YYYY-MM-DD HH:MM:SS').
+pub fn now_text() -> String {
+    chrono::Local::now().format("%Y-%m-%d %H:%M:%S").to_string()
 }
 
 /// Runs `f` on a pooled connection on Tokio's blocking thread pool.

@@ -6,7 +6,7 @@ use serde::Serialize;
 pub const IMPORT: i64 = 1;
 pub const EXPORT: i64 = 0;
 
-/// A task record as the API shows it.
+/// A task record as the API shows it. `manager` is the seed's name for its creator.
 #[derive(Debug, Clone, Serialize)]
 pub struct TaskView {
     pub id: i64,
@@ -18,10 +18,19 @@ pub struct TaskView {
     pub port_type: i64,
     pub number_done: i64,
     pub number_failed: i64,
+    /// When its first batch ran, and when it ended (null until then).
+    pub start_time: Option<String>,
+    pub finish_time: Option<String>,
+    /// The uploaded file's name, for a task made from a file.
+    pub file_name: Option<String>,
+    pub cancelled: bool,
+    /// Its stored rows, records and failed rows were deleted; the counters stay.
+    pub pruned: bool,
 }
 
 const VIEW_SELECT: &str = "SELECT t.id, u.name, t.create_time, t.number_need, t.number_succeed,
-        t.finish, t.port_type, t.number_failed
+        t.finish, t.port_type, t.number_failed, t.start_time, t.finish_time, t.file_name,
+        t.cancelled, t.pruned
     FROM task t JOIN user u ON u.id = t.creator_id";
 
 fn view_row(r: &rusqlite::Row) -> rusqlite::Result<TaskView> {
@@ -37,6 +46,11 @@ fn view_row(r: &rusqlite::Row) -> rusqlite::Result<TaskView> {
         port_type: r.get(6)?,
         number_done: number_succeed + number_failed,
         number_failed,
+        start_time: r.get(8)?,
+        finish_time: r.get(9)?,
+        file_name: r.get(10)?,
+        cancelled: r.get(11)?,
+        pruned: r.get(12)?,
     })
 }
 
@@ -82,12 +96,72 @@ pub fn tasks_of_entity(
     seen: Seen,
 ) -> rusqlite::Result<Vec<TaskView>> {
     let (condition, seen_params) = seen_sql(&seen);
+    // The newest TASK_LIST_CAP, in id order.
     let mut stmt = conn.prepare_cached(&format!(
-        "{VIEW_SELECT} WHERE t.entity_id = :e AND t.stored = 1 AND {condition} ORDER BY t.id"
+        "SELECT * FROM ({VIEW_SELECT} WHERE t.entity_id = :e AND t.stored = 1 AND {condition}
+             ORDER BY t.id DESC LIMIT {TASK_LIST_CAP}) ORDER BY 1"
     ))?;
     let fixed = [(":e", entity_id)];
     let rows = stmt.query_map(query_params(&fixed, &seen_params).as_slice(), view_row)?;
     rows.collect()
+}
+
+/// At most this many tasks in the unpaged task list (the newest).
+pub const TASK_LIST_CAP: i64 = 1000;
+
+/// What a paged task list asks for; every field optional.
+#[derive(Debug, Clone, Default)]
+pub struct TaskFilter {
+    pub port_type: Option<i64>,
+    pub finish: Option<i64>,
+    /// The creator's name (ASCII case ignored).
+    pub creator: Option<String>,
+    /// Tasks created at or after this local time ('YYYY-MM-DD' or 'YYYY-MM-DD HH:MM:SS').
+    pub since: Option<String>,
+}
+
+/// A page of the tasks the caller sees, newest first, and how many there are. The SQL holds only
+/// the conditions given; the entity's index on (entity_id, id) serves the order.
+pub fn tasks_page(
+    conn: &Connection,
+    entity_id: i64,
+    seen: Seen,
+    filter: &TaskFilter,
+    page: super::Page,
+) -> rusqlite::Result<(i64, Vec<TaskView>)> {
+    let (condition, seen_params) = seen_sql(&seen);
+    let mut sql = format!("WHERE t.entity_id = :e AND t.stored = 1 AND {condition}");
+    let mut fixed: Vec<(&'static str, i64)> = vec![(":e", entity_id)];
+    if let Some(port_type) = filter.port_type {
+        sql.push_str(" AND t.port_type = :type");
+        fixed.push((":type", port_type));
+    }
+    if let Some(finish) = filter.finish {
+        sql.push_str(" AND t.finish = :finish");
+        fixed.push((":finish", finish));
+    }
+    let mut params = query_params(&fixed, &seen_params);
+    if let Some(creator) = &filter.creator {
+        sql.push_str(" AND u.name = :creator COLLATE NOCASE");
+        params.push((":creator", creator as &dyn rusqlite::ToSql));
+    }
+    if let Some(since) = &filter.since {
+        sql.push_str(" AND t.create_time >= :since");
+        params.push((":since", since as &dyn rusqlite::ToSql));
+    }
+    let total: i64 = conn
+        .prepare_cached(&format!(
+            "SELECT count(*) FROM task t JOIN user u ON u.id = t.creator_id {sql}"
+        ))?
+        .query_row(params.as_slice(), |r| r.get(0))?;
+    let (limit, offset) = (page.size, page.offset());
+    params.push((":limit", &limit as &dyn rusqlite::ToSql));
+    params.push((":offset", &offset as &dyn rusqlite::ToSql));
+    let mut stmt = conn.prepare_cached(&format!(
+        "{VIEW_SELECT} {sql} ORDER BY t.id DESC LIMIT :limit OFFSET :offset"
+    ))?;
+    let rows = stmt.query_map(params.as_slice(), view_row)?;
+    Ok((total, rows.collect::<rusqlite::Result<_>>()?))
 }
 
 /// Whether the caller sees this task of their entity.
@@ -99,6 +173,53 @@ pub fn task_seen(conn: &Connection, id: i64, seen: Seen) -> rusqlite::Result<boo
          WHERE t.id = :id AND t.stored = 1 AND {condition}"
     ))?
     .exists(query_params(&fixed, &seen_params).as_slice())
+}
+
+/// Marks an unfinished task cancelled; false if it had finished (or does not exist).
+pub fn cancel(conn: &Connection, id: i64) -> rusqlite::Result<bool> {
+    Ok(conn.execute(
+        "UPDATE task SET cancelled = 1 WHERE id = ?1 AND finish = 0 AND stored = 1",
+        [id],
+    )? == 1)
+}
+
+/// Whether a task's stored data was pruned.
+pub fn is_pruned(conn: &Connection, id: i64) -> rusqlite::Result<bool> {
+    conn.query_row("SELECT pruned FROM task WHERE id = ?1", [id], |r| r.get(0))
+}
+
+/// Deletes up to `limit` of a task's stored rows, failed rows and snapshot chunks; returns how
+/// many went.
+pub fn delete_results(conn: &Connection, id: i64, limit: i64) -> rusqlite::Result<usize> {
+    let mut deleted = 0;
+    for sql in [
+        "DELETE FROM task_failure WHERE task_id = ?1 AND seq IN
+             (SELECT seq FROM task_failure WHERE task_id = ?1 ORDER BY seq LIMIT ?2)",
+        "DELETE FROM export_chunk WHERE task_id = ?1 AND first_seq IN
+             (SELECT first_seq FROM export_chunk WHERE task_id = ?1 ORDER BY first_seq LIMIT ?2)",
+        "DELETE FROM task_chunk WHERE task_id = ?1 AND first_seq IN
+             (SELECT first_seq FROM task_chunk WHERE task_id = ?1 ORDER BY first_seq LIMIT ?2)",
+    ] {
+        deleted += conn.prepare_cached(sql)?.execute(params![id, limit])?;
+        if deleted > 0 {
+            break;
+        }
+    }
+    Ok(deleted)
+}
+
+pub fn mark_pruned(conn: &Connection, id: i64) -> rusqlite::Result<()> {
+    conn.execute("UPDATE task SET pruned = 1 WHERE id = ?1", [id])?;
+    Ok(())
+}
+
+/// Finished, unpruned tasks that ended before `cutoff` (a local time text), oldest first.
+pub fn finished_before(conn: &Connection, cutoff: &str) -> rusqlite::Result<Vec<i64>> {
+    let mut stmt = conn.prepare(
+        "SELECT id FROM task WHERE finish != 0 AND pruned = 0 AND finish_time < ?1 ORDER BY id",
+    )?;
+    let ids = stmt.query_map([cutoff], |r| r.get(0))?;
+    ids.collect()
 }
 
 /// Records who re-ran a task: its remaining rows run with their rights from now on.
@@ -131,12 +252,14 @@ pub struct TaskState {
     pub number_failed: i64,
     pub next_seq: i64,
     pub end_seq: i64,
+    pub cancelled: bool,
+    pub pruned: bool,
 }
 
 pub fn task_state(conn: &Connection, id: i64) -> rusqlite::Result<Option<TaskState>> {
     conn.prepare_cached(
         "SELECT id, entity_id, creator_id, port_type, finish, number_failed, next_seq, end_seq,
-             coalesce(runner_id, creator_id)
+             coalesce(runner_id, creator_id), cancelled, pruned
          FROM task WHERE id = ?1 AND stored = 1",
     )?
     .query_row([id], |r| {
@@ -150,6 +273,8 @@ pub fn task_state(conn: &Connection, id: i64) -> rusqlite::Result<Option<TaskSta
             number_failed: r.get(5)?,
             next_seq: r.get(6)?,
             end_seq: r.get(7)?,
+            cancelled: r.get(9)?,
+            pruned: r.get(10)?,
         })
     })
     .optional()
@@ -187,15 +312,16 @@ impl<'c> TaskWriter<'c> {
         entity_id: i64,
         creator_id: i64,
         port_type: i64,
+        file_name: Option<&str>,
         chunk_rows: usize,
     ) -> rusqlite::Result<TaskWriter<'c>> {
-        let now = chrono::Local::now().format("%Y-%m-%d %H:%M:%S").to_string();
+        let now = super::now_text();
         let tx = super::write_tx(conn)?;
         tx.execute(
             "INSERT INTO task (entity_id, creator_id, create_time, port_type, number_need,
-                 end_seq, stored)
-             VALUES (?1, ?2, ?3, ?4, 0, 0, 0)",
-            params![entity_id, creator_id, now, port_type],
+                 end_seq, stored, file_name)
+             VALUES (?1, ?2, ?3, ?4, 0, 0, 0, ?5)",
+            params![entity_id, creator_id, now, port_type, file_name],
         )?;
         let task_id = tx.last_insert_rowid();
         tx.commit()?;
@@ -283,7 +409,8 @@ impl<'c> TaskWriter<'c> {
         let tx = super::write_tx(conn)?;
         tx.execute(
             "UPDATE task SET number_need = ?2, end_seq = ?2, stored = 1,
-                 finish = CASE WHEN ?2 = 0 THEN 1 ELSE 0 END
+                 finish = CASE WHEN ?2 = 0 THEN 1 ELSE 0 END,
+                 finish_time = CASE WHEN ?2 = 0 THEN create_time END
              WHERE id = ?1",
             params![task_id, rows],
         )?;
@@ -456,7 +583,9 @@ pub fn advance(
              number_succeed = number_succeed + ?3,
              number_failed = number_failed + ?4,
              finish = CASE WHEN ?2 < end_seq THEN 0
-                           WHEN number_failed + ?4 > 0 THEN 2 ELSE 1 END
+                           WHEN number_failed + ?4 > 0 THEN 2 ELSE 1 END,
+             start_time = coalesce(start_time, datetime('now', 'localtime')),
+             finish_time = CASE WHEN ?2 < end_seq THEN NULL ELSE datetime('now', 'localtime') END
          WHERE id = ?1",
     )?
     .execute(params![task_id, next_seq, succeeded, failed])?;
@@ -468,7 +597,9 @@ pub fn advance(
 pub fn end_failed(conn: &Connection, task_id: i64, failed: i64) -> rusqlite::Result<()> {
     conn.execute(
         "UPDATE task SET next_seq = end_seq, number_failed = number_failed + ?2,
-             number_need = max(number_need, number_succeed + number_failed + ?2), finish = 2
+             number_need = max(number_need, number_succeed + number_failed + ?2), finish = 2,
+             start_time = coalesce(start_time, datetime('now', 'localtime')),
+             finish_time = datetime('now', 'localtime')
          WHERE id = ?1",
         params![task_id, failed],
     )?;
@@ -493,7 +624,8 @@ pub fn clear_failures_for_rerun(
 ) -> rusqlite::Result<()> {
     conn.execute("DELETE FROM task_failure WHERE task_id = ?1", [task_id])?;
     conn.execute(
-        "UPDATE task SET number_failed = 0, next_seq = end_seq, end_seq = end_seq + ?2, finish = 0
+        "UPDATE task SET number_failed = 0, next_seq = end_seq, end_seq = end_seq + ?2, finish = 0,
+             finish_time = NULL, cancelled = 0
          WHERE id = ?1",
         params![task_id, rerun_rows],
     )?;

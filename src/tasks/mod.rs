@@ -6,6 +6,7 @@
 
 pub mod export;
 pub mod import;
+pub mod prune;
 pub mod submit;
 
 use crate::config::Settings;
@@ -17,6 +18,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
+
+/// The message of a row a cancel kept from running.
+pub const CANCELLED: &str = "已取消";
 
 /// The longest pause between two tries of a task waiting for disk space.
 const DISK_FULL_MAX_WAIT: Duration = Duration::from_secs(10);
@@ -38,6 +42,7 @@ impl Workers {
             let worker = Worker {
                 pool: pool.clone(),
                 receiver: receiver.clone(),
+                requeue: sender.clone(),
                 stop: stop.clone(),
             };
             let handle = std::thread::Builder::new()
@@ -46,6 +51,15 @@ impl Workers {
                 .map_err(|e| format!("cannot start worker thread: {e}"))?;
             threads.push(handle);
         }
+        let every = Duration::from_secs(settings.task_prune_interval_secs);
+        let pruner = prune::start(
+            pool.clone(),
+            settings.task_retention_days,
+            every,
+            stop.clone(),
+        )
+        .map_err(|e| format!("cannot start the pruner thread: {e}"))?;
+        threads.push(pruner);
         let conn = pool.get().map_err(|e| e.to_string())?;
         let unfinished = sql::unfinished_tasks(&conn).map_err(|e| e.to_string())?;
         if !unfinished.is_empty() {
@@ -103,23 +117,31 @@ impl Workers {
 struct Worker {
     pool: Pool,
     receiver: Receiver<i64>,
+    /// Where a task goes back after each batch: workers take turns between tasks batch by
+    /// batch, so a small task never waits behind a whole large one.
+    requeue: Sender<i64>,
     stop: Arc<AtomicBool>,
 }
 
 /// How one run of a task ended.
 pub enum Outcome {
     Done,
+    /// A batch was committed and the task has rows left: it waits for its next turn.
+    More,
     /// Shutdown asked to stop between batches; the task resumes at next start.
     Stopped,
 }
 
 impl Worker {
     fn run(self) {
-        while let Ok(task_id) = self.receiver.recv() {
-            if self.stop.load(Ordering::SeqCst) {
-                break;
+        // Workers hold senders too (to requeue), so the channel never closes: they look at the
+        // stop flag between waits instead.
+        while !self.stop.load(Ordering::SeqCst) {
+            match self.receiver.recv_timeout(Duration::from_millis(100)) {
+                Ok(task_id) => self.run_task(task_id),
+                Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
+                Err(crossbeam_channel::RecvTimeoutError::Disconnected) => break,
             }
-            self.run_task(task_id);
         }
     }
 
@@ -131,6 +153,13 @@ impl Worker {
         loop {
             let result = catch_unwind(AssertUnwindSafe(|| self.try_task(task_id)));
             let error = match result {
+                // One batch done, more to come: behind the tasks already waiting.
+                Ok(Ok(Outcome::More)) => {
+                    if self.requeue.send(task_id).is_err() {
+                        log::info!("task {task_id}: stopped by shutdown; it resumes at next start");
+                    }
+                    return;
+                }
                 Ok(Ok(Outcome::Done | Outcome::Stopped)) => {
                     if !waited.is_zero() {
                         log::info!("task {task_id}: ran on once there was space again");
@@ -214,41 +243,43 @@ impl Worker {
         let mut seq = task.next_seq;
         let mut failed = 0;
         while seq < task.end_seq {
-            // A row no stored chunk holds (a damaged database) still ends as a failed row, so
-            // the counters add up.
-            let holding =
-                sql::chunk_at(&tx, task_id, seq)?.filter(|c| seq < c.first_seq + c.row_count);
-            let Some(chunk) = holding else {
-                sql::insert_failure(&tx, task_id, seq, None, "null", "任务执行出错，该行未处理")?;
-                failed += 1;
-                seq += 1;
-                continue;
-            };
-            let (first, count) = (chunk.first_seq, chunk.row_count);
-            // Even an unreadable chunk must end as failed rows, one per row it held.
-            let batch = Batch::parse(first, &chunk.rows, chunk.lines.as_deref()).ok();
-            for i in (seq - first)..count {
-                let raw = batch.as_ref().and_then(|b| b.rows.get(i as usize).copied());
-                let line = batch.as_ref().and_then(|b| b.line(i as usize));
-                let message = with_line(line, "任务执行出错，该行未处理");
-                sql::insert_failure(
-                    &tx,
-                    task_id,
-                    first + i,
-                    line,
-                    raw.unwrap_or("null"),
-                    &message,
-                )?;
-                failed += 1;
-            }
-            sql::delete_chunk(&tx, task_id, first)?;
-            seq = first + count;
+            let (next, n) = fail_rows_from(&tx, task_id, seq, "任务执行出错，该行未处理")?;
+            seq = next;
+            failed += n;
         }
         sql::delete_chunks(&tx, task_id)?;
         sql::end_failed(&tx, task_id, failed)?;
         tx.commit()?;
         Ok(())
     }
+}
+
+/// Records the rows from `seq` to the end of the chunk holding it as failed with `message`
+/// (prefixed with each row's file line) and deletes the chunk; returns (the seq after them,
+/// how many). A row no chunk holds (a damaged database) still ends as one failed row, so the
+/// counters add up.
+fn fail_rows_from(
+    tx: &rusqlite::Connection,
+    task_id: i64,
+    seq: i64,
+    message: &str,
+) -> ApiResult<(i64, i64)> {
+    let holding = sql::chunk_at(tx, task_id, seq)?.filter(|c| seq < c.first_seq + c.row_count);
+    let Some(chunk) = holding else {
+        sql::insert_failure(tx, task_id, seq, None, "null", message)?;
+        return Ok((seq + 1, 1));
+    };
+    let (first, count) = (chunk.first_seq, chunk.row_count);
+    // Even an unreadable chunk must end as failed rows, one per row it held.
+    let batch = Batch::parse(first, &chunk.rows, chunk.lines.as_deref()).ok();
+    for i in (seq - first)..count {
+        let raw = batch.as_ref().and_then(|b| b.rows.get(i as usize).copied());
+        let line = batch.as_ref().and_then(|b| b.line(i as usize));
+        let text = with_line(line, message);
+        sql::insert_failure(tx, task_id, first + i, line, raw.unwrap_or("null"), &text)?;
+    }
+    sql::delete_chunk(tx, task_id, first)?;
+    Ok((first + count, count - (seq - first)))
 }
 
 /// One chunk of a task's rows, parsed.
@@ -282,7 +313,7 @@ pub fn with_line(line: Option<i64>, message: &str) -> String {
     }
 }
 
-/// Runs one task batch by batch on one connection.
+/// Runs one batch of a task on one connection.
 struct Runner<'w> {
     conn: &'w mut rusqlite::Connection,
     task: sql::TaskState,
@@ -291,67 +322,73 @@ struct Runner<'w> {
 }
 
 impl Runner<'_> {
+    /// Runs the task's next batch (one chunk) in one transaction.
     fn run(&mut self) -> ApiResult<Outcome> {
-        loop {
-            if self.stop.load(Ordering::SeqCst) {
-                return Ok(Outcome::Stopped);
-            }
-            let tx = db::write_tx(self.conn)?;
-            let Some(task) = sql::task_state(&tx, self.task.id)? else {
-                return Ok(Outcome::Done);
-            };
-            if task.finish != 0 {
-                return Ok(Outcome::Done);
-            }
-            self.task = task;
-            if task.next_seq >= task.end_seq {
-                sql::advance(&tx, task.id, task.next_seq, 0, 0)?;
-                tx.commit()?;
-                return Ok(Outcome::Done);
-            }
-            let Some(chunk) = sql::chunk_at(&tx, task.id, task.next_seq)? else {
-                return Err(ApiError::Internal(format!(
-                    "task {} has no rows at {}",
-                    task.id, task.next_seq
-                )));
-            };
-            let skip = (task.next_seq - chunk.first_seq) as usize;
-            let outcome = if task.port_type == sql::IMPORT {
-                import::run_batch(&tx, &task, &mut self.lookups, &chunk, skip)
-            } else {
-                Batch::parse(chunk.first_seq, &chunk.rows, chunk.lines.as_deref()).and_then(
-                    |batch| export::run_batch(&tx, &task, &self.lookups.scope, &batch, skip),
-                )
-            };
-            // Every row of the chunk must have been seen, or the checkpoint would skip some.
-            let expected = chunk.row_count - skip as i64;
-            let counts = outcome.and_then(|(succeeded, failed)| {
-                if succeeded + failed == expected {
-                    Ok((succeeded, failed))
-                } else {
-                    Err(ApiError::Internal(format!(
-                        "task {}: the chunk at {} gave {} of its {expected} rows",
-                        task.id,
-                        chunk.first_seq,
-                        succeeded + failed
-                    )))
-                }
-            });
-            let (succeeded, failed) = match counts {
-                Ok(counts) => counts,
-                Err(e) => {
-                    drop(tx);
-                    self.lookups.clear();
-                    return Err(e);
-                }
-            };
-            let next = chunk.first_seq + chunk.row_count;
-            sql::advance(&tx, task.id, next, succeeded, failed)?;
-            sql::delete_chunk(&tx, task.id, chunk.first_seq)?;
-            if let Err(e) = tx.commit() {
-                self.lookups.clear();
-                return Err(e.into());
-            }
+        if self.stop.load(Ordering::SeqCst) {
+            return Ok(Outcome::Stopped);
         }
+        let tx = db::write_tx(self.conn)?;
+        let Some(task) = sql::task_state(&tx, self.task.id)? else {
+            return Ok(Outcome::Done);
+        };
+        if task.finish != 0 {
+            return Ok(Outcome::Done);
+        }
+        self.task = task;
+        if task.next_seq >= task.end_seq {
+            sql::advance(&tx, task.id, task.next_seq, 0, 0)?;
+            tx.commit()?;
+            return Ok(Outcome::Done);
+        }
+        // Cancelled: the rows not run end as failed rows, a chunk per transaction.
+        if task.cancelled {
+            let (next, failed) = fail_rows_from(&tx, task.id, task.next_seq, CANCELLED)?;
+            sql::advance(&tx, task.id, next, 0, failed)?;
+            tx.commit()?;
+            return Ok(Outcome::More);
+        }
+        let Some(chunk) = sql::chunk_at(&tx, task.id, task.next_seq)? else {
+            return Err(ApiError::Internal(format!(
+                "task {} has no rows at {}",
+                task.id, task.next_seq
+            )));
+        };
+        let skip = (task.next_seq - chunk.first_seq) as usize;
+        let outcome = if task.port_type == sql::IMPORT {
+            import::run_batch(&tx, &task, &mut self.lookups, &chunk, skip)
+        } else {
+            Batch::parse(chunk.first_seq, &chunk.rows, chunk.lines.as_deref())
+                .and_then(|batch| export::run_batch(&tx, &task, &self.lookups.scope, &batch, skip))
+        };
+        // Every row of the chunk must have been seen, or the checkpoint would skip some.
+        let expected = chunk.row_count - skip as i64;
+        let counts = outcome.and_then(|(succeeded, failed)| {
+            if succeeded + failed == expected {
+                Ok((succeeded, failed))
+            } else {
+                Err(ApiError::Internal(format!(
+                    "task {}: the chunk at {} gave {} of its {expected} rows",
+                    task.id,
+                    chunk.first_seq,
+                    succeeded + failed
+                )))
+            }
+        });
+        let (succeeded, failed) = match counts {
+            Ok(counts) => counts,
+            Err(e) => {
+                drop(tx);
+                self.lookups.clear();
+                return Err(e);
+            }
+        };
+        let next = chunk.first_seq + chunk.row_count;
+        sql::advance(&tx, task.id, next, succeeded, failed)?;
+        sql::delete_chunk(&tx, task.id, chunk.first_seq)?;
+        if let Err(e) = tx.commit() {
+            self.lookups.clear();
+            return Err(e.into());
+        }
+        Ok(Outcome::More)
     }
 }

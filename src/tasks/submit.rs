@@ -65,6 +65,7 @@ pub fn create_from_json(
         caller.entity()?,
         caller.user_id,
         port_type,
+        None,
         chunk_rows,
     )?;
     store_new(&mut writer, |writer| {
@@ -110,8 +111,72 @@ pub fn task_of(conn: &Connection, caller: &Caller, id: i64) -> ApiResult<sql::Ta
     Ok(task)
 }
 
+/// The unpaged task list (the seed's form): the newest `TASK_LIST_CAP` tasks, in id order.
 pub fn list(conn: &Connection, caller: &Caller) -> ApiResult<Vec<TaskView>> {
     Ok(sql::tasks_of_entity(conn, caller.entity()?, seen(caller)?)?)
+}
+
+/// A page of the task list, newest first, filtered.
+pub fn list_page(
+    conn: &Connection,
+    caller: &Caller,
+    filter: &sql::TaskFilter,
+    page: Page,
+) -> ApiResult<Paged<TaskView>> {
+    let (total, data) = sql::tasks_page(conn, caller.entity()?, seen(caller)?, filter, page)?;
+    let pages = page.check(total)?;
+    Ok(Paged { pages, total, data })
+}
+
+/// The task list's query: `None` without any of its keys (the unpaged seed form), else the page
+/// and filter it asks for. A malformed value names its key.
+pub fn list_query<'a>(
+    pairs: impl Iterator<Item = (&'a str, &'a str)>,
+) -> ApiResult<Option<(Page, sql::TaskFilter)>> {
+    let (mut page, mut size, mut asked) = (None, None, false);
+    let mut filter = sql::TaskFilter::default();
+    let bad =
+        |key: &str, why: &str| ApiError::BadBody(format!("缺少字段或类型错误：[{key}]（{why}）"));
+    for (key, value) in pairs {
+        let value = value.trim();
+        match key {
+            "page" => page = Some(value),
+            "size" => size = Some(value),
+            "type" => {
+                filter.port_type = Some(match value {
+                    "import" | "1" => sql::IMPORT,
+                    "export" | "0" => sql::EXPORT,
+                    _ => return Err(bad("type", "import 或 export")),
+                })
+            }
+            "finish" => {
+                filter.finish = Some(match value {
+                    "0" => 0,
+                    "1" => 1,
+                    "2" => 2,
+                    _ => return Err(bad("finish", "0、1 或 2")),
+                })
+            }
+            "creator" if !value.is_empty() => filter.creator = Some(value.to_owned()),
+            "creator" => {}
+            "since" if value.is_empty() => {}
+            "since" => {
+                let date = chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d").is_ok();
+                let time =
+                    chrono::NaiveDateTime::parse_from_str(value, "%Y-%m-%d %H:%M:%S").is_ok();
+                if !date && !time {
+                    return Err(bad("since", "YYYY-MM-DD 或 YYYY-MM-DD HH:MM:SS"));
+                }
+                filter.since = Some(value.to_owned());
+            }
+            _ => continue,
+        }
+        asked = true;
+    }
+    if !asked {
+        return Ok(None);
+    }
+    Ok(Some((Page::parse(page.unwrap_or("1"), size)?, filter)))
 }
 
 pub fn one(conn: &Connection, caller: &Caller, id: i64) -> ApiResult<TaskView> {
@@ -125,6 +190,9 @@ pub fn import_task(conn: &Connection, caller: &Caller, id: i64) -> ApiResult<i64
     if task.port_type != sql::IMPORT {
         return Err(ApiError::NotAnImportTask { rerun: false });
     }
+    if task.pruned {
+        return Err(ApiError::TaskPruned);
+    }
     Ok(task.number_failed)
 }
 
@@ -133,6 +201,9 @@ pub fn export_task(conn: &Connection, caller: &Caller, id: i64) -> ApiResult<i64
     let task = task_of(conn, caller, id)?;
     if task.port_type != sql::EXPORT {
         return Err(ApiError::NotAnExportTask);
+    }
+    if task.pruned {
+        return Err(ApiError::TaskPruned);
     }
     Ok(task.number_failed)
 }
@@ -243,6 +314,9 @@ pub fn rerun(
         if task.finish == 0 {
             return Err(ApiError::TaskRunning);
         }
+        if task.pruned {
+            return Err(ApiError::TaskPruned);
+        }
         let lines = sql::failure_lines(&tx, id)?;
         if lines.is_empty() {
             // Nothing to re-run: an empty list is the only body that fits.
@@ -302,5 +376,26 @@ fn store_rerun(
     sql::clear_failures_for_rerun(&tx, id, rows)?;
     sql::set_runner(&tx, id, caller.user_id)?;
     tx.commit()?;
+    Ok(())
+}
+
+/// Cancels a queued or running task of the caller's: its worker stops at the next batch
+/// boundary and the rows not run end as failed rows (已取消). A finished task is refused.
+pub fn cancel(conn: &Connection, caller: &Caller, id: i64) -> ApiResult<()> {
+    let task = task_of(conn, caller, id)?;
+    if task.finish != 0 || !sql::cancel(conn, id)? {
+        return Err(ApiError::TaskFinished);
+    }
+    Ok(())
+}
+
+/// Deletes a finished task's stored rows, records and failed rows now, as retention would (the
+/// task and its counters stay, marked pruned). A running task is refused (code 9).
+pub fn delete_data(conn: &mut Connection, caller: &Caller, id: i64) -> ApiResult<()> {
+    let task = task_of(conn, caller, id)?;
+    if task.finish == 0 {
+        return Err(ApiError::TaskRunning);
+    }
+    super::prune::prune_task(conn, id)?;
     Ok(())
 }
