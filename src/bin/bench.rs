@@ -2,7 +2,7 @@
 //! rate for the same rows, plus export, API latency under load, CSV upload and memory.
 //!
 //! `cargo run --release --bin bench -- [--rows N] [--load-rows M] [--clients C] [--csv-rows R]
-//! [--upload-rows U]`
+//! [--upload-rows U] [--fair-rows F]`
 //! prints one `key=value` per line. The server runs in a child process (this same binary with
 //! `--serve`) so its memory is measured apart from the load generator's.
 #![forbid(unsafe_code)]
@@ -22,6 +22,7 @@ struct Options {
     clients: usize,
     csv_rows: usize,
     upload_rows: usize,
+    fair_rows: usize,
 }
 
 fn arg(args: &[String], name: &str, default: usize) -> usize {
@@ -44,6 +45,7 @@ fn main() {
         clients: arg(&args, "--clients", 8),
         csv_rows: arg(&args, "--csv-rows", 1_000_000),
         upload_rows: arg(&args, "--upload-rows", 1_000_000),
+        fair_rows: arg(&args, "--fair-rows", 1_000_000),
     };
     run(&options);
 }
@@ -480,6 +482,53 @@ fn run(o: &Options) {
         );
         // Three uploads held at once: reported apart from the single-import peak below.
         println!("peak_rss_mb_three_uploads={:.0}", server.peak_rss_mb());
+    }
+    // 7. fairness: a 10-row import sent while two large imports run waits for a batch of
+    // theirs at most, not for them to end (workers take turns between tasks batch by batch).
+    if o.fair_rows > 0 {
+        let body = std::sync::Arc::new(import_body("fair", o.fair_rows));
+        let mut big = Vec::new();
+        for _ in 0..2 {
+            let (status, answer) = client.request(
+                "POST",
+                &format!("/api/asset/{session}"),
+                "application/json",
+                body.as_bytes(),
+            );
+            assert_eq!(status, 200, "{}", String::from_utf8_lossy(&answer));
+            let answer: Value = serde_json::from_slice(&answer).expect("JSON");
+            big.push(answer["data"]["id"].as_i64().expect("task id"));
+        }
+        // Both large ones running.
+        while big.iter().any(|id| {
+            let task = client.json("GET", &format!("/api/async_task/{session}/{id}"), "");
+            task["data"]["number_done"] == 0
+        }) {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let small = import_body("small", 10);
+        let (status, answer) = client.request(
+            "POST",
+            &format!("/api/asset/{session}"),
+            "application/json",
+            small.as_bytes(),
+        );
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&answer));
+        let accepted = Instant::now();
+        let answer: Value = serde_json::from_slice(&answer).expect("JSON");
+        let task = client.wait(&session, answer["data"]["id"].as_i64().expect("task id"));
+        let waited = accepted.elapsed().as_secs_f64() * 1000.0;
+        assert_eq!(task["finish"], 1, "{task}");
+        let still_running = big.iter().filter(|id| {
+            let task = client.json("GET", &format!("/api/async_task/{session}/{id}"), "");
+            task["data"]["finish"] == 0
+        });
+        println!("fair_rows={}", o.fair_rows);
+        println!("small_task_wait_ms_behind_two_big={waited:.1}");
+        println!(
+            "big_tasks_still_running_when_small_done={}",
+            still_running.count()
+        );
     }
     // The CSV phase resets the kernel's peak mark; the run's peak is the largest seen.
     println!("peak_rss_mb={peak:.0}");

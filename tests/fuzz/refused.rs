@@ -404,7 +404,7 @@ impl Gen<'_> {
             (OwnAssets, OwnAssets.path(&staff, &["1"]), &[G]),
             (Export, Export.path(&m, &[]), &[P]),
             (Tasks, Tasks.path(&m, &[]), &[G]),
-            (Task, Task.path(&m, &[&i]), &[G]),
+            (Task, Task.path(&m, &[&i]), &[G, D]),
             (FailedGet, FailedGet.path(&m, &[&i]), &[G, U]),
             (FailedGetApi, FailedGetApi.path(&m, &[&i]), &[G, U]),
             (ExportRecords, ExportRecords.path(&m, &[&e]), &[G]),
