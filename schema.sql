@@ -15,6 +15,9 @@ CREATE TABLE department (
     entity_id INTEGER NOT NULL REFERENCES entity(id),
     parent_id INTEGER REFERENCES department(id),
     name      TEXT NOT NULL,
+    -- Assets held by this department, kept by the triggers below: a list's total without a
+    -- count over a million rows.
+    asset_count INTEGER NOT NULL DEFAULT 0,
     UNIQUE (entity_id, name)
 );
 CREATE INDEX department_parent ON department(parent_id);
@@ -92,6 +95,22 @@ CREATE INDEX asset_department ON asset(department_id, name);
 CREATE INDEX asset_owner ON asset(owner_id);
 CREATE INDEX asset_category ON asset(category_id);
 CREATE INDEX asset_parent ON asset(parent_id) WHERE parent_id IS NOT NULL;
+-- By entity, and by department alone, each in id order: a page of a list walks one of them.
+CREATE INDEX asset_entity ON asset(entity_id);
+CREATE INDEX asset_department_id ON asset(department_id);
+-- Retired assets only (a few): the retired list and its count without a walk of the entity.
+CREATE INDEX asset_retired ON asset(entity_id) WHERE expire = 1;
+CREATE TRIGGER asset_counted AFTER INSERT ON asset BEGIN
+    UPDATE department SET asset_count = asset_count + 1 WHERE id = new.department_id;
+END;
+CREATE TRIGGER asset_uncounted AFTER DELETE ON asset BEGIN
+    UPDATE department SET asset_count = asset_count - 1 WHERE id = old.department_id;
+END;
+CREATE TRIGGER asset_moved AFTER UPDATE OF department_id ON asset
+    WHEN new.department_id != old.department_id BEGIN
+    UPDATE department SET asset_count = asset_count - 1 WHERE id = old.department_id;
+    UPDATE department SET asset_count = asset_count + 1 WHERE id = new.department_id;
+END;
 
 -- Asynchronous import/export tasks. port_type 1 import, 0 export.
 -- finish 0 queued or running, 1 all rows succeeded, 2 at least one row failed.

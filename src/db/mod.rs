@@ -202,8 +202,10 @@ fn upgrade_to_4(tx: &Transaction) -> Result<(), String> {
 }
 
 /// Version 5: a task records when it started and finished, the file it came from, whether it
-/// was cancelled and whether its stored data was pruned. Finished tasks of older versions get
-/// their creation time as start and finish: close enough for retention.
+/// was cancelled and whether its stored data was pruned (finished tasks of older versions get
+/// their creation time as start and finish: close enough for retention); departments count
+/// their assets (kept by triggers) and assets are indexed by entity and by department in id
+/// order, for lists of a million assets.
 fn upgrade_to_5(tx: &Transaction) -> Result<(), String> {
     tx.execute_batch(
         "ALTER TABLE task ADD COLUMN start_time TEXT;
@@ -211,9 +213,21 @@ fn upgrade_to_5(tx: &Transaction) -> Result<(), String> {
          ALTER TABLE task ADD COLUMN file_name TEXT;
          ALTER TABLE task ADD COLUMN cancelled INTEGER NOT NULL DEFAULT 0;
          ALTER TABLE task ADD COLUMN pruned INTEGER NOT NULL DEFAULT 0;
-         UPDATE task SET start_time = create_time, finish_time = create_time WHERE finish != 0;",
+         UPDATE task SET start_time = create_time, finish_time = create_time WHERE finish != 0;
+         ALTER TABLE department ADD COLUMN asset_count INTEGER NOT NULL DEFAULT 0;
+         UPDATE department SET asset_count =
+             (SELECT count(*) FROM asset WHERE asset.department_id = department.id);",
     )
-    .map_err(|e| format!("schema upgrade 5: {e}"))
+    .map_err(|e| format!("schema upgrade 5: {e}"))?;
+    // The asset indexes and counting triggers, exactly as schema.sql has them.
+    let start = SCHEMA
+        .find("-- By entity, and by department alone")
+        .ok_or("schema.sql has no asset list indexes")?;
+    let end = SCHEMA[start..]
+        .find("\n\n")
+        .map_or(SCHEMA.len(), |e| start + e);
+    tx.execute_batch(&SCHEMA[start..end])
+        .map_err(|e| format!("schema upgrade 5: {e}"))
 }
 
 /// Now, local time, as the task times are stored ('YYYY-MM-DD HH:MM:SS').
@@ -460,6 +474,20 @@ mod tests {
             schema = schema.replace(&format!("CREATE INDEX {index} COLLATE NOCASE);"), "");
         }
         assert!(!schema.contains("NOCASE"));
+        // Version 5's asset indexes, triggers and department counts, undone.
+        let start = schema
+            .find("-- By entity, and by department alone")
+            .unwrap();
+        let end = start + schema[start..].find("\n\n").unwrap();
+        schema.replace_range(start..end, "");
+        let count = schema
+            .find("    -- Assets held by this department")
+            .unwrap();
+        let end = count
+            + schema[count..]
+                .find("    UNIQUE (entity_id, name)")
+                .unwrap();
+        schema.replace_range(count..end, "");
         for (_, old, new) in UPGRADE_2 {
             schema = schema.replace(new, old);
         }

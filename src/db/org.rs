@@ -101,7 +101,7 @@ pub fn departments_of_entity(
     let mut stmt = conn.prepare(
         "SELECT d.id, d.name, coalesce(p.name, ''),
                 (SELECT count(*) FROM user u WHERE u.department_id = d.id),
-                (SELECT count(*) FROM asset a WHERE a.department_id = d.id)
+                d.asset_count
          FROM department d LEFT JOIN department p ON p.id = d.parent_id
          WHERE d.entity_id = ?1 ORDER BY d.id",
     )?;
