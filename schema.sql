@@ -15,8 +15,9 @@ CREATE TABLE department (
     entity_id INTEGER NOT NULL REFERENCES entity(id),
     parent_id INTEGER REFERENCES department(id),
     name      TEXT NOT NULL,
-    -- Assets held by this department, kept by the triggers below: a list's total without a
-    -- count over a million rows.
+    -- Assets held by this department, kept by the code that inserts assets (db/assets.rs): a
+    -- list's total without a count over a million rows. (Assets never change department and
+    -- are never deleted.)
     asset_count INTEGER NOT NULL DEFAULT 0,
     UNIQUE (entity_id, name)
 );
@@ -100,16 +101,24 @@ CREATE INDEX asset_entity ON asset(entity_id);
 CREATE INDEX asset_department_id ON asset(department_id);
 -- Retired assets only (a few): the retired list and its count without a walk of the entity.
 CREATE INDEX asset_retired ON asset(entity_id) WHERE expire = 1;
-CREATE TRIGGER asset_counted AFTER INSERT ON asset BEGIN
-    UPDATE department SET asset_count = asset_count + 1 WHERE id = new.department_id;
+-- Names and descriptions by their trigrams, for substring searches of 3 or more characters.
+-- Filled in the background (tasks/text_index.rs) up to text_index.indexed_to, since a trigram
+-- insert costs as much as the asset's own; assets past that mark are read directly. An indexed
+-- asset whose text changes is re-indexed by the trigger.
+CREATE VIRTUAL TABLE asset_text USING fts5(name, description, content = 'asset',
+    content_rowid = 'id', tokenize = 'trigram');
+CREATE TABLE text_index (indexed_to INTEGER NOT NULL);
+INSERT INTO text_index (indexed_to) VALUES (0);
+CREATE TRIGGER asset_text_changed AFTER UPDATE OF name, description ON asset
+    WHEN old.id <= (SELECT indexed_to FROM text_index) BEGIN
+    INSERT INTO asset_text(asset_text, rowid, name, description)
+        VALUES ('delete', old.id, old.name, old.description);
+    INSERT INTO asset_text(rowid, name, description) VALUES (new.id, new.name, new.description);
 END;
-CREATE TRIGGER asset_uncounted AFTER DELETE ON asset BEGIN
-    UPDATE department SET asset_count = asset_count - 1 WHERE id = old.department_id;
-END;
-CREATE TRIGGER asset_moved AFTER UPDATE OF department_id ON asset
-    WHEN new.department_id != old.department_id BEGIN
-    UPDATE department SET asset_count = asset_count - 1 WHERE id = old.department_id;
-    UPDATE department SET asset_count = asset_count + 1 WHERE id = new.department_id;
+CREATE TRIGGER asset_text_removed AFTER DELETE ON asset
+    WHEN old.id <= (SELECT indexed_to FROM text_index) BEGIN
+    INSERT INTO asset_text(asset_text, rowid, name, description)
+        VALUES ('delete', old.id, old.name, old.description);
 END;
 
 -- Asynchronous import/export tasks. port_type 1 import, 0 export.

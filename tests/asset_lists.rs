@@ -114,6 +114,39 @@ fn totals_stay_exact_and_every_page_holds_what_an_ordered_walk_would() {
         "SELECT id FROM asset WHERE instr(name, '资产1') > 0 ORDER BY id",
     );
     assert_eq!((total as usize, &ids), (named.len(), &named));
+    // Once the background trigram index has caught up, substring searches go through it and
+    // find the same assets; a renamed asset is found by its new name only.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while counted(
+        &app,
+        "SELECT (SELECT indexed_to FROM text_index) = (SELECT max(id) FROM asset)",
+    ) != [1]
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the text index never caught up"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let (total, ids) = walk(&app, &admin, &json!({"name": "资产1"}), 4);
+    assert_eq!((total as usize, &ids), (named.len(), &named));
+    let described = walk(&app, &admin, &json!({"description": "说明文字"}), 4).1;
+    assert!(described.is_empty());
+    app.put(
+        &format!("/api/asset/{liusn}"),
+        &json!({"id": named[0], "name": "改名后的资产", "description": "新的说明文字"}),
+    )
+    .ok();
+    assert_eq!(
+        walk(&app, &admin, &json!({"name": "改名后"}), 4).1,
+        [named[0]]
+    );
+    assert_eq!(
+        walk(&app, &admin, &json!({"description": "说明文字"}), 4).1,
+        [named[0]]
+    );
+    let (total, _) = walk(&app, &admin, &json!({"name": "资产1"}), 4);
+    assert_eq!(total as usize, named.len() - 1);
     let (total, _) = walk(&app, &admin, &json!({"expire": 1}), 4);
     assert_eq!(total, 1);
     // The staff member's own list (zhangsan owns the demo's assets of his, none of these).

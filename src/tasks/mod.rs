@@ -8,6 +8,7 @@ pub mod export;
 pub mod import;
 pub mod prune;
 pub mod submit;
+pub mod text_index;
 
 use crate::config::Settings;
 use crate::db::{self, tasks as sql, Pool};
@@ -60,6 +61,9 @@ impl Workers {
         )
         .map_err(|e| format!("cannot start the pruner thread: {e}"))?;
         threads.push(pruner);
+        let indexer = text_index::start(pool.clone(), stop.clone())
+            .map_err(|e| format!("cannot start the text indexer thread: {e}"))?;
+        threads.push(indexer);
         let conn = pool.get().map_err(|e| e.to_string())?;
         let unfinished = sql::unfinished_tasks(&conn).map_err(|e| e.to_string())?;
         if !unfinished.is_empty() {
