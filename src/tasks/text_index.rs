@@ -1,7 +1,8 @@
 //! The trigram index of asset names and descriptions (`asset_text`), filled in the background
 //! on a thread of its own (`text-indexer`): a trigram insert costs as much as the asset's own
 //! insert, so imports do not pay for it. It indexes the next few thousand assets by id per
-//! transaction whenever no task is running, so a busy server catches up once idle; a search
+//! transaction whenever no task is running or being stored, so a busy server catches up once
+//! idle; a search
 //! reads the assets past the indexed mark directly, so it is always complete.
 
 use crate::db::{self, Pool};
@@ -19,7 +20,8 @@ fn catch_up(pool: &Pool, stop: &AtomicBool) -> Result<usize, String> {
     while !stop.load(Ordering::SeqCst) {
         let running: bool = conn
             .query_row(
-                "SELECT EXISTS (SELECT 1 FROM task WHERE finish = 0 AND stored = 1)",
+                // A submission being stored (not yet visible) counts as running too.
+                "SELECT EXISTS (SELECT 1 FROM task WHERE finish = 0)",
                 [],
                 |r| r.get(0),
             )
