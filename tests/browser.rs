@@ -186,6 +186,91 @@ async fn asset_manager_imports_fixes_failed_rows_exports_and_logs_out() {
     assert_eq!(cells[8], "100%", "{cells}");
     b.screenshot("04-tasks-final").await;
 
+    // The list is fetched a page at a time and filtered on the server: failed tasks only.
+    b.js(
+        "const s = document.querySelector('#tasks-finish'); s.value = '2'; \
+         s.dispatchEvent(new Event('change'));",
+        vec![],
+    )
+    .await;
+    b.wait_until(
+        "only failed tasks listed",
+        &format!(
+            "document.querySelector('{}') && !document.querySelector('{}') \
+             && [...document.querySelectorAll('#task-table tbody tr[data-id]')] \
+                .every(tr => tr.dataset.finish === '2')",
+            task_row(mixed),
+            task_row(bulk)
+        ),
+    )
+    .await;
+    assert!(b.text("#tasks-pager").await.contains("第 1 / 1 页"));
+    let paged = "return performance.getEntriesByType('resource') \
+                 .some(e => /\\/api\\/async_task\\/[^/?]+\\?page=1&size=20&finish=2/.test(e.name));";
+    assert_eq!(
+        b.js(paged, vec![]).await,
+        json!(true),
+        "the list was not asked for one page"
+    );
+    b.js(
+        "const s = document.querySelector('#tasks-finish'); s.value = ''; \
+         s.dispatchEvent(new Event('change'));",
+        vec![],
+    )
+    .await;
+    b.wait_until(
+        "all tasks listed again",
+        &format!("document.querySelector('{}')", task_row(bulk)),
+    )
+    .await;
+
+    // A running task can be cancelled from the list: it ends 失败, the rows not run failed.
+    let big = b
+        .js_async(
+            "const done = arguments[arguments.length - 1]; \
+             fetch('/api/asset/' + sessionStorage.getItem('assetport.session'), \
+               {method: 'POST', headers: {'Content-Type': 'application/json'}, body: arguments[0]}) \
+             .then(r => r.json()).then(a => done(a.data.id));",
+            vec![json!(bulk_rows(200_000).to_string())],
+        )
+        .await
+        .as_i64()
+        .expect("big task id");
+    b.click("#tasks-refresh").await;
+    b.wait_until(
+        "a task to cancel",
+        &format!(
+            "document.querySelector('{} .task-cancel') || \
+             document.querySelector('{} .badge')?.textContent === '成功'",
+            task_row(big),
+            task_row(big)
+        ),
+    )
+    .await;
+    if b.js(
+        &format!(
+            "return !!document.querySelector('{} .task-cancel');",
+            task_row(big)
+        ),
+        vec![],
+    )
+    .await
+        == json!(true)
+    {
+        b.click(&format!("{} .task-cancel", task_row(big))).await;
+        b.wait_until(
+            "cancelled task ends 失败",
+            &format!(
+                "document.querySelector('{} .badge')?.textContent === '失败'",
+                task_row(big)
+            ),
+        )
+        .await;
+        b.screenshot("04b-task-cancelled").await;
+    } else {
+        eprintln!("note: the big import finished before it could be cancelled");
+    }
+
     // Nothing runs any more, so the list stops asking.
     let asked = "return performance.getEntriesByType('resource') \
                  .filter(e => e.name.includes('/api/async_task/')).length;";
