@@ -279,6 +279,14 @@ export function taskView(root, idText) {
   });
 
   async function renderFailed(t) {
+    // Too many to edit here (and to fetch whole): fixed in the file and uploaded again.
+    if (t.number_failed > PREVIEW_MAX) {
+      clear(content, h('section', { className: 'card', id: 'failed-too-many' },
+        h('h2', { className: 'card-title' }, `失败的行（${t.number_failed}）`),
+        h('p', { className: 'hint' }, '失败的行较多，请下载失败行文件，修改后在「导入」页上传。'),
+        h('div', { className: 'actions' }, downloads(t))));
+      return;
+    }
     const rows = (await api('GET', path('failed_task', id))).data;
     if (!rows.length) {
       clear(content, h('section', { className: 'card done-note' }, h('span', { className: 'badge badge-ok' }, '成功'), ` 全部 ${t.number_need} 行已导入。`));
