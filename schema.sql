@@ -66,6 +66,8 @@ CREATE TABLE category (
     name          TEXT NOT NULL,
     class         INTEGER CHECK (class IN (0, 1)),
     fixed         INTEGER NOT NULL DEFAULT 0,
+    -- Assets in this category (not its sub-categories), kept like department.asset_count.
+    asset_count   INTEGER NOT NULL DEFAULT 0,
     UNIQUE (department_id, name)
 );
 CREATE INDEX category_parent ON category(parent_id);

@@ -84,6 +84,17 @@ fn totals_stay_exact_and_every_page_holds_what_an_ordered_walk_would() {
         "SELECT (SELECT count(*) FROM asset a WHERE a.department_id = d.id) FROM department d ORDER BY id",
     );
     assert_eq!(kept, real);
+    let category_counts = |app: &App| {
+        (
+            counted(app, "SELECT asset_count FROM category ORDER BY id"),
+            counted(
+                app,
+                "SELECT (SELECT count(*) FROM asset a WHERE a.category_id = c.id) FROM category c ORDER BY id",
+            ),
+        )
+    };
+    let (kept, real) = category_counts(&app);
+    assert_eq!(kept, real);
     let all_ids = counted(&app, "SELECT id FROM asset ORDER BY id");
 
     // The whole list in pages of 7: totals exact, pages from both ends in order, no gaps.
@@ -147,6 +158,42 @@ fn totals_stay_exact_and_every_page_holds_what_an_ordered_walk_would() {
     );
     let (total, _) = walk(&app, &admin, &json!({"name": "资产1"}), 4);
     assert_eq!(total as usize, named.len() - 1);
+    // A category subtree: its total from the categories' kept counts, also after an asset
+    // moves to another category.
+    app.post(
+        &format!("/api/asset_tree/{liusn}"),
+        &json!({"name": "椅子类", "parent": "数量型资产", "department": "CST"}),
+    )
+    .ok();
+    app.put(
+        &format!("/api/asset/{liusn}"),
+        &json!({"id": named[1], "assetTree": "椅子类"}),
+    )
+    .ok();
+    let (kept, real) = category_counts(&app);
+    assert_eq!(kept, real);
+    for (category, scope_session) in [
+        ("数量型资产", &admin),
+        ("椅子类", &admin),
+        ("数量型资产", &liusn),
+    ] {
+        let (total, ids) = walk(
+            &app,
+            scope_session,
+            &json!({"asset_tree_node": category}),
+            8,
+        );
+        assert_eq!(total as usize, ids.len(), "{category}");
+        let expected = counted(
+            &app,
+            &format!(
+                "WITH RECURSIVE cats(id) AS (SELECT id FROM category WHERE name = '{category}'
+                     UNION SELECT c.id FROM category c JOIN cats ON c.parent_id = cats.id)
+                 SELECT id FROM asset WHERE category_id IN (SELECT id FROM cats) ORDER BY id"
+            ),
+        );
+        assert_eq!(ids, expected, "{category}");
+    }
     let (total, _) = walk(&app, &admin, &json!({"expire": 1}), 4);
     assert_eq!(total, 1);
     // The staff member's own list (zhangsan owns the demo's assets of his, none of these).

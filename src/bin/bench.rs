@@ -305,6 +305,11 @@ fn raw_insert(database: &Path, n: usize) -> f64 {
         rusqlite::params![n as i64, department],
     )
     .expect("count");
+    tx.execute(
+        "UPDATE category SET asset_count = asset_count + ?1 WHERE id = ?2",
+        rusqlite::params![n as i64, category],
+    )
+    .expect("count");
     tx.commit().expect("commit");
     n as f64 / start.elapsed().as_secs_f64()
 }
@@ -403,7 +408,9 @@ fn register(n: usize) {
         // The departments' kept counts, as the server's own inserts keep them.
         tx.execute_batch(
             "UPDATE department SET asset_count =
-                 (SELECT count(*) FROM asset WHERE asset.department_id = department.id)",
+                 (SELECT count(*) FROM asset WHERE asset.department_id = department.id);
+             UPDATE category SET asset_count =
+                 (SELECT count(*) FROM asset WHERE asset.category_id = category.id);",
         )
         .expect("counts");
         tx.commit().expect("commit");

@@ -35,6 +35,7 @@ const INSERT_ASSET: &str = "INSERT INTO asset (entity_id, department_id, categor
 pub struct AssetInserter<'c> {
     insert: rusqlite::CachedStatement<'c>,
     count: rusqlite::CachedStatement<'c>,
+    count_category: rusqlite::CachedStatement<'c>,
 }
 
 impl<'c> AssetInserter<'c> {
@@ -43,6 +44,9 @@ impl<'c> AssetInserter<'c> {
             insert: conn.prepare_cached(INSERT_ASSET)?,
             count: conn.prepare_cached(
                 "UPDATE department SET asset_count = asset_count + 1 WHERE id = ?1",
+            )?,
+            count_category: conn.prepare_cached(
+                "UPDATE category SET asset_count = asset_count + 1 WHERE id = ?1",
             )?,
         })
     }
@@ -66,6 +70,7 @@ impl<'c> AssetInserter<'c> {
             a.status
         ])?;
         self.count.execute([a.department_id])?;
+        self.count_category.execute([a.category_id])?;
         Ok(id)
     }
 }
@@ -76,6 +81,13 @@ pub fn insert_asset(conn: &Connection, a: &NewAsset) -> rusqlite::Result<i64> {
 
 /// Replaces the editable fields of an existing asset.
 pub fn update_asset(conn: &Connection, id: i64, a: &NewAsset) -> rusqlite::Result<()> {
+    // A move to another category moves its count.
+    conn.execute(
+        "UPDATE category SET asset_count = asset_count + CASE id WHEN ?2 THEN 1 ELSE -1 END
+         WHERE id IN (?2, (SELECT category_id FROM asset WHERE id = ?1 AND category_id != ?2))
+           AND EXISTS (SELECT 1 FROM asset WHERE id = ?1 AND category_id != ?2)",
+        params![id, a.category_id],
+    )?;
     conn.execute(
         "UPDATE asset SET category_id = ?2, parent_id = ?3, owner_id = ?4, name = ?5,
              initial_price_cents = ?6, description = ?7, position = ?8, count = ?9,
@@ -342,9 +354,12 @@ pub fn search(
 ) -> Result<(i64, Vec<AssetView>), crate::error::ApiError> {
     let query = ListQuery::new(scope, filter, today);
     let bound = query.bound();
-    let total = match query.narrowed {
-        false => kept_count(conn, scope, filter.department_id)?,
-        true => conn
+    let total = match (query.narrowed, &filter.category) {
+        (false, _) => kept_count(conn, scope, filter.department_id)?,
+        (true, Some(category)) if query.by_category => {
+            kept_category_count(conn, scope, filter.department_id, category)?
+        }
+        (true, _) => conn
             .prepare_cached(&query.count_sql())?
             .query_row(bound.as_slice(), |r| r.get(0))?,
     };
@@ -400,6 +415,8 @@ struct ListQuery {
     params: Vec<(&'static str, Box<dyn rusqlite::ToSql>)>,
     /// Something narrows the list beyond the scope and one department: the total is counted.
     narrowed: bool,
+    /// What narrows it is a category subtree alone: its kept counts give the total.
+    by_category: bool,
     uses_price: bool,
 }
 
@@ -492,6 +509,9 @@ impl ListQuery {
         // Anything past the scope and the department filter narrows it.
         let scoped = 1 + usize::from(matches!(scope, Scope::Departments(..)));
         let department = usize::from(filter.department_id.is_some());
+        // Only a category subtree narrows it: its categories' kept counts give the total.
+        let by_category =
+            !narrowed && filter.category.is_some() && conditions.len() == scoped + department + 1;
         narrowed |= conditions.len() > scoped + department;
         // With an owner or a category to go by, their index finds the rows, and the entity
         // condition goes: the owner (the caller, or a user found within the entity) and the
@@ -507,6 +527,7 @@ impl ListQuery {
             conditions: conditions.join(" AND ").replace("PRICE", PRICE_CENTS),
             params,
             narrowed,
+            by_category,
             uses_price,
         }
     }
@@ -527,6 +548,35 @@ impl ListQuery {
             self.conditions
         )
     }
+}
+
+/// The number of assets in the category subtree named `category` within `scope` (and one
+/// department when given), from the categories' kept counts. An asset's category belongs to
+/// its department, so a category's department stands for its assets'.
+fn kept_category_count(
+    conn: &Connection,
+    scope: &Scope,
+    department: Option<i64>,
+    category: &str,
+) -> rusqlite::Result<i64> {
+    let departments = match scope {
+        Scope::Departments(_, ids) => Some(serde_json::to_string(ids).unwrap_or_default()),
+        _ => None,
+    };
+    conn.prepare_cached(
+        "WITH RECURSIVE cats(id) AS (
+             SELECT c.id FROM category c JOIN department cd ON cd.id = c.department_id
+             WHERE c.name = ?1 AND cd.entity_id = ?2
+             UNION SELECT c.id FROM category c JOIN cats ON c.parent_id = cats.id)
+         SELECT coalesce(sum(c.asset_count), 0) FROM category c
+         WHERE c.id IN (SELECT id FROM cats)
+           AND (?3 IS NULL OR c.department_id IN (SELECT value FROM json_each(?3)))
+           AND (?4 IS NULL OR c.department_id = ?4)",
+    )?
+    .query_row(
+        params![category, scope.entity_id(), departments, department],
+        |r| r.get(0),
+    )
 }
 
 /// The number of assets in `scope` (within one department when `department` is given), from

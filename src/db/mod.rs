@@ -216,7 +216,10 @@ fn upgrade_to_5(tx: &Transaction) -> Result<(), String> {
          UPDATE task SET start_time = create_time, finish_time = create_time WHERE finish != 0;
          ALTER TABLE department ADD COLUMN asset_count INTEGER NOT NULL DEFAULT 0;
          UPDATE department SET asset_count =
-             (SELECT count(*) FROM asset WHERE asset.department_id = department.id);",
+             (SELECT count(*) FROM asset WHERE asset.department_id = department.id);
+         ALTER TABLE category ADD COLUMN asset_count INTEGER NOT NULL DEFAULT 0;
+         UPDATE category SET asset_count =
+             (SELECT count(*) FROM asset WHERE asset.category_id = category.id);",
     )
     .map_err(|e| format!("schema upgrade 5: {e}"))?;
     // The asset indexes and counting triggers, exactly as schema.sql has them.
@@ -507,6 +510,12 @@ mod tests {
         let end = count
             + schema[count..]
                 .find("    UNIQUE (entity_id, name)")
+                .unwrap();
+        schema.replace_range(count..end, "");
+        let count = schema.find("    -- Assets in this category").unwrap();
+        let end = count
+            + schema[count..]
+                .find("    UNIQUE (department_id, name)")
                 .unwrap();
         schema.replace_range(count..end, "");
         for (_, old, new) in UPGRADE_2 {
