@@ -395,13 +395,7 @@ fn item_14_half_open_and_slow_clients_cannot_starve_the_others() {
 }
 
 fn names_of_tasks(app: &App, session: &str) -> Vec<i64> {
-    app.get(&format!("/api/async_task/{session}"))
-        .ok()
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["id"].as_i64().unwrap())
-        .collect()
+    common::ids(app.get(&format!("/api/async_task/{session}")).ok())
 }
 
 #[test]

@@ -5,7 +5,7 @@ mod common;
 mod filekit;
 
 use common::server::Server;
-use common::{App, DEMO_PASSWORD};
+use common::{ids, App, DEMO_PASSWORD};
 use serde_json::{json, Value};
 
 fn rows(prefix: &str, n: usize) -> Value {
@@ -18,15 +18,6 @@ fn submit(app: &App, s: &str, path: &str, body: &Value) -> i64 {
     app.post(&format!("{path}/{s}"), body).ok()["id"]
         .as_i64()
         .unwrap()
-}
-
-fn ids(answer: &Value) -> Vec<i64> {
-    answer
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["id"].as_i64().unwrap())
-        .collect()
 }
 
 #[test]

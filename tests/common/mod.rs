@@ -295,6 +295,15 @@ pub fn derived_table(table: &str) -> bool {
     table.starts_with("asset_text") || table == "text_index"
 }
 
+/// The `id` of each element of a JSON list (tasks, assets), in order.
+pub fn ids(list: &Value) -> Vec<i64> {
+    list.as_array()
+        .expect("a list")
+        .iter()
+        .map(|t| t["id"].as_i64().expect("an id"))
+        .collect()
+}
+
 /// Percent-encodes a path segment (company and department names are Chinese).
 pub fn enc(s: &str) -> String {
     s.bytes()
