@@ -1,0 +1,407 @@
+//! Reading an uploaded CSV or XLSX file into rows, within the limits it is given.
+
+use super::*;
+use calamine::{DataRef, Reader, SheetType, Xlsx};
+use serde_json::Value;
+use std::io::Cursor;
+
+/// Which file column feeds which template field, learned from the header row.
+struct Columns {
+    /// (file column index, index into `TEMPLATE_COLUMNS`): at most one entry per template
+    /// column, so its size never depends on a coordinate written in the file (a header cell at
+    /// column ZZZZZZZZ once asked for a 39 GB table).
+    by_col: Vec<(usize, usize)>,
+    present: [bool; 11],
+}
+
+impl Columns {
+    fn from_header<'a>(cells: impl Iterator<Item = (usize, &'a str)>) -> Result<Columns, String> {
+        let mut columns = Columns {
+            by_col: Vec::new(),
+            present: [false; 11],
+        };
+        for (col, text) in cells {
+            let text = text.trim();
+            let Some(field) = TEMPLATE_COLUMNS
+                .iter()
+                .position(|(zh, en)| text == *zh || text.eq_ignore_ascii_case(en))
+            else {
+                continue;
+            };
+            if columns.present[field] {
+                return Err(format!("列重复：{}", column_label(field)));
+            }
+            columns.present[field] = true;
+            columns.by_col.push((col, field));
+        }
+        let missing: Vec<String> = (0..TEMPLATE_COLUMNS.len())
+            .filter(|&f| !columns.present[f] && !OPTIONAL_FIELDS.contains(&TEMPLATE_COLUMNS[f].1))
+            .map(column_label)
+            .collect();
+        if missing.is_empty() {
+            Ok(columns)
+        } else {
+            Err(format!("缺少必需的列：{}", missing.join(", ")))
+        }
+    }
+
+    /// The row object, or None when every cell of a known column is blank.
+    fn row_json<'a>(&self, cells: impl Iterator<Item = (usize, &'a str)>) -> Option<String> {
+        let mut values: [&str; 11] = [""; 11];
+        for (col, text) in cells {
+            if let Some((_, field)) = self.by_col.iter().find(|(c, _)| *c == col) {
+                values[*field] = text.trim();
+            }
+        }
+        if values.iter().all(|v| v.is_empty()) {
+            return None;
+        }
+        let mut json = String::from("{");
+        for (field, (_, name)) in TEMPLATE_COLUMNS.iter().enumerate() {
+            if !self.present[field] || (values[field].is_empty() && OPTIONAL_FIELDS.contains(name))
+            {
+                continue;
+            }
+            if json.len() > 1 {
+                json.push(',');
+            }
+            json.push_str(&Value::from(*name).to_string());
+            json.push(':');
+            json.push_str(&Value::from(values[field]).to_string());
+        }
+        json.push('}');
+        Some(json)
+    }
+}
+
+fn column_label(field: usize) -> String {
+    let (zh, en) = TEMPLATE_COLUMNS[field];
+    format!("{zh}({en})")
+}
+
+/// Bounds on what one uploaded file may put into a task, from the settings `upload_max_rows` and
+/// `upload_max_unpacked_mib`: a small compressed file must not be able to take gigabytes of
+/// memory or of database (an XLSX is a zip, and one shared string can fill any number of cells).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReadLimits {
+    /// Data rows (the header not counted).
+    pub max_rows: u64,
+    /// Bytes: the uncompressed parts of an XLSX file together, and the text of all rows read
+    /// (JSON) in either format. An XLSX part held in memory while reading (shared strings,
+    /// workbook, styles; not the streamed worksheets) may take an eighth of it.
+    pub max_unpacked: u64,
+}
+
+impl Default for ReadLimits {
+    fn default() -> Self {
+        ReadLimits {
+            // A full sheet less its header row.
+            max_rows: u64::from(XLSX_MAX_ROWS) - 1,
+            max_unpacked: 2048 << 20,
+        }
+    }
+}
+
+impl ReadLimits {
+    fn unpacked_mib(self) -> u64 {
+        self.max_unpacked >> 20
+    }
+}
+
+/// Reads an uploaded file and calls `sink` once per non-blank data line, in file order, without
+/// collecting the rows. Returns the number of rows passed to the sink.
+pub fn read_rows<E>(
+    format: Format,
+    bytes: &[u8],
+    limits: ReadLimits,
+    sink: impl FnMut(UploadRow) -> Result<(), E>,
+) -> Result<u64, FileError<E>> {
+    let feeder = RowFeeder {
+        columns: None,
+        sink,
+        rows: 0,
+        text: 0,
+        limits,
+    };
+    match format {
+        Format::Csv => read_csv(bytes, feeder),
+        Format::Xlsx => read_xlsx(bytes, feeder),
+    }
+}
+
+/// Feeds rows after the header: shared by the CSV and XLSX readers.
+struct RowFeeder<E, F: FnMut(UploadRow) -> Result<(), E>> {
+    columns: Option<Columns>,
+    sink: F,
+    rows: u64,
+    /// Bytes of row text passed to the sink so far.
+    text: u64,
+    limits: ReadLimits,
+}
+
+impl<E, F: FnMut(UploadRow) -> Result<(), E>> RowFeeder<E, F> {
+    fn line<'a>(
+        &mut self,
+        line: u64,
+        cells: impl Iterator<Item = (usize, &'a str)> + Clone,
+    ) -> Result<(), FileError<E>> {
+        match &self.columns {
+            None => {
+                // The header is the first line with any text.
+                if cells.clone().any(|(_, t)| !t.trim().is_empty()) {
+                    self.columns =
+                        Some(Columns::from_header(cells).map_err(FileError::Unreadable)?);
+                }
+            }
+            Some(columns) => {
+                if let Some(json) = columns.row_json(cells) {
+                    if self.rows >= self.limits.max_rows {
+                        return Err(FileError::Unreadable(format!(
+                            "文件的数据行超过{}行（设置 upload_max_rows），请拆分文件后上传",
+                            self.limits.max_rows
+                        )));
+                    }
+                    self.text += json.len() as u64;
+                    if self.text > self.limits.max_unpacked {
+                        return Err(FileError::Unreadable(format!(
+                            "文件的数据超过{} MiB（设置 upload_max_unpacked_mib），请拆分文件后上传",
+                            self.limits.unpacked_mib()
+                        )));
+                    }
+                    (self.sink)(UploadRow { line, json }).map_err(FileError::Sink)?;
+                    self.rows += 1;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Result<u64, FileError<E>> {
+        match self.columns {
+            None => Err(FileError::Unreadable("文件没有表头行".into())),
+            Some(_) => Ok(self.rows),
+        }
+    }
+}
+
+fn read_csv<E, F: FnMut(UploadRow) -> Result<(), E>>(
+    bytes: &[u8],
+    mut feeder: RowFeeder<E, F>,
+) -> Result<u64, FileError<E>> {
+    let data = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(data);
+    let mut record = csv::ByteRecord::new();
+    let mut lines = LineCounter {
+        data,
+        pos: 0,
+        line: 1,
+    };
+    loop {
+        match reader.read_byte_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                lines.skip_breaks();
+                let line = lines.line;
+                return Err(FileError::Unreadable(format!("CSV第{line}行格式错误：{e}")));
+            }
+        }
+        // csv's own line numbers drift on CRLF and blank lines, so count line breaks here.
+        lines.skip_breaks();
+        let line = lines.line;
+        lines.advance(usize::try_from(reader.position().byte()).unwrap_or(usize::MAX));
+        let mut cells = Vec::with_capacity(record.len());
+        for field in record.iter() {
+            cells.push(std::str::from_utf8(field).map(csv_cell_read).map_err(|_| {
+                FileError::Unreadable(format!(
+                    "文件不是UTF-8编码（第{line}行），请另存为“CSV UTF-8”格式或上传xlsx文件"
+                ))
+            })?);
+        }
+        feeder.line(line, cells.iter().copied().enumerate())?;
+    }
+    feeder.finish()
+}
+
+/// The 1-based line at a byte offset of a CSV file; CRLF, LF and a lone CR each end a line.
+struct LineCounter<'a> {
+    data: &'a [u8],
+    pos: usize,
+    line: u64,
+}
+
+impl LineCounter<'_> {
+    fn advance(&mut self, to: usize) {
+        let to = to.min(self.data.len());
+        while self.pos < to {
+            match self.data[self.pos] {
+                b'\n' => self.line += 1,
+                b'\r' if self.data.get(self.pos + 1) != Some(&b'\n') => self.line += 1,
+                _ => {}
+            }
+            self.pos += 1;
+        }
+    }
+
+    /// Moves past the line breaks (blank lines included) before a record: an unquoted record
+    /// cannot start with one.
+    fn skip_breaks(&mut self) {
+        while matches!(self.data.get(self.pos), Some(b'\r' | b'\n')) {
+            self.advance(self.pos + 1);
+        }
+    }
+}
+
+/// Excel's columns per worksheet (A..XFD).
+const XLSX_MAX_COLUMNS: u32 = 16_384;
+
+fn read_xlsx<E, F: FnMut(UploadRow) -> Result<(), E>>(
+    bytes: &[u8],
+    feeder: RowFeeder<E, F>,
+) -> Result<u64, FileError<E>> {
+    check_unpacked_size(bytes, feeder.limits).map_err(FileError::Unreadable)?;
+    // calamine computes a cell's column in a u32 without overflow checks of its own: a reference
+    // such as ZZZZZZZZ1 wraps in a release build and panics in a checked one. The panic is
+    // about the file, so it becomes the file's error, never the server's.
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        read_xlsx_cells(bytes, feeder)
+    })) {
+        Ok(result) => result,
+        Err(_) => Err(FileError::Unreadable(
+            "无法读取XLSX文件：单元格坐标超出Excel的范围（最多1048576行、16384列）".into(),
+        )),
+    }
+}
+
+/// Refuses an XLSX whose parts unpack to more than the limit, by unpacking each part into
+/// nothing (memory stays flat) before calamine reads any of it: the sizes a zip declares can
+/// lie, what comes out of the decompressor cannot.
+fn check_unpacked_size(bytes: &[u8], limits: ReadLimits) -> Result<(), String> {
+    let Ok(mut zip) = zip::ZipArchive::new(Cursor::new(bytes)) else {
+        // Not a zip: calamine says so in its own words (an old .xls, a broken file).
+        return Ok(());
+    };
+    let too_big = || {
+        format!(
+            "XLSX文件解压后超过{} MiB（设置 upload_max_unpacked_mib），请拆分文件后上传",
+            limits.unpacked_mib()
+        )
+    };
+    let in_memory_cap = limits.max_unpacked / 8;
+    let mut total = 0u64;
+    for i in 0..zip.len() {
+        let mut part = zip
+            .by_index(i)
+            .map_err(|e| format!("无法读取XLSX文件：{e}"))?;
+        // Worksheets are streamed; every other part calamine keeps whole in memory.
+        let streamed = part.name().is_ok_and(|n| n.starts_with("xl/worksheets/"));
+        let cap = if streamed {
+            limits.max_unpacked - total
+        } else {
+            in_memory_cap.min(limits.max_unpacked - total)
+        };
+        let mut limited = std::io::Read::take(&mut part, cap + 1);
+        let size = std::io::copy(&mut limited, &mut std::io::sink())
+            .map_err(|e| format!("无法读取XLSX文件：{e}"))?;
+        if size > cap {
+            return Err(too_big());
+        }
+        total += size;
+    }
+    Ok(())
+}
+
+fn read_xlsx_cells<E, F: FnMut(UploadRow) -> Result<(), E>>(
+    bytes: &[u8],
+    mut feeder: RowFeeder<E, F>,
+) -> Result<u64, FileError<E>> {
+    let unreadable = |e: calamine::XlsxError| FileError::Unreadable(xlsx_reason(bytes, &e));
+    let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(unreadable)?;
+    let Some(sheet) = workbook
+        .sheets_metadata()
+        .iter()
+        .find(|s| s.typ == SheetType::WorkSheet)
+        .map(|s| s.name.clone())
+    else {
+        return Err(FileError::Unreadable("XLSX文件中没有工作表".into()));
+    };
+    let mut cells = workbook
+        .worksheet_cells_reader(&sheet)
+        .map_err(unreadable)?;
+    // Cells arrive row by row; gather one row's cells, then hand the row over.
+    let mut row: Option<u32> = None;
+    let mut row_cells: Vec<(usize, String)> = Vec::new();
+    loop {
+        let cell = cells.next_cell().map_err(unreadable)?;
+        let position = cell.as_ref().map(|c| c.get_position());
+        if let Some(current) = row {
+            if position.map(|p| p.0) != Some(current) {
+                let line = u64::from(current) + 1;
+                feeder.line(line, row_cells.iter().map(|(c, t)| (*c, t.as_str())))?;
+                row_cells.clear();
+            }
+        }
+        let Some(cell) = cell else { break };
+        let (r, c) = cell.get_position();
+        if r >= XLSX_MAX_ROWS || c >= XLSX_MAX_COLUMNS {
+            return Err(FileError::Unreadable(
+                "XLSX文件中有单元格超出Excel的范围（最多1048576行、16384列，即XFD列）".into(),
+            ));
+        }
+        row = Some(r);
+        let text = cell_text(cell.get_value());
+        if text.chars().count() > XLSX_MAX_CHARS {
+            return Err(FileError::Unreadable(format!(
+                "第{}行第{}列的单元格超过Excel的{XLSX_MAX_CHARS}个字符上限",
+                r + 1,
+                c + 1
+            )));
+        }
+        if !text.is_empty() {
+            // A row holds at most one cell per column of the sheet.
+            if row_cells.len() >= XLSX_MAX_COLUMNS as usize {
+                return Err(FileError::Unreadable(format!(
+                    "XLSX文件第{}行的单元格超过16384个",
+                    r + 1
+                )));
+            }
+            row_cells.push((c as usize, text));
+        }
+    }
+    feeder.finish()
+}
+
+fn xlsx_reason(bytes: &[u8], e: &calamine::XlsxError) -> String {
+    if bytes.starts_with(b"\xD0\xCF\x11\xE0") {
+        "不支持旧版Excel（.xls）文件，请另存为.xlsx后上传".into()
+    } else if matches!(e, calamine::XlsxError::Zip(_)) {
+        "无法读取XLSX文件：文件不是有效的xlsx格式".into()
+    } else {
+        format!("无法读取XLSX文件：{e}")
+    }
+}
+
+pub(super) fn cell_text(value: &DataRef<'_>) -> String {
+    match value {
+        DataRef::Int(i) => i.to_string(),
+        // f64's Display writes integral values without ".0".
+        DataRef::Float(f) => f.to_string(),
+        DataRef::String(s) | DataRef::DurationIso(s) => s.clone(),
+        DataRef::DateTimeIso(s) => s.strip_suffix("T00:00:00").unwrap_or(s).replace('T', " "),
+        DataRef::SharedString(s) => (*s).to_string(),
+        DataRef::Bool(b) => b.to_string(),
+        DataRef::DateTime(dt) if dt.is_datetime() => {
+            let (y, mo, d, h, mi, s, _) = dt.to_ymd_hms_milli();
+            if (h, mi, s) == (0, 0, 0) {
+                format!("{y:04}-{mo:02}-{d:02}")
+            } else {
+                format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}")
+            }
+        }
+        DataRef::DateTime(dt) => dt.as_f64().to_string(),
+        DataRef::Error(_) | DataRef::Empty => String::new(),
+    }
+}
