@@ -95,15 +95,14 @@ pub fn tasks_of_entity(
     entity_id: i64,
     seen: Seen,
 ) -> rusqlite::Result<Vec<TaskView>> {
-    let (condition, seen_params) = seen_sql(&seen);
-    // The newest TASK_LIST_CAP, in id order.
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT * FROM ({VIEW_SELECT} WHERE t.entity_id = :e AND t.stored = 1 AND {condition}
-             ORDER BY t.id DESC LIMIT {TASK_LIST_CAP}) ORDER BY 1"
-    ))?;
-    let fixed = [(":e", entity_id)];
-    let rows = stmt.query_map(query_params(&fixed, &seen_params).as_slice(), view_row)?;
-    rows.collect()
+    // The newest TASK_LIST_CAP (the first page, newest first), in id order.
+    let first = super::Page {
+        page: 1,
+        size: TASK_LIST_CAP,
+    };
+    let (_, mut tasks) = tasks_page(conn, entity_id, seen, &TaskFilter::default(), first)?;
+    tasks.reverse();
+    Ok(tasks)
 }
 
 /// At most this many tasks in the unpaged task list (the newest).
@@ -181,11 +180,6 @@ pub fn cancel(conn: &Connection, id: i64) -> rusqlite::Result<bool> {
         "UPDATE task SET cancelled = 1 WHERE id = ?1 AND finish = 0 AND stored = 1",
         [id],
     )? == 1)
-}
-
-/// Whether a task's stored data was pruned.
-pub fn is_pruned(conn: &Connection, id: i64) -> rusqlite::Result<bool> {
-    conn.query_row("SELECT pruned FROM task WHERE id = ?1", [id], |r| r.get(0))
 }
 
 /// Deletes up to `limit` of a task's stored rows, failed rows and snapshot chunks; returns how

@@ -92,6 +92,7 @@ pub fn run_batch(
             .join()
             .map_err(|_| ApiError::Internal(format!("task {}: row reader panicked", task.id)))
     })?;
+    inserter.finish()?;
     Ok((succeeded, failed))
 }
 
