@@ -1,4 +1,4 @@
--- assetport schema, version 3. Applied once to an empty database (PRAGMA user_version = 0),
+-- assetport schema, version 6. Applied once to an empty database (PRAGMA user_version = 0),
 -- in one transaction; src/db/mod.rs sets user_version afterwards and upgrades older versions.
 -- CHECKs on hot tables use `x = a OR x = b …`, never `IN (a, b, c)`: SQLite evaluates an IN list
 -- of three or more values by building a temporary b-tree, on every insert and update.
@@ -15,9 +15,8 @@ CREATE TABLE department (
     entity_id INTEGER NOT NULL REFERENCES entity(id),
     parent_id INTEGER REFERENCES department(id),
     name      TEXT NOT NULL,
-    -- Assets held by this department, kept by the code that inserts assets (db/assets.rs): a
-    -- list's total without a count over a million rows. (Assets never change department and
-    -- are never deleted.)
+    -- Assets held by this department, kept by the code that inserts, moves and deletes assets
+    -- (db/assets.rs): a list's total without a count over a million rows.
     asset_count INTEGER NOT NULL DEFAULT 0,
     UNIQUE (entity_id, name)
 );
@@ -92,7 +91,10 @@ CREATE TABLE asset (
     deadline            INTEGER NOT NULL CHECK (deadline >= 0),
     status              INTEGER NOT NULL CHECK (status = 1 OR status = 2 OR status = 3),
     warning_amount      INTEGER NOT NULL DEFAULT -1,
-    warning_date        INTEGER NOT NULL DEFAULT -1
+    warning_date        INTEGER NOT NULL DEFAULT -1,
+    -- Moved by every change of the asset (db/assets.rs): an undo leaves alone an asset whose
+    -- revision is not the one its task left.
+    revision            INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX asset_department ON asset(department_id, name);
 CREATE INDEX asset_owner ON asset(owner_id);
@@ -123,7 +125,7 @@ CREATE TRIGGER asset_text_removed AFTER DELETE ON asset
         VALUES ('delete', old.id, old.name, old.description);
 END;
 
--- Asynchronous import/export tasks. port_type 1 import, 0 export.
+-- Asynchronous tasks. port_type 1 import, 0 export, 2 undo of an import (undo_of).
 -- finish 0 queued or running, 1 all rows succeeded, 2 at least one row failed.
 -- Rows with seq in [next_seq, end_seq) are still to run; next_seq is the checkpoint, moved in the
 -- same transaction as the assets, failures and counters of each batch.
@@ -132,7 +134,7 @@ CREATE TABLE task (
     entity_id      INTEGER NOT NULL REFERENCES entity(id),
     creator_id     INTEGER NOT NULL REFERENCES user(id),
     create_time    TEXT NOT NULL,
-    port_type      INTEGER NOT NULL CHECK (port_type IN (0, 1)),
+    port_type      INTEGER NOT NULL CHECK (port_type = 0 OR port_type = 1 OR port_type = 2),
     number_need    INTEGER NOT NULL,
     number_succeed INTEGER NOT NULL DEFAULT 0,
     number_failed  INTEGER NOT NULL DEFAULT 0,
@@ -152,7 +154,21 @@ CREATE TABLE task (
     -- 1 once cancelled: the rows not yet run end as failed rows (已取消).
     cancelled      INTEGER NOT NULL DEFAULT 0,
     -- 1 once its stored rows, snapshots and failed rows were deleted (retention, or on request).
-    pruned         INTEGER NOT NULL DEFAULT 0
+    pruned         INTEGER NOT NULL DEFAULT 0,
+    -- An import's rows by outcome (number_succeed is their sum): assets created, updated (rows
+    -- carrying 资产编号), and update rows that changed nothing. In a dry run: what would be.
+    number_created   INTEGER NOT NULL DEFAULT 0,
+    number_updated   INTEGER NOT NULL DEFAULT 0,
+    number_unchanged INTEGER NOT NULL DEFAULT 0,
+    -- 1: a dry run (every batch checked, then rolled back; the rows stay stored for confirm).
+    dry_run        INTEGER NOT NULL DEFAULT 0,
+    -- 1 once a dry run was confirmed: its stored rows run again, for real.
+    confirmed      INTEGER NOT NULL DEFAULT 0,
+    -- A JSON array of the first changes (old -> new per field), for a dry run's preview.
+    preview        TEXT,
+    -- For an undo task, the import it takes back; for an import, the undo task that took it back.
+    undo_of        INTEGER REFERENCES task(id),
+    undone_by      INTEGER REFERENCES task(id)
 );
 CREATE INDEX task_entity ON task(entity_id);
 CREATE INDEX task_unfinished ON task(finish) WHERE finish = 0;
@@ -178,6 +194,44 @@ CREATE TABLE task_failure (
     message TEXT NOT NULL,
     PRIMARY KEY (task_id, seq)
 ) WITHOUT ROWID;
+
+-- What an import's undo needs, written in the same transaction as each batch: the ids of the
+-- assets a batch created (a range: a batch's inserts take consecutive ids) ...
+CREATE TABLE task_created (
+    task_id  INTEGER NOT NULL REFERENCES task(id),
+    first_id INTEGER NOT NULL,
+    last_id  INTEGER NOT NULL,
+    PRIMARY KEY (task_id, first_id)
+) WITHOUT ROWID;
+
+-- ... and, per asset it updated, the values and revision before its first update by the task
+-- (a JSON object of asset columns), the revision the task left, and the highest asset id at
+-- the time (a child added later has a higher id). An undo restores values and revision, so
+-- undoing tasks newest first takes each back in turn.
+CREATE TABLE task_change (
+    task_id  INTEGER NOT NULL REFERENCES task(id),
+    asset_id INTEGER NOT NULL,
+    before   TEXT NOT NULL,
+    before_revision INTEGER NOT NULL,
+    revision INTEGER NOT NULL,
+    id_mark  INTEGER NOT NULL,
+    PRIMARY KEY (task_id, asset_id)
+) WITHOUT ROWID;
+
+-- Item assets a dry run would have created in its earlier batches, by department and name, so
+-- a later row may name one as its parent (the batches themselves were rolled back).
+CREATE TABLE task_dry_item (
+    task_id       INTEGER NOT NULL REFERENCES task(id),
+    department_id INTEGER NOT NULL,
+    name          TEXT NOT NULL,
+    seq           INTEGER NOT NULL,
+    PRIMARY KEY (task_id, department_id, name, seq)
+) WITHOUT ROWID;
+
+-- The highest asset id an undo deleted: new assets take ids above it, so an id in an old file
+-- never names a different asset.
+CREATE TABLE asset_id_floor (highest INTEGER NOT NULL);
+INSERT INTO asset_id_floor (highest) VALUES (0);
 
 -- Snapshots of the asset view taken by export tasks: one row per batch, holding a JSON array of
 -- the batch's succeeded rows in request order (a row per asset cost more than the snapshot).

@@ -86,25 +86,11 @@ pub fn modify(conn: &Connection, caller: &Caller, mut req: Map<String, Value>) -
         Ok(a) => a,
         Err(message) => return Err(ApiError::RowRejected(message)),
     };
-    if creates_cycle(conn, id, asset.parent_id)? {
+    if rows::creates_cycle(conn, id, asset.parent_id)? {
         return Err(ApiError::RowRejected("父资产不符合规范".into()));
     }
     asset.status = status;
     Ok(sql::update_asset(conn, id, &asset)?)
-}
-
-/// Whether making `parent` the parent of `id` would put `id` above itself.
-fn creates_cycle(conn: &Connection, id: i64, parent: Option<i64>) -> ApiResult<bool> {
-    let mut next = parent;
-    let mut steps = 0;
-    while let Some(p) = next {
-        if p == id || steps > 10_000 {
-            return Ok(true);
-        }
-        next = sql::parent_of(conn, p)?;
-        steps += 1;
-    }
-    Ok(false)
 }
 
 /// Retires the assets (all or none).

@@ -52,6 +52,10 @@ pub enum ApiError {
     TaskFinished,
     /// The task's stored rows, records and failed rows were deleted (retention, or on request).
     TaskPruned,
+    /// A confirm of a task that is not a finished, unconfirmed dry run; the text says why.
+    NotConfirmable(&'static str),
+    /// An undo of a task that cannot be undone (again); the text says why.
+    NotUndoable(&'static str),
     /// No route for this path and method.
     UnknownPath,
     /// The server is at a bound it keeps for everyone's sake (connections, password checks,
@@ -121,6 +125,8 @@ impl ApiError {
                 13,
                 "该异步任务的数据已清除（超过保留期限或已被删除）".into(),
             ),
+            NotConfirmable(why) => (Status::BadRequest, 14, (*why).into()),
+            NotUndoable(why) => (Status::BadRequest, 15, (*why).into()),
             UnknownPath => (Status::NotFound, -3, "请求的接口不存在".into()),
             Busy(what) => (Status::ServiceUnavailable, 10, (*what).into()),
             DiskFull => (

@@ -2,7 +2,7 @@
 
 use crate::auth::Caller;
 use crate::db::results::{ResultRows, Source};
-use crate::db::tasks::{TaskWriter, IMPORT};
+use crate::db::tasks::{NewTask, TaskKind, TaskWriter};
 use crate::db::Pool;
 use crate::error::{ApiError, ApiResult};
 use crate::files::{self, FileError, Format, ReadLimits, Sheet};
@@ -16,6 +16,7 @@ pub fn create_import(
     conn: &mut Connection,
     caller: &Caller,
     (format, file_name): (Format, Option<&str>),
+    dry_run: bool,
     bytes: &[u8],
     limits: ReadLimits,
     chunk_rows: usize,
@@ -31,15 +32,9 @@ pub fn create_import(
                 .collect::<String>()
         })
         .filter(|n| !n.trim().is_empty());
-    let entity = caller.entity()?;
-    let mut writer = TaskWriter::create(
-        conn,
-        entity,
-        caller.user_id,
-        IMPORT,
-        file_name.as_deref(),
-        chunk_rows,
-    )?;
+    let owner = (caller.entity()?, caller.user_id);
+    let new = NewTask { file_name, dry_run };
+    let mut writer = TaskWriter::create(conn, owner, TaskKind::Import, &new, chunk_rows)?;
     submit::store_new(&mut writer, |writer| {
         files::read_rows(format, bytes, limits, |row| {
             writer.push(&row.json, Some(row.line as i64))
@@ -53,15 +48,31 @@ pub fn create_import(
 }
 
 /// Which sheet a task's download is, after checking the caller may see the task.
-pub fn result_sheet(conn: &Connection, caller: &Caller, task_id: i64) -> ApiResult<Sheet> {
+/// `layout` (`?layout=`) picks an export's form: the full record (default, `full`) or the
+/// import-compatible one (`import`).
+pub fn result_sheet(
+    conn: &Connection,
+    caller: &Caller,
+    task_id: i64,
+    layout: Option<&str>,
+) -> ApiResult<Sheet> {
     let task = submit::task_of(conn, caller, task_id)?;
     if task.pruned {
         return Err(ApiError::TaskPruned);
     }
-    Ok(if task.port_type == IMPORT {
-        Sheet::Failed
-    } else {
-        Sheet::Export
+    let import_layout = match layout.map(str::trim) {
+        None | Some("") | Some("full") => false,
+        Some("import") => true,
+        Some(_) => {
+            return Err(ApiError::BadBody(
+                "缺少字段或类型错误：[layout]（full 或 import）".into(),
+            ))
+        }
+    };
+    Ok(match task.kind {
+        TaskKind::Import | TaskKind::Undo => Sheet::Failed,
+        TaskKind::Export if import_layout => Sheet::ForImport,
+        TaskKind::Export => Sheet::Export,
     })
 }
 
@@ -69,7 +80,7 @@ pub fn result_sheet(conn: &Connection, caller: &Caller, task_id: i64) -> ApiResu
 fn result_rows(pool: &Pool, task_id: i64, sheet: Sheet) -> ResultRows {
     let source = match sheet {
         Sheet::Failed => Source::Failures,
-        Sheet::Export => Source::Snapshots,
+        Sheet::Export | Sheet::ForImport => Source::Snapshots,
     };
     ResultRows::new(pool.clone(), task_id, source)
 }
@@ -93,6 +104,7 @@ pub fn file_name(task_id: i64, sheet: Sheet, format: Format) -> String {
     let kind = match sheet {
         Sheet::Failed => "failed",
         Sheet::Export => "export",
+        Sheet::ForImport => "for-import",
     };
     format!("task-{task_id}-{kind}.{}", format.extension())
 }

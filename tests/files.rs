@@ -561,7 +561,7 @@ fn only_managers_and_system_admins_of_the_entity_use_files() {
     file.expect("csv", &format!("task-{id}-failed.csv"));
     assert_eq!(
         read_csv(&file.bytes),
-        vec![[header_row(), vec!["结果".into()]].concat()]
+        vec![[vec!["资产编号".into()], header_row(), vec!["结果".into()]].concat()]
     );
 }
 

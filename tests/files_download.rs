@@ -10,9 +10,19 @@ use common::{item, row, App};
 use filekit::*;
 use serde_json::{json, Value};
 
-/// The failed-rows file's header: the template's columns plus 结果.
+/// The failed-rows file's header: 资产编号, the template's columns, then 结果.
 fn failed_header() -> Vec<String> {
-    [header_row(), vec!["结果".to_owned()]].concat()
+    [
+        vec!["资产编号".to_owned()],
+        header_row(),
+        vec!["结果".to_owned()],
+    ]
+    .concat()
+}
+
+/// A failed row of a new asset as the file shows it: 资产编号 blank, then the cells.
+fn no_id(cells: Vec<String>) -> Vec<String> {
+    [vec![String::new()], cells].concat()
 }
 
 /// Uploads template-ordered rows as a CSV with a BOM; returns the finished task.
@@ -26,7 +36,7 @@ fn upload_csv(app: &App, session: &str, rows: &[Vec<String>]) -> Value {
 /// `expected` (cells as text, 结果 last) under the failed-rows header.
 fn assert_failed_files(app: &App, session: &str, id: i64, expected: &[Vec<String>]) {
     let mut all = vec![failed_header()];
-    all.extend(expected.iter().cloned());
+    all.extend(expected.iter().cloned().map(no_id));
     let csv = download(app, session, id, "csv");
     csv.expect("csv", &format!("task-{id}-failed.csv"));
     assert_eq!(read_csv(&csv.bytes), all);
@@ -340,15 +350,16 @@ fn round_trip(format: &str) {
         (6, "第7行：未找到指定层级分类"),
     ]
     .iter()
-    .map(|(i, m)| [filled[*i].clone(), vec![m.to_string()]].concat())
+    .map(|(i, m)| no_id([filled[*i].clone(), vec![m.to_string()]].concat()))
     .collect();
     assert_eq!(failed_rows[0], failed_header());
     assert_eq!(failed_rows[1..], expected);
 
-    // Fix the cells the messages point at; the 结果 column stays and is ignored on upload.
-    failed_rows[1][8] = "zhangsan".into();
-    failed_rows[2][3] = "1".into();
-    failed_rows[3][5] = "数量型资产".into();
+    // Fix the cells the messages point at (past 资产编号); the 结果 column stays and is
+    // ignored on upload, and the blank 资产编号 makes each row a new asset again.
+    failed_rows[1][9] = "zhangsan".into();
+    failed_rows[2][4] = "1".into();
+    failed_rows[3][6] = "数量型资产".into();
     let second = import_file(&app, &s, "", &upload_rows(&failed_rows));
     let second_id = task_id(&second);
     assert_ne!(second_id, first_id, "a new task");

@@ -12,7 +12,8 @@ use serde_json::{json, Value};
 
 /// Column of each template field in a failed-rows file.
 fn col(field: &str) -> usize {
-    TEMPLATE_FIELDS.iter().position(|f| *f == field).unwrap()
+    // The failed-rows file starts with 资产编号, then the template's columns.
+    1 + TEMPLATE_FIELDS.iter().position(|f| *f == field).unwrap()
 }
 
 #[test]

@@ -113,6 +113,8 @@ GET    /api/export_task/<_>/<id>/failed             23
 GET    /api/asset_template/<_>                      23
 POST   /api/asset_file/<_>                          23    {csv}
 GET    /api/async_task/<_>/<id>/file                23
+POST   /api/async_task/<_>/<id>/confirm             23
+POST   /api/async_task/<_>/<id>/undo                23
 DELETE /api/async_task/<_>/<id>                     23
 "#;
 
@@ -219,8 +221,9 @@ fn the_endpoint_table_covers_every_session_route() {
     let sessions = sessions(&app);
     for e in endpoints() {
         for (n, role) in e.roles.iter().enumerate() {
-            // Deleting a task's data waits for the re-runs above to finish.
-            if e.method == Method::Delete && e.route == "/api/async_task/<_>/<id>" {
+            // Deleting a task's data, or undoing it, waits for the re-runs above to finish.
+            let undo = e.route.ends_with("/undo");
+            if undo || (e.method == Method::Delete && e.route == "/api/async_task/<_>/<id>") {
                 app.wait_task(&sessions[&ADMIN], fx.task);
             }
             let a = e.send(&app, &fx, *role, &sessions[role]);
@@ -235,7 +238,16 @@ fn the_endpoint_table_covers_every_session_route() {
             if cancel {
                 assert_eq!(a.code(), 12, "{:?}", a.body);
             }
-            if n == 0 && !rerun_again && !cancel {
+            // It was no dry run: a confirm gets past the checks and is refused for that.
+            let confirm = e.route.ends_with("/confirm");
+            if confirm {
+                assert_eq!(a.code(), 14, "{:?}", a.body);
+            }
+            // The second undo meets the first (code 15).
+            if undo && n > 0 {
+                assert_eq!(a.code(), 15, "{:?}", a.body);
+            }
+            if n == 0 && !rerun_again && !cancel && !confirm {
                 assert_eq!(a.status.code, 200, "{} {}: {:?}", e.method, e.route, a.body);
             }
         }

@@ -344,6 +344,8 @@ fn user_text_is_stored_and_matched_verbatim_never_as_sql() {
         ("asset", 3 + literal.len() as i64),
         ("task", 2),
         ("task_chunk", 0),
+        // The import's undo record: the ids its batch created.
+        ("task_created", 1),
         ("task_failure", 3 + 2),
         ("export_chunk", 1),
     ]);

@@ -342,19 +342,27 @@ fn task_records_have_the_api_fields_in_id_order() {
             keys,
             [
                 "cancelled",
+                "confirmed",
                 "create_time",
+                "dry_run",
                 "file_name",
                 "finish",
                 "finish_time",
                 "id",
+                "kind",
                 "manager",
+                "number_created",
                 "number_done",
                 "number_failed",
                 "number_need",
                 "number_succeed",
+                "number_unchanged",
+                "number_updated",
                 "port_type",
                 "pruned",
-                "start_time"
+                "start_time",
+                "undo_of",
+                "undone_by"
             ],
             "{task}"
         );

@@ -159,7 +159,7 @@ fn detect_format(query: Option<&str>, name: Option<&str>, bytes: &[u8]) -> ApiRe
 }
 
 #[allow(clippy::too_many_arguments)]
-#[post("/api/asset_file/<_>?<format>", data = "<data>")]
+#[post("/api/asset_file/<_>?<format>&<dry_run>", data = "<data>")]
 async fn upload(
     db: &State<Db>,
     workers: &State<Arc<Workers>>,
@@ -167,10 +167,12 @@ async fn upload(
     limits: &Limits,
     session: Session,
     format: Option<&str>,
+    dry_run: Option<&str>,
     content_type: Option<&ContentType>,
     data: Data<'_>,
 ) -> Reply {
     let caller = session.require(ASSET_ROLES)?;
+    let dry_run = super::tasks::dry_run(dry_run)?;
     let limit = limits
         .get("file")
         .unwrap_or(crate::config::DEFAULT_BODY_LIMIT_MIB.mebibytes());
@@ -181,26 +183,28 @@ async fn upload(
     let id = db
         .run(move |conn| {
             let file = (format, name.as_deref());
-            uploads::create_import(conn, &caller, file, &bytes, limits, chunk_rows)
+            uploads::create_import(conn, &caller, file, dry_run, &bytes, limits, chunk_rows)
         })
         .await?;
     workers.queue(id)?;
     ok(json!({ "id": id }))
 }
 
-#[get("/api/async_task/<_>/<id>/file?<format>")]
+#[get("/api/async_task/<_>/<id>/file?<format>&<layout>")]
 async fn download(
     db: &State<Db>,
     downloads: &State<Downloads>,
     session: Session,
     id: &str,
     format: Option<&str>,
+    layout: Option<&str>,
 ) -> ApiResult<Download> {
     let caller = session.require(ASSET_ROLES)?;
     let format = format_of(format)?;
     let task_id = id.parse::<i64>().map_err(|_| ApiError::TaskNotFound)?;
+    let layout = layout.map(str::to_owned);
     let sheet = db
-        .run(move |conn| uploads::result_sheet(conn, &caller, task_id))
+        .run(move |conn| uploads::result_sheet(conn, &caller, task_id, layout.as_deref()))
         .await?;
     let name = uploads::file_name(task_id, sheet, format);
     let permit = downloads.start()?;

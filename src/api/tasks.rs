@@ -5,7 +5,7 @@ use super::{done, ok, paged, BulkBody, Downloads, JsonStream, Reply};
 use crate::auth::{Session, ASSET_ROLES};
 use crate::config::Settings;
 use crate::db::results::{ResultRows, Source};
-use crate::db::tasks::{EXPORT, IMPORT};
+use crate::db::tasks::{NewTask, TaskKind};
 use crate::db::{Db, Page};
 use crate::error::{ApiError, ApiResult};
 use crate::tasks::submit::{self, Shown};
@@ -19,6 +19,8 @@ use std::sync::Arc;
 pub fn routes() -> Vec<Route> {
     routes![
         cancel,
+        confirm,
+        undo,
         delete_data,
         import,
         export,
@@ -37,34 +39,58 @@ fn task_id(id: &str) -> ApiResult<i64> {
     id.parse::<i64>().map_err(|_| ApiError::TaskNotFound)
 }
 
+/// `?dry_run=`: true or 1 checks every row and writes nothing; absent, false or 0 imports.
+pub fn dry_run(value: Option<&str>) -> ApiResult<bool> {
+    match value.map(str::trim) {
+        None | Some("") | Some("false") | Some("0") => Ok(false),
+        Some("true") | Some("1") => Ok(true),
+        Some(_) => Err(ApiError::BadBody(
+            "缺少字段或类型错误：[dry_run]（true 或 false）".into(),
+        )),
+    }
+}
+
 /// Stores a task of the body's rows, then hands it to the workers.
 async fn submit_task(
     db: &Db,
     workers: &Workers,
     settings: &Settings,
-    session: Session,
-    body: BulkBody,
-    port_type: i64,
+    (session, body): (Session, BulkBody),
+    kind: TaskKind,
+    new: NewTask,
 ) -> Reply {
     let caller = session.require(ASSET_ROLES)?;
     let bytes = body.bytes()?;
     let chunk_rows = settings.task_batch_rows;
     let id = db
-        .run(move |conn| submit::create_from_json(conn, &caller, port_type, &bytes, chunk_rows))
+        .run(move |conn| submit::create_from_json(conn, &caller, kind, &new, &bytes, chunk_rows))
         .await?;
     workers.queue(id)?;
     ok(json!({ "id": id }))
 }
 
-#[post("/api/asset/<_>", data = "<body>")]
+#[post("/api/asset/<_>?<dry_run>", data = "<body>")]
 async fn import(
     db: &State<Db>,
     workers: &State<Arc<Workers>>,
     settings: &State<Settings>,
     session: Session,
+    dry_run: Option<&str>,
     body: BulkBody,
 ) -> Reply {
-    submit_task(db, workers, settings, session, body, IMPORT).await
+    let new = NewTask {
+        dry_run: self::dry_run(dry_run)?,
+        ..NewTask::default()
+    };
+    submit_task(
+        db,
+        workers,
+        settings,
+        (session, body),
+        TaskKind::Import,
+        new,
+    )
+    .await
 }
 
 #[post("/api/export_task/<_>", data = "<body>")]
@@ -75,7 +101,16 @@ async fn export(
     session: Session,
     body: BulkBody,
 ) -> Reply {
-    submit_task(db, workers, settings, session, body, EXPORT).await
+    let new = NewTask::default();
+    submit_task(
+        db,
+        workers,
+        settings,
+        (session, body),
+        TaskKind::Export,
+        new,
+    )
+    .await
 }
 
 /// Without a query, the seed's unpaged list (capped to the newest tasks); with `page`, `size`,
@@ -100,6 +135,31 @@ async fn cancel(db: &State<Db>, session: Session, id: &str) -> Reply {
     let id = task_id(id)?;
     db.write(move |tx| submit::cancel(tx, &caller, id)).await?;
     done()
+}
+
+/// Runs a finished dry run's stored rows for real (same task id).
+#[post("/api/async_task/<_>/<id>/confirm")]
+async fn confirm(
+    db: &State<Db>,
+    workers: &State<Arc<Workers>>,
+    session: Session,
+    id: &str,
+) -> Reply {
+    let caller = session.require(ASSET_ROLES)?;
+    let id = task_id(id)?;
+    db.write(move |tx| submit::confirm(tx, &caller, id)).await?;
+    workers.queue(id)?;
+    done()
+}
+
+/// Takes back what a finished import did, as a new task of its own; answers its id.
+#[post("/api/async_task/<_>/<id>/undo")]
+async fn undo(db: &State<Db>, workers: &State<Arc<Workers>>, session: Session, id: &str) -> Reply {
+    let caller = session.require(ASSET_ROLES)?;
+    let id = task_id(id)?;
+    let undo_id = db.write(move |tx| submit::undo(tx, &caller, id)).await?;
+    workers.queue(undo_id)?;
+    ok(json!({ "id": undo_id }))
 }
 
 /// Deletes a finished task's stored data now (the task and its counters stay).

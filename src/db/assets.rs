@@ -2,10 +2,11 @@
 
 use super::Page;
 use rusqlite::{params, Connection, OptionalExtension};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-/// An asset ready to be stored (the row rules have accepted it).
-#[derive(Debug, Clone, PartialEq)]
+/// An asset ready to be stored (the row rules have accepted it); also an asset's stored values,
+/// as an undo record keeps them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NewAsset {
     pub entity_id: i64,
     pub department_id: i64,
@@ -25,8 +26,18 @@ pub struct NewAsset {
 
 const INSERT_ASSET: &str = "INSERT INTO asset (entity_id, department_id, category_id, parent_id,
          owner_id, name, asset_class, initial_price_cents, description, position, count,
-         create_day, deadline, status)
-     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
+         create_day, deadline, status, id)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
+
+/// The id the next new asset takes: above every asset and above every id an undo deleted, so
+/// an id once given out (in an exported file, say) never names another asset.
+pub fn next_asset_id(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.prepare_cached(
+        "SELECT max(coalesce((SELECT max(id) FROM asset), 0),
+                    coalesce((SELECT highest FROM asset_id_floor), 0)) + 1",
+    )?
+    .query_row([], |r| r.get(0))
+}
 
 /// Inserts assets through one prepared statement: an import batch takes it once, rather than
 /// looking the statement up (hashing its text) for every row. It tallies the assets per
@@ -38,20 +49,38 @@ pub struct AssetInserter<'c> {
     insert: rusqlite::CachedStatement<'c>,
     /// Assets inserted since the last `finish`, by (department, category).
     added: std::collections::HashMap<(i64, i64), i64>,
+    /// The ids are given here, consecutively from `first_id`, so the assets one inserter
+    /// created are the range `first_id..next_id` (what an undo record keeps).
+    first_id: i64,
+    next_id: i64,
 }
 
 impl<'c> AssetInserter<'c> {
     pub fn new(conn: &'c Connection) -> rusqlite::Result<AssetInserter<'c>> {
+        let first_id = next_asset_id(conn)?;
         Ok(AssetInserter {
             conn,
             insert: conn.prepare_cached(INSERT_ASSET)?,
             added: std::collections::HashMap::new(),
+            first_id,
+            next_id: first_id,
         })
+    }
+
+    /// The ids of the assets inserted so far (first, last), if any.
+    pub fn created(&self) -> Option<(i64, i64)> {
+        (self.next_id > self.first_id).then_some((self.first_id, self.next_id - 1))
+    }
+
+    /// The highest asset id there is now.
+    pub fn highest_id(&self) -> i64 {
+        self.next_id - 1
     }
 
     /// Stores the asset and returns its id.
     pub fn insert(&mut self, a: &NewAsset) -> rusqlite::Result<i64> {
-        let id = self.insert.insert(params![
+        let id = self.next_id;
+        self.insert.execute(params![
             a.entity_id,
             a.department_id,
             a.category_id,
@@ -65,8 +94,10 @@ impl<'c> AssetInserter<'c> {
             a.count,
             a.create_day,
             a.deadline,
-            a.status
+            a.status,
+            id
         ])?;
+        self.next_id += 1;
         *self
             .added
             .entry((a.department_id, a.category_id))
@@ -110,7 +141,7 @@ pub fn update_asset(conn: &Connection, id: i64, a: &NewAsset) -> rusqlite::Resul
     conn.execute(
         "UPDATE asset SET category_id = ?2, parent_id = ?3, owner_id = ?4, name = ?5,
              initial_price_cents = ?6, description = ?7, position = ?8, count = ?9,
-             deadline = ?10, status = ?11
+             deadline = ?10, status = ?11, revision = revision + 1
          WHERE id = ?1",
         params![
             id,
@@ -130,7 +161,8 @@ pub fn update_asset(conn: &Connection, id: i64, a: &NewAsset) -> rusqlite::Resul
 }
 
 pub fn retire_assets(conn: &Connection, ids: &[i64]) -> rusqlite::Result<()> {
-    let mut stmt = conn.prepare_cached("UPDATE asset SET expire = 1 WHERE id = ?1")?;
+    let mut stmt =
+        conn.prepare_cached("UPDATE asset SET expire = 1, revision = revision + 1 WHERE id = ?1")?;
     for id in ids {
         stmt.execute([id])?;
     }

@@ -2,6 +2,7 @@
 //! Rocket's async threads. All SQL lives in this module's files.
 
 pub mod assets;
+pub mod changes;
 pub mod org;
 pub mod results;
 pub mod tasks;
@@ -16,13 +17,20 @@ use std::time::Duration;
 pub type Pool = r2d2::Pool<SqliteConnectionManager>;
 
 const SCHEMA: &str = include_str!("../../schema.sql");
-const SCHEMA_VERSION: i64 = 5;
+const SCHEMA_VERSION: i64 = 6;
 
 /// Version 2 rewrites two CHECKs of version 1 into equivalent ones SQLite evaluates without a
 /// temporary b-tree per row (halving the cost of an asset insert). The constraints accept the
 /// same values, so the stored rows stay valid and the tables need no rebuild: this is SQLite's
 /// documented `writable_schema` edit for constraint changes. It also moves export snapshots
 /// from one row each (`export_record`) to one row per batch (`export_chunk`).
+/// Version 6: a task may be an undo (port_type 2).
+const UPGRADE_6: [(&str, &str, &str); 1] = [(
+    "task",
+    "CHECK (port_type IN (0, 1))",
+    "CHECK (port_type = 0 OR port_type = 1 OR port_type = 2)",
+)];
+
 const UPGRADE_2: [(&str, &str, &str); 2] = [
     (
         "asset",
@@ -112,7 +120,10 @@ fn migrate(conn: &mut Connection) -> Result<(), String> {
         if version < 4 {
             upgrade_to_4(&tx)?;
         }
-        upgrade_to_5(&tx)?;
+        if version < 5 {
+            upgrade_to_5(&tx)?;
+        }
+        upgrade_to_6(&tx)?;
     }
     tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))
         .map_err(sql)?;
@@ -142,12 +153,23 @@ fn upgrade_to_2(tx: &Transaction) -> Result<(), String> {
          DROP TABLE export_record;",
     )
     .map_err(sql)?;
+    rewrite_tables(tx, 2, &UPGRADE_2)
+}
+
+/// Edits tables' `CREATE TABLE` text in place (SQLite's documented `writable_schema` way to
+/// change a CHECK constraint without copying the table), then checks the database's integrity.
+fn rewrite_tables(
+    tx: &Transaction,
+    upgrade: i64,
+    edits: &[(&str, &str, &str)],
+) -> Result<(), String> {
+    let sql = |e: rusqlite::Error| format!("schema upgrade {upgrade}: {e}");
     let cookie: i64 = tx
         .query_row("PRAGMA schema_version", [], |r| r.get(0))
         .map_err(sql)?;
     tx.execute_batch("PRAGMA writable_schema = ON")
         .map_err(sql)?;
-    for (table, old, new) in UPGRADE_2 {
+    for (table, old, new) in edits {
         let changed = tx
             .execute(
                 "UPDATE sqlite_schema SET sql = replace(sql, ?2, ?3)
@@ -157,7 +179,7 @@ fn upgrade_to_2(tx: &Transaction) -> Result<(), String> {
             .map_err(sql)?;
         if changed != 1 {
             return Err(format!(
-                "schema upgrade 2: table {table} does not hold `{old}`"
+                "schema upgrade {upgrade}: table {table} does not hold `{old}`"
             ));
         }
     }
@@ -171,7 +193,9 @@ fn upgrade_to_2(tx: &Transaction) -> Result<(), String> {
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))
         .map_err(sql)?;
     if check != "ok" {
-        return Err(format!("schema upgrade 2: integrity check: {check}"));
+        return Err(format!(
+            "schema upgrade {upgrade}: integrity check: {check}"
+        ));
     }
     Ok(())
 }
@@ -231,6 +255,46 @@ fn upgrade_to_5(tx: &Transaction) -> Result<(), String> {
         .map_or(SCHEMA.len(), |e| start + e);
     tx.execute_batch(&SCHEMA[start..end])
         .map_err(|e| format!("schema upgrade 5: {e}"))
+}
+
+/// Version 6, the Excel round trip: imports update assets (a revision on each asset tells an
+/// undo whether it changed since), count created / updated / unchanged rows, run as dry runs,
+/// and are undone by a task of a third kind, from the records of what each batch did.
+fn upgrade_to_6(tx: &Transaction) -> Result<(), String> {
+    rewrite_tables(tx, 6, &UPGRADE_6)?;
+    tx.execute_batch(
+        "ALTER TABLE asset ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+         ALTER TABLE task ADD COLUMN number_created INTEGER NOT NULL DEFAULT 0;
+         ALTER TABLE task ADD COLUMN number_updated INTEGER NOT NULL DEFAULT 0;
+         ALTER TABLE task ADD COLUMN number_unchanged INTEGER NOT NULL DEFAULT 0;
+         ALTER TABLE task ADD COLUMN dry_run INTEGER NOT NULL DEFAULT 0;
+         ALTER TABLE task ADD COLUMN confirmed INTEGER NOT NULL DEFAULT 0;
+         ALTER TABLE task ADD COLUMN preview TEXT;
+         ALTER TABLE task ADD COLUMN undo_of INTEGER REFERENCES task(id);
+         ALTER TABLE task ADD COLUMN undone_by INTEGER REFERENCES task(id);
+         UPDATE task SET number_created = number_succeed WHERE port_type = 1;",
+    )
+    .map_err(|e| format!("schema upgrade 6: {e}"))?;
+    tx.execute_batch(schema_section(UNDO_TABLES)?)
+        .map_err(|e| format!("schema upgrade 6: {e}"))
+}
+
+/// Where schema.sql's tables for undo and dry runs begin (they end where the export snapshots'
+/// comment begins).
+const UNDO_TABLES: (&str, &str) = (
+    "-- What an import's undo needs",
+    "-- Snapshots of the asset view",
+);
+
+/// The text of schema.sql from one marker up to (not including) the other.
+fn schema_section((from, to): (&str, &str)) -> Result<&'static str, String> {
+    let start = SCHEMA
+        .find(from)
+        .ok_or_else(|| format!("schema.sql has no `{from}`"))?;
+    let end = SCHEMA[start..]
+        .find(to)
+        .ok_or_else(|| format!("schema.sql has no `{to}`"))?;
+    Ok(&SCHEMA[start..start + end])
 }
 
 /// Adds the next assets (by id) to the trigram index, at most `limit`; returns how many.
@@ -518,7 +582,13 @@ mod tests {
                 .find("    UNIQUE (department_id, name)")
                 .unwrap();
         schema.replace_range(count..end, "");
-        for (_, old, new) in UPGRADE_2 {
+        // Version 6's tables, asset revision and task kinds, undone.
+        let undo_tables = schema_section(UNDO_TABLES).unwrap();
+        schema = schema.replace(undo_tables, "");
+        let revision = schema.find(",\n    -- Moved by every change").unwrap();
+        let end = revision + schema[revision..].find("\n);").unwrap();
+        schema.replace_range(revision..end, "");
+        for (_, old, new) in UPGRADE_2.iter().chain(&UPGRADE_6) {
             schema = schema.replace(new, old);
         }
         let conn = Connection::open_in_memory().unwrap();

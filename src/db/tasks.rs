@@ -3,8 +3,84 @@
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
-pub const IMPORT: i64 = 1;
-pub const EXPORT: i64 = 0;
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
+
+/// What a task does; stored (and shown) as `port_type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskKind {
+    Export = 0,
+    Import = 1,
+    /// Takes back what an import did (`undo_of`).
+    Undo = 2,
+}
+
+impl TaskKind {
+    pub fn code(self) -> i64 {
+        self as i64
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            TaskKind::Export => "export",
+            TaskKind::Import => "import",
+            TaskKind::Undo => "undo",
+        }
+    }
+
+    pub fn from_code(code: i64) -> Option<TaskKind> {
+        match code {
+            0 => Some(TaskKind::Export),
+            1 => Some(TaskKind::Import),
+            2 => Some(TaskKind::Undo),
+            _ => None,
+        }
+    }
+}
+
+/// Where a task stands; stored (and shown) as `finish`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Finish {
+    /// Queued or running.
+    Running = 0,
+    /// Every row succeeded.
+    Succeeded = 1,
+    /// At least one row failed.
+    Failed = 2,
+}
+
+impl Finish {
+    pub fn code(self) -> i64 {
+        self as i64
+    }
+
+    pub fn from_code(code: i64) -> Option<Finish> {
+        match code {
+            0 => Some(Finish::Running),
+            1 => Some(Finish::Succeeded),
+            2 => Some(Finish::Failed),
+            _ => None,
+        }
+    }
+}
+
+/// Both enums read and write as their integer codes.
+macro_rules! sql_code {
+    ($t:ty) => {
+        impl FromSql for $t {
+            fn column_result(value: ValueRef<'_>) -> FromSqlResult<Self> {
+                let code = i64::column_result(value)?;
+                <$t>::from_code(code).ok_or(FromSqlError::OutOfRange(code))
+            }
+        }
+        impl ToSql for $t {
+            fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+                Ok(ToSqlOutput::from(self.code()))
+            }
+        }
+    };
+}
+sql_code!(TaskKind);
+sql_code!(Finish);
 
 /// A task record as the API shows it. `manager` is the seed's name for its creator.
 #[derive(Debug, Clone, Serialize)]
@@ -26,16 +102,30 @@ pub struct TaskView {
     pub cancelled: bool,
     /// Its stored rows, records and failed rows were deleted; the counters stay.
     pub pruned: bool,
+    /// "import", "export" or "undo" (port_type 1, 0, 2).
+    pub kind: &'static str,
+    /// An import's succeeded rows by what they did (or, in a dry run, would do).
+    pub number_created: i64,
+    pub number_updated: i64,
+    pub number_unchanged: i64,
+    /// A dry run: nothing was written; `confirmed` once it was run for real.
+    pub dry_run: bool,
+    pub confirmed: bool,
+    /// An undo task's import, and an undone import's undo task.
+    pub undo_of: Option<i64>,
+    pub undone_by: Option<i64>,
 }
 
 const VIEW_SELECT: &str = "SELECT t.id, u.name, t.create_time, t.number_need, t.number_succeed,
         t.finish, t.port_type, t.number_failed, t.start_time, t.finish_time, t.file_name,
-        t.cancelled, t.pruned
+        t.cancelled, t.pruned, t.number_created, t.number_updated, t.number_unchanged,
+        t.dry_run, t.confirmed, t.undo_of, t.undone_by
     FROM task t JOIN user u ON u.id = t.creator_id";
 
 fn view_row(r: &rusqlite::Row) -> rusqlite::Result<TaskView> {
     let number_succeed: i64 = r.get(4)?;
     let number_failed: i64 = r.get(7)?;
+    let kind: TaskKind = r.get(6)?;
     Ok(TaskView {
         id: r.get(0)?,
         manager: r.get(1)?,
@@ -43,7 +133,7 @@ fn view_row(r: &rusqlite::Row) -> rusqlite::Result<TaskView> {
         number_need: r.get(3)?,
         number_succeed,
         finish: r.get(5)?,
-        port_type: r.get(6)?,
+        port_type: kind.code(),
         number_done: number_succeed + number_failed,
         number_failed,
         start_time: r.get(8)?,
@@ -51,6 +141,14 @@ fn view_row(r: &rusqlite::Row) -> rusqlite::Result<TaskView> {
         file_name: r.get(10)?,
         cancelled: r.get(11)?,
         pruned: r.get(12)?,
+        kind: kind.name(),
+        number_created: r.get(13)?,
+        number_updated: r.get(14)?,
+        number_unchanged: r.get(15)?,
+        dry_run: r.get(16)?,
+        confirmed: r.get(17)?,
+        undo_of: r.get(18)?,
+        undone_by: r.get(19)?,
     })
 }
 
@@ -111,8 +209,8 @@ pub const TASK_LIST_CAP: i64 = 1000;
 /// What a paged task list asks for; every field optional.
 #[derive(Debug, Clone, Default)]
 pub struct TaskFilter {
-    pub port_type: Option<i64>,
-    pub finish: Option<i64>,
+    pub kind: Option<TaskKind>,
+    pub finish: Option<Finish>,
     /// The creator's name (ASCII case ignored).
     pub creator: Option<String>,
     /// Tasks created at or after this local time ('YYYY-MM-DD' or 'YYYY-MM-DD HH:MM:SS').
@@ -131,13 +229,13 @@ pub fn tasks_page(
     let (condition, seen_params) = seen_sql(&seen);
     let mut sql = format!("WHERE t.entity_id = :e AND t.stored = 1 AND {condition}");
     let mut fixed: Vec<(&'static str, i64)> = vec![(":e", entity_id)];
-    if let Some(port_type) = filter.port_type {
+    if let Some(kind) = filter.kind {
         sql.push_str(" AND t.port_type = :type");
-        fixed.push((":type", port_type));
+        fixed.push((":type", kind.code()));
     }
     if let Some(finish) = filter.finish {
         sql.push_str(" AND t.finish = :finish");
-        fixed.push((":finish", finish));
+        fixed.push((":finish", finish.code()));
     }
     let mut params = query_params(&fixed, &seen_params);
     if let Some(creator) = &filter.creator {
@@ -193,6 +291,12 @@ pub fn delete_results(conn: &Connection, id: i64, limit: i64) -> rusqlite::Resul
              (SELECT first_seq FROM export_chunk WHERE task_id = ?1 ORDER BY first_seq LIMIT ?2)",
         "DELETE FROM task_chunk WHERE task_id = ?1 AND first_seq IN
              (SELECT first_seq FROM task_chunk WHERE task_id = ?1 ORDER BY first_seq LIMIT ?2)",
+        "DELETE FROM task_change WHERE task_id = ?1 AND asset_id IN
+             (SELECT asset_id FROM task_change WHERE task_id = ?1 LIMIT ?2)",
+        "DELETE FROM task_created WHERE task_id = ?1 AND first_id IN
+             (SELECT first_id FROM task_created WHERE task_id = ?1 LIMIT ?2)",
+        "DELETE FROM task_dry_item WHERE task_id = ?1 AND seq IN
+             (SELECT seq FROM task_dry_item WHERE task_id = ?1 LIMIT ?2)",
     ] {
         deleted += conn.prepare_cached(sql)?.execute(params![id, limit])?;
         if deleted > 0 {
@@ -241,19 +345,36 @@ pub struct TaskState {
     pub creator_id: i64,
     /// Whose rights the task's rows run with: who last re-ran it, else its creator.
     pub runner_id: i64,
-    pub port_type: i64,
-    pub finish: i64,
+    pub kind: TaskKind,
+    pub finish: Finish,
     pub number_failed: i64,
     pub next_seq: i64,
     pub end_seq: i64,
     pub cancelled: bool,
     pub pruned: bool,
+    /// Checks every row and writes nothing (until confirmed).
+    pub dry_run: bool,
+    pub confirmed: bool,
+    pub undo_of: Option<i64>,
+    pub undone_by: Option<i64>,
+}
+
+impl TaskState {
+    pub fn running(&self) -> bool {
+        self.finish == Finish::Running
+    }
+
+    /// A dry run not yet confirmed: its batches are rolled back.
+    pub fn checks_only(&self) -> bool {
+        self.dry_run && !self.confirmed
+    }
 }
 
 pub fn task_state(conn: &Connection, id: i64) -> rusqlite::Result<Option<TaskState>> {
     conn.prepare_cached(
         "SELECT id, entity_id, creator_id, port_type, finish, number_failed, next_seq, end_seq,
-             coalesce(runner_id, creator_id), cancelled, pruned
+             coalesce(runner_id, creator_id), cancelled, pruned, dry_run, confirmed, undo_of,
+             undone_by
          FROM task WHERE id = ?1 AND stored = 1",
     )?
     .query_row([id], |r| {
@@ -262,13 +383,17 @@ pub fn task_state(conn: &Connection, id: i64) -> rusqlite::Result<Option<TaskSta
             entity_id: r.get(1)?,
             creator_id: r.get(2)?,
             runner_id: r.get(8)?,
-            port_type: r.get(3)?,
+            kind: r.get(3)?,
             finish: r.get(4)?,
             number_failed: r.get(5)?,
             next_seq: r.get(6)?,
             end_seq: r.get(7)?,
             cancelled: r.get(9)?,
             pruned: r.get(10)?,
+            dry_run: r.get(11)?,
+            confirmed: r.get(12)?,
+            undo_of: r.get(13)?,
+            undone_by: r.get(14)?,
         })
     })
     .optional()
@@ -279,6 +404,15 @@ pub fn unfinished_tasks(conn: &Connection) -> rusqlite::Result<Vec<i64>> {
         conn.prepare("SELECT id FROM task WHERE finish = 0 AND stored = 1 ORDER BY id")?;
     let ids = stmt.query_map([], |r| r.get(0))?;
     ids.collect()
+}
+
+/// How a new task was asked for, beyond its rows.
+#[derive(Debug, Clone, Default)]
+pub struct NewTask {
+    /// The uploaded file's name, for a task made from a file.
+    pub file_name: Option<String>,
+    /// Check every row, write nothing (an import's `?dry_run=true`).
+    pub dry_run: bool,
 }
 
 /// Writes a task's rows in chunks as they are read, each chunk in a write transaction of its
@@ -303,19 +437,18 @@ impl<'c> TaskWriter<'c> {
     /// Stores a new task, not yet visible, for its rows to be pushed.
     pub fn create(
         conn: &'c mut Connection,
-        entity_id: i64,
-        creator_id: i64,
-        port_type: i64,
-        file_name: Option<&str>,
+        (entity_id, creator_id): (i64, i64),
+        kind: TaskKind,
+        new: &NewTask,
         chunk_rows: usize,
     ) -> rusqlite::Result<TaskWriter<'c>> {
         let now = super::now_text();
         let tx = super::write_tx(conn)?;
         tx.execute(
             "INSERT INTO task (entity_id, creator_id, create_time, port_type, number_need,
-                 end_seq, stored, file_name)
-             VALUES (?1, ?2, ?3, ?4, 0, 0, 0, ?5)",
-            params![entity_id, creator_id, now, port_type, file_name],
+                 end_seq, stored, file_name, dry_run)
+             VALUES (?1, ?2, ?3, ?4, 0, 0, 0, ?5, ?6)",
+            params![entity_id, creator_id, now, kind, new.file_name, new.dry_run],
         )?;
         let task_id = tx.last_insert_rowid();
         tx.commit()?;
@@ -563,26 +696,53 @@ impl SnapshotWriter {
     }
 }
 
+/// What one batch did with its rows. For an import, `succeeded` is created + updated +
+/// unchanged.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub succeeded: i64,
+    pub failed: i64,
+    pub created: i64,
+    pub updated: i64,
+    pub unchanged: i64,
+}
+
+impl Counts {
+    pub fn rows(&self) -> i64 {
+        self.succeeded + self.failed
+    }
+}
+
 /// Moves the checkpoint after a batch and adds its outcomes; the task is done (1 or 2) when
 /// the checkpoint reaches the end.
 pub fn advance(
     conn: &Connection,
     task_id: i64,
     next_seq: i64,
-    succeeded: i64,
-    failed: i64,
+    counts: &Counts,
 ) -> rusqlite::Result<()> {
     conn.prepare_cached(
         "UPDATE task SET next_seq = ?2,
              number_succeed = number_succeed + ?3,
              number_failed = number_failed + ?4,
+             number_created = number_created + ?5,
+             number_updated = number_updated + ?6,
+             number_unchanged = number_unchanged + ?7,
              finish = CASE WHEN ?2 < end_seq THEN 0
                            WHEN number_failed + ?4 > 0 THEN 2 ELSE 1 END,
              start_time = coalesce(start_time, datetime('now', 'localtime')),
              finish_time = CASE WHEN ?2 < end_seq THEN NULL ELSE datetime('now', 'localtime') END
          WHERE id = ?1",
     )?
-    .execute(params![task_id, next_seq, succeeded, failed])?;
+    .execute(params![
+        task_id,
+        next_seq,
+        counts.succeeded,
+        counts.failed,
+        counts.created,
+        counts.updated,
+        counts.unchanged
+    ])?;
     Ok(())
 }
 
@@ -598,6 +758,67 @@ pub fn end_failed(conn: &Connection, task_id: i64, failed: i64) -> rusqlite::Res
         params![task_id, failed],
     )?;
     Ok(())
+}
+
+/// Ends a dry run's checks: the stand-ins for the item assets it would have created go.
+pub fn end_dry_run(conn: &Connection, task_id: i64) -> rusqlite::Result<()> {
+    conn.prepare_cached("DELETE FROM task_dry_item WHERE task_id = ?1")?
+        .execute([task_id])?;
+    Ok(())
+}
+
+/// How many rows a task still holds stored (a dry run holds all of them until confirmed).
+pub fn stored_rows(conn: &Connection, task_id: i64) -> rusqlite::Result<i64> {
+    conn.query_row(
+        "SELECT coalesce(sum(row_count), 0) FROM task_chunk WHERE task_id = ?1",
+        [task_id],
+        |r| r.get(0),
+    )
+}
+
+/// Turns a finished dry run into a real run of the same stored rows, with the rights of
+/// `runner_id`: counters, failed rows and times start again.
+pub fn confirm(conn: &Connection, task_id: i64, runner_id: i64) -> rusqlite::Result<()> {
+    conn.execute("DELETE FROM task_failure WHERE task_id = ?1", [task_id])?;
+    end_dry_run(conn, task_id)?;
+    conn.execute(
+        "UPDATE task SET confirmed = 1, finish = 0, next_seq = 0, number_succeed = 0,
+             number_failed = 0, number_created = 0, number_updated = 0, number_unchanged = 0,
+             start_time = NULL, finish_time = NULL, runner_id = ?2
+         WHERE id = ?1",
+        params![task_id, runner_id],
+    )?;
+    Ok(())
+}
+
+/// Stores an undo task of `import_id` (its `size` asset changes to take back), already
+/// visible, and marks the import undone by it; returns the undo task's id.
+pub fn create_undo(
+    conn: &Connection,
+    (entity_id, creator_id): (i64, i64),
+    import_id: i64,
+    size: i64,
+) -> rusqlite::Result<i64> {
+    conn.execute(
+        "INSERT INTO task (entity_id, creator_id, create_time, port_type, number_need, end_seq,
+             undo_of, finish, finish_time)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, CASE WHEN ?5 = 0 THEN 1 ELSE 0 END,
+             CASE WHEN ?5 = 0 THEN ?3 END)",
+        params![
+            entity_id,
+            creator_id,
+            super::now_text(),
+            TaskKind::Undo,
+            size,
+            import_id
+        ],
+    )?;
+    let undo_id = conn.last_insert_rowid();
+    conn.execute(
+        "UPDATE task SET undone_by = ?2 WHERE id = ?1",
+        params![import_id, undo_id],
+    )?;
+    Ok(undo_id)
 }
 
 /// The file line of each failed row, in order (None where a row came from a JSON body): what a

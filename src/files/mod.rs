@@ -42,8 +42,12 @@ impl Format {
     }
 }
 
-/// (Chinese template header, JSON field name) in template column order.
-pub const TEMPLATE_COLUMNS: [(&str, &str); 11] = [
+/// The one column definition of import files: (Chinese header, JSON field name). The template
+/// is every column but 资产编号 (a new asset has none); the failed-rows file and the
+/// import-compatible export are all of them, so either can be edited and uploaded again. A row
+/// with 资产编号 updates that asset.
+pub const IMPORT_COLUMNS: [(&str, &str); 12] = [
+    ("资产编号", "id"),
     ("资产名", "name"),
     ("资产类型", "assetClass"),
     ("资产价值", "price"),
@@ -57,8 +61,15 @@ pub const TEMPLATE_COLUMNS: [(&str, &str); 11] = [
     ("父资产", "parent"),
 ];
 
+/// The template's columns: all import columns but 资产编号.
+pub const TEMPLATE_COLUMNS: &[(&str, &str)] = IMPORT_COLUMNS.split_at(1).1;
+
 /// Columns an uploaded file may leave out; every other template column is required.
-const OPTIONAL_FIELDS: [&str; 3] = ["description", "position", "parent"];
+const OPTIONAL_FIELDS: [&str; 4] = ["id", "description", "position", "parent"];
+
+/// A header that stands for 资产价值 when the file has it: the full export's 初始价值 (its
+/// 资产价值 is the depreciated value), so an export uploaded again keeps the price.
+const INITIAL_PRICE_HEADER: &str = "初始价值";
 
 /// (Chinese header, asset view field) of the export file.
 const EXPORT_COLUMNS: [(&str, &str); 19] = [
@@ -390,13 +401,13 @@ mod tests {
 
     fn failed_expected() -> Vec<Vec<String>> {
         vec![
-            cells(&format!("{}|结果", HEADER.replace(',', "|"))),
+            cells(&format!("资产编号|{}|结果", HEADER.replace(',', "|"))),
             cells(&format!(
-                "椅子|数量型|12.5|3|5|t|||u|d|p,\"q\"|{}",
+                "|椅子|数量型|12.5|3|5|t|||u|d|p,\"q\"|{}",
                 FAILED_ROWS[0].1
             )),
-            cells(&format!("x|条目型|[1,2]|true||||||||{}", FAILED_ROWS[1].1)),
-            cells(&format!("|||||||||||{}", FAILED_ROWS[2].1)),
+            cells(&format!("|x|条目型|[1,2]|true||||||||{}", FAILED_ROWS[1].1)),
+            cells(&format!("||||||||||||{}", FAILED_ROWS[2].1)),
         ]
     }
 
@@ -475,7 +486,7 @@ mod tests {
         let json = serde_json::json!({ "name": long }).to_string();
         let file = write_xlsx(Sheet::Failed, [Ok((json, String::new()))].into_iter()).unwrap();
         let sheets = xlsx_sheets(file_bytes(file));
-        assert_eq!(sheets[0].1[1][0].chars().count(), XLSX_MAX_CHARS);
+        assert_eq!(sheets[0].1[1][1].chars().count(), XLSX_MAX_CHARS);
     }
 
     #[test]

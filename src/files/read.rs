@@ -7,22 +7,28 @@ use std::io::Cursor;
 
 /// Which file column feeds which template field, learned from the header row.
 struct Columns {
-    /// (file column index, index into `TEMPLATE_COLUMNS`): at most one entry per template
+    /// (file column index, index into `IMPORT_COLUMNS`): at most one entry per import
     /// column, so its size never depends on a coordinate written in the file (a header cell at
     /// column ZZZZZZZZ once asked for a 39 GB table).
     by_col: Vec<(usize, usize)>,
-    present: [bool; 11],
+    present: [bool; IMPORT_COLUMNS.len()],
 }
 
 impl Columns {
     fn from_header<'a>(cells: impl Iterator<Item = (usize, &'a str)>) -> Result<Columns, String> {
         let mut columns = Columns {
             by_col: Vec::new(),
-            present: [false; 11],
+            present: [false; IMPORT_COLUMNS.len()],
         };
+        let price = IMPORT_COLUMNS.iter().position(|(_, en)| *en == "price");
+        let mut initial_price = None;
         for (col, text) in cells {
             let text = text.trim();
-            let Some(field) = TEMPLATE_COLUMNS
+            if text == INITIAL_PRICE_HEADER {
+                initial_price = Some(col);
+                continue;
+            }
+            let Some(field) = IMPORT_COLUMNS
                 .iter()
                 .position(|(zh, en)| text == *zh || text.eq_ignore_ascii_case(en))
             else {
@@ -34,8 +40,13 @@ impl Columns {
             columns.present[field] = true;
             columns.by_col.push((col, field));
         }
-        let missing: Vec<String> = (0..TEMPLATE_COLUMNS.len())
-            .filter(|&f| !columns.present[f] && !OPTIONAL_FIELDS.contains(&TEMPLATE_COLUMNS[f].1))
+        if let (Some(col), Some(price)) = (initial_price, price) {
+            columns.by_col.retain(|(_, field)| *field != price);
+            columns.by_col.push((col, price));
+            columns.present[price] = true;
+        }
+        let missing: Vec<String> = (0..IMPORT_COLUMNS.len())
+            .filter(|&f| !columns.present[f] && !OPTIONAL_FIELDS.contains(&IMPORT_COLUMNS[f].1))
             .map(column_label)
             .collect();
         if missing.is_empty() {
@@ -47,7 +58,7 @@ impl Columns {
 
     /// The row object, or None when every cell of a known column is blank.
     fn row_json<'a>(&self, cells: impl Iterator<Item = (usize, &'a str)>) -> Option<String> {
-        let mut values: [&str; 11] = [""; 11];
+        let mut values: [&str; IMPORT_COLUMNS.len()] = [""; IMPORT_COLUMNS.len()];
         for (col, text) in cells {
             if let Some((_, field)) = self.by_col.iter().find(|(c, _)| *c == col) {
                 values[*field] = text.trim();
@@ -57,7 +68,7 @@ impl Columns {
             return None;
         }
         let mut json = String::from("{");
-        for (field, (_, name)) in TEMPLATE_COLUMNS.iter().enumerate() {
+        for (field, (_, name)) in IMPORT_COLUMNS.iter().enumerate() {
             if !self.present[field] || (values[field].is_empty() && OPTIONAL_FIELDS.contains(name))
             {
                 continue;
@@ -75,7 +86,7 @@ impl Columns {
 }
 
 fn column_label(field: usize) -> String {
-    let (zh, en) = TEMPLATE_COLUMNS[field];
+    let (zh, en) = IMPORT_COLUMNS[field];
     format!("{zh}({en})")
 }
 

@@ -54,6 +54,10 @@ pub enum Sheet {
     Failed,
     /// An export task's asset records.
     Export,
+    /// An export task's assets in the import columns (资产编号 first, 资产价值 the initial
+    /// value), to edit and upload again as updates. Retired assets, which an
+    /// import cannot change, are left out.
+    ForImport,
 }
 
 /// One output cell.
@@ -76,26 +80,32 @@ impl Out {
 impl Sheet {
     fn headers(self) -> Vec<&'static str> {
         match self {
-            Sheet::Failed => TEMPLATE_COLUMNS
+            Sheet::Failed => IMPORT_COLUMNS
                 .iter()
                 .map(|(zh, _)| *zh)
                 .chain([RESULT_HEADER])
                 .collect(),
             Sheet::Export => EXPORT_COLUMNS.iter().map(|(zh, _)| *zh).collect(),
+            Sheet::ForImport => IMPORT_COLUMNS.iter().map(|(zh, _)| *zh).collect(),
         }
     }
 
     fn is_money(self, col: usize) -> bool {
-        self == Sheet::Export && matches!(EXPORT_COLUMNS[col].1, "price" | "initial_price")
+        match self {
+            Sheet::Export => matches!(EXPORT_COLUMNS[col].1, "price" | "initial_price"),
+            Sheet::ForImport => IMPORT_COLUMNS[col].1 == "price",
+            Sheet::Failed => false,
+        }
     }
 
     /// The row's cells, each read on its own: one value that cannot be read (1e400, a lone
-    /// surrogate) shows as its text or with U+FFFD, and never blanks the others.
-    fn cells(self, json: &str, message: String) -> Vec<Out> {
+    /// surrogate) shows as its text or with U+FFFD, and never blanks the others. None: the row
+    /// has no place in this sheet.
+    fn cells(self, json: &str, message: String) -> Option<Vec<Out>> {
         let row = crate::rows::lossy::object(json);
         let get = |field: &str| row.as_ref().and_then(|r| r.get(field));
-        match self {
-            Sheet::Failed => TEMPLATE_COLUMNS
+        Some(match self {
+            Sheet::Failed => IMPORT_COLUMNS
                 .iter()
                 .map(|(_, field)| match *field {
                     "assetClass" => label(get(field), &[(0, "数量型"), (1, "条目型")]),
@@ -112,7 +122,24 @@ impl Sheet {
                     _ => plain(get(field)),
                 })
                 .collect(),
-        }
+            Sheet::ForImport => {
+                if get("expire").and_then(Value::as_i64) == Some(1) {
+                    return None;
+                }
+                IMPORT_COLUMNS
+                    .iter()
+                    .map(|(_, field)| match *field {
+                        "assetClass" => label(get(field), &[(0, "数量型"), (1, "条目型")]),
+                        "price" => plain(get("initial_price")),
+                        "user" => plain(get("userName")),
+                        "department" => plain(get("departmentName")),
+                        // By name: an update row naming its current parent keeps it.
+                        "parent" => plain(get("parentName")),
+                        _ => plain(get(field)),
+                    })
+                    .collect()
+            }
+        })
     }
 }
 
@@ -162,7 +189,10 @@ pub fn write_csv<W: Write>(
     writer.write_record(sheet.headers()).map_err(io)?;
     for row in rows {
         let (json, message) = row?;
-        for (col, cell) in sheet.cells(&json, message).iter().enumerate() {
+        let Some(cells) = sheet.cells(&json, message) else {
+            continue;
+        };
+        for (col, cell) in cells.iter().enumerate() {
             match cell {
                 // Money as the XLSX shows it (0.00), not f64's shortest text ("100.0").
                 Out::Number(n, _) if sheet.is_money(col) => writer.write_field(format!("{n:.2}")),
@@ -205,7 +235,10 @@ pub(super) fn write_xlsx_with_limit(
             worksheet = new_worksheet(&mut workbook, &headers, &bold).map_err(xlsx)?;
             row = 1;
         }
-        for (col, cell) in sheet.cells(&json, message).into_iter().enumerate() {
+        let Some(cells) = sheet.cells(&json, message) else {
+            continue;
+        };
+        for (col, cell) in cells.into_iter().enumerate() {
             let c = col as u16;
             match cell {
                 Out::Empty => {}

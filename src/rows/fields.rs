@@ -75,6 +75,9 @@ impl<'de: 'a, 'a> Deserialize<'de> for Val<'a> {
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub struct Fields<'a> {
+    /// 资产编号: the asset an update row changes (absent or blank: a new asset).
+    #[serde(borrow)]
+    pub id: Val<'a>,
     #[serde(borrow)]
     pub name: Val<'a>,
     #[serde(borrow)]
@@ -123,6 +126,7 @@ impl<'a> Fields<'a> {
             Some(r) => serde_json::from_str(r.get()).unwrap_or(Val::Other),
         };
         Fields {
+            id: val("id"),
             name: val("name"),
             parent: val("parent"),
             asset_class: val("assetClass"),

@@ -4,13 +4,15 @@
 use crate::db::assets::{self, NewAsset, Scope};
 use crate::db::{org, users};
 use crate::error::ApiResult;
-pub use fields::Fields;
-use fields::Val;
+pub use fields::{Fields, Val};
 use rusqlite::Connection;
 use std::collections::HashMap;
 
 mod fields;
 pub mod lossy;
+mod update;
+
+pub use update::{check_import_row, creates_cycle, RowAction, Update};
 
 pub const NAME_MAX: usize = 128;
 pub const POSITION_MAX: usize = 256;
@@ -37,6 +39,9 @@ pub struct Lookups {
     owners: HashMap<String, Option<Owner>>,
     parents_by_id: HashMap<i64, Option<assets::AssetRef>>,
     parents_by_name: HashMap<i64, HashMap<String, Vec<i64>>>,
+    /// A dry run's task: item assets its earlier batches would have created count as parents
+    /// (under stand-in ids below zero), though those batches were never written.
+    dry_run: Option<i64>,
 }
 
 #[derive(Clone, Copy)]
@@ -55,13 +60,22 @@ impl Lookups {
             owners: HashMap::new(),
             parents_by_id: HashMap::new(),
             parents_by_name: HashMap::new(),
+            dry_run: None,
         }
+    }
+
+    /// Lookups for a dry run of task `task_id`.
+    pub fn for_dry_run(mut self, task_id: i64) -> Lookups {
+        self.dry_run = Some(task_id);
+        self
     }
 
     /// Forget everything: after a rolled-back batch the cache may name assets that were never
     /// committed.
     pub fn clear(&mut self) {
+        let dry_run = self.dry_run;
         *self = Lookups::new(self.scope.clone());
+        self.dry_run = dry_run;
     }
 
     fn department(&mut self, c: &Connection, name: &str) -> ApiResult<Option<i64>> {
@@ -123,9 +137,19 @@ impl Lookups {
         if let Some(hit) = cached.get(name) {
             return Ok(hit.clone());
         }
-        let found = assets::item_parents_named(c, department_id, name)?;
+        let mut found = assets::item_parents_named(c, department_id, name)?;
+        if let Some(task_id) = self.dry_run {
+            let would_be = crate::db::changes::dry_items_named(c, task_id, department_id, name)?;
+            found.extend(would_be.into_iter().map(|seq| -(seq + 1)));
+        }
         cached.insert(name.to_owned(), found.clone());
         Ok(found)
+    }
+
+    /// Forgets what it knew of an asset an update row just changed (it may have moved).
+    pub fn changed(&mut self, id: i64) {
+        self.parents_by_id.remove(&id);
+        self.parents_by_name.clear();
     }
 
     /// Records an asset just created, so later rows of the same task can name it as parent.

@@ -14,7 +14,7 @@ pub fn run_batch(
     scope: &Scope,
     batch: &Batch,
     skip: usize,
-) -> ApiResult<(i64, i64)> {
+) -> ApiResult<crate::db::tasks::Counts> {
     let mut views = asset_sql::ViewReader::new(tx, db::today_day())?;
     let mut snapshots = sql::SnapshotWriter::new(task.id, batch.first_seq + skip as i64);
     let (mut succeeded, mut failed) = (0, 0);
@@ -35,7 +35,11 @@ pub fn run_batch(
         }
     }
     snapshots.finish(tx)?;
-    Ok((succeeded, failed))
+    Ok(crate::db::tasks::Counts {
+        succeeded,
+        failed,
+        ..Default::default()
+    })
 }
 
 /// An asset id: an integer, or a string holding one.

@@ -4,11 +4,13 @@
 use super::{with_line, Batch};
 use crate::auth::Role;
 use crate::db::assets::{self as asset_sql, Scope};
-use crate::db::tasks::Chunk;
+use crate::db::changes;
+use crate::db::tasks::{Chunk, Counts};
 use crate::db::{self, tasks as sql, users};
 use crate::error::{ApiError, ApiResult};
-use crate::rows::{self, Fields, Lookups};
+use crate::rows::{self, Fields, Lookups, RowAction, Val};
 use rusqlite::Connection;
+use serde_json::{json, Value};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 /// What the task's runner (who last re-ran it, else its creator) may touch, as of now (a user
@@ -40,19 +42,45 @@ struct ReadRow<'a> {
     fields: Fields<'a>,
 }
 
-/// Runs rows `skip..` of a stored chunk; returns (succeeded, failed). Reading the rows' JSON
-/// (a third of the work) happens on a second thread while this one checks and inserts: SQLite
-/// writes on one thread, so the second core would otherwise sit idle.
+/// How many changes a dry run's preview keeps.
+const PREVIEW_MAX: usize = 50;
+
+/// What an accepted row did (or, in a dry run, would do).
+enum Done {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+/// One batch's place in its task: which task, whether it only checks, and the preview it adds
+/// to.
+struct BatchRun<'t> {
+    task: &'t sql::TaskState,
+    dry_run: bool,
+    preview: Vec<Value>,
+    today: i64,
+}
+
+/// Runs rows `skip..` of a stored chunk; returns its counts. Reading the rows' JSON (a third
+/// of the work) happens on a second thread while this one checks and writes: SQLite writes on
+/// one thread, so the second core would otherwise sit idle. A dry run writes no asset: rows
+/// are checked, counted and previewed only. A real run records what an undo needs (the ids
+/// it created, the values it replaced) in the same transaction.
 pub fn run_batch(
     tx: &Connection,
     task: &sql::TaskState,
     lookups: &mut Lookups,
     chunk: &Chunk,
     skip: usize,
-) -> ApiResult<(i64, i64)> {
-    let today = db::today_day();
+) -> ApiResult<Counts> {
+    let mut run = BatchRun {
+        task,
+        dry_run: task.checks_only(),
+        preview: Vec::new(),
+        today: db::today_day(),
+    };
     let mut inserter = asset_sql::AssetInserter::new(tx)?;
-    let (mut succeeded, mut failed) = (0, 0);
+    let mut counts = Counts::default();
     std::thread::scope(|scope| -> ApiResult<()> {
         let (send, receive) = crossbeam_channel::bounded(4);
         let reader = std::thread::Builder::new()
@@ -63,17 +91,23 @@ pub fn run_batch(
             for row in group? {
                 let seq = chunk.first_seq + row.index as i64;
                 let outcome = catch_unwind(AssertUnwindSafe(|| {
-                    import_row(tx, &mut inserter, lookups, &row.fields, today)
+                    run.row(tx, &mut inserter, lookups, &row, seq)
                 }));
                 let message = match outcome {
-                    Ok(Ok(None)) => {
-                        succeeded += 1;
+                    Ok(Ok(Ok(done))) => {
+                        match done {
+                            Done::Created => counts.created += 1,
+                            Done::Updated => counts.updated += 1,
+                            Done::Unchanged => counts.unchanged += 1,
+                        }
                         continue;
                     }
-                    Ok(Ok(Some(message))) => message,
-                    // A full disk or a database too busy to write is no fault of the row:
-                    // the batch stops, and the task waits and resumes (tasks/mod.rs).
+                    Ok(Ok(Err(message))) => message,
+                    // A full disk or a database too busy to write is no fault of the row, and
+                    // an update that failed half-written must not be kept: the batch stops,
+                    // and the task waits and resumes (tasks/mod.rs).
                     Ok(Err(e @ (ApiError::DiskFull | ApiError::Busy(_)))) => return Err(e),
+                    Ok(Err(e)) if row.fields.id != Val::Absent => return Err(e),
                     Ok(Err(e)) => {
                         log::error!("task {} row {seq}: {}", task.id, e.cause());
                         "数据库错误，该行未能导入".to_owned()
@@ -85,15 +119,87 @@ pub fn run_batch(
                 };
                 let message = with_line(row.line, &message);
                 sql::insert_failure(tx, task.id, seq, row.line, row.raw, &message)?;
-                failed += 1;
+                counts.failed += 1;
             }
         }
         reader
             .join()
             .map_err(|_| ApiError::Internal(format!("task {}: row reader panicked", task.id)))
     })?;
-    inserter.finish()?;
-    Ok((succeeded, failed))
+    counts.succeeded = counts.created + counts.updated + counts.unchanged;
+    if run.dry_run {
+        changes::add_preview(tx, task.id, &run.preview, PREVIEW_MAX)?;
+    } else {
+        inserter.finish()?;
+        if let Some(range) = inserter.created() {
+            changes::record_created(tx, task.id, range)?;
+        }
+    }
+    Ok(counts)
+}
+
+impl BatchRun<'_> {
+    /// Checks one row and, unless this is a dry run, writes it.
+    fn row(
+        &mut self,
+        tx: &Connection,
+        inserter: &mut asset_sql::AssetInserter,
+        lookups: &mut Lookups,
+        row: &ReadRow,
+        seq: i64,
+    ) -> ApiResult<Result<Done, String>> {
+        let action = match rows::check_import_row(tx, lookups, &row.fields, self.today)? {
+            Ok(action) => action,
+            Err(message) => return Ok(Err(message)),
+        };
+        let previewing = self.dry_run && self.preview.len() < PREVIEW_MAX;
+        let line = row.line.unwrap_or(seq + 1);
+        match action {
+            RowAction::Create(asset) if self.dry_run => {
+                // A stand-in id below zero: later rows of this batch may name it as parent,
+                // and later batches find it by name in task_dry_item.
+                lookups.created(-(seq + 1), &asset);
+                if asset.asset_class == 1 {
+                    changes::record_dry_item(
+                        tx,
+                        self.task.id,
+                        asset.department_id,
+                        &asset.name,
+                        seq,
+                    )?;
+                }
+                if previewing {
+                    self.preview
+                        .push(json!({ "line": line, "action": "create", "name": asset.name }));
+                }
+                Ok(Ok(Done::Created))
+            }
+            RowAction::Create(asset) => {
+                let id = inserter.insert(&asset)?;
+                lookups.created(id, &asset);
+                Ok(Ok(Done::Created))
+            }
+            RowAction::Update(update) if update.unchanged() => Ok(Ok(Done::Unchanged)),
+            RowAction::Update(update) => {
+                let id = update.current.id;
+                if self.dry_run {
+                    if previewing {
+                        self.preview.push(json!({
+                            "line": line, "action": "update", "id": id, "changes": update.changes()
+                        }));
+                    }
+                } else {
+                    let before = &update.current;
+                    let after = (&update.after, None);
+                    let revision = changes::rewrite_asset(tx, id, &before.values, after)?;
+                    let id_mark = inserter.highest_id();
+                    changes::record_change(tx, self.task.id, before, revision, id_mark)?;
+                    lookups.changed(id);
+                }
+                Ok(Ok(Done::Updated))
+            }
+        }
+    }
 }
 
 /// The reader thread: parses the chunk and each row's fields, in groups.
@@ -124,23 +230,5 @@ fn read_rows<'a>(
     }
     if !group.is_empty() {
         let _ = send.send(Ok(group));
-    }
-}
-
-/// Creates the row's asset; `Some(message)` when the row breaks a rule.
-fn import_row(
-    tx: &Connection,
-    inserter: &mut asset_sql::AssetInserter,
-    lookups: &mut Lookups,
-    fields: &Fields,
-    today: i64,
-) -> ApiResult<Option<String>> {
-    match rows::check_fields(tx, lookups, fields, today)? {
-        Ok(asset) => {
-            let id = inserter.insert(&asset)?;
-            lookups.created(id, &asset);
-            Ok(None)
-        }
-        Err(message) => Ok(Some(message)),
     }
 }

@@ -9,8 +9,10 @@ pub mod import;
 pub mod prune;
 pub mod submit;
 pub mod text_index;
+pub mod undo;
 
 use crate::config::Settings;
+use crate::db::tasks::{Counts, TaskKind};
 use crate::db::{self, tasks as sql, Pool};
 use crate::error::{ApiError, ApiResult};
 use crossbeam_channel::{Receiver, Sender};
@@ -224,14 +226,18 @@ impl Worker {
         let Some(task) = sql::task_state(&conn, task_id)? else {
             return Ok(Outcome::Done);
         };
-        if task.finish != 0 {
+        if !task.running() {
             return Ok(Outcome::Done);
         }
         let scope = import::runner_scope(&conn, &task)?;
+        let mut lookups = crate::rows::Lookups::new(scope);
+        if task.checks_only() {
+            lookups = lookups.for_dry_run(task.id);
+        }
         let mut runner = Runner {
             conn: &mut conn,
             task,
-            lookups: crate::rows::Lookups::new(scope),
+            lookups,
             stop: &self.stop,
         };
         runner.run()
@@ -335,19 +341,29 @@ impl Runner<'_> {
         let Some(task) = sql::task_state(&tx, self.task.id)? else {
             return Ok(Outcome::Done);
         };
-        if task.finish != 0 {
+        if !task.running() {
             return Ok(Outcome::Done);
         }
         self.task = task;
         if task.next_seq >= task.end_seq {
-            sql::advance(&tx, task.id, task.next_seq, 0, 0)?;
+            sql::advance(&tx, task.id, task.next_seq, &Counts::default())?;
             tx.commit()?;
             return Ok(Outcome::Done);
+        }
+        if task.kind == TaskKind::Undo {
+            let (next, counts) = undo::run_batch(&tx, &task, &self.lookups.scope)?;
+            sql::advance(&tx, task.id, next, &counts)?;
+            tx.commit()?;
+            return Ok(Outcome::More);
         }
         // Cancelled: the rows not run end as failed rows, a chunk per transaction.
         if task.cancelled {
             let (next, failed) = fail_rows_from(&tx, task.id, task.next_seq, CANCELLED)?;
-            sql::advance(&tx, task.id, next, 0, failed)?;
+            let counts = Counts {
+                failed,
+                ..Counts::default()
+            };
+            sql::advance(&tx, task.id, next, &counts)?;
             tx.commit()?;
             return Ok(Outcome::More);
         }
@@ -358,7 +374,7 @@ impl Runner<'_> {
             )));
         };
         let skip = (task.next_seq - chunk.first_seq) as usize;
-        let outcome = if task.port_type == sql::IMPORT {
+        let outcome = if task.kind == TaskKind::Import {
             import::run_batch(&tx, &task, &mut self.lookups, &chunk, skip)
         } else {
             Batch::parse(chunk.first_seq, &chunk.rows, chunk.lines.as_deref())
@@ -366,19 +382,19 @@ impl Runner<'_> {
         };
         // Every row of the chunk must have been seen, or the checkpoint would skip some.
         let expected = chunk.row_count - skip as i64;
-        let counts = outcome.and_then(|(succeeded, failed)| {
-            if succeeded + failed == expected {
-                Ok((succeeded, failed))
+        let counts = outcome.and_then(|counts| {
+            if counts.rows() == expected {
+                Ok(counts)
             } else {
                 Err(ApiError::Internal(format!(
                     "task {}: the chunk at {} gave {} of its {expected} rows",
                     task.id,
                     chunk.first_seq,
-                    succeeded + failed
+                    counts.rows()
                 )))
             }
         });
-        let (succeeded, failed) = match counts {
+        let counts = match counts {
             Ok(counts) => counts,
             Err(e) => {
                 drop(tx);
@@ -387,8 +403,16 @@ impl Runner<'_> {
             }
         };
         let next = chunk.first_seq + chunk.row_count;
-        sql::advance(&tx, task.id, next, succeeded, failed)?;
-        sql::delete_chunk(&tx, task.id, chunk.first_seq)?;
+        sql::advance(&tx, task.id, next, &counts)?;
+        if task.checks_only() {
+            // A dry run keeps its rows for the confirm; at its end, what stood in for the
+            // assets it would have created goes.
+            if next >= task.end_seq {
+                sql::end_dry_run(&tx, task.id)?;
+            }
+        } else {
+            sql::delete_chunk(&tx, task.id, chunk.first_seq)?;
+        }
         if let Err(e) = tx.commit() {
             self.lookups.clear();
             return Err(e.into());

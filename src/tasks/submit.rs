@@ -3,7 +3,7 @@
 
 use crate::auth::{Caller, Role};
 use crate::db::results::{self, ResultRow};
-use crate::db::tasks::{self as sql, Seen, TaskView, TaskWriter};
+use crate::db::tasks::{self as sql, Finish, NewTask, Seen, TaskKind, TaskView, TaskWriter};
 use crate::db::{Page, Paged};
 use crate::error::{ApiError, ApiResult};
 use crate::rows::lossy;
@@ -56,18 +56,13 @@ pub fn for_each_element(
 pub fn create_from_json(
     conn: &mut Connection,
     caller: &Caller,
-    port_type: i64,
+    kind: TaskKind,
+    new: &NewTask,
     bytes: &[u8],
     chunk_rows: usize,
 ) -> ApiResult<i64> {
-    let mut writer = TaskWriter::create(
-        conn,
-        caller.entity()?,
-        caller.user_id,
-        port_type,
-        None,
-        chunk_rows,
-    )?;
+    let owner = (caller.entity()?, caller.user_id);
+    let mut writer = TaskWriter::create(conn, owner, kind, new, chunk_rows)?;
     store_new(&mut writer, |writer| {
         for_each_element(bytes, |raw| Ok(writer.push(raw, None)?))
     })
@@ -143,19 +138,21 @@ pub fn list_query<'a>(
             "page" => page = Some(value),
             "size" => size = Some(value),
             "type" => {
-                filter.port_type = Some(match value {
-                    "import" | "1" => sql::IMPORT,
-                    "export" | "0" => sql::EXPORT,
-                    _ => return Err(bad("type", "import 或 export")),
+                filter.kind = Some(match value {
+                    "import" | "1" => TaskKind::Import,
+                    "export" | "0" => TaskKind::Export,
+                    "undo" | "2" => TaskKind::Undo,
+                    _ => return Err(bad("type", "import、export 或 undo")),
                 })
             }
             "finish" => {
-                filter.finish = Some(match value {
-                    "0" => 0,
-                    "1" => 1,
-                    "2" => 2,
-                    _ => return Err(bad("finish", "0、1 或 2")),
-                })
+                filter.finish = Some(
+                    value
+                        .parse()
+                        .ok()
+                        .and_then(Finish::from_code)
+                        .ok_or_else(|| bad("finish", "0、1 或 2"))?,
+                )
             }
             "creator" if !value.is_empty() => filter.creator = Some(value.to_owned()),
             "creator" => {}
@@ -179,15 +176,24 @@ pub fn list_query<'a>(
     Ok(Some((Page::parse(page.unwrap_or("1"), size)?, filter)))
 }
 
-pub fn one(conn: &Connection, caller: &Caller, id: i64) -> ApiResult<TaskView> {
+/// One task, and for a dry run its preview: the first changes it would make.
+pub fn one(conn: &Connection, caller: &Caller, id: i64) -> ApiResult<Value> {
     task_of(conn, caller, id)?;
-    sql::task_view(conn, caller.entity()?, id)?.ok_or(ApiError::TaskNotFound)
+    let view = sql::task_view(conn, caller.entity()?, id)?.ok_or(ApiError::TaskNotFound)?;
+    let mut answer =
+        serde_json::to_value(view).map_err(|e| ApiError::Internal(format!("task view: {e}")))?;
+    let preview = crate::db::changes::preview(conn, id)?;
+    if let (Value::Object(fields), Some(preview)) = (&mut answer, preview) {
+        fields.insert("preview".into(), lossy::value(&preview));
+    }
+    Ok(answer)
 }
 
-/// Checks that the task is an import the caller sees; returns how many failed rows it has.
+/// Checks that the task is an import (or an undo) the caller sees; returns how many failed
+/// rows it has.
 pub fn import_task(conn: &Connection, caller: &Caller, id: i64) -> ApiResult<i64> {
     let task = task_of(conn, caller, id)?;
-    if task.port_type != sql::IMPORT {
+    if task.kind == TaskKind::Export {
         return Err(ApiError::NotAnImportTask { rerun: false });
     }
     if task.pruned {
@@ -199,7 +205,7 @@ pub fn import_task(conn: &Connection, caller: &Caller, id: i64) -> ApiResult<i64
 /// Checks that the task is an export the caller sees; returns how many ids failed.
 pub fn export_task(conn: &Connection, caller: &Caller, id: i64) -> ApiResult<i64> {
     let task = task_of(conn, caller, id)?;
-    if task.port_type != sql::EXPORT {
+    if task.kind != TaskKind::Export {
         return Err(ApiError::NotAnExportTask);
     }
     if task.pruned {
@@ -308,11 +314,19 @@ pub fn rerun(
     let (task, lines) = {
         let tx = crate::db::write_tx(conn)?;
         let task = task_of(&tx, caller, id)?;
-        if task.port_type != sql::IMPORT {
+        if task.kind != TaskKind::Import {
             return Err(ApiError::NotAnImportTask { rerun: true });
         }
-        if task.finish == 0 {
+        if task.running() {
             return Err(ApiError::TaskRunning);
+        }
+        if task.checks_only() {
+            return Err(ApiError::NotConfirmable(
+                "仅校验的任务不能重新提交失败行：请修正文件后重新校验，或确认执行",
+            ));
+        }
+        if task.undone_by.is_some() {
+            return Err(ApiError::NotUndoable("该任务已撤销，不能再重新提交"));
         }
         if task.pruned {
             return Err(ApiError::TaskPruned);
@@ -383,17 +397,79 @@ fn store_rerun(
 /// boundary and the rows not run end as failed rows (已取消). A finished task is refused.
 pub fn cancel(conn: &Connection, caller: &Caller, id: i64) -> ApiResult<()> {
     let task = task_of(conn, caller, id)?;
-    if task.finish != 0 || !sql::cancel(conn, id)? {
+    if task.kind == TaskKind::Undo {
+        return Err(ApiError::Rule("撤销任务不能取消".into()));
+    }
+    if !task.running() || !sql::cancel(conn, id)? {
         return Err(ApiError::TaskFinished);
     }
     Ok(())
+}
+
+/// Runs a finished dry run's stored rows for real, as the same task, with the confirming
+/// caller's rights. Refused for a task that is not a dry run, still runs, was confirmed
+/// already, was cancelled, or no longer holds all its rows.
+pub fn confirm(conn: &Connection, caller: &Caller, id: i64) -> ApiResult<()> {
+    let task = task_of(conn, caller, id)?;
+    if task.kind != TaskKind::Import || !task.dry_run {
+        return Err(ApiError::NotConfirmable("该任务不是仅校验任务，无需确认"));
+    }
+    if task.running() {
+        return Err(ApiError::TaskRunning);
+    }
+    if task.confirmed {
+        return Err(ApiError::NotConfirmable("该任务已确认执行，不能再次确认"));
+    }
+    if task.pruned {
+        return Err(ApiError::TaskPruned);
+    }
+    if task.cancelled || sql::stored_rows(conn, id)? != task.end_seq {
+        return Err(ApiError::NotConfirmable(
+            "该校验任务未完整执行（已取消或出错），请重新上传后再校验",
+        ));
+    }
+    sql::confirm(conn, id, caller.user_id)?;
+    Ok(())
+}
+
+/// Stores an undo task of a finished import (its own kind, run by the workers); returns its
+/// id. Refused for a task that is not an import, still runs, wrote nothing (a dry run), was
+/// pruned, was undone already, or keeps no undo records (made before version 6).
+pub fn undo(conn: &Connection, caller: &Caller, id: i64) -> ApiResult<i64> {
+    let task = task_of(conn, caller, id)?;
+    if task.kind != TaskKind::Import {
+        return Err(ApiError::NotUndoable("只能撤销导入任务"));
+    }
+    if task.running() {
+        return Err(ApiError::TaskRunning);
+    }
+    if task.undone_by.is_some() {
+        return Err(ApiError::NotUndoable("该任务已撤销，不能再次撤销"));
+    }
+    if task.checks_only() {
+        return Err(ApiError::NotUndoable(
+            "仅校验的任务没有写入任何数据，无需撤销",
+        ));
+    }
+    if task.pruned {
+        return Err(ApiError::TaskPruned);
+    }
+    let (updated, created) = crate::db::changes::undo_size(conn, id)?;
+    let view = sql::task_view(conn, caller.entity()?, id)?.ok_or(ApiError::TaskNotFound)?;
+    if updated + created == 0 && view.number_created + view.number_updated > 0 {
+        return Err(ApiError::NotUndoable(
+            "该任务没有撤销记录（升级到支持撤销的版本之前创建），无法撤销",
+        ));
+    }
+    let owner = (caller.entity()?, caller.user_id);
+    Ok(sql::create_undo(conn, owner, id, updated + created)?)
 }
 
 /// Deletes a finished task's stored rows, records and failed rows now, as retention would (the
 /// task and its counters stay, marked pruned). A running task is refused (code 9).
 pub fn delete_data(conn: &mut Connection, caller: &Caller, id: i64) -> ApiResult<()> {
     let task = task_of(conn, caller, id)?;
-    if task.finish == 0 {
+    if task.running() {
         return Err(ApiError::TaskRunning);
     }
     super::prune::prune_task(conn, id)?;

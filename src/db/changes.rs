@@ -1,0 +1,348 @@
+//! Changes to existing assets made by imports (update rows) and taken back by undo tasks, and
+//! the records an undo works from: the id ranges each batch created and the values each updated
+//! asset had before. Every function runs inside the caller's transaction.
+
+use super::assets::NewAsset;
+use rusqlite::{params, Connection, OptionalExtension};
+
+/// An asset as stored, with the names an update row's blank cells fall back to.
+#[derive(Debug, Clone)]
+pub struct StoredAsset {
+    pub id: i64,
+    pub values: NewAsset,
+    pub expire: bool,
+    pub revision: i64,
+    pub department_name: String,
+    pub category_name: String,
+    pub owner_name: String,
+    /// The parent's name ('' without one).
+    pub parent_name: String,
+}
+
+pub fn stored_asset(conn: &Connection, id: i64) -> rusqlite::Result<Option<StoredAsset>> {
+    conn.prepare_cached(
+        "SELECT a.entity_id, a.department_id, a.category_id, a.parent_id, a.owner_id, a.name,
+             a.asset_class, a.initial_price_cents, a.description, a.position, a.count,
+             a.create_day, a.deadline, a.status, a.expire, a.revision, d.name, c.name, u.name,
+             coalesce(p.name, '')
+         FROM asset a
+         JOIN department d ON d.id = a.department_id
+         JOIN category c ON c.id = a.category_id
+         JOIN user u ON u.id = a.owner_id
+         LEFT JOIN asset p ON p.id = a.parent_id
+         WHERE a.id = ?1",
+    )?
+    .query_row([id], |r| {
+        Ok(StoredAsset {
+            id,
+            values: NewAsset {
+                entity_id: r.get(0)?,
+                department_id: r.get(1)?,
+                category_id: r.get(2)?,
+                parent_id: r.get(3)?,
+                owner_id: r.get(4)?,
+                name: r.get(5)?,
+                asset_class: r.get(6)?,
+                initial_price_cents: r.get(7)?,
+                description: r.get(8)?,
+                position: r.get(9)?,
+                count: r.get(10)?,
+                create_day: r.get(11)?,
+                deadline: r.get(12)?,
+                status: r.get(13)?,
+            },
+            expire: r.get::<_, i64>(14)? != 0,
+            revision: r.get(15)?,
+            department_name: r.get(16)?,
+            category_name: r.get(17)?,
+            owner_name: r.get(18)?,
+            parent_name: r.get(19)?,
+        })
+    })
+    .optional()
+}
+
+/// Moves one asset's share of the kept counts from `from` to `to` (department and category).
+fn move_counts(
+    conn: &Connection,
+    from: Option<&NewAsset>,
+    to: Option<&NewAsset>,
+) -> rusqlite::Result<()> {
+    let mut department =
+        conn.prepare_cached("UPDATE department SET asset_count = asset_count + ?2 WHERE id = ?1")?;
+    let mut category =
+        conn.prepare_cached("UPDATE category SET asset_count = asset_count + ?2 WHERE id = ?1")?;
+    let same_department =
+        matches!((from, to), (Some(f), Some(t)) if f.department_id == t.department_id);
+    let same_category = matches!((from, to), (Some(f), Some(t)) if f.category_id == t.category_id);
+    for (asset, step) in [(from, -1), (to, 1)] {
+        let Some(a) = asset else { continue };
+        if !same_department {
+            department.execute(params![a.department_id, step])?;
+        }
+        if !same_category {
+            category.execute(params![a.category_id, step])?;
+        }
+    }
+    Ok(())
+}
+
+/// Gives asset `id` (now holding `from`) the values `to`, moving the kept counts with it, and
+/// sets its revision (`None`: the next one); returns the revision it now has.
+pub fn rewrite_asset(
+    conn: &Connection,
+    id: i64,
+    from: &NewAsset,
+    (to, revision): (&NewAsset, Option<i64>),
+) -> rusqlite::Result<i64> {
+    // The asset first: if its row refuses the values, nothing else was written.
+    let revision = conn
+        .prepare_cached(
+            "UPDATE asset SET department_id = ?2, category_id = ?3, parent_id = ?4,
+                 owner_id = ?5, name = ?6, initial_price_cents = ?7, description = ?8,
+                 position = ?9, count = ?10, create_day = ?11, deadline = ?12, status = ?13,
+                 revision = coalesce(?14, revision + 1)
+             WHERE id = ?1
+             RETURNING revision",
+        )?
+        .query_row(
+            params![
+                id,
+                to.department_id,
+                to.category_id,
+                to.parent_id,
+                to.owner_id,
+                to.name,
+                to.initial_price_cents,
+                to.description,
+                to.position,
+                to.count,
+                to.create_day,
+                to.deadline,
+                to.status,
+                revision
+            ],
+            |r| r.get(0),
+        )?;
+    move_counts(conn, Some(from), Some(to))?;
+    Ok(revision)
+}
+
+/// Deletes an asset an undone task created, with its share of the kept counts, and raises the
+/// id floor past it (its id is never given out again).
+pub fn delete_asset(conn: &Connection, id: i64, values: &NewAsset) -> rusqlite::Result<()> {
+    move_counts(conn, Some(values), None)?;
+    conn.prepare_cached("DELETE FROM asset WHERE id = ?1")?
+        .execute([id])?;
+    conn.prepare_cached("UPDATE asset_id_floor SET highest = max(highest, ?1)")?
+        .execute([id])?;
+    Ok(())
+}
+
+/// Whether the asset has any child.
+pub fn has_children(conn: &Connection, id: i64) -> rusqlite::Result<bool> {
+    conn.prepare_cached("SELECT 1 FROM asset WHERE parent_id = ?1 LIMIT 1")?
+        .exists([id])
+}
+
+/// Whether the asset got a child after `id_mark` (the highest asset id when the task changed
+/// it) that the task `task_id` did not create itself.
+pub fn child_added_since(
+    conn: &Connection,
+    id: i64,
+    id_mark: i64,
+    task_id: i64,
+) -> rusqlite::Result<bool> {
+    conn.prepare_cached(
+        "SELECT 1 FROM asset c WHERE c.parent_id = ?1 AND c.id > ?2
+           AND NOT EXISTS (SELECT 1 FROM task_created r
+                           WHERE r.task_id = ?3 AND c.id BETWEEN r.first_id AND r.last_id)
+         LIMIT 1",
+    )?
+    .exists(params![id, id_mark, task_id])
+}
+
+/// Records that a batch of `task_id` created the assets `first..=last`.
+pub fn record_created(
+    conn: &Connection,
+    task_id: i64,
+    (first, last): (i64, i64),
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO task_created (task_id, first_id, last_id) VALUES (?1, ?2, ?3)",
+    )?
+    .execute(params![task_id, first, last])?;
+    Ok(())
+}
+
+/// Records that `task_id` updated an asset: the values and revision before (kept from the
+/// task's first update of it), the revision it left and the highest asset id then (kept from
+/// the first).
+pub fn record_change(
+    conn: &Connection,
+    task_id: i64,
+    before: &StoredAsset,
+    revision: i64,
+    id_mark: i64,
+) -> rusqlite::Result<()> {
+    let values = serde_json::to_string(&before.values)
+        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
+    conn.prepare_cached(
+        "INSERT INTO task_change (task_id, asset_id, before, before_revision, revision, id_mark)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (task_id, asset_id) DO UPDATE SET revision = excluded.revision",
+    )?
+    .execute(params![
+        task_id,
+        before.id,
+        values,
+        before.revision,
+        revision,
+        id_mark
+    ])?;
+    Ok(())
+}
+
+/// How many asset changes a task's undo has to take back: updated assets plus created ones.
+pub fn undo_size(conn: &Connection, task_id: i64) -> rusqlite::Result<(i64, i64)> {
+    let updated = conn.query_row(
+        "SELECT count(*) FROM task_change WHERE task_id = ?1",
+        [task_id],
+        |r| r.get(0),
+    )?;
+    let created = conn.query_row(
+        "SELECT coalesce(sum(last_id - first_id + 1), 0) FROM task_created WHERE task_id = ?1",
+        [task_id],
+        |r| r.get(0),
+    )?;
+    Ok((updated, created))
+}
+
+/// An updated asset, as its undo record holds it.
+pub struct Change {
+    pub asset_id: i64,
+    pub before: String,
+    pub before_revision: i64,
+    pub revision: i64,
+    pub id_mark: i64,
+}
+
+/// Up to `limit` of a task's remaining update records, highest asset id first.
+pub fn changes(conn: &Connection, task_id: i64, limit: i64) -> rusqlite::Result<Vec<Change>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT asset_id, before, before_revision, revision, id_mark FROM task_change
+         WHERE task_id = ?1 ORDER BY asset_id DESC LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![task_id, limit], |r| {
+        Ok(Change {
+            asset_id: r.get(0)?,
+            before: r.get(1)?,
+            before_revision: r.get(2)?,
+            revision: r.get(3)?,
+            id_mark: r.get(4)?,
+        })
+    })?;
+    rows.collect()
+}
+
+pub fn forget_change(conn: &Connection, task_id: i64, asset_id: i64) -> rusqlite::Result<()> {
+    conn.prepare_cached("DELETE FROM task_change WHERE task_id = ?1 AND asset_id = ?2")?
+        .execute(params![task_id, asset_id])?;
+    Ok(())
+}
+
+/// The task's highest remaining range of created ids.
+pub fn last_created(conn: &Connection, task_id: i64) -> rusqlite::Result<Option<(i64, i64)>> {
+    conn.prepare_cached(
+        "SELECT first_id, last_id FROM task_created WHERE task_id = ?1
+         ORDER BY first_id DESC LIMIT 1",
+    )?
+    .query_row([task_id], |r| Ok((r.get(0)?, r.get(1)?)))
+    .optional()
+}
+
+/// Shrinks the range starting at `first` to end at `last` (deleted when empty).
+pub fn shrink_created(
+    conn: &Connection,
+    task_id: i64,
+    first: i64,
+    last: i64,
+) -> rusqlite::Result<()> {
+    if last < first {
+        conn.prepare_cached("DELETE FROM task_created WHERE task_id = ?1 AND first_id = ?2")?
+            .execute(params![task_id, first])?;
+    } else {
+        conn.prepare_cached(
+            "UPDATE task_created SET last_id = ?3 WHERE task_id = ?1 AND first_id = ?2",
+        )?
+        .execute(params![task_id, first, last])?;
+    }
+    Ok(())
+}
+
+/// Records an item asset a dry run would have created, for later batches' parent names.
+pub fn record_dry_item(
+    conn: &Connection,
+    task_id: i64,
+    department_id: i64,
+    name: &str,
+    seq: i64,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT OR IGNORE INTO task_dry_item (task_id, department_id, name, seq)
+         VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![task_id, department_id, name, seq])?;
+    Ok(())
+}
+
+/// The seqs of the rows of a dry run that would have created an item asset of this name in the
+/// department (at most 2: enough to tell unique from ambiguous).
+pub fn dry_items_named(
+    conn: &Connection,
+    task_id: i64,
+    department_id: i64,
+    name: &str,
+) -> rusqlite::Result<Vec<i64>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq FROM task_dry_item WHERE task_id = ?1 AND department_id = ?2 AND name = ?3
+         LIMIT 2",
+    )?;
+    let seqs = stmt.query_map(params![task_id, department_id, name], |r| r.get(0))?;
+    seqs.collect()
+}
+
+/// Appends entries to a dry run's preview, keeping at most `max` in all.
+pub fn add_preview(
+    conn: &Connection,
+    task_id: i64,
+    entries: &[serde_json::Value],
+    max: usize,
+) -> rusqlite::Result<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let current: Option<String> =
+        conn.query_row("SELECT preview FROM task WHERE id = ?1", [task_id], |r| {
+            r.get(0)
+        })?;
+    let mut preview: Vec<serde_json::Value> = current
+        .and_then(|p| serde_json::from_str(&p).ok())
+        .unwrap_or_default();
+    if preview.len() >= max {
+        return Ok(());
+    }
+    preview.extend(entries.iter().take(max - preview.len()).cloned());
+    let text = serde_json::Value::from(preview).to_string();
+    conn.execute(
+        "UPDATE task SET preview = ?2 WHERE id = ?1",
+        params![task_id, text],
+    )?;
+    Ok(())
+}
+
+pub fn preview(conn: &Connection, task_id: i64) -> rusqlite::Result<Option<String>> {
+    conn.query_row("SELECT preview FROM task WHERE id = ?1", [task_id], |r| {
+        r.get(0)
+    })
+}

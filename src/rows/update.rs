@@ -1,0 +1,273 @@
+//! Import rows that carry 资产编号 (`id`): an update of that asset. A blank or absent cell keeps
+//! the current value; the values that result pass the same rules as a new asset, so a move to
+//! another department, owner or category is checked like a create.
+
+use super::fields::{Fields, Val};
+use super::{check_fields, Lookups};
+use crate::db::assets::{self, NewAsset};
+use crate::db::changes::{self, StoredAsset};
+use crate::error::ApiResult;
+use rusqlite::Connection;
+use serde_json::{json, Value};
+
+/// What an import row asks for.
+pub enum RowAction {
+    Create(NewAsset),
+    Update(Box<Update>),
+}
+
+/// An accepted update row: the asset as it is, and as the row leaves it.
+pub struct Update {
+    pub current: StoredAsset,
+    pub after: NewAsset,
+    /// The names of the department, category and owner after the update.
+    names: [String; 3],
+}
+
+impl Update {
+    /// The row changes nothing.
+    pub fn unchanged(&self) -> bool {
+        self.after == self.current.values
+    }
+
+    /// Old -> new of every field the row changes, by column name (a dry run's preview).
+    pub fn changes(&self) -> Value {
+        let (now, after) = (&self.current.values, &self.after);
+        let c = &self.current;
+        let money = |cents: i64| json!(cents as f64 / 100.0);
+        let day = |d: i64| json!(crate::db::date_of(d).format("%Y-%m-%d").to_string());
+        let fields: [(&str, bool, Value, Value); 11] = [
+            (
+                "资产名",
+                now.name != after.name,
+                json!(now.name),
+                json!(after.name),
+            ),
+            (
+                "资产价值",
+                now.initial_price_cents != after.initial_price_cents,
+                money(now.initial_price_cents),
+                money(after.initial_price_cents),
+            ),
+            (
+                "资产数量",
+                now.count != after.count,
+                json!(now.count),
+                json!(after.count),
+            ),
+            (
+                "使用期限",
+                now.deadline != after.deadline,
+                json!(now.deadline),
+                json!(after.deadline),
+            ),
+            (
+                "所属品类",
+                now.category_id != after.category_id,
+                json!(c.category_name),
+                json!(self.names[1]),
+            ),
+            (
+                "描述信息",
+                now.description != after.description,
+                json!(now.description),
+                json!(after.description),
+            ),
+            (
+                "位置信息",
+                now.position != after.position,
+                json!(now.position),
+                json!(after.position),
+            ),
+            (
+                "挂账人",
+                now.owner_id != after.owner_id,
+                json!(c.owner_name),
+                json!(self.names[2]),
+            ),
+            (
+                "所属部门",
+                now.department_id != after.department_id,
+                json!(c.department_name),
+                json!(self.names[0]),
+            ),
+            (
+                "父资产",
+                now.parent_id != after.parent_id,
+                json!(now.parent_id),
+                json!(after.parent_id),
+            ),
+            (
+                "创建时间",
+                now.create_day != after.create_day,
+                day(now.create_day),
+                day(after.create_day),
+            ),
+        ];
+        let mut changed = serde_json::Map::new();
+        for (label, differs, old, new) in fields {
+            if differs {
+                changed.insert(label.into(), json!({ "old": old, "new": new }));
+            }
+        }
+        Value::Object(changed)
+    }
+}
+
+/// The asset a row names by `id`: None for a new asset (absent or blank), else the id or the
+/// row's message.
+fn row_id(v: &Val) -> Result<Option<i64>, String> {
+    let bad = || "缺少字段或类型错误：[id]（资产编号须为正整数）".to_owned();
+    let id = match v {
+        Val::Absent => return Ok(None),
+        Val::Str(s) if s.trim().is_empty() => return Ok(None),
+        Val::Str(s) => s.trim().parse::<i64>().map_err(|_| bad())?,
+        Val::Num(n) if n.fract() == 0.0 && *n >= 1.0 && *n < 9e15 => *n as i64,
+        _ => return Err(bad()),
+    };
+    if id < 1 {
+        return Err(bad());
+    }
+    Ok(Some(id))
+}
+
+/// Checks one import row: a create, or (with `id`) an update. `Ok(Err(message))` is a rejected
+/// row; `Err` a database failure.
+pub fn check_import_row(
+    conn: &Connection,
+    lookups: &mut Lookups,
+    raw: &Fields,
+    today: i64,
+) -> ApiResult<Result<RowAction, String>> {
+    match row_id(&raw.id) {
+        Err(message) => Ok(Err(message)),
+        Ok(None) => Ok(check_fields(conn, lookups, raw, today)?.map(RowAction::Create)),
+        Ok(Some(id)) => Ok(check_update(conn, lookups, raw, id, today)?
+            .map(|update| RowAction::Update(Box::new(update)))),
+    }
+}
+
+fn blank(v: &Val) -> bool {
+    match v {
+        Val::Absent => true,
+        Val::Str(s) => s.trim().is_empty(),
+        _ => false,
+    }
+}
+
+fn check_update(
+    conn: &Connection,
+    lookups: &mut Lookups,
+    raw: &Fields,
+    id: i64,
+    today: i64,
+) -> ApiResult<Result<Update, String>> {
+    let entity = lookups.scope.entity_id();
+    // Another company's asset answers as if it did not exist.
+    let Some(current) = changes::stored_asset(conn, id)?.filter(|a| a.values.entity_id == entity)
+    else {
+        return Ok(Err("资产编号不存在".into()));
+    };
+    if !lookups.scope.covers(current.values.department_id) {
+        return Ok(Err("无权修改该资产".into()));
+    }
+    if current.expire {
+        return Ok(Err("已清退的资产不能修改".into()));
+    }
+    let now = &current.values;
+    let keep = |given: &Val<'_>, value: Val<'static>| -> Val<'static> {
+        match given {
+            _ if blank(given) => value,
+            Val::Str(s) => Val::Str(s.to_string().into()),
+            Val::Num(n) => Val::Num(*n),
+            Val::Absent | Val::Other => Val::Other,
+        }
+    };
+    let text = |s: &str| Val::Str(s.to_owned().into());
+    let cents = now.initial_price_cents;
+    let price = format!("{}.{:02}", cents / 100, cents % 100);
+    let created = crate::db::date_of(now.create_day)
+        .format("%Y-%m-%d")
+        .to_string();
+    let department = keep(&raw.department, text(&current.department_name));
+    let moves = !matches!(&department, Val::Str(d) if d.as_ref() == current.department_name);
+    // The parent is checked only when the row changes it (or the asset moves): a parent that
+    // has been retired since does not make an untouched row fail.
+    let same_parent = match (&raw.parent, now.parent_id) {
+        (Val::Num(n), Some(p)) => *n == p as f64,
+        (Val::Str(s), Some(p)) => {
+            s.trim().parse::<i64>() == Ok(p) || s.as_ref() == current.parent_name
+        }
+        _ => false,
+    };
+    let parent_kept = blank(&raw.parent) || same_parent;
+    let parent = match (parent_kept, now.parent_id) {
+        (true, Some(p)) if moves => Val::Num(p as f64),
+        (true, _) => Val::Absent,
+        (false, _) => keep(&raw.parent, Val::Absent),
+    };
+    let merged = Fields {
+        id: Val::Absent,
+        name: keep(&raw.name, text(&now.name)),
+        parent,
+        asset_class: keep(&raw.asset_class, Val::Num(now.asset_class as f64)),
+        user: keep(&raw.user, text(&current.owner_name)),
+        price: keep(&raw.price, text(&price)),
+        description: keep(&raw.description, text(&now.description)),
+        position: keep(&raw.position, text(&now.position)),
+        expire: keep(&raw.expire, Val::Absent),
+        count: keep(&raw.count, Val::Num(now.count as f64)),
+        asset_tree: keep(&raw.asset_tree, text(&current.category_name)),
+        department,
+        deadline: keep(&raw.deadline, Val::Num(now.deadline as f64)),
+        create_time: keep(&raw.create_time, text(&created)),
+    };
+    let mut after = match check_fields(conn, lookups, &merged, today)? {
+        Ok(after) => after,
+        Err(message) => return Ok(Err(message)),
+    };
+    if after.asset_class != now.asset_class {
+        return Ok(Err("资产类型不可修改".into()));
+    }
+    if parent_kept && !moves {
+        after.parent_id = now.parent_id;
+    }
+    if after.department_id != now.department_id && changes::has_children(conn, id)? {
+        return Ok(Err("有子资产的资产不能移到其他部门".into()));
+    }
+    if after.parent_id != now.parent_id && creates_cycle(conn, id, after.parent_id)? {
+        return Ok(Err("父资产不符合规范".into()));
+    }
+    // The status follows the owner only when the owner changes (维保中 stays otherwise).
+    if after.owner_id == now.owner_id {
+        after.status = now.status;
+    }
+    let name_of = |v: &Val| match v {
+        Val::Str(s) => s.trim().to_owned(),
+        _ => String::new(),
+    };
+    let names = [
+        name_of(&merged.department),
+        name_of(&merged.asset_tree),
+        name_of(&merged.user),
+    ];
+    Ok(Ok(Update {
+        current,
+        after,
+        names,
+    }))
+}
+
+/// Whether making `parent` the parent of `id` would put `id` above itself.
+pub fn creates_cycle(conn: &Connection, id: i64, parent: Option<i64>) -> ApiResult<bool> {
+    let mut next = parent;
+    let mut steps = 0;
+    while let Some(p) = next {
+        if p == id || steps > 10_000 {
+            return Ok(true);
+        }
+        next = assets::parent_of(conn, p)?;
+        steps += 1;
+    }
+    Ok(false)
+}
