@@ -1,5 +1,6 @@
-// Import (paste JSON or upload a file), the task list with live progress, and one task:
-// an import's failed rows in an editable table (fix and re-run), an export's records.
+// Import (paste JSON or upload a file, optionally as a dry run), the task list with live
+// progress, and one task: an import's failed rows in an editable table (fix and re-run), a dry
+// run's preview and its confirm, an import's undo, an export's records.
 
 import { api, headRow, busy, button, clear, downloadLink, h, money, msgLine, path, CLASS_NAMES } from './core.js';
 
@@ -20,28 +21,39 @@ function poll(f) {
 }
 
 const FIELDS = [
-  ['name', '资产名'], ['assetClass', '资产类型'], ['price', '资产价值'], ['count', '资产数量'],
+  ['id', '资产编号'], ['name', '资产名'], ['assetClass', '资产类型'], ['price', '资产价值'], ['count', '资产数量'],
   ['deadline', '使用期限'], ['assetTree', '所属分类'], ['description', '描述信息'], ['position', '位置信息'],
   ['user', '挂账人'], ['department', '所属部门'], ['parent', '父资产'], ['expire', '已清退'],
 ];
-const OPTIONAL = new Set(['description', 'position', 'parent', 'expire']);
-const NUMERIC = new Set(['assetClass', 'price', 'count', 'deadline', 'expire']);
+const OPTIONAL = new Set(['id', 'description', 'position', 'parent', 'expire']);
+const NUMERIC = new Set(['id', 'assetClass', 'price', 'count', 'deadline', 'expire']);
+/** A file of more rows than this is checked first (仅校验) unless the user unticks it. */
+const DRY_RUN_ROWS = 1000;
 
 const EXAMPLE = [
   { name: '办公椅', assetClass: '数量型', price: 350, count: 10, deadline: 5, assetTree: '数量型资产', department: 'CST', user: 'liusn', description: '人体工学椅', position: 'A 座 3 楼' },
   { name: '笔记本电脑 T14', assetClass: '条目型', price: 8999, count: 1, deadline: 3, assetTree: '条目型资产', department: 'CST', user: 'liusn', description: '', position: '' },
 ];
 
-const fileUrl = (id, format) => `${path('async_task', id, 'file')}?format=${format}`;
+const fileUrl = (id, format, layout) => `${path('async_task', id, 'file')}?format=${format}${layout ? `&layout=${layout}` : ''}`;
+
+/** A dry run that finished and waits for its confirm. */
+const awaitsConfirm = (t) => t.port_type === 1 && t.dry_run && !t.confirmed && t.finish !== 0;
 
 function typeTag(t) {
-  return t.port_type === 1
-    ? h('span', { className: 'tag tag-import' }, '导入')
-    : h('span', { className: 'tag tag-export' }, '导出');
+  if (t.port_type === 2) return h('span', { className: 'tag tag-undo' }, '撤销');
+  return [
+    t.port_type === 1
+      ? h('span', { className: 'tag tag-import' }, '导入')
+      : h('span', { className: 'tag tag-export' }, '导出'),
+    t.dry_run ? h('span', { className: 'tag tag-dry' }, t.confirmed ? '已确认' : '仅校验') : null,
+    t.undone_by ? h('span', { className: 'tag tag-undone' }, '已撤销') : null,
+  ];
 }
 
 function statusBadge(t) {
   if (t.finish === 0) return h('span', { className: 'badge badge-running', dataset: { finish: 0 } }, '进行中');
+  if (awaitsConfirm(t)) return h('span', { className: 'badge badge-pending', dataset: { finish: t.finish } }, '待确认');
   if (t.finish === 1) return h('span', { className: 'badge badge-ok', dataset: { finish: 1 } }, '成功');
   return h('span', { className: 'badge badge-fail', dataset: { finish: 2 }, title: `${t.number_failed ?? ''} 行失败` }, '失败');
 }
@@ -59,17 +71,43 @@ function progressBar(t) {
 
 function downloads(t) {
   if (t.finish === 0) return [];
-  if (t.port_type === 1) {
+  if (t.port_type !== 0) {
     if (!t.number_failed && t.number_succeed === t.number_need) return [];
     return [
       downloadLink('失败行 XLSX', fileUrl(t.id, 'xlsx'), `task-${t.id}-failed.xlsx`),
       downloadLink('CSV', fileUrl(t.id, 'csv'), `task-${t.id}-failed.csv`),
     ];
   }
+  // First the file to edit and upload again (资产编号 first, the initial value): rows with
+  // 资产编号 update their assets. Then the full records.
+  const forImport = downloadLink('编辑后重新导入 XLSX', fileUrl(t.id, 'xlsx', 'import'), `task-${t.id}-for-import.xlsx`);
+  forImport.classList.add('download-for-import');
+  forImport.title = '只含模板的列和资产编号，资产价值为初始价值；修改后在「导入」页上传即更新这些资产';
   return [
-    downloadLink('下载 XLSX', fileUrl(t.id, 'xlsx'), `export-${t.id}.xlsx`),
+    forImport,
+    downloadLink('完整记录 XLSX', fileUrl(t.id, 'xlsx'), `export-${t.id}.xlsx`),
     downloadLink('CSV', fileUrl(t.id, 'csv'), `export-${t.id}.csv`),
   ];
+}
+
+/** A 仅校验 checkbox (a dry run: every rule checked, nothing written until confirmed). */
+function dryRunBox(id) {
+  const box = h('input', { type: 'checkbox', id });
+  const label = h('label', { className: 'check', title: '检查每一行（包括新建与更新），不写入；查看预览后再确认导入' }, box, ' 仅校验（确认后再写入）');
+  return { box, label };
+}
+
+/** Roughly how many data rows a chosen file holds: CSV lines are counted; an XLSX is judged
+ * by its size (about 60 bytes a row compressed). */
+async function estimatedRows(f) {
+  if (/\.csv$/i.test(f.name)) {
+    if (f.size > 64 * 1024 * 1024) return Infinity;
+    const text = await f.text();
+    let lines = 0;
+    for (let i = 0; i < text.length; i += 1) if (text.charCodeAt(i) === 10) lines += 1;
+    return Math.max(0, lines - 1);
+  }
+  return Math.round(f.size / 60);
 }
 
 // ---------------------------------------------------------------- import
@@ -85,16 +123,21 @@ export function importView(root) {
       throw new Error(`JSON 格式错误：${e.message}`);
     }
     if (!Array.isArray(rows)) rows = [rows];
-    const answer = await api('POST', path('asset'), rows);
-    created(jsonMsg, answer.data.id, rows.length);
+    const answer = await api('POST', `${path('asset')}${jsonDry.box.checked ? '?dry_run=true' : ''}`, rows);
+    created(jsonMsg, answer.data.id, rows.length, jsonDry.box.checked);
   }), 'btn-primary', { id: 'import-submit' });
+  const jsonDry = dryRunBox('import-json-dry-run');
 
   const file = h('input', { type: 'file', id: 'import-file', className: 'file-input', accept: '.xlsx,.csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet,text/csv' });
   const chosen = h('span', { className: 'file-name muted' }, '未选择文件');
-  file.addEventListener('change', () => {
+  const fileDry = dryRunBox('import-dry-run');
+  file.addEventListener('change', async () => {
     const f = file.files[0];
     chosen.textContent = f ? `${f.name}（${Math.max(1, Math.round(f.size / 1024))} KB）` : '未选择文件';
     chosen.classList.toggle('muted', !f);
+    // A large file is checked first by default: a wrong upload of thousands of rows is
+    // cheaper to see in a preview than to undo.
+    if (f) fileDry.box.checked = (await estimatedRows(f)) > DRY_RUN_ROWS;
   });
   const fileMsg = msgLine();
   const upload = button('上传并导入', () => busy(upload, fileMsg, async () => {
@@ -102,8 +145,9 @@ export function importView(root) {
     if (!f) throw new Error('请先选择一个 CSV 或 XLSX 文件');
     const format = /\.csv$/i.test(f.name) ? 'csv' : /\.xlsx$/i.test(f.name) ? 'xlsx' : null;
     if (!format) throw new Error('只支持 .xlsx 或 .csv 文件');
-    const answer = await api('POST', `${path('asset_file')}?format=${format}`, f);
-    created(fileMsg, answer.data.id);
+    const dry = fileDry.box.checked;
+    const answer = await api('POST', `${path('asset_file')}?format=${format}${dry ? '&dry_run=true' : ''}`, f);
+    created(fileMsg, answer.data.id, undefined, dry);
     file.value = '';
     file.dispatchEvent(new Event('change'));
   }), 'btn-primary', { id: 'import-upload' });
@@ -113,7 +157,7 @@ export function importView(root) {
       h('h2', { className: 'card-title' }, '粘贴 JSON 行'),
       h('p', { className: 'hint' }, '一个 JSON 数组，每个元素是一行资产。校验失败的行会保留在任务里，可在任务详情中修改后重新执行。'),
       text,
-      h('div', { className: 'actions' }, submit, button('填入示例', () => { text.value = JSON.stringify(EXAMPLE, null, 2); }, '', { id: 'import-example' })),
+      h('div', { className: 'actions' }, submit, button('填入示例', () => { text.value = JSON.stringify(EXAMPLE, null, 2); }, '', { id: 'import-example' }), jsonDry.label),
       jsonMsg),
     h('section', { className: 'card' },
       h('h2', { className: 'card-title' }, '上传 Excel / CSV 文件'),
@@ -122,12 +166,14 @@ export function importView(root) {
         h('span', { className: 'muted' }, '导入模板：'),
         downloadLink('下载模板 XLSX', `${path('asset_template')}?format=xlsx`, 'assetport-template.xlsx'),
         downloadLink('下载模板 CSV', `${path('asset_template')}?format=csv`, 'assetport-template.csv')),
+      h('p', { className: 'hint' }, '带「资产编号」的行更新该资产（空白单元格保留原值），不带的行新建资产：导出时选「编辑后重新导入」即得此格式。'),
       h('div', { className: 'file-row' }, h('label', { className: 'btn' }, '选择文件…', file), chosen),
-      h('div', { className: 'actions' }, upload),
+      h('div', { className: 'actions' }, upload, fileDry.label),
       fileMsg,
       h('h3', { className: 'sub-title' }, '字段说明'),
       h('table', { className: 'table table-compact' },
         h('tbody', {}, [
+          ['资产编号 id', '可选：填写则更新该资产，空白单元格保留原值'],
           ['资产名 name', '必填，最长 128 字'],
           ['资产类型 assetClass', '数量型（0）或 条目型（1）；条目型数量只能为 1'],
           ['资产价值 price', '元，不可为负，保留两位小数'],
@@ -138,8 +184,9 @@ export function importView(root) {
         ].map(([k, v]) => h('tr', {}, h('th', {}, k), h('td', {}, v))))))));
 }
 
-function created(msg, id, rows) {
-  clear(msg, `已创建导入任务 #${id}${rows !== undefined ? `（${rows} 行）` : ''}，`, h('a', { href: `#task/${id}`, className: 'task-link' }, '查看进度'));
+function created(msg, id, rows, dry) {
+  const what = dry ? '校验任务（仅校验，不写入）' : '导入任务';
+  clear(msg, `已创建${what} #${id}${rows !== undefined ? `（${rows} 行）` : ''}，`, h('a', { href: `#task/${id}`, className: 'task-link' }, dry ? '查看校验结果' : '查看进度'));
   msg.className = 'msg msg-ok';
 }
 
@@ -164,7 +211,8 @@ export function tasksView(root) {
   const updated = h('span', { className: 'muted small' });
   const state = { page: 1 };
   const type = h('select', { id: 'tasks-type', attrs: { 'aria-label': '类型' } },
-    h('option', { value: '' }, '全部类型'), h('option', { value: 'import' }, '导入'), h('option', { value: 'export' }, '导出'));
+    h('option', { value: '' }, '全部类型'), h('option', { value: 'import' }, '导入'), h('option', { value: 'export' }, '导出'),
+    h('option', { value: 'undo' }, '撤销'));
   const finish = h('select', { id: 'tasks-finish', attrs: { 'aria-label': '状态' } },
     h('option', { value: '' }, '全部状态'), h('option', { value: '0' }, '进行中'),
     h('option', { value: '1' }, '成功'), h('option', { value: '2' }, '失败'));
@@ -217,9 +265,11 @@ export function tasksView(root) {
     if (!tasks.length) body.append(h('tr', {}, h('td', { className: 'empty', colSpan: 10 }, '没有任务。在「导入」页提交资产，或在「资产」页导出。')));
     for (const t of tasks) {
       const failed = t.number_failed ?? (t.finish === 0 ? 0 : t.number_need - t.number_succeed);
-      const open = t.port_type === 1 && failed > 0 && t.finish !== 0
-        ? h('a', { className: 'btn btn-small btn-primary', href: `#task/${t.id}` }, '处理失败行')
-        : h('a', { className: 'btn btn-small', href: `#task/${t.id}` }, '详情');
+      const open = awaitsConfirm(t)
+        ? h('a', { className: 'btn btn-small btn-primary', href: `#task/${t.id}` }, '查看并确认')
+        : t.port_type === 1 && failed > 0 && t.finish !== 0
+          ? h('a', { className: 'btn btn-small btn-primary', href: `#task/${t.id}` }, '处理失败行')
+          : h('a', { className: 'btn btn-small', href: `#task/${t.id}` }, '详情');
       const who = t.file_name ? [t.manager, h('div', { className: 'muted small' }, t.file_name)] : t.manager;
       body.append(h('tr', { dataset: { id: t.id, finish: t.finish } },
         h('td', { className: 'num' }, `#${t.id}`),
@@ -254,10 +304,60 @@ export function taskView(root, idText) {
       h('h2', { className: 'card-title' }, `任务 #${t.id}`), typeTag(t), statusBadge(t)),
     h('div', { className: 'task-meta' },
       h('span', {}, `创建人：${t.manager}`), h('span', {}, `创建时间：${t.create_time}`),
+      t.file_name ? h('span', {}, `文件：${t.file_name}`) : null,
       h('span', {}, `需处理 ${t.number_need} 行`), h('span', {}, `成功 ${t.number_succeed} 行`),
-      t.finish !== 0 ? h('span', {}, `失败 ${t.number_need - t.number_succeed} 行`) : null),
+      t.finish !== 0 ? h('span', {}, `失败 ${t.number_failed} 行`) : null),
+    t.port_type === 1 && t.finish !== 0 ? h('div', { className: 'task-meta', id: 'task-outcomes' },
+      h('span', {}, `${awaitsConfirm(t) ? '将新建' : '新建'} ${t.number_created}`),
+      h('span', {}, `${awaitsConfirm(t) ? '将更新' : '更新'} ${t.number_updated}`),
+      h('span', {}, `无变化 ${t.number_unchanged}`)) : null,
+    t.undo_of ? h('p', { className: 'hint' }, '撤销导入任务 ', h('a', { href: `#task/${t.undo_of}` }, `#${t.undo_of}`), '：删除它新建的资产，恢复它更新过的资产；此后又被改动的资产保持不变并列为失败。') : null,
+    t.undone_by ? h('p', { className: 'hint', id: 'undone-note' }, '此任务已被撤销：', h('a', { href: `#task/${t.undone_by}` }, `撤销任务 #${t.undone_by}`)) : null,
     progressBar(t),
-    h('div', { className: 'actions' }, downloads(t)));
+    h('div', { className: 'actions' }, downloads(t), undoButton(t)));
+
+  /** 撤销此任务: for a finished import that wrote something and was not undone yet. */
+  function undoButton(t) {
+    const wrote = t.number_created + t.number_updated;
+    if (t.port_type !== 1 || t.finish === 0 || t.undone_by || awaitsConfirm(t) || t.pruned || !wrote) return null;
+    const undo = button('撤销此任务', () => busy(undo, msg, async () => {
+      const ask = `撤销任务 #${t.id}：删除它新建的 ${t.number_created} 项资产，并把它更新过的 ${t.number_updated} 项资产恢复为导入前的值。`
+        + '此后又被修改、清退或新增了子资产的资产不会改动。确定撤销吗？';
+      if (!confirm(ask)) return;
+      const answer = await api('POST', path('async_task', t.id, 'undo'), {});
+      location.hash = `#task/${answer.data.id}`;
+    }), 'btn-danger', { id: 'undo-task' });
+    return undo;
+  }
+
+  /** A finished dry run: what it would do, the first changes, and 确认导入. */
+  function renderDryRun(t) {
+    const confirmMsg = msgLine();
+    const go = button(`确认导入（写入 ${t.number_created + t.number_updated} 行）`, () => busy(go, confirmMsg, async () => {
+      await api('POST', path('async_task', t.id, 'confirm'), {});
+      await load();
+    }), 'btn-primary', { id: 'confirm-import' });
+    const preview = t.preview || [];
+    const change = (p) => (p.action === 'create' ? p.name
+      : Object.entries(p.changes || {}).map(([field, c]) => `${field}：${show(c.old)} → ${show(c.new)}`).join('；'));
+    return h('section', { className: 'card', id: 'dry-run' },
+      h('div', { className: 'toolbar' },
+        h('h2', { className: 'card-title' }, '校验结果（尚未写入）'),
+        h('div', { className: 'toolbar-actions' }, go)),
+      h('p', { id: 'dry-summary' },
+        `将新建 ${t.number_created} 行，将更新 ${t.number_updated} 行，无变化 ${t.number_unchanged} 行，将失败 ${t.number_failed} 行。`,
+        t.number_failed ? ' 失败的行不会导入：修正文件后重新上传校验，或确认只导入其余的行。' : ''),
+      confirmMsg,
+      preview.length ? h('div', { className: 'table-wrap' }, h('table', { className: 'table', id: 'dry-preview' },
+        headRow(['行', '操作', '资产', '变更']),
+        h('tbody', {}, preview.map((p) => h('tr', { dataset: { action: p.action } },
+          h('td', { className: 'num muted' }, p.line),
+          h('td', {}, p.action === 'create' ? '新建' : '更新'),
+          h('td', {}, p.action === 'create' ? '（新）' : `#${p.id}`),
+          h('td', { className: 'preview-change' }, change(p))))))) : null,
+      preview.length && preview.length < t.number_created + t.number_updated
+        ? h('p', { className: 'hint' }, `仅列出前 ${preview.length} 项变更。`) : null);
+  }
 
   const load = () => busy(null, msg, async () => {
     stopPolling();
@@ -266,7 +366,7 @@ export function taskView(root, idText) {
     renderHead(t);
     if (t.finish === 0) {
       clear(content, h('p', { className: 'card muted running-note' }, '任务执行中，完成后自动显示结果…',
-        t.cancelled ? ' （已请求取消）' : cancelButton(t, msg, load)));
+        t.cancelled || t.port_type === 2 ? (t.cancelled ? ' （已请求取消）' : '') : cancelButton(t, msg, load)));
       poll(load);
       return;
     }
@@ -274,23 +374,37 @@ export function taskView(root, idText) {
       clear(content, h('section', { className: 'card muted' }, '该任务的行、记录与失败行已按保留期限清除，计数保留。'));
       return;
     }
-    if (t.port_type === 1) await renderFailed(t);
-    else await renderExport(t);
+    if (awaitsConfirm(t)) clear(content, renderDryRun(t), await renderFailed(t, false));
+    else if (t.port_type === 0) await renderExport(t);
+    else clear(content, await renderFailed(t, t.port_type === 1 && !t.undone_by));
   });
 
-  async function renderFailed(t) {
+  /** The failed rows: editable and re-runnable for an import, read-only for a dry run (fixed
+   * in the file) and for an undo (the assets it left as they were). */
+  async function renderFailed(t, editable) {
     // Too many to edit here (and to fetch whole): fixed in the file and uploaded again.
     if (t.number_failed > PREVIEW_MAX) {
-      clear(content, h('section', { className: 'card', id: 'failed-too-many' },
+      return h('section', { className: 'card', id: 'failed-too-many' },
         h('h2', { className: 'card-title' }, `失败的行（${t.number_failed}）`),
         h('p', { className: 'hint' }, '失败的行较多，请下载失败行文件，修改后在「导入」页上传。'),
-        h('div', { className: 'actions' }, downloads(t))));
-      return;
+        h('div', { className: 'actions' }, downloads(t)));
     }
     const rows = (await api('GET', path('failed_task', id))).data;
     if (!rows.length) {
-      clear(content, h('section', { className: 'card done-note' }, h('span', { className: 'badge badge-ok' }, '成功'), ` 全部 ${t.number_need} 行已导入。`));
-      return;
+      if (awaitsConfirm(t)) return null;
+      const done = t.port_type === 2 ? `全部 ${t.number_need} 项已撤销。` : ` 全部 ${t.number_need} 行已导入。`;
+      return h('section', { className: 'card done-note' }, h('span', { className: 'badge badge-ok' }, '成功'), ` ${done}`);
+    }
+    if (!editable) {
+      const undo = t.port_type === 2;
+      return h('section', { className: 'card' },
+        h('h2', { className: 'card-title' }, undo ? `未撤销的资产（${rows.length}）` : `将失败的行（${rows.length}）`),
+        h('div', { className: 'table-wrap' }, h('table', { className: 'table', id: 'failed-list' },
+          headRow(undo ? ['资产编号', '资产名', '原因'] : ['#', '资产编号', '资产名', '原因']),
+          h('tbody', {}, rows.map((r, i) => h('tr', {},
+            undo ? null : h('td', { className: 'num muted' }, i + 1),
+            h('td', { className: 'num' }, r.id ?? ''), h('td', {}, show(r.name)),
+            h('td', { className: 'row-message' }, r.message)))))));
     }
     // Every field a row needs, then the optional ones and any others only when a row has them.
     const keys = FIELDS.map(([k]) => k).filter((k) => !OPTIONAL.has(k) || rows.some((r) => k in r));
@@ -318,7 +432,7 @@ export function taskView(root, idText) {
       editMsg.ok('已提交，正在重新执行…');
       await load();
     }), 'btn-primary', { id: 'rerun' });
-    clear(content, h('section', { className: 'card' },
+    return h('section', { className: 'card' },
       h('div', { className: 'toolbar' },
         h('h2', { className: 'card-title' }, `失败的行（${rows.length}）`),
         h('div', { className: 'toolbar-actions' }, h('span', { className: 'hint' }, '直接修改单元格，然后重新执行'), rerun)),
@@ -328,7 +442,7 @@ export function taskView(root, idText) {
         h('tbody', {}, rows.map((r, i) => h('tr', { dataset: { row: i } },
           h('td', { className: 'num muted' }, i + 1),
           h('td', { className: 'col-message row-message' }, r.message),
-          keys.map((k) => h('td', {}, inputs[i][k])))))))));
+          keys.map((k) => h('td', {}, inputs[i][k]))))))));
   }
 
   async function renderExport(t) {
@@ -375,6 +489,12 @@ export function taskView(root, idText) {
   }
 
   load();
+}
+
+/** A value as a cell shows it. */
+function show(v) {
+  if (v === undefined || v === null || v === '') return '（空）';
+  return typeof v === 'object' ? JSON.stringify(v) : String(v);
 }
 
 /** The value to send for an edited cell: unchanged cells keep what was submitted. */

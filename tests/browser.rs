@@ -686,3 +686,155 @@ async fn files_template_upload_and_downloads() {
     b.close().await;
     server.stop().await;
 }
+
+/// Issue 12's round trip as an asset manager does it: export 编辑后重新导入, change a name in
+/// the XLSX (read with calamine, written with rust_xlsxwriter, as another program would), upload
+/// it with 仅校验, read the preview, confirm, see the change, then undo the task.
+#[rocket::async_test]
+async fn excel_round_trip_with_dry_run_confirm_and_undo() {
+    let Some(tools) = browser_tools() else { return };
+    let server = Server::start().await;
+    let b = Browser::open(&tools, &server.base).await;
+    b.login("liusn", DEMO_PASSWORD).await;
+    for name in ["往返椅", "往返桌"] {
+        let row = json!({"name": name, "assetClass": 0, "user": "liusn", "price": 120,
+                         "count": 2, "assetTree": "数量型资产", "department": "CST",
+                         "deadline": 5});
+        let answer = b
+            .js_async(
+                "const done = arguments[arguments.length - 1]; \
+                 fetch('/api/post_asset/' + sessionStorage.getItem('assetport.session'), \
+                   {method: 'POST', headers: {'Content-Type': 'application/json'}, body: arguments[0]}) \
+                 .then(r => r.json()).then(done);",
+                vec![json!(row.to_string())],
+            )
+            .await;
+        assert_eq!(answer["code"], 0, "{answer}");
+    }
+
+    // Export both, as the file to edit and upload again (the list is opened afresh: the
+    // assets came after the page first showed it).
+    b.goto("/#tasks").await;
+    b.goto("/#assets").await;
+    b.wait_until(
+        "assets listed",
+        "document.querySelectorAll('#asset-table tbody tr[data-id]').length === 2",
+    )
+    .await;
+    for i in 1..=2 {
+        b.click(&format!(
+            "#asset-table tbody tr[data-id]:nth-child({i}) input[type=checkbox]"
+        ))
+        .await;
+    }
+    b.click("#export-selected").await;
+    b.click("#export-task-link").await;
+    b.wait_until(
+        "export done",
+        "document.querySelector('.task-head .badge')?.textContent === '成功'",
+    )
+    .await;
+    let (name, file) = b.download(".task-head a.download-for-import").await;
+    assert!(name.ends_with("-for-import.xlsx"), "{name}");
+
+    // Another program edits one cell: 资产名 of the first asset.
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(file)).expect("an XLSX");
+    let sheet = calamine::Reader::worksheet_range_at(&mut book, 0)
+        .expect("a sheet")
+        .expect("readable");
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let out = workbook.add_worksheet();
+    for (r, row) in sheet.rows().enumerate() {
+        for (c, cell) in row.iter().enumerate() {
+            let (r, c) = (r as u32, c as u16);
+            match cell {
+                calamine::Data::Float(f) => out.write_number(r, c, *f).map(|_| ()),
+                calamine::Data::Int(i) => out.write_number(r, c, *i as f64).map(|_| ()),
+                calamine::Data::Empty => Ok(()),
+                other if r == 1 && c == 1 => out.write_string(r, c, "改过的椅子").map(|_| {
+                    assert_eq!(other.to_string(), "往返椅");
+                }),
+                other => out.write_string(r, c, other.to_string()).map(|_| ()),
+            }
+            .expect("write cell");
+        }
+    }
+    let edited = workbook.save_to_buffer().expect("xlsx");
+    let dir = tempfile::tempdir().expect("upload dir");
+    let path = dir.path().join("往返.xlsx");
+    std::fs::write(&path, edited).expect("write upload");
+
+    // Uploaded with 仅校验: the preview shows the one change, nothing is written yet.
+    b.goto("/#import").await;
+    b.type_into("#import-file", &path.display().to_string())
+        .await;
+    b.js(
+        "document.getElementById('import-dry-run').checked = true;",
+        vec![],
+    )
+    .await;
+    b.click("#import-upload").await;
+    b.wait_until(
+        "dry run created",
+        "document.querySelector('.msg-ok .task-link')",
+    )
+    .await;
+    b.click(".msg-ok .task-link").await;
+    b.wait_until(
+        "preview shown",
+        "document.querySelector('#dry-summary')?.textContent.includes('将更新 1 行')",
+    )
+    .await;
+    let summary = b.text("#dry-summary").await;
+    assert!(
+        summary.contains("将新建 0 行") && summary.contains("无变化 1 行"),
+        "{summary}"
+    );
+    let preview = b.text("#dry-preview").await;
+    assert!(preview.contains("资产名：往返椅 → 改过的椅子"), "{preview}");
+    assert_eq!(b.text(".task-head .badge").await, "待确认");
+    b.screenshot("30-dry-run-preview").await;
+
+    // Confirmed: the same task writes, and the asset list shows the new name.
+    b.click("#confirm-import").await;
+    b.wait_until(
+        "confirmed import done",
+        "document.querySelector('.task-head .badge')?.textContent === '成功' \
+         && document.querySelector('#task-outcomes')?.textContent.includes('更新 1')",
+    )
+    .await;
+    b.screenshot("31-confirmed").await;
+    let task_hash = b.js("return location.hash;", vec![]).await;
+    b.goto("/#assets").await;
+    b.wait_until(
+        "the new name listed",
+        "[...document.querySelectorAll('#asset-table tbody tr')].some(tr => tr.textContent.includes('改过的椅子'))",
+    )
+    .await;
+
+    // Undone (after the confirmation dialog): the old name is back.
+    b.goto(&format!("/{}", task_hash.as_str().unwrap_or_default()))
+        .await;
+    b.wait_until("undo offered", "document.querySelector('#undo-task')")
+        .await;
+    b.js("window.confirm = () => true;", vec![]).await;
+    b.click("#undo-task").await;
+    b.wait_until(
+        "undo task done",
+        "document.querySelector('.task-head .tag-undo') \
+         && document.querySelector('.task-head .badge')?.textContent === '成功'",
+    )
+    .await;
+    b.screenshot("32-undone").await;
+    b.goto("/#assets").await;
+    b.wait_until(
+        "the old name back",
+        "[...document.querySelectorAll('#asset-table tbody tr')].some(tr => tr.textContent.includes('往返椅')) \
+         && ![...document.querySelectorAll('#asset-table tbody tr')].some(tr => tr.textContent.includes('改过的椅子'))",
+    )
+    .await;
+
+    b.close().await;
+    server.stop().await;
+}

@@ -136,13 +136,13 @@ fn failed_rows_of_a_json_import_download_with_numbers_and_class_names() {
         .collect();
     assert_failed_files(&app, &s, id, &expected);
 
-    // Numbers sent as numbers are numeric cells; 0/1 became 数量型/条目型.
+    // Numbers sent as numbers are numeric cells; 0/1 became 数量型/条目型 (after 资产编号).
     let xlsx = read_xlsx(&download(&app, &s, id, "xlsx").bytes);
-    assert_eq!(xlsx[1][2], Data::Float(12.5));
-    assert_eq!(xlsx[1][3], Data::Float(3.0));
-    assert_eq!(xlsx[2][10], Data::Float(999_999.0));
-    assert_eq!(xlsx[3][2], Data::String("-1".into()));
-    assert_eq!(xlsx[1][1], Data::String("数量型".into()));
+    assert_eq!(xlsx[1][3], Data::Float(12.5));
+    assert_eq!(xlsx[1][4], Data::Float(3.0));
+    assert_eq!(xlsx[2][11], Data::Float(999_999.0));
+    assert_eq!(xlsx[3][3], Data::String("-1".into()));
+    assert_eq!(xlsx[1][2], Data::String("数量型".into()));
 
     // A task without failed rows downloads as the header alone.
     let clean = app.import(&s, &json!([item("新电脑")]));

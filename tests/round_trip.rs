@@ -45,11 +45,6 @@ fn assert_counts_kept(app: &App) {
     }
 }
 
-fn sql(app: &App, statement: &str) {
-    let conn = rusqlite::Connection::open(app.db_path()).unwrap();
-    conn.execute_batch(statement).unwrap();
-}
-
 /// Submits an import (query e.g. "?dry_run=true"), waits and returns the task.
 fn import_with(app: &App, s: &str, query: &str, rows: &Value) -> Value {
     let id = app.post(&format!("/api/asset/{s}{query}"), rows).ok()["id"]

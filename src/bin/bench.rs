@@ -2,7 +2,7 @@
 //! rate for the same rows, plus export, API latency under load, CSV upload and memory.
 //!
 //! `cargo run --release --bin bench -- [--rows N] [--load-rows M] [--clients C] [--csv-rows R]
-//! [--upload-rows U] [--fair-rows F] [--register-rows G]`
+//! [--upload-rows U] [--fair-rows F] [--register-rows G] [--round-trip-rows T]`
 //! prints one `key=value` per line. The server runs in a child process (this same binary with
 //! `--serve`) so its memory is measured apart from the load generator's.
 #![forbid(unsafe_code)]
@@ -24,6 +24,7 @@ struct Options {
     upload_rows: usize,
     fair_rows: usize,
     register_rows: usize,
+    round_trip_rows: usize,
 }
 
 fn arg(args: &[String], name: &str, default: usize) -> usize {
@@ -48,6 +49,7 @@ fn main() {
         upload_rows: arg(&args, "--upload-rows", 1_000_000),
         fair_rows: arg(&args, "--fair-rows", 1_000_000),
         register_rows: arg(&args, "--register-rows", 1_000_000),
+        round_trip_rows: arg(&args, "--round-trip-rows", 1_000_000),
     };
     run(&options);
 }
@@ -245,7 +247,11 @@ fn submit(
     content_type: &str,
 ) -> (i64, Timing) {
     let start = Instant::now();
-    let (status, answer) = client.request("POST", &format!("{path}/{session}"), content_type, body);
+    let url = match path.split_once('?') {
+        Some((route, query)) => format!("{route}/{session}?{query}"),
+        None => format!("{path}/{session}"),
+    };
+    let (status, answer) = client.request("POST", &url, content_type, body);
     let accept = start.elapsed().as_secs_f64();
     let answer: Value = serde_json::from_slice(&answer).expect("JSON");
     assert_eq!(status, 200, "{answer}");
@@ -525,9 +531,84 @@ fn register(n: usize) {
     }
 }
 
+/// The Excel round trip at scale, on a fresh database: a dry run of `n` rows against the real
+/// import of the same rows, a confirm, an update import of all `n` assets, and the undo of
+/// each (the update's restores, then the import's deletes).
+fn round_trip(n: usize) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database: PathBuf = dir.path().join("round-trip.sqlite3");
+    let server = Server::start(&database);
+    let client = &server.client;
+    let session = client.login();
+    println!("round_trip_rows={n}");
+    let timed = |path: &str, body: &[u8]| submit(client, &session, body, path, "application/json");
+
+    let body = import_body("dry", n);
+    let (dry_id, dry) = timed("/api/asset?dry_run=true", body.as_bytes());
+    drop(body);
+    let body = import_body("direct", n);
+    let (import_id, import) = timed("/api/asset", body.as_bytes());
+    drop(body);
+    println!("dry_run_seconds={:.3}", dry.total);
+    println!("dry_run_import_seconds={:.3}", import.total);
+    println!("dry_run_vs_import={:.3}", dry.total / import.total);
+    let start = Instant::now();
+    let answer = client.json(
+        "POST",
+        &format!("/api/async_task/{session}/{dry_id}/confirm"),
+        "{}",
+    );
+    assert_eq!(answer["code"], 0, "{answer}");
+    let confirmed = client.wait(&session, dry_id);
+    assert_eq!(confirmed["number_created"], n as i64, "{confirmed}");
+    println!(
+        "confirm_rows_per_s={:.0}",
+        n as f64 / start.elapsed().as_secs_f64()
+    );
+
+    // Every asset of the direct import, its position changed.
+    let ids: Vec<i64> = {
+        let conn = rusqlite::Connection::open(&database).expect("open");
+        let mut stmt = conn
+            .prepare("SELECT id FROM asset WHERE name LIKE 'direct-%' ORDER BY id")
+            .expect("ids");
+        let ids = stmt.query_map([], |r| r.get(0)).expect("ids");
+        ids.collect::<Result<_, _>>().expect("ids")
+    };
+    let updates: Vec<Value> = ids
+        .iter()
+        .map(|id| json!({"id": id, "position": format!("B座{}", id % 100), "count": 4}))
+        .collect();
+    let body = Value::Array(updates).to_string();
+    let (update_id, update) = timed("/api/asset", body.as_bytes());
+    drop(body);
+    let task = client.wait(&session, update_id);
+    assert_eq!(task["number_updated"], n as i64, "{task}");
+    println!("update_rows_per_s={:.0}", n as f64 / update.total);
+
+    for (key, id) in [
+        ("undo_update_rows_per_s", update_id),
+        ("undo_rows_per_s", import_id),
+    ] {
+        let start = Instant::now();
+        let answer = client.json(
+            "POST",
+            &format!("/api/async_task/{session}/{id}/undo"),
+            "{}",
+        );
+        assert_eq!(answer["code"], 0, "{answer}");
+        let undo = client.wait(&session, answer["data"]["id"].as_i64().expect("undo id"));
+        assert_eq!(undo["number_succeed"], n as i64, "{undo}");
+        println!("{key}={:.0}", n as f64 / start.elapsed().as_secs_f64());
+    }
+}
+
 fn run(o: &Options) {
     if o.register_rows > 0 {
         register(o.register_rows);
+    }
+    if o.round_trip_rows > 0 {
+        round_trip(o.round_trip_rows);
     }
     let dir = tempfile::tempdir().expect("temp dir");
     let database: PathBuf = dir.path().join("bench.sqlite3");
