@@ -18,7 +18,6 @@ pub mod private_files;
 pub mod rows;
 pub mod sessions;
 pub mod tasks;
-pub mod uploads;
 
 use config::Settings;
 use rocket::fairing::AdHoc;

@@ -6,9 +6,8 @@ use crate::auth::{Session, ASSET_ROLES};
 use crate::config::Settings;
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
-use crate::files::{self, Format};
+use crate::files::{self, tasks as file_tasks, Format};
 use crate::tasks::Workers;
-use crate::uploads;
 use rocket::data::{Limits, ToByteUnit};
 use rocket::http::ContentType;
 use rocket::response::{self, Responder, Response};
@@ -183,7 +182,7 @@ async fn upload(
     let id = db
         .run(move |conn| {
             let file = (format, name.as_deref());
-            uploads::create_import(conn, &caller, file, dry_run, &bytes, limits, chunk_rows)
+            file_tasks::create_import(conn, &caller, file, dry_run, &bytes, limits, chunk_rows)
         })
         .await?;
     workers.queue(id)?;
@@ -204,16 +203,16 @@ async fn download(
     let task_id = id.parse::<i64>().map_err(|_| ApiError::TaskNotFound)?;
     let layout = layout.map(str::to_owned);
     let sheet = db
-        .run(move |conn| uploads::result_sheet(conn, &caller, task_id, layout.as_deref()))
+        .run(move |conn| file_tasks::result_sheet(conn, &caller, task_id, layout.as_deref()))
         .await?;
-    let name = uploads::file_name(task_id, sheet, format);
+    let name = file_tasks::file_name(task_id, sheet, format);
     let permit = downloads.start()?;
     match format {
         Format::Xlsx => {
             let file = db
                 .with_pool(move |pool| {
                     let _permit = permit;
-                    uploads::write_results_xlsx(pool, task_id, sheet)
+                    file_tasks::write_results_xlsx(pool, task_id, sheet)
                 })
                 .await?;
             let body = Body::File(rocket::tokio::fs::File::from_std(file));
@@ -221,7 +220,7 @@ async fn download(
         }
         Format::Csv => {
             let reader = db.stream(permit, move |pool, out| {
-                uploads::write_results_csv(pool, task_id, sheet, out)
+                file_tasks::write_results_csv(pool, task_id, sheet, out)
             });
             Ok(Download::new(Body::Stream(reader), format, &name))
         }

@@ -1,8 +1,11 @@
 //! CSV / XLSX in and out: reading uploaded import files row by row, the import template, and the
-//! failed-rows / export files. Pure functions: no Rocket, no database. The columns, formats
-//! and limits both directions share are here; `read.rs` reads uploads, `write.rs` writes files.
+//! failed-rows / export files. The columns, formats and limits both directions share are here;
+//! `read.rs` reads uploads and `write.rs` writes files (pure functions: no Rocket, no database);
+//! `tasks.rs` joins them to the task engine (an upload stored as an import task, a task's
+//! results written as a file).
 
 mod read;
+pub mod tasks;
 mod write;
 
 pub use read::{read_rows, ReadLimits};

@@ -1,4 +1,5 @@
-//! Excel and CSV: import tasks from uploaded files, the template, and result downloads.
+//! Files and tasks: an uploaded file stored as an import task, and a task's results (an
+//! import's failed rows, an export's records in either layout) written as a file.
 
 use crate::auth::Caller;
 use crate::db::results::{ResultRows, Source};
