@@ -712,3 +712,56 @@ fn sigkill_during_a_confirm_and_during_an_undo_does_nothing_twice() {
     );
     server.kill();
 }
+
+#[test]
+fn bad_input_to_the_round_trip_endpoints_gets_a_clear_error_and_changes_nothing() {
+    let app = App::new();
+    let s = app.demo("liusn");
+    let staff = app.demo("zhangsan");
+    let (admin2, _, _) = app.second_entity();
+    let task = app.import(&s, &json!([row("椅子", "liusn", "CST")]));
+    let export = app.post(&format!("/api/export_task/{s}"), &json!([1]));
+    let export = app.wait_task(&s, export.ok()["id"].as_i64().unwrap());
+    let before = app.digest();
+    for action in ["confirm", "undo"] {
+        for id in ["abc", "-1", "0", "99999999999999999999", "1.5", "%00"] {
+            app.post(&format!("/api/async_task/{s}/{id}/{action}"), &json!({}))
+                .err(404, 6, "对应id的异步任务不存在");
+        }
+        // Another company's task, a staff member: refused without a trace.
+        let own = id_of(&task);
+        app.post(&format!("/api/async_task/{admin2}/{own}/{action}"), &json!({}))
+            .err(404, 6, "对应id的异步任务不存在");
+        app.post(&format!("/api/async_task/{staff}/{own}/{action}"), &json!({}))
+            .err(403, 1, "你无此权限");
+    }
+    app.post(
+        &format!("/api/async_task/{s}/{}/confirm", id_of(&export)),
+        &json!({}),
+    )
+    .err(400, 14, "该任务不是仅校验任务，无需确认");
+    for value in ["yes", "2", "TRUE ", "[]"] {
+        app.post(&format!("/api/asset/{s}?dry_run={}", common::enc(value)), &json!([]))
+            .err(400, -2, "缺少字段或类型错误：[dry_run]（true 或 false）");
+    }
+    let file = fetch(
+        &app,
+        &format!("/api/async_task/{s}/{}/file?layout=edit", id_of(&export)),
+    );
+    file.answer()
+        .err(400, -2, "缺少字段或类型错误：[layout]（full 或 import）");
+    assert_eq!(app.digest(), before);
+
+    // Update rows with ids of every odd kind fail each with its message; nothing changes.
+    let rows = json!([
+        {"id": 1e300, "name": "x"}, {"id": true}, {"id": [1]}, {"id": {"a": 1}},
+        {"id": "1; DROP TABLE asset"}, {"id": 1.5}, {"id": "٣"}
+    ]);
+    let before = asset_table(&app);
+    let bad = app.import(&s, &rows);
+    assert_eq!(counters(&bad), [0, 0, 0, 7, 0], "{bad}");
+    for f in failed(&app, &s, id_of(&bad)) {
+        assert_eq!(f["message"], "缺少字段或类型错误：[id]（资产编号须为正整数）", "{f}");
+    }
+    assert_eq!(asset_table(&app), before);
+}
