@@ -181,21 +181,9 @@ fn every_update_row_message() {
     let s = app.demo("liusn");
     let admin = app.demo("sysadmin");
     let (_, _, foreign) = app.second_entity();
-    for (name, department) in [("王伟", "软件组"), ("财务员", "财务部")] {
-        if department == "财务部" {
-            app.post(
-                &format!("/api/department/{admin}"),
-                &json!({"name": "财务部", "parent": ""}),
-            )
-            .ok();
-        }
-        app.post(
-            &format!("/api/user/{admin}"),
-            &json!({"name": name, "password": "secret1", "department": department,
-                    "character": 1}),
-        )
-        .ok();
-    }
+    // 软件组 (within liusn's reach) exists; 财务部 (outside it) is new.
+    app.staff_in(&admin, ("软件组", ""), "王伟");
+    app.staff_in(&admin, ("财务部", ""), "财务员");
     let own = app.create_asset(&s, &row("椅子", "liusn", "CST"));
     let retired = app.create_asset(&s, &row("旧椅子", "liusn", "CST"));
     app.put(&format!("/api/expire_asset/{s}"), &json!([retired]))

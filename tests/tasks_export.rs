@@ -53,17 +53,7 @@ fn export(app: &App, session: &str, ids: &Value) -> (Value, Vec<Value>) {
 /// A department next to CST, with a staff member and one asset, made by the system admin.
 fn other_department(app: &App) -> i64 {
     let admin = app.demo("sysadmin");
-    app.post(
-        &format!("/api/department/{admin}"),
-        &json!({"name": "财务部", "parent": ""}),
-    )
-    .ok();
-    app.post(
-        &format!("/api/user/{admin}"),
-        &json!({"name": "qianqi", "password": "secret4", "entity": "示例企业",
-                "department": "财务部", "character": 1, "lock": false}),
-    )
-    .ok();
+    app.staff_in(&admin, ("财务部", ""), "qianqi");
     app.create_asset(&admin, &row("财务资产", "qianqi", "财务部"))
 }
 

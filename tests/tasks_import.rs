@@ -283,17 +283,7 @@ fn every_row_rule_message_through_an_import() {
     let app = App::new();
     app.second_entity();
     let admin = app.demo("sysadmin");
-    app.post(
-        &format!("/api/department/{admin}"),
-        &json!({"name": "财务部", "parent": ""}),
-    )
-    .ok();
-    app.post(
-        &format!("/api/user/{admin}"),
-        &json!({"name": "qianqi", "password": "secret4", "entity": "示例企业",
-                "department": "财务部", "character": 1, "lock": false}),
-    )
-    .ok();
+    app.staff_in(&admin, ("财务部", ""), "qianqi");
     let s = app.demo("liusn");
 
     let valid = || row("合规", "liusn", "CST");

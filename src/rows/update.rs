@@ -31,86 +31,29 @@ impl Update {
     }
 
     /// Old -> new of every field the row changes, by column name (a dry run's preview).
+    /// Departments, categories and owners show by name.
     pub fn changes(&self) -> Value {
-        let (now, after) = (&self.current.values, &self.after);
-        let c = &self.current;
+        let (now, after, c) = (&self.current.values, &self.after, &self.current);
         let money = |cents: i64| json!(cents as f64 / 100.0);
         let day = |d: i64| json!(crate::db::date_of(d).format("%Y-%m-%d").to_string());
-        let fields: [(&str, bool, Value, Value); 11] = [
-            (
-                "资产名",
-                now.name != after.name,
-                json!(now.name),
-                json!(after.name),
-            ),
-            (
-                "资产价值",
-                now.initial_price_cents != after.initial_price_cents,
-                money(now.initial_price_cents),
-                money(after.initial_price_cents),
-            ),
-            (
-                "资产数量",
-                now.count != after.count,
-                json!(now.count),
-                json!(after.count),
-            ),
-            (
-                "使用期限",
-                now.deadline != after.deadline,
-                json!(now.deadline),
-                json!(after.deadline),
-            ),
-            (
-                "所属品类",
-                now.category_id != after.category_id,
-                json!(c.category_name),
-                json!(self.names[1]),
-            ),
-            (
-                "描述信息",
-                now.description != after.description,
-                json!(now.description),
-                json!(after.description),
-            ),
-            (
-                "位置信息",
-                now.position != after.position,
-                json!(now.position),
-                json!(after.position),
-            ),
-            (
-                "挂账人",
-                now.owner_id != after.owner_id,
-                json!(c.owner_name),
-                json!(self.names[2]),
-            ),
-            (
-                "所属部门",
-                now.department_id != after.department_id,
-                json!(c.department_name),
-                json!(self.names[0]),
-            ),
-            (
-                "父资产",
-                now.parent_id != after.parent_id,
-                json!(now.parent_id),
-                json!(after.parent_id),
-            ),
-            (
-                "创建时间",
-                now.create_day != after.create_day,
-                day(now.create_day),
-                day(after.create_day),
-            ),
+        let fields = [
+            ("资产名", json!(now.name), json!(after.name)),
+            ("资产价值", money(now.initial_price_cents), money(after.initial_price_cents)),
+            ("资产数量", json!(now.count), json!(after.count)),
+            ("使用期限", json!(now.deadline), json!(after.deadline)),
+            ("所属品类", json!(c.category_name), json!(self.names[1])),
+            ("描述信息", json!(now.description), json!(after.description)),
+            ("位置信息", json!(now.position), json!(after.position)),
+            ("挂账人", json!(c.owner_name), json!(self.names[2])),
+            ("所属部门", json!(c.department_name), json!(self.names[0])),
+            ("父资产", json!(now.parent_id), json!(after.parent_id)),
+            ("创建时间", day(now.create_day), day(after.create_day)),
         ];
-        let mut changed = serde_json::Map::new();
-        for (label, differs, old, new) in fields {
-            if differs {
-                changed.insert(label.into(), json!({ "old": old, "new": new }));
-            }
-        }
-        Value::Object(changed)
+        let changed = fields
+            .into_iter()
+            .filter(|(_, old, new)| old != new)
+            .map(|(label, old, new)| (label.to_owned(), json!({ "old": old, "new": new })));
+        Value::Object(changed.collect())
     }
 }
 

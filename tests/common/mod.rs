@@ -198,6 +198,21 @@ impl App {
         (admin2, wangwu, id)
     }
 
+    /// As the demo system admin (session `admin`): a department (under the root when `parent`
+    /// is empty, none when `department` already exists) and a staff member in it.
+    pub fn staff_in(&self, admin: &str, (department, parent): (&str, &str), name: &str) {
+        self.post(
+            &format!("/api/department/{admin}"),
+            &json!({"name": department, "parent": parent}),
+        );
+        self.post(
+            &format!("/api/user/{admin}"),
+            &json!({"name": name, "password": "secret4", "entity": "示例企业",
+                    "department": department, "character": 1, "lock": false}),
+        )
+        .ok();
+    }
+
     /// Creates one asset through `post_asset` (which must accept it) and returns its id.
     pub fn create_asset(&self, session: &str, row: &Value) -> i64 {
         self.post(&format!("/api/post_asset/{session}"), row).ok()["id"]
