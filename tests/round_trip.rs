@@ -485,6 +485,17 @@ fn undo_takes_back_creates_and_updates_and_leaves_what_changed_since() {
     );
     assert_eq!(asset_table(&app), before);
     assert_counts_kept(&app);
+    // Name searches (the trigram index, whatever it has caught up with) follow the undo.
+    let named = |text: &str| {
+        let found = app.post(
+            &format!("/api/search_assets/{s}"),
+            &json!({"name": text, "page": 1, "size": 50}),
+        );
+        common::ids(found.ok())
+    };
+    assert_eq!(named("改名"), Vec::<i64>::new());
+    assert_eq!(named("椅子0"), vec![ids[0]]);
+    assert_eq!(named("新主机"), Vec::<i64>::new());
     let task = app.wait_task(&s, id_of(&task));
     assert_eq!(task["undone_by"], id_of(&undone));
     app.post(
@@ -718,10 +729,16 @@ fn bad_input_to_the_round_trip_endpoints_gets_a_clear_error_and_changes_nothing(
         }
         // Another company's task, a staff member: refused without a trace.
         let own = id_of(&task);
-        app.post(&format!("/api/async_task/{admin2}/{own}/{action}"), &json!({}))
-            .err(404, 6, "对应id的异步任务不存在");
-        app.post(&format!("/api/async_task/{staff}/{own}/{action}"), &json!({}))
-            .err(403, 1, "你无此权限");
+        app.post(
+            &format!("/api/async_task/{admin2}/{own}/{action}"),
+            &json!({}),
+        )
+        .err(404, 6, "对应id的异步任务不存在");
+        app.post(
+            &format!("/api/async_task/{staff}/{own}/{action}"),
+            &json!({}),
+        )
+        .err(403, 1, "你无此权限");
     }
     app.post(
         &format!("/api/async_task/{s}/{}/confirm", id_of(&export)),
@@ -729,8 +746,11 @@ fn bad_input_to_the_round_trip_endpoints_gets_a_clear_error_and_changes_nothing(
     )
     .err(400, 14, "该任务不是仅校验任务，无需确认");
     for value in ["yes", "2", "TRUE ", "[]"] {
-        app.post(&format!("/api/asset/{s}?dry_run={}", common::enc(value)), &json!([]))
-            .err(400, -2, "缺少字段或类型错误：[dry_run]（true 或 false）");
+        app.post(
+            &format!("/api/asset/{s}?dry_run={}", common::enc(value)),
+            &json!([]),
+        )
+        .err(400, -2, "缺少字段或类型错误：[dry_run]（true 或 false）");
     }
     let file = fetch(
         &app,
@@ -749,7 +769,10 @@ fn bad_input_to_the_round_trip_endpoints_gets_a_clear_error_and_changes_nothing(
     let bad = app.import(&s, &rows);
     assert_eq!(counters(&bad), [0, 0, 0, 7, 0], "{bad}");
     for f in failed(&app, &s, id_of(&bad)) {
-        assert_eq!(f["message"], "缺少字段或类型错误：[id]（资产编号须为正整数）", "{f}");
+        assert_eq!(
+            f["message"], "缺少字段或类型错误：[id]（资产编号须为正整数）",
+            "{f}"
+        );
     }
     assert_eq!(asset_table(&app), before);
 }

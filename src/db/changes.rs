@@ -95,35 +95,56 @@ pub fn rewrite_asset(
     from: &NewAsset,
     (to, revision): (&NewAsset, Option<i64>),
 ) -> rusqlite::Result<i64> {
+    use rusqlite::types::ToSql;
+    // Only the columns that change are set: SQLite rewrites every index (and fires the text
+    // index's trigger) on a column named in SET, whether or not its value changes.
+    let columns: [(&str, bool, &dyn ToSql); 12] = [
+        (
+            "department_id",
+            from.department_id != to.department_id,
+            &to.department_id,
+        ),
+        (
+            "category_id",
+            from.category_id != to.category_id,
+            &to.category_id,
+        ),
+        ("parent_id", from.parent_id != to.parent_id, &to.parent_id),
+        ("owner_id", from.owner_id != to.owner_id, &to.owner_id),
+        ("name", from.name != to.name, &to.name),
+        (
+            "initial_price_cents",
+            from.initial_price_cents != to.initial_price_cents,
+            &to.initial_price_cents,
+        ),
+        (
+            "description",
+            from.description != to.description,
+            &to.description,
+        ),
+        ("position", from.position != to.position, &to.position),
+        ("count", from.count != to.count, &to.count),
+        (
+            "create_day",
+            from.create_day != to.create_day,
+            &to.create_day,
+        ),
+        ("deadline", from.deadline != to.deadline, &to.deadline),
+        ("status", from.status != to.status, &to.status),
+    ];
+    let mut sql = String::from("UPDATE asset SET revision = coalesce(?1, revision + 1)");
+    let mut values: Vec<&dyn ToSql> = vec![&revision, &id];
+    for (column, changed, value) in columns {
+        if changed {
+            values.push(value);
+            sql.push_str(&format!(", {column} = ?{}", values.len()));
+        }
+    }
+    sql.push_str(" WHERE id = ?2 RETURNING revision");
     // The asset first: if its row refuses the values, nothing else was written.
     let revision = conn
-        .prepare_cached(
-            "UPDATE asset SET department_id = ?2, category_id = ?3, parent_id = ?4,
-                 owner_id = ?5, name = ?6, initial_price_cents = ?7, description = ?8,
-                 position = ?9, count = ?10, create_day = ?11, deadline = ?12, status = ?13,
-                 revision = coalesce(?14, revision + 1)
-             WHERE id = ?1
-             RETURNING revision",
-        )?
-        .query_row(
-            params![
-                id,
-                to.department_id,
-                to.category_id,
-                to.parent_id,
-                to.owner_id,
-                to.name,
-                to.initial_price_cents,
-                to.description,
-                to.position,
-                to.count,
-                to.create_day,
-                to.deadline,
-                to.status,
-                revision
-            ],
-            |r| r.get(0),
-        )?;
+        .prepare_cached(&sql)?
+        .query_row(values.as_slice(), |r| r.get(0))?;
     move_counts(conn, Some(from), Some(to))?;
     Ok(revision)
 }

@@ -77,6 +77,9 @@ pub fn open(path: &Path) -> Result<Pool, String> {
             .map_err(|e| format!("cannot apply schema to {}: {e}", path.display()))?;
     }
     let manager = SqliteConnectionManager::file(path).with_init(|c| {
+        // Room for every statement a batch prepares (an update import adds one per set of
+        // changed columns), so none is evicted and parsed again per row.
+        c.set_prepared_statement_cache_capacity(64);
         // Checkpoints every ~40 MiB of WAL rather than SQLite's 4 MiB: an import rewrites the
         // same index pages in every batch, and each checkpoint copied them again (a third of an
         // import's time); the WAL file is cut back to 64 MiB after a checkpoint.

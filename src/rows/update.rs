@@ -38,7 +38,11 @@ impl Update {
         let day = |d: i64| json!(crate::db::date_of(d).format("%Y-%m-%d").to_string());
         let fields = [
             ("资产名", json!(now.name), json!(after.name)),
-            ("资产价值", money(now.initial_price_cents), money(after.initial_price_cents)),
+            (
+                "资产价值",
+                money(now.initial_price_cents),
+                money(after.initial_price_cents),
+            ),
             ("资产数量", json!(now.count), json!(after.count)),
             ("使用期限", json!(now.deadline), json!(after.deadline)),
             ("所属品类", json!(c.category_name), json!(self.names[1])),
