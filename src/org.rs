@@ -275,6 +275,62 @@ pub fn scope(conn: &Connection, caller: &Caller) -> ApiResult<Scope> {
     }
 }
 
+/// Who the caller is, as the page needs it: role and name, company, own department, and the
+/// departments (name and parent, in tree order) whose assets they may manage.
+#[derive(Debug, Serialize)]
+pub struct Me {
+    pub character: i64,
+    pub name: String,
+    pub entity: Option<String>,
+    pub department: Option<String>,
+    pub departments: Vec<ManagedDepartment>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ManagedDepartment {
+    pub name: String,
+    /// The parent's name; '' for a top department (and for a manager's own).
+    pub parent: String,
+}
+
+pub fn me(conn: &Connection, caller: &Caller) -> ApiResult<Me> {
+    let entity = match caller.entity_id {
+        Some(id) => sql::entity_name(conn, id)?,
+        None => None,
+    };
+    let department = match caller.department_id {
+        Some(id) => sql::department_by_id(conn, id)?.map(|d| d.name),
+        None => None,
+    };
+    let managed = match (caller.role, caller.entity_id, caller.department_id) {
+        (Role::Admin, Some(entity), _) => Some((entity, None)),
+        (Role::Manager, Some(entity), Some(own)) => {
+            Some((entity, Some(sql::department_subtree(conn, own)?)))
+        }
+        _ => None,
+    };
+    let mut departments = Vec::new();
+    if let Some((entity, within)) = managed {
+        for d in sql::departments_of_entity(conn, entity)? {
+            if within.as_ref().is_some_and(|ids| !ids.contains(&d.id)) {
+                continue;
+            }
+            let top = Some(&d.name) == department.as_ref() && caller.role == Role::Manager;
+            departments.push(ManagedDepartment {
+                name: d.name,
+                parent: if top { String::new() } else { d.parent },
+            });
+        }
+    }
+    Ok(Me {
+        character: caller.role as i64,
+        name: caller.name.clone(),
+        entity,
+        department,
+        departments,
+    })
+}
+
 /// A department the caller manages (asset manager: its own subtree; system admin: its
 /// entity). One outside answers as if it did not exist.
 pub fn managed_department(conn: &Connection, caller: &Caller, name: &str) -> ApiResult<Department> {

@@ -2,26 +2,13 @@
 // (entities and their system admins).
 
 import { api, headRow, busy, button, clear, field, h, input, me, msgLine, openDialog, pager, path, ROLE_NAMES, select } from './core.js';
-import { categoryTree, departments, entityName, flattenCategories, nest, rememberEntity } from './org.js';
+import { categoryTree, departments, entityName, flattenCategories, nest } from './org.js';
 
-/** Runs `render` once the caller's entity name is known (asks for it if the server did not say). */
+/** Runs `render` with the caller's company (GET /api/character names it). */
 function withEntity(root, render) {
   if (entityName()) return render(entityName());
-  const name = input({ id: 'entity-name', placeholder: '例如：示例企业' });
-  const msg = msgLine();
-  const ok = button('确定', () => {
-    if (!name.value.trim()) {
-      msg.error('请输入业务实体名称');
-      return;
-    }
-    rememberEntity(name.value.trim());
-    clear(root);
-    render(entityName());
-  }, 'btn-primary', { id: 'entity-ok' });
   clear(root, h('section', { className: 'card narrow' },
-    h('h2', { className: 'card-title' }, '所属业务实体'),
-    h('p', { className: 'hint' }, '服务器没有告知您所属的业务实体，请输入其名称以便加载部门和用户。'),
-    field('业务实体名称', name), h('div', { className: 'actions' }, ok), msg));
+    h('p', { className: 'msg msg-error' }, '您的账号没有所属的业务实体，请联系超级管理员。')));
   return undefined;
 }
 

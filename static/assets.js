@@ -328,13 +328,19 @@ export async function createAssetDialog(done) {
       field('使用期限（年）', f.deadline),
       field('位置', f.position),
       field('父资产', f.parent, 'span-2'),
-      field('描述', f.description, 'span-2'),
-      h('div', { className: 'span-2' }, msg)),
-    [button('取消', () => close()), save],
+      field('描述', f.description, 'span-2')),
+    // The message sits by the buttons, where it is seen whatever the dialog's scroll.
+    [h('div', { className: 'dialog-msg', id: 'asset-msg' }, msg), button('取消', () => close()), save],
   );
   try {
     const list = await departments();
-    for (const d of list) f.department.append(h('option', { value: d.name }, d.name));
+    const depth = (d) => {
+      let n = 0;
+      for (let p = d.parent; p && n < 50; p = list.find((x) => x.name === p)?.parent) n += 1;
+      return n;
+    };
+    for (const d of list) f.department.append(h('option', { value: d.name }, `${'　'.repeat(depth(d))}${d.name}`));
+    if (!list.length) msg.error('您没有可管理的部门，无法新建资产');
     const own = ownDepartment();
     if (own && list.some((d) => d.name === own)) f.department.value = own;
     await loadCategories();

@@ -2,54 +2,34 @@
 
 import { api, me, path } from './core.js';
 
-const ENTITY_KEY = 'assetport.entity';
 let departmentCache = null;
 
-/** The caller's entity name: from GET /api/character, else what the user told us. */
+/** The caller's company, as GET /api/character says (none for the super admin). */
 export function entityName() {
-  return me.entity || me.entity_name || sessionStorage.getItem(ENTITY_KEY) || '';
-}
-
-export function rememberEntity(name) {
-  sessionStorage.setItem(ENTITY_KEY, name);
-  departmentCache = null;
+  return me.entity || '';
 }
 
 export function forgetOrg() {
   departmentCache = null;
-  sessionStorage.removeItem(ENTITY_KEY);
 }
 
-/** The caller's own department (asset manager), when the server says it. */
+/** The caller's own department (asset manager, staff), as GET /api/character says. */
 export function ownDepartment() {
-  return me.department || me.department_name || '';
+  return me.department || '';
 }
 
 /**
  * Departments the caller works with, as [{name, parent, users, assets}] in tree order: the
- * whole entity for a system admin, the own subtree for an asset manager. Without a known
- * entity name, a manager's departments are gathered from the assets it can see.
+ * whole entity for a system admin, the own subtree for an asset manager (GET /api/character
+ * names them; the department list adds the counts).
  */
 export async function departments(refresh) {
   if (departmentCache && !refresh) return departmentCache;
-  let list;
   const entity = entityName();
-  if (entity) {
+  let list = [];
+  if (entity && (me.character === 2 || me.character === 3)) {
     list = (await api('GET', path('all_departments', entity))).data;
-    const own = ownDepartment();
-    if (me.character === 2 && own) list = subtree(list, own);
-  } else if (me.character === 2) {
-    const names = new Set(ownDepartment() ? [ownDepartment()] : []);
-    try {
-      const answer = await api('POST', path('search_assets'), { page: 1, size: 1000 });
-      for (const a of answer.data) names.add(a.departmentName);
-    } catch (e) {
-      // No assets yet: the tree shows what is known.
-    }
-    // Not cached: new assets may bring departments to light.
-    return [...names].map((name) => ({ name, parent: '' }));
-  } else {
-    list = [];
+    if (me.character === 2) list = subtree(list, ownDepartment());
   }
   departmentCache = list;
   return list;

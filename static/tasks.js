@@ -54,8 +54,13 @@ function typeTag(t) {
 function statusBadge(t) {
   if (t.finish === 0) return h('span', { className: 'badge badge-running', dataset: { finish: 0 } }, '进行中');
   if (awaitsConfirm(t)) return h('span', { className: 'badge badge-pending', dataset: { finish: t.finish } }, '待确认');
+  const counts = `${t.number_succeed} 行成功，${t.number_failed ?? 0} 行失败`;
+  if (t.finish === 1 && !t.number_need) return h('span', { className: 'badge badge-empty', dataset: { finish: 1 }, title: '没有任何行' }, '无数据');
   if (t.finish === 1) return h('span', { className: 'badge badge-ok', dataset: { finish: 1 } }, '成功');
-  return h('span', { className: 'badge badge-fail', dataset: { finish: 2 }, title: `${t.number_failed ?? ''} 行失败` }, '失败');
+  if (t.cancelled) return h('span', { className: 'badge badge-empty', dataset: { finish: 2 }, title: counts }, '已取消');
+  // Most rows in and a few failed is not a failure: amber, with the counts.
+  if (t.number_succeed > 0) return h('span', { className: 'badge badge-partial', dataset: { finish: 2 }, title: counts }, '部分成功');
+  return h('span', { className: 'badge badge-fail', dataset: { finish: 2 }, title: counts }, '失败');
 }
 
 function progressBar(t) {
@@ -215,7 +220,7 @@ export function tasksView(root) {
     h('option', { value: 'undo' }, '撤销'));
   const finish = h('select', { id: 'tasks-finish', attrs: { 'aria-label': '状态' } },
     h('option', { value: '' }, '全部状态'), h('option', { value: '0' }, '进行中'),
-    h('option', { value: '1' }, '成功'), h('option', { value: '2' }, '失败'));
+    h('option', { value: '1' }, '成功'), h('option', { value: '2' }, '有失败行'));
   const creator = h('input', { id: 'tasks-creator', placeholder: '创建人', attrs: { 'aria-label': '创建人' } });
   const since = h('input', { id: 'tasks-since', type: 'date', attrs: { 'aria-label': '创建日期起' } });
   const refilter = () => { state.page = 1; load(); };

@@ -166,7 +166,7 @@ async fn asset_manager_imports_fixes_failed_rows_exports_and_logs_out() {
     b.wait_until(
         "mixed import failed",
         &format!(
-            "document.querySelector('{} .badge')?.textContent === '失败'",
+            "document.querySelector('{} .badge')?.textContent === '部分成功'",
             task_row(mixed)
         ),
     )
@@ -259,9 +259,9 @@ async fn asset_manager_imports_fixes_failed_rows_exports_and_logs_out() {
     {
         b.click(&format!("{} .task-cancel", task_row(big))).await;
         b.wait_until(
-            "cancelled task ends 失败",
+            "cancelled task ends 已取消",
             &format!(
-                "document.querySelector('{} .badge')?.textContent === '失败'",
+                "document.querySelector('{} .badge')?.textContent === '已取消'",
                 task_row(big)
             ),
         )
@@ -649,7 +649,7 @@ async fn files_template_upload_and_downloads() {
     b.click(".msg-ok .task-link").await;
     b.wait_until(
         "uploaded task done",
-        "document.querySelector('.task-head .badge')?.textContent === '失败' \
+        "document.querySelector('.task-head .badge')?.textContent === '部分成功' \
          && document.querySelectorAll('#failed-table tbody tr').length === 1",
     )
     .await;

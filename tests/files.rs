@@ -477,16 +477,14 @@ fn unreadable_files_are_refused_with_the_reason_and_make_no_task() {
     let bad = fetch(&app, &format!("/api/asset_template/{s}?format=pdf"));
     refused(&bad.answer(), "不支持的文件格式：pdf，只支持 csv 或 xlsx");
 
-    // A header and nothing else is readable: a task of no rows, done at once.
-    let task = import_file(&app, &s, "", format!("{header}\r\n\r\n").as_bytes());
-    assert_eq!(
-        (
-            &task["number_need"],
-            &task["number_succeed"],
-            &task["finish"]
-        ),
-        (&json!(0), &json!(0), &json!(1))
-    );
+    // A header and nothing else (blank lines aside) is refused: no task of no rows, shown as a
+    // green 成功 (issue 13).
+    let counts = app.table_counts();
+    let empty = upload(&app, &s, "", format!("{header}\r\n\r\n").as_bytes());
+    refused(&empty, "文件中没有数据行");
+    assert_eq!(app.table_counts(), counts);
+    let row = "椅子,数量型,1,1,1,数量型资产,,,liusn,CST,";
+    let task = import_file(&app, &s, "", format!("{header}\r\n{row}\r\n").as_bytes());
     let bad = download(&app, &s, task_id(&task), "doc");
     refused(&bad.answer(), "不支持的文件格式：doc，只支持 csv 或 xlsx");
 }

@@ -47,16 +47,25 @@ fn bootstrap_creates_admin_and_the_demo_company() {
     assert!(token.bytes().all(|b| b.is_ascii_alphanumeric()), "{token}");
     assert_eq!(
         character(&app, token).ok(),
-        &json!({"character": 4, "name": "admin"})
+        &json!({"character": 4, "name": "admin", "entity": null, "department": null,
+                "departments": []})
     );
 
-    for (name, expected) in [("sysadmin", 3), ("liusn", 2), ("zhangsan", 1)] {
+    // Who each demo user is: company, own department, and the departments whose assets they
+    // manage (tree order, parents by name), so the page never guesses them.
+    let both = json!([{"name": "CST", "parent": ""}, {"name": "软件组", "parent": "CST"}]);
+    for (name, expected, department, manages) in [
+        ("sysadmin", 3, Value::Null, both.clone()),
+        ("liusn", 2, json!("CST"), both.clone()),
+        ("zhangsan", 1, json!("CST"), json!([])),
+    ] {
         let a = login_answer(&app, name, DEMO_PASSWORD);
         assert_eq!(a.ok()["character"], expected, "{name}");
         let session = a.ok()["session"].as_str().unwrap().to_owned();
         assert_eq!(
             character(&app, &session).ok(),
-            &json!({"character": expected, "name": name})
+            &json!({"character": expected, "name": name, "entity": "示例企业",
+                    "department": department, "departments": manages})
         );
     }
 

@@ -87,7 +87,8 @@ fn super_admin_creates_entities_and_their_system_admins() {
     let s = app.login("新管理员", "secret1");
     assert_eq!(
         app.get(&format!("/api/character/{s}")).ok(),
-        &json!({"character": 3, "name": "新管理员"})
+        &json!({"character": 3, "name": "新管理员", "entity": "新企业", "department": null,
+                "departments": []})
     );
     assert_eq!(
         app.get(&format!("/api/all_departments/{s}/{}", enc("新企业")))

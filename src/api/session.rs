@@ -61,13 +61,12 @@ async fn logout(db: &State<Db>, sessions: &State<Sessions>, body: Body) -> Reply
     done()
 }
 
+/// The caller's role and name (the seed's answer), plus company, own department and the
+/// departments they may manage, so the page never has to guess them.
 #[get("/api/character/<_>")]
-async fn character(session: Session) -> Reply {
+async fn character(db: &State<Db>, session: Session) -> Reply {
     let caller = session.require(ANY)?;
-    ok(json!({
-        "character": caller.role as i64,
-        "name": caller.name,
-    }))
+    ok(db.run(move |conn| crate::org::me(conn, &caller)).await?)
 }
 
 #[derive(Deserialize)]

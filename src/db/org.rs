@@ -42,6 +42,12 @@ pub fn department_by_id(conn: &Connection, id: i64) -> rusqlite::Result<Option<D
         .optional()
 }
 
+pub fn entity_name(conn: &Connection, id: i64) -> rusqlite::Result<Option<String>> {
+    conn.prepare_cached("SELECT name FROM entity WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))
+        .optional()
+}
+
 /// The department and all departments below it.
 pub fn department_subtree(conn: &Connection, root: i64) -> rusqlite::Result<Vec<i64>> {
     let mut stmt = conn.prepare_cached(

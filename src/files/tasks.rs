@@ -37,14 +37,19 @@ pub fn create_import(
     let new = NewTask { file_name, dry_run };
     let mut writer = TaskWriter::create(conn, owner, TaskKind::Import, &new, chunk_rows)?;
     submit::store_new(&mut writer, |writer| {
-        files::read_rows(format, bytes, limits, |row| {
+        let rows = files::read_rows(format, bytes, limits, |row| {
             writer.push(&row.json, Some(row.line as i64))
         })
-        .map(|_| ())
         .map_err(|e| match e {
             FileError::Unreadable(why) => ApiError::BadBody(why),
             FileError::Sink(db) => ApiError::from(db),
-        })
+        })?;
+        // A file of a header alone is a mistake (the wrong sheet, an empty export), not a
+        // task of nothing that the list would show as 成功.
+        if rows == 0 {
+            return Err(ApiError::BadBody("文件中没有数据行".into()));
+        }
+        Ok(())
     })
 }
 
