@@ -321,7 +321,7 @@ export async function createAssetDialog(done) {
       field('资产名称 *', f.name, 'span-2'),
       field('资产类型', f.assetClass),
       field('所属部门', f.department),
-      field('所属分类', f.assetTree),
+      field('所属品类', f.assetTree),
       field('挂账人', f.user),
       field('资产价值（元）', f.price),
       field('数量', f.count),

@@ -22,7 +22,7 @@ function poll(f) {
 
 const FIELDS = [
   ['id', '资产编号'], ['name', '资产名'], ['assetClass', '资产类型'], ['price', '资产价值'], ['count', '资产数量'],
-  ['deadline', '使用期限'], ['assetTree', '所属分类'], ['description', '描述信息'], ['position', '位置信息'],
+  ['deadline', '使用期限'], ['assetTree', '所属品类'], ['description', '描述信息'], ['position', '位置信息'],
   ['user', '挂账人'], ['department', '所属部门'], ['parent', '父资产'], ['expire', '已清退'],
 ];
 const OPTIONAL = new Set(['id', 'description', 'position', 'parent', 'expire']);
@@ -133,7 +133,7 @@ export function importView(root) {
   }), 'btn-primary', { id: 'import-submit' });
   const jsonDry = dryRunBox('import-json-dry-run');
 
-  const file = h('input', { type: 'file', id: 'import-file', className: 'file-input', accept: '.xlsx,.csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet,text/csv' });
+  const file = h('input', { type: 'file', id: 'import-file', className: 'file-input', accept: '.xlsx,.csv,.xls,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet,text/csv' });
   const chosen = h('span', { className: 'file-name muted' }, '未选择文件');
   const fileDry = dryRunBox('import-dry-run');
   file.addEventListener('change', async () => {
@@ -148,22 +148,22 @@ export function importView(root) {
   const upload = button('上传并导入', () => busy(upload, fileMsg, async () => {
     const f = file.files[0];
     if (!f) throw new Error('请先选择一个 CSV 或 XLSX 文件');
+    // .csv and .xlsx say their format; anything else (an old .xls, say) goes as it is and the
+    // server, which reads the file's first bytes, says what to do with it.
     const format = /\.csv$/i.test(f.name) ? 'csv' : /\.xlsx$/i.test(f.name) ? 'xlsx' : null;
-    if (!format) throw new Error('只支持 .xlsx 或 .csv 文件');
+    const q = new URLSearchParams();
+    if (format) q.set('format', format);
+    if (fileDry.box.checked) q.set('dry_run', 'true');
     const dry = fileDry.box.checked;
-    const answer = await api('POST', `${path('asset_file')}?format=${format}${dry ? '&dry_run=true' : ''}`, f);
+    const answer = await api('POST', `${path('asset_file')}${q.size ? `?${q}` : ''}`, f);
     created(fileMsg, answer.data.id, undefined, dry);
     file.value = '';
     file.dispatchEvent(new Event('change'));
   }), 'btn-primary', { id: 'import-upload' });
 
-  clear(root, h('div', { className: 'grid-2' },
-    h('section', { className: 'card' },
-      h('h2', { className: 'card-title' }, '粘贴 JSON 行'),
-      h('p', { className: 'hint' }, '一个 JSON 数组，每个元素是一行资产。校验失败的行会保留在任务里，可在任务详情中修改后重新执行。'),
-      text,
-      h('div', { className: 'actions' }, submit, button('填入示例', () => { text.value = JSON.stringify(EXAMPLE, null, 2); }, '', { id: 'import-example' }), jsonDry.label),
-      jsonMsg),
+  // The file is how asset managers import; pasting JSON rows is for the few who script, so it
+  // waits under 高级.
+  clear(root,
     h('section', { className: 'card' },
       h('h2', { className: 'card-title' }, '上传 Excel / CSV 文件'),
       h('p', { className: 'hint' }, '按模板填写后上传，第一行为表头（中文或英文字段名均可）。'),
@@ -176,17 +176,26 @@ export function importView(root) {
       h('div', { className: 'actions' }, upload, fileDry.label),
       fileMsg,
       h('h3', { className: 'sub-title' }, '字段说明'),
-      h('table', { className: 'table table-compact' },
+      h('table', { className: 'table table-compact', id: 'import-fields' },
         h('tbody', {}, [
           ['资产编号 id', '可选：填写则更新该资产，空白单元格保留原值'],
           ['资产名 name', '必填，最长 128 字'],
           ['资产类型 assetClass', '数量型（0）或 条目型（1）；条目型数量只能为 1'],
-          ['资产价值 price', '元，不可为负，保留两位小数'],
+          ['资产价值 price', '元，不可为负，保留两位小数；可写 1,299.50 或 ¥1,299.50'],
+          ['资产数量 count', '必填，至少为 1 的整数'],
           ['使用期限 deadline', '年，0 表示不折旧'],
-          ['所属分类 assetTree', '部门分类树中的名称'],
+          ['所属品类 assetTree', '部门分类树中的名称'],
+          ['描述信息 description', '可选，最长 4096 字'],
+          ['位置信息 position', '可选，最长 256 字'],
           ['挂账人 user / 所属部门 department', '挂账人须属于该部门'],
           ['父资产 parent', '可选：同部门条目型资产的名称或编号'],
-        ].map(([k, v]) => h('tr', {}, h('th', {}, k), h('td', {}, v))))))));
+        ].map(([k, v]) => h('tr', {}, h('th', {}, k), h('td', {}, v)))))),
+    h('details', { className: 'card advanced', id: 'import-advanced' },
+      h('summary', {}, '高级：粘贴 JSON 行'),
+      h('p', { className: 'hint' }, '一个 JSON 数组，每个元素是一行资产。校验失败的行会保留在任务里，可在任务详情中修改后重新执行。'),
+      text,
+      h('div', { className: 'actions' }, submit, button('填入示例', () => { text.value = JSON.stringify(EXAMPLE, null, 2); }, '', { id: 'import-example' }), jsonDry.label),
+      jsonMsg));
 }
 
 function created(msg, id, rows, dry) {

@@ -42,6 +42,8 @@ async fn import_json(b: &Browser, rows: &Value) -> i64 {
     b.goto("/#import").await;
     b.wait_until("import view", "document.getElementById('import-json')")
         .await;
+    // The JSON box waits under 高级 (issue 13): open it as a user would.
+    b.click("#import-advanced > summary").await;
     // A paste: the whole text arrives at once.
     b.js(
         "const t = document.getElementById('import-json'); t.value = arguments[0]; \

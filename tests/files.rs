@@ -292,7 +292,7 @@ fn failed_rows_name_the_line_of_the_file() {
         );
         let messages: Vec<Value> = failed(&app, &s, task_id(&task))
             .iter()
-            .map(|r| r["message"].clone())
+            .map(|r| common::spec_message(r["message"].as_str().unwrap()).into())
             .collect();
         assert_eq!(messages, expected.map(Value::from));
     }
@@ -314,7 +314,7 @@ fn failed_rows_name_the_line_of_the_file() {
     );
     let messages: Vec<Value> = failed(&app, &s, id)
         .iter()
-        .map(|r| r["message"].clone())
+        .map(|r| common::spec_message(r["message"].as_str().unwrap()).into())
         .collect();
     assert_eq!(messages, [expected[1], expected[3], expected[4]]);
 }

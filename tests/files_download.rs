@@ -73,13 +73,20 @@ fn failed_rows_of_a_file_download_as_they_were_uploaded_with_the_message() {
         "第8行：字段长度不合法：[name]",
     ];
     let rows = failed(&app, &s, id);
-    let shown: Vec<&Value> = rows.iter().map(|r| &r["message"]).collect();
+    let shown: Vec<String> = rows
+        .iter()
+        .map(|r| common::spec_message(r["message"].as_str().unwrap()))
+        .collect();
     assert_eq!(shown, messages);
 
+    // The files' 结果 holds the whole message, explanation included.
     let expected: Vec<Vec<String>> = [0, 2, 3, 4, 5]
         .iter()
-        .zip(messages)
-        .map(|(&i, message)| [uploaded[i].clone(), vec![message.to_owned()]].concat())
+        .zip(&rows)
+        .map(|(&i, r)| {
+            let message = r["message"].as_str().unwrap().to_owned();
+            [uploaded[i].clone(), vec![message]].concat()
+        })
         .collect();
     assert_failed_files(&app, &s, id, &expected);
 

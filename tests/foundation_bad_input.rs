@@ -392,7 +392,7 @@ fn huge_strings_are_refused_by_their_length() {
     let mut r = row(&big, "liusn", "CST");
     r["description"] = json!(big);
     r["position"] = json!(big);
-    app.post(&format!("/api/post_asset/{manager}"), &r).err(
+    app.post(&format!("/api/post_asset/{manager}"), &r).err_spec(
         400,
         2,
         "字段长度不合法：[name]；字段长度不合法：[position]；字段长度不合法：[description]",

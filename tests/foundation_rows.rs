@@ -319,10 +319,11 @@ fn every_rule_alone_answers_its_message() {
     for (what, r, message) in &cases {
         let a = post(&app, &s, r);
         assert_eq!(
-            (a.status.code, a.code(), a.info()),
-            (400, 2, message.as_str()),
+            (a.status.code, a.code(), common::spec_message(a.info())),
+            (400, 2, message.clone()),
             "{what}"
         );
+        common::assert_spec_message(a.info(), message);
     }
     assert_eq!(app.digest(), before);
 }
@@ -372,7 +373,7 @@ fn several_broken_rules_are_joined_in_table_order() {
         "price": -5, "description": "", "position": 5, "expire": 1, "count": 0,
         "assetTree": "数量型资产", "department": "CST", "deadline": -1
     });
-    post(&app, &s, &everything).err(
+    post(&app, &s, &everything).err_spec(
         400,
         2,
         "缺少字段或类型错误：[position]；字段长度不合法：[name]；资产数量不可小于1；\
@@ -401,7 +402,7 @@ fn several_broken_rules_are_joined_in_table_order() {
     ]
     .map(field)
     .join("；");
-    post(&app, &s, &fields).err(400, 2, &all_fields);
+    post(&app, &s, &fields).err_spec(400, 2, &all_fields);
     let required = [
         "name",
         "assetClass",
@@ -414,7 +415,9 @@ fn several_broken_rules_are_joined_in_table_order() {
     ]
     .map(field)
     .join("；");
-    post(&app, &s, &json!({})).err(400, 2, &required);
+    post(&app, &s, &json!({})).err_spec(400, 2, &required);
+    // Each names the column and what was wrong with it.
+    assert!(post(&app, &s, &json!({})).info().starts_with("缺少字段或类型错误：[name]（缺少资产名）"));
     // Right and owner both fail for a department outside the subtree.
     post(
         &app,
@@ -445,7 +448,7 @@ fn rules_that_depend_on_a_failed_lookup_are_skipped() {
         "assetClass": 1, "count": 3, "department": "火星部", "assetTree": "无此分类",
         "user": "caiwu", "parent": "无此父资产", "price": 1, "deadline": 1
     });
-    post(&app, &s, &a).err(
+    post(&app, &s, &a).err_spec(
         400,
         2,
         "缺少字段或类型错误：[name]；对应部门不存在；仅数量型资产的数量可大于1",
@@ -454,7 +457,7 @@ fn rules_that_depend_on_a_failed_lookup_are_skipped() {
         "name": "行", "assetClass": 0, "user": "nobody", "price": 1, "count": 1,
         "assetTree": "无此分类", "deadline": 1, "parent": "无此父资产"
     });
-    post(&app, &s, &missing_department).err(
+    post(&app, &s, &missing_department).err_spec(
         400,
         2,
         "缺少字段或类型错误：[department]；未找到该资产挂账人",
@@ -464,7 +467,7 @@ fn rules_that_depend_on_a_failed_lookup_are_skipped() {
         row("行", "liusn", "CST"),
         json!({"assetClass": 5, "count": 3, "assetTree": "条目型资产"}),
     );
-    post(&app, &s, &bad_class).err(400, 2, &field("assetClass"));
+    post(&app, &s, &bad_class).err_spec(400, 2, &field("assetClass"));
     // No category: no class/category check.
     let no_category = with(item("电脑"), json!({"assetTree": "无此分类"}));
     post(&app, &s, &no_category).err(400, 2, "未找到指定层级分类");
@@ -479,7 +482,7 @@ fn rules_that_depend_on_a_failed_lookup_are_skipped() {
         row("行", "liusn", "CST"),
         json!({"count": "x", "price": "-x", "deadline": "-y"}),
     );
-    post(&app, &s, &bad_numbers).err(
+    post(&app, &s, &bad_numbers).err_spec(
         400,
         2,
         "缺少字段或类型错误：[price]；缺少字段或类型错误：[count]；缺少字段或类型错误：[deadline]",
@@ -633,4 +636,46 @@ fn created_asset_view_and_status() {
     let id = app.create_asset(&sysadmin, &row("账本", "caiwu", "财务部"));
     assert_eq!(view(&app, &sysadmin, id)["departmentName"], "财务部");
     assert_eq!(view(&app, &sysadmin, id)["status"], 2);
+}
+
+/// Issue 13 (5): money as people type it in Excel is accepted, and a message names the column
+/// and the value it could not take.
+#[test]
+fn excel_money_is_accepted_and_messages_name_the_column_and_the_value() {
+    let (app, s, _) = setup();
+    for (price, expected) in [
+        (json!("1,200"), 1200.0),
+        (json!("¥1,299.00"), 1299.0),
+        (json!("￥ 3,000.5"), 3000.5),
+        (json!("¥88"), 88.0),
+        (json!("-0"), 0.0),
+        (json!("1,234,567.25"), 1_234_567.25),
+    ] {
+        let r = with(row("椅子", "liusn", "CST"), json!({ "price": price }));
+        let id = post(&app, &s, &r).ok()["id"].as_i64().unwrap();
+        assert_eq!(view(&app, &s, id)["initial_price"], expected, "{price}");
+    }
+    let before = app.digest();
+    for (price, shown) in [("1,2,3", "1,2,3"), ("12,34", "12,34"), ("¥", "¥"), ("1.200,50", "1.200,50")] {
+        let r = with(row("椅子", "liusn", "CST"), json!({ "price": price }));
+        post(&app, &s, &r).err(
+            400,
+            2,
+            &format!("缺少字段或类型错误：[price]（资产价值“{shown}”不是金额）"),
+        );
+    }
+    for (fields, message) in [
+        (json!({"count": "abc"}), "缺少字段或类型错误：[count]（资产数量“abc”不是整数）"),
+        (json!({"name": ""}), "字段长度不合法：[name]（资产名不能为空）"),
+        (json!({"name": "长".repeat(129)}), "字段长度不合法：[name]（资产名超过128字）"),
+        (json!({"assetClass": "家具"}), "缺少字段或类型错误：[assetClass]（资产类型“家具”不是数量型或条目型）"),
+        (json!({"deadline": true}), "缺少字段或类型错误：[deadline]（使用期限应为整数）"),
+        (json!({"create_time": "2020/1/1"}), "缺少字段或类型错误：[create_time]（创建时间“2020/1/1”不是不晚于今天的日期）"),
+    ] {
+        post(&app, &s, &with(row("椅子", "liusn", "CST"), fields)).err(400, 2, message);
+    }
+    let mut missing = row("椅子", "liusn", "CST");
+    missing.as_object_mut().unwrap().remove("user");
+    post(&app, &s, &missing).err(400, 2, "缺少字段或类型错误：[user]（缺少挂账人）");
+    assert_eq!(app.digest(), before);
 }

@@ -378,7 +378,10 @@ fn every_row_rule_message_through_an_import() {
     let got = failed(&app, &s, task_id(&task));
     assert_eq!(got.len(), cases.len());
     for (g, (submitted, message)) in got.iter().zip(&cases) {
-        assert_eq!(g, &with_message(submitted, message), "{submitted}");
+        // The message in the SPEC's words, each field message with its explanation.
+        let told = g["message"].as_str().unwrap();
+        common::assert_spec_message(told, message);
+        assert_eq!(g, &with_message(submitted, told), "{submitted}");
     }
     let names: HashSet<String> = assets_by_name(&app, &s).into_keys().collect();
     assert_eq!(names, HashSet::from(["合规".to_owned(), "名".repeat(128)]));
@@ -399,7 +402,7 @@ fn a_row_that_is_not_an_object_fails_with_its_value() {
             r["message"]
                 .as_str()
                 .unwrap()
-                .starts_with("缺少字段或类型错误：[name]；"),
+                .starts_with("缺少字段或类型错误：[name]（缺少资产名）；"),
             "{r}"
         );
     }
@@ -485,7 +488,7 @@ fn a_row_with_an_out_of_range_number_comes_back_as_its_object() {
         vec![
             json!({"name": "巨价", "price": "1e400", "assetClass": 0, "user": "liusn",
             "count": 1, "assetTree": "默认分类", "department": "CST", "deadline": 1,
-            "message": "缺少字段或类型错误：[price]"})
+            "message": "缺少字段或类型错误：[price]（资产价值应为金额）"})
         ]
     );
     // Fixed in place and run again.

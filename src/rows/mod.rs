@@ -177,15 +177,73 @@ impl Lookups {
     }
 }
 
-/// Collects the messages of one row in rule order.
+/// The column a field is in the files (and on the page): messages name it and the value.
+pub fn column_name(field: &str) -> &str {
+    match field {
+        "id" => "资产编号",
+        "name" => "资产名",
+        "parent" => "父资产",
+        "assetClass" => "资产类型",
+        "user" => "挂账人",
+        "price" => "资产价值",
+        "description" => "描述信息",
+        "position" => "位置信息",
+        "expire" => "是否清退",
+        "count" => "资产数量",
+        "assetTree" => "所属品类",
+        "department" => "所属部门",
+        "deadline" => "使用期限",
+        "create_time" => "创建时间",
+        other => other,
+    }
+}
+
+/// Why a field's value was not taken, in the user's words: the column and the value.
+fn field_reason(field: &str, value: &Val) -> String {
+    let column = column_name(field);
+    let wanted = match field {
+        "count" | "deadline" => "整数",
+        "price" => "金额",
+        "assetClass" => "数量型或条目型",
+        "expire" => "0或1",
+        "create_time" => "不晚于今天的日期",
+        "parent" => "资产编号或名称",
+        _ => "文字",
+    };
+    match value {
+        Val::Absent => format!("缺少{column}"),
+        Val::Str(s) => {
+            let shown: String = s.chars().take(40).collect();
+            let more = if s.chars().count() > 40 { "…" } else { "" };
+            format!("{column}“{shown}{more}”不是{wanted}")
+        }
+        Val::Num(n) => format!("{column}“{n}”不是{wanted}"),
+        Val::Other => format!("{column}应为{wanted}"),
+    }
+}
+
+/// Collects the messages of one row in rule order. Each keeps the SPEC's text and adds, in
+/// brackets, the column and the value it means.
 struct Problems(Vec<String>);
 
 impl Problems {
-    fn field(&mut self, field: &str) {
-        self.0.push(format!("缺少字段或类型错误：[{field}]"));
+    fn field(&mut self, field: &str, value: &Val) {
+        let reason = field_reason(field, value);
+        self.0.push(format!("缺少字段或类型错误：[{field}]（{reason}）"));
     }
-    fn length(&mut self, field: &str) {
-        self.0.push(format!("字段长度不合法：[{field}]"));
+    fn length(&mut self, field: &str, value: &str) {
+        let column = column_name(field);
+        let reason = if value.trim().is_empty() {
+            format!("{column}不能为空")
+        } else {
+            let max = match field {
+                "name" => NAME_MAX,
+                "position" => POSITION_MAX,
+                _ => DESCRIPTION_MAX,
+            };
+            format!("{column}超过{max}字")
+        };
+        self.0.push(format!("字段长度不合法：[{field}]（{reason}）"));
     }
     fn rule(&mut self, message: &str) {
         self.0.push(message.to_owned());
@@ -224,8 +282,37 @@ fn integer(v: &Val) -> Option<i64> {
     (n.fract() == 0.0 && n.abs() <= INT_MAX).then_some(n as i64)
 }
 
+/// Money as people write it in Excel: a number, or text with an optional leading ¥ / ￥ and
+/// thousands separators in their places (1,299.50).
 fn cents(v: &Val) -> Option<i64> {
-    let n = number(v)?;
+    let n = match v {
+        Val::Str(s) => {
+            let t = s.trim();
+            let t = t.strip_prefix(['¥', '￥']).unwrap_or(t).trim_start();
+            let plain = if t.contains(',') {
+                let (whole, fraction) = t.split_once('.').map_or((t, None), |(w, f)| (w, Some(f)));
+                let digits = whole.strip_prefix('-').unwrap_or(whole);
+                let groups: Vec<&str> = digits.split(',').collect();
+                let grouped = groups[0].len() <= 3
+                    && !groups[0].is_empty()
+                    && groups[1..].iter().all(|g| g.len() == 3)
+                    && groups.iter().all(|g| g.bytes().all(|b| b.is_ascii_digit()));
+                if !grouped {
+                    return None;
+                }
+                let mut plain = whole.replace(',', "");
+                if let Some(f) = fraction {
+                    plain.push('.');
+                    plain.push_str(f);
+                }
+                plain
+            } else {
+                t.to_owned()
+            };
+            number(&Val::Str(plain.into()))?
+        }
+        _ => number(v)?,
+    };
     (n.abs() <= MONEY_MAX).then(|| (n * 100.0).round() as i64)
 }
 
@@ -306,23 +393,23 @@ pub fn check_fields(
     let department = text(&raw.department);
     let deadline = integer(&raw.deadline);
     let created = create_day(&raw.create_time, today);
-    for (field, ok) in [
-        ("name", name.is_some()),
-        ("parent", parent.is_some()),
-        ("assetClass", class.is_some()),
-        ("user", user.is_some()),
-        ("price", price.is_some()),
-        ("description", description.is_some()),
-        ("position", position.is_some()),
-        ("expire", expire.is_some()),
-        ("count", count.is_some()),
-        ("assetTree", tree.is_some()),
-        ("department", department.is_some()),
-        ("deadline", deadline.is_some()),
-        ("create_time", created.is_some()),
+    for (field, ok, value) in [
+        ("name", name.is_some(), &raw.name),
+        ("parent", parent.is_some(), &raw.parent),
+        ("assetClass", class.is_some(), &raw.asset_class),
+        ("user", user.is_some(), &raw.user),
+        ("price", price.is_some(), &raw.price),
+        ("description", description.is_some(), &raw.description),
+        ("position", position.is_some(), &raw.position),
+        ("expire", expire.is_some(), &raw.expire),
+        ("count", count.is_some(), &raw.count),
+        ("assetTree", tree.is_some(), &raw.asset_tree),
+        ("department", department.is_some(), &raw.department),
+        ("deadline", deadline.is_some(), &raw.deadline),
+        ("create_time", created.is_some(), &raw.create_time),
     ] {
         if !ok {
-            p.field(field);
+            p.field(field, value);
         }
     }
 
@@ -331,14 +418,14 @@ pub fn check_fields(
     let position = position.flatten().unwrap_or_default().to_owned();
     if let Some(n) = &name {
         if n.trim().is_empty() || n.chars().count() > NAME_MAX {
-            p.length("name");
+            p.length("name", n);
         }
     }
     if position.chars().count() > POSITION_MAX {
-        p.length("position");
+        p.length("position", &position);
     }
     if description.chars().count() > DESCRIPTION_MAX {
-        p.length("description");
+        p.length("description", &description);
     }
     // Control characters (NUL and the like) are invisible in a list and break the files and
     // programs the register feeds; a description may still hold TAB and line breaks.

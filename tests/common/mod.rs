@@ -47,6 +47,37 @@ impl Answer {
         assert_eq!(self.code(), code, "{:?}", self.body);
         assert_eq!(self.info(), info, "{:?}", self.body);
     }
+    /// Like `err` for a row's message given in the SPEC's words (`spec_message`).
+    pub fn err_spec(&self, status: u16, code: i64, spec: &str) {
+        assert_eq!(self.status.code, status, "{:?}", self.body);
+        assert_eq!(self.code(), code, "{:?}", self.body);
+        assert_spec_message(self.info(), spec);
+    }
+}
+
+/// A row message with the explanation each field message carries (`…：[count]（资产数量“x”不是
+/// 整数）`) taken out: the SPEC's own words.
+pub fn spec_message(message: &str) -> String {
+    let mut out = String::new();
+    let mut rest = message;
+    while let Some(at) = rest.find("]（") {
+        out.push_str(&rest[..=at]);
+        rest = &rest[at + 1..];
+        match rest.find('）') {
+            Some(end) => rest = &rest[end + '）'.len_utf8()..],
+            None => break,
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The message says `spec` in the SPEC's words, and every field message in it carries its
+/// explanation.
+pub fn assert_spec_message(message: &str, spec: &str) {
+    assert_eq!(spec_message(message), spec, "{message}");
+    let fields = spec.matches("缺少字段或类型错误：[").count() + spec.matches("字段长度不合法：[").count();
+    assert_eq!(message.matches("]（").count(), fields, "{message}");
 }
 
 impl App {
