@@ -90,11 +90,20 @@ fn failed_rows_of_a_file_download_as_they_were_uploaded_with_the_message() {
         .collect();
     assert_failed_files(&app, &s, id, &expected);
 
-    // Every cell of the XLSX is text, as the file gave it, so nothing is reformatted.
+    // In the XLSX, numbers the file gave as text are numbers again (资产编号, 资产价值,
+    // 资产数量, 使用期限: Excel flags numbers stored as text); every other cell is the text.
     let xlsx = read_xlsx(&download(&app, &s, id, "xlsx").bytes);
-    for cell in xlsx.iter().flatten() {
-        assert!(matches!(cell, Data::String(_) | Data::Empty), "{cell:?}");
+    for row in &xlsx[1..] {
+        for (col, cell) in row.iter().enumerate() {
+            match (col, cell) {
+                (0 | 3 | 4 | 5, Data::Float(_) | Data::Empty) => {}
+                (0 | 3 | 4 | 5, Data::String(s)) => assert!(s.parse::<f64>().is_err(), "{s}"),
+                (_, Data::String(_) | Data::Empty) => {}
+                other => panic!("{other:?}"),
+            }
+        }
     }
+    assert_eq!(xlsx[1][3], Data::Float(12.5));
 }
 
 #[test]
@@ -148,7 +157,7 @@ fn failed_rows_of_a_json_import_download_with_numbers_and_class_names() {
     assert_eq!(xlsx[1][3], Data::Float(12.5));
     assert_eq!(xlsx[1][4], Data::Float(3.0));
     assert_eq!(xlsx[2][11], Data::Float(999_999.0));
-    assert_eq!(xlsx[3][3], Data::String("-1".into()));
+    assert_eq!(xlsx[3][3], Data::Float(-1.0));
     assert_eq!(xlsx[1][2], Data::String("数量型".into()));
 
     // A task without failed rows downloads as the header alone.
@@ -190,6 +199,13 @@ fn assert_shows(cell: &Data, record: &Value, field: &str) {
         _ => &[],
     };
     match value {
+        // Dates are date cells; an unset warning (-1) is an empty cell.
+        Value::String(_) if field == "create_time" => {
+            assert!(matches!(cell, Data::DateTime(_)), "{field}: {cell:?}");
+        }
+        Value::Number(n) if n.as_i64() == Some(-1) && field.starts_with("warning") => {
+            assert_eq!(cell, &Data::Empty, "{field} of {record}");
+        }
         Value::Number(_) if !names.is_empty() => {
             let name = names[value.as_u64().unwrap() as usize];
             assert_eq!(cell, &Data::String(name.into()), "{field} of {record}");
@@ -253,6 +269,24 @@ fn export_records_download_with_chinese_headers() {
     let csv = read_csv(&csv.bytes);
     let xlsx = download(&app, &s, id, "xlsx");
     xlsx.expect("xlsx", &format!("task-{id}-export.xlsx"));
+    // Opened in Excel: the header row stays in view (a frozen pane) and columns are sized by
+    // what they hold (资产名 wider than 资产编号).
+    let mut book = zip::ZipArchive::new(std::io::Cursor::new(xlsx.bytes.clone())).unwrap();
+    let mut sheet_xml = String::new();
+    std::io::Read::read_to_string(
+        &mut book.by_name("xl/worksheets/sheet1.xml").unwrap(),
+        &mut sheet_xml,
+    )
+    .unwrap();
+    assert!(sheet_xml.contains(r#"state="frozen""#), "{sheet_xml:.400}");
+    assert!(
+        sheet_xml.contains(r#"<col min="1" max="1" width="10.7"#),
+        "{sheet_xml:.600}"
+    );
+    assert!(
+        sheet_xml.contains(r#"<col min="3" max="3" width="24.7"#),
+        "{sheet_xml:.600}"
+    );
     let xlsx = read_xlsx(&xlsx.bytes);
     assert_eq!(csv[0], headers);
     assert_eq!(texts(&xlsx)[0], headers);
@@ -268,6 +302,12 @@ fn export_records_download_with_chinese_headers() {
             let text = &csv[i + 1][col];
             match (&xlsx[i + 1][col], text.parse::<f64>()) {
                 (Data::Float(v), Ok(parsed)) => assert_eq!(*v, parsed, "{field}"),
+                (Data::DateTime(d), _) => {
+                    // Excel's day number counts from 1899-12-30.
+                    let epoch = chrono::NaiveDate::from_ymd_opt(1899, 12, 30).unwrap();
+                    let day = epoch + chrono::Duration::days(d.as_f64() as i64);
+                    assert_eq!(&day.to_string(), text, "{field} of {record}");
+                }
                 (cell, _) => assert_eq!(&cell.to_string(), text, "{field} of {record}"),
             }
         }

@@ -392,11 +392,12 @@ fn huge_strings_are_refused_by_their_length() {
     let mut r = row(&big, "liusn", "CST");
     r["description"] = json!(big);
     r["position"] = json!(big);
-    app.post(&format!("/api/post_asset/{manager}"), &r).err_spec(
-        400,
-        2,
-        "字段长度不合法：[name]；字段长度不合法：[position]；字段长度不合法：[description]",
-    );
+    app.post(&format!("/api/post_asset/{manager}"), &r)
+        .err_spec(
+            400,
+            2,
+            "字段长度不合法：[name]；字段长度不合法：[position]；字段长度不合法：[description]",
+        );
     // Unknown names, however long, are simply not found.
     let found = app.post(
         &format!("/api/search_assets/{manager}"),

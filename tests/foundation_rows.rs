@@ -417,7 +417,9 @@ fn several_broken_rules_are_joined_in_table_order() {
     .join("；");
     post(&app, &s, &json!({})).err_spec(400, 2, &required);
     // Each names the column and what was wrong with it.
-    assert!(post(&app, &s, &json!({})).info().starts_with("缺少字段或类型错误：[name]（缺少资产名）"));
+    assert!(post(&app, &s, &json!({}))
+        .info()
+        .starts_with("缺少字段或类型错误：[name]（缺少资产名）"));
     // Right and owner both fail for a department outside the subtree.
     post(
         &app,
@@ -656,7 +658,12 @@ fn excel_money_is_accepted_and_messages_name_the_column_and_the_value() {
         assert_eq!(view(&app, &s, id)["initial_price"], expected, "{price}");
     }
     let before = app.digest();
-    for (price, shown) in [("1,2,3", "1,2,3"), ("12,34", "12,34"), ("¥", "¥"), ("1.200,50", "1.200,50")] {
+    for (price, shown) in [
+        ("1,2,3", "1,2,3"),
+        ("12,34", "12,34"),
+        ("¥", "¥"),
+        ("1.200,50", "1.200,50"),
+    ] {
         let r = with(row("椅子", "liusn", "CST"), json!({ "price": price }));
         post(&app, &s, &r).err(
             400,
@@ -665,12 +672,30 @@ fn excel_money_is_accepted_and_messages_name_the_column_and_the_value() {
         );
     }
     for (fields, message) in [
-        (json!({"count": "abc"}), "缺少字段或类型错误：[count]（资产数量“abc”不是整数）"),
-        (json!({"name": ""}), "字段长度不合法：[name]（资产名不能为空）"),
-        (json!({"name": "长".repeat(129)}), "字段长度不合法：[name]（资产名超过128字）"),
-        (json!({"assetClass": "家具"}), "缺少字段或类型错误：[assetClass]（资产类型“家具”不是数量型或条目型）"),
-        (json!({"deadline": true}), "缺少字段或类型错误：[deadline]（使用期限应为整数）"),
-        (json!({"create_time": "2020/1/1"}), "缺少字段或类型错误：[create_time]（创建时间“2020/1/1”不是不晚于今天的日期）"),
+        (
+            json!({"count": "abc"}),
+            "缺少字段或类型错误：[count]（资产数量“abc”不是整数）",
+        ),
+        (
+            json!({"name": ""}),
+            "字段长度不合法：[name]（资产名不能为空）",
+        ),
+        (
+            json!({"name": "长".repeat(129)}),
+            "字段长度不合法：[name]（资产名超过128字）",
+        ),
+        (
+            json!({"assetClass": "家具"}),
+            "缺少字段或类型错误：[assetClass]（资产类型“家具”不是数量型或条目型）",
+        ),
+        (
+            json!({"deadline": true}),
+            "缺少字段或类型错误：[deadline]（使用期限应为整数）",
+        ),
+        (
+            json!({"create_time": "2020/1/1"}),
+            "缺少字段或类型错误：[create_time]（创建时间“2020/1/1”不是不晚于今天的日期）",
+        ),
     ] {
         post(&app, &s, &with(row("椅子", "liusn", "CST"), fields)).err(400, 2, message);
     }

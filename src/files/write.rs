@@ -2,7 +2,7 @@
 //! XLSX.
 
 use super::*;
-use rust_xlsxwriter::{Workbook, Worksheet, XlsxError};
+use rust_xlsxwriter::{ExcelDateTime, Workbook, Worksheet, XlsxError};
 use serde_json::Value;
 use std::io::{Seek, SeekFrom, Write};
 
@@ -27,11 +27,12 @@ pub fn template(format: Format) -> Result<Vec<u8>, String> {
                 let header = rust_xlsxwriter::Format::new().set_bold();
                 let money = rust_xlsxwriter::Format::new().set_num_format("0.00");
                 let sheet = workbook.add_worksheet();
+                sheet.set_freeze_panes(1, 0)?;
                 for (col, ((zh, _), example)) in
                     TEMPLATE_COLUMNS.iter().zip(EXAMPLE.split(',')).enumerate()
                 {
                     let col = col as u16;
-                    sheet.set_column_width(col, COLUMN_WIDTH)?;
+                    sheet.set_column_width(col, column_width(zh))?;
                     sheet.write_string_with_format(0, col, *zh, &header)?;
                     // Numbers as numbers, so Excel does not flag "number stored as text".
                     match example.parse::<f64>() {
@@ -66,14 +67,54 @@ enum Out {
     Text(String),
     /// The value, and its JSON text for CSV.
     Number(f64, String),
+    /// A date, and its text (YYYY-MM-DD) for CSV.
+    Date(ExcelDateTime, String),
 }
 
 impl Out {
     fn csv_text(&self) -> &str {
         match self {
             Out::Empty => "",
-            Out::Text(s) | Out::Number(_, s) => s,
+            Out::Text(s) | Out::Number(_, s) | Out::Date(_, s) => s,
         }
+    }
+}
+
+/// A number sent as text (a file's cell, as failed rows keep it) as a number cell, so Excel
+/// does not flag "number stored as text"; its text is kept for the CSV.
+fn numeric(value: Option<&Value>) -> Out {
+    match value {
+        Some(Value::String(s)) => {
+            let plain = !s.is_empty() && s.trim() == s && !s.starts_with('+') && s.len() <= 15;
+            match s.parse::<f64>() {
+                Ok(n) if plain && n.is_finite() => Out::Number(n, s.clone()),
+                _ => plain_text(s),
+            }
+        }
+        other => plain(other),
+    }
+}
+
+fn plain_text(s: &str) -> Out {
+    Out::Text(s.to_owned())
+}
+
+/// A date text (YYYY-MM-DD) as a date cell.
+fn date(value: Option<&Value>) -> Out {
+    match value {
+        Some(Value::String(s)) => match ExcelDateTime::parse_from_str(s) {
+            Ok(d) if s.len() == 10 => Out::Date(d, s.clone()),
+            _ => plain_text(s),
+        },
+        other => plain(other),
+    }
+}
+
+/// A warning threshold: -1 (none set) as an empty cell.
+fn unless_unset(value: Option<&Value>) -> Out {
+    match value {
+        Some(Value::Number(n)) if n.as_i64() == Some(-1) => Out::Empty,
+        other => plain(other),
     }
 }
 
@@ -109,6 +150,7 @@ impl Sheet {
                 .iter()
                 .map(|(_, field)| match *field {
                     "assetClass" => label(get(field), &[(0, "数量型"), (1, "条目型")]),
+                    "id" | "price" | "count" | "deadline" => numeric(get(field)),
                     _ => plain(get(field)),
                 })
                 .chain([Out::Text(message)])
@@ -119,6 +161,8 @@ impl Sheet {
                     "assetClass" => label(get(field), &[(0, "数量型"), (1, "条目型")]),
                     "expire" => label(get(field), &[(0, "否"), (1, "是")]),
                     "status" => label(get(field), &[(1, "闲置"), (2, "使用中"), (3, "维保中")]),
+                    "create_time" => date(get(field)),
+                    "warning_amount" | "warning_date" => unless_unset(get(field)),
                     _ => plain(get(field)),
                 })
                 .collect(),
@@ -226,6 +270,7 @@ pub(super) fn write_xlsx_with_limit(
     let mut workbook = Workbook::new();
     let bold = rust_xlsxwriter::Format::new().set_bold();
     let money = rust_xlsxwriter::Format::new().set_num_format("0.00");
+    let day = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd");
     let headers = sheet.headers();
     let mut worksheet = new_worksheet(&mut workbook, &headers, &bold).map_err(xlsx)?;
     let mut row: u32 = 1;
@@ -249,6 +294,11 @@ pub(super) fn write_xlsx_with_limit(
                 }
                 Out::Number(n, _) => {
                     worksheet.write_number(row, c, n).map_err(xlsx)?;
+                }
+                Out::Date(d, _) => {
+                    worksheet
+                        .write_date_with_format(row, c, &d, &day)
+                        .map_err(xlsx)?;
                 }
                 Out::Text(s) => {
                     let s = match s.char_indices().nth(XLSX_MAX_CHARS) {
@@ -274,9 +324,11 @@ fn new_worksheet<'a>(
     bold: &rust_xlsxwriter::Format,
 ) -> Result<&'a mut Worksheet, XlsxError> {
     let worksheet = workbook.add_worksheet_with_constant_memory()?;
+    // The header stays in view while the rows scroll.
+    worksheet.set_freeze_panes(1, 0)?;
     for (col, header) in headers.iter().enumerate() {
         let col = col as u16;
-        worksheet.set_column_width(col, COLUMN_WIDTH)?;
+        worksheet.set_column_width(col, column_width(header))?;
         worksheet.write_string_with_format(0, col, *header, bold)?;
     }
     Ok(worksheet)

@@ -229,7 +229,8 @@ struct Problems(Vec<String>);
 impl Problems {
     fn field(&mut self, field: &str, value: &Val) {
         let reason = field_reason(field, value);
-        self.0.push(format!("缺少字段或类型错误：[{field}]（{reason}）"));
+        self.0
+            .push(format!("缺少字段或类型错误：[{field}]（{reason}）"));
     }
     fn length(&mut self, field: &str, value: &str) {
         let column = column_name(field);
@@ -243,7 +244,8 @@ impl Problems {
             };
             format!("{column}超过{max}字")
         };
-        self.0.push(format!("字段长度不合法：[{field}]（{reason}）"));
+        self.0
+            .push(format!("字段长度不合法：[{field}]（{reason}）"));
     }
     fn rule(&mut self, message: &str) {
         self.0.push(message.to_owned());

@@ -76,7 +76,8 @@ pub fn spec_message(message: &str) -> String {
 /// explanation.
 pub fn assert_spec_message(message: &str, spec: &str) {
     assert_eq!(spec_message(message), spec, "{message}");
-    let fields = spec.matches("缺少字段或类型错误：[").count() + spec.matches("字段长度不合法：[").count();
+    let fields =
+        spec.matches("缺少字段或类型错误：[").count() + spec.matches("字段长度不合法：[").count();
     assert_eq!(message.matches("]（").count(), fields, "{message}");
 }
 
