@@ -139,6 +139,25 @@ pub fn search(
 ) -> ApiResult<Paged<AssetView>> {
     let scope = org::scope(conn, caller)?;
     let page = Page::new(req.page.unwrap_or(1), req.size)?;
+    let filter = filter_of(conn, &scope, req)?;
+    let (total, data) = sql::search(conn, &scope, &filter, page, db::today_day())?;
+    Ok(Paged {
+        pages: page.check(total)?,
+        total,
+        data,
+    })
+}
+
+/// The ids of every asset the caller sees that matches a search (its paging ignored): what an
+/// export of the search results takes.
+pub fn search_ids(conn: &Connection, caller: &Caller, req: SearchRequest) -> ApiResult<Vec<i64>> {
+    let scope = org::scope(conn, caller)?;
+    let filter = filter_of(conn, &scope, req)?;
+    Ok(sql::matching_ids(conn, &scope, &filter, db::today_day())?)
+}
+
+/// A search request as the SQL's filter.
+fn filter_of(conn: &Connection, scope: &Scope, req: SearchRequest) -> ApiResult<Filter> {
     let department_id = match non_empty(req.department) {
         // A department outside the caller's scope simply has no assets for them.
         Some(name) => Some(
@@ -151,7 +170,7 @@ pub fn search(
     if matches!(req.expire, Some(e) if e != 0 && e != 1) {
         return Err(ApiError::missing_field("expire"));
     }
-    let filter = Filter {
+    Ok(Filter {
         department_id,
         category: non_empty(req.asset_tree_node),
         id: req.id,
@@ -161,12 +180,6 @@ pub fn search(
         price_sup_cents: req.price_sup.map(|p| (p * 100.0).round() as i64),
         description: non_empty(req.description),
         expire: req.expire,
-    };
-    let (total, data) = sql::search(conn, &scope, &filter, page, db::today_day())?;
-    Ok(Paged {
-        pages: page.check(total)?,
-        total,
-        data,
     })
 }
 

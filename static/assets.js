@@ -179,17 +179,15 @@ export function assetsView(root) {
     });
   }
 
+  /** Exports everything the search finds: the server selects the assets (one request,
+   * however many there are). */
   async function exportSearch() {
     await busy(exportAllBtn, msg, async () => {
-      const f = currentFilter();
-      const ids = [];
-      for (let page = 1; ; page += 1) {
-        const answer = await api('POST', path('search_assets'), { ...f, page, size: 1000 });
-        for (const a of answer.data) ids.push(a.id);
-        if (page >= answer.pages) break;
-      }
-      exportAllBtn.disabled = false;
-      await exportIds(ids, exportAllBtn);
+      const answer = await api('POST', path('export_task'), { filter: currentFilter() });
+      const id = answer.data.id;
+      const n = state.total === undefined ? '' : `（${state.total} 项）`;
+      clear(msg, `已创建导出任务 #${id}${n}，`, h('a', { href: `#task/${id}`, id: 'export-task-link' }, '查看任务并下载'));
+      msg.className = 'msg msg-ok';
     });
   }
 

@@ -265,3 +265,70 @@ fn a_many_batch_export_keeps_request_order() {
         .collect();
     assert_eq!(downloaded, expected);
 }
+
+/// Issue 13 (8): an export of a search's results names the search, not its ids; the server
+/// selects exactly what the search finds, within the caller's reach.
+#[test]
+fn an_export_by_search_filter_takes_exactly_what_the_search_finds() {
+    let app = App::new();
+    let s = app.demo("liusn");
+    let admin = app.demo("sysadmin");
+    app.staff_in(&admin, ("软件组", ""), "王伟");
+    let mut rows = Vec::new();
+    for i in 0..30 {
+        rows.push(row(&format!("椅子{i}"), "liusn", "CST"));
+        rows.push(row(&format!("桌子{i}"), "liusn", "CST"));
+        rows.push(row(&format!("软件椅{i}"), "王伟", "软件组"));
+    }
+    assert_eq!(app.import(&s, &json!(rows))["number_succeed"], 90);
+    // A 椅 outside liusn's reach (财务部): no search or export of hers finds it.
+    other_department(&app);
+    app.create_asset(&admin, &row("财务椅", "qianqi", "财务部"));
+    let filter = json!({"name": "椅", "page": 3, "size": 5});
+    let found = app.post(
+        &format!("/api/search_assets/{s}"),
+        &json!({"name": "椅", "page": 1, "size": 100}),
+    );
+    let found = common::ids(found.ok());
+    assert_eq!(
+        found.len(),
+        60,
+        "椅子 and 软件椅, not 桌子, not another department's"
+    );
+
+    let id = app.post(
+        &format!("/api/export_task/{s}"),
+        &json!({ "filter": filter }),
+    );
+    let id = id.ok()["id"].as_i64().unwrap();
+    let task = app.wait_task(&s, id);
+    assert_eq!(
+        (
+            &task["number_need"],
+            &task["number_succeed"],
+            &task["finish"]
+        ),
+        (&json!(60), &json!(60), &json!(1)),
+        "paging is ignored: {task}"
+    );
+    let records = app.get(&format!("/api/export_task/{s}/{id}"));
+    assert_eq!(common::ids(records.ok()), found);
+
+    // A department filter; a bad filter is refused and stores nothing.
+    let id = app.post(
+        &format!("/api/export_task/{s}"),
+        &json!({"filter": {"department": "软件组", "expire": 0}}),
+    );
+    let task = app.wait_task(&s, id.ok()["id"].as_i64().unwrap());
+    assert_eq!(task["number_need"], 30);
+    let before = app.table_counts();
+    for bad in [
+        json!({"filter": {"expire": 7}}),
+        json!({"filter": {"name": 5}}),
+        json!({"filter": 1}),
+    ] {
+        let a = app.post(&format!("/api/export_task/{s}"), &bad);
+        assert_eq!(a.status.code, 400, "{bad}: {:?}", a.body);
+    }
+    assert_eq!(app.table_counts(), before);
+}

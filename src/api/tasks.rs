@@ -2,7 +2,7 @@
 //! re-run, export and its records. Both `/failed_task/…` and `/api/failed_task/…` are served.
 
 use super::{done, ok, paged, BulkBody, Downloads, JsonStream, Reply};
-use crate::auth::{Session, ASSET_ROLES};
+use crate::auth::{Caller, Session, ASSET_ROLES};
 use crate::config::Settings;
 use crate::db::results::{ResultRows, Source};
 use crate::db::tasks::{NewTask, TaskKind};
@@ -52,15 +52,12 @@ pub fn dry_run(value: Option<&str>) -> ApiResult<bool> {
 
 /// Stores a task of the body's rows, then hands it to the workers.
 async fn submit_task(
-    db: &Db,
-    workers: &Workers,
-    settings: &Settings,
-    (session, body): (Session, BulkBody),
+    (db, workers, settings): (&Db, &Workers, &Settings),
+    caller: Caller,
+    bytes: Vec<u8>,
     kind: TaskKind,
     new: NewTask,
 ) -> Reply {
-    let caller = session.require(ASSET_ROLES)?;
-    let bytes = body.bytes()?;
     let chunk_rows = settings.task_batch_rows;
     let id = db
         .run(move |conn| submit::create_from_json(conn, &caller, kind, &new, &bytes, chunk_rows))
@@ -78,21 +75,18 @@ async fn import(
     dry_run: Option<&str>,
     body: BulkBody,
 ) -> Reply {
+    let caller = session.require(ASSET_ROLES)?;
+    let bytes = body.bytes()?;
     let new = NewTask {
         dry_run: self::dry_run(dry_run)?,
         ..NewTask::default()
     };
-    submit_task(
-        db,
-        workers,
-        settings,
-        (session, body),
-        TaskKind::Import,
-        new,
-    )
-    .await
+    let state = (db.inner(), workers.inner().as_ref(), settings.inner());
+    submit_task(state, caller, bytes, TaskKind::Import, new).await
 }
 
+/// The body is the seed's array of ids, or `{"filter": {…}}`: the search form's fields, for
+/// every asset the search finds (its paging ignored), selected on the server.
 #[post("/api/export_task/<_>", data = "<body>")]
 async fn export(
     db: &State<Db>,
@@ -101,16 +95,30 @@ async fn export(
     session: Session,
     body: BulkBody,
 ) -> Reply {
-    let new = NewTask::default();
-    submit_task(
-        db,
-        workers,
-        settings,
-        (session, body),
-        TaskKind::Export,
-        new,
-    )
-    .await
+    let caller = session.require(ASSET_ROLES)?;
+    let bytes = body.bytes()?;
+    // Anything but an object with `filter` goes the seed's way (and its error for a body that
+    // is not an array).
+    #[derive(serde::Deserialize)]
+    struct OfSearch {
+        filter: Value,
+    }
+    let of_search = bytes.trim_ascii_start().starts_with(b"{");
+    let Some(OfSearch { filter }) = of_search
+        .then(|| serde_json::from_slice::<OfSearch>(&bytes).ok())
+        .flatten()
+    else {
+        let state = (db.inner(), workers.inner().as_ref(), settings.inner());
+        return submit_task(state, caller, bytes, TaskKind::Export, NewTask::default()).await;
+    };
+    let search: crate::assets::SearchRequest =
+        serde_json::from_value(filter).map_err(|_| ApiError::missing_field("filter"))?;
+    let chunk_rows = settings.task_batch_rows;
+    let id = db
+        .run(move |conn| submit::create_export_of_search(conn, &caller, search, chunk_rows))
+        .await?;
+    workers.queue(id)?;
+    ok(json!({ "id": id }))
 }
 
 /// Without a query, the seed's unpaged list (capped to the newest tasks); with `page`, `size`,

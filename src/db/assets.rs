@@ -440,6 +440,20 @@ pub fn search(
     Ok((total, rows.collect::<rusqlite::Result<_>>()?))
 }
 
+/// The ids of every asset in `scope` matching `filter`, in id order (an export of a search).
+pub fn matching_ids(
+    conn: &Connection,
+    scope: &Scope,
+    filter: &Filter,
+    today: i64,
+) -> rusqlite::Result<Vec<i64>> {
+    let query = ListQuery::new(scope, filter, today);
+    let bound = query.bound();
+    let mut stmt = conn.prepare(&query.ids_sql(false, -1, 0))?;
+    let ids = stmt.query_map(bound.as_slice(), |r| r.get(0))?;
+    ids.collect()
+}
+
 /// A name or description substring of 3 or more characters: the assets the trigram index
 /// (`asset_text`) finds, and those past what it has indexed yet; `instr` then checks each
 /// exactly (the index ignores ASCII case). A shorter one has no trigram: `instr` reads the rows.
