@@ -8,8 +8,13 @@ import { categoryTree, departments, flattenCategories, nest, ownDepartment } fro
 
 const PAGE_SIZE = 20;
 
-export function assetsView(root) {
+/** The search (form, tree node and page) as the URL hash keeps it: `#assets/<query>`, so Back
+ * and a reload return to the same list. */
+const HASH_KEYS = ['name', 'user', 'price_inf', 'price_sup', 'description', 'expire', 'department', 'asset_tree_node', 'page'];
+
+export function assetsView(root, arg) {
   const state = { filter: { expire: '0' }, page: 1, selected: new Set(), rows: [] };
+  const saved = new URLSearchParams(arg || '');
   const tree = h('div', { className: 'tree', attrs: { role: 'tree' } });
   const scopeLabel = h('span', { className: 'scope-label' });
   const tableBody = h('tbody');
@@ -39,6 +44,13 @@ export function assetsView(root) {
       button('重置', () => { for (const i of Object.values(q)) i.value = ''; q.expire.value = '0'; search(); })),
     searchMsg,
   );
+  // A search kept in the URL comes back as it was.
+  if (arg) {
+    for (const [k, el] of Object.entries(q)) el.value = saved.get(k) ?? (k === 'expire' ? '0' : '');
+    if (saved.get('expire') === 'all') q.expire.value = '';
+    for (const k of ['department', 'asset_tree_node']) if (saved.get(k)) state.filter[k] = saved.get(k);
+    state.page = Math.max(1, Number(saved.get('page')) || 1);
+  }
 
   const retireBtn = button('清退所选', retire, 'btn-danger', { id: 'retire-selected', disabled: true });
   const exportSelBtn = button('导出所选', () => exportIds([...state.selected], exportSelBtn), '', { id: 'export-selected', disabled: true });
@@ -150,6 +162,15 @@ export function assetsView(root) {
       }
       state.rows = answer.data;
       state.total = answer.total;
+      // The URL holds this search and page (no new history entry, no re-render).
+      const keep = new URLSearchParams();
+      for (const k of HASH_KEYS) {
+        let v = k === 'page' ? (state.page > 1 ? String(state.page) : '') : (f[k] ?? '');
+        if (k === 'expire' && v === '') v = 'all';
+        if (v !== '' && !(k === 'expire' && v === '0')) keep.set(k, v);
+      }
+      const hash = keep.size ? `#assets/${encodeURIComponent(keep.toString())}` : '#assets';
+      if (location.hash !== hash && root.isConnected) history.replaceState(null, '', hash);
       renderRows();
       clear(pagerBox, pager(state.page, answer.pages, answer.total, (p) => { state.page = p; load(); }));
     });

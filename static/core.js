@@ -186,16 +186,29 @@ export function openDialog(title, body, footer) {
   return close;
 }
 
-/** A paging bar: calls `go(page)`. */
+/** A paging bar: 首页, 上一页, a page number to type, 下一页, 末页; calls `go(page)`. */
 export function pager(page, pages, total, go) {
   const last = Math.max(pages, 1);
+  const to = h('input', {
+    type: 'number', min: '1', max: String(last), value: String(page), className: 'pager-input',
+    attrs: { 'aria-label': '页码' },
+  });
+  const jump = () => {
+    const p = Math.trunc(Number(to.value));
+    if (p >= 1 && p <= last && p !== page) go(p);
+    else to.value = String(page);
+  };
+  to.addEventListener('keydown', (e) => { if (e.key === 'Enter') jump(); });
+  to.addEventListener('change', jump);
   return h(
     'div',
     { className: 'pager' },
     h('span', { className: 'pager-total' }, `共 ${total} 条`),
+    button('首页', () => go(1), 'btn-small pager-first', { disabled: page <= 1 }),
     button('上一页', () => go(page - 1), 'btn-small', { disabled: page <= 1 }),
-    h('span', { className: 'pager-pos' }, `第 ${page} / ${last} 页`),
+    h('span', { className: 'pager-pos' }, '第 ', to, ` / ${last} 页`),
     button('下一页', () => go(page + 1), 'btn-small', { disabled: page >= last }),
+    button('末页', () => go(last), 'btn-small pager-last', { disabled: page >= last }),
   );
 }
 

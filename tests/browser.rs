@@ -840,3 +840,172 @@ async fn excel_round_trip_with_dry_run_confirm_and_undo() {
     b.close().await;
     server.stop().await;
 }
+
+/// Issue 13 for a new user on a fresh database: the asset manager sees both departments and
+/// creates an asset in the sub-department (1); the system admin's screens know the company
+/// (2); badges say 部分成功 (4); and on a phone the staff view and task progress fit the
+/// screen, menu and logout included (12).
+#[rocket::async_test]
+async fn a_new_user_on_a_fresh_database_and_on_a_phone() {
+    let Some(tools) = browser_tools() else { return };
+    let server = Server::start().await;
+    let b = Browser::open(&tools, &server.base).await;
+    b.login("liusn", DEMO_PASSWORD).await;
+    b.wait_until(
+        "both departments in the tree",
+        "document.querySelector('.tree [data-department=\"CST\"]') \
+         && document.querySelector('.tree [data-department=\"软件组\"]')",
+    )
+    .await;
+    b.screenshot("40-new-manager-tree").await;
+    b.click("#new-asset").await;
+    b.wait_until(
+        "create dialog lists the sub-department and categories",
+        "[...document.querySelectorAll('#asset-department option')].some(o => o.value === '软件组') \
+         && document.querySelector('#asset-tree option')",
+    )
+    .await;
+    // Created in 软件组, whose owner must be of 软件组: the error shows by the buttons.
+    b.js(
+        "const d = document.getElementById('asset-department'); d.value = '软件组'; \
+         d.dispatchEvent(new Event('change'));",
+        vec![],
+    )
+    .await;
+    b.type_into("#asset-name", "新人的第一件资产").await;
+    b.click("#asset-save").await;
+    b.wait_until(
+        "owner error shown by the buttons",
+        "document.querySelector('#asset-msg')?.textContent.includes('指定资产挂账人不处于当前部门')",
+    )
+    .await;
+    b.screenshot("41-create-error-visible").await;
+    b.js(
+        "const d = document.getElementById('asset-department'); d.value = 'CST'; \
+         d.dispatchEvent(new Event('change'));",
+        vec![],
+    )
+    .await;
+    b.wait_until(
+        "CST categories",
+        "document.querySelector('#asset-tree option')",
+    )
+    .await;
+    b.click("#asset-save").await;
+    b.wait_until(
+        "the asset listed",
+        "[...document.querySelectorAll('#asset-table tbody tr')].some(tr => tr.textContent.includes('新人的第一件资产'))",
+    )
+    .await;
+
+    // A partly failed import is 部分成功, not a red 失败.
+    let mixed = import_json(&b, &mixed_rows()).await;
+    b.goto("/#tasks").await;
+    b.wait_until(
+        "mixed import 部分成功",
+        &format!(
+            "document.querySelector('{} .badge')?.textContent === '部分成功'",
+            task_row(mixed)
+        ),
+    )
+    .await;
+    b.screenshot("42-partial-badge").await;
+
+    // The system admin is never asked to type the company's name.
+    b.click("#logout").await;
+    b.login("sysadmin", DEMO_PASSWORD).await;
+    b.goto("/#users").await;
+    b.wait_until(
+        "users listed without asking for the company",
+        "document.querySelector('#user-table tr[data-user=\"liusn\"]') && !document.getElementById('entity-name')",
+    )
+    .await;
+
+    // On a phone: the staff member's own assets and a task's progress fit the screen.
+    let fits = "document.documentElement.scrollWidth <= window.innerWidth + 1 \
+                && [...document.querySelectorAll('.nav-item, #logout')].every(e => { \
+                     const r = e.getBoundingClientRect(); \
+                     return r.right <= window.innerWidth + 1 && r.height < 60; })";
+    b.resize(390, 844).await;
+    b.goto(&format!("/#task/{mixed}")).await;
+    b.wait_until(
+        "task page fits a phone",
+        &format!("document.querySelector('.task-head .badge') && {fits}"),
+    )
+    .await;
+    b.screenshot("43-phone-task").await;
+    b.click("#logout").await;
+    b.login("zhangsan", DEMO_PASSWORD).await;
+    b.wait_until(
+        "staff view fits a phone",
+        &format!("document.querySelector('#view table, #view .card') && {fits}"),
+    )
+    .await;
+    b.screenshot("44-phone-staff").await;
+
+    b.close().await;
+    server.stop().await;
+}
+
+/// Issue 13 (10): a search and its page live in the URL, so Back returns to them; a page number
+/// can be typed, and 末页 jumps to the end.
+#[rocket::async_test]
+async fn the_search_and_its_page_survive_back_and_pages_can_be_typed() {
+    let Some(tools) = browser_tools() else { return };
+    let server = Server::start().await;
+    let b = Browser::open(&tools, &server.base).await;
+    b.login("liusn", DEMO_PASSWORD).await;
+    let task = import_json(&b, &bulk_rows(95)).await;
+    b.goto(&format!("/#task/{task}")).await;
+    b.wait_until(
+        "import done",
+        "document.querySelector('.task-head .badge')?.textContent === '成功'",
+    )
+    .await;
+    b.goto("/#assets").await;
+    b.wait_until("asset list", "document.querySelector('.pager-input')")
+        .await;
+    b.type_into("#search-name", "批量").await;
+    b.click("#search-submit").await;
+    b.wait_until(
+        "5 pages of 批量",
+        "document.querySelector('.pager-pos')?.textContent.includes('/ 5 页')",
+    )
+    .await;
+    b.js(
+        "const p = document.querySelector('.pager-input'); p.value = '3'; \
+         p.dispatchEvent(new KeyboardEvent('keydown', {key: 'Enter'}));",
+        vec![],
+    )
+    .await;
+    b.wait_until(
+        "page 3 in the URL",
+        "location.hash.includes('page%3D3') && document.querySelector('.pager-input').value === '3'",
+    )
+    .await;
+    let first_on_3 = b.text("#asset-table tbody tr[data-id] td.num").await;
+    b.goto("/#tasks").await;
+    b.wait_until("task list", "document.getElementById('task-table')")
+        .await;
+    b.js("history.back();", vec![]).await;
+    b.wait_until(
+        "back on page 3 of the same search",
+        "document.getElementById('search-name')?.value === '批量' \
+         && document.querySelector('.pager-input')?.value === '3'",
+    )
+    .await;
+    assert_eq!(
+        b.text("#asset-table tbody tr[data-id] td.num").await,
+        first_on_3
+    );
+    b.click(".pager-last").await;
+    b.wait_until(
+        "the last page",
+        "document.querySelector('.pager-input')?.value === '5' \
+         && document.querySelectorAll('#asset-table tbody tr[data-id]').length === 15",
+    )
+    .await;
+    b.screenshot("45-search-last-page").await;
+    b.close().await;
+    server.stop().await;
+}

@@ -195,6 +195,14 @@ impl Browser {
         }
     }
 
+    /// Sets the browser window to `width` × `height` CSS pixels (a phone, a laptop).
+    pub async fn resize(&self, width: u32, height: u32) {
+        self.client
+            .set_window_size(width, height)
+            .await
+            .expect("resize the window");
+    }
+
     pub async fn close(self) {
         let _ = self.client.close().await;
     }
