@@ -1,4 +1,4 @@
--- assetport schema, version 6. Applied once to an empty database (PRAGMA user_version = 0),
+-- assetport schema, version 7. Applied once to an empty database (PRAGMA user_version = 0),
 -- in one transaction; src/db/mod.rs sets user_version afterwards and upgrades older versions.
 -- CHECKs on hot tables use `x = a OR x = b …`, never `IN (a, b, c)`: SQLite evaluates an IN list
 -- of three or more values by building a temporary b-tree, on every insert and update.
@@ -168,7 +168,10 @@ CREATE TABLE task (
     preview        TEXT,
     -- For an undo task, the import it takes back; for an import, the undo task that took it back.
     undo_of        INTEGER REFERENCES task(id),
-    undone_by      INTEGER REFERENCES task(id)
+    undone_by      INTEGER REFERENCES task(id),
+    -- SHA-256 (hex) of an uploaded file that had a name: a second upload of the same file the
+    -- same day is pointed out before it makes another task.
+    file_hash      TEXT
 );
 CREATE INDEX task_entity ON task(entity_id);
 CREATE INDEX task_unfinished ON task(finish) WHERE finish = 0;

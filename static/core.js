@@ -74,6 +74,38 @@ export async function api(method, url, body) {
 }
 
 /**
+ * Uploads `file` as a multipart form (so the server keeps its name), reporting the bytes sent
+ * through `progress(sent, total)`; answers like `api`.
+ */
+export function uploadFile(url, file, progress) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', url);
+    xhr.upload.addEventListener('progress', (e) => { if (e.lengthComputable) progress(e.loaded, e.total); });
+    xhr.addEventListener('error', () => reject(new ApiError(0, -1, '无法连接服务器，请检查网络后重试')));
+    xhr.addEventListener('load', () => {
+      let answer;
+      try {
+        answer = JSON.parse(xhr.responseText);
+      } catch (e) {
+        reject(new ApiError(xhr.status, -1, `服务器返回了无法识别的内容（HTTP ${xhr.status}）`));
+        return;
+      }
+      if (answer.code !== 0) {
+        const err = new ApiError(xhr.status, answer.code, answer.info || `请求失败（HTTP ${xhr.status}）`);
+        if (xhr.status === 401) onSessionLost(err);
+        reject(err);
+        return;
+      }
+      resolve(answer);
+    });
+    const form = new FormData();
+    form.append('file', file, file.name);
+    xhr.send(form);
+  });
+}
+
+/**
  * Builds an element. `attrs`: properties (className, type, value, …), `on*` listeners,
  * `dataset`, `attrs` (plain attributes). Children: nodes, or strings/numbers as text nodes.
  */

@@ -2,7 +2,7 @@
 // progress, and one task: an import's failed rows in an editable table (fix and re-run), a dry
 // run's preview and its confirm, an import's undo, an export's records.
 
-import { api, headRow, busy, button, clear, downloadLink, h, money, msgLine, path, CLASS_NAMES } from './core.js';
+import { api, headRow, busy, button, clear, downloadLink, h, money, msgLine, path, uploadFile, CLASS_NAMES } from './core.js';
 
 const POLL_MS = 1000;
 /** Exports with more records (or failed ids) than this are not listed on the page: download them. */
@@ -145,6 +145,8 @@ export function importView(root) {
     if (f) fileDry.box.checked = (await estimatedRows(f)) > DRY_RUN_ROWS;
   });
   const fileMsg = msgLine();
+  const progress = h('progress', { id: 'upload-progress', hidden: true, value: 0, max: 1 });
+  const progressText = h('span', { id: 'upload-progress-text', className: 'muted small' });
   const upload = button('上传并导入', () => busy(upload, fileMsg, async () => {
     const f = file.files[0];
     if (!f) throw new Error('请先选择一个 CSV 或 XLSX 文件');
@@ -155,10 +157,31 @@ export function importView(root) {
     if (format) q.set('format', format);
     if (fileDry.box.checked) q.set('dry_run', 'true');
     const dry = fileDry.box.checked;
-    const answer = await api('POST', `${path('asset_file')}${q.size ? `?${q}` : ''}`, f);
+    // Bytes sent, as they go; then straight to the new task.
+    const shown = (sent, total) => {
+      progress.hidden = false;
+      progress.max = total;
+      progress.value = sent;
+      progressText.textContent = sent < total
+        ? `已上传 ${(sent / 1048576).toFixed(1)} / ${(total / 1048576).toFixed(1)} MB`
+        : '上传完成，服务器正在读取文件…';
+    };
+    const send = (query) => uploadFile(`${path('asset_file')}?${query}`, f, shown);
+    let answer;
+    try {
+      q.set('check_duplicate', 'true');
+      answer = await send(q);
+    } catch (e) {
+      // The same file (name and content) went in today: ask before importing it twice.
+      if (e.code !== 16 || !confirm(`${e.message}。仍要再次导入吗？`)) throw e;
+      q.delete('check_duplicate');
+      answer = await send(q);
+    } finally {
+      progress.hidden = true;
+      progressText.textContent = '';
+    }
     created(fileMsg, answer.data.id, undefined, dry);
-    file.value = '';
-    file.dispatchEvent(new Event('change'));
+    location.hash = `#task/${answer.data.id}`;
   }), 'btn-primary', { id: 'import-upload' });
 
   // The file is how asset managers import; pasting JSON rows is for the few who script, so it
@@ -173,7 +196,7 @@ export function importView(root) {
         downloadLink('下载模板 CSV', `${path('asset_template')}?format=csv`, 'assetport-template.csv')),
       h('p', { className: 'hint' }, '带「资产编号」的行更新该资产（空白单元格保留原值），不带的行新建资产：导出时选「编辑后重新导入」即得此格式。'),
       h('div', { className: 'file-row' }, h('label', { className: 'btn' }, '选择文件…', file), chosen),
-      h('div', { className: 'actions' }, upload, fileDry.label),
+      h('div', { className: 'actions' }, upload, fileDry.label, progress, progressText),
       fileMsg,
       h('h3', { className: 'sub-title' }, '字段说明'),
       h('table', { className: 'table table-compact', id: 'import-fields' },

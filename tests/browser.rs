@@ -643,12 +643,12 @@ async fn files_template_upload_and_downloads() {
         .await;
     b.screenshot("14-import-upload").await;
     b.click("#import-upload").await;
+    // The page opens the new task by itself once the file is in.
     b.wait_until(
-        "upload accepted",
-        "document.querySelector('.msg-ok .task-link')",
+        "the new task opened",
+        "location.hash.startsWith('#task/') && document.querySelector('.task-head')",
     )
     .await;
-    b.click(".msg-ok .task-link").await;
     b.wait_until(
         "uploaded task done",
         "document.querySelector('.task-head .badge')?.textContent === '部分成功' \
@@ -665,12 +665,53 @@ async fn files_template_upload_and_downloads() {
         failed.contains("结果") && failed.contains("上传桌"),
         "{failed}"
     );
+    let first = b.js("return location.hash;", vec![]).await;
+
+    // The same file again the same day: the page asks first; declining creates nothing,
+    // accepting makes the second task. The task list names the file.
+    b.goto("/#import").await;
+    b.type_into("#import-file", &file.display().to_string())
+        .await;
+    b.js(
+        "window.__asked = []; window.confirm = (m) => { window.__asked.push(m); return false; };",
+        vec![],
+    )
+    .await;
+    b.click("#import-upload").await;
+    b.wait_until(
+        "asked before importing the same file",
+        "window.__asked.length === 1 && document.querySelector('.msg-error')",
+    )
+    .await;
+    let asked = b.js("return window.__asked[0];", vec![]).await;
+    assert!(
+        asked
+            .as_str()
+            .unwrap_or_default()
+            .contains("同名同内容的文件已于"),
+        "{asked}"
+    );
+    b.js("window.confirm = () => true;", vec![]).await;
+    b.click("#import-upload").await;
+    b.wait_until(
+        "the second task opened",
+        &format!(
+            "location.hash.startsWith('#task/') && location.hash !== {first}              && document.querySelector('.task-head')"
+        ),
+    )
+    .await;
+    b.goto("/#tasks").await;
+    b.wait_until(
+        "two tasks named upload.csv",
+        "[...document.querySelectorAll('#task-table tbody tr')].filter(tr => tr.textContent.includes('upload.csv')).length === 2",
+    )
+    .await;
 
     // An export of the selected asset, downloaded as XLSX.
     b.goto("/#assets").await;
     b.wait_until(
-        "asset listed",
-        "document.querySelectorAll('#asset-table tbody tr[data-id]').length === 1",
+        "assets listed (the file was imported twice)",
+        "document.querySelectorAll('#asset-table tbody tr[data-id]').length === 2",
     )
     .await;
     b.click("#asset-table tbody tr[data-id] input[type=checkbox]")
@@ -778,11 +819,10 @@ async fn excel_round_trip_with_dry_run_confirm_and_undo() {
     .await;
     b.click("#import-upload").await;
     b.wait_until(
-        "dry run created",
-        "document.querySelector('.msg-ok .task-link')",
+        "the dry run opened",
+        "location.hash.startsWith('#task/') && document.querySelector('.task-head')",
     )
     .await;
-    b.click(".msg-ok .task-link").await;
     b.wait_until(
         "preview shown",
         "document.querySelector('#dry-summary')?.textContent.includes('将更新 1 行')",

@@ -604,3 +604,51 @@ fn a_20000_row_csv_becomes_one_task_with_the_right_counts() {
         &cells("资产12345|数量型|345.45|7|5|数量型资产|第12345件, 批量|仓库|liusn|CST|"),
     );
 }
+
+/// Issue 13 (7): asked to (`check_duplicate=true`), an upload of the same file (name and
+/// content) as one uploaded in the last day is refused with code 16, naming the first task,
+/// and stores nothing; without asking, or with other content, it imports as always.
+#[test]
+fn a_second_upload_of_the_same_file_the_same_day_is_pointed_out_when_asked() {
+    let app = App::new();
+    let s = app.demo("liusn");
+    let csv = format!(
+        "{}\n重复椅,数量型,1,1,1,数量型资产,,,liusn,CST,\n",
+        TEMPLATE_HEADERS.join(",")
+    );
+    let send = |query: &str, name: &str, body: &str| {
+        upload_form(&app, &s, query, &[("file", Some(name), body.as_bytes())])
+    };
+    let first = task_id(send("?check_duplicate=true", "清单.csv", &csv).ok());
+    app.wait_task(&s, first);
+    let before = app.table_counts();
+    let again = send("?check_duplicate=true", "清单.csv", &csv);
+    assert_eq!(
+        (again.status.code, again.code()),
+        (409, 16),
+        "{:?}",
+        again.body
+    );
+    assert!(
+        again.info().starts_with("同名同内容的文件已于")
+            && again.info().contains(&format!("（任务 #{first}）")),
+        "{}",
+        again.info()
+    );
+    assert_eq!(app.table_counts(), before);
+    send("?check_duplicate=maybe", "清单.csv", &csv).err(
+        400,
+        -2,
+        "缺少字段或类型错误：[check_duplicate]",
+    );
+    // Another name, other content, or not asking: a task as always.
+    let other_content = csv.replace("重复椅", "另一把椅");
+    for (query, name, body) in [
+        ("?check_duplicate=true", "另一份.csv", csv.as_str()),
+        ("?check_duplicate=true", "清单.csv", other_content.as_str()),
+        ("", "清单.csv", csv.as_str()),
+    ] {
+        let id = task_id(send(query, name, body).ok());
+        assert_eq!(app.wait_task(&s, id)["number_succeed"], 1);
+    }
+}

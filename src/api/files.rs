@@ -158,7 +158,10 @@ fn detect_format(query: Option<&str>, name: Option<&str>, bytes: &[u8]) -> ApiRe
 }
 
 #[allow(clippy::too_many_arguments)]
-#[post("/api/asset_file/<_>?<format>&<dry_run>", data = "<data>")]
+#[post(
+    "/api/asset_file/<_>?<format>&<dry_run>&<check_duplicate>",
+    data = "<data>"
+)]
 async fn upload(
     db: &State<Db>,
     workers: &State<Arc<Workers>>,
@@ -167,11 +170,17 @@ async fn upload(
     session: Session,
     format: Option<&str>,
     dry_run: Option<&str>,
+    check_duplicate: Option<&str>,
     content_type: Option<&ContentType>,
     data: Data<'_>,
 ) -> Reply {
     let caller = session.require(ASSET_ROLES)?;
     let dry_run = super::tasks::dry_run(dry_run)?;
+    let check_duplicate = match check_duplicate.map(str::trim) {
+        None | Some("") | Some("false") | Some("0") => false,
+        Some("true") | Some("1") => true,
+        Some(_) => return Err(ApiError::missing_field("check_duplicate")),
+    };
     let limit = limits
         .get("file")
         .unwrap_or(crate::config::DEFAULT_BODY_LIMIT_MIB.mebibytes());
@@ -179,10 +188,15 @@ async fn upload(
     let format = detect_format(format, name.as_deref(), &bytes)?;
     let chunk_rows = settings.task_batch_rows;
     let limits = settings.read_limits();
+    let upload = file_tasks::Upload {
+        format,
+        file_name: name,
+        dry_run,
+        check_duplicate,
+    };
     let id = db
         .run(move |conn| {
-            let file = (format, name.as_deref());
-            file_tasks::create_import(conn, &caller, file, dry_run, &bytes, limits, chunk_rows)
+            file_tasks::create_import(conn, &caller, &upload, &bytes, limits, chunk_rows)
         })
         .await?;
     workers.queue(id)?;

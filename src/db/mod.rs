@@ -17,7 +17,7 @@ use std::time::Duration;
 pub type Pool = r2d2::Pool<SqliteConnectionManager>;
 
 const SCHEMA: &str = include_str!("../../schema.sql");
-const SCHEMA_VERSION: i64 = 6;
+const SCHEMA_VERSION: i64 = 7;
 
 /// Version 2 rewrites two CHECKs of version 1 into equivalent ones SQLite evaluates without a
 /// temporary b-tree per row (halving the cost of an asset insert). The constraints accept the
@@ -126,7 +126,11 @@ fn migrate(conn: &mut Connection) -> Result<(), String> {
         if version < 5 {
             upgrade_to_5(&tx)?;
         }
-        upgrade_to_6(&tx)?;
+        if version < 6 {
+            upgrade_to_6(&tx)?;
+        }
+        tx.execute_batch("ALTER TABLE task ADD COLUMN file_hash TEXT;")
+            .map_err(|e| format!("schema upgrade 7: {e}"))?;
     }
     tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))
         .map_err(sql)?;

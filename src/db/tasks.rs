@@ -413,6 +413,8 @@ pub struct NewTask {
     pub file_name: Option<String>,
     /// Check every row, write nothing (an import's `?dry_run=true`).
     pub dry_run: bool,
+    /// The SHA-256 (hex) of the uploaded file, when it had a name.
+    pub file_hash: Option<String>,
 }
 
 /// Writes a task's rows in chunks as they are read, each chunk in a write transaction of its
@@ -446,9 +448,17 @@ impl<'c> TaskWriter<'c> {
         let tx = super::write_tx(conn)?;
         tx.execute(
             "INSERT INTO task (entity_id, creator_id, create_time, port_type, number_need,
-                 end_seq, stored, file_name, dry_run)
-             VALUES (?1, ?2, ?3, ?4, 0, 0, 0, ?5, ?6)",
-            params![entity_id, creator_id, now, kind, new.file_name, new.dry_run],
+                 end_seq, stored, file_name, dry_run, file_hash)
+             VALUES (?1, ?2, ?3, ?4, 0, 0, 0, ?5, ?6, ?7)",
+            params![
+                entity_id,
+                creator_id,
+                now,
+                kind,
+                new.file_name,
+                new.dry_run,
+                new.file_hash
+            ],
         )?;
         let task_id = tx.last_insert_rowid();
         tx.commit()?;
@@ -758,6 +768,26 @@ pub fn end_failed(conn: &Connection, task_id: i64, failed: i64) -> rusqlite::Res
         params![task_id, failed],
     )?;
     Ok(())
+}
+
+/// The newest task of the entity made from a file of this name and content since `since` (a
+/// local time text): (id, create_time).
+pub fn same_upload_since(
+    conn: &Connection,
+    entity_id: i64,
+    (file_name, file_hash): (&str, &str),
+    since: &str,
+) -> rusqlite::Result<Option<(i64, String)>> {
+    conn.prepare_cached(
+        "SELECT id, create_time FROM task
+         WHERE entity_id = ?1 AND file_name = ?2 AND file_hash = ?3 AND create_time >= ?4
+           AND stored = 1
+         ORDER BY id DESC LIMIT 1",
+    )?
+    .query_row(params![entity_id, file_name, file_hash, since], |r| {
+        Ok((r.get(0)?, r.get(1)?))
+    })
+    .optional()
 }
 
 /// Ends a dry run's checks: the stand-ins for the item assets it would have created go.

@@ -3,7 +3,7 @@
 
 use crate::auth::Caller;
 use crate::db::results::{ResultRows, Source};
-use crate::db::tasks::{NewTask, TaskKind, TaskWriter};
+use crate::db::tasks::{self as sql, NewTask, TaskKind, TaskWriter};
 use crate::db::Pool;
 use crate::error::{ApiError, ApiResult};
 use crate::files::{self, FileError, Format, ReadLimits, Sheet};
@@ -11,17 +11,29 @@ use crate::tasks::submit;
 use rusqlite::Connection;
 use std::io::Write;
 
+/// How a file was uploaded, beyond its bytes.
+#[derive(Debug, Clone)]
+pub struct Upload {
+    pub format: Format,
+    pub file_name: Option<String>,
+    /// `?dry_run=true`: check every row, write nothing until confirmed.
+    pub dry_run: bool,
+    /// `?check_duplicate=true`: refuse (code 16) a file of the same name and content uploaded
+    /// in the last 24 hours, so the page can ask before importing it twice.
+    pub check_duplicate: bool,
+}
+
 /// Stores an import task with one row per data line of the file, a chunk per transaction. A
 /// file that cannot be read (at all, or at some line) creates no task.
 pub fn create_import(
     conn: &mut Connection,
     caller: &Caller,
-    (format, file_name): (Format, Option<&str>),
-    dry_run: bool,
+    upload: &Upload,
     bytes: &[u8],
     limits: ReadLimits,
     chunk_rows: usize,
 ) -> ApiResult<i64> {
+    let (format, file_name) = (upload.format, upload.file_name.as_deref());
     // The name as the task list shows it: its last path segment, no control characters, at
     // most 255 characters.
     let file_name = file_name
@@ -34,7 +46,24 @@ pub fn create_import(
         })
         .filter(|n| !n.trim().is_empty());
     let owner = (caller.entity()?, caller.user_id);
-    let new = NewTask { file_name, dry_run };
+    // A named file's content hash: the same file again the same day is pointed out.
+    let file_hash = file_name.as_ref().map(|_| {
+        use sha2::{Digest, Sha256};
+        format!("{:x}", Sha256::digest(bytes))
+    });
+    if let (true, Some(name), Some(hash)) = (upload.check_duplicate, &file_name, &file_hash) {
+        let since = (chrono::Local::now() - chrono::Duration::hours(24))
+            .format("%Y-%m-%d %H:%M:%S")
+            .to_string();
+        if let Some((task, time)) = sql::same_upload_since(conn, owner.0, (name, hash), &since)? {
+            return Err(ApiError::SameFile { task, time });
+        }
+    }
+    let new = NewTask {
+        file_name,
+        dry_run: upload.dry_run,
+        file_hash,
+    };
     let mut writer = TaskWriter::create(conn, owner, TaskKind::Import, &new, chunk_rows)?;
     submit::store_new(&mut writer, |writer| {
         let rows = files::read_rows(format, bytes, limits, |row| {
