@@ -13,7 +13,7 @@ const VIEWS = {
   entities: { label: '业务实体', roles: [4], render: entitiesView },
   departments: { label: '部门', roles: [3], render: departmentsView },
   users: { label: '用户', roles: [3, 4], render: usersView },
-  categories: { label: '分类', roles: [3], render: categoriesView },
+  categories: { label: '分类', roles: [2, 3], render: categoriesView },
   mine: { label: '我的资产', roles: [1], render: ownAssetsView },
   task: { roles: [2, 3], render: taskView, under: 'tasks' },
 };

@@ -938,6 +938,32 @@ async fn a_new_user_on_a_fresh_database_and_on_a_phone() {
     )
     .await;
 
+    // The asset manager manages the categories of her departments (the API always let her).
+    b.goto("/#categories").await;
+    b.wait_until(
+        "category screen with her departments",
+        "[...document.querySelectorAll('#category-department option')].some(o => o.value === '软件组')",
+    )
+    .await;
+    b.js(
+        "const d = document.getElementById('category-department'); d.value = '软件组'; \
+         d.dispatchEvent(new Event('change'));",
+        vec![],
+    )
+    .await;
+    b.wait_until(
+        "软件组's tree",
+        "document.querySelector('#category-parent option')",
+    )
+    .await;
+    b.type_into("#category-name", "开发板").await;
+    b.click("#category-create").await;
+    b.wait_until(
+        "the new category shown",
+        "document.getElementById('category-tree')?.textContent.includes('开发板')",
+    )
+    .await;
+
     // A partly failed import is 部分成功, not a red 失败.
     let mixed = import_json(&b, &mixed_rows()).await;
     b.goto("/#tasks").await;
