@@ -122,6 +122,12 @@ pub struct SearchRequest {
     pub description: Option<String>,
     #[serde(default, deserialize_with = "crate::api::lenient::opt_i64")]
     pub expire: Option<i64>,
+    /// 使用状态 (1 闲置, 2 使用中, 3 维保中); not in the original API.
+    #[serde(default, deserialize_with = "crate::api::lenient::opt_i64")]
+    pub status: Option<i64>,
+    /// The children of this asset id; not in the original API.
+    #[serde(default, deserialize_with = "crate::api::lenient::opt_i64")]
+    pub parent: Option<i64>,
     #[serde(default, deserialize_with = "crate::api::lenient::opt_i64")]
     pub page: Option<i64>,
     #[serde(default, deserialize_with = "crate::api::lenient::opt_i64")]
@@ -170,6 +176,9 @@ fn filter_of(conn: &Connection, scope: &Scope, req: SearchRequest) -> ApiResult<
     if matches!(req.expire, Some(e) if e != 0 && e != 1) {
         return Err(ApiError::missing_field("expire"));
     }
+    if matches!(req.status, Some(st) if !(1..=3).contains(&st)) {
+        return Err(ApiError::missing_field("status"));
+    }
     Ok(Filter {
         department_id,
         category: non_empty(req.asset_tree_node),
@@ -180,6 +189,8 @@ fn filter_of(conn: &Connection, scope: &Scope, req: SearchRequest) -> ApiResult<
         price_sup_cents: req.price_sup.map(|p| (p * 100.0).round() as i64),
         description: non_empty(req.description),
         expire: req.expire,
+        status: req.status,
+        parent_id: req.parent,
     })
 }
 

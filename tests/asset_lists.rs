@@ -212,3 +212,50 @@ fn totals_stay_exact_and_every_page_holds_what_an_ordered_walk_would() {
     );
     assert_eq!(own_ids, expected);
 }
+
+/// Issue 13 (6): 使用状态 and the children of an asset are filters of their own, apart from
+/// 是否清退; a bad status is refused.
+#[test]
+fn status_and_parent_filters_find_exactly_their_assets() {
+    let app = App::new();
+    let s = app.demo("liusn");
+    let parent = app.create_asset(&s, &common::item("主机"));
+    let mut kids = Vec::new();
+    for name in ["显卡", "内存", "硬盘"] {
+        let mut child = common::item(name);
+        child["parent"] = json!(parent);
+        kids.push(app.create_asset(&s, &child));
+    }
+    app.create_asset(&s, &common::row("椅子", "liusn", "CST"));
+    app.put(
+        &format!("/api/asset/{s}"),
+        &json!({"id": kids[1], "status": 3}),
+    )
+    .ok();
+    app.put(&format!("/api/expire_asset/{s}"), &json!([kids[2]]))
+        .ok();
+    let ids = |body: Value| common::ids(&search(&app, &s, body)["data"]);
+    assert_eq!(ids(json!({"parent": parent, "page": 1})), kids);
+    assert_eq!(
+        ids(json!({"parent": parent, "expire": 0, "page": 1})),
+        &kids[..2]
+    );
+    assert_eq!(
+        ids(json!({"parent": parent, "expire": 1, "page": 1})),
+        &kids[2..]
+    );
+    assert_eq!(ids(json!({"status": 3, "page": 1})), &kids[1..2]);
+    assert_eq!(
+        ids(json!({"status": 1, "expire": 0, "page": 1})).len(),
+        3,
+        "主机, 显卡, 椅子"
+    );
+    assert_eq!(search(&app, &s, json!({"status": 3}))["total"], 1);
+    for bad in [json!({"status": 4}), json!({"status": "维保"})] {
+        app.post(&format!("/api/search_assets/{s}"), &bad).err(
+            400,
+            -2,
+            "缺少字段或类型错误：[status]",
+        );
+    }
+}

@@ -938,6 +938,45 @@ async fn a_new_user_on_a_fresh_database_and_on_a_phone() {
     )
     .await;
 
+    // A click on the asset opens it: every field, its children, and an edit within her reach.
+    b.click("#asset-table tbody tr[data-id] td.asset-name")
+        .await;
+    b.wait_until(
+        "asset panel",
+        "document.getElementById('asset-panel-fields')?.textContent.includes('新人的第一件资产') \
+         && document.getElementById('asset-children')?.textContent.includes('没有下级资产')",
+    )
+    .await;
+    b.click("#asset-edit-open").await;
+    b.type_into("#edit-position", "B座201").await;
+    b.js(
+        "const s = document.getElementById('edit-status'); s.value = '3'; \
+         s.dispatchEvent(new Event('change'));",
+        vec![],
+    )
+    .await;
+    b.screenshot("41b-asset-panel-edit").await;
+    b.click("#asset-save-edit").await;
+    b.wait_until(
+        "edited asset listed as 维保中",
+        "!document.getElementById('dialog').open \
+         && [...document.querySelectorAll('#asset-table tbody tr')].some(tr => tr.textContent.includes('维保中'))",
+    )
+    .await;
+    // The 使用状态 filter finds it; the 是否清退 filter is apart.
+    b.js(
+        "const s = document.getElementById('search-status'); s.value = '1'; \
+         s.dispatchEvent(new Event('change'));",
+        vec![],
+    )
+    .await;
+    b.click("#search-submit").await;
+    b.wait_until(
+        "no 闲置 asset",
+        "document.querySelector('#asset-table tbody td.empty')",
+    )
+    .await;
+
     // The asset manager manages the categories of her departments (the API always let her).
     b.goto("/#categories").await;
     b.wait_until(

@@ -389,6 +389,10 @@ pub struct Filter {
     pub price_sup_cents: Option<i64>,
     pub description: Option<String>,
     pub expire: Option<i64>,
+    /// 使用状态: 1 闲置, 2 使用中, 3 维保中.
+    pub status: Option<i64>,
+    /// Children of this asset.
+    pub parent_id: Option<i64>,
 }
 
 /// Assets in `scope` matching `filter`, by id. The SQL holds only the conditions given, each
@@ -559,6 +563,17 @@ impl ListQuery {
                 "instr(a.description, :description) > 0",
                 ":description",
                 Box::new(d.clone()),
+            );
+        }
+        if let Some(st) = filter.status {
+            add("a.status = :status", ":status", Box::new(st));
+        }
+        if let Some(p) = filter.parent_id {
+            // `IS NOT NULL` lets SQLite take the partial index of assets with a parent.
+            add(
+                "a.parent_id = :parent AND a.parent_id IS NOT NULL",
+                ":parent",
+                Box::new(p),
             );
         }
         match filter.expire {
