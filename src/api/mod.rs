@@ -2,6 +2,7 @@
 //! caller, call one domain function and shape the answer.
 
 pub mod assets;
+pub mod failed;
 pub mod files;
 pub mod org;
 pub mod session;
@@ -77,6 +78,7 @@ pub fn routes() -> Vec<Route> {
     all.extend(org::routes());
     all.extend(assets::routes());
     all.extend(tasks::routes());
+    all.extend(failed::routes());
     all.extend(files::routes());
     all
 }

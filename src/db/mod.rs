@@ -3,6 +3,7 @@
 
 pub mod assets;
 pub mod changes;
+pub mod failed;
 pub mod org;
 pub mod results;
 pub mod tasks;

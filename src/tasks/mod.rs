@@ -5,6 +5,7 @@
 //! so a row creates at most one asset through crashes and restarts.
 
 pub mod export;
+pub mod failed;
 pub mod import;
 pub mod prune;
 pub mod submit;

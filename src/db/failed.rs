@@ -1,0 +1,120 @@
+//! An import's failed rows as the page works on them at scale: a summary by reason, a page of
+//! one reason, one row edited, a value replaced in every row, rows dropped.
+
+use super::Page;
+use rusqlite::{params, Connection, OptionalExtension};
+
+/// A failed row's reason: its message without the `第N行：` a file row's message starts with.
+const REASON: &str = "CASE WHEN message GLOB '第[0-9]*行：*'
+     THEN substr(message, instr(message, '：') + 1) ELSE message END";
+
+/// How many failed rows each reason has, most first.
+pub fn summary(conn: &Connection, task_id: i64) -> rusqlite::Result<Vec<(String, i64)>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {REASON} AS reason, count(*) FROM task_failure WHERE task_id = ?1
+         GROUP BY reason ORDER BY count(*) DESC, reason"
+    ))?;
+    let rows = stmt.query_map([task_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    rows.collect()
+}
+
+/// How many failed rows have this reason (all of them for `None`).
+pub fn count(conn: &Connection, task_id: i64, reason: Option<&str>) -> rusqlite::Result<i64> {
+    conn.query_row(
+        &format!(
+            "SELECT count(*) FROM task_failure WHERE task_id = ?1 AND (?2 IS NULL OR {REASON} = ?2)"
+        ),
+        params![task_id, reason],
+        |r| r.get(0),
+    )
+}
+
+/// A page of failed rows (seq, line, row, message), of one reason or all, in seq order.
+pub fn page(
+    conn: &Connection,
+    task_id: i64,
+    reason: Option<&str>,
+    page: Page,
+) -> rusqlite::Result<Vec<(i64, Option<i64>, String, String)>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT seq, line, row, message FROM task_failure
+         WHERE task_id = ?1 AND (?2 IS NULL OR {REASON} = ?2)
+         ORDER BY seq LIMIT ?3 OFFSET ?4"
+    ))?;
+    let rows = stmt.query_map(params![task_id, reason, page.size, page.offset()], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+    })?;
+    rows.collect()
+}
+
+/// Replaces one failed row's text (its message stays until the row runs again); false if the
+/// task has no failed row `seq`.
+pub fn set_row(conn: &Connection, task_id: i64, seq: i64, row: &str) -> rusqlite::Result<bool> {
+    Ok(conn.execute(
+        "UPDATE task_failure SET row = ?3 WHERE task_id = ?1 AND seq = ?2",
+        params![task_id, seq, row],
+    )? == 1)
+}
+
+pub fn row_exists(conn: &Connection, task_id: i64, seq: i64) -> rusqlite::Result<bool> {
+    conn.query_row(
+        "SELECT 1 FROM task_failure WHERE task_id = ?1 AND seq = ?2",
+        params![task_id, seq],
+        |_| Ok(()),
+    )
+    .optional()
+    .map(|found| found.is_some())
+}
+
+/// Sets `field` to `to` in every failed row (a JSON object) whose `field` is the text `from`
+/// (or the number it spells); returns how many changed.
+pub fn replace(
+    conn: &Connection,
+    task_id: i64,
+    field: &str,
+    (from, to): (&str, &str),
+) -> rusqlite::Result<usize> {
+    let path = format!("$.\"{field}\"");
+    conn.execute(
+        "UPDATE task_failure SET row = json_set(row, ?2, ?4)
+         WHERE task_id = ?1 AND json_valid(row) AND json_type(row) = 'object'
+           AND CAST(json_extract(row, ?2) AS TEXT) = ?3",
+        params![task_id, path, from, to],
+    )
+}
+
+/// Deletes these failed rows from the task (they will not be imported): the task's row count
+/// and failed count go down with them. Returns how many went.
+pub fn drop_rows(conn: &Connection, task_id: i64, seqs: &[i64]) -> rusqlite::Result<i64> {
+    let mut delete =
+        conn.prepare_cached("DELETE FROM task_failure WHERE task_id = ?1 AND seq = ?2")?;
+    let mut dropped = 0;
+    for seq in seqs {
+        dropped += delete.execute(params![task_id, seq])? as i64;
+    }
+    conn.execute(
+        "UPDATE task SET number_need = number_need - ?2, number_failed = number_failed - ?2,
+             finish = CASE WHEN finish != 0 AND number_failed - ?2 = 0 THEN 1 ELSE finish END
+         WHERE id = ?1",
+        params![task_id, dropped],
+    )?;
+    Ok(dropped)
+}
+
+/// Every failed row's text, in seq order, as one JSON array: what a re-run of them as they
+/// stand sends.
+pub fn rows_as_array(conn: &Connection, task_id: i64) -> rusqlite::Result<String> {
+    let mut stmt = conn.prepare("SELECT row FROM task_failure WHERE task_id = ?1 ORDER BY seq")?;
+    let mut out = String::from("[");
+    let mut rows = stmt.query([task_id])?;
+    let mut first = true;
+    while let Some(r) = rows.next()? {
+        if !first {
+            out.push(',');
+        }
+        first = false;
+        out.push_str(&r.get::<_, String>(0)?);
+    }
+    out.push(']');
+    Ok(out)
+}
