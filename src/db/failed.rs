@@ -29,13 +29,16 @@ pub fn count(conn: &Connection, task_id: i64, reason: Option<&str>) -> rusqlite:
     )
 }
 
-/// A page of failed rows (seq, line, row, message), of one reason or all, in seq order.
+/// One failed row: its seq, file line, text and message.
+pub type FailedRow = (i64, Option<i64>, String, String);
+
+/// A page of failed rows, of one reason or all, in seq order.
 pub fn page(
     conn: &Connection,
     task_id: i64,
     reason: Option<&str>,
     page: Page,
-) -> rusqlite::Result<Vec<(i64, Option<i64>, String, String)>> {
+) -> rusqlite::Result<Vec<FailedRow>> {
     let mut stmt = conn.prepare(&format!(
         "SELECT seq, line, row, message FROM task_failure
          WHERE task_id = ?1 AND (?2 IS NULL OR {REASON} = ?2)
