@@ -1114,3 +1114,86 @@ async fn the_search_and_its_page_survive_back_and_pages_can_be_typed() {
     b.close().await;
     server.stop().await;
 }
+
+/// Issue 13 (3): 20,000 failed rows open at once (a page of them, the summary by reason), the
+/// cell each message points at is marked, a department is replaced across every failed row
+/// on the server, and the re-run ends with a result line.
+#[rocket::async_test]
+async fn twenty_thousand_failed_rows_open_fast_and_are_fixed_in_bulk() {
+    let Some(tools) = browser_tools() else { return };
+    let server = Server::start().await;
+    let b = Browser::open(&tools, &server.base).await;
+    b.login("liusn", DEMO_PASSWORD).await;
+    let rows: Vec<Value> = (0..21_000)
+        .map(|i| {
+            let department = if i < 20_000 { "研发部" } else { "CST" };
+            let count = if i < 20_000 { 1 } else { 0 };
+            json!({"name": format!("研发椅 {i}"), "assetClass": 0, "price": 99, "count": count,
+                   "deadline": 5, "assetTree": "数量型资产", "department": department,
+                   "user": "liusn"})
+        })
+        .collect();
+    let task = b
+        .js_async(
+            "const done = arguments[arguments.length - 1]; \
+             fetch('/api/asset/' + sessionStorage.getItem('assetport.session'), \
+               {method: 'POST', headers: {'Content-Type': 'application/json'}, body: arguments[0]}) \
+             .then(r => r.json()).then(a => done(a.data.id));",
+            vec![json!(Value::Array(rows).to_string())],
+        )
+        .await
+        .as_i64()
+        .expect("task id");
+    b.goto("/#tasks").await;
+    b.wait_until(
+        "the import failed its rows",
+        &format!(
+            "document.querySelector('{} .badge')?.textContent === '失败'",
+            task_row(task)
+        ),
+    )
+    .await;
+    let started = std::time::Instant::now();
+    b.goto(&format!("/#task/{task}")).await;
+    b.wait_until(
+        "the first page and the summary",
+        "document.querySelectorAll('#failed-table tbody tr').length === 100 \
+         && document.querySelector('#failed-summary [data-reason=\"对应部门不存在\"]')",
+    )
+    .await;
+    eprintln!(
+        "note: 21,000 failed rows: first page and summary shown in {:?}",
+        started.elapsed()
+    );
+    b.screenshot("46-failed-rows-20000").await;
+    let summary = b.text("#failed-summary").await;
+    assert!(
+        summary.contains("对应部门不存在（20000）")
+            && summary.contains("资产数量不可小于1（1000）"),
+        "{summary}"
+    );
+    // The department cell is marked where the message says the department is wrong.
+    b.wait_until(
+        "the bad cell marked",
+        "document.querySelector('#failed-table tr[data-row=\"0\"] [data-key=\"department\"].cell-bad')",
+    )
+    .await;
+    // Every 研发部 becomes CST on the server, then all run again.
+    b.type_into("#replace-from", "研发部").await;
+    b.type_into("#replace-to", "CST").await;
+    b.click("#replace-go").await;
+    b.wait_until(
+        "replaced everywhere",
+        "document.querySelector('.msg-ok')?.textContent.includes('已在 20000 行中')",
+    )
+    .await;
+    b.click("#rerun").await;
+    b.wait_until(
+        "the result line",
+        "document.getElementById('rerun-result')?.textContent.includes('20000 行成功，1000 行仍失败')",
+    )
+    .await;
+    b.screenshot("47-rerun-result").await;
+    b.close().await;
+    server.stop().await;
+}
