@@ -331,6 +331,23 @@ pub fn me(conn: &Connection, caller: &Caller) -> ApiResult<Me> {
     })
 }
 
+/// Names of the users who may own assets the caller manages (a system admin: the company's;
+/// an asset manager: those of their departments) containing `part`: suggestions for an owner.
+pub fn owner_names(conn: &Connection, caller: &Caller, part: &str) -> ApiResult<Vec<String>> {
+    let scope = scope(conn, caller)?;
+    let departments = match &scope {
+        Scope::Departments(_, ids) => Some(ids.as_slice()),
+        _ => None,
+    };
+    Ok(users::names_containing(
+        conn,
+        scope.entity_id(),
+        departments,
+        part.trim(),
+        20,
+    )?)
+}
+
 /// A department the caller manages (asset manager: its own subtree; system admin: its
 /// entity). One outside answers as if it did not exist.
 pub fn managed_department(conn: &Connection, caller: &Caller, name: &str) -> ApiResult<Department> {

@@ -2,7 +2,7 @@
 
 import {
   api, headRow, busy, button, CLASS_NAMES, clear, field, h, input, me, money, msgLine, openDialog, pager, path, select,
-  STATUS_NAMES, toast,
+  STATUS_NAMES, toast, withOwnerSuggestions,
 } from './core.js';
 import { categoryTree, departments, flattenCategories, nest, ownDepartment } from './org.js';
 
@@ -24,7 +24,7 @@ export function assetsView(root, arg) {
 
   const q = {
     name: input({ id: 'search-name', placeholder: '名称包含…' }),
-    user: input({ id: 'search-user', placeholder: '挂账人' }),
+    user: withOwnerSuggestions(input({ id: 'search-user', placeholder: '挂账人' })),
     price_inf: input({ id: 'search-price-inf', type: 'number', min: '0', step: '0.01', placeholder: '最低' }),
     price_sup: input({ id: 'search-price-sup', type: 'number', min: '0', step: '0.01', placeholder: '最高' }),
     description: input({ id: 'search-description', placeholder: '描述包含…' }),
@@ -293,7 +293,7 @@ export async function createAssetDialog(done) {
     assetClass: select([['0', '数量型'], ['1', '条目型']], { id: 'asset-class' }),
     department: select([], { id: 'asset-department' }),
     assetTree: select([], { id: 'asset-tree' }),
-    user: input({ id: 'asset-user', value: me.character === 2 ? me.name : '' }),
+    user: withOwnerSuggestions(input({ id: 'asset-user', value: me.character === 2 ? me.name : '' })),
     price: input({ id: 'asset-price', type: 'number', min: '0', step: '0.01', value: '0' }),
     count: input({ id: 'asset-count', type: 'number', min: '1', step: '1', value: '1' }),
     deadline: input({ id: 'asset-deadline', type: 'number', min: '0', step: '1', value: '5' }),
@@ -424,7 +424,7 @@ export async function assetPanel(a, changed) {
   if (canEdit) {
     const f = {
       name: input({ id: 'edit-name', value: a.name, maxLength: 128 }),
-      user: input({ id: 'edit-user', value: a.userName }),
+      user: withOwnerSuggestions(input({ id: 'edit-user', value: a.userName })),
       price: input({ id: 'edit-price', type: 'number', min: '0', step: '0.01', value: String(a.initial_price) }),
       count: input({ id: 'edit-count', type: 'number', min: '1', step: '1', value: String(a.count) }),
       deadline: input({ id: 'edit-deadline', type: 'number', min: '0', step: '1', value: String(a.deadline) }),

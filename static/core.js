@@ -74,6 +74,35 @@ export async function api(method, url, body) {
 }
 
 /**
+ * Offers the names of owners containing what is typed into `input` (GET /api/owner_names),
+ * through one shared <datalist>. Returns the input.
+ */
+export function withOwnerSuggestions(input) {
+  let list = document.getElementById('owner-names');
+  if (!list) {
+    list = h('datalist', { id: 'owner-names' });
+    document.body.append(list);
+  }
+  input.setAttribute('list', 'owner-names');
+  input.setAttribute('autocomplete', 'off');
+  let timer = null;
+  input.addEventListener('input', () => {
+    clearTimeout(timer);
+    const part = input.value.trim();
+    if (!part) return;
+    timer = setTimeout(async () => {
+      try {
+        const names = (await api('GET', `${path('owner_names')}?q=${encodeURIComponent(part)}`)).data;
+        clear(list, names.map((n) => h('option', { value: n })));
+      } catch (e) {
+        // Suggestions are a help: without them the field still takes any name.
+      }
+    }, 150);
+  });
+  return input;
+}
+
+/**
  * Uploads `file` as a multipart form (so the server keeps its name), reporting the bytes sent
  * through `progress(sent, total)`; answers like `api`.
  */

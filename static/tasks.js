@@ -2,7 +2,7 @@
 // progress, and one task: an import's failed rows in an editable table (fix and re-run), a dry
 // run's preview and its confirm, an import's undo, an export's records.
 
-import { api, headRow, busy, button, clear, downloadLink, h, money, msgLine, pager, path, uploadFile, CLASS_NAMES } from './core.js';
+import { api, headRow, busy, button, clear, downloadLink, h, money, msgLine, pager, path, uploadFile, withOwnerSuggestions, CLASS_NAMES } from './core.js';
 import { categoryTree, departments, flattenCategories } from './org.js';
 
 const POLL_MS = 1000;
@@ -676,6 +676,7 @@ function cellInput(k, v, labels, departmentNames, categoryLists, department) {
     const list = k === 'assetTree' && categoryLists[department] ? categoryLists[department].id : undefined;
     el = h('input', { className: 'cell', value: text, dataset: { key: k }, attrs: { 'aria-label': labels[k] || k, ...(list ? { list } : {}) } });
     el.addEventListener('input', () => el.classList.toggle('edited', el.value !== text));
+    if (k === 'user') withOwnerSuggestions(el);
   }
   el.original = v;
   return el;

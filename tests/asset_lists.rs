@@ -259,3 +259,31 @@ fn status_and_parent_filters_find_exactly_their_assets() {
         );
     }
 }
+
+/// Issue 13 (6): owner names are suggested as they are typed: any part of the name, ASCII case
+/// ignored, only users whose assets the caller may manage, at most 20.
+#[test]
+fn owner_names_are_suggested_from_a_part_within_the_callers_reach() {
+    let app = App::new();
+    let s = app.demo("liusn");
+    let admin = app.demo("sysadmin");
+    app.staff_in(&admin, ("软件组", ""), "Wang Wei");
+    app.staff_in(&admin, ("财务部", ""), "wang fang");
+    for i in 0..25 {
+        app.staff_in(&admin, ("软件组", ""), &format!("员工{i:02}"));
+    }
+    let names = |s: &str, q: &str| {
+        app.get(&format!("/api/owner_names/{s}?q={}", common::enc(q)))
+            .ok()
+            .clone()
+    };
+    // liusn reaches CST and 软件组, not 财务部.
+    assert_eq!(names(&s, "WANG"), json!(["Wang Wei"]));
+    assert_eq!(names(&admin, "wang"), json!(["Wang Wei", "wang fang"]));
+    assert_eq!(names(&s, "iusn"), json!(["liusn"]));
+    assert_eq!(names(&s, "员工").as_array().unwrap().len(), 20);
+    assert_eq!(names(&s, "没有这个人"), json!([]));
+    let staff = app.demo("zhangsan");
+    app.get(&format!("/api/owner_names/{staff}?q=a"))
+        .err(403, 1, "你无此权限");
+}

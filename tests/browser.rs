@@ -963,6 +963,15 @@ async fn a_new_user_on_a_fresh_database_and_on_a_phone() {
          && [...document.querySelectorAll('#asset-table tbody tr')].some(tr => tr.textContent.includes('维保中'))",
     )
     .await;
+    // The owner's name is suggested from a part of it.
+    b.type_into("#search-user", "iu").await;
+    b.wait_until(
+        "liusn suggested",
+        "[...document.querySelectorAll('#owner-names option')].some(o => o.value === 'liusn')",
+    )
+    .await;
+    b.js("document.getElementById('search-user').value = '';", vec![])
+        .await;
     // The 使用状态 filter finds it; the 是否清退 filter is apart.
     b.js(
         "const s = document.getElementById('search-status'); s.value = '1'; \

@@ -15,8 +15,20 @@ pub fn routes() -> Vec<Route> {
         list_entities,
         create_user,
         modify_user,
-        users_of_entity
+        users_of_entity,
+        owner_names
     ]
+}
+
+/// Up to 20 names of users who may own assets the caller manages, containing `q` (ASCII case
+/// ignored): suggestions as an owner's name is typed. Not in the original API.
+#[get("/api/owner_names/<_>?<q>")]
+async fn owner_names(db: &State<Db>, session: Session, q: Option<&str>) -> Reply {
+    let caller = session.require(crate::auth::ASSET_ROLES)?;
+    let part = q.unwrap_or("").to_owned();
+    ok(db
+        .run(move |conn| org::owner_names(conn, &caller, &part))
+        .await?)
 }
 
 #[derive(Deserialize)]

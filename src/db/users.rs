@@ -208,6 +208,30 @@ pub fn users_of_entity(
 }
 
 /// What the session table stores of a token: its SHA-256, in hex.
+/// Up to `limit` names of users of the entity (in these departments, when given) whose name
+/// contains `part` (ASCII case ignored), by name: an owner's name as it is typed.
+pub fn names_containing(
+    conn: &Connection,
+    entity_id: i64,
+    departments: Option<&[i64]>,
+    part: &str,
+    limit: i64,
+) -> rusqlite::Result<Vec<String>> {
+    let within =
+        departments.map(|ids| ids.iter().map(i64::to_string).collect::<Vec<_>>().join(","));
+    let condition = match &within {
+        Some(ids) => format!("AND department_id IN ({ids})"),
+        None => String::new(),
+    };
+    let mut stmt = conn.prepare(&format!(
+        "SELECT name FROM user WHERE entity_id = ?1 {condition}
+           AND instr(lower(name), lower(?2)) > 0
+         ORDER BY name LIMIT ?3"
+    ))?;
+    let names = stmt.query_map(rusqlite::params![entity_id, part, limit], |r| r.get(0))?;
+    names.collect()
+}
+
 pub fn token_hash(token: &str) -> String {
     use sha2::{Digest, Sha256};
     Sha256::digest(token.as_bytes())
