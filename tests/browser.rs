@@ -707,6 +707,21 @@ async fn files_template_upload_and_downloads() {
     )
     .await;
 
+    // An old Excel file gets the server's own advice, not a generic refusal.
+    let xls = upload_dir.path().join("旧表.xls");
+    let mut ole = b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1".to_vec();
+    ole.resize(4096, 0);
+    std::fs::write(&xls, ole).expect("write xls");
+    b.goto("/#import").await;
+    b.type_into("#import-file", &xls.display().to_string())
+        .await;
+    b.click("#import-upload").await;
+    b.wait_until(
+        "the server's advice for .xls",
+        "document.querySelector('.msg-error')?.textContent.includes('另存为.xlsx')",
+    )
+    .await;
+
     // An export of the selected asset, downloaded as XLSX.
     b.goto("/#assets").await;
     b.wait_until(
