@@ -11,36 +11,10 @@ use crate::error::{ApiError, ApiResult};
 use rusqlite::Connection;
 use serde_json::{json, Value};
 
-/// The fields a bulk replace may set: the import columns.
-const FIELDS: [&str; 12] = [
-    "id",
-    "name",
-    "assetClass",
-    "price",
-    "count",
-    "deadline",
-    "assetTree",
-    "description",
-    "position",
-    "user",
-    "department",
-    "parent",
-];
-
 /// An import task of the caller's whose failed rows may be changed now.
 fn editable(conn: &Connection, caller: &Caller, id: i64) -> ApiResult<TaskState> {
     let task = readable(conn, caller, id)?;
-    if task.running() {
-        return Err(ApiError::TaskRunning);
-    }
-    if task.checks_only() {
-        return Err(ApiError::NotConfirmable(
-            "仅校验的任务不能重新提交失败行：请修正文件后重新校验，或确认执行",
-        ));
-    }
-    if task.undone_by.is_some() {
-        return Err(ApiError::NotUndoable("该任务已撤销，不能再重新提交"));
-    }
+    submit::failed_rows_changeable(&task)?;
     Ok(task)
 }
 
@@ -117,7 +91,11 @@ pub fn replace(
     (field, from, to): (&str, &str, &str),
 ) -> ApiResult<usize> {
     editable(conn, caller, id)?;
-    if !FIELDS.contains(&field) {
+    // The import columns, and nothing else.
+    if !crate::files::IMPORT_COLUMNS
+        .iter()
+        .any(|(_, f)| *f == field)
+    {
         return Err(ApiError::BadBody(format!(
             "缺少字段或类型错误：[field]（{field}不是可替换的列）"
         )));

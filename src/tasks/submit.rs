@@ -325,6 +325,26 @@ pub fn with_message(row: &str, message: String) -> Value {
     }
 }
 
+/// Whether an import's failed rows may be changed or run again now: not while it runs, not for
+/// a dry run (its rows are fixed in the file), an undone import or a pruned one.
+pub fn failed_rows_changeable(task: &sql::TaskState) -> ApiResult<()> {
+    if task.running() {
+        return Err(ApiError::TaskRunning);
+    }
+    if task.checks_only() {
+        return Err(ApiError::NotConfirmable(
+            "仅校验的任务不能重新提交失败行：请修正文件后重新校验，或确认执行",
+        ));
+    }
+    if task.undone_by.is_some() {
+        return Err(ApiError::NotUndoable("该任务已撤销，不能再重新提交"));
+    }
+    if task.pruned {
+        return Err(ApiError::TaskPruned);
+    }
+    Ok(())
+}
+
 /// Replaces failed row i by element i of the body and queues those rows again, inside the same
 /// task. Returns whether anything was queued. The task is claimed first (it shows as running,
 /// so a second re-run is refused), the rows are stored a chunk per transaction, and one last
@@ -342,20 +362,7 @@ pub fn rerun(
         if task.kind != TaskKind::Import {
             return Err(ApiError::NotAnImportTask { rerun: true });
         }
-        if task.running() {
-            return Err(ApiError::TaskRunning);
-        }
-        if task.checks_only() {
-            return Err(ApiError::NotConfirmable(
-                "仅校验的任务不能重新提交失败行：请修正文件后重新校验，或确认执行",
-            ));
-        }
-        if task.undone_by.is_some() {
-            return Err(ApiError::NotUndoable("该任务已撤销，不能再重新提交"));
-        }
-        if task.pruned {
-            return Err(ApiError::TaskPruned);
-        }
+        failed_rows_changeable(&task)?;
         let lines = sql::failure_lines(&tx, id)?;
         if lines.is_empty() {
             // Nothing to re-run: an empty list is the only body that fits.
