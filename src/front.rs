@@ -327,13 +327,42 @@ async fn relay(
         }
         let _ = timeout(idle, to_client.shutdown()).await;
     };
-    rocket::tokio::pin!(upstream, downstream);
-    rocket::tokio::select! {
-        _ = &mut downstream => {}
-        stalled = &mut upstream => {
-            if !stalled {
-                downstream.await;
+    {
+        rocket::tokio::pin!(upstream, downstream);
+        rocket::tokio::select! {
+            _ = &mut downstream => {}
+            stalled = &mut upstream => {
+                if !stalled {
+                    downstream.await;
+                }
             }
+        }
+    }
+    linger(&mut from_client).await;
+}
+
+/// How long, and how much, a client may still send once its answer is out.
+const LINGER: Duration = Duration::from_secs(2);
+const LINGER_PAUSE: Duration = Duration::from_millis(200);
+const LINGER_BYTES: usize = 64 << 20;
+
+/// A lingering close (nginx's `lingering_close`): a client still sending a body the server
+/// refused without reading it (413) would otherwise meet a reset, which can destroy the answer
+/// already sent before the client reads it. What it still sends is read and dropped, while it
+/// keeps sending (pauses under 200 ms), for at most 2 s or 64 MiB; a client that is done closes
+/// at once.
+async fn linger(from_client: &mut rocket::tokio::net::tcp::OwnedReadHalf) {
+    let deadline = std::time::Instant::now() + LINGER;
+    let mut buffer = vec![0u8; 16 << 10];
+    let mut drained = 0;
+    while drained < LINGER_BYTES {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        match timeout(left.min(LINGER_PAUSE), from_client.read(&mut buffer)).await {
+            Ok(Ok(n)) if n > 0 => drained += n,
+            _ => break,
         }
     }
 }

@@ -420,7 +420,9 @@ export function taskView(root, idText) {
   /** The failed rows: editable and re-runnable for an import, read-only for a dry run (fixed
    * in the file) and for an undo (the assets it left as they were). */
   async function renderFailed(t, editable) {
-    if (editable && t.number_failed > 0) return failedEditor(t);
+    if (editable && t.number_failed > 0) return failedEditor(t, false);
+    // A dry run's rows to fix in the file: the same pages and summary, nothing to edit here.
+    if (t.port_type === 1 && t.number_failed > 0) return failedEditor(t, true);
     // Read-only lists (a dry run's, an undo's) of more than PREVIEW_MAX rows are read from the file.
     if (t.number_failed > PREVIEW_MAX) {
       return h('section', { className: 'card', id: 'failed-too-many' },
@@ -452,7 +454,7 @@ export function taskView(root, idText) {
    * department and category are chosen from lists), 全部替换 of a value across every failed row
    * on the server, rows dropped, and a re-run of them all as they stand.
    */
-  async function failedEditor(t) {
+  async function failedEditor(t, readOnly) {
     const state = { page: 1, reason: '' };
     const editMsg = msgLine();
     const summaryBox = h('div', { className: 'chips', id: 'failed-summary' });
@@ -547,13 +549,14 @@ export function taskView(root, idText) {
       for (const r of rows) for (const k of Object.keys(r)) if (!['message', 'seq', 'line'].includes(k) && !keys.includes(k)) keys.push(k);
       const categoryLists = await categoryDatalists(rows);
       inputs = rows.map((r) => Object.fromEntries(keys.map((k) => [k, cellInput(k, r[k], labels, departmentNames, categoryLists, r.department)])));
+      if (readOnly) for (const cells of inputs) for (const el of Object.values(cells)) el.disabled = true;
       picks = rows.map(() => h('input', { type: 'checkbox', className: 'drop-pick', attrs: { 'aria-label': '选择此行' } }));
       rows.forEach((r, i) => { for (const k of badFields(r.message)) inputs[i][k]?.classList.add('cell-bad'); });
       clear(tableBox, Object.values(categoryLists),
         h('div', { className: 'table-wrap' }, h('table', { className: 'table table-edit', id: 'failed-table' },
           h('thead', {}, h('tr', {}, h('th', {}, ''), h('th', {}, '行'), h('th', { className: 'col-message' }, '失败原因'), keys.map((k) => h('th', {}, labels[k] || k)))),
           h('tbody', {}, rows.map((r, i) => h('tr', { dataset: { row: i, seq: r.seq } },
-            h('td', {}, picks[i]),
+            h('td', {}, readOnly ? null : picks[i]),
             h('td', { className: 'num muted' }, r.line ?? r.seq + 1),
             h('td', { className: 'col-message row-message' }, r.message),
             keys.map((k) => h('td', {}, inputs[i][k]))))))));
@@ -564,13 +567,19 @@ export function taskView(root, idText) {
       }));
     }
 
-    const section = h('section', { className: 'card', id: 'failed-editor' },
-      h('div', { className: 'toolbar' },
-        h('h2', { className: 'card-title' }, `失败的行（${t.number_failed}）`),
-        h('div', { className: 'toolbar-actions' }, h('span', { className: 'hint' }, '修改单元格后重新执行'), drop, rerun)),
-      result, editMsg, summaryBox,
-      h('div', { className: 'replace-bar', id: 'replace-bar' }, h('span', { className: 'muted' }, '全部替换：'), field, from, h('span', {}, '→'), to, replaceGo),
-      tableBox, pagerBox);
+    const section = readOnly
+      ? h('section', { className: 'card', id: 'failed-editor' },
+        h('div', { className: 'toolbar' },
+          h('h2', { className: 'card-title' }, `将失败的行（${t.number_failed}）`),
+          h('span', { className: 'hint' }, '请在文件中修正这些行后重新上传校验')),
+        editMsg, summaryBox, tableBox, pagerBox)
+      : h('section', { className: 'card', id: 'failed-editor' },
+        h('div', { className: 'toolbar' },
+          h('h2', { className: 'card-title' }, `失败的行（${t.number_failed}）`),
+          h('div', { className: 'toolbar-actions' }, h('span', { className: 'hint' }, '修改单元格后重新执行'), drop, rerun)),
+        result, editMsg, summaryBox,
+        h('div', { className: 'replace-bar', id: 'replace-bar' }, h('span', { className: 'muted' }, '全部替换：'), field, from, h('span', {}, '→'), to, replaceGo),
+        tableBox, pagerBox);
     await showSummary();
     await showPage();
     return section;
