@@ -2,7 +2,7 @@
 
 use crate::auth::Caller;
 use crate::db::assets::{self as sql, AssetView, Filter, Scope};
-use crate::db::{self, org as org_sql, Page, Paged};
+use crate::db::{self, changes, org as org_sql, Page, Paged};
 use crate::error::{ApiError, ApiResult};
 use crate::org;
 use crate::rows::{self, Lookups};
@@ -48,27 +48,26 @@ pub fn modify(conn: &Connection, caller: &Caller, mut req: Map<String, Value>) -
     .ok_or_else(|| ApiError::missing_field("id"))?;
     managed(conn, &scope, id)?;
     let today = db::today_day();
-    let current = sql::asset_view(conn, id, today)?.ok_or(ApiError::NotFound("资产"))?;
+    // The stored values (names included): what the request's fields replace.
+    let current = changes::stored_asset(conn, id)?.ok_or(ApiError::NotFound("资产"))?;
+    let now = &current.values;
     let status = match req.remove("status") {
-        None | Some(Value::Null) => current.status,
+        None | Some(Value::Null) => now.status,
         Some(v) => v
             .as_i64()
             .filter(|s| (1..=3).contains(s))
             .ok_or_else(|| ApiError::missing_field("status"))?,
     };
-    let parent = sql::parent_of(conn, id)?
-        .map(Value::from)
-        .unwrap_or(Value::Null);
     let mut row = serde_json::json!({
-        "name": current.name,
-        "parent": parent,
-        "user": current.user_name,
-        "price": current.initial_price,
-        "description": current.description,
-        "position": current.position,
-        "count": current.count,
-        "assetTree": current.asset_tree,
-        "deadline": current.deadline,
+        "name": now.name,
+        "parent": now.parent_id,
+        "user": current.owner_name,
+        "price": now.initial_price_cents as f64 / 100.0,
+        "description": now.description,
+        "position": now.position,
+        "count": now.count,
+        "assetTree": current.category_name,
+        "deadline": now.deadline,
     });
     if let Value::Object(fields) = &mut row {
         for (k, v) in req {
@@ -76,9 +75,10 @@ pub fn modify(conn: &Connection, caller: &Caller, mut req: Map<String, Value>) -
                 fields.insert(k, v);
             }
         }
+        let created = db::date_of(now.create_day).format("%Y-%m-%d").to_string();
         fields.insert("department".into(), current.department_name.clone().into());
-        fields.insert("assetClass".into(), current.asset_class.into());
-        fields.insert("create_time".into(), current.create_time.clone().into());
+        fields.insert("assetClass".into(), now.asset_class.into());
+        fields.insert("create_time".into(), created.into());
         fields.remove("expire");
     }
     let mut lookups = Lookups::new(scope);
@@ -90,7 +90,9 @@ pub fn modify(conn: &Connection, caller: &Caller, mut req: Map<String, Value>) -
         return Err(ApiError::RowRejected("父资产不符合规范".into()));
     }
     asset.status = status;
-    Ok(sql::update_asset(conn, id, &asset)?)
+    // Only what changed is written (and the kept counts follow a category move).
+    changes::rewrite_asset(conn, id, now, (&asset, None))?;
+    Ok(())
 }
 
 /// Retires the assets (all or none).

@@ -129,37 +129,6 @@ pub fn insert_asset(conn: &Connection, a: &NewAsset) -> rusqlite::Result<i64> {
     Ok(id)
 }
 
-/// Replaces the editable fields of an existing asset.
-pub fn update_asset(conn: &Connection, id: i64, a: &NewAsset) -> rusqlite::Result<()> {
-    // A move to another category moves its count.
-    conn.execute(
-        "UPDATE category SET asset_count = asset_count + CASE id WHEN ?2 THEN 1 ELSE -1 END
-         WHERE id IN (?2, (SELECT category_id FROM asset WHERE id = ?1 AND category_id != ?2))
-           AND EXISTS (SELECT 1 FROM asset WHERE id = ?1 AND category_id != ?2)",
-        params![id, a.category_id],
-    )?;
-    conn.execute(
-        "UPDATE asset SET category_id = ?2, parent_id = ?3, owner_id = ?4, name = ?5,
-             initial_price_cents = ?6, description = ?7, position = ?8, count = ?9,
-             deadline = ?10, status = ?11, revision = revision + 1
-         WHERE id = ?1",
-        params![
-            id,
-            a.category_id,
-            a.parent_id,
-            a.owner_id,
-            a.name,
-            a.initial_price_cents,
-            a.description,
-            a.position,
-            a.count,
-            a.deadline,
-            a.status
-        ],
-    )?;
-    Ok(())
-}
-
 pub fn retire_assets(conn: &Connection, ids: &[i64]) -> rusqlite::Result<()> {
     let mut stmt =
         conn.prepare_cached("UPDATE asset SET expire = 1, revision = revision + 1 WHERE id = ?1")?;

@@ -98,39 +98,28 @@ pub fn rewrite_asset(
     use rusqlite::types::ToSql;
     // Only the columns that change are set: SQLite rewrites every index (and fires the text
     // index's trigger) on a column named in SET, whether or not its value changes.
-    let columns: [(&str, bool, &dyn ToSql); 12] = [
-        (
-            "department_id",
-            from.department_id != to.department_id,
-            &to.department_id,
-        ),
-        (
-            "category_id",
-            from.category_id != to.category_id,
-            &to.category_id,
-        ),
-        ("parent_id", from.parent_id != to.parent_id, &to.parent_id),
-        ("owner_id", from.owner_id != to.owner_id, &to.owner_id),
-        ("name", from.name != to.name, &to.name),
-        (
-            "initial_price_cents",
-            from.initial_price_cents != to.initial_price_cents,
-            &to.initial_price_cents,
-        ),
-        (
-            "description",
-            from.description != to.description,
-            &to.description,
-        ),
-        ("position", from.position != to.position, &to.position),
-        ("count", from.count != to.count, &to.count),
-        (
-            "create_day",
-            from.create_day != to.create_day,
-            &to.create_day,
-        ),
-        ("deadline", from.deadline != to.deadline, &to.deadline),
-        ("status", from.status != to.status, &to.status),
+    macro_rules! column {
+        ($field:ident) => {
+            (
+                stringify!($field),
+                from.$field != to.$field,
+                &to.$field as &dyn ToSql,
+            )
+        };
+    }
+    let columns = [
+        column!(department_id),
+        column!(category_id),
+        column!(parent_id),
+        column!(owner_id),
+        column!(name),
+        column!(initial_price_cents),
+        column!(description),
+        column!(position),
+        column!(count),
+        column!(create_day),
+        column!(deadline),
+        column!(status),
     ];
     let mut sql = String::from("UPDATE asset SET revision = coalesce(?1, revision + 1)");
     let mut values: Vec<&dyn ToSql> = vec![&revision, &id];
