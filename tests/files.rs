@@ -639,7 +639,7 @@ fn a_second_upload_of_the_same_file_the_same_day_is_pointed_out_when_asked() {
     send("?check_duplicate=maybe", "清单.csv", &csv).err(
         400,
         -2,
-        "缺少字段或类型错误：[check_duplicate]",
+        "缺少字段或类型错误：[check_duplicate]（true 或 false）",
     );
     // Another name, other content, or not asking: a task as always.
     let other_content = csv.replace("重复椅", "另一把椅");

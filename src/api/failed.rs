@@ -86,11 +86,9 @@ async fn replace(db: &State<Db>, session: Session, id: &str, body: Body) -> Repl
 async fn drop_rows(db: &State<Db>, session: Session, id: &str, body: BulkBody) -> Reply {
     let caller = session.require(ASSET_ROLES)?;
     let id = task_id(id)?;
-    let seqs: Vec<i64> = serde_json::from_slice(&body.bytes()?).map_err(|_| {
-        ApiError::BadBody("缺少字段或类型错误：[body]（请求体必须是失败行seq的数组）".into())
-    })?;
+    let bytes = body.bytes()?;
     let dropped = db
-        .write(move |tx| failed::drop_rows(tx, &caller, id, &seqs))
+        .write(move |tx| failed::drop_rows(tx, &caller, id, &bytes))
         .await?;
     ok(json!({ "dropped": dropped }))
 }

@@ -176,11 +176,7 @@ async fn upload(
 ) -> Reply {
     let caller = session.require(ASSET_ROLES)?;
     let dry_run = super::tasks::dry_run(dry_run)?;
-    let check_duplicate = match check_duplicate.map(str::trim) {
-        None | Some("") | Some("false") | Some("0") => false,
-        Some("true") | Some("1") => true,
-        Some(_) => return Err(ApiError::missing_field("check_duplicate")),
-    };
+    let check_duplicate = super::flag("check_duplicate", check_duplicate)?;
     let limit = limits
         .get("file")
         .unwrap_or(crate::config::DEFAULT_BODY_LIMIT_MIB.mebibytes());

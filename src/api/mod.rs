@@ -27,6 +27,18 @@ pub fn ok<T: Serialize>(data: T) -> Reply {
     Ok(Json(json!({"code": 0, "info": "Succeed", "data": data})))
 }
 
+/// A yes/no query value (`?dry_run=`, `?check_duplicate=`): true or 1, false or 0, absent or
+/// empty for no; anything else is code -2 naming the key.
+pub fn flag(key: &str, value: Option<&str>) -> ApiResult<bool> {
+    match value.map(str::trim) {
+        None | Some("") | Some("false") | Some("0") => Ok(false),
+        Some("true") | Some("1") => Ok(true),
+        Some(_) => Err(ApiError::BadBody(format!(
+            "缺少字段或类型错误：[{key}]（true 或 false）"
+        ))),
+    }
+}
+
 pub fn done() -> Reply {
     Ok(Json(json!({"code": 0, "info": "Succeed"})))
 }

@@ -41,13 +41,7 @@ fn task_id(id: &str) -> ApiResult<i64> {
 
 /// `?dry_run=`: true or 1 checks every row and writes nothing; absent, false or 0 imports.
 pub fn dry_run(value: Option<&str>) -> ApiResult<bool> {
-    match value.map(str::trim) {
-        None | Some("") | Some("false") | Some("0") => Ok(false),
-        Some("true") | Some("1") => Ok(true),
-        Some(_) => Err(ApiError::BadBody(
-            "缺少字段或类型错误：[dry_run]（true 或 false）".into(),
-        )),
-    }
+    super::flag("dry_run", value)
 }
 
 /// Stores a task of the body's rows, then hands it to the workers.
@@ -97,25 +91,10 @@ async fn export(
 ) -> Reply {
     let caller = session.require(ASSET_ROLES)?;
     let bytes = body.bytes()?;
-    // Anything but an object with `filter` goes the seed's way (and its error for a body that
-    // is not an array).
-    #[derive(serde::Deserialize)]
-    struct OfSearch {
-        filter: Value,
-    }
-    let of_search = bytes.trim_ascii_start().starts_with(b"{");
-    let Some(OfSearch { filter }) = of_search
-        .then(|| serde_json::from_slice::<OfSearch>(&bytes).ok())
-        .flatten()
-    else {
-        let state = (db.inner(), workers.inner().as_ref(), settings.inner());
-        return submit_task(state, caller, bytes, TaskKind::Export, NewTask::default()).await;
-    };
-    let search: crate::assets::SearchRequest =
-        serde_json::from_value(filter).map_err(|_| ApiError::missing_field("filter"))?;
     let chunk_rows = settings.task_batch_rows;
+    // The body (up to the bulk limit) is read on a blocking thread, like every task body.
     let id = db
-        .run(move |conn| submit::create_export_of_search(conn, &caller, search, chunk_rows))
+        .run(move |conn| submit::create_export(conn, &caller, &bytes, chunk_rows))
         .await?;
     workers.queue(id)?;
     ok(json!({ "id": id }))

@@ -103,9 +103,13 @@ pub fn replace(
     Ok(sql::replace(conn, id, field, (from, to))?)
 }
 
-/// Drops these failed rows from the task; returns how many went.
-pub fn drop_rows(conn: &Connection, caller: &Caller, id: i64, seqs: &[i64]) -> ApiResult<i64> {
+/// Drops the failed rows whose `seq`s the body lists from the task; returns how many went.
+pub fn drop_rows(conn: &Connection, caller: &Caller, id: i64, body: &[u8]) -> ApiResult<i64> {
     editable(conn, caller, id)?;
+    let seqs: Vec<i64> = serde_json::from_slice(body).map_err(|_| {
+        ApiError::BadBody("缺少字段或类型错误：[body]（请求体必须是失败行seq的数组）".into())
+    })?;
+    let seqs = seqs.as_slice();
     Ok(sql::drop_rows(conn, id, seqs)?)
 }
 

@@ -68,9 +68,36 @@ pub fn create_from_json(
     })
 }
 
+/// Stores an export task: of the ids of a JSON array body (the seed's), or, for
+/// `{"filter": {…}}`, of every asset that search finds. Anything else is answered as a body
+/// that is not an array.
+pub fn create_export(
+    conn: &mut Connection,
+    caller: &Caller,
+    bytes: &[u8],
+    chunk_rows: usize,
+) -> ApiResult<i64> {
+    #[derive(serde::Deserialize)]
+    struct OfSearch {
+        filter: Value,
+    }
+    let of_search = bytes.trim_ascii_start().starts_with(b"{");
+    match of_search.then(|| serde_json::from_slice::<OfSearch>(bytes).ok()) {
+        Some(Some(OfSearch { filter })) => {
+            let search =
+                serde_json::from_value(filter).map_err(|_| ApiError::missing_field("filter"))?;
+            create_export_of_search(conn, caller, search, chunk_rows)
+        }
+        _ => {
+            let new = NewTask::default();
+            create_from_json(conn, caller, TaskKind::Export, &new, bytes, chunk_rows)
+        }
+    }
+}
+
 /// Stores an export of every asset a search finds (its paging ignored), selected here on the
 /// server: the page no longer collects a million ids a thousand at a time. Returns its id.
-pub fn create_export_of_search(
+fn create_export_of_search(
     conn: &mut Connection,
     caller: &Caller,
     search: crate::assets::SearchRequest,
