@@ -135,15 +135,7 @@ async fn asset_manager_imports_fixes_failed_rows_exports_and_logs_out() {
 
     // A big import (as a script would send it), then 刷新: while it runs the list shows it
     // 进行中 with its bar, and keeps polling by itself until the final badge.
-    let bulk = b
-        .js_async(
-            "const done = arguments[arguments.length - 1]; \
-             fetch('/api/asset/' + sessionStorage.getItem('assetport.session'), \
-               {method: 'POST', headers: {'Content-Type': 'application/json'}, body: arguments[0]}) \
-             .then(r => r.json()).then(a => done(a.data.id));",
-            vec![json!(bulk_rows(100_000).to_string())],
-        )
-        .await
+    let bulk = b.post_api("asset", &bulk_rows(100_000).to_string()).await["data"]["id"]
         .as_i64()
         .expect("bulk task id");
     b.click("#tasks-refresh").await;
@@ -189,12 +181,7 @@ async fn asset_manager_imports_fixes_failed_rows_exports_and_logs_out() {
     b.screenshot("04-tasks-final").await;
 
     // The list is fetched a page at a time and filtered on the server: failed tasks only.
-    b.js(
-        "const s = document.querySelector('#tasks-finish'); s.value = '2'; \
-         s.dispatchEvent(new Event('change'));",
-        vec![],
-    )
-    .await;
+    b.choose("#tasks-finish", "2").await;
     b.wait_until(
         "only failed tasks listed",
         &format!(
@@ -214,12 +201,7 @@ async fn asset_manager_imports_fixes_failed_rows_exports_and_logs_out() {
         json!(true),
         "the list was not asked for one page"
     );
-    b.js(
-        "const s = document.querySelector('#tasks-finish'); s.value = ''; \
-         s.dispatchEvent(new Event('change'));",
-        vec![],
-    )
-    .await;
+    b.choose("#tasks-finish", "").await;
     b.wait_until(
         "all tasks listed again",
         &format!("document.querySelector('{}')", task_row(bulk)),
@@ -227,15 +209,7 @@ async fn asset_manager_imports_fixes_failed_rows_exports_and_logs_out() {
     .await;
 
     // A running task can be cancelled from the list: it ends 失败, the rows not run failed.
-    let big = b
-        .js_async(
-            "const done = arguments[arguments.length - 1]; \
-             fetch('/api/asset/' + sessionStorage.getItem('assetport.session'), \
-               {method: 'POST', headers: {'Content-Type': 'application/json'}, body: arguments[0]}) \
-             .then(r => r.json()).then(a => done(a.data.id));",
-            vec![json!(bulk_rows(200_000).to_string())],
-        )
-        .await
+    let big = b.post_api("asset", &bulk_rows(200_000).to_string()).await["data"]["id"]
         .as_i64()
         .expect("big task id");
     b.click("#tasks-refresh").await;
@@ -503,12 +477,7 @@ async fn system_admin_manages_departments_users_and_categories() {
     )
     .await;
     b.type_into("#department-name", "硬件组").await;
-    b.js(
-        "const s = document.getElementById('department-parent'); s.value = 'CST'; \
-         s.dispatchEvent(new Event('change'));",
-        vec![],
-    )
-    .await;
+    b.choose("#department-parent", "CST").await;
     b.click("#department-create").await;
     b.wait_until(
         "department created",
@@ -758,15 +727,7 @@ async fn excel_round_trip_with_dry_run_confirm_and_undo() {
         let row = json!({"name": name, "assetClass": 0, "user": "liusn", "price": 120,
                          "count": 2, "assetTree": "数量型资产", "department": "CST",
                          "deadline": 5});
-        let answer = b
-            .js_async(
-                "const done = arguments[arguments.length - 1]; \
-                 fetch('/api/post_asset/' + sessionStorage.getItem('assetport.session'), \
-                   {method: 'POST', headers: {'Content-Type': 'application/json'}, body: arguments[0]}) \
-                 .then(r => r.json()).then(done);",
-                vec![json!(row.to_string())],
-            )
-            .await;
+        let answer = b.post_api("post_asset", &row.to_string()).await;
         assert_eq!(answer["code"], 0, "{answer}");
     }
 
@@ -921,12 +882,7 @@ async fn a_new_user_on_a_fresh_database_and_on_a_phone() {
     )
     .await;
     // Created in 软件组, whose owner must be of 软件组: the error shows by the buttons.
-    b.js(
-        "const d = document.getElementById('asset-department'); d.value = '软件组'; \
-         d.dispatchEvent(new Event('change'));",
-        vec![],
-    )
-    .await;
+    b.choose("#asset-department", "软件组").await;
     b.type_into("#asset-name", "新人的第一件资产").await;
     b.click("#asset-save").await;
     b.wait_until(
@@ -935,12 +891,7 @@ async fn a_new_user_on_a_fresh_database_and_on_a_phone() {
     )
     .await;
     b.screenshot("41-create-error-visible").await;
-    b.js(
-        "const d = document.getElementById('asset-department'); d.value = 'CST'; \
-         d.dispatchEvent(new Event('change'));",
-        vec![],
-    )
-    .await;
+    b.choose("#asset-department", "CST").await;
     b.wait_until(
         "CST categories",
         "document.querySelector('#asset-tree option')",
@@ -964,12 +915,7 @@ async fn a_new_user_on_a_fresh_database_and_on_a_phone() {
     .await;
     b.click("#asset-edit-open").await;
     b.type_into("#edit-position", "B座201").await;
-    b.js(
-        "const s = document.getElementById('edit-status'); s.value = '3'; \
-         s.dispatchEvent(new Event('change'));",
-        vec![],
-    )
-    .await;
+    b.choose("#edit-status", "3").await;
     b.screenshot("41b-asset-panel-edit").await;
     b.click("#asset-save-edit").await;
     b.wait_until(
@@ -988,12 +934,7 @@ async fn a_new_user_on_a_fresh_database_and_on_a_phone() {
     b.js("document.getElementById('search-user').value = '';", vec![])
         .await;
     // The 使用状态 filter finds it; the 是否清退 filter is apart.
-    b.js(
-        "const s = document.getElementById('search-status'); s.value = '1'; \
-         s.dispatchEvent(new Event('change'));",
-        vec![],
-    )
-    .await;
+    b.choose("#search-status", "1").await;
     b.click("#search-submit").await;
     b.wait_until(
         "no 闲置 asset",
@@ -1008,12 +949,7 @@ async fn a_new_user_on_a_fresh_database_and_on_a_phone() {
         "[...document.querySelectorAll('#category-department option')].some(o => o.value === '软件组')",
     )
     .await;
-    b.js(
-        "const d = document.getElementById('category-department'); d.value = '软件组'; \
-         d.dispatchEvent(new Event('change'));",
-        vec![],
-    )
-    .await;
+    b.choose("#category-department", "软件组").await;
     b.wait_until(
         "软件组's tree",
         "document.querySelector('#category-parent option')",
@@ -1157,15 +1093,7 @@ async fn twenty_thousand_failed_rows_open_fast_and_are_fixed_in_bulk() {
                    "user": "liusn"})
         })
         .collect();
-    let task = b
-        .js_async(
-            "const done = arguments[arguments.length - 1]; \
-             fetch('/api/asset/' + sessionStorage.getItem('assetport.session'), \
-               {method: 'POST', headers: {'Content-Type': 'application/json'}, body: arguments[0]}) \
-             .then(r => r.json()).then(a => done(a.data.id));",
-            vec![json!(Value::Array(rows).to_string())],
-        )
-        .await
+    let task = b.post_api("asset", &Value::Array(rows).to_string()).await["data"]["id"]
         .as_i64()
         .expect("task id");
     b.goto("/#tasks").await;

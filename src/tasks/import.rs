@@ -194,7 +194,10 @@ impl BatchRun<'_> {
                     let revision = changes::rewrite_asset(tx, id, &before.values, after)?;
                     let id_mark = inserter.highest_id();
                     changes::record_change(tx, self.task.id, before, revision, id_mark)?;
-                    lookups.changed(id);
+                    // Only an item asset can be a parent: another's change leaves the cache right.
+                    if before.values.asset_class == 1 {
+                        lookups.changed(id);
+                    }
                 }
                 Ok(Ok(Done::Updated))
             }

@@ -195,6 +195,29 @@ impl Browser {
         }
     }
 
+    /// POSTs the JSON text `body` to `/api/{what}/{the page's session}` from the page, as a
+    /// script would, and returns the answer.
+    pub async fn post_api(&self, what: &str, body: &str) -> Value {
+        self.js_async(
+            "const done = arguments[arguments.length - 1]; \
+             fetch('/api/' + arguments[0] + '/' + sessionStorage.getItem('assetport.session'), \
+               {method: 'POST', headers: {'Content-Type': 'application/json'}, body: arguments[1]}) \
+             .then(r => r.json()).then(done);",
+            vec![json!(what), json!(body)],
+        )
+        .await
+    }
+
+    /// Chooses `value` in the <select> at `css`, as a user would (its change event fires).
+    pub async fn choose(&self, css: &str, value: &str) {
+        self.js(
+            "const s = document.querySelector(arguments[0]); s.value = arguments[1]; \
+             s.dispatchEvent(new Event('change'));",
+            vec![json!(css), json!(value)],
+        )
+        .await;
+    }
+
     /// Sets the browser window to `width` × `height` CSS pixels (a phone, a laptop).
     pub async fn resize(&self, width: u32, height: u32) {
         self.client
