@@ -30,6 +30,10 @@ pub fn figment() -> Figment {
         .merge(Serialized::default("log_level", "critical"))
         .merge(Toml::file(Env::var_or("ROCKET_CONFIG", "Rocket.toml")).nested())
         .merge(Env::prefixed("ROCKET_").ignore(&["PROFILE"]).global())
+        // Rocket takes no address header from a client and keeps no connection alive: the
+        // front listener sets both for the binary (`bind_front`), and nothing else may.
+        .merge(("ip_header", false))
+        .merge(("keep_alive", 0))
         .select(Profile::from_env_or(
             "ROCKET_PROFILE",
             rocket::Config::DEFAULT_PROFILE,
@@ -55,8 +59,13 @@ pub struct Settings {
     pub upload_max_rows: u64,
     /// MiB an uploaded file may unpack to (an XLSX's parts) and its rows' text may take.
     pub upload_max_unpacked_mib: u64,
-    /// Client connections open at once (front.rs).
+    /// Client connections open at once (front/).
     pub max_connections: usize,
+    /// Client connections open at once from one client address.
+    pub max_connections_per_address: usize,
+    /// KiB a second a request body must average once `client_timeout_secs` has passed (0: no
+    /// minimum).
+    pub min_body_rate_kib: u64,
     /// Seconds a client has to send its request head.
     pub header_timeout_secs: u64,
     /// Seconds a client may send nothing (request unfinished) or read nothing (answer waiting).
@@ -83,6 +92,8 @@ impl Default for Settings {
             upload_max_rows: 1_048_575,
             upload_max_unpacked_mib: 2048,
             max_connections: 1024,
+            max_connections_per_address: 64,
+            min_body_rate_kib: 4,
             header_timeout_secs: 10,
             client_timeout_secs: 60,
             max_downloads: 16,
@@ -96,8 +107,10 @@ impl Settings {
     pub fn front_limits(&self) -> crate::front::Limits {
         crate::front::Limits {
             max_connections: self.max_connections,
+            max_connections_per_address: self.max_connections_per_address,
             header_timeout: std::time::Duration::from_secs(self.header_timeout_secs),
             client_timeout: std::time::Duration::from_secs(self.client_timeout_secs),
+            min_body_rate: self.min_body_rate_kib << 10,
         }
     }
 
@@ -120,7 +133,7 @@ impl Settings {
     /// overflowed into negative lifetimes and ended every session. Named with its range, so the
     /// start stops with a message a person can act on.
     fn check(&self) -> Result<(), String> {
-        let ranges: [(&str, u64, u64, u64); 11] = [
+        let ranges: [(&str, u64, u64, u64); 13] = [
             ("task_retention_days", self.task_retention_days, 0, 36_500),
             (
                 "task_prune_interval_secs",
@@ -130,6 +143,13 @@ impl Settings {
             ),
             ("max_downloads", self.max_downloads as u64, 1, 1024),
             ("max_connections", self.max_connections as u64, 16, 100_000),
+            (
+                "max_connections_per_address",
+                self.max_connections_per_address as u64,
+                1,
+                100_000,
+            ),
+            ("min_body_rate_kib", self.min_body_rate_kib, 0, 1 << 20),
             ("header_timeout_secs", self.header_timeout_secs, 1, 600),
             ("client_timeout_secs", self.client_timeout_secs, 1, 3600),
             ("upload_max_rows", self.upload_max_rows, 1, 100_000_000),

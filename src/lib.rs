@@ -82,7 +82,9 @@ pub fn build(figment: Figment) -> Result<Rocket<Build>, String> {
 }
 
 /// Binds the public listener at the figment's `address` and `port`, and returns the figment
-/// with Rocket moved to a loopback port of its own, behind the front listener (front.rs).
+/// with Rocket moved to a loopback port of its own, behind the front listener (front/), and
+/// reading the client's address from a header name drawn for this process, which only the front
+/// listener writes.
 pub fn bind_front(figment: Figment) -> Result<(Figment, std::net::TcpListener), String> {
     let config = rocket::Config::from(&figment);
     let listener = std::net::TcpListener::bind((config.address, config.port))
@@ -90,7 +92,10 @@ pub fn bind_front(figment: Figment) -> Result<(Figment, std::net::TcpListener), 
     listener
         .set_nonblocking(true)
         .map_err(|e| format!("cannot listen: {e}"))?;
-    let inner = figment.merge(("address", "127.0.0.1")).merge(("port", 0));
+    let inner = figment
+        .merge(("address", "127.0.0.1"))
+        .merge(("port", 0))
+        .merge(("ip_header", front::address_header_name()));
     Ok((inner, listener))
 }
 
@@ -105,6 +110,8 @@ pub async fn launch<P: rocket::Phase>(
 ) -> Result<(), rocket::Error> {
     let workers = rocket.state::<Arc<tasks::Workers>>().cloned();
     let limits = rocket.state::<Settings>().map(Settings::front_limits);
+    // The name `bind_front` chose (absent, `false`, where Rocket takes no address header).
+    let address_header = rocket.figment().extract_inner::<String>("ip_header").ok();
     let mut listening = rocket.state::<front::Ready>().map(front::Ready::subscribe);
     if let (Some(listener), Some(limits)) = (front, limits) {
         front::raise_file_limit();
@@ -125,7 +132,7 @@ pub async fn launch<P: rocket::Phase>(
             if let Ok(address) = listener.local_addr() {
                 log::info!("assetport listening on http://{address}/");
             }
-            front::serve(listener, backend, limits, shutdown).await;
+            front::serve(listener, backend, address_header, limits, shutdown).await;
         });
     }
     let sessions = rocket.state::<sessions::Sessions>().cloned();

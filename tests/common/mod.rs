@@ -160,14 +160,17 @@ impl App {
         a.ok()["session"].as_str().expect("session").to_owned()
     }
 
-    /// A login as sent from the client address `from` (the front listener writes X-Real-IP from
-    /// the connection; the in-process client stands in for it).
+    /// A login as sent from the client address `from` (in the binary, the front listener passes
+    /// the connection's address on; the in-process client sets it as the request's remote).
     pub fn login_from(&self, from: &str, identity: &str, password: &str) -> Answer {
         let res = self
             .client
             .post("/api/login")
             .header(ContentType::JSON)
-            .header(rocket::http::Header::new("X-Real-IP", from.to_owned()))
+            .remote(std::net::SocketAddr::new(
+                from.parse().expect("an IP address"),
+                40_000,
+            ))
             .body(json!({"identity": identity, "password": password}).to_string())
             .dispatch();
         Self::answer(res)
