@@ -50,10 +50,12 @@ pub fn build(figment: Figment) -> Result<Rocket<Build>, String> {
         db::tasks::forget_unstored(&conn).map_err(|e| in_file(e.to_string()))?;
     }
     auth::prepare_login();
-    let workers = Arc::new(tasks::Workers::start(&pool, &settings).map_err(in_file)?);
+    let readers = Arc::new(tasks::readers::Readers::default());
+    let workers =
+        Arc::new(tasks::Workers::start(&pool, &settings, readers.clone()).map_err(in_file)?);
     let passwords =
         login::Passwords::start().map_err(|e| format!("cannot start password threads: {e}"))?;
-    let downloads = api::Downloads::new(settings.max_downloads);
+    let downloads = api::Downloads::new(settings.max_downloads, readers);
     let sessions = sessions::Sessions::start(pool.clone())
         .map_err(|e| format!("cannot start the session writer: {e}"))?;
     Ok(rocket::custom(figment)

@@ -211,12 +211,14 @@ async fn download(
     let caller = session.require(ASSET_ROLES)?;
     let format = format_of(format)?;
     let task_id = id.parse::<i64>().map_err(|_| ApiError::TaskNotFound)?;
+    // Kept from removal before the task is checked (tasks/readers.rs).
+    let reading = downloads.reading(task_id)?;
     let layout = layout.map(str::to_owned);
     let sheet = db
         .run(move |conn| file_tasks::result_sheet(conn, &caller, task_id, layout.as_deref()))
         .await?;
     let name = file_tasks::file_name(task_id, sheet, format);
-    let permit = downloads.start()?;
+    let permit = downloads.start(reading)?;
     match format {
         Format::Xlsx => {
             let file = db

@@ -13,6 +13,7 @@ use crate::auth::{self, Session};
 use crate::config;
 use crate::db::Paged;
 use crate::error::{ApiError, ApiResult};
+use crate::tasks::readers::{Readers, Reading};
 use rocket::data::{self, ByteUnit, FromData};
 use rocket::http::Status;
 use rocket::serde::json::Json;
@@ -62,24 +63,48 @@ impl<'r> rocket::response::Responder<'r, 'static> for JsonStream {
 }
 
 /// The bound on downloads written at once (`max_downloads`): each holds a blocking thread while
-/// its client reads, so a crowd of stalled readers cannot take them all. More answer busy.
-pub struct Downloads(std::sync::Arc<rocket::tokio::sync::Semaphore>);
+/// its client reads, so a crowd of stalled readers cannot take them all. More answer busy. And
+/// which tasks' results are being read, so that nothing removes them under a download.
+pub struct Downloads {
+    permits: std::sync::Arc<rocket::tokio::sync::Semaphore>,
+    readers: std::sync::Arc<Readers>,
+}
 
-/// A place among the downloads allowed at once, held until the download is written.
-pub type DownloadPermit = rocket::tokio::sync::OwnedSemaphorePermit;
+/// A place among the downloads allowed at once, and the task's results kept from removal,
+/// held until the download is written.
+pub struct DownloadPermit {
+    _permit: rocket::tokio::sync::OwnedSemaphorePermit,
+    _reading: Reading,
+}
 
 impl Downloads {
-    pub fn new(max: usize) -> Downloads {
-        Downloads(std::sync::Arc::new(rocket::tokio::sync::Semaphore::new(
-            max,
-        )))
+    pub fn new(max: usize, readers: std::sync::Arc<Readers>) -> Downloads {
+        Downloads {
+            permits: std::sync::Arc::new(rocket::tokio::sync::Semaphore::new(max)),
+            readers,
+        }
     }
 
-    pub fn start(&self) -> ApiResult<DownloadPermit> {
-        self.0
+    /// Keeps `task`'s results from removal until the download ends: taken before the task is
+    /// checked, so that a removal either waits for the download or refuses it.
+    pub fn reading(&self, task: i64) -> ApiResult<Reading> {
+        self.readers.read(task)
+    }
+
+    pub fn start(&self, reading: Reading) -> ApiResult<DownloadPermit> {
+        let permit = self
+            .permits
             .clone()
             .try_acquire_owned()
-            .map_err(|_| ApiError::Busy("同时进行的下载过多，请稍后再试"))
+            .map_err(|_| ApiError::Busy("同时进行的下载过多，请稍后再试"))?;
+        Ok(DownloadPermit {
+            _permit: permit,
+            _reading: reading,
+        })
+    }
+
+    pub fn readers(&self) -> std::sync::Arc<Readers> {
+        self.readers.clone()
     }
 }
 

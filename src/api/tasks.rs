@@ -151,10 +151,16 @@ async fn undo(db: &State<Db>, workers: &State<Arc<Workers>>, session: Session, i
 
 /// Deletes a finished task's stored data now (the task and its counters stay).
 #[delete("/api/async_task/<_>/<id>")]
-async fn delete_data(db: &State<Db>, session: Session, id: &str) -> Reply {
+async fn delete_data(
+    db: &State<Db>,
+    downloads: &State<Downloads>,
+    session: Session,
+    id: &str,
+) -> Reply {
     let caller = session.require(ASSET_ROLES)?;
     let id = task_id(id)?;
-    db.run(move |conn| submit::delete_data(conn, &caller, id))
+    let readers = downloads.readers();
+    db.run(move |conn| submit::delete_data(conn, &caller, id, &readers))
         .await?;
     done()
 }
@@ -182,8 +188,8 @@ async fn results_listing(
     shown: Shown,
 ) -> ApiResult<Listing> {
     let id = task_id(id)?;
-    let total = db.run(move |conn| check(conn, id)).await?;
     if page.is_some() || size.is_some() {
+        let total = db.run(move |conn| check(conn, id)).await?;
         if shown == Shown::Record {
             return Err(ApiError::BadBody(
                 "导出记录不分页，请去掉page与size参数".into(),
@@ -200,7 +206,11 @@ async fn results_listing(
         Shown::Record => Source::SnapshotChunks,
         Shown::ImportFailure | Shown::ExportFailure => Source::Failures,
     };
-    let permit = downloads.start()?;
+    // The whole list is a download: its rows are kept from removal before the task is checked,
+    // so a deletion either waits for it or refuses it.
+    let reading = downloads.reading(id)?;
+    db.run(move |conn| check(conn, id)).await?;
+    let permit = downloads.start(reading)?;
     let body = db.stream(permit, move |pool, out| {
         submit::write_list(&mut ResultRows::new(pool.clone(), id, source), shown, out)
     });

@@ -8,6 +8,7 @@ pub mod export;
 pub mod failed;
 pub mod import;
 pub mod prune;
+pub mod readers;
 pub mod submit;
 pub mod text_index;
 pub mod undo;
@@ -38,7 +39,11 @@ pub struct Workers {
 
 impl Workers {
     /// Starts `task_workers` threads and queues every unfinished task, oldest first.
-    pub fn start(pool: &Pool, settings: &Settings) -> Result<Workers, String> {
+    pub fn start(
+        pool: &Pool,
+        settings: &Settings,
+        readers: Arc<readers::Readers>,
+    ) -> Result<Workers, String> {
         let (sender, receiver) = crossbeam_channel::unbounded::<i64>();
         let stop = Arc::new(AtomicBool::new(false));
         let mut threads = Vec::new();
@@ -60,6 +65,7 @@ impl Workers {
             pool.clone(),
             settings.task_retention_days,
             every,
+            readers,
             stop.clone(),
         )
         .map_err(|e| format!("cannot start the pruner thread: {e}"))?;

@@ -3,6 +3,7 @@
 //! thread of their own (`task-pruner`), never blocking the API. Freed pages are reused by
 //! SQLite, so a steady load stops growing the file.
 
+use super::readers::Readers;
 use crate::db::{self, tasks as sql, Pool};
 use crate::error::ApiResult;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -33,8 +34,14 @@ pub fn prune_task(conn: &mut rusqlite::Connection, task_id: i64) -> ApiResult<bo
     }
 }
 
-/// Prunes every finished task that ended more than `days` ago; returns how many.
-pub fn prune_old(pool: &Pool, days: u64, stop: &AtomicBool) -> ApiResult<usize> {
+/// Prunes every finished task that ended more than `days` ago; returns how many. A task whose
+/// results are being downloaded waits for the next round.
+pub fn prune_old(
+    pool: &Pool,
+    days: u64,
+    readers: &Arc<Readers>,
+    stop: &AtomicBool,
+) -> ApiResult<usize> {
     let cutoff = (chrono::Local::now() - chrono::Duration::days(days as i64))
         .format("%Y-%m-%d %H:%M:%S")
         .to_string();
@@ -44,6 +51,9 @@ pub fn prune_old(pool: &Pool, days: u64, stop: &AtomicBool) -> ApiResult<usize> 
         if stop.load(Ordering::SeqCst) {
             break;
         }
+        let Some(_removing) = readers.try_remove(id) else {
+            continue;
+        };
         if prune_task(&mut conn, id)? {
             pruned += 1;
         }
@@ -56,6 +66,7 @@ pub fn start(
     pool: Pool,
     days: u64,
     every: Duration,
+    readers: Arc<Readers>,
     stop: Arc<AtomicBool>,
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
     std::thread::Builder::new()
@@ -65,7 +76,7 @@ pub fn start(
                 return;
             }
             loop {
-                match prune_old(&pool, days, &stop) {
+                match prune_old(&pool, days, &readers, &stop) {
                     Ok(0) => {}
                     Ok(n) => {
                         log::info!("pruned the stored data of {n} task(s) older than {days} days")

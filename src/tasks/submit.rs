@@ -1,6 +1,7 @@
 //! What the task endpoints do: store new tasks and re-runs, and read tasks, failed rows and
 //! export records back, always within the caller's entity.
 
+use super::readers::Readers;
 use crate::auth::{Caller, Role};
 use crate::db::results::{self, ResultRow};
 use crate::db::tasks::{self as sql, Finish, NewTask, Seen, TaskKind, TaskView, TaskWriter};
@@ -12,6 +13,8 @@ use serde::de::{self, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use std::io::Write;
+use std::sync::Arc;
+use std::time::Duration;
 
 /// Feeds every element of a JSON array body to `each` as its raw text, without building the
 /// whole array in memory. A body that is not an array is refused.
@@ -526,11 +529,20 @@ pub fn undo(conn: &Connection, caller: &Caller, id: i64) -> ApiResult<i64> {
 
 /// Deletes a finished task's stored rows, records and failed rows now, as retention would (the
 /// task and its counters stay, marked pruned). A running task is refused (code 9).
-pub fn delete_data(conn: &mut Connection, caller: &Caller, id: i64) -> ApiResult<()> {
+/// How long a deletion waits for downloads of the task's results to end.
+const DELETE_WAITS_FOR_DOWNLOADS: Duration = Duration::from_secs(10);
+
+pub fn delete_data(
+    conn: &mut Connection,
+    caller: &Caller,
+    id: i64,
+    readers: &Arc<Readers>,
+) -> ApiResult<()> {
     let task = task_of(conn, caller, id)?;
     if task.running() {
         return Err(ApiError::TaskRunning);
     }
+    let _removing = readers.remove(id, DELETE_WAITS_FOR_DOWNLOADS)?;
     super::prune::prune_task(conn, id)?;
     Ok(())
 }
