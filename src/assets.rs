@@ -169,9 +169,11 @@ fn filter_of(conn: &Connection, scope: &Scope, req: SearchRequest) -> ApiResult<
     let department_id = match non_empty(req.department) {
         // A department outside the caller's scope simply has no assets for them.
         Some(name) => Some(
-            org_sql::department_by_name(conn, scope.entity_id(), &name)?
-                .map(|d| d.id)
-                .unwrap_or(-1),
+            crate::names::find(&name, |n| {
+                org_sql::department_by_name(conn, scope.entity_id(), n)
+            })?
+            .map(|d| d.id)
+            .unwrap_or(-1),
         ),
         None => None,
     };

@@ -12,6 +12,7 @@ pub mod files;
 pub mod front;
 pub mod logging;
 pub mod login;
+pub mod names;
 pub mod org;
 pub mod page;
 pub mod private_files;

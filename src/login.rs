@@ -6,6 +6,7 @@
 use crate::auth::{dummy_hash, verify_password};
 use crate::db::{self, users, Db};
 use crate::error::{ApiError, ApiResult};
+use crate::names;
 use crate::sessions::Sessions;
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 use std::collections::hash_map::RandomState;
@@ -174,13 +175,15 @@ pub async fn login(
         return Err(ApiError::LoginFailed);
     }
     let address = address.map_or_else(|| "unknown".to_owned(), |a| a.to_string());
+    // Identities are stored in their one spelling: "liusn " and fullwidth ｌｉｕｓｎ are liusn.
     let looked_up = identity.clone();
     let user = db
-        .run(move |conn| Ok(users::login_identity(conn, &looked_up)?))
+        .run(move |conn| Ok(names::find(&looked_up, |i| users::login_identity(conn, i))?))
         .await?;
     let account = match &user {
         Some((user, _)) => format!("user:{}", user.id),
-        None => unknown_identity_key(&identity),
+        // Look-alikes of one unknown identity share its counter too.
+        None => unknown_identity_key(&names::normalize(&identity)),
     };
     let pair = format!("{account}@{address}");
     let by_address = format!("addr:{address}");

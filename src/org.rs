@@ -6,18 +6,27 @@ use crate::db::assets::Scope;
 use crate::db::org::{self as sql, Category, Department};
 use crate::db::{users, Page, Paged};
 use crate::error::{ApiError, ApiResult};
+use crate::names;
 use crate::sessions::Sessions;
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
 const NAME_MAX: usize = 128;
 
-fn check_name(field: &str, name: &str) -> ApiResult<()> {
-    let n = name.trim().chars().count();
-    if n == 0 || name.chars().count() > NAME_MAX {
+/// A name as it is stored: its one spelling (`names::normalize`), 1 to `NAME_MAX` characters,
+/// without a control or format character.
+fn check_name(field: &str, name: &str) -> ApiResult<String> {
+    let folded = names::fold(name);
+    let normal = folded.trim();
+    if normal.is_empty() || normal.chars().count() > NAME_MAX {
         return Err(ApiError::BadBody(format!("字段长度不合法：[{field}]")));
     }
-    if name.contains(char::is_control) {
+    check_visible(field, &folded)?;
+    Ok(normal.to_owned())
+}
+
+fn check_visible(field: &str, text: &str) -> ApiResult<()> {
+    if text.contains(names::is_hidden) {
         return Err(ApiError::BadBody(format!(
             "字段不能包含控制字符：[{field}]"
         )));
@@ -28,15 +37,15 @@ fn check_name(field: &str, name: &str) -> ApiResult<()> {
 /// A name that travels as a path segment (entity, department, category): one a client could not
 /// name again in a path (`..`, or one holding `/`) would make a thing that can be neither
 /// managed nor deleted, so such names are refused.
-fn check_path_name(field: &str, name: &str) -> ApiResult<()> {
-    check_name(field, name)?;
-    let trimmed = name.trim();
-    if trimmed == "." || trimmed == ".." || name.contains(['/', '\\', '?', '#', '%']) {
+/// Checked in its one spelling: a fullwidth `／` becomes `/`.
+fn check_path_name(field: &str, name: &str) -> ApiResult<String> {
+    let name = check_name(field, name)?;
+    if name == "." || name == ".." || name.contains(['/', '\\', '?', '#', '%']) {
         return Err(ApiError::BadBody(format!(
             "名称不合法：[{field}]（不能是.或..，不能包含 / \\ ? # % 字符）"
         )));
     }
-    Ok(())
+    Ok(name)
 }
 
 pub fn check_password_strength(password: &str) -> ApiResult<()> {
@@ -73,17 +82,17 @@ pub fn change_password(
 }
 
 pub fn create_entity(conn: &Connection, name: &str) -> ApiResult<i64> {
-    check_path_name("name", name)?;
-    if users::entity_id(conn, name)?.is_some() {
+    let name = check_path_name("name", name)?;
+    if users::entity_id(conn, &name)?.is_some() {
         return Err(ApiError::Duplicate("业务实体名称已存在".into()));
     }
-    Ok(users::insert_entity(conn, name)?)
+    Ok(users::insert_entity(conn, &name)?)
 }
 
 /// The entity a caller names: its own (the name must match, or be empty), or for the super
 /// admin any. Another entity answers as if it did not exist.
 fn named_entity(conn: &Connection, caller: &Caller, name: &str) -> ApiResult<i64> {
-    let found = users::entity_id(conn, name)?;
+    let found = names::find(name, |n| users::entity_id(conn, n))?;
     match (caller.role, found) {
         (Role::Super, Some(id)) => Ok(id),
         (_, Some(id)) if Some(id) == caller.entity_id => Ok(id),
@@ -110,10 +119,11 @@ pub struct NewUserRequest {
 /// Super admin creates system admins of an entity; a system admin creates asset managers and
 /// staff in its own entity's departments.
 pub fn create_user(conn: &Connection, caller: &Caller, req: &NewUserRequest) -> ApiResult<i64> {
-    check_name("name", &req.name)?;
+    // Stored, and compared with every other identity, in its one spelling.
+    let name = check_name("name", &req.name)?;
     // A login names a user by name or by email: a name that looks like an email could take
     // over another company's user's email login.
-    if req.name.contains('@') {
+    if name.contains('@') {
         return Err(ApiError::BadBody(
             "用户名不合法：[name]（不能包含@，@只用于邮箱）".into(),
         ));
@@ -122,26 +132,30 @@ pub fn create_user(conn: &Connection, caller: &Caller, req: &NewUserRequest) -> 
     let email = req
         .email
         .as_deref()
-        .map(str::trim)
+        .map(names::normalize)
         .filter(|e| !e.is_empty());
-    if let Some(e) = email {
+    if let Some(e) = &email {
         if e.chars().count() > 254 || !e.contains('@') {
             return Err(ApiError::BadBody("字段长度不合法：[email]".into()));
         }
+        check_visible("email", e)?;
     }
+    let email = email.as_deref();
     let (entity_id, department_id) = match (caller.role, req.character) {
         (Role::Super, 3) => (named_entity(conn, caller, &req.entity)?, None),
         (Role::Admin, 1 | 2) => {
             let entity = named_entity(conn, caller, &req.entity)?;
-            let department = sql::department_by_name(conn, entity, &req.department)?
-                .ok_or(ApiError::NotFound("部门"))?;
+            let department = names::find(&req.department, |n| {
+                sql::department_by_name(conn, entity, n)
+            })?
+            .ok_or(ApiError::NotFound("部门"))?;
             (entity, Some(department.id))
         }
         (_, 1..=4) => return Err(ApiError::Forbidden),
         _ => return Err(ApiError::missing_field("character")),
     };
     // Identities are one space across companies, names and emails alike, case ignored.
-    if users::identity_taken(conn, &req.name)? {
+    if users::identity_taken(conn, &name)? {
         return Err(ApiError::Duplicate("用户名已存在".into()));
     }
     if let Some(e) = email {
@@ -152,7 +166,7 @@ pub fn create_user(conn: &Connection, caller: &Caller, req: &NewUserRequest) -> 
     Ok(users::insert_user(
         conn,
         &users::NewUser {
-            name: &req.name,
+            name: &name,
             email,
             password_hash: &auth::hash_password(&req.password)?,
             character: req.character,
@@ -229,18 +243,18 @@ pub fn create_department(
     parent: &str,
 ) -> ApiResult<i64> {
     let entity = caller.entity()?;
-    check_path_name("name", name)?;
+    let name = check_path_name("name", name)?;
     let parent_id = if parent.is_empty() {
         None
     } else {
-        let found =
-            sql::department_by_name(conn, entity, parent)?.ok_or(ApiError::NotFound("上级部门"))?;
+        let found = names::find(parent, |n| sql::department_by_name(conn, entity, n))?
+            .ok_or(ApiError::NotFound("上级部门"))?;
         Some(found.id)
     };
-    if sql::department_by_name(conn, entity, name)?.is_some() {
+    if sql::department_by_name(conn, entity, &name)?.is_some() {
         return Err(ApiError::Duplicate("部门名称已存在".into()));
     }
-    Ok(sql::insert_department(conn, entity, parent_id, name)?)
+    Ok(sql::insert_department(conn, entity, parent_id, &name)?)
 }
 
 pub fn departments(
@@ -253,8 +267,9 @@ pub fn departments(
 }
 
 pub fn delete_department(conn: &Connection, caller: &Caller, name: &str) -> ApiResult<()> {
-    let department =
-        sql::department_by_name(conn, caller.entity()?, name)?.ok_or(ApiError::NotFound("部门"))?;
+    let entity = caller.entity()?;
+    let department = names::find(name, |n| sql::department_by_name(conn, entity, n))?
+        .ok_or(ApiError::NotFound("部门"))?;
     if let Some(why) = sql::department_in_use(conn, department.id)? {
         return Err(ApiError::Rule(why.into()));
     }
@@ -343,7 +358,7 @@ pub fn owner_names(conn: &Connection, caller: &Caller, part: &str) -> ApiResult<
         conn,
         scope.entity_id(),
         departments,
-        part.trim(),
+        &names::normalize(part),
         20,
     )?)
 }
@@ -352,9 +367,11 @@ pub fn owner_names(conn: &Connection, caller: &Caller, part: &str) -> ApiResult<
 /// entity). One outside answers as if it did not exist.
 pub fn managed_department(conn: &Connection, caller: &Caller, name: &str) -> ApiResult<Department> {
     let scope = scope(conn, caller)?;
-    sql::department_by_name(conn, scope.entity_id(), name)?
-        .filter(|d| scope.covers(d.id))
-        .ok_or(ApiError::NotFound("部门"))
+    names::find(name, |n| {
+        sql::department_by_name(conn, scope.entity_id(), n)
+    })?
+    .filter(|d| scope.covers(d.id))
+    .ok_or(ApiError::NotFound("部门"))
 }
 
 #[derive(Deserialize)]
@@ -369,16 +386,18 @@ pub fn create_category(
     caller: &Caller,
     req: &NewCategoryRequest,
 ) -> ApiResult<i64> {
-    check_path_name("name", &req.name)?;
+    let name = check_path_name("name", &req.name)?;
     let department = managed_department(conn, caller, &req.department)?;
     let parent_name = if req.parent.is_empty() {
         sql::ROOT_CATEGORY
     } else {
         &req.parent
     };
-    let parent = sql::category_by_name(conn, department.id, parent_name)?
-        .ok_or(ApiError::NotFound("上级分类"))?;
-    if sql::category_by_name(conn, department.id, &req.name)?.is_some() {
+    let parent = names::find(parent_name, |n| {
+        sql::category_by_name(conn, department.id, n)
+    })?
+    .ok_or(ApiError::NotFound("上级分类"))?;
+    if sql::category_by_name(conn, department.id, &name)?.is_some() {
         return Err(ApiError::Duplicate("分类名称已存在".into()));
     }
     // A node inherits what its parent accepts; only the root accepts both classes.
@@ -386,7 +405,7 @@ pub fn create_category(
         conn,
         department.id,
         Some(parent.id),
-        &req.name,
+        &name,
         parent.class,
         false,
     )?)
@@ -425,13 +444,13 @@ pub fn category_tree(
 ) -> ApiResult<CategoryNode> {
     let department = managed_department(conn, caller, department)?;
     let all = sql::categories_of_department(conn, department.id)?;
-    let start = all
-        .iter()
-        .find(|c| match node {
-            Some(n) => c.name == n,
-            None => c.parent_id.is_none(),
-        })
-        .ok_or(ApiError::NotFound("分类"))?;
+    let start = match node {
+        Some(node) => names::find(node, |n| {
+            Ok::<_, ApiError>(all.iter().find(|c| c.name == n))
+        })?,
+        None => all.iter().find(|c| c.parent_id.is_none()),
+    }
+    .ok_or(ApiError::NotFound("分类"))?;
     Ok(build_node(&all, start))
 }
 
@@ -442,8 +461,8 @@ pub fn delete_category(
     node: &str,
 ) -> ApiResult<()> {
     let department = managed_department(conn, caller, department)?;
-    let category =
-        sql::category_by_name(conn, department.id, node)?.ok_or(ApiError::NotFound("分类"))?;
+    let category = names::find(node, |n| sql::category_by_name(conn, department.id, n))?
+        .ok_or(ApiError::NotFound("分类"))?;
     if let Some(why) = sql::category_in_use(conn, &category)? {
         return Err(ApiError::Rule(why.into()));
     }

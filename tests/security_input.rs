@@ -455,3 +455,192 @@ fn logs_never_contain_a_session_token() {
         }
     }
 }
+
+/// Issue 18, item 7: the format characters a name must not hide (bidi overrides and isolates,
+/// zero-width characters, the byte-order mark, the soft hyphen).
+const HIDDEN: [char; 8] = [
+    '\u{202E}', '\u{202A}', '\u{2066}', '\u{200B}', '\u{200D}', '\u{200F}', '\u{FEFF}', '\u{00AD}',
+];
+
+#[test]
+fn look_alike_identities_are_the_same_user_and_hidden_characters_are_refused() {
+    let app = App::new();
+    let admin = login_as(&app, security::ADMIN);
+    app.wait_stored(&admin);
+    let before = app.digest();
+    let user = |name: &str| {
+        app.post(
+            &format!("/api/user/{admin}"),
+            &json!({"name": name, "password": "secret1", "entity": "示例企业",
+                    "department": "CST", "character": 2, "lock": false}),
+        )
+    };
+    // Spaces around it, fullwidth letters, a long s (NFKC: s), ASCII case: all liusn.
+    for name in ["liusn ", " liusn", "ｌｉｕｓｎ", "liuſn", "\u{3000}LIUSN"] {
+        user(name).err(400, 5, "用户名已存在");
+    }
+    user("x3\u{200B}").err(400, -2, "字段不能包含控制字符：[name]");
+    for c in HIDDEN {
+        user(&format!("zhang{c}san")).err(400, -2, "字段不能包含控制字符：[name]");
+    }
+    let email = app.post(
+        &format!("/api/user/{admin}"),
+        &json!({"name": "wangwu", "password": "secret1", "department": "CST",
+                "character": 2, "email": "wang\u{200B}wu@example.com"}),
+    );
+    email.err(400, -2, "字段不能包含控制字符：[email]");
+    assert_eq!(app.digest(), before, "a refused user changed something");
+
+    // A login by a look-alike of the name is the user's login.
+    for identity in ["liusn ", " liusn", "ｌｉｕｓｎ", "liuſn"] {
+        let s = app.login(identity, DEMO_PASSWORD);
+        let me = app.get(&format!("/api/character/{s}"));
+        assert_eq!(me.ok()["name"], "liusn", "{identity:?}");
+    }
+    // A new name is stored in its one spelling, and logs in by any look-alike of it.
+    user("\u{3000}ｗａｎｇｗｕ ").ok();
+    let conn = rusqlite::Connection::open(app.db_path()).unwrap();
+    let stored: String = conn
+        .query_row("SELECT name FROM user ORDER BY id DESC LIMIT 1", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(stored, "wangwu");
+    app.login("wangwu", "secret1");
+    app.login("ｗａｎｇｗｕ", "secret1");
+}
+
+#[test]
+fn names_of_companies_departments_and_categories_fold_look_alikes_and_refuse_hidden_characters() {
+    let app = App::new();
+    let root = login_as(&app, SUPER);
+    let admin = login_as(&app, security::ADMIN);
+    let manager = login_as(&app, security::MANAGER);
+    for s in [&root, &admin, &manager] {
+        app.wait_stored(s);
+    }
+    let before = app.digest();
+    let department = |name: &str| {
+        app.post(
+            &format!("/api/department/{admin}"),
+            &json!({"name": name, "parent": ""}),
+        )
+    };
+    let category = |name: &str| {
+        app.post(
+            &format!("/api/asset_tree/{manager}"),
+            &json!({"name": name, "parent": "", "department": "CST"}),
+        )
+    };
+    let entity = |name: &str| app.post(&format!("/api/entity/{root}"), &json!({ "name": name }));
+    for c in HIDDEN {
+        department(&format!("行政{c}部")).err(400, -2, "字段不能包含控制字符：[name]");
+        category(&format!("电脑{c}")).err(400, -2, "字段不能包含控制字符：[name]");
+        entity(&format!("某{c}企业")).err(400, -2, "字段不能包含控制字符：[name]");
+    }
+    for name in ["ＣＳＴ", "CST ", " CST", "\u{3000}CST"] {
+        department(name).err(400, 5, "部门名称已存在");
+    }
+    category("默认分类 ").err(400, 5, "分类名称已存在");
+    category("数量型资产\u{3000}").err(400, 5, "分类名称已存在");
+    entity("示例企业 ").err(400, 5, "业务实体名称已存在");
+    // A fullwidth solidus is a solidus: refused like one.
+    let solidus = department("行政／部");
+    assert_eq!((solidus.status.code, solidus.code()), (400, -2));
+    assert!(
+        solidus.info().starts_with("名称不合法：[name]"),
+        "{:?}",
+        solidus.body
+    );
+    assert_eq!(app.digest(), before, "a refused name changed something");
+
+    // Stored in one spelling, found by any look-alike of it.
+    department(" 行政部（一）").ok();
+    let departments = app.get(&format!("/api/all_departments/{admin}/{}", enc("示例企业")));
+    assert!(
+        departments.ok().to_string().contains("\"行政部(一)\""),
+        "{:?}",
+        departments.body
+    );
+    app.post(
+        &format!("/api/department/{admin}"),
+        &json!({"name": "行政二组", "parent": "行政部（一）"}),
+    )
+    .ok();
+    category("电脑（台式）").ok();
+    app.get(&format!(
+        "/api/sub_asset_tree/{manager}/CST/{}",
+        enc("电脑(台式)")
+    ))
+    .ok();
+    app.get(&format!(
+        "/api/sub_asset_tree/{manager}/{}/{}",
+        enc("ＣＳＴ"),
+        enc("电脑（台式）")
+    ))
+    .ok();
+}
+
+#[test]
+fn asset_text_refuses_hidden_characters_and_names_fold_look_alikes() {
+    let app = App::new();
+    let s = app.demo("liusn");
+    app.wait_stored(&s);
+    let before = app.digest();
+    // The disguised file name: shows as "abcexe.jpg".
+    let answer = app.post(
+        &format!("/api/post_asset/{s}"),
+        &row("abc\u{202e}gpj.exe", "liusn", "CST"),
+    );
+    answer.err(400, 2, "字段不能包含控制字符：[name]");
+    for c in HIDDEN {
+        let mut bad = row(&format!("打印{c}机"), "liusn", "CST");
+        bad["position"] = json!(format!("三{c}楼"));
+        bad["description"] = json!(format!("说明{c}\n第二行"));
+        let answer = app.post(&format!("/api/post_asset/{s}"), &bad);
+        assert_eq!(answer.status.code, 400, "{:?}", answer.body);
+        for field in ["name", "position", "description"] {
+            let message = format!("字段不能包含控制字符：[{field}]");
+            assert!(answer.info().contains(&message), "{c:?} {:?}", answer.body);
+        }
+    }
+    assert_eq!(app.digest(), before, "a refused asset changed something");
+    // A modify is checked by the same rules.
+    let id = app.create_asset(&s, &row("打印机", "liusn", "CST"));
+    app.wait_stored(&s);
+    let before_modify = app.digest();
+    let modify = app.put(
+        &format!("/api/asset/{s}"),
+        &json!({"id": id, "name": "abc\u{202e}gpj.exe"}),
+    );
+    modify.err(400, 2, "字段不能包含控制字符：[name]");
+    assert_eq!(
+        app.digest(),
+        before_modify,
+        "a refused modify changed something"
+    );
+
+    // In an import the row fails with that message; the others go in, names in one spelling
+    // (an owner, a department and a parent found by look-alikes of theirs).
+    let mut parent = common::item("\u{3000}ＰＣ-1 ");
+    parent["description"] = json!("第一行\n第二行");
+    let mut child = row("键盘", "ｌｉｕｓｎ ", "ＣＳＴ");
+    child["parent"] = json!("PC-1");
+    let task = app.import(
+        &s,
+        &json!([row("abc\u{202e}gpj.exe", "liusn", "CST"), parent, child]),
+    );
+    assert_eq!(
+        (&task["number_failed"], &task["number_succeed"]),
+        (&json!(1), &json!(2)),
+        "{task}"
+    );
+    let assets = app.assets(&s);
+    let named = |name: &str| assets.iter().find(|a| a["name"] == name).cloned();
+    let pc = named("PC-1").expect("PC-1 stored in its one spelling");
+    assert_eq!(pc["description"], "第一行\n第二行");
+    assert_eq!(named("键盘").expect("键盘")["parentName"], "PC-1");
+    assert!(named("abc\u{202e}gpj.exe").is_none());
+    // The printer made above and the two accepted rows: nothing else.
+    assert_eq!(assets.len(), 3, "{assets:?}");
+}

@@ -76,7 +76,7 @@ async fn replace(db: &State<Db>, session: Session, id: &str, body: Body) -> Repl
     let id = task_id(id)?;
     let Replace { field, from, to } = body.json()?;
     let replaced = db
-        .write(move |tx| failed::replace(tx, &caller, id, (&field, &from, &to)))
+        .run(move |conn| failed::replace(conn, &caller, id, (&field, &from, &to)))
         .await?;
     ok(json!({ "replaced": replaced }))
 }
@@ -88,7 +88,7 @@ async fn drop_rows(db: &State<Db>, session: Session, id: &str, body: BulkBody) -
     let id = task_id(id)?;
     let bytes = body.bytes()?;
     let dropped = db
-        .write(move |tx| failed::drop_rows(tx, &caller, id, &bytes))
+        .run(move |conn| failed::drop_rows(conn, &caller, id, &bytes))
         .await?;
     ok(json!({ "dropped": dropped }))
 }

@@ -69,25 +69,44 @@ pub fn row_exists(conn: &Connection, task_id: i64, seq: i64) -> rusqlite::Result
     .map(|found| found.is_some())
 }
 
-/// Sets `field` to `to` in every failed row (a JSON object) whose `field` is the text `from`
-/// (or the number it spells); returns how many changed.
+/// The last seq of the next `batch` failed rows after seq `after` (all that are left when fewer);
+/// None when no row is left. A batch is a range of seqs, so its statement walks the key.
+pub fn batch_end(
+    conn: &Connection,
+    task_id: i64,
+    after: i64,
+    batch: usize,
+) -> rusqlite::Result<Option<i64>> {
+    conn.query_row(
+        "SELECT max(seq) FROM (SELECT seq FROM task_failure WHERE task_id = ?1 AND seq > ?2
+                               ORDER BY seq LIMIT ?3)",
+        params![task_id, after, batch as i64],
+        |r| r.get(0),
+    )
+}
+
+/// Sets `field` to `to` in the failed rows with seq in `(after, last]` (each a JSON object)
+/// whose `field` is the text `from` (or the number it spells); returns how many changed.
 pub fn replace(
     conn: &Connection,
     task_id: i64,
+    (after, last): (i64, i64),
     field: &str,
     (from, to): (&str, &str),
 ) -> rusqlite::Result<usize> {
     let path = format!("$.\"{field}\"");
-    conn.execute(
+    conn.prepare_cached(
         "UPDATE task_failure SET row = json_set(row, ?2, ?4)
-         WHERE task_id = ?1 AND json_valid(row) AND json_type(row) = 'object'
+         WHERE task_id = ?1 AND seq > ?5 AND seq <= ?6
+           AND json_valid(row) AND json_type(row) = 'object'
            AND CAST(json_extract(row, ?2) AS TEXT) = ?3",
-        params![task_id, path, from, to],
-    )
+    )?
+    .execute(params![task_id, path, from, to, after, last])
 }
 
 /// Deletes these failed rows from the task (they will not be imported): the task's row count
-/// and failed count go down with them. Returns how many went.
+/// and failed count go down with them in the same transaction, so they are right after every
+/// batch. Returns how many went.
 pub fn drop_rows(conn: &Connection, task_id: i64, seqs: &[i64]) -> rusqlite::Result<i64> {
     let mut delete =
         conn.prepare_cached("DELETE FROM task_failure WHERE task_id = ?1 AND seq = ?2")?;

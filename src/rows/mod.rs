@@ -4,6 +4,7 @@
 use crate::db::assets::{self, NewAsset, Scope};
 use crate::db::{org, users};
 use crate::error::ApiResult;
+use crate::names;
 pub use fields::{Fields, Val};
 use rusqlite::Connection;
 use std::collections::HashMap;
@@ -82,7 +83,8 @@ impl Lookups {
         if let Some(hit) = self.departments.get(name) {
             return Ok(*hit);
         }
-        let found = org::department_by_name(c, self.scope.entity_id(), name)?.map(|d| d.id);
+        let entity = self.scope.entity_id();
+        let found = names::find(name, |n| org::department_by_name(c, entity, n))?.map(|d| d.id);
         self.departments.insert(name.to_owned(), found);
         Ok(found)
     }
@@ -97,7 +99,8 @@ impl Lookups {
         if let Some(hit) = cached.get(name) {
             return Ok(*hit);
         }
-        let found = org::category_by_name(c, department_id, name)?.map(|cat| (cat.id, cat.class));
+        let found = names::find(name, |n| org::category_by_name(c, department_id, n))?
+            .map(|cat| (cat.id, cat.class));
         cached.insert(name.to_owned(), found);
         Ok(found)
     }
@@ -107,7 +110,7 @@ impl Lookups {
             return Ok(*hit);
         }
         let entity = self.scope.entity_id();
-        let found = users::user_by_name(c, name)?
+        let found = names::find(name, |n| users::user_by_name(c, n))?
             .filter(|u| u.entity_id == Some(entity))
             .map(|u| Owner {
                 id: u.id,
@@ -133,16 +136,21 @@ impl Lookups {
         department_id: i64,
         name: &str,
     ) -> ApiResult<Vec<i64>> {
+        // Keyed by the name's one spelling, as assets are stored (and `created` records them).
+        let normal = names::normalize(name);
         let cached = self.parents_by_name.entry(department_id).or_default();
-        if let Some(hit) = cached.get(name) {
+        if let Some(hit) = cached.get(&normal) {
             return Ok(hit.clone());
         }
-        let mut found = assets::item_parents_named(c, department_id, name)?;
+        let mut found = assets::item_parents_named(c, department_id, &normal)?;
+        if found.is_empty() && normal != name {
+            found = assets::item_parents_named(c, department_id, name)?;
+        }
         if let Some(task_id) = self.dry_run {
-            let would_be = crate::db::changes::dry_items_named(c, task_id, department_id, name)?;
+            let would_be = crate::db::changes::dry_items_named(c, task_id, department_id, &normal)?;
             found.extend(would_be.into_iter().map(|seq| -(seq + 1)));
         }
-        cached.insert(name.to_owned(), found.clone());
+        cached.insert(normal, found.clone());
         Ok(found)
     }
 
@@ -379,7 +387,9 @@ pub fn check_fields(
     let mut p = Problems(Vec::new());
 
     // 1. presence and types
-    let name = text(&raw.name).map(str::to_owned);
+    // Stored in its one spelling; the hidden-character rule reads it before trimming.
+    let folded_name = text(&raw.name).map(names::fold);
+    let name = folded_name.as_deref().map(|n| n.trim().to_owned());
     let parent = parent(&raw.parent);
     let class = asset_class(&raw.asset_class);
     let user = text(&raw.user);
@@ -430,18 +440,21 @@ pub fn check_fields(
         p.length("description", &description);
     }
     // Control characters (NUL and the like) are invisible in a list and break the files and
-    // programs the register feeds; a description may still hold TAB and line breaks.
+    // programs the register feeds; format characters (bidi overrides, zero-width spaces) are
+    // invisible too and disguise text (`abc\u{202e}gpj.exe` shows as `abcexe.jpg`). A
+    // description may still hold TAB and line breaks.
     let line_break = |c: char| matches!(c, '\t' | '\n' | '\r');
     for (field, control) in [
         (
             "name",
-            name.as_deref()
-                .is_some_and(|n| n.contains(char::is_control)),
+            folded_name
+                .as_deref()
+                .is_some_and(|n| n.contains(names::is_hidden)),
         ),
-        ("position", position.contains(char::is_control)),
+        ("position", position.contains(names::is_hidden)),
         (
             "description",
-            description.contains(|c: char| c.is_control() && !line_break(c)),
+            description.contains(|c: char| names::is_hidden(c) && !line_break(c)),
         ),
     ] {
         if control {

@@ -137,13 +137,17 @@ fn check_update(
         .format("%Y-%m-%d")
         .to_string();
     let department = keep(&raw.department, text(&current.department_name));
-    let moves = !matches!(&department, Val::Str(d) if d.as_ref() == current.department_name);
+    let moves = !matches!(&department, Val::Str(d)
+        if d.as_ref() == current.department_name
+            || crate::names::normalize(d) == current.department_name);
     // The parent is checked only when the row changes it (or the asset moves): a parent that
     // has been retired since does not make an untouched row fail.
     let same_parent = match (&raw.parent, now.parent_id) {
         (Val::Num(n), Some(p)) => *n == p as f64,
         (Val::Str(s), Some(p)) => {
-            s.trim().parse::<i64>() == Ok(p) || s.as_ref() == current.parent_name
+            s.trim().parse::<i64>() == Ok(p)
+                || s.as_ref() == current.parent_name
+                || crate::names::normalize(s) == current.parent_name
         }
         _ => false,
     };
@@ -190,7 +194,7 @@ fn check_update(
         after.status = now.status;
     }
     let name_of = |v: &Val| match v {
-        Val::Str(s) => s.trim().to_owned(),
+        Val::Str(s) => crate::names::normalize(s),
         _ => String::new(),
     };
     let names = [

@@ -6,7 +6,7 @@ use super::submit;
 use crate::auth::Caller;
 use crate::db::failed as sql;
 use crate::db::tasks::{TaskKind, TaskState};
-use crate::db::{Page, Paged};
+use crate::db::{self, Page, Paged};
 use crate::error::{ApiError, ApiResult};
 use rusqlite::Connection;
 use serde_json::{json, Value};
@@ -83,12 +83,30 @@ pub fn set_row(conn: &Connection, caller: &Caller, id: i64, seq: i64, row: Value
     Ok(())
 }
 
+/// Failed rows written per transaction by a replace or a drop. A task may have a million failed
+/// rows: one statement over all of them held the write lock for seconds while every other
+/// writer (an asset edit, a login's session) waited; in batches, they take turns in between.
+pub const WRITE_BATCH_ROWS: usize = 5_000;
+
 /// Sets `field` to `to` in every failed row where it is `from`; returns how many changed.
 pub fn replace(
-    conn: &Connection,
+    conn: &mut Connection,
+    caller: &Caller,
+    id: i64,
+    change: (&str, &str, &str),
+) -> ApiResult<usize> {
+    replace_in_batches(conn, caller, id, change, WRITE_BATCH_ROWS)
+}
+
+/// `replace`, `batch` rows (by seq) per write transaction. Each batch checks again that the
+/// rows may be changed: a re-run begun in between stops the rest (a retry finishes the job, as
+/// replacing twice is replacing once).
+fn replace_in_batches(
+    conn: &mut Connection,
     caller: &Caller,
     id: i64,
     (field, from, to): (&str, &str, &str),
+    batch: usize,
 ) -> ApiResult<usize> {
     editable(conn, caller, id)?;
     // The import columns, and nothing else.
@@ -100,17 +118,46 @@ pub fn replace(
             "缺少字段或类型错误：[field]（{field}不是可替换的列）"
         )));
     }
-    Ok(sql::replace(conn, id, field, (from, to))?)
+    let mut replaced = 0;
+    let mut after = i64::MIN;
+    loop {
+        let tx = db::write_tx(conn)?;
+        editable(&tx, caller, id)?;
+        let Some(last) = sql::batch_end(&tx, id, after, batch)? else {
+            break;
+        };
+        replaced += sql::replace(&tx, id, (after, last), field, (from, to))?;
+        tx.commit()?;
+        after = last;
+    }
+    Ok(replaced)
 }
 
 /// Drops the failed rows whose `seq`s the body lists from the task; returns how many went.
-pub fn drop_rows(conn: &Connection, caller: &Caller, id: i64, body: &[u8]) -> ApiResult<i64> {
+pub fn drop_rows(conn: &mut Connection, caller: &Caller, id: i64, body: &[u8]) -> ApiResult<i64> {
+    drop_in_batches(conn, caller, id, body, WRITE_BATCH_ROWS)
+}
+
+/// `drop_rows`, `batch` listed seqs per write transaction; the task's counts follow each batch.
+fn drop_in_batches(
+    conn: &mut Connection,
+    caller: &Caller,
+    id: i64,
+    body: &[u8],
+    batch: usize,
+) -> ApiResult<i64> {
     editable(conn, caller, id)?;
     let seqs: Vec<i64> = serde_json::from_slice(body).map_err(|_| {
         ApiError::BadBody("缺少字段或类型错误：[body]（请求体必须是失败行seq的数组）".into())
     })?;
-    let seqs = seqs.as_slice();
-    Ok(sql::drop_rows(conn, id, seqs)?)
+    let mut dropped = 0;
+    for seqs in seqs.chunks(batch.max(1)) {
+        let tx = db::write_tx(conn)?;
+        editable(&tx, caller, id)?;
+        dropped += sql::drop_rows(&tx, id, seqs)?;
+        tx.commit()?;
+    }
+    Ok(dropped)
 }
 
 /// Runs every failed row again as it now stands; false when there is none.
@@ -123,4 +170,120 @@ pub fn rerun_stored(
     editable(conn, caller, id)?;
     let rows = sql::rows_as_array(conn, id)?;
     submit::rerun(conn, caller, id, rows.as_bytes(), chunk_rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::Role;
+
+    /// A company's import task that finished with `failed` failed rows (seqs 1..=failed, every
+    /// 3rd row's owner "nobody", the others "liusn"), and its system admin.
+    fn import_with_failures(failed: i64) -> (tempfile::TempDir, Connection, Caller) {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = crate::db::open(&dir.path().join("t.sqlite3")).unwrap();
+        drop(pool);
+        let conn = Connection::open(dir.path().join("t.sqlite3")).unwrap();
+        conn.execute_batch(
+            "INSERT INTO entity (id, name) VALUES (1, 'e');
+             INSERT INTO user (id, name, password_hash, character, entity_id)
+                 VALUES (1, 'sysadmin', 'x', 3, 1);",
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO task (id, entity_id, creator_id, create_time, port_type, number_need,
+                 number_failed, finish, next_seq, end_seq)
+             VALUES (7, 1, 1, '2024-01-01 00:00:00', 1, ?1 + 10, ?1, 2, ?1 + 10, ?1 + 10)",
+            [failed],
+        )
+        .unwrap();
+        for seq in 1..=failed {
+            let user = if seq % 3 == 0 { "nobody" } else { "liusn" };
+            conn.execute(
+                "INSERT INTO task_failure (task_id, seq, line, row, message)
+                 VALUES (7, ?1, ?1, json_object('name', 'chair', 'user', ?2), '未找到该资产挂账人')",
+                rusqlite::params![seq, user],
+            )
+            .unwrap();
+        }
+        let caller = Caller {
+            user_id: 1,
+            name: "sysadmin".into(),
+            role: Role::Admin,
+            entity_id: Some(1),
+            department_id: None,
+            token: String::new(),
+        };
+        (dir, conn, caller)
+    }
+
+    fn users(conn: &Connection) -> Vec<String> {
+        let mut stmt = conn
+            .prepare("SELECT row ->> 'user' FROM task_failure WHERE task_id = 7 ORDER BY seq")
+            .unwrap();
+        let rows = stmt.query_map([], |r| r.get(0)).unwrap();
+        rows.map(Result::unwrap).collect()
+    }
+
+    fn counts(conn: &Connection) -> (i64, i64, i64) {
+        conn.query_row(
+            "SELECT number_need, number_failed, finish FROM task WHERE id = 7",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_replace_in_small_batches_changes_every_matching_row_across_the_boundaries() {
+        let (_dir, mut conn, caller) = import_with_failures(23);
+        // 23 rows in batches of 5: four full batches and a short one; 7 rows match.
+        let change = ("user", "nobody", "zhangsan");
+        let replaced = replace_in_batches(&mut conn, &caller, 7, change, 5).unwrap();
+        assert_eq!(replaced, 7);
+        let expected: Vec<String> = (1..=23)
+            .map(|seq| if seq % 3 == 0 { "zhangsan" } else { "liusn" }.to_owned())
+            .collect();
+        assert_eq!(users(&conn), expected);
+        // The same as one batch over everything: nothing is left to replace.
+        assert_eq!(
+            replace_in_batches(&mut conn, &caller, 7, change, 1000).unwrap(),
+            0
+        );
+        assert_eq!(counts(&conn), (33, 23, 2));
+        // A batch that ends exactly at the last row.
+        let (_dir, mut conn, caller) = import_with_failures(10);
+        let change = ("user", "liusn", "x");
+        assert_eq!(
+            replace_in_batches(&mut conn, &caller, 7, change, 5).unwrap(),
+            7
+        );
+        assert_eq!(
+            replace_in_batches(&mut conn, &caller, 7, change, 5).unwrap(),
+            0
+        );
+    }
+
+    #[test]
+    fn a_drop_in_small_batches_drops_every_listed_row_and_keeps_the_counts_right() {
+        let (_dir, mut conn, caller) = import_with_failures(12);
+        // 9 distinct rows listed (one twice, one that does not exist) in batches of 4.
+        let body = b"[1, 2, 3, 4, 5, 6, 7, 8, 8, 99, 12]";
+        assert_eq!(drop_in_batches(&mut conn, &caller, 7, body, 4).unwrap(), 9);
+        let left: Vec<i64> = conn
+            .prepare("SELECT seq FROM task_failure WHERE task_id = 7 ORDER BY seq")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(left, [9, 10, 11]);
+        assert_eq!(counts(&conn), (22 - 9, 3, 2));
+        // Dropping the last failed rows, across a boundary, makes the task a success.
+        assert_eq!(
+            drop_in_batches(&mut conn, &caller, 7, b"[9, 10, 11]", 2).unwrap(),
+            3
+        );
+        assert_eq!(counts(&conn), (10, 0, 1));
+    }
 }

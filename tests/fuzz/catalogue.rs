@@ -28,8 +28,9 @@ pub enum Ep {
     Login, Logout, Character, Password, EntityNew, Entities, UserNew, UserModify, UsersOfEntity,
     DepartmentNew, Departments, DepartmentDelete, CategoryNew, CategoryRoot, CategorySub,
     CategoryDelete, PostAsset, ModifyAsset, ExpireAssets, Search, OwnAssets, Import, Export,
-    Tasks, Task, FailedGet, FailedGetApi, FailedPut, FailedPutApi, ExportRecords, ExportFailed,
-    Template, Upload, Download, Index, Static,
+    Tasks, Task, TaskCancel, TaskDelete, TaskConfirm, TaskUndo, FailedGet, FailedGetApi,
+    FailedPut, FailedPutApi, ExportRecords, ExportFailed, Template, Upload, Download, Index,
+    Static,
 }
 
 use Ep::*;
@@ -62,6 +63,10 @@ pub const ENDPOINTS: &[(Ep, &str, usize)] = &[
     (Export,           "POST /api/export_task/{s}",                    120),
     (Tasks,            "GET /api/async_task/{s}",                       80),
     (Task,             "GET /api/async_task/{s}/{id}",                 100),
+    (TaskCancel,       "POST /api/async_task/{s}/{id}/cancel",          80),
+    (TaskDelete,       "DELETE /api/async_task/{s}/{id}",               80),
+    (TaskConfirm,      "POST /api/async_task/{s}/{id}/confirm",         80),
+    (TaskUndo,         "POST /api/async_task/{s}/{id}/undo",            80),
     (FailedGet,        "GET /failed_task/{s}/{id}",                     80),
     (FailedGetApi,     "GET /api/failed_task/{s}/{id}",                 80),
     (FailedPut,        "PUT /failed_task/{s}/{id}",                    100),

@@ -170,6 +170,34 @@ impl Gen<'_> {
                 }
                 self.req(ep, path, Vec::new(), !ok)
             }
+            TaskCancel | TaskDelete | TaskConfirm | TaskUndo => {
+                // Phase A only refuses: the fixture tasks have finished (nothing to cancel)
+                // and are no dry runs (nothing to confirm); an export cannot be undone. Undoing
+                // the import or deleting a task's data would be accepted by the right session,
+                // so those go to an export or to the other company's task instead.
+                let (s, id) = if axis < 4 {
+                    let id = self.pick(&[w.import_task, w.export_task]).to_string();
+                    (self.bad_session(ep), id)
+                } else {
+                    let who = self.pick(&[Manager, Admin]);
+                    let mut id = self.task_segment();
+                    if self.task_ok(Task, who, &id) && !id.is_empty() {
+                        match ep {
+                            TaskUndo => id = w.export_task.to_string(),
+                            TaskDelete => id = w.foreign_task.to_string(),
+                            _ => {}
+                        }
+                    }
+                    (self.token(who), id)
+                };
+                // The actions take no body: one sent is ignored, never read.
+                let body = if self.chance(20) {
+                    row("新资产", "liusn", "CST").to_string().into_bytes()
+                } else {
+                    Vec::new()
+                };
+                self.req(ep, ep.path(&s, &[&id]), body, true)
+            }
             FailedPut | FailedPutApi => {
                 // The fixture task has two failed rows: any other length is refused.
                 let two = format!("[{},{}]", self.bad_row(), self.bad_row());
@@ -405,6 +433,9 @@ impl Gen<'_> {
             (Export, Export.path(&m, &[]), &[P]),
             (Tasks, Tasks.path(&m, &[]), &[G]),
             (Task, Task.path(&m, &[&i]), &[G, D]),
+            (TaskCancel, TaskCancel.path(&m, &[&i]), &[P]),
+            (TaskConfirm, TaskConfirm.path(&m, &[&i]), &[P]),
+            (TaskUndo, TaskUndo.path(&m, &[&e]), &[P]),
             (FailedGet, FailedGet.path(&m, &[&i]), &[G, U]),
             (FailedGetApi, FailedGetApi.path(&m, &[&i]), &[G, U]),
             (ExportRecords, ExportRecords.path(&m, &[&e]), &[G]),
