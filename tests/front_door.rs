@@ -322,25 +322,7 @@ fn item_5_a_download_is_never_cut_short_by_a_deletion() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(&dir.path().join("db.sqlite3"), &[]);
     let manager = server.login("liusn", DEMO_PASSWORD);
-    // Records of several MiB, far past what socket buffers hold.
-    let rows: Vec<Value> = (0..20_000)
-        .map(|i| {
-            let mut row = common::row(&format!("设备{i}"), "liusn", "CST");
-            row["description"] = json!("说明".repeat(100));
-            row
-        })
-        .collect();
-    let (status, body) = server.post(&format!("/api/asset/{manager}"), &json!(rows).to_string());
-    assert_eq!(status, 200, "{body}");
-    let import = body["data"]["id"].as_i64().unwrap();
-    server.wait_task(&manager, import);
-    let ids: Vec<i64> = (1..=20_000).collect();
-    let (_, body) = server.post(
-        &format!("/api/export_task/{manager}"),
-        &json!(ids).to_string(),
-    );
-    let export = body["data"]["id"].as_i64().unwrap();
-    assert_eq!(server.wait_task(&manager, export)["number_succeed"], 20_000);
+    let (_, export) = server.large_export(&manager, 20_000);
 
     for path in [
         format!("/api/export_task/{manager}/{export}"),

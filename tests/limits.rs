@@ -151,27 +151,7 @@ fn item_6_sixteen_stalled_downloads_leave_other_clients_answered() {
     let db = dir.path().join("db.sqlite3");
     let server = Server::start(&db, &[]);
     let manager = server.login("liusn", DEMO_PASSWORD);
-    // 20,000 assets with long descriptions, exported: records and CSV are several MiB each,
-    // far past what socket buffers hold.
-    let rows: Vec<Value> = (0..20_000)
-        .map(|i| {
-            let mut row = common::row(&format!("设备{i}"), "liusn", "CST");
-            row["description"] = json!("说明".repeat(100));
-            row
-        })
-        .collect();
-    let (status, body) = server.post(&format!("/api/asset/{manager}"), &json!(rows).to_string());
-    assert_eq!(status, 200, "{body}");
-    let import = body["data"]["id"].as_i64().unwrap();
-    assert_eq!(server.wait_task(&manager, import)["number_succeed"], 20_000);
-    let ids: Vec<i64> = (1..=20_000).collect();
-    let (status, body) = server.post(
-        &format!("/api/export_task/{manager}"),
-        &json!(ids).to_string(),
-    );
-    assert_eq!(status, 200, "{body}");
-    let export = body["data"]["id"].as_i64().unwrap();
-    assert_eq!(server.wait_task(&manager, export)["number_succeed"], 20_000);
+    let (import, export) = server.large_export(&manager, 20_000);
 
     let paths = [
         format!("/api/export_task/{manager}/{export}"),

@@ -90,21 +90,23 @@ pub fn read(
     address_header: Option<&str>,
     address: IpAddr,
 ) -> Read {
-    // Every LF ends a line only after a CR, and every CR comes before an LF.
-    let from = checked.saturating_sub(1);
-    for i in from..buffer.len() {
-        let bad_lf = buffer[i] == b'\n' && (i == 0 || buffer[i - 1] != b'\r');
-        let bad_cr = buffer[i] == b'\r' && i + 1 < buffer.len() && buffer[i + 1] != b'\n';
-        if bad_lf || bad_cr {
-            return Read::Refused(Refusal::Malformed("行尾必须是CRLF"));
-        }
-    }
     // Empty lines before the request line are skipped (RFC 9112 §2.2), by Rocket too: they are
     // not the end of a head.
     let start = leading_empty_lines(buffer);
     let search_from = checked.saturating_sub(3).max(start);
+    let end = find(&buffer[search_from..], b"\r\n\r\n").map(|e| search_from + e + 4);
+    // Within the head (never the body after it), every LF ends a line only after a CR, and
+    // every CR comes before an LF.
+    let head = &buffer[..end.unwrap_or(buffer.len())];
+    for i in checked.saturating_sub(1)..head.len() {
+        let bad_lf = head[i] == b'\n' && (i == 0 || head[i - 1] != b'\r');
+        let bad_cr = head[i] == b'\r' && i + 1 < head.len() && head[i + 1] != b'\n';
+        if bad_lf || bad_cr {
+            return Read::Refused(Refusal::Malformed("行尾必须是CRLF"));
+        }
+    }
     *checked = buffer.len();
-    let Some(end) = find(&buffer[search_from..], b"\r\n\r\n").map(|e| search_from + e + 4) else {
+    let Some(end) = end else {
         return if buffer.len() > MAX_HEAD {
             Read::Refused(Refusal::TooLarge)
         } else {

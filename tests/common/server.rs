@@ -152,6 +152,35 @@ impl Server {
         }
     }
 
+    /// Imports `n` assets of CST with long descriptions as `session` (liusn) and exports them
+    /// all: records and CSV of several MiB, far past what socket buffers hold. Returns the
+    /// (import, export) task ids.
+    pub fn large_export(&self, session: &str, n: usize) -> (i64, i64) {
+        let rows: Vec<Value> = (0..n)
+            .map(|i| {
+                let mut row = super::row(&format!("设备{i}"), "liusn", "CST");
+                row["description"] = Value::from("说明".repeat(100));
+                row
+            })
+            .collect();
+        let (status, body) = self.post(
+            &format!("/api/asset/{session}"),
+            &Value::from(rows).to_string(),
+        );
+        assert_eq!(status, 200, "{body}");
+        let import = body["data"]["id"].as_i64().unwrap();
+        assert_eq!(self.wait_task(session, import)["number_succeed"], n);
+        let ids: Vec<i64> = (1..=n as i64).collect();
+        let (status, body) = self.post(
+            &format!("/api/export_task/{session}"),
+            &Value::from(ids).to_string(),
+        );
+        assert_eq!(status, 200, "{body}");
+        let export = body["data"]["id"].as_i64().unwrap();
+        assert_eq!(self.wait_task(session, export)["number_succeed"], n);
+        (import, export)
+    }
+
     pub fn login(&self, name: &str, password: &str) -> String {
         let (status, body) = self.post(
             "/api/login",
