@@ -190,6 +190,7 @@ impl Front {
         let (framed, rest) = match head {
             Head::Complete(framed, rest) => (framed, rest),
             Head::Refused(why) => {
+                slot.set_phase(Phase::Lingering);
                 let answer = refusal(why.status(), -2, &why.info());
                 return refuse(client, answer, true).await;
             }
@@ -360,7 +361,10 @@ async fn relay(
         }
     };
     match end {
-        End::Answered => linger(&mut from_client).await,
+        End::Answered => {
+            slot.set_phase(Phase::Lingering);
+            linger(&mut from_client).await
+        }
         End::Cut => {}
         End::Malformed(why) => {
             drop((from_backend, to_backend));

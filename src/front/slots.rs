@@ -1,17 +1,21 @@
 //! Places for connections: at most `max_connections` open, at most
 //! `max_connections_per_address` from one client address. When a place is wanted and none is
-//! free, one is taken back from the address that holds the most (never from an address holding
-//! fewer than the newcomer's would after the move): its connection least far along (still
-//! sending its head, then its body, then being answered), oldest first.
+//! free, one whose answer is already out is closed first (it was only lingering); else one is
+//! taken back from the address that holds the most (never from an address holding fewer than the
+//! newcomer's would after the move): its connection least far along (still sending its head,
+//! then its body, then being answered), oldest first.
 
 use rocket::tokio::sync::Notify;
 use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-/// How far a connection is: the order in which places are taken back.
+/// How far a connection is, in the order in which places are taken back: first one whose
+/// answer is out (it only waits a moment for the client to stop sending), then the least far
+/// along.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Phase {
+    Lingering,
     Head,
     Body,
     Answer,
@@ -43,13 +47,14 @@ impl Table {
         Some(connection)
     }
 
-    /// Closes the connection of `address` least far along (oldest first), at most `up_to`
-    /// far. Its place is free at once; the connection closes as soon as it is told.
-    fn evict_from(&mut self, address: IpAddr, up_to: Phase) -> bool {
+    /// Closes the connection of `address` (of any, with None) first in the order of `Phase`
+    /// (oldest first), at most `up_to` far. Its place is free at once; the connection closes as
+    /// soon as it is told.
+    fn evict_from(&mut self, address: Option<IpAddr>, up_to: Phase) -> bool {
         let victim = self
             .open
             .iter()
-            .filter(|(_, c)| c.address == address && c.phase <= up_to)
+            .filter(|(_, c)| address.is_none_or(|a| c.address == a) && c.phase <= up_to)
             .min_by_key(|(id, c)| (c.phase, **id))
             .map(|(id, _)| *id);
         match victim.and_then(|id| self.remove(id)) {
@@ -115,12 +120,12 @@ impl Slots {
     pub fn admit(&self, address: IpAddr) -> Result<(Slot<'_>, Arc<Notify>), Full> {
         let mut table = self.table();
         let held = table.per_address.get(&address).copied().unwrap_or(0);
-        // An address at its bound makes room only among its own connections still sending a
-        // head (a browser that gave up on a request and opened another).
-        if held >= self.max_per_address && !table.evict_from(address, Phase::Head) {
+        // An address at its bound makes room only among its own connections that are done or
+        // still sending a head (a browser that gave up on a request and opened another).
+        if held >= self.max_per_address && !table.evict_from(Some(address), Phase::Head) {
             return Err(Full::Address);
         }
-        if table.open.len() >= self.max {
+        if table.open.len() >= self.max && !table.evict_from(None, Phase::Lingering) {
             let held = table.per_address.get(&address).copied().unwrap_or(0);
             let most = table
                 .per_address
@@ -129,9 +134,9 @@ impl Slots {
                 .map(|(a, n)| (*a, *n));
             let made_room = match most {
                 // The newcomer's own address holds the most: only its own heads give way.
-                Some((a, _)) if a == address => table.evict_from(address, Phase::Head),
+                Some((a, _)) if a == address => table.evict_from(Some(address), Phase::Head),
                 // Another address gives way while it would still hold at least as many.
-                Some((a, n)) if n > held + 1 => table.evict_from(a, Phase::Answer),
+                Some((a, n)) if n > held + 1 => table.evict_from(Some(a), Phase::Answer),
                 _ => false,
             };
             if !made_room {
@@ -207,7 +212,7 @@ mod tests {
         a[0].0.set_phase(Phase::Answer);
         a[1].0.set_phase(Phase::Body);
         a[2].0.set_phase(Phase::Answer);
-        let _b = slots.admit(ip(2)).unwrap();
+        let b = slots.admit(ip(2)).unwrap();
         // Full: a newcomer of 127.0.0.3 takes the place of 127.0.0.1's connection in its body.
         let (_c, _) = slots.admit(ip(3)).unwrap();
         assert_eq!(slots.held_by(ip(1)), 2);
@@ -219,6 +224,11 @@ mod tests {
         assert_eq!(slots.held_by(ip(1)), 1);
         assert!(told(&a[0].1) && !told(&a[2].1));
         assert_eq!(slots.admit(ip(5)).err(), Some(Full::Server));
+        // A connection whose answer is out gives its place first, whoever asks.
+        b.0.set_phase(Phase::Lingering);
+        let (_f, _) = slots.admit(ip(6)).unwrap();
+        assert!(told(&b.1));
+        assert_eq!(slots.held_by(ip(2)), 0);
         // A place freed by a closed connection is free for anyone.
         drop(a);
         assert_eq!(slots.held_by(ip(1)), 0);
