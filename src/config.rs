@@ -108,6 +108,15 @@ impl Settings {
         }
     }
 
+    /// The database's folder, where an upload waits in a temporary file while it is read: the
+    /// folder the server already keeps private and has room in.
+    pub fn data_dir(&self) -> PathBuf {
+        match self.database.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+            _ => PathBuf::from("."),
+        }
+    }
+
     pub fn from_figment(figment: &rocket::figment::Figment) -> Result<Settings, String> {
         let settings: Settings = figment
             .extract()
