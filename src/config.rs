@@ -55,6 +55,9 @@ pub struct Settings {
     pub upload_max_rows: u64,
     /// MiB an uploaded file may unpack to (an XLSX's parts) and its rows' text may take.
     pub upload_max_unpacked_mib: u64,
+    /// Uploaded files read (parsed and stored as a task) at once; more wait their turn, in
+    /// order. Reading one may take up to an eighth of `upload_max_unpacked_mib` in memory.
+    pub max_parsing_uploads: usize,
     /// Client connections open at once (front.rs).
     pub max_connections: usize,
     /// Seconds a client has to send its request head.
@@ -82,6 +85,7 @@ impl Default for Settings {
             task_batch_rows: 2000,
             upload_max_rows: 1_048_575,
             upload_max_unpacked_mib: 2048,
+            max_parsing_uploads: 2,
             max_connections: 1024,
             header_timeout_secs: 10,
             client_timeout_secs: 60,
@@ -129,7 +133,7 @@ impl Settings {
     /// overflowed into negative lifetimes and ended every session. Named with its range, so the
     /// start stops with a message a person can act on.
     fn check(&self) -> Result<(), String> {
-        let ranges: [(&str, u64, u64, u64); 11] = [
+        let ranges: [(&str, u64, u64, u64); 12] = [
             ("task_retention_days", self.task_retention_days, 0, 36_500),
             (
                 "task_prune_interval_secs",
@@ -147,6 +151,12 @@ impl Settings {
                 self.upload_max_unpacked_mib,
                 1,
                 1 << 20,
+            ),
+            (
+                "max_parsing_uploads",
+                self.max_parsing_uploads as u64,
+                1,
+                64,
             ),
             ("task_workers", self.task_workers as u64, 1, 64),
             ("task_batch_rows", self.task_batch_rows as u64, 1, 100_000),

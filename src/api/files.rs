@@ -1,7 +1,7 @@
 //! Files: the import template, import from an uploaded CSV/XLSX (raw body or a multipart form
 //! with one file), and a task's results as a download.
 
-use super::{ok, Downloads, Reply};
+use super::{ok, Downloads, Parsers, Reply};
 use crate::auth::{Session, ASSET_ROLES};
 use crate::config::Settings;
 use crate::db::Db;
@@ -250,6 +250,7 @@ fn detect_format(query: Option<&str>, name: Option<&str>, bytes: &[u8]) -> ApiRe
 async fn upload(
     db: &State<Db>,
     workers: &State<Arc<Workers>>,
+    parsers: &State<Parsers>,
     settings: &State<Settings>,
     limits: &Limits,
     session: Session,
@@ -277,8 +278,10 @@ async fn upload(
         check_duplicate,
     };
     let file = received.file;
+    let permit = parsers.start().await?;
     let id = db
         .run(move |conn| {
+            let _permit = permit;
             file_tasks::create_import(conn, &caller, &upload, file, limits, chunk_rows)
         })
         .await?;
