@@ -59,6 +59,9 @@ pub struct Settings {
     pub upload_max_rows: u64,
     /// MiB an uploaded file may unpack to (an XLSX's parts) and its rows' text may take.
     pub upload_max_unpacked_mib: u64,
+    /// Uploaded files read (parsed and stored as a task) at once; more wait their turn, in
+    /// order. Reading one may take up to an eighth of `upload_max_unpacked_mib` in memory.
+    pub max_parsing_uploads: usize,
     /// Client connections open at once (front/).
     pub max_connections: usize,
     /// Client connections open at once from one client address.
@@ -91,6 +94,7 @@ impl Default for Settings {
             task_batch_rows: 2000,
             upload_max_rows: 1_048_575,
             upload_max_unpacked_mib: 2048,
+            max_parsing_uploads: 2,
             max_connections: 1024,
             max_connections_per_address: 64,
             min_body_rate_kib: 4,
@@ -121,6 +125,15 @@ impl Settings {
         }
     }
 
+    /// The database's folder, where an upload waits in a temporary file while it is read: the
+    /// folder the server already keeps private and has room in.
+    pub fn data_dir(&self) -> PathBuf {
+        match self.database.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+            _ => PathBuf::from("."),
+        }
+    }
+
     pub fn from_figment(figment: &rocket::figment::Figment) -> Result<Settings, String> {
         let settings: Settings = figment
             .extract()
@@ -133,7 +146,7 @@ impl Settings {
     /// overflowed into negative lifetimes and ended every session. Named with its range, so the
     /// start stops with a message a person can act on.
     fn check(&self) -> Result<(), String> {
-        let ranges: [(&str, u64, u64, u64); 13] = [
+        let ranges: [(&str, u64, u64, u64); 14] = [
             ("task_retention_days", self.task_retention_days, 0, 36_500),
             (
                 "task_prune_interval_secs",
@@ -158,6 +171,12 @@ impl Settings {
                 self.upload_max_unpacked_mib,
                 1,
                 1 << 20,
+            ),
+            (
+                "max_parsing_uploads",
+                self.max_parsing_uploads as u64,
+                1,
+                64,
             ),
             ("task_workers", self.task_workers as u64, 1, 64),
             ("task_batch_rows", self.task_batch_rows as u64, 1, 100_000),

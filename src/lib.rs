@@ -57,11 +57,13 @@ pub fn build(figment: Figment) -> Result<Rocket<Build>, String> {
     let passwords =
         login::Passwords::start().map_err(|e| format!("cannot start password threads: {e}"))?;
     let downloads = api::Downloads::new(settings.max_downloads, readers);
+    let parsers = api::Parsers::new(settings.max_parsing_uploads);
     let sessions = sessions::Sessions::start(pool.clone())
         .map_err(|e| format!("cannot start the session writer: {e}"))?;
     Ok(rocket::custom(figment)
         .manage(db::Db(pool))
         .manage(downloads)
+        .manage(parsers)
         .manage(sessions)
         .manage(settings)
         .manage(workers)

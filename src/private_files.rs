@@ -42,6 +42,22 @@ pub fn create_file(path: &Path) -> io::Result<()> {
     Ok(())
 }
 
+/// A new temporary file in `dir`, private to the server's user (0600), with no name in the
+/// folder where the platform allows (Linux: `O_TMPFILE`; elsewhere it is unlinked at once): it
+/// goes when its last handle is closed, even if the process is killed, and nobody else can open
+/// it meanwhile. An uploaded file waits in one while it is read.
+pub fn temp_file_in(dir: &Path) -> io::Result<File> {
+    let file = tempfile::tempfile_in(dir)?;
+    // O_TMPFILE takes the process's umask (0644 as a rule): nobody can reach a file without a
+    // name, but one that is given a name (linkat) must not be readable by others either.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(file)
+}
+
 /// Takes away what group and others may do with `path`, if it exists. A file the server may
 /// not change (another user's) is left as it is, with a warning: it is still the owner's call.
 pub fn tighten(path: &Path) {
@@ -63,4 +79,31 @@ pub fn tighten(path: &Path) {
     }
     #[cfg(not(unix))]
     let _ = path;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Seek, SeekFrom, Write};
+
+    #[test]
+    fn a_temp_file_is_private_and_leaves_nothing_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut file = temp_file_in(dir.path()).unwrap();
+        file.write_all(b"asset data").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = file.metadata().unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+        }
+        // Nothing in the folder, while it is open and once it is closed.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        file.seek(SeekFrom::Start(0)).unwrap();
+        let mut text = String::new();
+        file.read_to_string(&mut text).unwrap();
+        assert_eq!(text, "asset data");
+        drop(file);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
 }

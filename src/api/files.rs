@@ -1,19 +1,23 @@
 //! Files: the import template, import from an uploaded CSV/XLSX (raw body or a multipart form
 //! with one file), and a task's results as a download.
 
-use super::{ok, Downloads, Reply};
+use super::{ok, Downloads, Parsers, Reply};
 use crate::auth::{Session, ASSET_ROLES};
 use crate::config::Settings;
 use crate::db::Db;
 use crate::error::{ApiError, ApiResult};
 use crate::files::{self, tasks as file_tasks, Format};
+use crate::private_files;
 use crate::tasks::Workers;
 use rocket::data::{Limits, ToByteUnit};
 use rocket::http::ContentType;
 use rocket::response::{self, Responder, Response};
+use rocket::tokio::io::AsyncWriteExt;
 use rocket::{get, post, routes, Data, Request, Route, State};
 use serde_json::json;
+use sha2::{Digest, Sha256};
 use std::io::Cursor;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 pub fn routes() -> Vec<Route> {
@@ -83,12 +87,84 @@ async fn template(session: Session, format: Option<&str>) -> ApiResult<Download>
     Ok(Download::new(Body::Bytes(bytes), format, &name))
 }
 
-/// The uploaded file and its name: the whole body, or the first file of a multipart form.
+/// An uploaded file, waiting in a private temporary file in the database's folder to be read:
+/// a server taking several large uploads at once holds none of them in memory.
+struct Received {
+    file: std::fs::File,
+    name: Option<String>,
+    /// The file's first bytes, to tell its format.
+    head: Vec<u8>,
+    /// The SHA-256 of a named file (multipart), for `check_duplicate`.
+    hash: Option<String>,
+}
+
+/// Bytes of a file's start kept to tell its format.
+const HEAD: usize = 8;
+
+/// A write to the temporary file failed: a full disk is said as such, like the database's.
+fn write_error(e: std::io::Error) -> ApiError {
+    use std::io::ErrorKind;
+    match e.kind() {
+        ErrorKind::StorageFull | ErrorKind::QuotaExceeded => {
+            log::error!("upload's temporary file: {e}");
+            ApiError::DiskFull
+        }
+        _ => ApiError::Internal(format!("upload's temporary file: {e}")),
+    }
+}
+
+/// The temporary file an upload is written into, and what is learned while writing it.
+struct Spool {
+    /// Written a MiB at a time: each write of a file is a trip to a blocking thread.
+    file: rocket::tokio::io::BufWriter<rocket::tokio::fs::File>,
+    head: Vec<u8>,
+    hasher: Option<Sha256>,
+}
+
+impl Spool {
+    async fn create(dir: PathBuf) -> ApiResult<Spool> {
+        let file = rocket::tokio::task::spawn_blocking(move || private_files::temp_file_in(&dir))
+            .await
+            .map_err(|e| ApiError::Internal(format!("blocking task: {e}")))?
+            .map_err(write_error)?;
+        Ok(Spool {
+            file: rocket::tokio::io::BufWriter::with_capacity(
+                1 << 20,
+                rocket::tokio::fs::File::from_std(file),
+            ),
+            head: Vec::with_capacity(HEAD),
+            hasher: None,
+        })
+    }
+
+    async fn write(&mut self, chunk: &[u8]) -> ApiResult<()> {
+        let missing = HEAD.saturating_sub(self.head.len()).min(chunk.len());
+        self.head.extend_from_slice(&chunk[..missing]);
+        if let Some(hasher) = &mut self.hasher {
+            hasher.update(chunk);
+        }
+        self.file.write_all(chunk).await.map_err(write_error)
+    }
+
+    async fn finish(mut self, name: Option<String>) -> ApiResult<Received> {
+        self.file.flush().await.map_err(write_error)?;
+        Ok(Received {
+            file: self.file.into_inner().into_std().await,
+            name,
+            head: self.head,
+            hash: self.hasher.map(|h| format!("{:x}", h.finalize())),
+        })
+    }
+}
+
+/// Receives the upload into a temporary file: the whole body, or the first file of a multipart
+/// form (with its name).
 async fn read_upload(
-    data: Data<'_>,
+    mut data: Data<'_>,
     content_type: Option<&ContentType>,
     limit: rocket::data::ByteUnit,
-) -> ApiResult<(Vec<u8>, Option<String>)> {
+    dir: PathBuf,
+) -> ApiResult<Received> {
     let boundary = content_type
         .filter(|c| c.top() == "multipart" && c.sub() == "form-data")
         .and_then(|c| {
@@ -96,16 +172,23 @@ async fn read_upload(
                 .find(|(k, _)| *k == "boundary")
                 .map(|(_, v)| v.to_owned())
         });
+    let mut spool = Spool::create(dir).await?;
     let Some(boundary) = boundary else {
-        let body = data
+        spool.head = data.peek(HEAD).await.to_vec();
+        let written = data
             .open(limit)
-            .into_bytes()
+            .stream_to(&mut spool.file)
             .await
-            .map_err(|_| ApiError::BadBody("读取上传文件失败".into()))?;
-        if !body.is_complete() {
+            .map_err(|e| match e.kind() {
+                std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded => {
+                    write_error(e)
+                }
+                _ => ApiError::BadBody("读取上传文件失败".into()),
+            })?;
+        if !written.complete {
             return Err(ApiError::TooLarge);
         }
-        return Ok((body.into_inner(), None));
+        return spool.finish(None).await;
     };
     let unreadable = |_| ApiError::BadBody("上传的表单无法解析".into());
     let mut form = multer::Multipart::with_reader(data.open(limit), boundary);
@@ -119,14 +202,16 @@ async fn read_upload(
             continue;
         }
         let name = field.file_name().map(str::to_owned);
-        let mut bytes = Vec::new();
+        if name.is_some() {
+            spool.hasher = Some(Sha256::new());
+        }
         loop {
             match field.chunk().await {
                 Ok(Some(chunk)) => {
                     received += chunk.len() as u64;
-                    bytes.extend_from_slice(&chunk);
+                    spool.write(&chunk).await?;
                 }
-                Ok(None) => return Ok((bytes, name)),
+                Ok(None) => return spool.finish(name).await,
                 // A stream cut at the limit reads as a broken form.
                 Err(_) if received + 1024 >= limit.as_u64() => return Err(ApiError::TooLarge),
                 Err(e) => return Err(unreadable(e)),
@@ -165,6 +250,7 @@ fn detect_format(query: Option<&str>, name: Option<&str>, bytes: &[u8]) -> ApiRe
 async fn upload(
     db: &State<Db>,
     workers: &State<Arc<Workers>>,
+    parsers: &State<Parsers>,
     settings: &State<Settings>,
     limits: &Limits,
     session: Session,
@@ -180,19 +266,23 @@ async fn upload(
     let limit = limits
         .get("file")
         .unwrap_or(crate::config::DEFAULT_BODY_LIMIT_MIB.mebibytes());
-    let (bytes, name) = read_upload(data, content_type, limit).await?;
-    let format = detect_format(format, name.as_deref(), &bytes)?;
+    let received = read_upload(data, content_type, limit, settings.data_dir()).await?;
+    let format = detect_format(format, received.name.as_deref(), &received.head)?;
     let chunk_rows = settings.task_batch_rows;
     let limits = settings.read_limits();
     let upload = file_tasks::Upload {
         format,
-        file_name: name,
+        file_name: received.name,
+        file_hash: received.hash,
         dry_run,
         check_duplicate,
     };
+    let file = received.file;
+    let permit = parsers.start().await?;
     let id = db
         .run(move |conn| {
-            file_tasks::create_import(conn, &caller, &upload, &bytes, limits, chunk_rows)
+            let _permit = permit;
+            file_tasks::create_import(conn, &caller, &upload, file, limits, chunk_rows)
         })
         .await?;
     workers.queue(id)?;

@@ -7,6 +7,7 @@
 mod read;
 pub mod tasks;
 mod write;
+mod xlsx_cost;
 
 pub use read::{read_rows, ReadLimits};
 pub use write::{template, write_csv, write_xlsx, Sheet};
@@ -191,10 +192,15 @@ mod tests {
 
     fn read_all(format: Format, bytes: &[u8]) -> Result<Vec<(u64, String)>, FileError<()>> {
         let mut rows = Vec::new();
-        let n = read_rows(format, bytes, ReadLimits::default(), |r: UploadRow| {
-            rows.push((r.line, r.json));
-            Ok::<(), ()>(())
-        })?;
+        let n = read_rows(
+            format,
+            Cursor::new(bytes),
+            ReadLimits::default(),
+            |r: UploadRow| {
+                rows.push((r.line, r.json));
+                Ok::<(), ()>(())
+            },
+        )?;
         assert_eq!(n, rows.len() as u64);
         Ok(rows)
     }
@@ -366,10 +372,15 @@ mod tests {
     fn sink_error_stops_reading() {
         let body = format!("{HEADER}\na,0,1,1,1,t,,,u,d,\nb,0,1,1,1,t,,,u,d,\n");
         let mut seen = 0;
-        let result = read_rows(Format::Csv, body.as_bytes(), ReadLimits::default(), |_| {
-            seen += 1;
-            Err("full")
-        });
+        let result = read_rows(
+            Format::Csv,
+            Cursor::new(body),
+            ReadLimits::default(),
+            |_| {
+                seen += 1;
+                Err("full")
+            },
+        );
         assert_eq!(result, Err(FileError::Sink("full")));
         assert_eq!(seen, 1);
     }

@@ -3,7 +3,10 @@
 use super::*;
 use calamine::{DataRef, Reader, SheetType, Xlsx};
 use serde_json::Value;
-use std::io::Cursor;
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::io::{BufReader, Read, Seek, SeekFrom};
+use std::rc::Rc;
 
 /// Which file column feeds which template field, learned from the header row.
 struct Columns {
@@ -120,10 +123,11 @@ impl ReadLimits {
 }
 
 /// Reads an uploaded file and calls `sink` once per non-blank data line, in file order, without
-/// collecting the rows. Returns the number of rows passed to the sink.
-pub fn read_rows<E>(
+/// collecting the rows (nor the file: it is read as it goes, from a temporary file in the server's
+/// case). Returns the number of rows passed to the sink.
+pub fn read_rows<E, R: Read + Seek>(
     format: Format,
-    bytes: &[u8],
+    file: R,
     limits: ReadLimits,
     sink: impl FnMut(UploadRow) -> Result<(), E>,
 ) -> Result<u64, FileError<E>> {
@@ -135,9 +139,22 @@ pub fn read_rows<E>(
         limits,
     };
     match format {
-        Format::Csv => read_csv(bytes, feeder),
-        Format::Xlsx => read_xlsx(bytes, feeder),
+        Format::Csv => read_csv(file, feeder),
+        Format::Xlsx => read_xlsx(file, feeder),
     }
+}
+
+fn io_error<E>(e: std::io::Error) -> FileError<E> {
+    FileError::Unreadable(format!("读取上传文件失败：{e}"))
+}
+
+/// The first bytes of `file` (fewer if it is shorter), leaving it at its start.
+fn head<R: Read + Seek>(file: &mut R, n: usize) -> std::io::Result<Vec<u8>> {
+    file.seek(SeekFrom::Start(0))?;
+    let mut head = Vec::with_capacity(n);
+    file.by_ref().take(n as u64).read_to_end(&mut head)?;
+    file.seek(SeekFrom::Start(0))?;
+    Ok(head)
 }
 
 /// Feeds rows after the header: shared by the CSV and XLSX readers.
@@ -187,6 +204,15 @@ impl<E, F: FnMut(UploadRow) -> Result<(), E>> RowFeeder<E, F> {
         Ok(())
     }
 
+    /// Whether a cell of file column `col` can matter: any before the header is found, then
+    /// those of the columns the header names.
+    fn reads_column(&self, col: usize) -> bool {
+        match &self.columns {
+            None => true,
+            Some(columns) => columns.by_col.iter().any(|(c, _)| *c == col),
+        }
+    }
+
     fn finish(self) -> Result<u64, FileError<E>> {
         match self.columns {
             None => Err(FileError::Unreadable("文件没有表头行".into())),
@@ -195,25 +221,36 @@ impl<E, F: FnMut(UploadRow) -> Result<(), E>> RowFeeder<E, F> {
     }
 }
 
-fn read_csv<E, F: FnMut(UploadRow) -> Result<(), E>>(
-    bytes: &[u8],
+fn read_csv<E, F: FnMut(UploadRow) -> Result<(), E>, R: Read + Seek>(
+    mut file: R,
     mut feeder: RowFeeder<E, F>,
 ) -> Result<u64, FileError<E>> {
-    let data = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
+    if head(&mut file, UTF8_BOM.len()).map_err(io_error)? == UTF8_BOM {
+        file.seek(SeekFrom::Start(UTF8_BOM.len() as u64))
+            .map_err(io_error)?;
+    }
+    let seen = Rc::new(RefCell::new(VecDeque::new()));
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .from_reader(data);
+        .from_reader(Tee {
+            inner: file,
+            seen: seen.clone(),
+        });
     let mut record = csv::ByteRecord::new();
     let mut lines = LineCounter {
-        data,
+        seen,
         pos: 0,
         line: 1,
+        after_cr: false,
     };
     loop {
         match reader.read_byte_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
+            Err(e) if e.is_io_error() => {
+                return Err(FileError::Unreadable(format!("读取上传文件失败：{e}")));
+            }
             Err(e) => {
                 lines.skip_breaks();
                 let line = lines.line;
@@ -223,7 +260,7 @@ fn read_csv<E, F: FnMut(UploadRow) -> Result<(), E>>(
         // csv's own line numbers drift on CRLF and blank lines, so count line breaks here.
         lines.skip_breaks();
         let line = lines.line;
-        lines.advance(usize::try_from(reader.position().byte()).unwrap_or(usize::MAX));
+        lines.advance(reader.position().byte());
         let mut cells = Vec::with_capacity(record.len());
         for field in record.iter() {
             cells.push(std::str::from_utf8(field).map(csv_cell_read).map_err(|_| {
@@ -237,30 +274,54 @@ fn read_csv<E, F: FnMut(UploadRow) -> Result<(), E>>(
     feeder.finish()
 }
 
-/// The 1-based line at a byte offset of a CSV file; CRLF, LF and a lone CR each end a line.
-struct LineCounter<'a> {
-    data: &'a [u8],
-    pos: usize,
-    line: u64,
+/// Hands the CSV reader the file, keeping a copy of what it read that the line counter has not
+/// passed yet: a record and the reader's buffer at most.
+struct Tee<R> {
+    inner: R,
+    seen: Rc<RefCell<VecDeque<u8>>>,
 }
 
-impl LineCounter<'_> {
-    fn advance(&mut self, to: usize) {
-        let to = to.min(self.data.len());
-        while self.pos < to {
-            match self.data[self.pos] {
-                b'\n' => self.line += 1,
-                b'\r' if self.data.get(self.pos + 1) != Some(&b'\n') => self.line += 1,
+impl<R: Read> Read for Tee<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.seen.borrow_mut().extend(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// The 1-based line at a byte offset of a CSV file; CRLF, LF and a lone CR each end a line.
+struct LineCounter {
+    /// The bytes from `pos` on that the CSV reader has read.
+    seen: Rc<RefCell<VecDeque<u8>>>,
+    pos: u64,
+    line: u64,
+    /// The last byte passed was a CR: an LF right after it ends no other line.
+    after_cr: bool,
+}
+
+impl LineCounter {
+    fn advance(&mut self, to: u64) {
+        let mut seen = self.seen.borrow_mut();
+        let n = usize::try_from(to.saturating_sub(self.pos))
+            .unwrap_or(usize::MAX)
+            .min(seen.len());
+        let (a, b) = seen.as_slices();
+        for &byte in a.iter().chain(b).take(n) {
+            match byte {
+                b'\r' => self.line += 1,
+                b'\n' if !self.after_cr => self.line += 1,
                 _ => {}
             }
-            self.pos += 1;
+            self.after_cr = byte == b'\r';
         }
+        seen.drain(..n);
+        self.pos += n as u64;
     }
 
     /// Moves past the line breaks (blank lines included) before a record: an unquoted record
     /// cannot start with one.
     fn skip_breaks(&mut self) {
-        while matches!(self.data.get(self.pos), Some(b'\r' | b'\n')) {
+        while matches!(self.seen.borrow().front(), Some(b'\r' | b'\n')) {
             self.advance(self.pos + 1);
         }
     }
@@ -269,16 +330,19 @@ impl LineCounter<'_> {
 /// Excel's columns per worksheet (A..XFD).
 const XLSX_MAX_COLUMNS: u32 = 16_384;
 
-fn read_xlsx<E, F: FnMut(UploadRow) -> Result<(), E>>(
-    bytes: &[u8],
+fn read_xlsx<E, F: FnMut(UploadRow) -> Result<(), E>, R: Read + Seek>(
+    file: R,
     feeder: RowFeeder<E, F>,
 ) -> Result<u64, FileError<E>> {
-    check_unpacked_size(bytes, feeder.limits).map_err(FileError::Unreadable)?;
+    let mut file = BufReader::with_capacity(64 << 10, file);
+    let ole = head(&mut file, OLE_MAGIC.len()).map_err(io_error)? == OLE_MAGIC;
+    xlsx_cost::check(&mut file, feeder.limits).map_err(FileError::Unreadable)?;
+    file.seek(SeekFrom::Start(0)).map_err(io_error)?;
     // calamine computes a cell's column in a u32 without overflow checks of its own: a reference
     // such as ZZZZZZZZ1 wraps in a release build and panics in a checked one. The panic is
     // about the file, so it becomes the file's error, never the server's.
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        read_xlsx_cells(bytes, feeder)
+        read_xlsx_cells(file, ole, feeder)
     })) {
         Ok(result) => result,
         Err(_) => Err(FileError::Unreadable(
@@ -287,50 +351,16 @@ fn read_xlsx<E, F: FnMut(UploadRow) -> Result<(), E>>(
     }
 }
 
-/// Refuses an XLSX whose parts unpack to more than the limit, by unpacking each part into
-/// nothing (memory stays flat) before calamine reads any of it: the sizes a zip declares can
-/// lie, what comes out of the decompressor cannot.
-fn check_unpacked_size(bytes: &[u8], limits: ReadLimits) -> Result<(), String> {
-    let Ok(mut zip) = zip::ZipArchive::new(Cursor::new(bytes)) else {
-        // Not a zip: calamine says so in its own words (an old .xls, a broken file).
-        return Ok(());
-    };
-    let too_big = || {
-        format!(
-            "XLSX文件解压后超过{} MiB（设置 upload_max_unpacked_mib），请拆分文件后上传",
-            limits.unpacked_mib()
-        )
-    };
-    let in_memory_cap = limits.max_unpacked / 8;
-    let mut total = 0u64;
-    for i in 0..zip.len() {
-        let mut part = zip
-            .by_index(i)
-            .map_err(|e| format!("无法读取XLSX文件：{e}"))?;
-        // Worksheets are streamed; every other part calamine keeps whole in memory.
-        let streamed = part.name().is_ok_and(|n| n.starts_with("xl/worksheets/"));
-        let cap = if streamed {
-            limits.max_unpacked - total
-        } else {
-            in_memory_cap.min(limits.max_unpacked - total)
-        };
-        let mut limited = std::io::Read::take(&mut part, cap + 1);
-        let size = std::io::copy(&mut limited, &mut std::io::sink())
-            .map_err(|e| format!("无法读取XLSX文件：{e}"))?;
-        if size > cap {
-            return Err(too_big());
-        }
-        total += size;
-    }
-    Ok(())
-}
+/// The first bytes of an old Excel file (.xls, an OLE compound file).
+const OLE_MAGIC: &[u8] = b"\xD0\xCF\x11\xE0";
 
-fn read_xlsx_cells<E, F: FnMut(UploadRow) -> Result<(), E>>(
-    bytes: &[u8],
+fn read_xlsx_cells<E, F: FnMut(UploadRow) -> Result<(), E>, R: Read + Seek>(
+    file: R,
+    ole: bool,
     mut feeder: RowFeeder<E, F>,
 ) -> Result<u64, FileError<E>> {
-    let unreadable = |e: calamine::XlsxError| FileError::Unreadable(xlsx_reason(bytes, &e));
-    let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(unreadable)?;
+    let unreadable = |e: calamine::XlsxError| FileError::Unreadable(xlsx_reason(ole, &e));
+    let mut workbook: Xlsx<_> = Xlsx::new(file).map_err(unreadable)?;
     let Some(sheet) = workbook
         .sheets_metadata()
         .iter()
@@ -345,6 +375,8 @@ fn read_xlsx_cells<E, F: FnMut(UploadRow) -> Result<(), E>>(
     // Cells arrive row by row; gather one row's cells, then hand the row over.
     let mut row: Option<u32> = None;
     let mut row_cells: Vec<(usize, String)> = Vec::new();
+    // Bytes of text in `row_cells`: one long shared string can fill every cell of a row.
+    let mut row_text = 0u64;
     loop {
         let cell = cells.next_cell().map_err(unreadable)?;
         let position = cell.as_ref().map(|c| c.get_position());
@@ -353,6 +385,7 @@ fn read_xlsx_cells<E, F: FnMut(UploadRow) -> Result<(), E>>(
                 let line = u64::from(current) + 1;
                 feeder.line(line, row_cells.iter().map(|(c, t)| (*c, t.as_str())))?;
                 row_cells.clear();
+                row_text = 0;
             }
         }
         let Some(cell) = cell else { break };
@@ -371,7 +404,16 @@ fn read_xlsx_cells<E, F: FnMut(UploadRow) -> Result<(), E>>(
                 c + 1
             )));
         }
-        if !text.is_empty() {
+        // Past the header, a column the import does not read is not kept.
+        if !text.is_empty() && feeder.reads_column(c as usize) {
+            row_text += text.len() as u64;
+            if row_text > feeder.limits.max_unpacked / 8 {
+                return Err(FileError::Unreadable(format!(
+                    "XLSX文件第{}行的文本超过{} MiB（设置 upload_max_unpacked_mib 的八分之一），请拆分文件后上传",
+                    r + 1,
+                    xlsx_cost::mib(feeder.limits.max_unpacked / 8)
+                )));
+            }
             // A row holds at most one cell per column of the sheet.
             if row_cells.len() >= XLSX_MAX_COLUMNS as usize {
                 return Err(FileError::Unreadable(format!(
@@ -385,8 +427,8 @@ fn read_xlsx_cells<E, F: FnMut(UploadRow) -> Result<(), E>>(
     feeder.finish()
 }
 
-fn xlsx_reason(bytes: &[u8], e: &calamine::XlsxError) -> String {
-    if bytes.starts_with(b"\xD0\xCF\x11\xE0") {
+fn xlsx_reason(ole: bool, e: &calamine::XlsxError) -> String {
+    if ole {
         "不支持旧版Excel（.xls）文件，请另存为.xlsx后上传".into()
     } else if matches!(e, calamine::XlsxError::Zip(_)) {
         "无法读取XLSX文件：文件不是有效的xlsx格式".into()

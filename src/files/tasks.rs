@@ -9,13 +9,16 @@ use crate::error::{ApiError, ApiResult};
 use crate::files::{self, FileError, Format, ReadLimits, Sheet};
 use crate::tasks::submit;
 use rusqlite::Connection;
-use std::io::Write;
+use std::io::{Read, Seek, Write};
 
 /// How a file was uploaded, beyond its bytes.
 #[derive(Debug, Clone)]
 pub struct Upload {
     pub format: Format,
     pub file_name: Option<String>,
+    /// The SHA-256 of the file (hex), when it came with a name: the same file again the same
+    /// day is pointed out.
+    pub file_hash: Option<String>,
     /// `?dry_run=true`: check every row, write nothing until confirmed.
     pub dry_run: bool,
     /// `?check_duplicate=true`: refuse (code 16) a file of the same name and content uploaded
@@ -29,7 +32,7 @@ pub fn create_import(
     conn: &mut Connection,
     caller: &Caller,
     upload: &Upload,
-    bytes: &[u8],
+    file: impl Read + Seek,
     limits: ReadLimits,
     chunk_rows: usize,
 ) -> ApiResult<i64> {
@@ -46,11 +49,7 @@ pub fn create_import(
         })
         .filter(|n| !n.trim().is_empty());
     let owner = (caller.entity()?, caller.user_id);
-    // A named file's content hash: the same file again the same day is pointed out.
-    let file_hash = file_name.as_ref().map(|_| {
-        use sha2::{Digest, Sha256};
-        format!("{:x}", Sha256::digest(bytes))
-    });
+    let file_hash = file_name.as_ref().and(upload.file_hash.clone());
     if let (true, Some(name), Some(hash)) = (upload.check_duplicate, &file_name, &file_hash) {
         let since = (chrono::Local::now() - chrono::Duration::hours(24))
             .format("%Y-%m-%d %H:%M:%S")
@@ -66,7 +65,7 @@ pub fn create_import(
     };
     let mut writer = TaskWriter::create(conn, owner, TaskKind::Import, &new, chunk_rows)?;
     submit::store_new(&mut writer, |writer| {
-        let rows = files::read_rows(format, bytes, limits, |row| {
+        let rows = files::read_rows(format, file, limits, |row| {
             writer.push(&row.json, Some(row.line as i64))
         })
         .map_err(|e| match e {

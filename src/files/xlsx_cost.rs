@@ -1,0 +1,506 @@
+//! What an uploaded XLSX would cost to read, measured before calamine reads any of it. Each part
+//! is unpacked into a counter, a buffer at a time, so memory stays flat: the sizes a zip declares
+//! can lie, what comes out of the decompressor cannot.
+//!
+//! Bytes alone are not enough. calamine keeps one value per shared string and per cell style for
+//! as long as it reads the file, and an empty one is 5 bytes in the file (`<si/>`, `<xf/>`) but
+//! 24 bytes (a string) or hundreds (a style) in memory: 53 million empty shared strings, 265 MB
+//! unpacked and under the byte cap, once took the server from 51 to 1,277 MiB. So the elements
+//! calamine keeps are counted and priced, with the part's bytes, against the cap of a part held
+//! in memory (an eighth of `upload_max_unpacked_mib`).
+
+use super::ReadLimits;
+use std::io::{Read, Seek};
+use std::mem::size_of;
+
+/// What calamine keeps a value of, by the element that makes it (matched by local name, as
+/// calamine matches them).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Kept {
+    /// `<si>` of the shared strings: a `String` each.
+    SharedString,
+    /// `<xf>` of the cell formats: a `Style` each, with its own copy of a font name and a number
+    /// format code.
+    CellStyle,
+    /// `<font>`, `<fill>`, `<border>` and `<numFmt>`: kept while the styles are read.
+    Font,
+    Fill,
+    Border,
+    NumberFormat,
+}
+
+const KEPT: [(&[u8], Kept); 6] = [
+    (b"si", Kept::SharedString),
+    (b"xf", Kept::CellStyle),
+    (b"font", Kept::Font),
+    (b"fill", Kept::Fill),
+    (b"border", Kept::Border),
+    (b"numFmt", Kept::NumberFormat),
+];
+
+/// A heap allocation's header and rounding, beyond the bytes it holds (glibc: 8 and up to 15,
+/// at least 32 in all).
+const ALLOCATION: u64 = 32;
+
+/// Bytes calamine holds for one element of `kind`. `longest` is the part's longest stretch
+/// between two `<`, which bounds any one attribute value (a font name, a format code) that is
+/// copied into each style. A shared string's text is charged with the part's bytes, where its
+/// tags (`<si><t></t></si>`, 16 bytes) cover its allocation's header and rounding but 16.
+fn cost(kind: Kept, longest: u64) -> u64 {
+    let copy = longest + ALLOCATION;
+    match kind {
+        Kept::SharedString => size_of::<String>() as u64 + 16,
+        Kept::CellStyle => size_of::<calamine::Style>() as u64 + 8 + 2 * copy,
+        Kept::Font => size_of::<calamine::Font>() as u64 + copy,
+        Kept::Fill => size_of::<calamine::Fill>() as u64,
+        Kept::Border => size_of::<calamine::Borders>() as u64,
+        Kept::NumberFormat => 2 * (size_of::<String>() as u64 + copy) + 16,
+    }
+}
+
+/// A start tag of `<sst>` longer than this is not from a spreadsheet program: its
+/// `uniqueCount` is taken as unknown, i.e. as large as can be.
+const SST_TAG_MAX: usize = 64 << 10;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum State {
+    Text,
+    Name,
+    SstTag,
+}
+
+/// One part, scanned as it is unpacked.
+#[derive(Debug)]
+struct PartScan {
+    bytes: u64,
+    counts: [u64; KEPT.len()],
+    /// The longest stretch between two `<` (a text, or a tag with its attributes): what the XML
+    /// reader holds at once in a streamed part.
+    longest: u64,
+    /// The largest `uniqueCount` of an `<sst>`: calamine reserves room for that many strings
+    /// before it reads one (a huge one would abort the process on a failed allocation).
+    unique_count: u64,
+    run: u64,
+    state: State,
+    /// The element name being read, after its last `:` (its local name), at most 8 bytes.
+    name: [u8; 8],
+    name_len: usize,
+    name_overflow: bool,
+    sst_tag: Vec<u8>,
+}
+
+impl PartScan {
+    fn new() -> PartScan {
+        PartScan {
+            bytes: 0,
+            counts: [0; KEPT.len()],
+            longest: 0,
+            unique_count: 0,
+            run: 0,
+            state: State::Text,
+            name: [0; 8],
+            name_len: 0,
+            name_overflow: false,
+            sst_tag: Vec::new(),
+        }
+    }
+
+    /// Every element start is `<` and a name, so none is missed; a `<si` inside a comment is
+    /// counted too, which only errs on the safe side.
+    fn feed(&mut self, chunk: &[u8]) {
+        self.bytes += chunk.len() as u64;
+        let mut i = 0;
+        while i < chunk.len() {
+            if self.state == State::Text {
+                match chunk[i..].iter().position(|&b| b == b'<') {
+                    Some(at) => {
+                        self.run += at as u64;
+                        i += at;
+                    }
+                    None => {
+                        self.run += (chunk.len() - i) as u64;
+                        return;
+                    }
+                }
+            }
+            let b = chunk[i];
+            i += 1;
+            if b == b'<' {
+                if self.state == State::SstTag {
+                    self.end_sst_tag();
+                }
+                self.longest = self.longest.max(self.run);
+                self.run = 0;
+                self.state = State::Name;
+                self.name_len = 0;
+                self.name_overflow = false;
+                continue;
+            }
+            self.run += 1;
+            match self.state {
+                State::Text => {}
+                State::Name => match b {
+                    b' ' | b'\t' | b'\r' | b'\n' | b'/' | b'>' => {
+                        let name = &self.name[..self.name_len];
+                        let sst = !self.name_overflow && name == b"sst";
+                        if !self.name_overflow {
+                            if let Some(k) = KEPT.iter().position(|(n, _)| *n == name) {
+                                self.counts[k] += 1;
+                            }
+                        }
+                        self.state = State::Text;
+                        if sst {
+                            self.sst_tag.clear();
+                            self.state = State::SstTag;
+                            if b == b'>' {
+                                self.end_sst_tag();
+                            }
+                        }
+                    }
+                    b':' => {
+                        self.name_len = 0;
+                        self.name_overflow = false;
+                    }
+                    _ if self.name_len < self.name.len() => {
+                        self.name[self.name_len] = b;
+                        self.name_len += 1;
+                    }
+                    _ => self.name_overflow = true,
+                },
+                State::SstTag if b == b'>' => self.end_sst_tag(),
+                State::SstTag if self.sst_tag.len() < SST_TAG_MAX => self.sst_tag.push(b),
+                State::SstTag => {
+                    self.unique_count = u64::MAX;
+                    self.state = State::Text;
+                }
+            }
+        }
+    }
+
+    fn end_sst_tag(&mut self) {
+        self.unique_count = self.unique_count.max(unique_count(&self.sst_tag));
+        self.sst_tag = Vec::new();
+        self.state = State::Text;
+    }
+
+    fn finish(&mut self) {
+        self.longest = self.longest.max(self.run);
+    }
+
+    fn count(&self, kind: Kept) -> u64 {
+        KEPT.iter()
+            .zip(self.counts)
+            .filter(|((_, k), _)| *k == kind)
+            .map(|(_, n)| n)
+            .sum()
+    }
+
+    /// The strings calamine makes room for: as many as it finds, or as it is told, whichever
+    /// is more.
+    fn shared_strings(&self) -> u64 {
+        self.count(Kept::SharedString).max(self.unique_count)
+    }
+
+    /// Bytes calamine holds for the elements it keeps, by kind.
+    fn kept_bytes(&self, kind: Kept) -> u64 {
+        let n = match kind {
+            Kept::SharedString => self.shared_strings(),
+            _ => self.count(kind),
+        };
+        n.saturating_mul(cost(kind, self.longest))
+    }
+
+    fn all_kept_bytes(&self) -> u64 {
+        KEPT.iter()
+            .map(|(_, k)| self.kept_bytes(*k))
+            .fold(0, u64::saturating_add)
+    }
+}
+
+/// The `uniqueCount` attribute of an `<sst>` start tag (the text after the name), the largest if
+/// it is given more than once; 0 when absent or not a number, as calamine then reserves nothing.
+fn unique_count(tag: &[u8]) -> u64 {
+    const KEY: &[u8] = b"uniqueCount";
+    let mut largest = 0;
+    let mut from = 0;
+    while let Some(at) = tag[from..]
+        .windows(KEY.len())
+        .position(|w| w == KEY)
+        .map(|p| p + from)
+    {
+        from = at + KEY.len();
+        if at > 0 && !tag[at - 1].is_ascii_whitespace() {
+            continue;
+        }
+        let rest = &tag[from..];
+        let rest = rest.trim_ascii_start();
+        let Some(rest) = rest.strip_prefix(b"=") else {
+            continue;
+        };
+        let rest = rest.trim_ascii_start();
+        let Some((&quote, rest)) = rest.split_first() else {
+            continue;
+        };
+        if quote != b'"' && quote != b'\'' {
+            continue;
+        }
+        let Some(end) = rest.iter().position(|&b| b == quote) else {
+            continue;
+        };
+        let value = &rest[..end];
+        let digits = value.strip_prefix(b"+").unwrap_or(value);
+        if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+            continue;
+        }
+        let n = digits.iter().fold(0u64, |n, d| {
+            n.saturating_mul(10).saturating_add(u64::from(d - b'0'))
+        });
+        largest = largest.max(n);
+    }
+    largest
+}
+
+/// Bytes as MiB, whole or to a tenth.
+pub(super) fn mib(bytes: u64) -> String {
+    if bytes.is_multiple_of(1 << 20) {
+        format!("{}", bytes >> 20)
+    } else {
+        format!("{:.1}", bytes as f64 / f64::from(1 << 20))
+    }
+}
+
+/// Refuses an XLSX whose parts unpack to more than the limit, or would take more memory than a
+/// part may while calamine reads it; before calamine reads any of it.
+pub(super) fn check<R: Read + Seek>(reader: R, limits: ReadLimits) -> Result<(), String> {
+    let Ok(mut zip) = zip::ZipArchive::new(reader) else {
+        // Not a zip: calamine says so in its own words (an old .xls, a broken file).
+        return Ok(());
+    };
+    let too_big = || {
+        format!(
+            "XLSX文件解压后超过{} MiB（设置 upload_max_unpacked_mib），请拆分文件后上传",
+            limits.max_unpacked >> 20
+        )
+    };
+    let in_memory_cap = limits.max_unpacked / 8;
+    let too_costly = |what: &str, held: u64| {
+        format!(
+            "XLSX文件的{what}，读取需要约{} MiB内存，超过{} MiB（设置 upload_max_unpacked_mib 的八分之一），请拆分文件后上传",
+            mib(held.div_ceil(1 << 20) << 20),
+            mib(in_memory_cap)
+        )
+    };
+    let unreadable = |e: &dyn std::fmt::Display| format!("无法读取XLSX文件：{e}");
+    let mut buffer = vec![0u8; 64 << 10];
+    let mut total = 0u64;
+    for i in 0..zip.len() {
+        let mut part = zip.by_index(i).map_err(|e| unreadable(&e))?;
+        // Worksheets are streamed; every other part calamine keeps whole in memory.
+        let streamed = part.name().is_ok_and(|n| n.starts_with("xl/worksheets/"));
+        let cap = if streamed {
+            limits.max_unpacked - total
+        } else {
+            in_memory_cap.min(limits.max_unpacked - total)
+        };
+        let mut scan = PartScan::new();
+        loop {
+            let n = match part.read(&mut buffer) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(unreadable(&e)),
+            };
+            scan.feed(&buffer[..n]);
+            if scan.bytes > cap {
+                return Err(too_big());
+            }
+        }
+        scan.finish();
+        let kept = scan.all_kept_bytes();
+        // A part with elements calamine keeps is read whole, wherever it lies in the zip; a
+        // worksheet holds one text or tag at a time (in the reader's buffer, unescaped, as a
+        // cell's value and as its text here).
+        let held = if streamed && kept == 0 {
+            scan.longest.saturating_mul(4)
+        } else {
+            kept.saturating_add(scan.bytes)
+        };
+        if held > in_memory_cap {
+            let strings = scan.shared_strings();
+            let styles = [
+                Kept::CellStyle,
+                Kept::Font,
+                Kept::Fill,
+                Kept::Border,
+                Kept::NumberFormat,
+            ];
+            let what = if kept == 0 {
+                format!(
+                    "工作表中有一段文本或标签解压后长达{} MiB",
+                    mib(scan.longest.div_ceil(1 << 20) << 20)
+                )
+            } else if scan.kept_bytes(Kept::SharedString) * 2 >= kept {
+                format!("共享字符串（sharedStrings）有{strings}项")
+            } else {
+                let n: u64 = styles.iter().map(|k| scan.count(*k)).sum();
+                format!("样式（styles）有{n}项")
+            };
+            return Err(too_costly(&what, held));
+        }
+        total += scan.bytes;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Cursor, Write};
+
+    fn scan(parts: &[&[u8]]) -> PartScan {
+        let mut scan = PartScan::new();
+        for part in parts {
+            scan.feed(part);
+        }
+        scan.finish();
+        scan
+    }
+
+    const SST: &[u8] = b"<?xml version=\"1.0\"?><sst xmlns=\"m\" count=\"9\" uniqueCount=\"4\">\
+        <si/><si></si><x:si><t>a &lt; b</t></x:si><si><r><t>b</t></r></si>\
+        <sis/><!-- a comment --></sst>";
+
+    #[test]
+    fn counts_the_elements_calamine_keeps_by_local_name() {
+        let whole = scan(&[SST]);
+        assert_eq!(whole.count(Kept::SharedString), 4);
+        assert_eq!(whole.unique_count, 4);
+        assert_eq!(whole.bytes, SST.len() as u64);
+        // The same, fed a byte at a time: chunk edges change nothing.
+        let bytes: Vec<&[u8]> = SST.chunks(1).collect();
+        let split = scan(&bytes);
+        assert_eq!(split.counts, whole.counts);
+        assert_eq!(split.unique_count, 4);
+        assert_eq!(split.longest, whole.longest);
+
+        let styles = scan(&[
+            b"<styleSheet><numFmts><numFmt numFmtId=\"164\" formatCode=\"0.0\"/>\
+            </numFmts><fonts><font><name val=\"Calibri\"/></font></fonts><cellXfs count=\"2\">\
+            <xf/><xf numFmtId=\"164\"></xf></cellXfs><dxfs><dxf/></dxfs></styleSheet>",
+        ]);
+        assert_eq!(styles.count(Kept::CellStyle), 2);
+        assert_eq!(styles.count(Kept::Font), 1);
+        assert_eq!(styles.count(Kept::NumberFormat), 1);
+        assert_eq!(styles.count(Kept::SharedString), 0);
+    }
+
+    #[test]
+    fn a_declared_unique_count_is_read_as_calamine_reads_it() {
+        assert_eq!(unique_count(b" count=\"1\" uniqueCount = '12'"), 12);
+        assert_eq!(unique_count(b" uniqueCount=\"7\" uniqueCount=\"9\""), 9);
+        assert_eq!(unique_count(b" uniqueCount=\"x9\""), 0);
+        assert_eq!(unique_count(b" xuniqueCount=\"9\""), 0);
+        assert_eq!(
+            unique_count(b" uniqueCount=\"99999999999999999999999\""),
+            u64::MAX
+        );
+        // A tag longer than any spreadsheet program writes: as large as can be.
+        let mut long = b"<sst a=\"".to_vec();
+        long.resize(SST_TAG_MAX + 100, b'a');
+        long.extend_from_slice(b"\" uniqueCount=\"1\"><si/></sst>");
+        assert_eq!(scan(&[&long]).unique_count, u64::MAX);
+    }
+
+    /// A zip of `parts` (name, bytes), deflated.
+    fn zip_of(parts: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let deflated = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        for (name, bytes) in parts {
+            out.start_file(*name, deflated).unwrap();
+            out.write_all(bytes).unwrap();
+        }
+        out.finish().unwrap().into_inner()
+    }
+
+    fn limits(mib: u64) -> ReadLimits {
+        ReadLimits {
+            max_rows: 1000,
+            max_unpacked: mib << 20,
+        }
+    }
+
+    fn shared_strings(entries: usize, unique_count: usize) -> Vec<u8> {
+        let mut xml = format!("<sst uniqueCount=\"{unique_count}\">").into_bytes();
+        for _ in 0..entries {
+            xml.extend_from_slice(b"<si/>");
+        }
+        xml.extend_from_slice(b"</sst>");
+        xml
+    }
+
+    #[test]
+    fn empty_shared_strings_are_priced_by_their_number() {
+        // 300,000 empty strings: 1.4 MiB, under the 2 MiB a part may unpack to, but 13 MiB held.
+        let strings = shared_strings(300_000, 300_000);
+        let file = zip_of(&[("xl/sharedStrings.xml", &strings)]);
+        let why = check(Cursor::new(&file), limits(16)).unwrap_err();
+        assert!(
+            why.starts_with("XLSX文件的共享字符串（sharedStrings）有300000项，读取需要约"),
+            "{why}"
+        );
+        assert!(
+            why.ends_with("超过2 MiB（设置 upload_max_unpacked_mib 的八分之一），请拆分文件后上传"),
+            "{why}"
+        );
+        // A tenth of them fits.
+        let file = zip_of(&[("xl/sharedStrings.xml", &shared_strings(30_000, 30_000))]);
+        assert_eq!(check(Cursor::new(&file), limits(16)), Ok(()));
+        // So does a part named elsewhere: it is priced all the same.
+        let file = zip_of(&[("xl/worksheets/sharedStrings.xml", &strings)]);
+        assert!(check(Cursor::new(&file), limits(16)).is_err());
+        // A few strings that announce a billion: calamine would reserve room for them all.
+        let file = zip_of(&[("xl/sharedStrings.xml", &shared_strings(3, 1_000_000_000))]);
+        let why = check(Cursor::new(&file), limits(16)).unwrap_err();
+        assert!(why.contains("有1000000000项"), "{why}");
+    }
+
+    #[test]
+    fn cell_styles_and_long_texts_are_priced() {
+        let mut styles = b"<styleSheet><cellXfs>".to_vec();
+        for _ in 0..20_000 {
+            styles.extend_from_slice(b"<xf/>");
+        }
+        styles.extend_from_slice(b"</cellXfs></styleSheet>");
+        let file = zip_of(&[("xl/styles.xml", &styles)]);
+        let why = check(Cursor::new(&file), limits(16)).unwrap_err();
+        assert!(
+            why.starts_with("XLSX文件的样式（styles）有20000项"),
+            "{why}"
+        );
+
+        // One text of 1 MiB in a worksheet: streamed, but held whole while it is read.
+        let mut sheet = b"<worksheet><sheetData><row><c t=\"inlineStr\"><is><t>".to_vec();
+        sheet.resize(sheet.len() + (1 << 20), b'a');
+        sheet.extend_from_slice(b"</t></is></c></row></sheetData></worksheet>");
+        let file = zip_of(&[("xl/worksheets/sheet1.xml", &sheet)]);
+        let why = check(Cursor::new(&file), limits(16)).unwrap_err();
+        assert!(
+            why.starts_with("XLSX文件的工作表中有一段文本或标签解压后长达"),
+            "{why}"
+        );
+        assert_eq!(check(Cursor::new(&file), limits(64)), Ok(()));
+    }
+
+    #[test]
+    fn a_real_workbook_passes() {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        for r in 0..1000 {
+            sheet.write_string(r, 0, format!("资产-{r}")).unwrap();
+            sheet.write_number(r, 1, f64::from(r)).unwrap();
+        }
+        let file = book.save_to_buffer().unwrap();
+        assert_eq!(check(Cursor::new(&file), limits(1)), Ok(()));
+    }
+}
