@@ -59,8 +59,9 @@ pub struct Settings {
     pub upload_max_rows: u64,
     /// MiB an uploaded file may unpack to (an XLSX's parts) and its rows' text may take.
     pub upload_max_unpacked_mib: u64,
-    /// Uploaded files read (parsed and stored as a task) at once; more wait their turn, in
-    /// order. Reading one may take up to an eighth of `upload_max_unpacked_mib` in memory.
+    /// Uploaded XLSX files read (parsed and stored as a task) at once; more wait their turn, in
+    /// order (a CSV is streamed and never waits). Reading one may take up to an eighth of
+    /// `upload_max_unpacked_mib` in memory.
     pub max_parsing_uploads: usize,
     /// Client connections open at once (front/).
     pub max_connections: usize,

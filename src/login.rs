@@ -3,7 +3,7 @@
 //! its password check, and a fixed pool of password-check threads, so that concurrent logins
 //! cannot take more memory than the pool's argon2 working sets (19 MiB each).
 
-use crate::auth::{dummy_hash, verify_password};
+use crate::auth::{dummy_hash, verify_password_in};
 use crate::db::{self, users, Db};
 use crate::error::{ApiError, ApiResult};
 use crate::names;
@@ -118,8 +118,11 @@ impl Passwords {
                 std::thread::Builder::new()
                     .name(format!("password-{i}"))
                     .spawn(move || {
+                        // One argon2 working area per thread, for every check it runs.
+                        let mut memory = Vec::new();
                         for (password, hash, answer) in receiver {
-                            let _ = answer.send(verify_password(&password, &hash));
+                            let right = verify_password_in(&password, &hash, &mut memory);
+                            let _ = answer.send(right);
                         }
                     })
             })

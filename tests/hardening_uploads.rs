@@ -164,16 +164,25 @@ fn item_4_uploads_beyond_max_parsing_uploads_wait_their_turn() {
     let database = dir.path().join("db.sqlite3");
     let server = Server::start(&database, &[("ROCKET_MAX_PARSING_UPLOADS", "1")]);
     let session = server.login("liusn", common::DEMO_PASSWORD);
+    // XLSX files wait for a place (a CSV is read as a stream and does not): four at once, one
+    // place, all stored in turn; and a CSV sent meanwhile as well.
+    let lines = vec![GOOD; 20_000];
+    let xlsx = std::sync::Arc::new(xlsx_with(&sheet(&lines), None));
     let mut csv = vec![header_row()];
     csv.extend((0..20_000).map(|_| cells(GOOD)));
     let csv = std::sync::Arc::new(csv_bytes(&csv, true));
     let server = std::sync::Arc::new(server);
-    let uploads: Vec<_> = (0..4)
-        .map(|_| {
-            let (server, session, csv) = (server.clone(), session.clone(), csv.clone());
+    let uploads: Vec<_> = (0..5)
+        .map(|i| {
+            let (server, session) = (server.clone(), session.clone());
+            let (format, file) = if i == 4 {
+                ("csv", csv.clone())
+            } else {
+                ("xlsx", xlsx.clone())
+            };
             std::thread::spawn(move || {
-                let path = format!("/api/asset_file/{session}?format=csv");
-                let (status, body) = server.request_bytes("POST", &path, Some(&csv));
+                let path = format!("/api/asset_file/{session}?format={format}");
+                let (status, body) = server.request_bytes("POST", &path, Some(&file));
                 let body: Value = serde_json::from_slice(&body).expect("JSON");
                 assert_eq!(status, 200, "{body}");
                 body["data"]["id"].as_i64().expect("task id")

@@ -278,7 +278,15 @@ async fn upload(
         check_duplicate,
     };
     let file = received.file;
-    let permit = parsers.start().await?;
+    // A CSV is read as a stream in little memory: only an XLSX waits for a place. The wait ends
+    // before the front listener's bound on a silent server (`client_timeout_secs`) would.
+    let permit = match format {
+        Format::Xlsx => {
+            let wait = settings.client_timeout_secs.saturating_sub(5).max(1);
+            Some(parsers.start(std::time::Duration::from_secs(wait)).await?)
+        }
+        Format::Csv => None,
+    };
     let id = db
         .run(move |conn| {
             let _permit = permit;

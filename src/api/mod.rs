@@ -108,14 +108,11 @@ impl Downloads {
     }
 }
 
-/// The bound on uploaded files read at once (`max_parsing_uploads`): reading one may take up to
-/// an eighth of `upload_max_unpacked_mib` (an XLSX's shared strings and styles), so uploads
+/// The bound on uploaded XLSX files read at once (`max_parsing_uploads`): reading one may take
+/// up to an eighth of `upload_max_unpacked_mib` (its shared strings and styles), so uploads
 /// beyond it wait for a free place, in the order they arrived, holding no thread and no
-/// connection meanwhile (the file waits on disk). One that waits `PARSER_WAIT` answers busy.
+/// connection meanwhile (the file waits on disk). One that waits too long answers busy.
 pub struct Parsers(std::sync::Arc<rocket::tokio::sync::Semaphore>);
-
-/// How long an upload may wait for a place to be read: several files of a million rows each.
-pub const PARSER_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
 
 /// A place among the uploads read at once, held until the file is read and stored.
 pub type ParserPermit = rocket::tokio::sync::OwnedSemaphorePermit;
@@ -127,9 +124,9 @@ impl Parsers {
         )))
     }
 
-    pub async fn start(&self) -> ApiResult<ParserPermit> {
+    pub async fn start(&self, wait: std::time::Duration) -> ApiResult<ParserPermit> {
         let place = self.0.clone().acquire_owned();
-        match rocket::tokio::time::timeout(PARSER_WAIT, place).await {
+        match rocket::tokio::time::timeout(wait, place).await {
             Ok(Ok(permit)) => Ok(permit),
             _ => Err(ApiError::Busy("同时导入的文件过多，请稍后再试")),
         }
