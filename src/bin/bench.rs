@@ -603,10 +603,10 @@ fn round_trip(n: usize) {
     }
 }
 
-/// 6. logins while three large CSV uploads are being stored, on a server and database of its
-/// own (what earlier phases left in the allocator is not the uploads'): storing is done a chunk
-/// per transaction, and a login writes nothing (the session writer stores its session), so a
-/// login never waits for an upload.
+/// Phase 6: logins while three large CSV uploads are being stored, on a server and database of
+/// its own (what earlier phases left in the allocator is not the uploads'). Storing is done a
+/// chunk per transaction, and a login writes nothing (the session writer stores its session),
+/// so a login never waits for an upload.
 fn three_uploads(rows: usize) {
     let dir = tempfile::tempdir().expect("temp dir");
     let server = Server::start(&dir.path().join("uploads.sqlite3"));
