@@ -10,7 +10,7 @@
 //! in memory (an eighth of `upload_max_unpacked_mib`).
 
 use super::ReadLimits;
-use std::io::{Read, Seek};
+use std::io::{Read, Seek, SeekFrom};
 use std::mem::size_of;
 
 /// What calamine keeps a value of, by the element that makes it (matched by local name, as
@@ -269,9 +269,54 @@ pub(super) fn mib(bytes: u64) -> String {
     }
 }
 
+/// Parts a workbook may hold. Excel writes a few dozen; the zip reader keeps a record of every
+/// entry of the central directory in memory (a few hundred bytes each) before any part can be
+/// measured, so a small zip of millions of empty entries would take gigabytes by itself.
+const MAX_PARTS: u64 = 10_000;
+
+/// The number of entries a zip's end records declare (the zip64 record's where the classic one
+/// says it overflowed), read from the end of the file; None where there is no readable record
+/// (the zip reader then refuses the file in its own words).
+fn declared_entries<R: Read + Seek>(reader: &mut R) -> Option<u64> {
+    const RECORD: u64 = 22;
+    let len = reader.seek(SeekFrom::End(0)).ok()?;
+    // The record, and a comment of up to 65,535 bytes after it.
+    let tail_len = len.min(RECORD + 65_535);
+    reader.seek(SeekFrom::Start(len - tail_len)).ok()?;
+    let mut tail = vec![0u8; tail_len as usize];
+    reader.read_exact(&mut tail).ok()?;
+    let at = tail.windows(4).rposition(|w| w == b"PK\x05\x06")?;
+    let record = tail.get(at..at + RECORD as usize)?;
+    let entries = u16::from_le_bytes([record[10], record[11]]);
+    if entries != u16::MAX {
+        return Some(u64::from(entries));
+    }
+    // Zip64: a locator just before the record points at the zip64 record.
+    let locator = tail.get(at.checked_sub(20)?..at)?;
+    if &locator[..4] != b"PK\x06\x07" {
+        return None;
+    }
+    let offset = u64::from_le_bytes(locator[8..16].try_into().ok()?);
+    reader.seek(SeekFrom::Start(offset)).ok()?;
+    let mut zip64 = [0u8; 56];
+    reader.read_exact(&mut zip64).ok()?;
+    if &zip64[..4] != b"PK\x06\x06" {
+        return None;
+    }
+    Some(u64::from_le_bytes(zip64[32..40].try_into().ok()?))
+}
+
 /// Refuses an XLSX whose parts unpack to more than the limit, or would take more memory than a
 /// part may while calamine reads it; before calamine reads any of it.
-pub(super) fn check<R: Read + Seek>(reader: R, limits: ReadLimits) -> Result<(), String> {
+pub(super) fn check<R: Read + Seek>(mut reader: R, limits: ReadLimits) -> Result<(), String> {
+    if let Some(parts) = declared_entries(&mut reader).filter(|n| *n > MAX_PARTS) {
+        return Err(format!(
+            "XLSX文件中有{parts}个部件，超过{MAX_PARTS}个，不是Excel保存的工作簿，请另存为.xlsx后上传"
+        ));
+    }
+    reader
+        .seek(SeekFrom::Start(0))
+        .map_err(|e| format!("无法读取XLSX文件：{e}"))?;
     let Ok(mut zip) = zip::ZipArchive::new(reader) else {
         // Not a zip: calamine says so in its own words (an old .xls, a broken file).
         return Ok(());
@@ -490,6 +535,29 @@ mod tests {
             "{why}"
         );
         assert_eq!(check(Cursor::new(&file), limits(64)), Ok(()));
+    }
+
+    #[test]
+    fn a_zip_of_too_many_parts_is_refused_before_its_directory_is_read() {
+        // Over 65,535 entries: the count is in the zip64 record.
+        for entries in [10_001, 70_000] {
+            let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
+            let stored = zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Stored);
+            for i in 0..entries {
+                out.start_file(format!("{i}"), stored).unwrap();
+            }
+            let file = out.finish().unwrap().into_inner();
+            assert_eq!(declared_entries(&mut Cursor::new(&file)), Some(entries));
+            let refused = check(Cursor::new(&file), limits(64)).unwrap_err();
+            assert!(refused.contains(&format!("有{entries}个部件")), "{refused}");
+        }
+        // A workbook of a few parts is counted and passes on; what is no zip is left to the
+        // reader.
+        let small = zip_of(&[("a", b"x"), ("b", b"y")]);
+        assert_eq!(declared_entries(&mut Cursor::new(&small)), Some(2));
+        assert_eq!(declared_entries(&mut Cursor::new(b"not a zip")), None);
+        assert_eq!(check(Cursor::new(b"not a zip"), limits(1)), Ok(()));
     }
 
     #[test]
