@@ -1,0 +1,131 @@
+//! Phases on servers of their own: the Excel round trip at scale, and three large uploads with
+//! logins alongside.
+
+use super::harness::*;
+use serde_json::{json, Value};
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// The Excel round trip at scale, on a fresh database: a dry run of `n` rows against the real
+/// import of the same rows, a confirm, an update import of all `n` assets, and the undo of
+/// each (the update's restores, then the import's deletes).
+pub(crate) fn round_trip(n: usize) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database: PathBuf = dir.path().join("round-trip.sqlite3");
+    let server = Server::start(&database);
+    let client = &server.client;
+    let session = client.login();
+    println!("round_trip_rows={n}");
+    let timed = |path: &str, body: &[u8]| submit(client, &session, body, path, "application/json");
+
+    let body = import_body("dry", n);
+    let (dry_id, dry) = timed("/api/asset?dry_run=true", body.as_bytes());
+    drop(body);
+    let body = import_body("direct", n);
+    let (import_id, import) = timed("/api/asset", body.as_bytes());
+    drop(body);
+    println!("dry_run_seconds={:.3}", dry.total);
+    println!("dry_run_import_seconds={:.3}", import.total);
+    println!("dry_run_vs_import={:.3}", dry.total / import.total);
+    let start = Instant::now();
+    let answer = client.json(
+        "POST",
+        &format!("/api/async_task/{session}/{dry_id}/confirm"),
+        "{}",
+    );
+    assert_eq!(answer["code"], 0, "{answer}");
+    let confirmed = client.wait(&session, dry_id);
+    assert_eq!(confirmed["number_created"], n as i64, "{confirmed}");
+    println!(
+        "confirm_rows_per_s={:.0}",
+        n as f64 / start.elapsed().as_secs_f64()
+    );
+
+    // Every asset of the direct import, its position changed.
+    let ids: Vec<i64> = {
+        let conn = rusqlite::Connection::open(&database).expect("open");
+        let mut stmt = conn
+            .prepare("SELECT id FROM asset WHERE name LIKE 'direct-%' ORDER BY id")
+            .expect("ids");
+        let ids = stmt.query_map([], |r| r.get(0)).expect("ids");
+        ids.collect::<Result<_, _>>().expect("ids")
+    };
+    let updates: Vec<Value> = ids
+        .iter()
+        .map(|id| json!({"id": id, "position": format!("B座{}", id % 100), "count": 4}))
+        .collect();
+    let body = Value::Array(updates).to_string();
+    let (update_id, update) = timed("/api/asset", body.as_bytes());
+    drop(body);
+    let task = client.wait(&session, update_id);
+    assert_eq!(task["number_updated"], n as i64, "{task}");
+    println!("update_rows_per_s={:.0}", n as f64 / update.total);
+
+    for (key, id) in [
+        ("undo_update_rows_per_s", update_id),
+        ("undo_rows_per_s", import_id),
+    ] {
+        let start = Instant::now();
+        let answer = client.json(
+            "POST",
+            &format!("/api/async_task/{session}/{id}/undo"),
+            "{}",
+        );
+        assert_eq!(answer["code"], 0, "{answer}");
+        let undo = client.wait(&session, answer["data"]["id"].as_i64().expect("undo id"));
+        assert_eq!(undo["number_succeed"], n as i64, "{undo}");
+        println!("{key}={:.0}", n as f64 / start.elapsed().as_secs_f64());
+    }
+}
+
+/// Phase 6: logins while three large CSV uploads are being stored, on a server and database of
+/// its own (what earlier phases left in the allocator is not the uploads'). Storing is done a
+/// chunk per transaction, and a login writes nothing (the session writer stores its session),
+/// so a login never waits for an upload.
+pub(crate) fn three_uploads(rows: usize) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = Server::start(&dir.path().join("uploads.sqlite3"));
+    let session = server.client.login();
+    let csv = std::sync::Arc::new(csv_body("up", rows));
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let port = server.client.port;
+    let logins = {
+        let stop = stop.clone();
+        std::thread::spawn(move || login_latencies(port, &stop))
+    };
+    let start = Instant::now();
+    let uploads: Vec<_> = (0..3)
+        .map(|_| {
+            let (csv, session) = (csv.clone(), session.clone());
+            std::thread::spawn(move || {
+                Client { port }.request(
+                    "POST",
+                    &format!("/api/asset_file/{session}"),
+                    "text/csv",
+                    csv.as_bytes(),
+                )
+            })
+        })
+        .collect();
+    for upload in uploads {
+        let (status, answer) = upload.join().expect("upload");
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&answer));
+    }
+    let stored = start.elapsed().as_secs_f64();
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let (mut latencies, refused) = logins.join().expect("logins");
+    latencies.sort_by(|a, b| a.total_cmp(b));
+    println!("uploads_stored_seconds={stored:.3}");
+    println!("logins_during_uploads={}", latencies.len());
+    println!("logins_refused_during_uploads={}", refused.len());
+    println!(
+        "login_p50_ms_during_uploads={:.2}",
+        percentile(&latencies, 50.0)
+    );
+    println!(
+        "login_p99_ms_during_uploads={:.2}",
+        percentile(&latencies, 99.0)
+    );
+    // The whole life of this server: its start, the logins and the three uploads.
+    println!("peak_rss_mb_three_uploads={:.0}", server.peak_rss_mb());
+}

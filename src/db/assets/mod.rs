@@ -1,0 +1,334 @@
+//! Assets: inserts, the asset view (with depreciation computed in SQL) and lookups. Searching
+//! and listing them is `search.rs`.
+
+mod search;
+
+pub use search::*;
+
+use super::Page;
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+
+/// An asset ready to be stored (the row rules have accepted it); also an asset's stored values,
+/// as an undo record keeps them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewAsset {
+    pub entity_id: i64,
+    pub department_id: i64,
+    pub category_id: i64,
+    pub parent_id: Option<i64>,
+    pub owner_id: i64,
+    pub name: String,
+    pub asset_class: i64,
+    pub initial_price_cents: i64,
+    pub description: String,
+    pub position: String,
+    pub count: i64,
+    pub create_day: i64,
+    pub deadline: i64,
+    pub status: i64,
+}
+
+const INSERT_ASSET: &str = "INSERT INTO asset (entity_id, department_id, category_id, parent_id,
+         owner_id, name, asset_class, initial_price_cents, description, position, count,
+         create_day, deadline, status, id)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)";
+
+/// The id the next new asset takes: above every asset and above every id an undo deleted, so
+/// an id once given out (in an exported file, say) never names another asset.
+pub fn next_asset_id(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.prepare_cached(
+        "SELECT max(coalesce((SELECT max(id) FROM asset), 0),
+                    coalesce((SELECT highest FROM asset_id_floor), 0)) + 1",
+    )?
+    .query_row([], |r| r.get(0))
+}
+
+/// Inserts assets through one prepared statement: an import batch takes it once, rather than
+/// looking the statement up (hashing its text) for every row. It tallies the assets per
+/// department and category, and `finish` adds them to the kept counts (`asset_count`) in the
+/// same transaction, one update per department and category rather than per asset. (A trigger
+/// would keep them too, but an insert trigger on `asset` made every insert four times slower.)
+pub struct AssetInserter<'c> {
+    conn: &'c Connection,
+    insert: rusqlite::CachedStatement<'c>,
+    /// Assets inserted since the last `finish`, by (department, category).
+    added: std::collections::HashMap<(i64, i64), i64>,
+    /// The ids are given here, consecutively from `first_id`, so the assets one inserter
+    /// created are the range `first_id..next_id` (what an undo record keeps).
+    first_id: i64,
+    next_id: i64,
+}
+
+impl<'c> AssetInserter<'c> {
+    pub fn new(conn: &'c Connection) -> rusqlite::Result<AssetInserter<'c>> {
+        let first_id = next_asset_id(conn)?;
+        Ok(AssetInserter {
+            conn,
+            insert: conn.prepare_cached(INSERT_ASSET)?,
+            added: std::collections::HashMap::new(),
+            first_id,
+            next_id: first_id,
+        })
+    }
+
+    /// The ids of the assets inserted so far (first, last), if any.
+    pub fn created(&self) -> Option<(i64, i64)> {
+        (self.next_id > self.first_id).then_some((self.first_id, self.next_id - 1))
+    }
+
+    /// The highest asset id there is now.
+    pub fn highest_id(&self) -> i64 {
+        self.next_id - 1
+    }
+
+    /// Stores the asset and returns its id.
+    pub fn insert(&mut self, a: &NewAsset) -> rusqlite::Result<i64> {
+        let id = self.next_id;
+        self.insert.execute(params![
+            a.entity_id,
+            a.department_id,
+            a.category_id,
+            a.parent_id,
+            a.owner_id,
+            a.name,
+            a.asset_class,
+            a.initial_price_cents,
+            a.description,
+            a.position,
+            a.count,
+            a.create_day,
+            a.deadline,
+            a.status,
+            id
+        ])?;
+        self.next_id += 1;
+        *self
+            .added
+            .entry((a.department_id, a.category_id))
+            .or_default() += 1;
+        Ok(id)
+    }
+
+    /// Adds the assets inserted so far to their departments' and categories' kept counts. Must
+    /// run before the transaction commits.
+    pub fn finish(&mut self) -> rusqlite::Result<()> {
+        let mut department = self
+            .conn
+            .prepare_cached("UPDATE department SET asset_count = asset_count + ?2 WHERE id = ?1")?;
+        let mut category = self
+            .conn
+            .prepare_cached("UPDATE category SET asset_count = asset_count + ?2 WHERE id = ?1")?;
+        for ((d, c), n) in self.added.drain() {
+            department.execute(params![d, n])?;
+            category.execute(params![c, n])?;
+        }
+        Ok(())
+    }
+}
+
+pub fn insert_asset(conn: &Connection, a: &NewAsset) -> rusqlite::Result<i64> {
+    let mut inserter = AssetInserter::new(conn)?;
+    let id = inserter.insert(a)?;
+    inserter.finish()?;
+    Ok(id)
+}
+
+pub fn retire_assets(conn: &Connection, ids: &[i64]) -> rusqlite::Result<()> {
+    let mut stmt =
+        conn.prepare_cached("UPDATE asset SET expire = 1, revision = revision + 1 WHERE id = ?1")?;
+    for id in ids {
+        stmt.execute([id])?;
+    }
+    Ok(())
+}
+
+/// What the rules need to know about an existing asset.
+#[derive(Debug, Clone, Copy)]
+pub struct AssetRef {
+    pub id: i64,
+    pub entity_id: i64,
+    pub department_id: i64,
+    pub asset_class: i64,
+    pub expire: bool,
+}
+
+pub fn asset_ref(conn: &Connection, id: i64) -> rusqlite::Result<Option<AssetRef>> {
+    conn.prepare_cached(
+        "SELECT id, entity_id, department_id, asset_class, expire FROM asset WHERE id = ?1",
+    )?
+    .query_row([id], |r| {
+        Ok(AssetRef {
+            id: r.get(0)?,
+            entity_id: r.get(1)?,
+            department_id: r.get(2)?,
+            asset_class: r.get(3)?,
+            expire: r.get::<_, i64>(4)? != 0,
+        })
+    })
+    .optional()
+}
+
+/// Ids of unretired item-class assets with this name in the department (at most 2: enough to
+/// tell "unique" from "ambiguous").
+pub fn item_parents_named(
+    conn: &Connection,
+    department_id: i64,
+    name: &str,
+) -> rusqlite::Result<Vec<i64>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id FROM asset WHERE department_id = ?1 AND name = ?2
+           AND asset_class = 1 AND expire = 0 LIMIT 2",
+    )?;
+    let ids = stmt.query_map(params![department_id, name], |r| r.get(0))?;
+    ids.collect()
+}
+
+/// The asset view every endpoint returns (field names are the API's).
+#[derive(Debug, Clone, Serialize)]
+pub struct AssetView {
+    pub id: i64,
+    #[serde(rename = "parentName")]
+    pub parent_name: String,
+    pub name: String,
+    #[serde(rename = "assetClass")]
+    pub asset_class: i64,
+    #[serde(rename = "userName")]
+    pub user_name: String,
+    pub price: f64,
+    pub description: String,
+    pub position: String,
+    pub expire: i64,
+    pub count: i64,
+    #[serde(rename = "assetTree")]
+    pub asset_tree: String,
+    #[serde(rename = "departmentName")]
+    pub department_name: String,
+    pub create_time: String,
+    pub deadline: i64,
+    pub initial_price: f64,
+    pub warning_amount: i64,
+    pub warning_date: i64,
+    pub expire_date: i64,
+    pub status: i64,
+}
+
+/// Current value in cents: straight-line over `deadline` years from the creation day, 0 once
+/// retired, no depreciation for deadline 0. Computed here so search filters and views agree.
+const PRICE_CENTS: &str = "CASE WHEN a.expire = 1 THEN 0
+     WHEN a.deadline = 0 THEN a.initial_price_cents
+     ELSE CAST(round(max(0.0, a.initial_price_cents *
+          (1.0 - max(0, :today - a.create_day) / (a.deadline * 365.0)))) AS INTEGER) END";
+
+fn view_select() -> String {
+    format!(
+        "SELECT a.id, coalesce(p.name, ''), a.name, a.asset_class, u.name, {PRICE_CENTS},
+                a.description, a.position, a.expire, a.count, c.name, d.name, a.create_day,
+                a.deadline, a.initial_price_cents, a.warning_amount, a.warning_date, a.status,
+                a.entity_id, a.department_id
+         FROM asset a
+         JOIN user u ON u.id = a.owner_id
+         JOIN category c ON c.id = a.category_id
+         JOIN department d ON d.id = a.department_id
+         LEFT JOIN asset p ON p.id = a.parent_id"
+    )
+}
+
+fn cents(c: i64) -> f64 {
+    c as f64 / 100.0
+}
+
+/// "YYYY-MM-DD" without chrono's strftime parser (an export formats one per row).
+fn ymd(date: chrono::NaiveDate) -> String {
+    use chrono::Datelike;
+    format!("{:04}-{:02}-{:02}", date.year(), date.month(), date.day())
+}
+
+fn view_row(r: &rusqlite::Row, today: i64) -> rusqlite::Result<AssetView> {
+    let create_day: i64 = r.get(12)?;
+    let deadline: i64 = r.get(13)?;
+    let created = super::date_of(create_day);
+    let elapsed_years = super::date_of(today)
+        .years_since(created)
+        .map(i64::from)
+        .unwrap_or(0);
+    Ok(AssetView {
+        id: r.get(0)?,
+        parent_name: r.get(1)?,
+        name: r.get(2)?,
+        asset_class: r.get(3)?,
+        user_name: r.get(4)?,
+        price: cents(r.get(5)?),
+        description: r.get(6)?,
+        position: r.get(7)?,
+        expire: r.get(8)?,
+        count: r.get(9)?,
+        asset_tree: r.get(10)?,
+        department_name: r.get(11)?,
+        create_time: ymd(created),
+        deadline,
+        initial_price: cents(r.get(14)?),
+        warning_amount: r.get(15)?,
+        warning_date: r.get(16)?,
+        expire_date: (deadline - elapsed_years).max(0),
+        status: r.get(17)?,
+    })
+}
+
+pub fn asset_view(conn: &Connection, id: i64, today: i64) -> rusqlite::Result<Option<AssetView>> {
+    Ok(ViewReader::new(conn, today)?
+        .read(id)?
+        .map(|(_, view)| view))
+}
+
+/// Reads asset views, with what the rules need to know of each asset, through one prepared
+/// statement: an export
+/// batch prepares it once instead of building, hashing and binding by name per row.
+pub struct ViewReader<'c> {
+    stmt: rusqlite::CachedStatement<'c>,
+    id_index: usize,
+    today: i64,
+}
+
+impl<'c> ViewReader<'c> {
+    pub fn new(conn: &'c Connection, today: i64) -> rusqlite::Result<ViewReader<'c>> {
+        let mut stmt = conn.prepare_cached(&format!("{} WHERE a.id = :id", view_select()))?;
+        let index = |stmt: &rusqlite::Statement, name: &str| {
+            stmt.parameter_index(name)?
+                .ok_or_else(|| rusqlite::Error::InvalidParameterName(name.to_owned()))
+        };
+        let id_index = index(&stmt, ":id")?;
+        let today_index = index(&stmt, ":today")?;
+        // Bindings outlive each query's reset: `today` is bound once.
+        stmt.raw_bind_parameter(today_index, today)?;
+        Ok(ViewReader {
+            stmt,
+            id_index,
+            today,
+        })
+    }
+
+    pub fn read(&mut self, id: i64) -> rusqlite::Result<Option<(AssetRef, AssetView)>> {
+        self.stmt.raw_bind_parameter(self.id_index, id)?;
+        let mut rows = self.stmt.raw_query();
+        let Some(r) = rows.next()? else {
+            return Ok(None);
+        };
+        let asset = AssetRef {
+            id: r.get(0)?,
+            entity_id: r.get(18)?,
+            department_id: r.get(19)?,
+            asset_class: r.get(3)?,
+            expire: r.get::<_, i64>(8)? != 0,
+        };
+        Ok(Some((asset, view_row(r, self.today)?)))
+    }
+}
+
+pub fn parent_of(conn: &Connection, id: i64) -> rusqlite::Result<Option<i64>> {
+    Ok(conn
+        .prepare_cached("SELECT parent_id FROM asset WHERE id = ?1")?
+        .query_row([id], |r| r.get::<_, Option<i64>>(0))
+        .optional()?
+        .flatten())
+}
