@@ -2,7 +2,7 @@
 //! thousands of them: `…/summary`, `…/rows` (paged, by reason), one row edited, a value replaced
 //! in every row, rows dropped, and a re-run of them as they stand.
 
-use super::{done, ok, paged, Body, BulkBody, Reply};
+use super::{done, ok, paged, Body, BulkBody, Downloads, Reply};
 use crate::auth::{Session, ASSET_ROLES};
 use crate::config::Settings;
 use crate::db::{Db, Page};
@@ -83,12 +83,22 @@ async fn replace(db: &State<Db>, session: Session, id: &str, body: Body) -> Repl
 
 /// The body is the `seq`s of the rows to drop: a bulk body (thousands of them).
 #[post("/api/failed_task/<_>/<id>/drop", data = "<body>")]
-async fn drop_rows(db: &State<Db>, session: Session, id: &str, body: BulkBody) -> Reply {
+async fn drop_rows(
+    db: &State<Db>,
+    downloads: &State<Downloads>,
+    session: Session,
+    id: &str,
+    body: BulkBody,
+) -> Reply {
     let caller = session.require(ASSET_ROLES)?;
     let id = task_id(id)?;
     let bytes = body.bytes()?;
+    let readers = downloads.readers();
     let dropped = db
-        .run(move |conn| failed::drop_rows(conn, &caller, id, &bytes))
+        .run(move |conn| {
+            let _removing = readers.remove_waiting(id)?;
+            failed::drop_rows(conn, &caller, id, &bytes)
+        })
         .await?;
     ok(json!({ "dropped": dropped }))
 }
@@ -97,6 +107,7 @@ async fn drop_rows(db: &State<Db>, session: Session, id: &str, body: BulkBody) -
 #[post("/api/failed_task/<_>/<id>/rerun")]
 async fn rerun(
     db: &State<Db>,
+    downloads: &State<Downloads>,
     workers: &State<Arc<Workers>>,
     settings: &State<Settings>,
     session: Session,
@@ -105,8 +116,12 @@ async fn rerun(
     let caller = session.require(ASSET_ROLES)?;
     let id = task_id(id)?;
     let chunk_rows = settings.task_batch_rows;
+    let readers = downloads.readers();
     let queued = db
-        .run(move |conn| failed::rerun_stored(conn, &caller, id, chunk_rows))
+        .run(move |conn| {
+            let _removing = readers.remove_waiting(id)?;
+            failed::rerun_stored(conn, &caller, id, chunk_rows)
+        })
         .await?;
     if queued {
         workers.queue(id)?;

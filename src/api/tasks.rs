@@ -256,6 +256,7 @@ async fn failed_rows_api(
 
 async fn put_rerun(
     db: &Db,
+    downloads: &Downloads,
     workers: &Workers,
     settings: &Settings,
     session: Session,
@@ -266,8 +267,13 @@ async fn put_rerun(
     let id = task_id(id)?;
     let bytes = body.bytes()?;
     let chunk_rows = settings.task_batch_rows;
+    // A re-run replaces the failed rows: not under a download of them.
+    let readers = downloads.readers();
     let queued = db
-        .run(move |conn| submit::rerun(conn, &caller, id, &bytes, chunk_rows))
+        .run(move |conn| {
+            let _removing = readers.remove_waiting(id)?;
+            submit::rerun(conn, &caller, id, &bytes, chunk_rows)
+        })
         .await?;
     if queued {
         workers.queue(id)?;
@@ -278,25 +284,27 @@ async fn put_rerun(
 #[put("/failed_task/<_>/<id>", data = "<body>")]
 async fn rerun(
     db: &State<Db>,
+    downloads: &State<Downloads>,
     workers: &State<Arc<Workers>>,
     settings: &State<Settings>,
     session: Session,
     id: &str,
     body: BulkBody,
 ) -> Reply {
-    put_rerun(db, workers, settings, session, id, body).await
+    put_rerun(db, downloads, workers, settings, session, id, body).await
 }
 
 #[put("/api/failed_task/<_>/<id>", data = "<body>")]
 async fn rerun_api(
     db: &State<Db>,
+    downloads: &State<Downloads>,
     workers: &State<Arc<Workers>>,
     settings: &State<Settings>,
     session: Session,
     id: &str,
     body: BulkBody,
 ) -> Reply {
-    put_rerun(db, workers, settings, session, id, body).await
+    put_rerun(db, downloads, workers, settings, session, id, body).await
 }
 
 /// Every record of an export, streamed (not paged: the seed's answer is the whole list).

@@ -22,7 +22,7 @@
 mod head;
 mod slots;
 
-pub use head::{frame, Body, Chunked, Framed, Refusal, Remaining};
+use head::{Framed, Refusal, Remaining};
 
 use rocket::tokio::io::{AsyncReadExt, AsyncWriteExt};
 use rocket::tokio::net::{TcpListener, TcpStream};

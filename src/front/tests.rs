@@ -4,7 +4,7 @@
 //! carries exactly one request, framed as the front framed it, with the front's own address
 //! header once and nothing after it.
 
-use super::head::{self, Read};
+use super::head::{self, Body, Chunked, Read};
 use super::*;
 use rocket::tokio;
 use std::sync::Mutex;

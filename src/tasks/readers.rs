@@ -9,6 +9,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+/// How long a removal waits for downloads of the task's results to end.
+const REMOVAL_WAITS_FOR_DOWNLOADS: Duration = Duration::from_secs(10);
+
 #[derive(Default)]
 struct Entry {
     reading: usize,
@@ -81,6 +84,12 @@ impl Readers {
                 .unwrap_or_else(|p| p.into_inner())
                 .0;
         }
+    }
+
+    /// `remove` with the wait every removal of a task's results through the API takes: a
+    /// deletion of its data, a drop or re-run of its failed rows.
+    pub fn remove_waiting(self: &Arc<Self>, task: i64) -> ApiResult<Removing> {
+        self.remove(task, REMOVAL_WAITS_FOR_DOWNLOADS)
     }
 
     /// `remove` without waiting: None while the task's results are being downloaded.

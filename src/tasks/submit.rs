@@ -14,7 +14,6 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use std::io::Write;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// Feeds every element of a JSON array body to `each` as its raw text, without building the
 /// whole array in memory. A body that is not an array is refused.
@@ -529,9 +528,6 @@ pub fn undo(conn: &Connection, caller: &Caller, id: i64) -> ApiResult<i64> {
 
 /// Deletes a finished task's stored rows, records and failed rows now, as retention would (the
 /// task and its counters stay, marked pruned). A running task is refused (code 9).
-/// How long a deletion waits for downloads of the task's results to end.
-const DELETE_WAITS_FOR_DOWNLOADS: Duration = Duration::from_secs(10);
-
 pub fn delete_data(
     conn: &mut Connection,
     caller: &Caller,
@@ -542,7 +538,7 @@ pub fn delete_data(
     if task.running() {
         return Err(ApiError::TaskRunning);
     }
-    let _removing = readers.remove(id, DELETE_WAITS_FOR_DOWNLOADS)?;
+    let _removing = readers.remove_waiting(id)?;
     super::prune::prune_task(conn, id)?;
     Ok(())
 }
