@@ -7,6 +7,7 @@ use crate::db::tasks::{self as sql, NewTask, TaskKind, TaskWriter};
 use crate::db::Pool;
 use crate::error::{ApiError, ApiResult};
 use crate::files::{self, FileError, Format, ReadLimits, Sheet};
+use crate::tasks::lifecycle::{self, Action, Results};
 use crate::tasks::submit;
 use rusqlite::Connection;
 use std::io::{Read, Seek, Write};
@@ -91,9 +92,7 @@ pub fn result_sheet(
     layout: Option<&str>,
 ) -> ApiResult<Sheet> {
     let task = submit::task_of(conn, caller, task_id)?;
-    if task.pruned {
-        return Err(ApiError::TaskPruned);
-    }
+    lifecycle::check(&task.status, Action::Read(Results::File))?;
     let import_layout = match layout.map(str::trim) {
         None | Some("") | Some("full") => false,
         Some("import") => true,
@@ -103,7 +102,7 @@ pub fn result_sheet(
             ))
         }
     };
-    Ok(match task.kind {
+    Ok(match task.kind() {
         TaskKind::Import | TaskKind::Undo => Sheet::Failed,
         TaskKind::Export if import_layout => Sheet::ForImport,
         TaskKind::Export => Sheet::Export,

@@ -2,10 +2,11 @@
 //! a summary by reason, pages of one reason, one row edited, a value replaced in every row,
 //! rows dropped, and a re-run of the rows as they now stand (`submit::rerun` underneath).
 
+use super::lifecycle::{self, Action, Results};
 use super::submit;
 use crate::auth::Caller;
 use crate::db::failed as sql;
-use crate::db::tasks::{TaskKind, TaskState};
+use crate::db::tasks::TaskState;
 use crate::db::{self, Page, Paged};
 use crate::error::{ApiError, ApiResult};
 use rusqlite::Connection;
@@ -13,20 +14,15 @@ use serde_json::{json, Value};
 
 /// An import task of the caller's whose failed rows may be changed now.
 fn editable(conn: &Connection, caller: &Caller, id: i64) -> ApiResult<TaskState> {
-    let task = readable(conn, caller, id)?;
-    submit::failed_rows_changeable(&task)?;
+    let task = submit::task_of(conn, caller, id)?;
+    lifecycle::check(&task.status, Action::EditFailed)?;
     Ok(task)
 }
 
 /// An import task of the caller's whose failed rows may be read.
 fn readable(conn: &Connection, caller: &Caller, id: i64) -> ApiResult<TaskState> {
     let task = submit::task_of(conn, caller, id)?;
-    if task.kind != TaskKind::Import {
-        return Err(ApiError::NotAnImportTask { rerun: false });
-    }
-    if task.pruned {
-        return Err(ApiError::TaskPruned);
-    }
+    lifecycle::check(&task.status, Action::Read(Results::FailedRows))?;
     Ok(task)
 }
 

@@ -7,6 +7,7 @@
 pub mod export;
 pub mod failed;
 pub mod import;
+pub mod lifecycle;
 pub mod prune;
 pub mod readers;
 pub mod submit;
@@ -357,14 +358,14 @@ impl Runner<'_> {
             tx.commit()?;
             return Ok(Outcome::Done);
         }
-        if task.kind == TaskKind::Undo {
+        if task.kind() == TaskKind::Undo {
             let (next, counts) = undo::run_batch(&tx, &task, &self.lookups.scope)?;
             sql::advance(&tx, task.id, next, &counts)?;
             tx.commit()?;
             return Ok(Outcome::More);
         }
         // Cancelled: the rows not run end as failed rows, a chunk per transaction.
-        if task.cancelled {
+        if task.status.cancelled {
             let (next, failed) = fail_rows_from(&tx, task.id, task.next_seq, CANCELLED)?;
             let counts = Counts {
                 failed,
@@ -381,7 +382,7 @@ impl Runner<'_> {
             )));
         };
         let skip = (task.next_seq - chunk.first_seq) as usize;
-        let outcome = if task.kind == TaskKind::Import {
+        let outcome = if task.kind() == TaskKind::Import {
             import::run_batch(&tx, &task, &mut self.lookups, &chunk, skip)
         } else {
             Batch::parse(chunk.first_seq, &chunk.rows, chunk.lines.as_deref())

@@ -21,7 +21,7 @@ pub fn prune_task(conn: &mut rusqlite::Connection, task_id: i64) -> ApiResult<bo
         let Some(task) = sql::task_state(&tx, task_id)? else {
             return Ok(false);
         };
-        if task.running() || task.pruned {
+        if task.running() || task.status.pruned {
             return Ok(false);
         }
         let deleted = sql::delete_results(&tx, task_id, ROWS_PER_TRANSACTION)?;

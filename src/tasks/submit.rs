@@ -1,6 +1,7 @@
 //! What the task endpoints do: store new tasks and re-runs, and read tasks, failed rows and
 //! export records back, always within the caller's entity.
 
+use super::lifecycle::{self, Action, Results};
 use super::readers::Readers;
 use crate::auth::{Caller, Role};
 use crate::db::results::{self, ResultRow};
@@ -162,7 +163,14 @@ pub fn task_of(conn: &Connection, caller: &Caller, id: i64) -> ApiResult<sql::Ta
 
 /// The unpaged task list (the seed's form): the newest `TASK_LIST_CAP` tasks, in id order.
 pub fn list(conn: &Connection, caller: &Caller) -> ApiResult<Vec<TaskView>> {
-    Ok(sql::tasks_of_entity(conn, caller.entity()?, seen(caller)?)?)
+    let tasks = sql::tasks_of_entity(conn, caller.entity()?, seen(caller)?)?;
+    Ok(tasks.into_iter().map(with_actions).collect())
+}
+
+/// The view with the actions its caller may take now. Whoever sees a task may act on it.
+fn with_actions(mut view: TaskView) -> TaskView {
+    view.actions = lifecycle::actions(&view.status);
+    view
 }
 
 /// A page of the task list, newest first, filtered.
@@ -174,6 +182,7 @@ pub fn list_page(
 ) -> ApiResult<Paged<TaskView>> {
     let (total, data) = sql::tasks_page(conn, caller.entity()?, seen(caller)?, filter, page)?;
     let pages = page.check(total)?;
+    let data = data.into_iter().map(with_actions).collect();
     Ok(Paged { pages, total, data })
 }
 
@@ -234,6 +243,7 @@ pub fn list_query<'a>(
 pub fn one(conn: &Connection, caller: &Caller, id: i64) -> ApiResult<Value> {
     task_of(conn, caller, id)?;
     let view = sql::task_view(conn, caller.entity()?, id)?.ok_or(ApiError::TaskNotFound)?;
+    let view = with_actions(view);
     let mut answer =
         serde_json::to_value(view).map_err(|e| ApiError::Internal(format!("task view: {e}")))?;
     let preview = crate::db::changes::preview(conn, id)?;
@@ -247,24 +257,14 @@ pub fn one(conn: &Connection, caller: &Caller, id: i64) -> ApiResult<Value> {
 /// rows it has.
 pub fn import_task(conn: &Connection, caller: &Caller, id: i64) -> ApiResult<i64> {
     let task = task_of(conn, caller, id)?;
-    if task.kind == TaskKind::Export {
-        return Err(ApiError::NotAnImportTask { rerun: false });
-    }
-    if task.pruned {
-        return Err(ApiError::TaskPruned);
-    }
+    lifecycle::check(&task.status, Action::Read(Results::Failures))?;
     Ok(task.number_failed)
 }
 
 /// Checks that the task is an export the caller sees; returns how many ids failed.
 pub fn export_task(conn: &Connection, caller: &Caller, id: i64) -> ApiResult<i64> {
     let task = task_of(conn, caller, id)?;
-    if task.kind != TaskKind::Export {
-        return Err(ApiError::NotAnExportTask);
-    }
-    if task.pruned {
-        return Err(ApiError::TaskPruned);
-    }
+    lifecycle::check(&task.status, Action::Read(Results::Records))?;
     Ok(task.number_failed)
 }
 
@@ -354,26 +354,6 @@ pub fn with_message(row: &str, message: String) -> Value {
     }
 }
 
-/// Whether an import's failed rows may be changed or run again now: not while it runs, not for
-/// a dry run (its rows are fixed in the file), an undone import or a pruned one.
-pub fn failed_rows_changeable(task: &sql::TaskState) -> ApiResult<()> {
-    if task.running() {
-        return Err(ApiError::TaskRunning);
-    }
-    if task.checks_only() {
-        return Err(ApiError::NotConfirmable(
-            "仅校验的任务不能重新提交失败行：请修正文件后重新校验，或确认执行",
-        ));
-    }
-    if task.undone_by.is_some() {
-        return Err(ApiError::NotUndoable("该任务已撤销，不能再重新提交"));
-    }
-    if task.pruned {
-        return Err(ApiError::TaskPruned);
-    }
-    Ok(())
-}
-
 /// Replaces failed row i by element i of the body and queues those rows again, inside the same
 /// task. Returns whether anything was queued. The task is claimed first (it shows as running,
 /// so a second re-run is refused), the rows are stored a chunk per transaction, and one last
@@ -388,10 +368,7 @@ pub fn rerun(
     let (task, lines) = {
         let tx = crate::db::write_tx(conn)?;
         let task = task_of(&tx, caller, id)?;
-        if task.kind != TaskKind::Import {
-            return Err(ApiError::NotAnImportTask { rerun: true });
-        }
-        failed_rows_changeable(&task)?;
+        lifecycle::check(&task.status, Action::Rerun { seed: true })?;
         let lines = sql::failure_lines(&tx, id)?;
         if lines.is_empty() {
             // Nothing to re-run: an empty list is the only body that fits.
@@ -455,79 +432,37 @@ fn store_rerun(
 }
 
 /// Cancels a queued or running task of the caller's: its worker stops at the next batch
-/// boundary and the rows not run end as failed rows (已取消). A finished task is refused.
+/// boundary and the rows not run end as failed rows (已取消).
 pub fn cancel(conn: &Connection, caller: &Caller, id: i64) -> ApiResult<()> {
     let task = task_of(conn, caller, id)?;
-    if task.kind == TaskKind::Undo {
-        return Err(ApiError::Rule("撤销任务不能取消".into()));
-    }
-    if !task.running() || !sql::cancel(conn, id)? {
+    lifecycle::check(&task.status, Action::Cancel)?;
+    if !sql::cancel(conn, id)? {
         return Err(ApiError::TaskFinished);
     }
     Ok(())
 }
 
 /// Runs a finished dry run's stored rows for real, as the same task, with the confirming
-/// caller's rights. Refused for a task that is not a dry run, still runs, was confirmed
-/// already, was cancelled, or no longer holds all its rows.
+/// caller's rights.
 pub fn confirm(conn: &Connection, caller: &Caller, id: i64) -> ApiResult<()> {
     let task = task_of(conn, caller, id)?;
-    if task.kind != TaskKind::Import || !task.dry_run {
-        return Err(ApiError::NotConfirmable("该任务不是仅校验任务，无需确认"));
-    }
-    if task.running() {
-        return Err(ApiError::TaskRunning);
-    }
-    if task.confirmed {
-        return Err(ApiError::NotConfirmable("该任务已确认执行，不能再次确认"));
-    }
-    if task.pruned {
-        return Err(ApiError::TaskPruned);
-    }
-    if task.cancelled || sql::stored_rows(conn, id)? != task.end_seq {
-        return Err(ApiError::NotConfirmable(
-            "该校验任务未完整执行（已取消或出错），请重新上传后再校验",
-        ));
-    }
+    lifecycle::check(&task.status, Action::Confirm)?;
     sql::confirm(conn, id, caller.user_id)?;
     Ok(())
 }
 
 /// Stores an undo task of a finished import (its own kind, run by the workers); returns its
-/// id. Refused for a task that is not an import, still runs, wrote nothing (a dry run), was
-/// pruned, was undone already, or keeps no undo records (made before version 6).
+/// id.
 pub fn undo(conn: &Connection, caller: &Caller, id: i64) -> ApiResult<i64> {
     let task = task_of(conn, caller, id)?;
-    if task.kind != TaskKind::Import {
-        return Err(ApiError::NotUndoable("只能撤销导入任务"));
-    }
-    if task.running() {
-        return Err(ApiError::TaskRunning);
-    }
-    if task.undone_by.is_some() {
-        return Err(ApiError::NotUndoable("该任务已撤销，不能再次撤销"));
-    }
-    if task.checks_only() {
-        return Err(ApiError::NotUndoable(
-            "仅校验的任务没有写入任何数据，无需撤销",
-        ));
-    }
-    if task.pruned {
-        return Err(ApiError::TaskPruned);
-    }
+    lifecycle::check(&task.status, Action::Undo)?;
     let (updated, created) = crate::db::changes::undo_size(conn, id)?;
-    let view = sql::task_view(conn, caller.entity()?, id)?.ok_or(ApiError::TaskNotFound)?;
-    if updated + created == 0 && view.number_created + view.number_updated > 0 {
-        return Err(ApiError::NotUndoable(
-            "该任务没有撤销记录（升级到支持撤销的版本之前创建），无法撤销",
-        ));
-    }
     let owner = (caller.entity()?, caller.user_id);
     Ok(sql::create_undo(conn, owner, id, updated + created)?)
 }
 
 /// Deletes a finished task's stored rows, records and failed rows now, as retention would (the
-/// task and its counters stay, marked pruned). A running task is refused (code 9).
+/// task and its counters stay, marked pruned).
 pub fn delete_data(
     conn: &mut Connection,
     caller: &Caller,
@@ -535,9 +470,7 @@ pub fn delete_data(
     readers: &Arc<Readers>,
 ) -> ApiResult<()> {
     let task = task_of(conn, caller, id)?;
-    if task.running() {
-        return Err(ApiError::TaskRunning);
-    }
+    lifecycle::check(&task.status, Action::DeleteData)?;
     let _removing = readers.remove_waiting(id)?;
     super::prune::prune_task(conn, id)?;
     Ok(())
