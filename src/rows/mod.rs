@@ -3,7 +3,7 @@
 
 use crate::db::assets::{self, NewAsset, Scope};
 use crate::db::{org, users};
-use crate::error::ApiResult;
+use crate::error::Result;
 use crate::names;
 pub use fields::{Fields, Val};
 use rusqlite::Connection;
@@ -79,7 +79,7 @@ impl Lookups {
         self.dry_run = dry_run;
     }
 
-    fn department(&mut self, c: &Connection, name: &str) -> ApiResult<Option<i64>> {
+    fn department(&mut self, c: &Connection, name: &str) -> Result<Option<i64>> {
         if let Some(hit) = self.departments.get(name) {
             return Ok(*hit);
         }
@@ -89,12 +89,7 @@ impl Lookups {
         Ok(found)
     }
 
-    fn category(
-        &mut self,
-        c: &Connection,
-        department_id: i64,
-        name: &str,
-    ) -> ApiResult<CategoryHit> {
+    fn category(&mut self, c: &Connection, department_id: i64, name: &str) -> Result<CategoryHit> {
         let cached = self.categories.entry(department_id).or_default();
         if let Some(hit) = cached.get(name) {
             return Ok(*hit);
@@ -105,7 +100,7 @@ impl Lookups {
         Ok(found)
     }
 
-    fn owner(&mut self, c: &Connection, name: &str) -> ApiResult<Option<Owner>> {
+    fn owner(&mut self, c: &Connection, name: &str) -> Result<Option<Owner>> {
         if let Some(hit) = self.owners.get(name) {
             return Ok(*hit);
         }
@@ -121,7 +116,7 @@ impl Lookups {
         Ok(found)
     }
 
-    fn parent_by_id(&mut self, c: &Connection, id: i64) -> ApiResult<Option<assets::AssetRef>> {
+    fn parent_by_id(&mut self, c: &Connection, id: i64) -> Result<Option<assets::AssetRef>> {
         if let Some(hit) = self.parents_by_id.get(&id) {
             return Ok(*hit);
         }
@@ -135,7 +130,7 @@ impl Lookups {
         c: &Connection,
         department_id: i64,
         name: &str,
-    ) -> ApiResult<Vec<i64>> {
+    ) -> Result<Vec<i64>> {
         // Keyed by the name's one spelling, as assets are stored (and `created` records them).
         let normal = names::normalize(name);
         let cached = self.parents_by_name.entry(department_id).or_default();
@@ -373,7 +368,7 @@ pub fn check_row(
     lookups: &mut Lookups,
     row: &str,
     today: i64,
-) -> ApiResult<Result<NewAsset, String>> {
+) -> Result<Result<NewAsset, String>> {
     check_fields(conn, lookups, &Fields::read(row), today)
 }
 
@@ -383,7 +378,7 @@ pub fn check_fields(
     lookups: &mut Lookups,
     raw: &Fields,
     today: i64,
-) -> ApiResult<Result<NewAsset, String>> {
+) -> Result<Result<NewAsset, String>> {
     let mut p = Problems(Vec::new());
 
     // 1. presence and types

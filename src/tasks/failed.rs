@@ -8,26 +8,26 @@ use crate::auth::Caller;
 use crate::db::failed as sql;
 use crate::db::tasks::TaskState;
 use crate::db::{self, Page, Paged};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{Error, Result};
 use rusqlite::Connection;
 use serde_json::{json, Value};
 
 /// An import task of the caller's whose failed rows may be changed now.
-fn editable(conn: &Connection, caller: &Caller, id: i64) -> ApiResult<TaskState> {
+fn editable(conn: &Connection, caller: &Caller, id: i64) -> Result<TaskState> {
     let task = submit::task_of(conn, caller, id)?;
     lifecycle::check(&task.status, Action::EditFailed)?;
     Ok(task)
 }
 
 /// An import task of the caller's whose failed rows may be read.
-fn readable(conn: &Connection, caller: &Caller, id: i64) -> ApiResult<TaskState> {
+fn readable(conn: &Connection, caller: &Caller, id: i64) -> Result<TaskState> {
     let task = submit::task_of(conn, caller, id)?;
     lifecycle::check(&task.status, Action::Read(Results::FailedRows))?;
     Ok(task)
 }
 
 /// `[{"reason": …, "count": n}]`, most first.
-pub fn summary(conn: &Connection, caller: &Caller, id: i64) -> ApiResult<Value> {
+pub fn summary(conn: &Connection, caller: &Caller, id: i64) -> Result<Value> {
     readable(conn, caller, id)?;
     let reasons = sql::summary(conn, id)?
         .into_iter()
@@ -44,7 +44,7 @@ pub fn page(
     id: i64,
     reason: Option<&str>,
     page: Page,
-) -> ApiResult<Paged<Value>> {
+) -> Result<Paged<Value>> {
     readable(conn, caller, id)?;
     let total = sql::count(conn, id, reason)?;
     let pages = page.check(total)?;
@@ -64,16 +64,16 @@ pub fn page(
 
 /// Replaces failed row `seq` by `row` (a JSON object; `seq`, `line` and `message` in it are
 /// ignored). It runs again with the next re-run.
-pub fn set_row(conn: &Connection, caller: &Caller, id: i64, seq: i64, row: Value) -> ApiResult<()> {
+pub fn set_row(conn: &Connection, caller: &Caller, id: i64, seq: i64, row: Value) -> Result<()> {
     editable(conn, caller, id)?;
     let Value::Object(mut fields) = row else {
-        return Err(ApiError::missing_field("body"));
+        return Err(Error::missing_field("body"));
     };
     for key in ["seq", "line", "message"] {
         fields.remove(key);
     }
     if !sql::row_exists(conn, id, seq)? {
-        return Err(ApiError::NotFound("失败行"));
+        return Err(Error::NotFound("失败行"));
     }
     sql::set_row(conn, id, seq, &Value::Object(fields).to_string())?;
     Ok(())
@@ -90,7 +90,7 @@ pub fn replace(
     caller: &Caller,
     id: i64,
     change: (&str, &str, &str),
-) -> ApiResult<usize> {
+) -> Result<usize> {
     replace_in_batches(conn, caller, id, change, WRITE_BATCH_ROWS)
 }
 
@@ -103,14 +103,14 @@ fn replace_in_batches(
     id: i64,
     (field, from, to): (&str, &str, &str),
     batch: usize,
-) -> ApiResult<usize> {
+) -> Result<usize> {
     editable(conn, caller, id)?;
     // The import columns, and nothing else.
     if !crate::files::IMPORT_COLUMNS
         .iter()
         .any(|(_, f)| *f == field)
     {
-        return Err(ApiError::BadBody(format!(
+        return Err(Error::BadBody(format!(
             "缺少字段或类型错误：[field]（{field}不是可替换的列）"
         )));
     }
@@ -130,7 +130,7 @@ fn replace_in_batches(
 }
 
 /// Drops the failed rows whose `seq`s the body lists from the task; returns how many went.
-pub fn drop_rows(conn: &mut Connection, caller: &Caller, id: i64, body: &[u8]) -> ApiResult<i64> {
+pub fn drop_rows(conn: &mut Connection, caller: &Caller, id: i64, body: &[u8]) -> Result<i64> {
     drop_in_batches(conn, caller, id, body, WRITE_BATCH_ROWS)
 }
 
@@ -141,10 +141,10 @@ fn drop_in_batches(
     id: i64,
     body: &[u8],
     batch: usize,
-) -> ApiResult<i64> {
+) -> Result<i64> {
     editable(conn, caller, id)?;
     let seqs: Vec<i64> = serde_json::from_slice(body).map_err(|_| {
-        ApiError::BadBody("缺少字段或类型错误：[body]（请求体必须是失败行seq的数组）".into())
+        Error::BadBody("缺少字段或类型错误：[body]（请求体必须是失败行seq的数组）".into())
     })?;
     let mut dropped = 0;
     for seqs in seqs.chunks(batch.max(1)) {
@@ -162,7 +162,7 @@ pub fn rerun_stored(
     caller: &Caller,
     id: i64,
     chunk_rows: usize,
-) -> ApiResult<bool> {
+) -> Result<bool> {
     editable(conn, caller, id)?;
     let rows = sql::rows_as_array(conn, id)?;
     submit::rerun(conn, caller, id, rows.as_bytes(), chunk_rows)

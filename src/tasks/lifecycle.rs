@@ -15,7 +15,7 @@
 //! request): its counters stay, its rows, records and failed rows are gone.
 
 use crate::db::tasks::{Finish, Status, TaskKind};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{Error, Result};
 
 /// Where a task stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,69 +105,63 @@ const UNDO_NOT_CANCELLED: &str = "撤销任务不能取消";
 /// Whether `action` is allowed on a task with `status`; if not, the error that refuses it.
 /// The order of the checks is the order of the answers: what the task is, then whether it
 /// runs, then its phase, then whether its data is kept, then what its data holds.
-pub fn check(status: &Status, action: Action) -> ApiResult<()> {
+pub fn check(status: &Status, action: Action) -> Result<()> {
     let phase = Phase::of(status);
     let running = matches!(phase, Phase::Running { .. });
     let kind = status.kind;
-    let refuse = |refused: bool, error: ApiError| if refused { Err(error) } else { Ok(()) };
-    let kept = || refuse(status.pruned, ApiError::TaskPruned);
+    let refuse = |refused: bool, error: Error| if refused { Err(error) } else { Ok(()) };
+    let kept = || refuse(status.pruned, Error::TaskPruned);
     match action {
         Action::Cancel => {
             refuse(
                 kind == TaskKind::Undo,
-                ApiError::Rule(UNDO_NOT_CANCELLED.into()),
+                Error::Rule(UNDO_NOT_CANCELLED.into()),
             )?;
-            refuse(!running, ApiError::TaskFinished)
+            refuse(!running, Error::TaskFinished)
         }
         Action::Confirm => {
             let dry_import = kind == TaskKind::Import && status.dry_run;
-            refuse(!dry_import, ApiError::NotConfirmable(NOT_A_DRY_RUN))?;
-            refuse(running, ApiError::TaskRunning)?;
-            refuse(status.confirmed, ApiError::NotConfirmable(CONFIRMED))?;
+            refuse(!dry_import, Error::NotConfirmable(NOT_A_DRY_RUN))?;
+            refuse(running, Error::TaskRunning)?;
+            refuse(status.confirmed, Error::NotConfirmable(CONFIRMED))?;
             kept()?;
             let complete = !status.cancelled && status.rows_complete;
-            refuse(!complete, ApiError::NotConfirmable(INCOMPLETE))
+            refuse(!complete, Error::NotConfirmable(INCOMPLETE))
         }
         Action::Undo => {
             refuse(
                 kind != TaskKind::Import,
-                ApiError::NotUndoable(UNDO_IMPORTS_ONLY),
+                Error::NotUndoable(UNDO_IMPORTS_ONLY),
             )?;
-            refuse(running, ApiError::TaskRunning)?;
-            refuse(phase == Phase::Undone, ApiError::NotUndoable(UNDONE))?;
+            refuse(running, Error::TaskRunning)?;
+            refuse(phase == Phase::Undone, Error::NotUndoable(UNDONE))?;
             let dry = phase == Phase::AwaitingConfirm;
-            refuse(dry, ApiError::NotUndoable(NOTHING_WRITTEN))?;
+            refuse(dry, Error::NotUndoable(NOTHING_WRITTEN))?;
             kept()?;
-            refuse(!status.undo_records, ApiError::NotUndoable(NO_UNDO_RECORDS))
+            refuse(!status.undo_records, Error::NotUndoable(NO_UNDO_RECORDS))
         }
         Action::Rerun { .. } | Action::EditFailed => {
             let rerun = matches!(action, Action::Rerun { seed: true });
-            refuse(
-                kind != TaskKind::Import,
-                ApiError::NotAnImportTask { rerun },
-            )?;
-            refuse(running, ApiError::TaskRunning)?;
+            refuse(kind != TaskKind::Import, Error::NotAnImportTask { rerun })?;
+            refuse(running, Error::TaskRunning)?;
             let dry = phase == Phase::AwaitingConfirm;
-            refuse(dry, ApiError::NotConfirmable(DRY_RUN_FAILURES))?;
-            refuse(
-                phase == Phase::Undone,
-                ApiError::NotUndoable(UNDONE_FAILURES),
-            )?;
+            refuse(dry, Error::NotConfirmable(DRY_RUN_FAILURES))?;
+            refuse(phase == Phase::Undone, Error::NotUndoable(UNDONE_FAILURES))?;
             kept()
         }
-        Action::DeleteData => refuse(running, ApiError::TaskRunning),
+        Action::DeleteData => refuse(running, Error::TaskRunning),
         Action::Read(results) => {
             let of_kind = match results {
                 Results::File => Ok(()),
                 Results::Failures => refuse(
                     kind == TaskKind::Export,
-                    ApiError::NotAnImportTask { rerun: false },
+                    Error::NotAnImportTask { rerun: false },
                 ),
                 Results::FailedRows => refuse(
                     kind != TaskKind::Import,
-                    ApiError::NotAnImportTask { rerun: false },
+                    Error::NotAnImportTask { rerun: false },
                 ),
-                Results::Records => refuse(kind != TaskKind::Export, ApiError::NotAnExportTask),
+                Results::Records => refuse(kind != TaskKind::Export, Error::NotAnExportTask),
             };
             of_kind?;
             kept()
@@ -385,10 +379,10 @@ mod tests {
         ("undo finished",                  [20,   14,  15,   8,   8,  8,    0,  0,   0,   8,   4]),
     ];
 
-    fn code(result: ApiResult<()>) -> i64 {
+    fn code(result: Result<()>) -> i64 {
         match result {
             Ok(()) => 0,
-            Err(e) => e.status_code_info().1,
+            Err(e) => e.code(),
         }
     }
 
@@ -416,8 +410,8 @@ mod tests {
         };
         let seed = check(&export, Action::Rerun { seed: true }).unwrap_err();
         let screen = check(&export, Action::Rerun { seed: false }).unwrap_err();
-        assert_eq!(seed, ApiError::NotAnImportTask { rerun: true });
-        assert_eq!(screen, ApiError::NotAnImportTask { rerun: false });
+        assert_eq!(seed, Error::NotAnImportTask { rerun: true });
+        assert_eq!(screen, Error::NotAnImportTask { rerun: false });
     }
 
     #[test]

@@ -17,7 +17,7 @@ pub mod undo;
 use crate::config::Settings;
 use crate::db::tasks::{Counts, TaskKind};
 use crate::db::{self, tasks as sql, Pool};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{Error, Result};
 use crossbeam_channel::{Receiver, Sender};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -94,17 +94,17 @@ impl Workers {
     }
 
     /// Hands a stored task to the pool.
-    pub fn queue(&self, task_id: i64) -> ApiResult<()> {
+    pub fn queue(&self, task_id: i64) -> Result<()> {
         let guard = self
             .sender
             .lock()
-            .map_err(|_| ApiError::Internal("worker queue poisoned".into()))?;
+            .map_err(|_| Error::internal("worker queue poisoned"))?;
         match guard.as_ref() {
             // After shutdown began the task stays stored (finish 0) and resumes at next start.
             None => Ok(()),
             Some(s) => s
                 .send(task_id)
-                .map_err(|_| ApiError::Internal("worker pool stopped".into())),
+                .map_err(|_| Error::internal("worker pool stopped")),
         }
     }
 
@@ -182,7 +182,7 @@ impl Worker {
                 }
                 // A full disk is not the task's fault either: the batch was rolled back, and the
                 // task waits, trying again now and then, until there is room (or shutdown).
-                Ok(Err(ApiError::DiskFull)) => {
+                Ok(Err(Error::DiskFull)) => {
                     if waited.is_zero() {
                         log::error!("task {task_id}: disk full; it waits for space and resumes");
                     }
@@ -229,7 +229,7 @@ impl Worker {
         !self.stop.load(Ordering::SeqCst)
     }
 
-    fn try_task(&self, task_id: i64) -> ApiResult<Outcome> {
+    fn try_task(&self, task_id: i64) -> Result<Outcome> {
         let mut conn = self.pool.get()?;
         let Some(task) = sql::task_state(&conn, task_id)? else {
             return Ok(Outcome::Done);
@@ -252,7 +252,7 @@ impl Worker {
     }
 
     /// Fails every row not yet run, so the task ends (finish 2) with consistent counters.
-    fn fail_rest(&self, task_id: i64) -> ApiResult<()> {
+    fn fail_rest(&self, task_id: i64) -> Result<()> {
         let mut conn = self.pool.get()?;
         let tx = db::write_tx(&mut conn)?;
         let Some(task) = sql::task_state(&tx, task_id)? else {
@@ -281,7 +281,7 @@ fn fail_rows_from(
     task_id: i64,
     seq: i64,
     message: &str,
-) -> ApiResult<(i64, i64)> {
+) -> Result<(i64, i64)> {
     let holding = sql::chunk_at(tx, task_id, seq)?.filter(|c| seq < c.first_seq + c.row_count);
     let Some(chunk) = holding else {
         sql::insert_failure(tx, task_id, seq, None, "null", message)?;
@@ -308,9 +308,9 @@ pub struct Batch<'a> {
 }
 
 impl<'a> Batch<'a> {
-    pub fn parse(first_seq: i64, rows: &'a str, lines: Option<&str>) -> ApiResult<Batch<'a>> {
+    pub fn parse(first_seq: i64, rows: &'a str, lines: Option<&str>) -> Result<Batch<'a>> {
         let parsed: Vec<&serde_json::value::RawValue> = serde_json::from_str(rows)
-            .map_err(|e| ApiError::Internal(format!("unreadable chunk at {first_seq}: {e}")))?;
+            .map_err(|e| Error::caused(format!("unreadable chunk at {first_seq}"), e))?;
         Ok(Batch {
             first_seq,
             rows: parsed.into_iter().map(|r| r.get()).collect(),
@@ -341,7 +341,7 @@ struct Runner<'w> {
 
 impl Runner<'_> {
     /// Runs the task's next batch (one chunk) in one transaction.
-    fn run(&mut self) -> ApiResult<Outcome> {
+    fn run(&mut self) -> Result<Outcome> {
         if self.stop.load(Ordering::SeqCst) {
             return Ok(Outcome::Stopped);
         }
@@ -376,7 +376,7 @@ impl Runner<'_> {
             return Ok(Outcome::More);
         }
         let Some(chunk) = sql::chunk_at(&tx, task.id, task.next_seq)? else {
-            return Err(ApiError::Internal(format!(
+            return Err(Error::internal(format!(
                 "task {} has no rows at {}",
                 task.id, task.next_seq
             )));
@@ -394,7 +394,7 @@ impl Runner<'_> {
             if counts.rows() == expected {
                 Ok(counts)
             } else {
-                Err(ApiError::Internal(format!(
+                Err(Error::internal(format!(
                     "task {}: the chunk at {} gave {} of its {expected} rows",
                     task.id,
                     chunk.first_seq,

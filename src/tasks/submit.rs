@@ -7,7 +7,7 @@ use crate::auth::{Caller, Role};
 use crate::db::results::{self, ResultRow};
 use crate::db::tasks::{self as sql, Finish, NewTask, Seen, TaskKind, TaskView, TaskWriter};
 use crate::db::{Page, Paged};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{Error, Result};
 use crate::rows::lossy;
 use rusqlite::Connection;
 use serde::de::{self, SeqAccess, Visitor};
@@ -18,12 +18,9 @@ use std::sync::Arc;
 
 /// Feeds every element of a JSON array body to `each` as its raw text, without building the
 /// whole array in memory. A body that is not an array is refused.
-pub fn for_each_element(
-    bytes: &[u8],
-    mut each: impl FnMut(&str) -> ApiResult<()>,
-) -> ApiResult<()> {
-    struct Elements<'f, F>(&'f mut F, Option<ApiError>);
-    impl<'de, F: FnMut(&str) -> ApiResult<()>> Visitor<'de> for &mut Elements<'_, F> {
+pub fn for_each_element(bytes: &[u8], mut each: impl FnMut(&str) -> Result<()>) -> Result<()> {
+    struct Elements<'f, F>(&'f mut F, Option<Error>);
+    impl<'de, F: FnMut(&str) -> Result<()>> Visitor<'de> for &mut Elements<'_, F> {
         type Value = ();
         fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
             f.write_str("a JSON array")
@@ -47,9 +44,9 @@ pub fn for_each_element(
     }
     parsed.map_err(|e| {
         if e.is_syntax() || e.is_eof() {
-            ApiError::BadBody("请求体不是合法的JSON".into())
+            Error::BadBody("请求体不是合法的JSON".into())
         } else {
-            ApiError::BadBody("缺少字段或类型错误：[body]（请求体必须是JSON数组）".into())
+            Error::BadBody("缺少字段或类型错误：[body]（请求体必须是JSON数组）".into())
         }
     })
 }
@@ -63,7 +60,7 @@ pub fn create_from_json(
     new: &NewTask,
     bytes: &[u8],
     chunk_rows: usize,
-) -> ApiResult<i64> {
+) -> Result<i64> {
     let owner = (caller.entity()?, caller.user_id);
     let mut writer = TaskWriter::create(conn, owner, kind, new, chunk_rows)?;
     store_new(&mut writer, |writer| {
@@ -79,7 +76,7 @@ pub fn create_export(
     caller: &Caller,
     bytes: &[u8],
     chunk_rows: usize,
-) -> ApiResult<i64> {
+) -> Result<i64> {
     #[derive(serde::Deserialize)]
     struct OfSearch {
         filter: Value,
@@ -88,7 +85,7 @@ pub fn create_export(
     match of_search.then(|| serde_json::from_slice::<OfSearch>(bytes).ok()) {
         Some(Some(OfSearch { filter })) => {
             let search =
-                serde_json::from_value(filter).map_err(|_| ApiError::missing_field("filter"))?;
+                serde_json::from_value(filter).map_err(|_| Error::missing_field("filter"))?;
             create_export_of_search(conn, caller, search, chunk_rows)
         }
         _ => {
@@ -105,7 +102,7 @@ fn create_export_of_search(
     caller: &Caller,
     search: crate::assets::SearchRequest,
     chunk_rows: usize,
-) -> ApiResult<i64> {
+) -> Result<i64> {
     let ids = crate::assets::search_ids(conn, caller, search)?;
     let owner = (caller.entity()?, caller.user_id);
     let mut writer = TaskWriter::create(
@@ -127,8 +124,8 @@ fn create_export_of_search(
 /// returns its id. On any failure the half-stored task is taken back.
 pub fn store_new(
     writer: &mut TaskWriter,
-    push: impl FnOnce(&mut TaskWriter) -> ApiResult<()>,
-) -> ApiResult<i64> {
+    push: impl FnOnce(&mut TaskWriter) -> Result<()>,
+) -> Result<i64> {
     let stored = push(writer).and_then(|()| Ok(writer.finish_new()?));
     match stored {
         Ok(_) => Ok(writer.task_id),
@@ -141,28 +138,28 @@ pub fn store_new(
 
 /// Which tasks of their entity the caller sees (`Seen`): a system admin all, an asset manager
 /// those of their own department scope.
-fn seen(caller: &Caller) -> ApiResult<Seen> {
+fn seen(caller: &Caller) -> Result<Seen> {
     match (caller.role, caller.department_id) {
         (Role::Admin, _) => Ok(Seen::All),
         (Role::Manager, Some(department)) => Ok(Seen::Manager(caller.user_id, department)),
-        _ => Err(ApiError::Forbidden),
+        _ => Err(Error::Forbidden),
     }
 }
 
 /// A task the caller sees; one of another entity, or outside an asset manager's scope, answers
 /// as if it did not exist.
-pub fn task_of(conn: &Connection, caller: &Caller, id: i64) -> ApiResult<sql::TaskState> {
+pub fn task_of(conn: &Connection, caller: &Caller, id: i64) -> Result<sql::TaskState> {
     let task = sql::task_state(conn, id)?
         .filter(|t| Some(t.entity_id) == caller.entity_id)
-        .ok_or(ApiError::TaskNotFound)?;
+        .ok_or(Error::TaskNotFound)?;
     if !sql::task_seen(conn, id, seen(caller)?)? {
-        return Err(ApiError::TaskNotFound);
+        return Err(Error::TaskNotFound);
     }
     Ok(task)
 }
 
 /// The unpaged task list (the seed's form): the newest `TASK_LIST_CAP` tasks, in id order.
-pub fn list(conn: &Connection, caller: &Caller) -> ApiResult<Vec<TaskView>> {
+pub fn list(conn: &Connection, caller: &Caller) -> Result<Vec<TaskView>> {
     let tasks = sql::tasks_of_entity(conn, caller.entity()?, seen(caller)?)?;
     Ok(tasks.into_iter().map(with_actions).collect())
 }
@@ -179,7 +176,7 @@ pub fn list_page(
     caller: &Caller,
     filter: &sql::TaskFilter,
     page: Page,
-) -> ApiResult<Paged<TaskView>> {
+) -> Result<Paged<TaskView>> {
     let (total, data) = sql::tasks_page(conn, caller.entity()?, seen(caller)?, filter, page)?;
     let pages = page.check(total)?;
     let data = data.into_iter().map(with_actions).collect();
@@ -190,11 +187,11 @@ pub fn list_page(
 /// and filter it asks for. A malformed value names its key.
 pub fn list_query<'a>(
     pairs: impl Iterator<Item = (&'a str, &'a str)>,
-) -> ApiResult<Option<(Page, sql::TaskFilter)>> {
+) -> Result<Option<(Page, sql::TaskFilter)>> {
     let (mut page, mut size, mut asked) = (None, None, false);
     let mut filter = sql::TaskFilter::default();
     let bad =
-        |key: &str, why: &str| ApiError::BadBody(format!("缺少字段或类型错误：[{key}]（{why}）"));
+        |key: &str, why: &str| Error::BadBody(format!("缺少字段或类型错误：[{key}]（{why}）"));
     for (key, value) in pairs {
         let value = value.trim();
         match key {
@@ -240,12 +237,11 @@ pub fn list_query<'a>(
 }
 
 /// One task, and for a dry run its preview: the first changes it would make.
-pub fn one(conn: &Connection, caller: &Caller, id: i64) -> ApiResult<Value> {
+pub fn one(conn: &Connection, caller: &Caller, id: i64) -> Result<Value> {
     task_of(conn, caller, id)?;
-    let view = sql::task_view(conn, caller.entity()?, id)?.ok_or(ApiError::TaskNotFound)?;
+    let view = sql::task_view(conn, caller.entity()?, id)?.ok_or(Error::TaskNotFound)?;
     let view = with_actions(view);
-    let mut answer =
-        serde_json::to_value(view).map_err(|e| ApiError::Internal(format!("task view: {e}")))?;
+    let mut answer = serde_json::to_value(view).map_err(|e| Error::caused("task view", e))?;
     let preview = crate::db::changes::preview(conn, id)?;
     if let (Value::Object(fields), Some(preview)) = (&mut answer, preview) {
         fields.insert("preview".into(), lossy::value(&preview));
@@ -255,14 +251,14 @@ pub fn one(conn: &Connection, caller: &Caller, id: i64) -> ApiResult<Value> {
 
 /// Checks that the task is an import (or an undo) the caller sees; returns how many failed
 /// rows it has.
-pub fn import_task(conn: &Connection, caller: &Caller, id: i64) -> ApiResult<i64> {
+pub fn import_task(conn: &Connection, caller: &Caller, id: i64) -> Result<i64> {
     let task = task_of(conn, caller, id)?;
     lifecycle::check(&task.status, Action::Read(Results::Failures))?;
     Ok(task.number_failed)
 }
 
 /// Checks that the task is an export the caller sees; returns how many ids failed.
-pub fn export_task(conn: &Connection, caller: &Caller, id: i64) -> ApiResult<i64> {
+pub fn export_task(conn: &Connection, caller: &Caller, id: i64) -> Result<i64> {
     let task = task_of(conn, caller, id)?;
     lifecycle::check(&task.status, Action::Read(Results::Records))?;
     Ok(task.number_failed)
@@ -297,7 +293,7 @@ pub fn failures_page(
     total: i64,
     page: Page,
     shown: Shown,
-) -> ApiResult<Paged<Value>> {
+) -> Result<Paged<Value>> {
     let pages = page.check(total)?;
     let data = results::failures_page(conn, id, page)?
         .into_iter()
@@ -313,12 +309,12 @@ pub fn write_list(
     rows: &mut dyn Iterator<Item = ResultRow>,
     shown: Shown,
     out: &mut dyn Write,
-) -> ApiResult<()> {
-    let io = |e: std::io::Error| ApiError::Internal(format!("streamed answer: {e}"));
+) -> Result<()> {
+    let io = |e: std::io::Error| Error::caused("streamed answer", e);
     out.write_all(br#"{"code":0,"info":"Succeed","data":["#)
         .map_err(io)?;
     for (i, row) in rows.enumerate() {
-        let (row, message) = row.map_err(ApiError::Internal)?;
+        let (row, message) = row.map_err(Error::internal)?;
         if i > 0 {
             out.write_all(b",").map_err(io)?;
         }
@@ -326,7 +322,7 @@ pub fn write_list(
             out.write_all(row.as_bytes()).map_err(io)?;
         } else {
             serde_json::to_writer(&mut *out, &show(shown, row, message))
-                .map_err(|e| ApiError::Internal(format!("streamed answer: {e}")))?;
+                .map_err(|e| Error::caused("streamed answer", e))?;
         }
     }
     out.write_all(b"]}").and_then(|_| out.flush()).map_err(io)
@@ -364,7 +360,7 @@ pub fn rerun(
     id: i64,
     bytes: &[u8],
     chunk_rows: usize,
-) -> ApiResult<bool> {
+) -> Result<bool> {
     let (task, lines) = {
         let tx = crate::db::write_tx(conn)?;
         let task = task_of(&tx, caller, id)?;
@@ -380,11 +376,11 @@ pub fn rerun(
             return if count == 0 {
                 Ok(false)
             } else {
-                Err(ApiError::RerunLengthMismatch)
+                Err(Error::RerunLengthMismatch)
             };
         }
         if !sql::claim_for_rerun(&tx, id)? {
-            return Err(ApiError::TaskRunning);
+            return Err(Error::TaskRunning);
         }
         tx.commit()?;
         (task, lines)
@@ -408,7 +404,7 @@ fn store_rerun(
     caller: &Caller,
     lines: &[Option<i64>],
     bytes: &[u8],
-) -> ApiResult<()> {
+) -> Result<()> {
     let id = writer.task_id;
     let mut count = 0usize;
     for_each_element(bytes, |raw| {
@@ -416,12 +412,12 @@ fn store_rerun(
         let line = lines.get(count).copied().flatten();
         count += 1;
         if count > lines.len() {
-            return Err(ApiError::RerunLengthMismatch);
+            return Err(Error::RerunLengthMismatch);
         }
         Ok(writer.push(raw, line)?)
     })?;
     if count != lines.len() {
-        return Err(ApiError::RerunLengthMismatch);
+        return Err(Error::RerunLengthMismatch);
     }
     let (rows, conn) = writer.finish()?;
     let tx = crate::db::write_tx(conn)?;
@@ -433,18 +429,18 @@ fn store_rerun(
 
 /// Cancels a queued or running task of the caller's: its worker stops at the next batch
 /// boundary and the rows not run end as failed rows (已取消).
-pub fn cancel(conn: &Connection, caller: &Caller, id: i64) -> ApiResult<()> {
+pub fn cancel(conn: &Connection, caller: &Caller, id: i64) -> Result<()> {
     let task = task_of(conn, caller, id)?;
     lifecycle::check(&task.status, Action::Cancel)?;
     if !sql::cancel(conn, id)? {
-        return Err(ApiError::TaskFinished);
+        return Err(Error::TaskFinished);
     }
     Ok(())
 }
 
 /// Runs a finished dry run's stored rows for real, as the same task, with the confirming
 /// caller's rights.
-pub fn confirm(conn: &Connection, caller: &Caller, id: i64) -> ApiResult<()> {
+pub fn confirm(conn: &Connection, caller: &Caller, id: i64) -> Result<()> {
     let task = task_of(conn, caller, id)?;
     lifecycle::check(&task.status, Action::Confirm)?;
     sql::confirm(conn, id, caller.user_id)?;
@@ -453,7 +449,7 @@ pub fn confirm(conn: &Connection, caller: &Caller, id: i64) -> ApiResult<()> {
 
 /// Stores an undo task of a finished import (its own kind, run by the workers); returns its
 /// id.
-pub fn undo(conn: &Connection, caller: &Caller, id: i64) -> ApiResult<i64> {
+pub fn undo(conn: &Connection, caller: &Caller, id: i64) -> Result<i64> {
     let task = task_of(conn, caller, id)?;
     lifecycle::check(&task.status, Action::Undo)?;
     let (updated, created) = crate::db::changes::undo_size(conn, id)?;
@@ -468,7 +464,7 @@ pub fn delete_data(
     caller: &Caller,
     id: i64,
     readers: &Arc<Readers>,
-) -> ApiResult<()> {
+) -> Result<()> {
     let task = task_of(conn, caller, id)?;
     lifecycle::check(&task.status, Action::DeleteData)?;
     let _removing = readers.remove_waiting(id)?;
