@@ -357,7 +357,7 @@ fn create_day(v: &Val, today: i64) -> Option<i64> {
         return Some(today);
     }
     let date = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
-    let day = crate::db::day_of(date);
+    let day = crate::clock::day_of(date);
     (day <= today).then_some(day)
 }
 
