@@ -92,10 +92,8 @@ async fn drop_rows(
     let caller = session.require(ASSET_ROLES)?;
     let id = task_id(id)?;
     let bytes = body.bytes()?;
-    let readers = downloads.readers();
-    let dropped = db
-        .run(move |conn| {
-            let _removing = readers.remove_waiting(id)?;
+    let dropped = downloads
+        .removing(db, id, move |conn| {
             failed::drop_rows(conn, &caller, id, &bytes)
         })
         .await?;
@@ -115,10 +113,8 @@ async fn rerun(
     let caller = session.require(ASSET_ROLES)?;
     let id = task_id(id)?;
     let chunk_rows = settings.task_batch_rows;
-    let readers = downloads.readers();
-    let queued = db
-        .run(move |conn| {
-            let _removing = readers.remove_waiting(id)?;
+    let queued = downloads
+        .removing(db, id, move |conn| {
             failed::rerun_stored(conn, &caller, id, chunk_rows)
         })
         .await?;

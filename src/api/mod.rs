@@ -11,7 +11,7 @@ pub mod users;
 
 use crate::auth::{self, Session};
 use crate::config;
-use crate::db::{Db, Pool};
+use crate::db::{Conn, Db, Pool};
 use crate::error::{ApiError, ApiResult, Error, Result};
 use crate::paging::Paged;
 use crate::tasks::readers::{Readers, Reading};
@@ -131,6 +131,21 @@ impl Downloads {
     pub fn readers(&self) -> std::sync::Arc<Readers> {
         self.readers.clone()
     }
+
+    /// Runs `f` on a blocking thread once no download of task `id`'s results is under way
+    /// (waiting a while for one to end): for a change that removes or replaces them.
+    pub async fn removing<T, F>(&self, db: &Db, id: i64, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Conn) -> Result<T> + Send + 'static,
+    {
+        let readers = self.readers();
+        db.run(move |conn| {
+            let _removing = readers.remove_waiting(id)?;
+            f(conn)
+        })
+        .await
+    }
 }
 
 /// The bound on uploaded XLSX files read at once (`max_parsing_uploads`): reading one may take
@@ -165,6 +180,14 @@ pub fn routes() -> Vec<Route> {
     all.extend(org::routes());
     all.extend(assets::routes());
     all.extend(tasks::routes());
+    for route in tasks::seed_routes() {
+        all.push(route.clone());
+        all.push(
+            route
+                .map_base(|_| "/api".to_owned())
+                .expect("/api is a valid base"),
+        );
+    }
     all.extend(failed::routes());
     all.extend(files::routes());
     all

@@ -28,13 +28,14 @@ pub fn routes() -> Vec<Route> {
         export,
         list,
         one,
-        failed_rows,
-        failed_rows_api,
-        rerun,
-        rerun_api,
         export_records,
         export_failures
     ]
+}
+
+/// The seed's two failed-rows routes, which the API serves both with and without `/api`.
+pub fn seed_routes() -> Vec<Route> {
+    routes![failed_rows, rerun]
 }
 
 fn task_id(id: &str) -> Result<i64> {
@@ -180,18 +181,24 @@ async fn one(db: &State<Db>, session: Session, id: &str) -> Reply {
 /// streamed as it is read (the seed's shape).
 pub type Listing = rocket::Either<Json<Value>, JsonStream>;
 
-/// Answers a task's failed rows or records, after `check` (which returns how many there are)
-/// passes for the caller.
+/// Answers a task's failed rows or records (`shown`), once the caller may read them: an import's
+/// (or an undo's) failed rows, an export's records or failed ids. A page when `page` or `size`
+/// is given.
 async fn results_listing(
     db: &Db,
     downloads: &Downloads,
-    check: impl FnOnce(&rusqlite::Connection, i64) -> Result<i64> + Send + 'static,
+    session: Session,
     id: &str,
-    page: Option<&str>,
-    size: Option<&str>,
+    (page, size): (Option<&str>, Option<&str>),
     shown: Shown,
 ) -> ApiResult<Listing> {
+    let caller = session.require(ASSET_ROLES)?;
     let id = task_id(id)?;
+    // How many there are, for the caller.
+    let check = move |conn: &rusqlite::Connection, id| match shown {
+        Shown::ImportFailure => results::import_task(conn, &caller, id),
+        Shown::Record | Shown::ExportFailure => results::export_task(conn, &caller, id),
+    };
     if page.is_some() || size.is_some() {
         let total = db.run(move |conn| check(conn, id)).await?;
         if shown == Shown::Record {
@@ -219,19 +226,8 @@ async fn results_listing(
     Ok(rocket::Either::Right(JsonStream(body)))
 }
 
-async fn get_failed(
-    db: &Db,
-    downloads: &Downloads,
-    session: Session,
-    id: &str,
-    page: Option<&str>,
-    size: Option<&str>,
-) -> ApiResult<Listing> {
-    let caller = session.require(ASSET_ROLES)?;
-    let check = move |conn: &rusqlite::Connection, id| results::import_task(conn, &caller, id);
-    results_listing(db, downloads, check, id, page, size, Shown::ImportFailure).await
-}
-
+/// The seed's failed rows of an import (or an undo): served at `/failed_task/…` and
+/// `/api/failed_task/…` (`seed_routes`).
 #[get("/failed_task/<_>/<id>?<page>&<size>")]
 async fn failed_rows(
     db: &State<Db>,
@@ -241,48 +237,19 @@ async fn failed_rows(
     page: Option<&str>,
     size: Option<&str>,
 ) -> ApiResult<Listing> {
-    get_failed(db, downloads, session, id, page, size).await
+    results_listing(
+        db,
+        downloads,
+        session,
+        id,
+        (page, size),
+        Shown::ImportFailure,
+    )
+    .await
 }
 
-#[get("/api/failed_task/<_>/<id>?<page>&<size>")]
-async fn failed_rows_api(
-    db: &State<Db>,
-    downloads: &State<Downloads>,
-    session: Session,
-    id: &str,
-    page: Option<&str>,
-    size: Option<&str>,
-) -> ApiResult<Listing> {
-    get_failed(db, downloads, session, id, page, size).await
-}
-
-async fn put_rerun(
-    db: &Db,
-    downloads: &Downloads,
-    workers: &Workers,
-    settings: &Settings,
-    session: Session,
-    id: &str,
-    body: BulkBody,
-) -> Reply {
-    let caller = session.require(ASSET_ROLES)?;
-    let id = task_id(id)?;
-    let bytes = body.bytes()?;
-    let chunk_rows = settings.task_batch_rows;
-    // A re-run replaces the failed rows: not under a download of them.
-    let readers = downloads.readers();
-    let queued = db
-        .run(move |conn| {
-            let _removing = readers.remove_waiting(id)?;
-            lifecycle::rerun(conn, &caller, id, &bytes, chunk_rows)
-        })
-        .await?;
-    if queued {
-        workers.queue(id)?;
-    }
-    done()
-}
-
+/// The seed's re-run: failed row i replaced by element i of the body, and run again. Served at
+/// `/failed_task/…` and `/api/failed_task/…` (`seed_routes`).
 #[put("/failed_task/<_>/<id>", data = "<body>")]
 async fn rerun(
     db: &State<Db>,
@@ -293,20 +260,20 @@ async fn rerun(
     id: &str,
     body: BulkBody,
 ) -> Reply {
-    put_rerun(db, downloads, workers, settings, session, id, body).await
-}
-
-#[put("/api/failed_task/<_>/<id>", data = "<body>")]
-async fn rerun_api(
-    db: &State<Db>,
-    downloads: &State<Downloads>,
-    workers: &State<Arc<Workers>>,
-    settings: &State<Settings>,
-    session: Session,
-    id: &str,
-    body: BulkBody,
-) -> Reply {
-    put_rerun(db, downloads, workers, settings, session, id, body).await
+    let caller = session.require(ASSET_ROLES)?;
+    let id = task_id(id)?;
+    let bytes = body.bytes()?;
+    let chunk_rows = settings.task_batch_rows;
+    // A re-run replaces the failed rows: not under a download of them.
+    let queued = downloads
+        .removing(db, id, move |conn| {
+            lifecycle::rerun(conn, &caller, id, &bytes, chunk_rows)
+        })
+        .await?;
+    if queued {
+        workers.queue(id)?;
+    }
+    done()
 }
 
 /// Every record of an export, streamed (not paged: the seed's answer is the whole list).
@@ -317,9 +284,7 @@ async fn export_records(
     session: Session,
     id: &str,
 ) -> ApiResult<Listing> {
-    let caller = session.require(ASSET_ROLES)?;
-    let check = move |conn: &rusqlite::Connection, id| results::export_task(conn, &caller, id);
-    results_listing(db, downloads, check, id, None, None, Shown::Record).await
+    results_listing(db, downloads, session, id, (None, None), Shown::Record).await
 }
 
 #[get("/api/export_task/<_>/<id>/failed?<page>&<size>")]
@@ -331,9 +296,15 @@ async fn export_failures(
     page: Option<&str>,
     size: Option<&str>,
 ) -> ApiResult<Listing> {
-    let caller = session.require(ASSET_ROLES)?;
-    let check = move |conn: &rusqlite::Connection, id| results::export_task(conn, &caller, id);
-    results_listing(db, downloads, check, id, page, size, Shown::ExportFailure).await
+    results_listing(
+        db,
+        downloads,
+        session,
+        id,
+        (page, size),
+        Shown::ExportFailure,
+    )
+    .await
 }
 
 /// The task list's query: `None` without any of its keys (the unpaged seed form), else the page

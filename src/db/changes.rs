@@ -35,22 +35,12 @@ pub fn stored_asset(conn: &Connection, id: i64) -> rusqlite::Result<Option<Store
     .query_row([id], |r| {
         Ok(StoredAsset {
             id,
-            values: NewAsset {
-                entity_id: r.get(0)?,
-                department_id: r.get(1)?,
-                category_id: r.get(2)?,
-                parent_id: r.get(3)?,
-                owner_id: r.get(4)?,
-                name: r.get(5)?,
-                asset_class: r.get(6)?,
-                initial_price_cents: r.get(7)?,
-                description: r.get(8)?,
-                position: r.get(9)?,
-                count: r.get(10)?,
-                create_day: r.get(11)?,
-                deadline: r.get(12)?,
-                status: r.get(13)?,
-            },
+            values: from_row!(
+                r, NewAsset;
+                entity_id, department_id, category_id, parent_id, owner_id, name,
+                asset_class, initial_price_cents, description, position, count, create_day,
+                deadline, status
+            ),
             expire: r.get::<_, i64>(14)? != 0,
             revision: r.get(15)?,
             department_name: r.get(16)?,
@@ -244,13 +234,7 @@ pub fn changes(conn: &Connection, task_id: i64, limit: i64) -> rusqlite::Result<
          WHERE task_id = ?1 ORDER BY asset_id DESC LIMIT ?2",
     )?;
     let rows = stmt.query_map(params![task_id, limit], |r| {
-        Ok(Change {
-            asset_id: r.get(0)?,
-            before: r.get(1)?,
-            before_revision: r.get(2)?,
-            revision: r.get(3)?,
-            id_mark: r.get(4)?,
-        })
+        Ok(from_row!(r, Change; asset_id, before, before_revision, revision, id_mark))
     })?;
     rows.collect()
 }

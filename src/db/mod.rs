@@ -2,6 +2,20 @@
 //! Rocket's async threads and take write transactions (the schema is `migrate.rs`). All SQL
 //! lives in this module's files.
 
+/// A struct from a row's columns, in the order its fields are named:
+/// `from_row!(r, Change; asset_id, before, revision)` reads columns 0, 1 and 2.
+macro_rules! from_row {
+    ($row:expr, $type:ident; $($field:ident),+ $(,)?) => {
+        from_row!(@next $row, $type, 0usize, [], $($field),+)
+    };
+    (@next $row:expr, $type:ident, $n:expr, [$($done:tt)*], $field:ident $(, $rest:ident)*) => {
+        from_row!(@next $row, $type, $n + 1, [$($done)* $field: $row.get($n)?,], $($rest),*)
+    };
+    (@next $row:expr, $type:ident, $n:expr, [$($done:tt)*], ) => {
+        $type { $($done)* }
+    };
+}
+
 pub mod assets;
 pub mod changes;
 pub mod failed;

@@ -16,12 +16,7 @@ pub struct Department {
 }
 
 fn department_row(r: &rusqlite::Row) -> rusqlite::Result<Department> {
-    Ok(Department {
-        id: r.get(0)?,
-        entity_id: r.get(1)?,
-        parent_id: r.get(2)?,
-        name: r.get(3)?,
-    })
+    Ok(from_row!(r, Department; id, entity_id, parent_id, name))
 }
 
 pub fn department_by_name(
@@ -112,13 +107,7 @@ pub fn departments_of_entity(
          WHERE d.entity_id = ?1 ORDER BY d.id",
     )?;
     let rows = stmt.query_map([entity_id], |r| {
-        Ok(DepartmentView {
-            id: r.get(0)?,
-            name: r.get(1)?,
-            parent: r.get(2)?,
-            users: r.get(3)?,
-            assets: r.get(4)?,
-        })
+        Ok(from_row!(r, DepartmentView; id, name, parent, users, assets))
     })?;
     rows.collect()
 }
@@ -157,13 +146,7 @@ pub struct Category {
 }
 
 fn category_row(r: &rusqlite::Row) -> rusqlite::Result<Category> {
-    Ok(Category {
-        id: r.get(0)?,
-        parent_id: r.get(1)?,
-        name: r.get(2)?,
-        class: r.get(3)?,
-        fixed: r.get::<_, i64>(4)? != 0,
-    })
+    Ok(from_row!(r, Category; id, parent_id, name, class, fixed))
 }
 
 pub fn insert_category(

@@ -17,14 +17,7 @@ pub struct UserRow {
 const USER_COLUMNS: &str = "id, name, character, lock, entity_id, department_id";
 
 fn user_row(r: &rusqlite::Row) -> rusqlite::Result<UserRow> {
-    Ok(UserRow {
-        id: r.get(0)?,
-        name: r.get(1)?,
-        character: r.get(2)?,
-        lock: r.get::<_, i64>(3)? != 0,
-        entity_id: r.get(4)?,
-        department_id: r.get(5)?,
-    })
+    Ok(from_row!(r, UserRow; id, name, character, lock, entity_id, department_id))
 }
 
 pub fn entity_id(conn: &Connection, name: &str) -> rusqlite::Result<Option<i64>> {
@@ -54,12 +47,7 @@ pub fn list_entities(conn: &Connection) -> rusqlite::Result<Vec<EntityView>> {
          FROM entity e ORDER BY e.id",
     )?;
     let rows = stmt.query_map([], |r| {
-        Ok(EntityView {
-            id: r.get(0)?,
-            name: r.get(1)?,
-            departments: r.get(2)?,
-            users: r.get(3)?,
-        })
+        Ok(from_row!(r, EntityView; id, name, departments, users))
     })?;
     rows.collect()
 }
@@ -194,15 +182,7 @@ pub fn users_of_entity(
          WHERE u.entity_id = ?1 ORDER BY u.id LIMIT ?2 OFFSET ?3",
     )?;
     let rows = stmt.query_map(params![entity_id, page.size, page.offset()], |r| {
-        Ok(UserView {
-            id: r.get(0)?,
-            name: r.get(1)?,
-            email: r.get(2)?,
-            character: r.get(3)?,
-            lock: r.get::<_, i64>(4)? != 0,
-            entity: r.get(5)?,
-            department: r.get(6)?,
-        })
+        Ok(from_row!(r, UserView; id, name, email, character, lock, entity, department))
     })?;
     Ok((total, rows.collect::<rusqlite::Result<_>>()?))
 }

@@ -158,13 +158,7 @@ pub fn asset_ref(conn: &Connection, id: i64) -> rusqlite::Result<Option<AssetRef
         "SELECT id, entity_id, department_id, asset_class, expire FROM asset WHERE id = ?1",
     )?
     .query_row([id], |r| {
-        Ok(AssetRef {
-            id: r.get(0)?,
-            entity_id: r.get(1)?,
-            department_id: r.get(2)?,
-            asset_class: r.get(3)?,
-            expire: r.get::<_, i64>(4)? != 0,
-        })
+        Ok(from_row!(r, AssetRef; id, entity_id, department_id, asset_class, expire))
     })
     .optional()
 }

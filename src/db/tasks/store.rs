@@ -229,12 +229,7 @@ pub fn chunk_at(conn: &Connection, task_id: i64, seq: i64) -> rusqlite::Result<O
          WHERE task_id = ?1 AND first_seq <= ?2 ORDER BY first_seq DESC LIMIT 1",
     )?
     .query_row(params![task_id, seq], |r| {
-        Ok(Chunk {
-            first_seq: r.get(0)?,
-            row_count: r.get(1)?,
-            rows: r.get(2)?,
-            lines: r.get(3)?,
-        })
+        Ok(from_row!(r, Chunk; first_seq, row_count, rows, lines))
     })
     .optional()
 }
