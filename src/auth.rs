@@ -83,13 +83,12 @@ pub fn well_formed(token: &str) -> bool {
 /// argument, and this guard, not the handler, reads it.
 fn session_segment<'r>(req: &'r Request<'_>) -> Option<&'r str> {
     let route = req.route()?;
-    let index = route
-        .uri
-        .path()
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .position(|s| s == "<_>")?;
-    req.routed_segment(index)
+    let segments = |path: &'r str| path.split('/').filter(|s| !s.is_empty());
+    let index = segments(route.uri.path()).position(|s| s == "<_>")?;
+    // Rocket counts a request's routed segments after the route's mount point (`/api` for the
+    // seed's failed-rows routes mounted there too).
+    let base = segments(route.uri.base()).count();
+    req.routed_segment(index.checked_sub(base)?)
 }
 
 /// Whether the matched route carries a session segment.
