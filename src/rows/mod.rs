@@ -1,6 +1,7 @@
 //! The import-row rules, shared by `post_asset`, import tasks and file uploads: one submitted row
 //! either becomes a `NewAsset` or is rejected with every rule it breaks, in the SPEC's order.
 
+use crate::columns::{header_of, COLUMNS};
 use crate::db::assets::{self, NewAsset, Scope};
 use crate::db::{org, users};
 use crate::error::ApiResult;
@@ -185,30 +186,9 @@ impl Lookups {
     }
 }
 
-/// The column a field is in the files (and on the page): messages name it and the value.
-pub fn column_name(field: &str) -> &str {
-    match field {
-        "id" => "资产编号",
-        "name" => "资产名",
-        "parent" => "父资产",
-        "assetClass" => "资产类型",
-        "user" => "挂账人",
-        "price" => "资产价值",
-        "description" => "描述信息",
-        "position" => "位置信息",
-        "expire" => "是否清退",
-        "count" => "资产数量",
-        "assetTree" => "所属品类",
-        "department" => "所属部门",
-        "deadline" => "使用期限",
-        "create_time" => "创建时间",
-        other => other,
-    }
-}
-
 /// Why a field's value was not taken, in the user's words: the column and the value.
 fn field_reason(field: &str, value: &Val) -> String {
-    let column = column_name(field);
+    let column = header_of(field);
     let wanted = match field {
         "count" | "deadline" => "整数",
         "price" => "金额",
@@ -241,7 +221,7 @@ impl Problems {
             .push(format!("缺少字段或类型错误：[{field}]（{reason}）"));
     }
     fn length(&mut self, field: &str, value: &str) {
-        let column = column_name(field);
+        let column = header_of(field);
         let reason = if value.trim().is_empty() {
             format!("{column}不能为空")
         } else {
@@ -405,23 +385,28 @@ pub fn check_fields(
     let department = text(&raw.department);
     let deadline = integer(&raw.deadline);
     let created = create_day(&raw.create_time, today);
-    for (field, ok, value) in [
-        ("name", name.is_some(), &raw.name),
-        ("parent", parent.is_some(), &raw.parent),
-        ("assetClass", class.is_some(), &raw.asset_class),
-        ("user", user.is_some(), &raw.user),
-        ("price", price.is_some(), &raw.price),
-        ("description", description.is_some(), &raw.description),
-        ("position", position.is_some(), &raw.position),
-        ("expire", expire.is_some(), &raw.expire),
-        ("count", count.is_some(), &raw.count),
-        ("assetTree", tree.is_some(), &raw.asset_tree),
-        ("department", department.is_some(), &raw.department),
-        ("deadline", deadline.is_some(), &raw.deadline),
-        ("create_time", created.is_some(), &raw.create_time),
-    ] {
-        if !ok {
-            p.field(field, value);
+    // In the table's order; `id` is the update rules' (`update::row_id`).
+    let checked = |field: &str| -> Option<(bool, &Val)> {
+        Some(match field {
+            "name" => (name.is_some(), &raw.name),
+            "parent" => (parent.is_some(), &raw.parent),
+            "assetClass" => (class.is_some(), &raw.asset_class),
+            "user" => (user.is_some(), &raw.user),
+            "price" => (price.is_some(), &raw.price),
+            "description" => (description.is_some(), &raw.description),
+            "position" => (position.is_some(), &raw.position),
+            "expire" => (expire.is_some(), &raw.expire),
+            "count" => (count.is_some(), &raw.count),
+            "assetTree" => (tree.is_some(), &raw.asset_tree),
+            "department" => (department.is_some(), &raw.department),
+            "deadline" => (deadline.is_some(), &raw.deadline),
+            "create_time" => (created.is_some(), &raw.create_time),
+            _ => return None,
+        })
+    };
+    for column in COLUMNS {
+        if let Some((false, value)) = checked(column.field) {
+            p.field(column.field, value);
         }
     }
 
@@ -592,5 +577,61 @@ pub fn check_fields(
             status: if owner.character == 2 { 1 } else { 2 },
         })),
         _ => Ok(Err("缺少字段或类型错误：[row]".to_owned())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fields a row of nothing but wrong types is refused for, in message order.
+    fn refused_fields(row: &str) -> Vec<String> {
+        // Nothing is looked up when no field can be read.
+        let conn = Connection::open_in_memory().unwrap();
+        let mut lookups = Lookups::new(Scope::Entity(1));
+        let message = check_row(&conn, &mut lookups, row, 0).unwrap().unwrap_err();
+        message
+            .split('；')
+            .map(|m| {
+                assert!(m.starts_with("缺少字段或类型错误：["), "{m}");
+                m.split(['[', ']']).nth(1).unwrap().to_owned()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_field_the_rules_read_is_a_column_in_the_tables_order() {
+        let every: serde_json::Map<String, serde_json::Value> = COLUMNS
+            .iter()
+            .map(|c| (c.field.to_owned(), serde_json::json!([])))
+            .collect();
+        let fields = refused_fields(&serde_json::Value::Object(every).to_string());
+        // The original API's row order, then create_time (SPEC §7); 资产编号 is the update
+        // rules' (`update::row_id`).
+        assert_eq!(
+            fields,
+            [
+                "name",
+                "parent",
+                "assetClass",
+                "user",
+                "price",
+                "description",
+                "position",
+                "expire",
+                "count",
+                "assetTree",
+                "department",
+                "deadline",
+                "create_time"
+            ]
+        );
+        // Each is a column, and one the table puts in that order.
+        let order: Vec<&str> = COLUMNS
+            .iter()
+            .map(|c| c.field)
+            .filter(|f| fields.iter().any(|g| g == f))
+            .collect();
+        assert_eq!(order, fields);
     }
 }

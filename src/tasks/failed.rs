@@ -110,9 +110,9 @@ fn replace_in_batches(
 ) -> ApiResult<usize> {
     editable(conn, caller, id)?;
     // The import columns, and nothing else.
-    if !crate::files::IMPORT_COLUMNS
+    if !crate::columns::IMPORT_COLUMNS
         .iter()
-        .any(|(_, f)| *f == field)
+        .any(|c| c.field == field)
     {
         return Err(ApiError::BadBody(format!(
             "缺少字段或类型错误：[field]（{field}不是可替换的列）"
