@@ -157,7 +157,7 @@ impl ApiError {
     }
 
     pub fn missing_field(field: &str) -> ApiError {
-        ApiError::BadBody(format!("缺少字段或类型错误：[{field}]"))
+        ApiError::BadBody(crate::rows::missing_field_message(field, None))
     }
 }
 

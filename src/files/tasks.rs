@@ -98,9 +98,10 @@ pub fn result_sheet(
         None | Some("") | Some("full") => false,
         Some("import") => true,
         Some(_) => {
-            return Err(ApiError::BadBody(
-                "缺少字段或类型错误：[layout]（full 或 import）".into(),
-            ))
+            return Err(ApiError::BadBody(crate::rows::missing_field_message(
+                "layout",
+                Some("full 或 import"),
+            )))
         }
     };
     Ok(match task.kind {

@@ -186,6 +186,16 @@ impl Lookups {
     }
 }
 
+/// The message of a field missing or of the wrong type (SPEC §3, and the first row rule),
+/// with what was wrong in brackets when there is more to say: `缺少字段或类型错误：[count]`,
+/// `缺少字段或类型错误：[count]（资产数量“abc”不是整数）`. Every such message is made here.
+pub fn missing_field_message(field: &str, detail: Option<&str>) -> String {
+    match detail {
+        None => format!("缺少字段或类型错误：[{field}]"),
+        Some(detail) => format!("缺少字段或类型错误：[{field}]（{detail}）"),
+    }
+}
+
 /// Why a field's value was not taken, in the user's words: the column and the value.
 fn field_reason(field: &str, value: &Val) -> String {
     let column = header_of(field);
@@ -217,8 +227,7 @@ struct Problems(Vec<String>);
 impl Problems {
     fn field(&mut self, field: &str, value: &Val) {
         let reason = field_reason(field, value);
-        self.0
-            .push(format!("缺少字段或类型错误：[{field}]（{reason}）"));
+        self.0.push(missing_field_message(field, Some(&reason)));
     }
     fn length(&mut self, field: &str, value: &str) {
         let column = header_of(field);
@@ -576,7 +585,7 @@ pub fn check_fields(
             deadline,
             status: if owner.character == 2 { 1 } else { 2 },
         })),
-        _ => Ok(Err("缺少字段或类型错误：[row]".to_owned())),
+        _ => Ok(Err(missing_field_message("row", None))),
     }
 }
 
@@ -633,5 +642,21 @@ mod tests {
             .filter(|f| fields.iter().any(|g| g == f))
             .collect();
         assert_eq!(order, fields);
+    }
+
+    #[test]
+    fn missing_field_messages() {
+        assert_eq!(
+            missing_field_message("size", None),
+            "缺少字段或类型错误：[size]"
+        );
+        assert_eq!(
+            missing_field_message("count", Some("资产数量“abc”不是整数")),
+            "缺少字段或类型错误：[count]（资产数量“abc”不是整数）"
+        );
+        assert_eq!(
+            crate::error::ApiError::missing_field("page"),
+            crate::error::ApiError::BadBody("缺少字段或类型错误：[page]".into())
+        );
     }
 }

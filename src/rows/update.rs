@@ -3,7 +3,7 @@
 //! another department, owner or category is checked like a create.
 
 use super::fields::{Fields, Val};
-use super::{check_fields, Lookups};
+use super::{check_fields, missing_field_message, Lookups};
 use crate::columns::header_of;
 use crate::db::assets::{self, NewAsset};
 use crate::db::changes::{self, StoredAsset};
@@ -73,7 +73,7 @@ impl Update {
 /// The asset a row names by `id`: None for a new asset (absent or blank), else the id or the
 /// row's message.
 fn row_id(v: &Val) -> Result<Option<i64>, String> {
-    let bad = || "缺少字段或类型错误：[id]（资产编号须为正整数）".to_owned();
+    let bad = || missing_field_message("id", Some(&format!("{}须为正整数", header_of("id"))));
     let id = match v {
         Val::Absent => return Ok(None),
         Val::Str(s) if s.trim().is_empty() => return Ok(None),

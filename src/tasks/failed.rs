@@ -8,6 +8,7 @@ use crate::db::failed as sql;
 use crate::db::tasks::{TaskKind, TaskState};
 use crate::db::{self, Page, Paged};
 use crate::error::{ApiError, ApiResult};
+use crate::rows::missing_field_message;
 use rusqlite::Connection;
 use serde_json::{json, Value};
 
@@ -114,8 +115,10 @@ fn replace_in_batches(
         .iter()
         .any(|c| c.field == field)
     {
-        return Err(ApiError::BadBody(format!(
-            "缺少字段或类型错误：[field]（{field}不是可替换的列）"
+        let why = format!("{field}不是可替换的列");
+        return Err(ApiError::BadBody(missing_field_message(
+            "field",
+            Some(&why),
         )));
     }
     let mut replaced = 0;
@@ -148,7 +151,10 @@ fn drop_in_batches(
 ) -> ApiResult<i64> {
     editable(conn, caller, id)?;
     let seqs: Vec<i64> = serde_json::from_slice(body).map_err(|_| {
-        ApiError::BadBody("缺少字段或类型错误：[body]（请求体必须是失败行seq的数组）".into())
+        ApiError::BadBody(missing_field_message(
+            "body",
+            Some("请求体必须是失败行seq的数组"),
+        ))
     })?;
     let mut dropped = 0;
     for seqs in seqs.chunks(batch.max(1)) {

@@ -7,7 +7,7 @@ use crate::db::results::{self, ResultRow};
 use crate::db::tasks::{self as sql, Finish, NewTask, Seen, TaskKind, TaskView, TaskWriter};
 use crate::db::{Page, Paged};
 use crate::error::{ApiError, ApiResult};
-use crate::rows::lossy;
+use crate::rows::{lossy, missing_field_message};
 use rusqlite::Connection;
 use serde::de::{self, SeqAccess, Visitor};
 use serde_json::value::RawValue;
@@ -48,7 +48,7 @@ pub fn for_each_element(
         if e.is_syntax() || e.is_eof() {
             ApiError::BadBody("请求体不是合法的JSON".into())
         } else {
-            ApiError::BadBody("缺少字段或类型错误：[body]（请求体必须是JSON数组）".into())
+            ApiError::BadBody(missing_field_message("body", Some("请求体必须是JSON数组")))
         }
     })
 }
@@ -184,8 +184,7 @@ pub fn list_query<'a>(
 ) -> ApiResult<Option<(Page, sql::TaskFilter)>> {
     let (mut page, mut size, mut asked) = (None, None, false);
     let mut filter = sql::TaskFilter::default();
-    let bad =
-        |key: &str, why: &str| ApiError::BadBody(format!("缺少字段或类型错误：[{key}]（{why}）"));
+    let bad = |key: &str, why: &str| ApiError::BadBody(missing_field_message(key, Some(why)));
     for (key, value) in pairs {
         let value = value.trim();
         match key {
