@@ -1,16 +1,8 @@
 // An import's failed rows in place: a summary by reason, a page of rows to edit (the cell a
 // message points at marked), 全部替换 across every failed row, rows dropped, and a re-run.
 
-import { api, busy, button, clear, h, msgLine, pager, path, withOwnerSuggestions } from './core.js';
+import { api, busy, button, clear, columns, h, importColumns, msgLine, pager, path, withOwnerSuggestions } from './core.js';
 import { categoryTree, departments, flattenCategories } from './org.js';
-
-const FIELDS = [
-  ['id', '资产编号'], ['name', '资产名'], ['assetClass', '资产类型'], ['price', '资产价值'], ['count', '资产数量'],
-  ['deadline', '使用期限'], ['assetTree', '所属品类'], ['description', '描述信息'], ['position', '位置信息'],
-  ['user', '挂账人'], ['department', '所属部门'], ['parent', '父资产'], ['expire', '已清退'],
-];
-const OPTIONAL = new Set(['id', 'description', 'position', 'parent', 'expire']);
-const NUMERIC = new Set(['id', 'assetClass', 'price', 'count', 'deadline', 'expire']);
 
 /** Rows a page of the failed-rows editor holds. */
 const FAILED_PAGE = 100;
@@ -43,15 +35,20 @@ export async function failedEditor(t, readOnly, load) {
     ? h('p', { className: 'msg msg-ok', id: 'rerun-result' },
       `重新执行完成：${succeeded} 行成功，${t.number_failed} 行仍失败。`)
     : null;
-  const labels = Object.fromEntries(FIELDS);
+  // The columns as the server names them; a row's cells in the import columns' order.
+  const all = await columns();
+  const importCols = await importColumns();
+  const labels = Object.fromEntries(all.map((c) => [c.field, c.header]));
+  const numeric = new Set(all.filter((c) => c.numeric).map((c) => c.field));
   const departmentNames = (await departments().catch(() => [])).map((d) => d.name);
   let inputs = [];
   let seqs = [];
   let picks = [];
 
-  // 全部替换: one column's value, in every failed row of the task.
+  // 全部替换: one column's value, in every failed row of the task (the server replaces in the
+  // import columns only).
   const field = h('select', { id: 'replace-field', attrs: { 'aria-label': '列' } },
-    FIELDS.filter(([k]) => k !== 'expire').map(([k, label]) => h('option', { value: k }, label)));
+    importCols.map((c) => h('option', { value: c.field }, c.header)));
   field.value = 'department';
   const from = h('input', { id: 'replace-from', placeholder: '原值，如 研发部', attrs: { 'aria-label': '原值' } });
   const to = h('input', { id: 'replace-to', placeholder: '新值，如 CST', attrs: { 'aria-label': '新值' } });
@@ -87,7 +84,7 @@ export async function failedEditor(t, readOnly, load) {
       if (!els.some((el) => el.classList.contains('edited'))) continue;
       const row = {};
       for (const [k, el] of Object.entries(cells)) {
-        const v = cellValue(k, el);
+        const v = cellValue(k, el, numeric);
         if (v !== undefined) row[k] = v;
       }
       await api('PUT', path('failed_task', id, 'rows', seqs[i]), row);
@@ -123,8 +120,11 @@ export async function failedEditor(t, readOnly, load) {
     }
     const rows = answer.data;
     seqs = rows.map((r) => r.seq);
-    // Every field a row needs, then the optional ones and any others only when a row has them.
-    const keys = FIELDS.map(([k]) => k).filter((k) => !OPTIONAL.has(k) || rows.some((r) => k in r));
+    // Every import column a row needs and the optional ones a row has, then the other columns
+    // and any other fields only when a row has them.
+    const has = (k) => rows.some((r) => k in r);
+    const keys = importCols.filter((c) => !c.optional || has(c.field)).map((c) => c.field);
+    for (const c of all) if (c.import === null && has(c.field)) keys.push(c.field);
     for (const r of rows) for (const k of Object.keys(r)) if (!['message', 'seq', 'line'].includes(k) && !keys.includes(k)) keys.push(k);
     const categoryLists = await categoryDatalists(rows);
     inputs = rows.map((r) => Object.fromEntries(keys.map((k) => [k, cellInput(k, r[k], labels, departmentNames, categoryLists, r.department)])));
@@ -217,8 +217,9 @@ function cellInput(k, v, labels, departmentNames, categoryLists, department) {
   return el;
 }
 
-/** The value to send for an edited cell: unchanged cells keep what was submitted. */
-function cellValue(key, el) {
+/** The value to send for an edited cell: unchanged cells keep what was submitted; a number
+ * typed into a numeric column (`numeric`: their fields) goes as a number. */
+function cellValue(key, el, numeric) {
   const text = el.value;
   const original = el.original;
   if (el.tagName === 'SELECT') {
@@ -232,6 +233,6 @@ function cellValue(key, el) {
   if (typeof original === 'object' && original !== null) {
     try { return JSON.parse(t); } catch (e) { return t; }
   }
-  if (NUMERIC.has(key) && /^-?\d+(\.\d+)?$/.test(t) && typeof original !== 'string') return Number(t);
+  if (numeric.has(key) && /^-?\d+(\.\d+)?$/.test(t) && typeof original !== 'string') return Number(t);
   return text;
 }

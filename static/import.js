@@ -1,9 +1,24 @@
 // Import: upload a CSV or XLSX file, or paste JSON rows, optionally as a dry run (仅校验).
 
-import { api, busy, button, clear, downloadLink, h, msgLine, path, uploadFile } from './core.js';
+import { api, busy, button, clear, columns, downloadLink, h, msgLine, path, uploadFile } from './core.js';
 
 /** A file of more rows than this is checked first (仅校验) unless the user unticks it. */
 const DRY_RUN_ROWS = 1000;
+
+/** What to write in each import column (one line may explain several), in the template's order. */
+const FIELD_NOTES = [
+  [['id'], '可选：填写则更新该资产，空白单元格保留原值'],
+  [['name'], '必填，最长 128 字'],
+  [['assetClass'], '数量型（0）或 条目型（1）；条目型数量只能为 1'],
+  [['price'], '元，不可为负，保留两位小数；可写 1,299.50 或 ¥1,299.50'],
+  [['count'], '必填，至少为 1 的整数'],
+  [['deadline'], '年，0 表示不折旧'],
+  [['assetTree'], '部门分类树中的名称'],
+  [['description'], '可选，最长 4096 字'],
+  [['position'], '可选，最长 256 字'],
+  [['user', 'department'], '挂账人须属于该部门'],
+  [['parent'], '可选：同部门条目型资产的名称或编号'],
+];
 
 const EXAMPLE = [
   { name: '办公椅', assetClass: '数量型', price: 350, count: 10, deadline: 5, assetTree: '数量型资产', department: 'CST', user: 'liusn', description: '人体工学椅', position: 'A 座 3 楼' },
@@ -97,6 +112,15 @@ export function importView(root) {
     location.hash = `#task/${answer.data.id}`;
   }), 'btn-primary', { id: 'import-upload' });
 
+  // Each column by its header, as the server names it (and the field, for English headers).
+  const fieldNotes = h('tbody');
+  columns().catch(() => []).then((all) => {
+    const header = (k) => all.find((c) => c.field === k)?.header;
+    clear(fieldNotes, FIELD_NOTES.map(([fields, note]) => h('tr', {},
+      h('th', {}, fields.map((k) => [header(k), k].filter(Boolean).join(' ')).join(' / ')),
+      h('td', {}, note))));
+  });
+
   // The file is how asset managers import; pasting JSON rows is for the few who script, so it
   // waits under 高级.
   clear(root,
@@ -112,20 +136,7 @@ export function importView(root) {
       h('div', { className: 'actions' }, upload, fileDry.label, progress, progressText),
       fileMsg,
       h('h3', { className: 'sub-title' }, '字段说明'),
-      h('table', { className: 'table table-compact', id: 'import-fields' },
-        h('tbody', {}, [
-          ['资产编号 id', '可选：填写则更新该资产，空白单元格保留原值'],
-          ['资产名 name', '必填，最长 128 字'],
-          ['资产类型 assetClass', '数量型（0）或 条目型（1）；条目型数量只能为 1'],
-          ['资产价值 price', '元，不可为负，保留两位小数；可写 1,299.50 或 ¥1,299.50'],
-          ['资产数量 count', '必填，至少为 1 的整数'],
-          ['使用期限 deadline', '年，0 表示不折旧'],
-          ['所属品类 assetTree', '部门分类树中的名称'],
-          ['描述信息 description', '可选，最长 4096 字'],
-          ['位置信息 position', '可选，最长 256 字'],
-          ['挂账人 user / 所属部门 department', '挂账人须属于该部门'],
-          ['父资产 parent', '可选：同部门条目型资产的名称或编号'],
-        ].map(([k, v]) => h('tr', {}, h('th', {}, k), h('td', {}, v)))))),
+      h('table', { className: 'table table-compact', id: 'import-fields' }, fieldNotes)),
     h('details', { className: 'card advanced', id: 'import-advanced' },
       h('summary', {}, '高级：粘贴 JSON 行'),
       h('p', { className: 'hint' }, '一个 JSON 数组，每个元素是一行资产。校验失败的行会保留在任务里，可在任务详情中修改后重新执行。'),

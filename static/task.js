@@ -2,7 +2,7 @@
 // confirm, an import's failed rows (failed_rows.js), an undo's assets left alone, and an
 // export's records and the ids it could not take.
 
-import { api, busy, button, clear, h, headRow, money, msgLine, path, CLASS_NAMES } from './core.js';
+import { api, busy, button, clear, columns, h, headRow, money, msgLine, path, CLASS_NAMES } from './core.js';
 import { awaitsConfirm, cancelButton, downloads, poll, progressBar, show, statusBadge, stopPolling, typeTag, PREVIEW_MAX } from './task_parts.js';
 import { failedEditor, rerunSucceeded } from './failed_rows.js';
 
@@ -138,11 +138,14 @@ export function taskView(root, idText) {
     } else {
       const records = (await api('GET', path('export_task', id))).data;
       const shown = records.slice(0, 200);
+      // Headed as the export file heads them (by the asset view's keys).
+      const all = await columns();
+      const header = (view) => all.find((c) => c.view === view).header;
       sections.push(h('section', { className: 'card' },
         h('div', { className: 'toolbar' }, h('h2', { className: 'card-title' }, `导出记录（${records.length}）`)),
         records.length > shown.length ? h('p', { className: 'hint' }, `仅显示前 ${shown.length} 条，完整内容请下载文件。`) : null,
         h('div', { className: 'table-wrap' }, h('table', { className: 'table', id: 'export-table' },
-          headRow(['编号', '名称', '类型', '数量', '挂账人', '价值', '分类', '部门', '已清退']),
+          headRow(['id', 'name', 'assetClass', 'count', 'userName', 'price', 'assetTree', 'departmentName', 'expire'].map(header)),
           h('tbody', {}, shown.length ? null : h('tr', {}, h('td', { className: 'empty', colSpan: 9 }, '没有成功导出的资产。')),
             shown.map((a) => h('tr', {},
             h('td', { className: 'num' }, a.id), h('td', {}, a.name), h('td', {}, CLASS_NAMES[a.assetClass] || ''),
