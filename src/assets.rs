@@ -3,7 +3,7 @@
 use crate::auth::Caller;
 use crate::db::assets::{self as sql, AssetView, Filter, Scope};
 use crate::db::{self, changes, org as org_sql, Page, Paged};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{Error, Result};
 use crate::org;
 use crate::rows::{self, Lookups};
 use rusqlite::Connection;
@@ -12,22 +12,22 @@ use serde_json::{Map, Value};
 
 /// Creates one asset from a row, exactly as an import row would; a broken rule answers with
 /// the row's message.
-pub fn create(conn: &Connection, caller: &Caller, row: &str) -> ApiResult<i64> {
+pub fn create(conn: &Connection, caller: &Caller, row: &str) -> Result<i64> {
     let mut lookups = Lookups::new(org::scope(conn, caller)?);
     match rows::check_row(conn, &mut lookups, row, db::today_day())? {
         Ok(asset) => Ok(sql::insert_asset(conn, &asset)?),
-        Err(message) => Err(ApiError::RowRejected(message)),
+        Err(message) => Err(Error::RowRejected(message)),
     }
 }
 
 /// An asset the caller manages. Another entity's answers as if it did not exist; one of the
 /// entity outside the caller's departments is refused.
-fn managed(conn: &Connection, scope: &Scope, id: i64) -> ApiResult<sql::AssetRef> {
+fn managed(conn: &Connection, scope: &Scope, id: i64) -> Result<sql::AssetRef> {
     let asset = sql::asset_ref(conn, id)?
         .filter(|a| a.entity_id == scope.entity_id())
-        .ok_or(ApiError::NotFound("资产"))?;
+        .ok_or(Error::NotFound("资产"))?;
     if !scope.covers(asset.department_id) {
-        return Err(ApiError::Forbidden);
+        return Err(Error::Forbidden);
     }
     Ok(asset)
 }
@@ -38,25 +38,25 @@ const FIXED_FIELDS: [&str; 3] = ["department", "assetClass", "create_time"];
 
 /// Modifies an asset: the request's fields replace the current ones and the result must pass
 /// the same rules as a new asset.
-pub fn modify(conn: &Connection, caller: &Caller, mut req: Map<String, Value>) -> ApiResult<()> {
+pub fn modify(conn: &Connection, caller: &Caller, mut req: Map<String, Value>) -> Result<()> {
     let scope = org::scope(conn, caller)?;
     let id = match req.get("id") {
         Some(Value::Number(n)) => n.as_i64(),
         Some(Value::String(s)) => s.trim().parse().ok(),
         _ => None,
     }
-    .ok_or_else(|| ApiError::missing_field("id"))?;
+    .ok_or_else(|| Error::missing_field("id"))?;
     managed(conn, &scope, id)?;
     let today = db::today_day();
     // The stored values (names included): what the request's fields replace.
-    let current = changes::stored_asset(conn, id)?.ok_or(ApiError::NotFound("资产"))?;
+    let current = changes::stored_asset(conn, id)?.ok_or(Error::NotFound("资产"))?;
     let now = &current.values;
     let status = match req.remove("status") {
         None | Some(Value::Null) => now.status,
         Some(v) => v
             .as_i64()
             .filter(|s| (1..=3).contains(s))
-            .ok_or_else(|| ApiError::missing_field("status"))?,
+            .ok_or_else(|| Error::missing_field("status"))?,
     };
     let mut row = serde_json::json!({
         "name": now.name,
@@ -84,10 +84,10 @@ pub fn modify(conn: &Connection, caller: &Caller, mut req: Map<String, Value>) -
     let mut lookups = Lookups::new(scope);
     let mut asset = match rows::check_row(conn, &mut lookups, &row.to_string(), today)? {
         Ok(a) => a,
-        Err(message) => return Err(ApiError::RowRejected(message)),
+        Err(message) => return Err(Error::RowRejected(message)),
     };
     if rows::creates_cycle(conn, id, asset.parent_id)? {
-        return Err(ApiError::RowRejected("父资产不符合规范".into()));
+        return Err(Error::RowRejected("父资产不符合规范".into()));
     }
     asset.status = status;
     // Only what changed is written (and the kept counts follow a category move).
@@ -96,7 +96,7 @@ pub fn modify(conn: &Connection, caller: &Caller, mut req: Map<String, Value>) -
 }
 
 /// Retires the assets (all or none).
-pub fn retire(conn: &Connection, caller: &Caller, ids: &[i64]) -> ApiResult<()> {
+pub fn retire(conn: &Connection, caller: &Caller, ids: &[i64]) -> Result<()> {
     let scope = org::scope(conn, caller)?;
     for id in ids {
         managed(conn, &scope, *id)?;
@@ -140,11 +140,7 @@ fn non_empty(s: Option<String>) -> Option<String> {
     s.filter(|s| !s.is_empty())
 }
 
-pub fn search(
-    conn: &Connection,
-    caller: &Caller,
-    req: SearchRequest,
-) -> ApiResult<Paged<AssetView>> {
+pub fn search(conn: &Connection, caller: &Caller, req: SearchRequest) -> Result<Paged<AssetView>> {
     let scope = org::scope(conn, caller)?;
     let page = Page::new(req.page.unwrap_or(1), req.size)?;
     let filter = filter_of(conn, &scope, req)?;
@@ -158,14 +154,14 @@ pub fn search(
 
 /// The ids of every asset the caller sees that matches a search (its paging ignored): what an
 /// export of the search results takes.
-pub fn search_ids(conn: &Connection, caller: &Caller, req: SearchRequest) -> ApiResult<Vec<i64>> {
+pub fn search_ids(conn: &Connection, caller: &Caller, req: SearchRequest) -> Result<Vec<i64>> {
     let scope = org::scope(conn, caller)?;
     let filter = filter_of(conn, &scope, req)?;
     Ok(sql::matching_ids(conn, &scope, &filter, db::today_day())?)
 }
 
 /// A search request as the SQL's filter.
-fn filter_of(conn: &Connection, scope: &Scope, req: SearchRequest) -> ApiResult<Filter> {
+fn filter_of(conn: &Connection, scope: &Scope, req: SearchRequest) -> Result<Filter> {
     let department_id = match non_empty(req.department) {
         // A department outside the caller's scope simply has no assets for them.
         Some(name) => Some(
@@ -178,10 +174,10 @@ fn filter_of(conn: &Connection, scope: &Scope, req: SearchRequest) -> ApiResult<
         None => None,
     };
     if matches!(req.expire, Some(e) if e != 0 && e != 1) {
-        return Err(ApiError::missing_field("expire"));
+        return Err(Error::missing_field("expire"));
     }
     if matches!(req.status, Some(st) if !(1..=3).contains(&st)) {
-        return Err(ApiError::missing_field("status"));
+        return Err(Error::missing_field("status"));
     }
     Ok(Filter {
         department_id,
@@ -199,7 +195,7 @@ fn filter_of(conn: &Connection, scope: &Scope, req: SearchRequest) -> ApiResult<
 }
 
 /// A staff member's own assets.
-pub fn own(conn: &Connection, caller: &Caller, page: Page) -> ApiResult<Paged<AssetView>> {
+pub fn own(conn: &Connection, caller: &Caller, page: Page) -> Result<Paged<AssetView>> {
     let scope = org::scope(conn, caller)?;
     let (total, data) = sql::search(conn, &scope, &Filter::default(), page, db::today_day())?;
     Ok(Paged {

@@ -3,7 +3,7 @@
 
 use crate::config::Settings;
 use crate::db::{self, users, Db};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{Error, Result};
 use crate::sessions::Sessions;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
@@ -51,24 +51,24 @@ pub struct Caller {
 
 impl Caller {
     /// The caller's entity; roles without one (super admin) never reach entity data.
-    pub fn entity(&self) -> ApiResult<i64> {
-        self.entity_id.ok_or(ApiError::Forbidden)
+    pub fn entity(&self) -> Result<i64> {
+        self.entity_id.ok_or(Error::Forbidden)
     }
 }
 
 /// A live session, not yet checked for role or lock: a handler must call `require`, so no
 /// endpoint can forget the role check.
-pub struct Session(Result<(Caller, bool), ApiError>);
+pub struct Session(Result<(Caller, bool), Error>);
 
 impl Session {
     /// The session checks in the SPEC's order: well-formed, live, role, not locked.
-    pub fn require(self, roles: &[Role]) -> ApiResult<Caller> {
+    pub fn require(self, roles: &[Role]) -> Result<Caller> {
         let (caller, locked) = self.0?;
         if !roles.contains(&caller.role) {
-            return Err(ApiError::Forbidden);
+            return Err(Error::Forbidden);
         }
         if locked {
-            return Err(ApiError::Locked);
+            return Err(Error::Locked);
         }
         Ok(caller)
     }
@@ -99,7 +99,7 @@ pub fn has_session_segment(req: &Request<'_>) -> bool {
 
 /// The session check of one request, made once: the handler's guard and the body reader (which
 /// must not read a body for a dead session) share it.
-struct Checked(Result<(Caller, bool), ApiError>);
+struct Checked(Result<(Caller, bool), Error>);
 
 #[rocket::async_trait]
 impl<'r> FromRequest<'r> for Session {
@@ -114,7 +114,7 @@ impl<'r> FromRequest<'r> for Session {
                     req.guard::<&State<Settings>>().await.succeeded(),
                     req.guard::<&State<Sessions>>().await.succeeded(),
                 ) else {
-                    return Checked(Err(ApiError::Internal("state missing".into())));
+                    return Checked(Err(Error::internal("state missing")));
                 };
                 let ttl = settings.session_ttl_hours as i64 * 3600;
                 Checked(check_session(db, sessions.inner().clone(), token, ttl).await)
@@ -131,9 +131,9 @@ async fn check_session(
     sessions: Sessions,
     token: String,
     ttl: i64,
-) -> ApiResult<(Caller, bool)> {
+) -> Result<(Caller, bool)> {
     if !well_formed(&token) {
-        return Err(ApiError::MalformedSession);
+        return Err(Error::MalformedSession);
     }
     db.run(move |conn| {
         let now = db::now_secs();
@@ -145,19 +145,19 @@ async fn check_session(
             None => users::session_user(conn, &hash)?,
         };
         let Some((user, last_seen)) = found else {
-            return Err(ApiError::NoSession);
+            return Err(Error::NoSession);
         };
         if now - last_seen > ttl {
             users::delete_session(conn, &token)?;
             sessions.end(&hash);
-            return Err(ApiError::NoSession);
+            return Err(Error::NoSession);
         }
         // The idle clock moves at most once a minute.
         if now - last_seen > 60 {
             sessions.touch(&hash, now);
         }
         let role = Role::from_character(user.character)
-            .ok_or_else(|| ApiError::Internal(format!("user {} has no role", user.id)))?;
+            .ok_or_else(|| Error::internal(format!("user {} has no role", user.id)))?;
         let caller = Caller {
             user_id: user.id,
             name: user.name,
@@ -180,11 +180,11 @@ pub fn new_token() -> String {
         .collect()
 }
 
-pub fn hash_password(password: &str) -> ApiResult<String> {
+pub fn hash_password(password: &str) -> Result<String> {
     Argon2::default()
         .hash_password(password.as_bytes())
         .map(|h| h.to_string())
-        .map_err(|e| ApiError::Internal(format!("argon2: {e}")))
+        .map_err(|e| Error::caused("argon2", e))
 }
 
 pub fn verify_password(password: &str, hash: &str) -> bool {

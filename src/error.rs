@@ -1,15 +1,23 @@
-//! The one error type of the API: every failure a client can see, mapped to `{code, info}` and an
-//! HTTP status by a single `match`.
+//! Errors. The domain and database layers return `Error`, which keeps the source of an
+//! internal failure and knows nothing of HTTP; the API answers with `ApiError`, which maps an
+//! `Error` to `{code, info}` and an HTTP status by the single `match` in `answer`.
 
 use rocket::http::{ContentType, Status};
 use rocket::response::{self, Responder, Response};
 use rocket::Request;
 use std::io::Cursor;
 
-pub type ApiResult<T> = Result<T, ApiError>;
+/// The domain's result; `E` may be named for the odd function with another error.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ApiError {
+/// A handler's result: a domain error (through `?`) answered as the API's envelope.
+pub type ApiResult<T> = std::result::Result<T, ApiError>;
+
+/// The cause behind an internal error.
+pub type Source = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+#[derive(Debug)]
+pub enum Error {
     /// The session segment is not 32 ASCII letters/digits.
     MalformedSession,
     /// No live session with that token (unknown, logged out or expired).
@@ -66,134 +74,233 @@ pub enum ApiError {
     Busy(&'static str),
     /// The disk (or the database's size cap) is full; nothing was changed.
     DiskFull,
-    /// Anything else: logged with its cause, never shown.
-    Internal(String),
+    /// Anything else: logged with its context and source, never shown.
+    Internal {
+        context: String,
+        source: Option<Source>,
+    },
 }
 
-impl ApiError {
-    pub fn status_code_info(&self) -> (Status, i64, String) {
-        use ApiError::*;
-        let (status, code, info): (Status, i64, String) = match self {
-            MalformedSession => (Status::Unauthorized, 2, "用户的会话标识符信息不正确".into()),
-            NoSession => (Status::Unauthorized, 1, "你无此权限".into()),
-            Forbidden => (Status::Forbidden, 1, "你无此权限".into()),
-            Locked => (Status::Forbidden, 4, "你已被锁定，无法进行该操作".into()),
-            BadBody(what) => (Status::BadRequest, -2, what.clone()),
-            TooLarge => (Status::PayloadTooLarge, -2, "请求体超过大小限制".into()),
-            LoginFailed => (Status::BadRequest, 2, "用户名或密码错误".into()),
-            LoginThrottled(secs) => (
-                Status::TooManyRequests,
-                3,
-                format!("登录失败次数过多，请{secs}秒后再试"),
-            ),
-            LoginsBusy => (
-                Status::TooManyRequests,
-                10,
-                "同时登录的请求过多，请稍后再试".into(),
-            ),
-            PageOutOfRange => (Status::BadRequest, 4, "请求的页码超出范围".into()),
-            Duplicate(what) => (Status::BadRequest, 5, what.clone()),
-            NotFound(what) => (Status::NotFound, 7, format!("{what}不存在")),
-            Rule(what) => (Status::BadRequest, 20, what.clone()),
-            RowRejected(message) => (Status::BadRequest, 2, message.clone()),
-            TaskNotFound => (Status::NotFound, 6, "对应id的异步任务不存在".into()),
-            NotAnImportTask { rerun: false } => (
-                Status::BadRequest,
-                8,
-                "不能通过此API获取导出的异步任务".into(),
-            ),
-            NotAnImportTask { rerun: true } => (
-                Status::BadRequest,
-                8,
-                "不能通过此API重新评测某导出任务".into(),
-            ),
-            RerunLengthMismatch => (
-                Status::BadRequest,
-                8,
-                "新传入的POST资产信息一定要与之前的失败信息长度相同".into(),
-            ),
-            TaskRunning => (
-                Status::BadRequest,
-                9,
-                "该异步任务正在执行，请稍后再试".into(),
-            ),
-            NotAnExportTask => (
-                Status::BadRequest,
-                4,
-                "该API只可用于查看导出异步任务的成功记录".into(),
-            ),
-            TaskFinished => (Status::BadRequest, 12, "该异步任务已结束，无法取消".into()),
-            TaskPruned => (
-                Status::Gone,
-                13,
-                "该异步任务的数据已清除（超过保留期限或已被删除）".into(),
-            ),
-            NotConfirmable(why) => (Status::BadRequest, 14, (*why).into()),
-            NotUndoable(why) => (Status::BadRequest, 15, (*why).into()),
-            SameFile { task, time } => (
-                Status::Conflict,
-                16,
-                format!("同名同内容的文件已于{time}导入（任务 #{task}），再次导入会重复创建资产"),
-            ),
-            UnknownPath => (Status::NotFound, -3, "请求的接口不存在".into()),
-            Busy(what) => (Status::ServiceUnavailable, 10, (*what).into()),
-            DiskFull => (
-                Status::InsufficientStorage,
-                11,
-                "磁盘空间不足，请释放空间后重试".into(),
-            ),
-            Internal(_) => (Status::InternalServerError, -1, "服务器内部错误".into()),
-        };
-        (status, code, info)
+/// The HTTP status, code and message a client sees for `error`: the one place they are decided.
+pub fn answer(error: &Error) -> (Status, i64, String) {
+    use Error::*;
+    let (status, code, info): (Status, i64, String) = match error {
+        MalformedSession => (Status::Unauthorized, 2, "用户的会话标识符信息不正确".into()),
+        NoSession => (Status::Unauthorized, 1, "你无此权限".into()),
+        Forbidden => (Status::Forbidden, 1, "你无此权限".into()),
+        Locked => (Status::Forbidden, 4, "你已被锁定，无法进行该操作".into()),
+        BadBody(what) => (Status::BadRequest, -2, what.clone()),
+        TooLarge => (Status::PayloadTooLarge, -2, "请求体超过大小限制".into()),
+        LoginFailed => (Status::BadRequest, 2, "用户名或密码错误".into()),
+        LoginThrottled(secs) => (
+            Status::TooManyRequests,
+            3,
+            format!("登录失败次数过多，请{secs}秒后再试"),
+        ),
+        LoginsBusy => (
+            Status::TooManyRequests,
+            10,
+            "同时登录的请求过多，请稍后再试".into(),
+        ),
+        PageOutOfRange => (Status::BadRequest, 4, "请求的页码超出范围".into()),
+        Duplicate(what) => (Status::BadRequest, 5, what.clone()),
+        NotFound(what) => (Status::NotFound, 7, format!("{what}不存在")),
+        Rule(what) => (Status::BadRequest, 20, what.clone()),
+        RowRejected(message) => (Status::BadRequest, 2, message.clone()),
+        TaskNotFound => (Status::NotFound, 6, "对应id的异步任务不存在".into()),
+        NotAnImportTask { rerun: false } => (
+            Status::BadRequest,
+            8,
+            "不能通过此API获取导出的异步任务".into(),
+        ),
+        NotAnImportTask { rerun: true } => (
+            Status::BadRequest,
+            8,
+            "不能通过此API重新评测某导出任务".into(),
+        ),
+        RerunLengthMismatch => (
+            Status::BadRequest,
+            8,
+            "新传入的POST资产信息一定要与之前的失败信息长度相同".into(),
+        ),
+        TaskRunning => (
+            Status::BadRequest,
+            9,
+            "该异步任务正在执行，请稍后再试".into(),
+        ),
+        NotAnExportTask => (
+            Status::BadRequest,
+            4,
+            "该API只可用于查看导出异步任务的成功记录".into(),
+        ),
+        TaskFinished => (Status::BadRequest, 12, "该异步任务已结束，无法取消".into()),
+        TaskPruned => (
+            Status::Gone,
+            13,
+            "该异步任务的数据已清除（超过保留期限或已被删除）".into(),
+        ),
+        NotConfirmable(why) => (Status::BadRequest, 14, (*why).into()),
+        NotUndoable(why) => (Status::BadRequest, 15, (*why).into()),
+        SameFile { task, time } => (
+            Status::Conflict,
+            16,
+            format!("同名同内容的文件已于{time}导入（任务 #{task}），再次导入会重复创建资产"),
+        ),
+        UnknownPath => (Status::NotFound, -3, "请求的接口不存在".into()),
+        Busy(what) => (Status::ServiceUnavailable, 10, (*what).into()),
+        DiskFull => (
+            Status::InsufficientStorage,
+            11,
+            "磁盘空间不足，请释放空间后重试".into(),
+        ),
+        Internal { .. } => (Status::InternalServerError, -1, "服务器内部错误".into()),
+    };
+    (status, code, info)
+}
+
+impl Error {
+    /// An internal error with no source beyond its context.
+    pub fn internal(context: impl Into<String>) -> Error {
+        Error::Internal {
+            context: context.into(),
+            source: None,
+        }
     }
 
-    /// What to write in the log: the cause of an internal error (never sent to a client), else
-    /// the code and message a client saw.
+    /// An internal error caused by `source`, which is kept (and logged), never shown.
+    pub fn caused(context: impl Into<String>, source: impl Into<Source>) -> Error {
+        Error::Internal {
+            context: context.into(),
+            source: Some(source.into()),
+        }
+    }
+
+    /// The code a client sees for it.
+    pub fn code(&self) -> i64 {
+        answer(self).1
+    }
+
+    /// What to write in the log: the context and the chain of sources of an internal error
+    /// (never sent to a client), else the code and message a client saw.
     pub fn cause(&self) -> String {
         match self {
-            ApiError::Internal(cause) => cause.clone(),
+            Error::Internal { context, source } => {
+                let mut text = context.clone();
+                let mut next = source
+                    .as_deref()
+                    .map(|s| s as &(dyn std::error::Error + 'static));
+                while let Some(source) = next {
+                    text.push_str(&format!(": {source}"));
+                    next = source.source();
+                }
+                text
+            }
             other => other.to_string(),
         }
     }
 
-    pub fn missing_field(field: &str) -> ApiError {
-        ApiError::BadBody(crate::rows::missing_field_message(field, None))
+    pub fn missing_field(field: &str) -> Error {
+        Error::BadBody(crate::rows::missing_field_message(field, None))
     }
 }
 
-impl std::fmt::Display for ApiError {
+impl std::fmt::Display for Error {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let (_, code, info) = self.status_code_info();
+        let (_, code, info) = answer(self);
         write!(f, "{code} {info}")
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Internal {
+                source: Some(source),
+                ..
+            } => Some(source.as_ref()),
+            _ => None,
+        }
+    }
+}
+
+/// A copy answers the same; an internal error's source, which cannot be copied, is kept as text
+/// in its context (the session check hands one error to both the guard and the body reader).
+impl Clone for Error {
+    fn clone(&self) -> Error {
+        use Error::*;
+        match self {
+            Internal { .. } => Error::internal(self.cause()),
+            MalformedSession => MalformedSession,
+            NoSession => NoSession,
+            Forbidden => Forbidden,
+            Locked => Locked,
+            BadBody(what) => BadBody(what.clone()),
+            TooLarge => TooLarge,
+            LoginFailed => LoginFailed,
+            LoginThrottled(secs) => LoginThrottled(*secs),
+            LoginsBusy => LoginsBusy,
+            PageOutOfRange => PageOutOfRange,
+            Duplicate(what) => Duplicate(what.clone()),
+            NotFound(what) => NotFound(what),
+            Rule(what) => Rule(what.clone()),
+            RowRejected(message) => RowRejected(message.clone()),
+            TaskNotFound => TaskNotFound,
+            NotAnImportTask { rerun } => NotAnImportTask { rerun: *rerun },
+            RerunLengthMismatch => RerunLengthMismatch,
+            TaskRunning => TaskRunning,
+            NotAnExportTask => NotAnExportTask,
+            TaskFinished => TaskFinished,
+            TaskPruned => TaskPruned,
+            NotConfirmable(why) => NotConfirmable(why),
+            NotUndoable(why) => NotUndoable(why),
+            SameFile { task, time } => SameFile {
+                task: *task,
+                time: time.clone(),
+            },
+            UnknownPath => UnknownPath,
+            Busy(what) => Busy(what),
+            DiskFull => DiskFull,
+        }
+    }
+}
+
+/// Two errors are the same when a client would see the same answer (and, internal ones, the
+/// same context): what tests compare.
+impl PartialEq for Error {
+    fn eq(&self, other: &Error) -> bool {
+        match (self, other) {
+            (Error::Internal { context: a, .. }, Error::Internal { context: b, .. }) => a == b,
+            _ => answer(self) == answer(other),
+        }
     }
 }
 
 /// The message of `Busy` when the database's write lock or a connection could not be had in time.
 pub const DATABASE_BUSY: &str = "服务器繁忙，请稍后再试";
 
-impl From<rusqlite::Error> for ApiError {
+impl From<rusqlite::Error> for Error {
     fn from(e: rusqlite::Error) -> Self {
         use rusqlite::ErrorCode;
         match e.sqlite_error_code() {
             // Waited the whole busy timeout for the write lock: a clear answer, never a 500.
             Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
                 log::warn!("database busy: {e}");
-                ApiError::Busy(DATABASE_BUSY)
+                Error::Busy(DATABASE_BUSY)
             }
             Some(ErrorCode::DiskFull) => {
                 log::error!("database: {e}");
-                ApiError::DiskFull
+                Error::DiskFull
             }
-            _ => ApiError::Internal(format!("database: {e}")),
+            _ => Error::caused("database", e),
         }
     }
 }
 
-impl From<r2d2::Error> for ApiError {
+impl From<r2d2::Error> for Error {
     fn from(e: r2d2::Error) -> Self {
         // r2d2's only error is a timeout waiting for a pooled connection: every connection busy.
         log::warn!("connection pool: {e}");
-        ApiError::Busy(DATABASE_BUSY)
+        Error::Busy(DATABASE_BUSY)
     }
 }
 
@@ -202,12 +309,28 @@ pub fn envelope(code: i64, info: &str) -> String {
     serde_json::json!({ "code": code, "info": info }).to_string()
 }
 
+/// A domain error as the API answers it.
+#[derive(Debug)]
+pub struct ApiError(pub Error);
+
+impl From<Error> for ApiError {
+    fn from(e: Error) -> Self {
+        ApiError(e)
+    }
+}
+
+impl From<rusqlite::Error> for ApiError {
+    fn from(e: rusqlite::Error) -> Self {
+        ApiError(e.into())
+    }
+}
+
 impl<'r> Responder<'r, 'static> for ApiError {
     fn respond_to(self, _: &'r Request<'_>) -> response::Result<'static> {
-        if let ApiError::Internal(cause) = &self {
-            log::error!("internal error: {cause}");
+        if let Error::Internal { .. } = &self.0 {
+            log::error!("internal error: {}", self.0.cause());
         }
-        let (status, code, info) = self.status_code_info();
+        let (status, code, info) = answer(&self.0);
         let body = envelope(code, &info);
         Response::build()
             .status(status)

@@ -5,7 +5,7 @@
 
 use crate::auth::{dummy_hash, verify_password_in};
 use crate::db::{self, users, Db};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{Error, Result};
 use crate::names;
 use crate::sessions::Sessions;
 use crossbeam_channel::{Receiver, Sender, TrySendError};
@@ -53,7 +53,7 @@ impl Throttle {
     /// Checks every (key, free failures) against its wait and, when none is waiting, counts the
     /// attempt as a failure under each, in one step: concurrent guesses cannot all pass the
     /// check before any of them is counted.
-    fn begin(&self, keys: &[(&str, i64)], now: i64) -> ApiResult<()> {
+    fn begin(&self, keys: &[(&str, i64)], now: i64) -> Result<()> {
         let mut counters = self.counters.lock().unwrap_or_else(|p| p.into_inner());
         let mut wait = 0;
         for (key, free) in keys {
@@ -64,7 +64,7 @@ impl Throttle {
             }
         }
         if wait > 0 {
-            return Err(ApiError::LoginThrottled(wait as u64));
+            return Err(Error::LoginThrottled(wait as u64));
         }
         if counters.len() >= MAX_COUNTERS {
             counters.retain(|_, (_, last)| now - *last <= MAX_WAIT_SECS);
@@ -134,19 +134,19 @@ impl Passwords {
     }
 
     /// Whether the password matches the hash; a full queue answers at once (429).
-    async fn verify(&self, password: String, hash: String) -> ApiResult<bool> {
+    async fn verify(&self, password: String, hash: String) -> Result<bool> {
         let (answer, checked) = rocket::tokio::sync::oneshot::channel();
-        let sender = self.sender.as_ref().ok_or(ApiError::LoginsBusy)?;
+        let sender = self.sender.as_ref().ok_or(Error::LoginsBusy)?;
         match sender.try_send((password, hash, answer)) {
             Ok(()) => {}
-            Err(TrySendError::Full(_)) => return Err(ApiError::LoginsBusy),
+            Err(TrySendError::Full(_)) => return Err(Error::LoginsBusy),
             Err(TrySendError::Disconnected(_)) => {
-                return Err(ApiError::Internal("password threads stopped".into()))
+                return Err(Error::internal("password threads stopped"))
             }
         }
         checked
             .await
-            .map_err(|_| ApiError::Internal("password check dropped".into()))
+            .map_err(|_| Error::internal("password check dropped"))
     }
 }
 
@@ -173,9 +173,9 @@ pub async fn login(
     address: Option<IpAddr>,
     identity: String,
     password: String,
-) -> ApiResult<(String, i64)> {
+) -> Result<(String, i64)> {
     if identity.chars().count() > IDENTITY_MAX {
-        return Err(ApiError::LoginFailed);
+        return Err(Error::LoginFailed);
     }
     let address = address.map_or_else(|| "unknown".to_owned(), |a| a.to_string());
     // Identities are stored in their one spelling: "liusn " and fullwidth ｌｉｕｓｎ are liusn.
@@ -207,17 +207,17 @@ pub async fn login(
         // Who and from where, never what was typed for an unknown account (often a password).
         Some(user) => {
             log::warn!("failed login for {:?} from {address}", user.name);
-            return Err(ApiError::LoginFailed);
+            return Err(Error::LoginFailed);
         }
         None => {
             log::warn!("failed login for an unknown identity from {address}");
-            return Err(ApiError::LoginFailed);
+            return Err(Error::LoginFailed);
         }
     };
     // After the password, as before: only who knows it learns of the lock. The attempt stays
     // counted, since it opened nothing.
     if user.lock {
-        return Err(ApiError::Locked);
+        return Err(Error::Locked);
     }
     throttle.succeeded(&pair, &by_address);
     // Queued for the session writer: a login never waits for the write lock.
@@ -257,7 +257,7 @@ mod tests {
         throttle.begin(&keys, 0).unwrap();
         assert_eq!(
             throttle.begin(&keys, 1),
-            Err(ApiError::LoginThrottled(FIRST_WAIT_SECS as u64 - 1))
+            Err(Error::LoginThrottled(FIRST_WAIT_SECS as u64 - 1))
         );
         throttle.begin(&keys, FIRST_WAIT_SECS).unwrap();
         // Long after the last failure the count starts again.

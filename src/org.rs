@@ -5,7 +5,7 @@ use crate::auth::{self, Caller, Role};
 use crate::db::assets::Scope;
 use crate::db::org::{self as sql, Category, Department};
 use crate::db::{users, Page, Paged};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{Error, Result};
 use crate::names;
 use crate::sessions::Sessions;
 use rusqlite::Connection;
@@ -15,21 +15,19 @@ const NAME_MAX: usize = 128;
 
 /// A name as it is stored: its one spelling (`names::normalize`), 1 to `NAME_MAX` characters,
 /// without a control or format character.
-fn check_name(field: &str, name: &str) -> ApiResult<String> {
+fn check_name(field: &str, name: &str) -> Result<String> {
     let folded = names::fold(name);
     let normal = folded.trim();
     if normal.is_empty() || normal.chars().count() > NAME_MAX {
-        return Err(ApiError::BadBody(format!("字段长度不合法：[{field}]")));
+        return Err(Error::BadBody(format!("字段长度不合法：[{field}]")));
     }
     check_visible(field, &folded)?;
     Ok(normal.to_owned())
 }
 
-fn check_visible(field: &str, text: &str) -> ApiResult<()> {
+fn check_visible(field: &str, text: &str) -> Result<()> {
     if text.contains(names::is_hidden) {
-        return Err(ApiError::BadBody(format!(
-            "字段不能包含控制字符：[{field}]"
-        )));
+        return Err(Error::BadBody(format!("字段不能包含控制字符：[{field}]")));
     }
     Ok(())
 }
@@ -38,20 +36,20 @@ fn check_visible(field: &str, text: &str) -> ApiResult<()> {
 /// name again in a path (`..`, or one holding `/`) would make a thing that can be neither
 /// managed nor deleted, so such names are refused.
 /// Checked in its one spelling: a fullwidth `／` becomes `/`.
-fn check_path_name(field: &str, name: &str) -> ApiResult<String> {
+fn check_path_name(field: &str, name: &str) -> Result<String> {
     let name = check_name(field, name)?;
     if name == "." || name == ".." || name.contains(['/', '\\', '?', '#', '%']) {
-        return Err(ApiError::BadBody(format!(
+        return Err(Error::BadBody(format!(
             "名称不合法：[{field}]（不能是.或..，不能包含 / \\ ? # % 字符）"
         )));
     }
     Ok(name)
 }
 
-pub fn check_password_strength(password: &str) -> ApiResult<()> {
+pub fn check_password_strength(password: &str) -> Result<()> {
     let n = password.chars().count();
     if !(6..=128).contains(&n) {
-        return Err(ApiError::BadBody(
+        return Err(Error::BadBody(
             "字段长度不合法：[password]（密码长度须在6到128之间）".into(),
         ));
     }
@@ -66,11 +64,11 @@ pub fn change_password(
     caller: &Caller,
     old_password: &str,
     new_password: &str,
-) -> ApiResult<()> {
+) -> Result<()> {
     check_password_strength(new_password)?;
     let hash = users::password_hash(conn, caller.user_id)?;
     if !auth::verify_password(old_password, &hash) {
-        return Err(ApiError::LoginFailed);
+        return Err(Error::LoginFailed);
     }
     let new_hash = auth::hash_password(new_password)?;
     let tx = crate::db::write_tx(conn)?;
@@ -81,23 +79,23 @@ pub fn change_password(
     Ok(())
 }
 
-pub fn create_entity(conn: &Connection, name: &str) -> ApiResult<i64> {
+pub fn create_entity(conn: &Connection, name: &str) -> Result<i64> {
     let name = check_path_name("name", name)?;
     if users::entity_id(conn, &name)?.is_some() {
-        return Err(ApiError::Duplicate("业务实体名称已存在".into()));
+        return Err(Error::Duplicate("业务实体名称已存在".into()));
     }
     Ok(users::insert_entity(conn, &name)?)
 }
 
 /// The entity a caller names: its own (the name must match, or be empty), or for the super
 /// admin any. Another entity answers as if it did not exist.
-fn named_entity(conn: &Connection, caller: &Caller, name: &str) -> ApiResult<i64> {
+fn named_entity(conn: &Connection, caller: &Caller, name: &str) -> Result<i64> {
     let found = names::find(name, |n| users::entity_id(conn, n))?;
     match (caller.role, found) {
         (Role::Super, Some(id)) => Ok(id),
         (_, Some(id)) if Some(id) == caller.entity_id => Ok(id),
         (Role::Admin | Role::Manager, None) if name.is_empty() => caller.entity(),
-        _ => Err(ApiError::NotFound("业务实体")),
+        _ => Err(Error::NotFound("业务实体")),
     }
 }
 
@@ -118,13 +116,13 @@ pub struct NewUserRequest {
 
 /// Super admin creates system admins of an entity; a system admin creates asset managers and
 /// staff in its own entity's departments.
-pub fn create_user(conn: &Connection, caller: &Caller, req: &NewUserRequest) -> ApiResult<i64> {
+pub fn create_user(conn: &Connection, caller: &Caller, req: &NewUserRequest) -> Result<i64> {
     // Stored, and compared with every other identity, in its one spelling.
     let name = check_name("name", &req.name)?;
     // A login names a user by name or by email: a name that looks like an email could take
     // over another company's user's email login.
     if name.contains('@') {
-        return Err(ApiError::BadBody(
+        return Err(Error::BadBody(
             "用户名不合法：[name]（不能包含@，@只用于邮箱）".into(),
         ));
     }
@@ -136,7 +134,7 @@ pub fn create_user(conn: &Connection, caller: &Caller, req: &NewUserRequest) -> 
         .filter(|e| !e.is_empty());
     if let Some(e) = &email {
         if e.chars().count() > 254 || !e.contains('@') {
-            return Err(ApiError::BadBody("字段长度不合法：[email]".into()));
+            return Err(Error::BadBody("字段长度不合法：[email]".into()));
         }
         check_visible("email", e)?;
     }
@@ -148,19 +146,19 @@ pub fn create_user(conn: &Connection, caller: &Caller, req: &NewUserRequest) -> 
             let department = names::find(&req.department, |n| {
                 sql::department_by_name(conn, entity, n)
             })?
-            .ok_or(ApiError::NotFound("部门"))?;
+            .ok_or(Error::NotFound("部门"))?;
             (entity, Some(department.id))
         }
-        (_, 1..=4) => return Err(ApiError::Forbidden),
-        _ => return Err(ApiError::missing_field("character")),
+        (_, 1..=4) => return Err(Error::Forbidden),
+        _ => return Err(Error::missing_field("character")),
     };
     // Identities are one space across companies, names and emails alike, case ignored.
     if users::identity_taken(conn, &name)? {
-        return Err(ApiError::Duplicate("用户名已存在".into()));
+        return Err(Error::Duplicate("用户名已存在".into()));
     }
     if let Some(e) = email {
         if users::identity_taken(conn, e)? {
-            return Err(ApiError::Duplicate("邮箱已被使用".into()));
+            return Err(Error::Duplicate("邮箱已被使用".into()));
         }
     }
     Ok(users::insert_user(
@@ -194,11 +192,11 @@ pub fn modify_user(
     sessions: &Sessions,
     caller: &Caller,
     req: &ModifyUserRequest,
-) -> ApiResult<()> {
-    let id = req.id.ok_or_else(|| ApiError::missing_field("id"))?;
+) -> Result<()> {
+    let id = req.id.ok_or_else(|| Error::missing_field("id"))?;
     let target = users::user_by_id(conn, id)?
         .filter(|t| caller.role == Role::Super || t.entity_id == caller.entity_id)
-        .ok_or(ApiError::NotFound("用户"))?;
+        .ok_or(Error::NotFound("用户"))?;
     // A user of the caller's own entity is listed to them: refuse, do not deny it exists.
     let allowed = match caller.role {
         Role::Super => target.character == 3,
@@ -206,7 +204,7 @@ pub fn modify_user(
         _ => false,
     };
     if !allowed {
-        return Err(ApiError::Forbidden);
+        return Err(Error::Forbidden);
     }
     if let Some(p) = &req.password {
         check_password_strength(p)?;
@@ -229,7 +227,7 @@ pub fn users_of_entity(
     caller: &Caller,
     entity: &str,
     page: Page,
-) -> ApiResult<Paged<users::UserView>> {
+) -> Result<Paged<users::UserView>> {
     let entity_id = named_entity(conn, caller, entity)?;
     let (total, data) = users::users_of_entity(conn, entity_id, page)?;
     let pages = page.check(total)?;
@@ -241,18 +239,18 @@ pub fn create_department(
     caller: &Caller,
     name: &str,
     parent: &str,
-) -> ApiResult<i64> {
+) -> Result<i64> {
     let entity = caller.entity()?;
     let name = check_path_name("name", name)?;
     let parent_id = if parent.is_empty() {
         None
     } else {
         let found = names::find(parent, |n| sql::department_by_name(conn, entity, n))?
-            .ok_or(ApiError::NotFound("上级部门"))?;
+            .ok_or(Error::NotFound("上级部门"))?;
         Some(found.id)
     };
     if sql::department_by_name(conn, entity, &name)?.is_some() {
-        return Err(ApiError::Duplicate("部门名称已存在".into()));
+        return Err(Error::Duplicate("部门名称已存在".into()));
     }
     Ok(sql::insert_department(conn, entity, parent_id, &name)?)
 }
@@ -261,23 +259,23 @@ pub fn departments(
     conn: &Connection,
     caller: &Caller,
     entity: &str,
-) -> ApiResult<Vec<sql::DepartmentView>> {
+) -> Result<Vec<sql::DepartmentView>> {
     let entity_id = named_entity(conn, caller, entity)?;
     Ok(sql::departments_of_entity(conn, entity_id)?)
 }
 
-pub fn delete_department(conn: &Connection, caller: &Caller, name: &str) -> ApiResult<()> {
+pub fn delete_department(conn: &Connection, caller: &Caller, name: &str) -> Result<()> {
     let entity = caller.entity()?;
     let department = names::find(name, |n| sql::department_by_name(conn, entity, n))?
-        .ok_or(ApiError::NotFound("部门"))?;
+        .ok_or(Error::NotFound("部门"))?;
     if let Some(why) = sql::department_in_use(conn, department.id)? {
-        return Err(ApiError::Rule(why.into()));
+        return Err(Error::Rule(why.into()));
     }
     Ok(sql::delete_department(conn, department.id)?)
 }
 
 /// The assets a caller may see and manage.
-pub fn scope(conn: &Connection, caller: &Caller) -> ApiResult<Scope> {
+pub fn scope(conn: &Connection, caller: &Caller) -> Result<Scope> {
     let entity = caller.entity()?;
     match (caller.role, caller.department_id) {
         (Role::Admin, _) => Ok(Scope::Entity(entity)),
@@ -286,7 +284,7 @@ pub fn scope(conn: &Connection, caller: &Caller) -> ApiResult<Scope> {
             sql::department_subtree(conn, d)?,
         )),
         (Role::Staff, _) => Ok(Scope::Owner(entity, caller.user_id)),
-        _ => Err(ApiError::Forbidden),
+        _ => Err(Error::Forbidden),
     }
 }
 
@@ -308,7 +306,7 @@ pub struct ManagedDepartment {
     pub parent: String,
 }
 
-pub fn me(conn: &Connection, caller: &Caller) -> ApiResult<Me> {
+pub fn me(conn: &Connection, caller: &Caller) -> Result<Me> {
     let entity = match caller.entity_id {
         Some(id) => sql::entity_name(conn, id)?,
         None => None,
@@ -348,7 +346,7 @@ pub fn me(conn: &Connection, caller: &Caller) -> ApiResult<Me> {
 
 /// Names of the users who may own assets the caller manages (a system admin: the company's;
 /// an asset manager: those of their departments) containing `part`: suggestions for an owner.
-pub fn owner_names(conn: &Connection, caller: &Caller, part: &str) -> ApiResult<Vec<String>> {
+pub fn owner_names(conn: &Connection, caller: &Caller, part: &str) -> Result<Vec<String>> {
     let scope = scope(conn, caller)?;
     let departments = match &scope {
         Scope::Departments(_, ids) => Some(ids.as_slice()),
@@ -365,13 +363,13 @@ pub fn owner_names(conn: &Connection, caller: &Caller, part: &str) -> ApiResult<
 
 /// A department the caller manages (asset manager: its own subtree; system admin: its
 /// entity). One outside answers as if it did not exist.
-pub fn managed_department(conn: &Connection, caller: &Caller, name: &str) -> ApiResult<Department> {
+pub fn managed_department(conn: &Connection, caller: &Caller, name: &str) -> Result<Department> {
     let scope = scope(conn, caller)?;
     names::find(name, |n| {
         sql::department_by_name(conn, scope.entity_id(), n)
     })?
     .filter(|d| scope.covers(d.id))
-    .ok_or(ApiError::NotFound("部门"))
+    .ok_or(Error::NotFound("部门"))
 }
 
 #[derive(Deserialize)]
@@ -385,7 +383,7 @@ pub fn create_category(
     conn: &Connection,
     caller: &Caller,
     req: &NewCategoryRequest,
-) -> ApiResult<i64> {
+) -> Result<i64> {
     let name = check_path_name("name", &req.name)?;
     let department = managed_department(conn, caller, &req.department)?;
     let parent_name = if req.parent.is_empty() {
@@ -396,9 +394,9 @@ pub fn create_category(
     let parent = names::find(parent_name, |n| {
         sql::category_by_name(conn, department.id, n)
     })?
-    .ok_or(ApiError::NotFound("上级分类"))?;
+    .ok_or(Error::NotFound("上级分类"))?;
     if sql::category_by_name(conn, department.id, &name)?.is_some() {
-        return Err(ApiError::Duplicate("分类名称已存在".into()));
+        return Err(Error::Duplicate("分类名称已存在".into()));
     }
     // A node inherits what its parent accepts; only the root accepts both classes.
     Ok(sql::insert_category(
@@ -441,16 +439,14 @@ pub fn category_tree(
     caller: &Caller,
     department: &str,
     node: Option<&str>,
-) -> ApiResult<CategoryNode> {
+) -> Result<CategoryNode> {
     let department = managed_department(conn, caller, department)?;
     let all = sql::categories_of_department(conn, department.id)?;
     let start = match node {
-        Some(node) => names::find(node, |n| {
-            Ok::<_, ApiError>(all.iter().find(|c| c.name == n))
-        })?,
+        Some(node) => names::find(node, |n| Ok::<_, Error>(all.iter().find(|c| c.name == n)))?,
         None => all.iter().find(|c| c.parent_id.is_none()),
     }
-    .ok_or(ApiError::NotFound("分类"))?;
+    .ok_or(Error::NotFound("分类"))?;
     Ok(build_node(&all, start))
 }
 
@@ -459,12 +455,12 @@ pub fn delete_category(
     caller: &Caller,
     department: &str,
     node: &str,
-) -> ApiResult<()> {
+) -> Result<()> {
     let department = managed_department(conn, caller, department)?;
     let category = names::find(node, |n| sql::category_by_name(conn, department.id, n))?
-        .ok_or(ApiError::NotFound("分类"))?;
+        .ok_or(Error::NotFound("分类"))?;
     if let Some(why) = sql::category_in_use(conn, &category)? {
-        return Err(ApiError::Rule(why.into()));
+        return Err(Error::Rule(why.into()));
     }
     Ok(sql::delete_category(conn, category.id)?)
 }

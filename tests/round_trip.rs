@@ -432,6 +432,59 @@ fn a_dry_run_writes_nothing_and_its_confirm_equals_a_direct_import() {
     assert_eq!(checked.table_counts(), counts);
 }
 
+/// The actions a task lists follow it through its lifecycle, and what it does not list is
+/// refused with the code the lifecycle documents.
+#[test]
+fn a_task_lists_the_actions_its_phase_allows_from_dry_run_to_deleted_data() {
+    let app = App::new();
+    let s = app.demo("liusn");
+    let actions = |id: i64| app.get(&format!("/api/async_task/{s}/{id}")).ok()["actions"].clone();
+    let code = |method: &str, path: String| {
+        let answer = match method {
+            "POST" => app.post(&path, &json!({})),
+            _ => app.delete(&path),
+        };
+        answer.body["code"].as_i64().unwrap()
+    };
+    let mut bad = row("坏行", "liusn", "CST");
+    bad["count"] = json!(0);
+    let dry = import_with(&app, &s, "?dry_run=true", &json!([item("电脑"), bad]));
+    let id = id_of(&dry);
+    assert_eq!(
+        dry["actions"],
+        json!(["confirm", "delete_data", "download"])
+    );
+    assert_eq!(code("POST", format!("/api/async_task/{s}/{id}/undo")), 15);
+    assert_eq!(code("POST", format!("/api/async_task/{s}/{id}/cancel")), 12);
+
+    app.post(&format!("/api/async_task/{s}/{id}/confirm"), &json!({}))
+        .ok();
+    app.wait_task(&s, id);
+    assert_eq!(
+        actions(id),
+        json!(["undo", "rerun", "edit_failed", "delete_data", "download"])
+    );
+    assert_eq!(
+        code("POST", format!("/api/async_task/{s}/{id}/confirm")),
+        14
+    );
+
+    let undo_task = undo(&app, &s, id);
+    assert_eq!(undo_task["actions"], json!(["delete_data"]));
+    assert_eq!(actions(id), json!(["delete_data", "download"]));
+    assert_eq!(code("POST", format!("/api/async_task/{s}/{id}/undo")), 15);
+    let undo_id = id_of(&undo_task);
+    assert_eq!(
+        code("POST", format!("/api/async_task/{s}/{undo_id}/cancel")),
+        20
+    );
+
+    assert_eq!(code("DELETE", format!("/api/async_task/{s}/{id}")), 0);
+    assert_eq!(actions(id), json!([]));
+    let failed = app.get(&format!("/api/failed_task/{s}/{id}"));
+    assert_eq!(failed.body["code"], 13);
+}
+
 #[test]
 fn a_dry_run_of_a_file_finds_parents_created_by_earlier_batches() {
     // Batches of 2 rows: the parent is in the first batch, its child in the third.

@@ -333,6 +333,17 @@ fn task_records_have_the_api_fields_in_id_order() {
         (empty, "liusn", 0, 0, 1, 1, 0),
         (good["id"].as_i64().unwrap(), "liusn", 2, 2, 1, 1, 0),
     ];
+    // What each may be done with now: an import that wrote something can be undone, one with
+    // failed rows fixed and run again; an empty one only has its (empty) data to delete.
+    let actions: [&[&str]; 4] = [
+        &["undo", "rerun", "edit_failed", "delete_data", "download"],
+        &["delete_data", "download"],
+        &["delete_data"],
+        &["undo", "delete_data"],
+    ];
+    for (task, actions) in list.iter().zip(actions) {
+        assert_eq!(task["actions"], json!(actions), "{task}");
+    }
     assert_eq!(list.len(), expected.len());
     for (task, (id, manager, need, succeed, finish, port_type, failed)) in list.iter().zip(expected)
     {
@@ -341,6 +352,7 @@ fn task_records_have_the_api_fields_in_id_order() {
         assert_eq!(
             keys,
             [
+                "actions",
                 "cancelled",
                 "confirmed",
                 "create_time",

@@ -4,7 +4,7 @@ use super::{done, ok, paged, Body, Reply};
 use crate::assets::{self, SearchRequest};
 use crate::auth::{Role, Session, ANY, ASSET_ROLES};
 use crate::db::{Db, Page};
-use crate::error::ApiError;
+use crate::error::Error;
 use rocket::{get, post, put, routes, Route, State};
 use serde_json::{json, Map, Value};
 
@@ -27,7 +27,7 @@ async fn post_asset(db: &State<Db>, session: Session, body: Body) -> Reply {
     let bytes = body.bytes()?;
     super::parse_json::<Map<String, Value>>(&bytes)?;
     let row =
-        String::from_utf8(bytes).map_err(|_| ApiError::BadBody("请求体不是合法的JSON".into()))?;
+        String::from_utf8(bytes).map_err(|_| Error::BadBody("请求体不是合法的JSON".into()))?;
     let id = db
         .write(move |tx| assets::create(tx, &caller, &row))
         .await?;

@@ -6,7 +6,7 @@ use super::{done, ok, paged, Body, BulkBody, Downloads, Reply};
 use crate::auth::{Session, ASSET_ROLES};
 use crate::config::Settings;
 use crate::db::{Db, Page};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{Error, Result};
 use crate::tasks::failed;
 use crate::tasks::Workers;
 use rocket::{get, post, put, routes, Route, State};
@@ -18,8 +18,8 @@ pub fn routes() -> Vec<Route> {
     routes![summary, rows, set_row, replace, drop_rows, rerun]
 }
 
-fn task_id(id: &str) -> ApiResult<i64> {
-    id.parse::<i64>().map_err(|_| ApiError::TaskNotFound)
+fn task_id(id: &str) -> Result<i64> {
+    id.parse::<i64>().map_err(|_| Error::TaskNotFound)
 }
 
 #[get("/api/failed_task/<_>/<id>/summary")]
@@ -54,9 +54,7 @@ async fn rows(
 async fn set_row(db: &State<Db>, session: Session, id: &str, seq: &str, body: Body) -> Reply {
     let caller = session.require(ASSET_ROLES)?;
     let id = task_id(id)?;
-    let seq = seq
-        .parse::<i64>()
-        .map_err(|_| ApiError::NotFound("失败行"))?;
+    let seq = seq.parse::<i64>().map_err(|_| Error::NotFound("失败行"))?;
     let row: Value = body.json()?;
     db.write(move |tx| failed::set_row(tx, &caller, id, seq, row))
         .await?;

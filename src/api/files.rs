@@ -5,7 +5,7 @@ use super::{ok, Downloads, Parsers, Reply};
 use crate::auth::{Session, ASSET_ROLES};
 use crate::config::Settings;
 use crate::db::Db;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiResult, Error, Result};
 use crate::files::{self, tasks as file_tasks, Format};
 use crate::private_files;
 use crate::tasks::Workers;
@@ -70,8 +70,8 @@ impl<'r> Responder<'r, 'static> for Download {
     }
 }
 
-fn format_of(query: Option<&str>) -> ApiResult<Format> {
-    Format::from_query(query).map_err(ApiError::BadBody)
+fn format_of(query: Option<&str>) -> Result<Format> {
+    Format::from_query(query).map_err(Error::BadBody)
 }
 
 #[get("/api/asset_template/<_>?<format>")]
@@ -81,8 +81,8 @@ async fn template(session: Session, format: Option<&str>) -> ApiResult<Download>
     // Building a workbook is CPU work: off Rocket's async threads.
     let bytes = rocket::tokio::task::spawn_blocking(move || files::template(format))
         .await
-        .map_err(|e| ApiError::Internal(format!("blocking task: {e}")))?
-        .map_err(ApiError::Internal)?;
+        .map_err(|e| Error::caused("blocking task", e))?
+        .map_err(Error::internal)?;
     let name = format!("asset-template.{}", format.extension());
     Ok(Download::new(Body::Bytes(bytes), format, &name))
 }
@@ -102,14 +102,14 @@ struct Received {
 const HEAD: usize = 8;
 
 /// A write to the temporary file failed: a full disk is said as such, like the database's.
-fn write_error(e: std::io::Error) -> ApiError {
+fn write_error(e: std::io::Error) -> Error {
     use std::io::ErrorKind;
     match e.kind() {
         ErrorKind::StorageFull | ErrorKind::QuotaExceeded => {
             log::error!("upload's temporary file: {e}");
-            ApiError::DiskFull
+            Error::DiskFull
         }
-        _ => ApiError::Internal(format!("upload's temporary file: {e}")),
+        _ => Error::caused("upload's temporary file", e),
     }
 }
 
@@ -122,10 +122,10 @@ struct Spool {
 }
 
 impl Spool {
-    async fn create(dir: PathBuf) -> ApiResult<Spool> {
+    async fn create(dir: PathBuf) -> Result<Spool> {
         let file = rocket::tokio::task::spawn_blocking(move || private_files::temp_file_in(&dir))
             .await
-            .map_err(|e| ApiError::Internal(format!("blocking task: {e}")))?
+            .map_err(|e| Error::caused("blocking task", e))?
             .map_err(write_error)?;
         Ok(Spool {
             file: rocket::tokio::io::BufWriter::with_capacity(
@@ -137,7 +137,7 @@ impl Spool {
         })
     }
 
-    async fn write(&mut self, chunk: &[u8]) -> ApiResult<()> {
+    async fn write(&mut self, chunk: &[u8]) -> Result<()> {
         let missing = HEAD.saturating_sub(self.head.len()).min(chunk.len());
         self.head.extend_from_slice(&chunk[..missing]);
         if let Some(hasher) = &mut self.hasher {
@@ -146,7 +146,7 @@ impl Spool {
         self.file.write_all(chunk).await.map_err(write_error)
     }
 
-    async fn finish(mut self, name: Option<String>) -> ApiResult<Received> {
+    async fn finish(mut self, name: Option<String>) -> Result<Received> {
         self.file.flush().await.map_err(write_error)?;
         Ok(Received {
             file: self.file.into_inner().into_std().await,
@@ -164,7 +164,7 @@ async fn read_upload(
     content_type: Option<&ContentType>,
     limit: rocket::data::ByteUnit,
     dir: PathBuf,
-) -> ApiResult<Received> {
+) -> Result<Received> {
     let boundary = content_type
         .filter(|c| c.top() == "multipart" && c.sub() == "form-data")
         .and_then(|c| {
@@ -183,14 +183,14 @@ async fn read_upload(
                 std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded => {
                     write_error(e)
                 }
-                _ => ApiError::BadBody("读取上传文件失败".into()),
+                _ => Error::BadBody("读取上传文件失败".into()),
             })?;
         if !written.complete {
-            return Err(ApiError::TooLarge);
+            return Err(Error::TooLarge);
         }
         return spool.finish(None).await;
     };
-    let unreadable = |_| ApiError::BadBody("上传的表单无法解析".into());
+    let unreadable = |_| Error::BadBody("上传的表单无法解析".into());
     let mut form = multer::Multipart::with_reader(data.open(limit), boundary);
     let mut received = 0u64;
     while let Some(mut field) = form.next_field().await.map_err(unreadable)? {
@@ -213,16 +213,16 @@ async fn read_upload(
                 }
                 Ok(None) => return spool.finish(name).await,
                 // A stream cut at the limit reads as a broken form.
-                Err(_) if received + 1024 >= limit.as_u64() => return Err(ApiError::TooLarge),
+                Err(_) if received + 1024 >= limit.as_u64() => return Err(Error::TooLarge),
                 Err(e) => return Err(unreadable(e)),
             }
         }
     }
-    Err(ApiError::BadBody("上传的表单中没有文件".into()))
+    Err(Error::BadBody("上传的表单中没有文件".into()))
 }
 
 /// The file's format: as asked, else from its name, else from its first bytes (XLSX is a zip).
-fn detect_format(query: Option<&str>, name: Option<&str>, bytes: &[u8]) -> ApiResult<Format> {
+fn detect_format(query: Option<&str>, name: Option<&str>, bytes: &[u8]) -> Result<Format> {
     if query.is_some() {
         return format_of(query);
     }
@@ -308,7 +308,7 @@ async fn download(
 ) -> ApiResult<Download> {
     let caller = session.require(ASSET_ROLES)?;
     let format = format_of(format)?;
-    let task_id = id.parse::<i64>().map_err(|_| ApiError::TaskNotFound)?;
+    let task_id = id.parse::<i64>().map_err(|_| Error::TaskNotFound)?;
     // Kept from removal before the task is checked (tasks/readers.rs).
     let reading = downloads.reading(task_id)?;
     let layout = layout.map(str::to_owned);

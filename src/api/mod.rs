@@ -12,7 +12,7 @@ pub mod users;
 use crate::auth::{self, Session};
 use crate::config;
 use crate::db::Paged;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Error, Result};
 use crate::tasks::readers::{Readers, Reading};
 use rocket::data::{self, ByteUnit, FromData};
 use rocket::http::Status;
@@ -30,11 +30,11 @@ pub fn ok<T: Serialize>(data: T) -> Reply {
 
 /// A yes/no query value (`?dry_run=`, `?check_duplicate=`): true or 1, false or 0, absent or
 /// empty for no; anything else is code -2 naming the key.
-pub fn flag(key: &str, value: Option<&str>) -> ApiResult<bool> {
+pub fn flag(key: &str, value: Option<&str>) -> Result<bool> {
     match value.map(str::trim) {
         None | Some("") | Some("false") | Some("0") => Ok(false),
         Some("true") | Some("1") => Ok(true),
-        Some(_) => Err(ApiError::BadBody(crate::rows::missing_field_message(
+        Some(_) => Err(Error::BadBody(crate::rows::missing_field_message(
             key,
             Some("true 或 false"),
         ))),
@@ -88,16 +88,16 @@ impl Downloads {
 
     /// Keeps `task`'s results from removal until the download ends: taken before the task is
     /// checked, so that a removal either waits for the download or refuses it.
-    pub fn reading(&self, task: i64) -> ApiResult<Reading> {
+    pub fn reading(&self, task: i64) -> Result<Reading> {
         self.readers.read(task)
     }
 
-    pub fn start(&self, reading: Reading) -> ApiResult<DownloadPermit> {
+    pub fn start(&self, reading: Reading) -> Result<DownloadPermit> {
         let permit = self
             .permits
             .clone()
             .try_acquire_owned()
-            .map_err(|_| ApiError::Busy("同时进行的下载过多，请稍后再试"))?;
+            .map_err(|_| Error::Busy("同时进行的下载过多，请稍后再试"))?;
         Ok(DownloadPermit {
             _permit: permit,
             _reading: reading,
@@ -125,11 +125,11 @@ impl Parsers {
         )))
     }
 
-    pub async fn start(&self, wait: std::time::Duration) -> ApiResult<ParserPermit> {
+    pub async fn start(&self, wait: std::time::Duration) -> Result<ParserPermit> {
         let place = self.0.clone().acquire_owned();
         match rocket::tokio::time::timeout(wait, place).await {
             Ok(Ok(permit)) => Ok(permit),
-            _ => Err(ApiError::Busy("同时导入的文件过多，请稍后再试")),
+            _ => Err(Error::Busy("同时导入的文件过多，请稍后再试")),
         }
     }
 }
@@ -150,7 +150,7 @@ pub fn routes() -> Vec<Route> {
 /// limit (a few KiB by default) but not parsed: a handler parses it only after
 /// `Session::require`. On an endpoint with a session, a session that is not live stops the read:
 /// a client without an account cannot make the server hold a body.
-pub struct Body(ApiResult<Vec<u8>>);
+pub struct Body(Result<Vec<u8>>);
 
 /// A bulk request body (import, export, re-run): read up to the `bulk` limit, and only once the
 /// session is live and its user may create tasks and is not locked.
@@ -163,13 +163,13 @@ async fn read_body<'r>(
     data: Data<'r>,
     limit_name: &str,
     default: ByteUnit,
-    admit: impl FnOnce(Session) -> ApiResult<()>,
+    admit: impl FnOnce(Session) -> Result<()>,
 ) -> Body {
     if auth::has_session_segment(req) {
         let session = req.guard::<Session>().await;
         let admitted = match session {
             rocket::outcome::Outcome::Success(session) => admit(session),
-            _ => Err(ApiError::NoSession),
+            _ => Err(Error::NoSession),
         };
         if let Err(e) = admitted {
             return Body(Err(e));
@@ -181,12 +181,12 @@ async fn read_body<'r>(
         .get_one("Content-Length")
         .and_then(|l| l.trim().parse::<u64>().ok());
     if declared.is_some_and(|l| l > limit.as_u64()) {
-        return Body(Err(ApiError::TooLarge));
+        return Body(Err(Error::TooLarge));
     }
     Body(match data.open(limit).into_bytes().await {
         Ok(bytes) if bytes.is_complete() => Ok(bytes.into_inner()),
-        Ok(_) => Err(ApiError::TooLarge),
-        Err(_) => Err(ApiError::BadBody("读取请求体失败".into())),
+        Ok(_) => Err(Error::TooLarge),
+        Err(_) => Err(Error::BadBody("读取请求体失败".into())),
     })
 }
 
@@ -215,49 +215,49 @@ impl<'r> FromData<'r> for BulkBody {
 }
 
 impl BulkBody {
-    pub fn bytes(self) -> ApiResult<Vec<u8>> {
+    pub fn bytes(self) -> Result<Vec<u8>> {
         self.0.bytes()
     }
 }
 
 impl Body {
-    pub fn bytes(self) -> ApiResult<Vec<u8>> {
+    pub fn bytes(self) -> Result<Vec<u8>> {
         self.0
     }
 
     /// Parses the body as the object `T`; a failure names the offending field.
-    pub fn json<T: DeserializeOwned>(self) -> ApiResult<T> {
+    pub fn json<T: DeserializeOwned>(self) -> Result<T> {
         let bytes = self.0?;
         require_object(&bytes)?;
         parse_json(&bytes)
     }
 
     /// Parses the body as the array `T`.
-    pub fn list<T: DeserializeOwned>(self) -> ApiResult<T> {
+    pub fn list<T: DeserializeOwned>(self) -> Result<T> {
         parse_json(&self.0?)
     }
 }
 
 /// serde fills a struct from a JSON array by position (`["liusn","pw"]` as a login): an object
 /// body must be sent as an object, so a client's mistake is named instead of half-understood.
-fn require_object(bytes: &[u8]) -> ApiResult<()> {
+fn require_object(bytes: &[u8]) -> Result<()> {
     let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
     if first == Some(&b'{') {
         return Ok(());
     }
     if serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_err() {
-        return Err(ApiError::BadBody("请求体不是合法的JSON".into()));
+        return Err(Error::BadBody("请求体不是合法的JSON".into()));
     }
-    Err(ApiError::missing_field("body"))
+    Err(Error::missing_field("body"))
 }
 
-pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         if inner.is_syntax() || inner.is_eof() {
-            return ApiError::BadBody("请求体不是合法的JSON".into());
+            return Error::BadBody("请求体不是合法的JSON".into());
         }
         let text = inner.to_string();
         let field = match text.strip_prefix("missing field `") {
@@ -267,10 +267,10 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
             None if path.starts_with('[') => format!("body{path}"),
             None => path,
         };
-        ApiError::missing_field(&field)
+        Error::missing_field(&field)
     })?;
     de.end()
-        .map_err(|_| ApiError::BadBody("请求体不是合法的JSON".into()))?;
+        .map_err(|_| Error::BadBody("请求体不是合法的JSON".into()))?;
     Ok(value)
 }
 
@@ -344,12 +344,12 @@ impl rocket::fairing::Fairing for NoStore {
 
 #[catch(default)]
 fn any_error(status: Status, _req: &Request) -> ApiError {
-    match status.code {
-        404 | 405 => ApiError::UnknownPath,
-        413 => ApiError::TooLarge,
-        400 | 411 | 415 | 422 => ApiError::BadBody("请求格式错误".into()),
-        _ => ApiError::Internal(format!("unhandled status {status}")),
-    }
+    ApiError(match status.code {
+        404 | 405 => Error::UnknownPath,
+        413 => Error::TooLarge,
+        400 | 411 | 415 | 422 => Error::BadBody("请求格式错误".into()),
+        _ => Error::internal(format!("unhandled status {status}")),
+    })
 }
 
 pub fn catchers() -> Vec<Catcher> {

@@ -3,7 +3,7 @@
 use super::{done, ok, Body, Reply};
 use crate::auth::{self, Session, ANY};
 use crate::db::{users, Db};
-use crate::error::ApiError;
+use crate::error::Error;
 use crate::login::{Passwords, Throttle};
 use crate::sessions::Sessions;
 use rocket::{get, post, put, routes, Route, State};
@@ -47,7 +47,7 @@ struct Logout {
 async fn logout(db: &State<Db>, sessions: &State<Sessions>, body: Body) -> Reply {
     let Logout { session } = body.json()?;
     if !auth::well_formed(&session) {
-        return Err(ApiError::MalformedSession);
+        return Err(Error::MalformedSession.into());
     }
     let hash = users::token_hash(&session);
     let queued = sessions.pending(&hash).is_some();
@@ -56,7 +56,7 @@ async fn logout(db: &State<Db>, sessions: &State<Sessions>, body: Body) -> Reply
         .run(move |conn| Ok(users::delete_session(conn, &session)?))
         .await?;
     if !stored && !queued {
-        return Err(ApiError::NoSession);
+        return Err(Error::NoSession.into());
     }
     done()
 }

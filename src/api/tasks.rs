@@ -7,7 +7,7 @@ use crate::config::Settings;
 use crate::db::results::{ResultRows, Source};
 use crate::db::tasks::{NewTask, TaskKind};
 use crate::db::{Db, Page};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiResult, Error, Result};
 use crate::tasks::submit::{self, Shown};
 use crate::tasks::Workers;
 use rocket::serde::json::Json;
@@ -35,12 +35,12 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
-fn task_id(id: &str) -> ApiResult<i64> {
-    id.parse::<i64>().map_err(|_| ApiError::TaskNotFound)
+fn task_id(id: &str) -> Result<i64> {
+    id.parse::<i64>().map_err(|_| Error::TaskNotFound)
 }
 
 /// `?dry_run=`: true or 1 checks every row and writes nothing; absent, false or 0 imports.
-pub fn dry_run(value: Option<&str>) -> ApiResult<bool> {
+pub fn dry_run(value: Option<&str>) -> Result<bool> {
     super::flag("dry_run", value)
 }
 
@@ -181,7 +181,7 @@ pub type Listing = rocket::Either<Json<Value>, JsonStream>;
 async fn results_listing(
     db: &Db,
     downloads: &Downloads,
-    check: impl FnOnce(&rusqlite::Connection, i64) -> ApiResult<i64> + Send + 'static,
+    check: impl FnOnce(&rusqlite::Connection, i64) -> Result<i64> + Send + 'static,
     id: &str,
     page: Option<&str>,
     size: Option<&str>,
@@ -191,9 +191,7 @@ async fn results_listing(
     if page.is_some() || size.is_some() {
         let total = db.run(move |conn| check(conn, id)).await?;
         if shown == Shown::Record {
-            return Err(ApiError::BadBody(
-                "导出记录不分页，请去掉page与size参数".into(),
-            ));
+            return Err(Error::BadBody("导出记录不分页，请去掉page与size参数".into()).into());
         }
         let page = Page::parse(page.unwrap_or("1"), size)?;
         let answer = db

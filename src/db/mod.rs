@@ -14,7 +14,7 @@ pub mod results;
 pub mod tasks;
 pub mod users;
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{Error, Result};
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 use std::path::Path;
@@ -109,10 +109,10 @@ pub fn now_text() -> String {
 pub struct Db(pub Pool);
 
 impl Db {
-    pub async fn run<T, F>(&self, f: F) -> ApiResult<T>
+    pub async fn run<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
-        F: FnOnce(&mut Connection) -> ApiResult<T> + Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
     {
         let pool = self.0.clone();
         rocket::tokio::task::spawn_blocking(move || {
@@ -120,15 +120,15 @@ impl Db {
             f(&mut conn)
         })
         .await
-        .map_err(|e| ApiError::Internal(format!("blocking task: {e}")))?
+        .map_err(|e| Error::caused("blocking task", e))?
     }
 
     /// Like `run`, inside one write transaction (taken at BEGIN, so it never fails half-way
     /// for lack of the write lock) that commits when `f` succeeds.
-    pub async fn write<T, F>(&self, f: F) -> ApiResult<T>
+    pub async fn write<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
-        F: FnOnce(&Transaction) -> ApiResult<T> + Send + 'static,
+        F: FnOnce(&Transaction) -> Result<T> + Send + 'static,
     {
         self.run(move |conn| {
             let tx = write_tx(conn)?;
@@ -150,7 +150,7 @@ impl Db {
     /// allowed at once) is held until `f` returns.
     pub fn stream<F>(&self, permit: impl Send + 'static, f: F) -> rocket::tokio::io::DuplexStream
     where
-        F: FnOnce(&Pool, &mut dyn std::io::Write) -> ApiResult<()> + Send + 'static,
+        F: FnOnce(&Pool, &mut dyn std::io::Write) -> Result<()> + Send + 'static,
     {
         let (reader, writer) = rocket::tokio::io::duplex(64 * 1024);
         let pool = self.0.clone();
@@ -169,15 +169,15 @@ impl Db {
 
     /// Runs `f` with the pool (not a connection) on Tokio's blocking thread pool, for work that
     /// reads a chunk at a time while it builds something (an XLSX file).
-    pub async fn with_pool<T, F>(&self, f: F) -> ApiResult<T>
+    pub async fn with_pool<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
-        F: FnOnce(&Pool) -> ApiResult<T> + Send + 'static,
+        F: FnOnce(&Pool) -> Result<T> + Send + 'static,
     {
         let pool = self.0.clone();
         rocket::tokio::task::spawn_blocking(move || f(&pool))
             .await
-            .map_err(|e| ApiError::Internal(format!("blocking task: {e}")))?
+            .map_err(|e| Error::caused("blocking task", e))?
     }
 }
 

@@ -5,8 +5,9 @@ use crate::auth::Caller;
 use crate::db::results::{ResultRows, Source};
 use crate::db::tasks::{self as sql, NewTask, TaskKind, TaskWriter};
 use crate::db::Pool;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{Error, Result};
 use crate::files::{self, FileError, Format, ReadLimits, Sheet};
+use crate::tasks::lifecycle::{self, Action, Results};
 use crate::tasks::submit;
 use rusqlite::Connection;
 use std::io::{Read, Seek, Write};
@@ -35,7 +36,7 @@ pub fn create_import(
     file: impl Read + Seek,
     limits: ReadLimits,
     chunk_rows: usize,
-) -> ApiResult<i64> {
+) -> Result<i64> {
     let (format, file_name) = (upload.format, upload.file_name.as_deref());
     // The name as the task list shows it: its last path segment, no control characters, at
     // most 255 characters.
@@ -55,7 +56,7 @@ pub fn create_import(
             .format("%Y-%m-%d %H:%M:%S")
             .to_string();
         if let Some((task, time)) = sql::same_upload_since(conn, owner.0, (name, hash), &since)? {
-            return Err(ApiError::SameFile { task, time });
+            return Err(Error::SameFile { task, time });
         }
     }
     let new = NewTask {
@@ -69,13 +70,13 @@ pub fn create_import(
             writer.push(&row.json, Some(row.line as i64))
         })
         .map_err(|e| match e {
-            FileError::Unreadable(why) => ApiError::BadBody(why),
-            FileError::Sink(db) => ApiError::from(db),
+            FileError::Unreadable(why) => Error::BadBody(why),
+            FileError::Sink(db) => Error::from(db),
         })?;
         // A file of a header alone is a mistake (the wrong sheet, an empty export), not a
         // task of nothing that the list would show as 成功.
         if rows == 0 {
-            return Err(ApiError::BadBody("文件中没有数据行".into()));
+            return Err(Error::BadBody("文件中没有数据行".into()));
         }
         Ok(())
     })
@@ -89,22 +90,20 @@ pub fn result_sheet(
     caller: &Caller,
     task_id: i64,
     layout: Option<&str>,
-) -> ApiResult<Sheet> {
+) -> Result<Sheet> {
     let task = submit::task_of(conn, caller, task_id)?;
-    if task.pruned {
-        return Err(ApiError::TaskPruned);
-    }
+    lifecycle::check(&task.status, Action::Read(Results::File))?;
     let import_layout = match layout.map(str::trim) {
         None | Some("") | Some("full") => false,
         Some("import") => true,
         Some(_) => {
-            return Err(ApiError::BadBody(crate::rows::missing_field_message(
+            return Err(Error::BadBody(crate::rows::missing_field_message(
                 "layout",
                 Some("full 或 import"),
             )))
         }
     };
-    Ok(match task.kind {
+    Ok(match task.kind() {
         TaskKind::Import | TaskKind::Undo => Sheet::Failed,
         TaskKind::Export if import_layout => Sheet::ForImport,
         TaskKind::Export => Sheet::Export,
@@ -121,18 +120,13 @@ fn result_rows(pool: &Pool, task_id: i64, sheet: Sheet) -> ResultRows {
 }
 
 /// Streams a task's results as CSV into `out`, read a chunk at a time.
-pub fn write_results_csv(
-    pool: &Pool,
-    task_id: i64,
-    sheet: Sheet,
-    out: impl Write,
-) -> ApiResult<()> {
-    files::write_csv(sheet, &mut result_rows(pool, task_id, sheet), out).map_err(ApiError::Internal)
+pub fn write_results_csv(pool: &Pool, task_id: i64, sheet: Sheet, out: impl Write) -> Result<()> {
+    files::write_csv(sheet, &mut result_rows(pool, task_id, sheet), out).map_err(Error::internal)
 }
 
 /// Writes a task's results as XLSX into a temporary file, read a chunk at a time.
-pub fn write_results_xlsx(pool: &Pool, task_id: i64, sheet: Sheet) -> ApiResult<std::fs::File> {
-    files::write_xlsx(sheet, &mut result_rows(pool, task_id, sheet)).map_err(ApiError::Internal)
+pub fn write_results_xlsx(pool: &Pool, task_id: i64, sheet: Sheet) -> Result<std::fs::File> {
+    files::write_xlsx(sheet, &mut result_rows(pool, task_id, sheet)).map_err(Error::internal)
 }
 
 pub fn file_name(task_id: i64, sheet: Sheet, format: Format) -> String {

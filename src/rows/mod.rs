@@ -4,7 +4,7 @@
 use crate::columns::{header_of, COLUMNS};
 use crate::db::assets::{self, NewAsset, Scope};
 use crate::db::{org, users};
-use crate::error::ApiResult;
+use crate::error::Result;
 use crate::names;
 pub use fields::{Fields, Val};
 use rusqlite::Connection;
@@ -80,7 +80,7 @@ impl Lookups {
         self.dry_run = dry_run;
     }
 
-    fn department(&mut self, c: &Connection, name: &str) -> ApiResult<Option<i64>> {
+    fn department(&mut self, c: &Connection, name: &str) -> Result<Option<i64>> {
         if let Some(hit) = self.departments.get(name) {
             return Ok(*hit);
         }
@@ -90,12 +90,7 @@ impl Lookups {
         Ok(found)
     }
 
-    fn category(
-        &mut self,
-        c: &Connection,
-        department_id: i64,
-        name: &str,
-    ) -> ApiResult<CategoryHit> {
+    fn category(&mut self, c: &Connection, department_id: i64, name: &str) -> Result<CategoryHit> {
         let cached = self.categories.entry(department_id).or_default();
         if let Some(hit) = cached.get(name) {
             return Ok(*hit);
@@ -106,7 +101,7 @@ impl Lookups {
         Ok(found)
     }
 
-    fn owner(&mut self, c: &Connection, name: &str) -> ApiResult<Option<Owner>> {
+    fn owner(&mut self, c: &Connection, name: &str) -> Result<Option<Owner>> {
         if let Some(hit) = self.owners.get(name) {
             return Ok(*hit);
         }
@@ -122,7 +117,7 @@ impl Lookups {
         Ok(found)
     }
 
-    fn parent_by_id(&mut self, c: &Connection, id: i64) -> ApiResult<Option<assets::AssetRef>> {
+    fn parent_by_id(&mut self, c: &Connection, id: i64) -> Result<Option<assets::AssetRef>> {
         if let Some(hit) = self.parents_by_id.get(&id) {
             return Ok(*hit);
         }
@@ -136,7 +131,7 @@ impl Lookups {
         c: &Connection,
         department_id: i64,
         name: &str,
-    ) -> ApiResult<Vec<i64>> {
+    ) -> Result<Vec<i64>> {
         // Keyed by the name's one spelling, as assets are stored (and `created` records them).
         let normal = names::normalize(name);
         let cached = self.parents_by_name.entry(department_id).or_default();
@@ -362,7 +357,7 @@ pub fn check_row(
     lookups: &mut Lookups,
     row: &str,
     today: i64,
-) -> ApiResult<Result<NewAsset, String>> {
+) -> Result<Result<NewAsset, String>> {
     check_fields(conn, lookups, &Fields::read(row), today)
 }
 
@@ -372,7 +367,7 @@ pub fn check_fields(
     lookups: &mut Lookups,
     raw: &Fields,
     today: i64,
-) -> ApiResult<Result<NewAsset, String>> {
+) -> Result<Result<NewAsset, String>> {
     let mut p = Problems(Vec::new());
 
     // 1. presence and types
@@ -655,8 +650,8 @@ mod tests {
             "缺少字段或类型错误：[count]（资产数量“abc”不是整数）"
         );
         assert_eq!(
-            crate::error::ApiError::missing_field("page"),
-            crate::error::ApiError::BadBody("缺少字段或类型错误：[page]".into())
+            crate::error::Error::missing_field("page"),
+            crate::error::Error::BadBody("缺少字段或类型错误：[page]".into())
         );
     }
 }

@@ -7,7 +7,7 @@ use super::{check_fields, missing_field_message, Lookups};
 use crate::columns::header_of;
 use crate::db::assets::{self, NewAsset};
 use crate::db::changes::{self, StoredAsset};
-use crate::error::ApiResult;
+use crate::error::Result;
 use rusqlite::Connection;
 use serde_json::{json, Value};
 
@@ -94,7 +94,7 @@ pub fn check_import_row(
     lookups: &mut Lookups,
     raw: &Fields,
     today: i64,
-) -> ApiResult<Result<RowAction, String>> {
+) -> Result<Result<RowAction, String>> {
     match row_id(&raw.id) {
         Err(message) => Ok(Err(message)),
         Ok(None) => Ok(check_fields(conn, lookups, raw, today)?.map(RowAction::Create)),
@@ -117,7 +117,7 @@ fn check_update(
     raw: &Fields,
     id: i64,
     today: i64,
-) -> ApiResult<Result<Update, String>> {
+) -> Result<Result<Update, String>> {
     let entity = lookups.scope.entity_id();
     // Another company's asset answers as if it did not exist.
     let Some(current) = changes::stored_asset(conn, id)?.filter(|a| a.values.entity_id == entity)
@@ -219,7 +219,7 @@ fn check_update(
 }
 
 /// Whether making `parent` the parent of `id` would put `id` above itself.
-pub fn creates_cycle(conn: &Connection, id: i64, parent: Option<i64>) -> ApiResult<bool> {
+pub fn creates_cycle(conn: &Connection, id: i64, parent: Option<i64>) -> Result<bool> {
     let mut next = parent;
     let mut steps = 0;
     while let Some(p) = next {

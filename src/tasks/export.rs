@@ -4,7 +4,7 @@
 use super::{with_line, Batch};
 use crate::db::assets::{self as asset_sql, Scope};
 use crate::db::{self, tasks as sql};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{Error, Result};
 use rusqlite::Connection;
 
 /// Runs rows `skip..` of the batch; returns (succeeded, failed).
@@ -14,7 +14,7 @@ pub fn run_batch(
     scope: &Scope,
     batch: &Batch,
     skip: usize,
-) -> ApiResult<crate::db::tasks::Counts> {
+) -> Result<crate::db::tasks::Counts> {
     let mut views = asset_sql::ViewReader::new(tx, db::today_day())?;
     let mut snapshots = sql::SnapshotWriter::new(task.id, batch.first_seq + skip as i64);
     let (mut succeeded, mut failed) = (0, 0);
@@ -24,7 +24,7 @@ pub fn run_batch(
             Ok(view) => {
                 snapshots
                     .push(&view)
-                    .map_err(|e| ApiError::Internal(format!("snapshot: {e}")))?;
+                    .map_err(|e| Error::caused("snapshot", e))?;
                 succeeded += 1;
             }
             Err(message) => {
@@ -57,7 +57,7 @@ fn snapshot(
     views: &mut asset_sql::ViewReader,
     scope: &Scope,
     raw: &str,
-) -> ApiResult<Result<asset_sql::AssetView, &'static str>> {
+) -> Result<Result<asset_sql::AssetView, &'static str>> {
     let Some(id) = asset_id(raw) else {
         return Ok(Err("资产编号不合法"));
     };

@@ -2,37 +2,33 @@
 //! a summary by reason, pages of one reason, one row edited, a value replaced in every row,
 //! rows dropped, and a re-run of the rows as they now stand (`submit::rerun` underneath).
 
+use super::lifecycle::{self, Action, Results};
 use super::submit;
 use crate::auth::Caller;
 use crate::db::failed as sql;
-use crate::db::tasks::{TaskKind, TaskState};
+use crate::db::tasks::TaskState;
 use crate::db::{self, Page, Paged};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{Error, Result};
 use crate::rows::missing_field_message;
 use rusqlite::Connection;
 use serde_json::{json, Value};
 
 /// An import task of the caller's whose failed rows may be changed now.
-fn editable(conn: &Connection, caller: &Caller, id: i64) -> ApiResult<TaskState> {
-    let task = readable(conn, caller, id)?;
-    submit::failed_rows_changeable(&task)?;
+fn editable(conn: &Connection, caller: &Caller, id: i64) -> Result<TaskState> {
+    let task = submit::task_of(conn, caller, id)?;
+    lifecycle::check(&task.status, Action::EditFailed)?;
     Ok(task)
 }
 
 /// An import task of the caller's whose failed rows may be read.
-fn readable(conn: &Connection, caller: &Caller, id: i64) -> ApiResult<TaskState> {
+fn readable(conn: &Connection, caller: &Caller, id: i64) -> Result<TaskState> {
     let task = submit::task_of(conn, caller, id)?;
-    if task.kind != TaskKind::Import {
-        return Err(ApiError::NotAnImportTask { rerun: false });
-    }
-    if task.pruned {
-        return Err(ApiError::TaskPruned);
-    }
+    lifecycle::check(&task.status, Action::Read(Results::FailedRows))?;
     Ok(task)
 }
 
 /// `[{"reason": …, "count": n}]`, most first.
-pub fn summary(conn: &Connection, caller: &Caller, id: i64) -> ApiResult<Value> {
+pub fn summary(conn: &Connection, caller: &Caller, id: i64) -> Result<Value> {
     readable(conn, caller, id)?;
     let reasons = sql::summary(conn, id)?
         .into_iter()
@@ -49,7 +45,7 @@ pub fn page(
     id: i64,
     reason: Option<&str>,
     page: Page,
-) -> ApiResult<Paged<Value>> {
+) -> Result<Paged<Value>> {
     readable(conn, caller, id)?;
     let total = sql::count(conn, id, reason)?;
     let pages = page.check(total)?;
@@ -69,16 +65,16 @@ pub fn page(
 
 /// Replaces failed row `seq` by `row` (a JSON object; `seq`, `line` and `message` in it are
 /// ignored). It runs again with the next re-run.
-pub fn set_row(conn: &Connection, caller: &Caller, id: i64, seq: i64, row: Value) -> ApiResult<()> {
+pub fn set_row(conn: &Connection, caller: &Caller, id: i64, seq: i64, row: Value) -> Result<()> {
     editable(conn, caller, id)?;
     let Value::Object(mut fields) = row else {
-        return Err(ApiError::missing_field("body"));
+        return Err(Error::missing_field("body"));
     };
     for key in ["seq", "line", "message"] {
         fields.remove(key);
     }
     if !sql::row_exists(conn, id, seq)? {
-        return Err(ApiError::NotFound("失败行"));
+        return Err(Error::NotFound("失败行"));
     }
     sql::set_row(conn, id, seq, &Value::Object(fields).to_string())?;
     Ok(())
@@ -95,7 +91,7 @@ pub fn replace(
     caller: &Caller,
     id: i64,
     change: (&str, &str, &str),
-) -> ApiResult<usize> {
+) -> Result<usize> {
     replace_in_batches(conn, caller, id, change, WRITE_BATCH_ROWS)
 }
 
@@ -108,7 +104,7 @@ fn replace_in_batches(
     id: i64,
     (field, from, to): (&str, &str, &str),
     batch: usize,
-) -> ApiResult<usize> {
+) -> Result<usize> {
     editable(conn, caller, id)?;
     // The import columns, and nothing else.
     if !crate::columns::IMPORT_COLUMNS
@@ -116,10 +112,7 @@ fn replace_in_batches(
         .any(|c| c.field == field)
     {
         let why = format!("{field}不是可替换的列");
-        return Err(ApiError::BadBody(missing_field_message(
-            "field",
-            Some(&why),
-        )));
+        return Err(Error::BadBody(missing_field_message("field", Some(&why))));
     }
     let mut replaced = 0;
     let mut after = i64::MIN;
@@ -137,7 +130,7 @@ fn replace_in_batches(
 }
 
 /// Drops the failed rows whose `seq`s the body lists from the task; returns how many went.
-pub fn drop_rows(conn: &mut Connection, caller: &Caller, id: i64, body: &[u8]) -> ApiResult<i64> {
+pub fn drop_rows(conn: &mut Connection, caller: &Caller, id: i64, body: &[u8]) -> Result<i64> {
     drop_in_batches(conn, caller, id, body, WRITE_BATCH_ROWS)
 }
 
@@ -148,10 +141,10 @@ fn drop_in_batches(
     id: i64,
     body: &[u8],
     batch: usize,
-) -> ApiResult<i64> {
+) -> Result<i64> {
     editable(conn, caller, id)?;
     let seqs: Vec<i64> = serde_json::from_slice(body).map_err(|_| {
-        ApiError::BadBody(missing_field_message(
+        Error::BadBody(missing_field_message(
             "body",
             Some("请求体必须是失败行seq的数组"),
         ))
@@ -172,7 +165,7 @@ pub fn rerun_stored(
     caller: &Caller,
     id: i64,
     chunk_rows: usize,
-) -> ApiResult<bool> {
+) -> Result<bool> {
     editable(conn, caller, id)?;
     let rows = sql::rows_as_array(conn, id)?;
     submit::rerun(conn, caller, id, rows.as_bytes(), chunk_rows)

@@ -7,7 +7,7 @@ use crate::db::assets::{self as asset_sql, Scope};
 use crate::db::changes;
 use crate::db::tasks::{Chunk, Counts};
 use crate::db::{self, tasks as sql, users};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{Error, Result};
 use crate::rows::{self, Fields, Lookups, RowAction, Val};
 use rusqlite::Connection;
 use serde_json::{json, Value};
@@ -16,9 +16,9 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 /// What the task's runner (who last re-ran it, else its creator) may touch, as of now (a user
 /// moved or demoted since does not keep rights they lost; a re-run never borrows the
 /// creator's).
-pub fn runner_scope(conn: &Connection, task: &sql::TaskState) -> ApiResult<Scope> {
+pub fn runner_scope(conn: &Connection, task: &sql::TaskState) -> Result<Scope> {
     let creator = users::user_by_id(conn, task.runner_id)?
-        .ok_or_else(|| ApiError::Internal(format!("task {} has no runner", task.id)))?;
+        .ok_or_else(|| Error::internal(format!("task {} has no runner", task.id)))?;
     let role = Role::from_character(creator.character);
     Ok(match (role, creator.department_id) {
         (Some(Role::Manager), Some(d)) => {
@@ -72,7 +72,7 @@ pub fn run_batch(
     lookups: &mut Lookups,
     chunk: &Chunk,
     skip: usize,
-) -> ApiResult<Counts> {
+) -> Result<Counts> {
     let mut run = BatchRun {
         task,
         dry_run: task.checks_only(),
@@ -81,12 +81,12 @@ pub fn run_batch(
     };
     let mut inserter = asset_sql::AssetInserter::new(tx)?;
     let mut counts = Counts::default();
-    std::thread::scope(|scope| -> ApiResult<()> {
+    std::thread::scope(|scope| -> Result<()> {
         let (send, receive) = crossbeam_channel::bounded(4);
         let reader = std::thread::Builder::new()
             .name(format!("task-{}-reader", task.id))
             .spawn_scoped(scope, move || read_rows(chunk, skip, send))
-            .map_err(|e| ApiError::Internal(format!("cannot start row reader: {e}")))?;
+            .map_err(|e| Error::caused("cannot start row reader", e))?;
         for group in receive {
             for row in group? {
                 let seq = chunk.first_seq + row.index as i64;
@@ -106,7 +106,7 @@ pub fn run_batch(
                     // A full disk or a database too busy to write is no fault of the row, and
                     // an update that failed half-written must not be kept: the batch stops,
                     // and the task waits and resumes (tasks/mod.rs).
-                    Ok(Err(e @ (ApiError::DiskFull | ApiError::Busy(_)))) => return Err(e),
+                    Ok(Err(e @ (Error::DiskFull | Error::Busy(_)))) => return Err(e),
                     Ok(Err(e)) if row.fields.id != Val::Absent => return Err(e),
                     Ok(Err(e)) => {
                         log::error!("task {} row {seq}: {}", task.id, e.cause());
@@ -124,7 +124,7 @@ pub fn run_batch(
         }
         reader
             .join()
-            .map_err(|_| ApiError::Internal(format!("task {}: row reader panicked", task.id)))
+            .map_err(|_| Error::internal(format!("task {}: row reader panicked", task.id)))
     })?;
     counts.succeeded = counts.created + counts.updated + counts.unchanged;
     if run.dry_run {
@@ -147,7 +147,7 @@ impl BatchRun<'_> {
         lookups: &mut Lookups,
         row: &ReadRow,
         seq: i64,
-    ) -> ApiResult<Result<Done, String>> {
+    ) -> Result<Result<Done, String>> {
         let action = match rows::check_import_row(tx, lookups, &row.fields, self.today)? {
             Ok(action) => action,
             Err(message) => return Ok(Err(message)),
@@ -209,7 +209,7 @@ impl BatchRun<'_> {
 fn read_rows<'a>(
     chunk: &'a Chunk,
     skip: usize,
-    send: crossbeam_channel::Sender<ApiResult<Vec<ReadRow<'a>>>>,
+    send: crossbeam_channel::Sender<Result<Vec<ReadRow<'a>>>>,
 ) {
     let batch = match Batch::parse(chunk.first_seq, &chunk.rows, chunk.lines.as_deref()) {
         Ok(batch) => batch,

@@ -7,6 +7,7 @@
 pub mod export;
 pub mod failed;
 pub mod import;
+pub mod lifecycle;
 pub mod prune;
 pub mod readers;
 pub mod submit;
@@ -16,7 +17,7 @@ pub mod undo;
 use crate::config::Settings;
 use crate::db::tasks::{Counts, TaskKind};
 use crate::db::{self, tasks as sql, Pool};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{Error, Result};
 use crossbeam_channel::{Receiver, Sender};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -93,17 +94,17 @@ impl Workers {
     }
 
     /// Hands a stored task to the pool.
-    pub fn queue(&self, task_id: i64) -> ApiResult<()> {
+    pub fn queue(&self, task_id: i64) -> Result<()> {
         let guard = self
             .sender
             .lock()
-            .map_err(|_| ApiError::Internal("worker queue poisoned".into()))?;
+            .map_err(|_| Error::internal("worker queue poisoned"))?;
         match guard.as_ref() {
             // After shutdown began the task stays stored (finish 0) and resumes at next start.
             None => Ok(()),
             Some(s) => s
                 .send(task_id)
-                .map_err(|_| ApiError::Internal("worker pool stopped".into())),
+                .map_err(|_| Error::internal("worker pool stopped")),
         }
     }
 
@@ -181,7 +182,7 @@ impl Worker {
                 }
                 // A full disk is not the task's fault either: the batch was rolled back, and the
                 // task waits, trying again now and then, until there is room (or shutdown).
-                Ok(Err(ApiError::DiskFull)) => {
+                Ok(Err(Error::DiskFull)) => {
                     if waited.is_zero() {
                         log::error!("task {task_id}: disk full; it waits for space and resumes");
                     }
@@ -228,7 +229,7 @@ impl Worker {
         !self.stop.load(Ordering::SeqCst)
     }
 
-    fn try_task(&self, task_id: i64) -> ApiResult<Outcome> {
+    fn try_task(&self, task_id: i64) -> Result<Outcome> {
         let mut conn = self.pool.get()?;
         let Some(task) = sql::task_state(&conn, task_id)? else {
             return Ok(Outcome::Done);
@@ -251,7 +252,7 @@ impl Worker {
     }
 
     /// Fails every row not yet run, so the task ends (finish 2) with consistent counters.
-    fn fail_rest(&self, task_id: i64) -> ApiResult<()> {
+    fn fail_rest(&self, task_id: i64) -> Result<()> {
         let mut conn = self.pool.get()?;
         let tx = db::write_tx(&mut conn)?;
         let Some(task) = sql::task_state(&tx, task_id)? else {
@@ -280,7 +281,7 @@ fn fail_rows_from(
     task_id: i64,
     seq: i64,
     message: &str,
-) -> ApiResult<(i64, i64)> {
+) -> Result<(i64, i64)> {
     let holding = sql::chunk_at(tx, task_id, seq)?.filter(|c| seq < c.first_seq + c.row_count);
     let Some(chunk) = holding else {
         sql::insert_failure(tx, task_id, seq, None, "null", message)?;
@@ -307,9 +308,9 @@ pub struct Batch<'a> {
 }
 
 impl<'a> Batch<'a> {
-    pub fn parse(first_seq: i64, rows: &'a str, lines: Option<&str>) -> ApiResult<Batch<'a>> {
+    pub fn parse(first_seq: i64, rows: &'a str, lines: Option<&str>) -> Result<Batch<'a>> {
         let parsed: Vec<&serde_json::value::RawValue> = serde_json::from_str(rows)
-            .map_err(|e| ApiError::Internal(format!("unreadable chunk at {first_seq}: {e}")))?;
+            .map_err(|e| Error::caused(format!("unreadable chunk at {first_seq}"), e))?;
         Ok(Batch {
             first_seq,
             rows: parsed.into_iter().map(|r| r.get()).collect(),
@@ -340,7 +341,7 @@ struct Runner<'w> {
 
 impl Runner<'_> {
     /// Runs the task's next batch (one chunk) in one transaction.
-    fn run(&mut self) -> ApiResult<Outcome> {
+    fn run(&mut self) -> Result<Outcome> {
         if self.stop.load(Ordering::SeqCst) {
             return Ok(Outcome::Stopped);
         }
@@ -357,14 +358,14 @@ impl Runner<'_> {
             tx.commit()?;
             return Ok(Outcome::Done);
         }
-        if task.kind == TaskKind::Undo {
+        if task.kind() == TaskKind::Undo {
             let (next, counts) = undo::run_batch(&tx, &task, &self.lookups.scope)?;
             sql::advance(&tx, task.id, next, &counts)?;
             tx.commit()?;
             return Ok(Outcome::More);
         }
         // Cancelled: the rows not run end as failed rows, a chunk per transaction.
-        if task.cancelled {
+        if task.status.cancelled {
             let (next, failed) = fail_rows_from(&tx, task.id, task.next_seq, CANCELLED)?;
             let counts = Counts {
                 failed,
@@ -375,13 +376,13 @@ impl Runner<'_> {
             return Ok(Outcome::More);
         }
         let Some(chunk) = sql::chunk_at(&tx, task.id, task.next_seq)? else {
-            return Err(ApiError::Internal(format!(
+            return Err(Error::internal(format!(
                 "task {} has no rows at {}",
                 task.id, task.next_seq
             )));
         };
         let skip = (task.next_seq - chunk.first_seq) as usize;
-        let outcome = if task.kind == TaskKind::Import {
+        let outcome = if task.kind() == TaskKind::Import {
             import::run_batch(&tx, &task, &mut self.lookups, &chunk, skip)
         } else {
             Batch::parse(chunk.first_seq, &chunk.rows, chunk.lines.as_deref())
@@ -393,7 +394,7 @@ impl Runner<'_> {
             if counts.rows() == expected {
                 Ok(counts)
             } else {
-                Err(ApiError::Internal(format!(
+                Err(Error::internal(format!(
                     "task {}: the chunk at {} gave {} of its {expected} rows",
                     task.id,
                     chunk.first_seq,

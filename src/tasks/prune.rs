@@ -5,7 +5,7 @@
 
 use super::readers::Readers;
 use crate::db::{self, tasks as sql, Pool};
-use crate::error::ApiResult;
+use crate::error::Result;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -15,13 +15,13 @@ const ROWS_PER_TRANSACTION: i64 = 2000;
 
 /// Deletes one finished task's stored data, a few thousand rows per transaction, then marks it
 /// pruned. Returns false if the task is not finished (or was pruned already).
-pub fn prune_task(conn: &mut rusqlite::Connection, task_id: i64) -> ApiResult<bool> {
+pub fn prune_task(conn: &mut rusqlite::Connection, task_id: i64) -> Result<bool> {
     loop {
         let tx = db::write_tx(conn)?;
         let Some(task) = sql::task_state(&tx, task_id)? else {
             return Ok(false);
         };
-        if task.running() || task.pruned {
+        if task.running() || task.status.pruned {
             return Ok(false);
         }
         let deleted = sql::delete_results(&tx, task_id, ROWS_PER_TRANSACTION)?;
@@ -41,7 +41,7 @@ pub fn prune_old(
     days: u64,
     readers: &Arc<Readers>,
     stop: &AtomicBool,
-) -> ApiResult<usize> {
+) -> Result<usize> {
     let cutoff = (chrono::Local::now() - chrono::Duration::days(days as i64))
         .format("%Y-%m-%d %H:%M:%S")
         .to_string();

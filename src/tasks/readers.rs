@@ -4,7 +4,7 @@
 //! task to new downloads, then waits for the running ones to end; a download of a task being
 //! removed is refused.
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{Error, Result};
 use std::collections::HashMap;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -42,11 +42,11 @@ impl Readers {
     }
 
     /// Starts a download of `task`'s results; refused while they are being removed.
-    pub fn read(self: &Arc<Self>, task: i64) -> ApiResult<Reading> {
+    pub fn read(self: &Arc<Self>, task: i64) -> Result<Reading> {
         let mut tasks = self.tasks();
         let entry = tasks.entry(task).or_default();
         if entry.removing {
-            return Err(ApiError::Busy("该任务的数据正在删除，请稍后再试"));
+            return Err(Error::Busy("该任务的数据正在删除，请稍后再试"));
         }
         entry.reading += 1;
         Ok(Reading {
@@ -57,11 +57,11 @@ impl Readers {
 
     /// Closes `task` to new downloads and waits up to `wait` for the running ones to end.
     /// Blocks: call it off Rocket's async threads.
-    pub fn remove(self: &Arc<Self>, task: i64, wait: Duration) -> ApiResult<Removing> {
+    pub fn remove(self: &Arc<Self>, task: i64, wait: Duration) -> Result<Removing> {
         let deadline = Instant::now() + wait;
         let mut tasks = self.tasks();
         if tasks.get(&task).is_some_and(|e| e.removing) {
-            return Err(ApiError::Busy("该任务的数据正在删除，请稍后再试"));
+            return Err(Error::Busy("该任务的数据正在删除，请稍后再试"));
         }
         tasks.entry(task).or_default().removing = true;
         loop {
@@ -76,7 +76,7 @@ impl Readers {
                 let entry = tasks.entry(task).or_default();
                 entry.removing = false;
                 self.forget_if_idle(&mut tasks, task);
-                return Err(ApiError::Busy("该任务的结果正在下载，请在下载结束后再删除"));
+                return Err(Error::Busy("该任务的结果正在下载，请在下载结束后再删除"));
             }
             tasks = self
                 .changed
@@ -88,7 +88,7 @@ impl Readers {
 
     /// `remove` with the wait every removal of a task's results through the API takes: a
     /// deletion of its data, a drop or re-run of its failed rows.
-    pub fn remove_waiting(self: &Arc<Self>, task: i64) -> ApiResult<Removing> {
+    pub fn remove_waiting(self: &Arc<Self>, task: i64) -> Result<Removing> {
         self.remove(task, REMOVAL_WAITS_FOR_DOWNLOADS)
     }
 
@@ -144,7 +144,7 @@ mod tests {
         // Busy while the download runs; nothing stays closed after the refusal.
         assert!(matches!(
             readers.remove(7, Duration::from_millis(20)),
-            Err(ApiError::Busy(_))
+            Err(Error::Busy(_))
         ));
         assert!(readers.try_remove(7).is_none());
         let second = readers.read(7).unwrap();

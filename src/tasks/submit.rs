@@ -1,12 +1,13 @@
 //! What the task endpoints do: store new tasks and re-runs, and read tasks, failed rows and
 //! export records back, always within the caller's entity.
 
+use super::lifecycle::{self, Action, Results};
 use super::readers::Readers;
 use crate::auth::{Caller, Role};
 use crate::db::results::{self, ResultRow};
 use crate::db::tasks::{self as sql, Finish, NewTask, Seen, TaskKind, TaskView, TaskWriter};
 use crate::db::{Page, Paged};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{Error, Result};
 use crate::rows::{lossy, missing_field_message};
 use rusqlite::Connection;
 use serde::de::{self, SeqAccess, Visitor};
@@ -17,12 +18,9 @@ use std::sync::Arc;
 
 /// Feeds every element of a JSON array body to `each` as its raw text, without building the
 /// whole array in memory. A body that is not an array is refused.
-pub fn for_each_element(
-    bytes: &[u8],
-    mut each: impl FnMut(&str) -> ApiResult<()>,
-) -> ApiResult<()> {
-    struct Elements<'f, F>(&'f mut F, Option<ApiError>);
-    impl<'de, F: FnMut(&str) -> ApiResult<()>> Visitor<'de> for &mut Elements<'_, F> {
+pub fn for_each_element(bytes: &[u8], mut each: impl FnMut(&str) -> Result<()>) -> Result<()> {
+    struct Elements<'f, F>(&'f mut F, Option<Error>);
+    impl<'de, F: FnMut(&str) -> Result<()>> Visitor<'de> for &mut Elements<'_, F> {
         type Value = ();
         fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
             f.write_str("a JSON array")
@@ -46,9 +44,9 @@ pub fn for_each_element(
     }
     parsed.map_err(|e| {
         if e.is_syntax() || e.is_eof() {
-            ApiError::BadBody("请求体不是合法的JSON".into())
+            Error::BadBody("请求体不是合法的JSON".into())
         } else {
-            ApiError::BadBody(missing_field_message("body", Some("请求体必须是JSON数组")))
+            Error::BadBody(missing_field_message("body", Some("请求体必须是JSON数组")))
         }
     })
 }
@@ -62,7 +60,7 @@ pub fn create_from_json(
     new: &NewTask,
     bytes: &[u8],
     chunk_rows: usize,
-) -> ApiResult<i64> {
+) -> Result<i64> {
     let owner = (caller.entity()?, caller.user_id);
     let mut writer = TaskWriter::create(conn, owner, kind, new, chunk_rows)?;
     store_new(&mut writer, |writer| {
@@ -78,7 +76,7 @@ pub fn create_export(
     caller: &Caller,
     bytes: &[u8],
     chunk_rows: usize,
-) -> ApiResult<i64> {
+) -> Result<i64> {
     #[derive(serde::Deserialize)]
     struct OfSearch {
         filter: Value,
@@ -87,7 +85,7 @@ pub fn create_export(
     match of_search.then(|| serde_json::from_slice::<OfSearch>(bytes).ok()) {
         Some(Some(OfSearch { filter })) => {
             let search =
-                serde_json::from_value(filter).map_err(|_| ApiError::missing_field("filter"))?;
+                serde_json::from_value(filter).map_err(|_| Error::missing_field("filter"))?;
             create_export_of_search(conn, caller, search, chunk_rows)
         }
         _ => {
@@ -104,7 +102,7 @@ fn create_export_of_search(
     caller: &Caller,
     search: crate::assets::SearchRequest,
     chunk_rows: usize,
-) -> ApiResult<i64> {
+) -> Result<i64> {
     let ids = crate::assets::search_ids(conn, caller, search)?;
     let owner = (caller.entity()?, caller.user_id);
     let mut writer = TaskWriter::create(
@@ -126,8 +124,8 @@ fn create_export_of_search(
 /// returns its id. On any failure the half-stored task is taken back.
 pub fn store_new(
     writer: &mut TaskWriter,
-    push: impl FnOnce(&mut TaskWriter) -> ApiResult<()>,
-) -> ApiResult<i64> {
+    push: impl FnOnce(&mut TaskWriter) -> Result<()>,
+) -> Result<i64> {
     let stored = push(writer).and_then(|()| Ok(writer.finish_new()?));
     match stored {
         Ok(_) => Ok(writer.task_id),
@@ -140,29 +138,36 @@ pub fn store_new(
 
 /// Which tasks of their entity the caller sees (`Seen`): a system admin all, an asset manager
 /// those of their own department scope.
-fn seen(caller: &Caller) -> ApiResult<Seen> {
+fn seen(caller: &Caller) -> Result<Seen> {
     match (caller.role, caller.department_id) {
         (Role::Admin, _) => Ok(Seen::All),
         (Role::Manager, Some(department)) => Ok(Seen::Manager(caller.user_id, department)),
-        _ => Err(ApiError::Forbidden),
+        _ => Err(Error::Forbidden),
     }
 }
 
 /// A task the caller sees; one of another entity, or outside an asset manager's scope, answers
 /// as if it did not exist.
-pub fn task_of(conn: &Connection, caller: &Caller, id: i64) -> ApiResult<sql::TaskState> {
+pub fn task_of(conn: &Connection, caller: &Caller, id: i64) -> Result<sql::TaskState> {
     let task = sql::task_state(conn, id)?
         .filter(|t| Some(t.entity_id) == caller.entity_id)
-        .ok_or(ApiError::TaskNotFound)?;
+        .ok_or(Error::TaskNotFound)?;
     if !sql::task_seen(conn, id, seen(caller)?)? {
-        return Err(ApiError::TaskNotFound);
+        return Err(Error::TaskNotFound);
     }
     Ok(task)
 }
 
 /// The unpaged task list (the seed's form): the newest `TASK_LIST_CAP` tasks, in id order.
-pub fn list(conn: &Connection, caller: &Caller) -> ApiResult<Vec<TaskView>> {
-    Ok(sql::tasks_of_entity(conn, caller.entity()?, seen(caller)?)?)
+pub fn list(conn: &Connection, caller: &Caller) -> Result<Vec<TaskView>> {
+    let tasks = sql::tasks_of_entity(conn, caller.entity()?, seen(caller)?)?;
+    Ok(tasks.into_iter().map(with_actions).collect())
+}
+
+/// The view with the actions its caller may take now. Whoever sees a task may act on it.
+fn with_actions(mut view: TaskView) -> TaskView {
+    view.actions = lifecycle::actions(&view.status);
+    view
 }
 
 /// A page of the task list, newest first, filtered.
@@ -171,9 +176,10 @@ pub fn list_page(
     caller: &Caller,
     filter: &sql::TaskFilter,
     page: Page,
-) -> ApiResult<Paged<TaskView>> {
+) -> Result<Paged<TaskView>> {
     let (total, data) = sql::tasks_page(conn, caller.entity()?, seen(caller)?, filter, page)?;
     let pages = page.check(total)?;
+    let data = data.into_iter().map(with_actions).collect();
     Ok(Paged { pages, total, data })
 }
 
@@ -181,10 +187,10 @@ pub fn list_page(
 /// and filter it asks for. A malformed value names its key.
 pub fn list_query<'a>(
     pairs: impl Iterator<Item = (&'a str, &'a str)>,
-) -> ApiResult<Option<(Page, sql::TaskFilter)>> {
+) -> Result<Option<(Page, sql::TaskFilter)>> {
     let (mut page, mut size, mut asked) = (None, None, false);
     let mut filter = sql::TaskFilter::default();
-    let bad = |key: &str, why: &str| ApiError::BadBody(missing_field_message(key, Some(why)));
+    let bad = |key: &str, why: &str| Error::BadBody(missing_field_message(key, Some(why)));
     for (key, value) in pairs {
         let value = value.trim();
         match key {
@@ -230,11 +236,11 @@ pub fn list_query<'a>(
 }
 
 /// One task, and for a dry run its preview: the first changes it would make.
-pub fn one(conn: &Connection, caller: &Caller, id: i64) -> ApiResult<Value> {
+pub fn one(conn: &Connection, caller: &Caller, id: i64) -> Result<Value> {
     task_of(conn, caller, id)?;
-    let view = sql::task_view(conn, caller.entity()?, id)?.ok_or(ApiError::TaskNotFound)?;
-    let mut answer =
-        serde_json::to_value(view).map_err(|e| ApiError::Internal(format!("task view: {e}")))?;
+    let view = sql::task_view(conn, caller.entity()?, id)?.ok_or(Error::TaskNotFound)?;
+    let view = with_actions(view);
+    let mut answer = serde_json::to_value(view).map_err(|e| Error::caused("task view", e))?;
     let preview = crate::db::changes::preview(conn, id)?;
     if let (Value::Object(fields), Some(preview)) = (&mut answer, preview) {
         fields.insert("preview".into(), lossy::value(&preview));
@@ -244,26 +250,16 @@ pub fn one(conn: &Connection, caller: &Caller, id: i64) -> ApiResult<Value> {
 
 /// Checks that the task is an import (or an undo) the caller sees; returns how many failed
 /// rows it has.
-pub fn import_task(conn: &Connection, caller: &Caller, id: i64) -> ApiResult<i64> {
+pub fn import_task(conn: &Connection, caller: &Caller, id: i64) -> Result<i64> {
     let task = task_of(conn, caller, id)?;
-    if task.kind == TaskKind::Export {
-        return Err(ApiError::NotAnImportTask { rerun: false });
-    }
-    if task.pruned {
-        return Err(ApiError::TaskPruned);
-    }
+    lifecycle::check(&task.status, Action::Read(Results::Failures))?;
     Ok(task.number_failed)
 }
 
 /// Checks that the task is an export the caller sees; returns how many ids failed.
-pub fn export_task(conn: &Connection, caller: &Caller, id: i64) -> ApiResult<i64> {
+pub fn export_task(conn: &Connection, caller: &Caller, id: i64) -> Result<i64> {
     let task = task_of(conn, caller, id)?;
-    if task.kind != TaskKind::Export {
-        return Err(ApiError::NotAnExportTask);
-    }
-    if task.pruned {
-        return Err(ApiError::TaskPruned);
-    }
+    lifecycle::check(&task.status, Action::Read(Results::Records))?;
     Ok(task.number_failed)
 }
 
@@ -296,7 +292,7 @@ pub fn failures_page(
     total: i64,
     page: Page,
     shown: Shown,
-) -> ApiResult<Paged<Value>> {
+) -> Result<Paged<Value>> {
     let pages = page.check(total)?;
     let data = results::failures_page(conn, id, page)?
         .into_iter()
@@ -312,12 +308,12 @@ pub fn write_list(
     rows: &mut dyn Iterator<Item = ResultRow>,
     shown: Shown,
     out: &mut dyn Write,
-) -> ApiResult<()> {
-    let io = |e: std::io::Error| ApiError::Internal(format!("streamed answer: {e}"));
+) -> Result<()> {
+    let io = |e: std::io::Error| Error::caused("streamed answer", e);
     out.write_all(br#"{"code":0,"info":"Succeed","data":["#)
         .map_err(io)?;
     for (i, row) in rows.enumerate() {
-        let (row, message) = row.map_err(ApiError::Internal)?;
+        let (row, message) = row.map_err(Error::internal)?;
         if i > 0 {
             out.write_all(b",").map_err(io)?;
         }
@@ -325,7 +321,7 @@ pub fn write_list(
             out.write_all(row.as_bytes()).map_err(io)?;
         } else {
             serde_json::to_writer(&mut *out, &show(shown, row, message))
-                .map_err(|e| ApiError::Internal(format!("streamed answer: {e}")))?;
+                .map_err(|e| Error::caused("streamed answer", e))?;
         }
     }
     out.write_all(b"]}").and_then(|_| out.flush()).map_err(io)
@@ -353,26 +349,6 @@ pub fn with_message(row: &str, message: String) -> Value {
     }
 }
 
-/// Whether an import's failed rows may be changed or run again now: not while it runs, not for
-/// a dry run (its rows are fixed in the file), an undone import or a pruned one.
-pub fn failed_rows_changeable(task: &sql::TaskState) -> ApiResult<()> {
-    if task.running() {
-        return Err(ApiError::TaskRunning);
-    }
-    if task.checks_only() {
-        return Err(ApiError::NotConfirmable(
-            "仅校验的任务不能重新提交失败行：请修正文件后重新校验，或确认执行",
-        ));
-    }
-    if task.undone_by.is_some() {
-        return Err(ApiError::NotUndoable("该任务已撤销，不能再重新提交"));
-    }
-    if task.pruned {
-        return Err(ApiError::TaskPruned);
-    }
-    Ok(())
-}
-
 /// Replaces failed row i by element i of the body and queues those rows again, inside the same
 /// task. Returns whether anything was queued. The task is claimed first (it shows as running,
 /// so a second re-run is refused), the rows are stored a chunk per transaction, and one last
@@ -383,14 +359,11 @@ pub fn rerun(
     id: i64,
     bytes: &[u8],
     chunk_rows: usize,
-) -> ApiResult<bool> {
+) -> Result<bool> {
     let (task, lines) = {
         let tx = crate::db::write_tx(conn)?;
         let task = task_of(&tx, caller, id)?;
-        if task.kind != TaskKind::Import {
-            return Err(ApiError::NotAnImportTask { rerun: true });
-        }
-        failed_rows_changeable(&task)?;
+        lifecycle::check(&task.status, Action::Rerun { seed: true })?;
         let lines = sql::failure_lines(&tx, id)?;
         if lines.is_empty() {
             // Nothing to re-run: an empty list is the only body that fits.
@@ -402,11 +375,11 @@ pub fn rerun(
             return if count == 0 {
                 Ok(false)
             } else {
-                Err(ApiError::RerunLengthMismatch)
+                Err(Error::RerunLengthMismatch)
             };
         }
         if !sql::claim_for_rerun(&tx, id)? {
-            return Err(ApiError::TaskRunning);
+            return Err(Error::TaskRunning);
         }
         tx.commit()?;
         (task, lines)
@@ -430,7 +403,7 @@ fn store_rerun(
     caller: &Caller,
     lines: &[Option<i64>],
     bytes: &[u8],
-) -> ApiResult<()> {
+) -> Result<()> {
     let id = writer.task_id;
     let mut count = 0usize;
     for_each_element(bytes, |raw| {
@@ -438,12 +411,12 @@ fn store_rerun(
         let line = lines.get(count).copied().flatten();
         count += 1;
         if count > lines.len() {
-            return Err(ApiError::RerunLengthMismatch);
+            return Err(Error::RerunLengthMismatch);
         }
         Ok(writer.push(raw, line)?)
     })?;
     if count != lines.len() {
-        return Err(ApiError::RerunLengthMismatch);
+        return Err(Error::RerunLengthMismatch);
     }
     let (rows, conn) = writer.finish()?;
     let tx = crate::db::write_tx(conn)?;
@@ -454,89 +427,45 @@ fn store_rerun(
 }
 
 /// Cancels a queued or running task of the caller's: its worker stops at the next batch
-/// boundary and the rows not run end as failed rows (已取消). A finished task is refused.
-pub fn cancel(conn: &Connection, caller: &Caller, id: i64) -> ApiResult<()> {
+/// boundary and the rows not run end as failed rows (已取消).
+pub fn cancel(conn: &Connection, caller: &Caller, id: i64) -> Result<()> {
     let task = task_of(conn, caller, id)?;
-    if task.kind == TaskKind::Undo {
-        return Err(ApiError::Rule("撤销任务不能取消".into()));
-    }
-    if !task.running() || !sql::cancel(conn, id)? {
-        return Err(ApiError::TaskFinished);
+    lifecycle::check(&task.status, Action::Cancel)?;
+    if !sql::cancel(conn, id)? {
+        return Err(Error::TaskFinished);
     }
     Ok(())
 }
 
 /// Runs a finished dry run's stored rows for real, as the same task, with the confirming
-/// caller's rights. Refused for a task that is not a dry run, still runs, was confirmed
-/// already, was cancelled, or no longer holds all its rows.
-pub fn confirm(conn: &Connection, caller: &Caller, id: i64) -> ApiResult<()> {
+/// caller's rights.
+pub fn confirm(conn: &Connection, caller: &Caller, id: i64) -> Result<()> {
     let task = task_of(conn, caller, id)?;
-    if task.kind != TaskKind::Import || !task.dry_run {
-        return Err(ApiError::NotConfirmable("该任务不是仅校验任务，无需确认"));
-    }
-    if task.running() {
-        return Err(ApiError::TaskRunning);
-    }
-    if task.confirmed {
-        return Err(ApiError::NotConfirmable("该任务已确认执行，不能再次确认"));
-    }
-    if task.pruned {
-        return Err(ApiError::TaskPruned);
-    }
-    if task.cancelled || sql::stored_rows(conn, id)? != task.end_seq {
-        return Err(ApiError::NotConfirmable(
-            "该校验任务未完整执行（已取消或出错），请重新上传后再校验",
-        ));
-    }
+    lifecycle::check(&task.status, Action::Confirm)?;
     sql::confirm(conn, id, caller.user_id)?;
     Ok(())
 }
 
 /// Stores an undo task of a finished import (its own kind, run by the workers); returns its
-/// id. Refused for a task that is not an import, still runs, wrote nothing (a dry run), was
-/// pruned, was undone already, or keeps no undo records (made before version 6).
-pub fn undo(conn: &Connection, caller: &Caller, id: i64) -> ApiResult<i64> {
+/// id.
+pub fn undo(conn: &Connection, caller: &Caller, id: i64) -> Result<i64> {
     let task = task_of(conn, caller, id)?;
-    if task.kind != TaskKind::Import {
-        return Err(ApiError::NotUndoable("只能撤销导入任务"));
-    }
-    if task.running() {
-        return Err(ApiError::TaskRunning);
-    }
-    if task.undone_by.is_some() {
-        return Err(ApiError::NotUndoable("该任务已撤销，不能再次撤销"));
-    }
-    if task.checks_only() {
-        return Err(ApiError::NotUndoable(
-            "仅校验的任务没有写入任何数据，无需撤销",
-        ));
-    }
-    if task.pruned {
-        return Err(ApiError::TaskPruned);
-    }
+    lifecycle::check(&task.status, Action::Undo)?;
     let (updated, created) = crate::db::changes::undo_size(conn, id)?;
-    let view = sql::task_view(conn, caller.entity()?, id)?.ok_or(ApiError::TaskNotFound)?;
-    if updated + created == 0 && view.number_created + view.number_updated > 0 {
-        return Err(ApiError::NotUndoable(
-            "该任务没有撤销记录（升级到支持撤销的版本之前创建），无法撤销",
-        ));
-    }
     let owner = (caller.entity()?, caller.user_id);
     Ok(sql::create_undo(conn, owner, id, updated + created)?)
 }
 
 /// Deletes a finished task's stored rows, records and failed rows now, as retention would (the
-/// task and its counters stay, marked pruned). A running task is refused (code 9).
+/// task and its counters stay, marked pruned).
 pub fn delete_data(
     conn: &mut Connection,
     caller: &Caller,
     id: i64,
     readers: &Arc<Readers>,
-) -> ApiResult<()> {
+) -> Result<()> {
     let task = task_of(conn, caller, id)?;
-    if task.running() {
-        return Err(ApiError::TaskRunning);
-    }
+    lifecycle::check(&task.status, Action::DeleteData)?;
     let _removing = readers.remove_waiting(id)?;
     super::prune::prune_task(conn, id)?;
     Ok(())

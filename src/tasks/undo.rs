@@ -8,7 +8,7 @@
 use crate::db::assets::{NewAsset, Scope};
 use crate::db::changes::{self, Change};
 use crate::db::tasks::{self as sql, Counts};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{Error, Result};
 use rusqlite::Connection;
 use serde_json::json;
 
@@ -23,14 +23,10 @@ const OUT_OF_REACH: &str = "无权修改该资产";
 const RECORDS_GONE: &str = "撤销记录已被清除，该项未撤销";
 
 /// Runs the next batch of the undo task; returns its new checkpoint and counts.
-pub fn run_batch(
-    tx: &Connection,
-    task: &sql::TaskState,
-    scope: &Scope,
-) -> ApiResult<(i64, Counts)> {
+pub fn run_batch(tx: &Connection, task: &sql::TaskState, scope: &Scope) -> Result<(i64, Counts)> {
     let import_id = task
         .undo_of
-        .ok_or_else(|| ApiError::Internal(format!("undo task {} names no import", task.id)))?;
+        .ok_or_else(|| Error::internal(format!("undo task {} names no import", task.id)))?;
     let mut undo = Undo {
         tx,
         task_id: task.id,
@@ -83,7 +79,7 @@ struct Undo<'a> {
 
 impl Undo<'_> {
     /// Gives an updated asset back the values it had before the import.
-    fn restore(&self, change: &Change) -> ApiResult<Verdict> {
+    fn restore(&self, change: &Change) -> Result<Verdict> {
         let id = change.asset_id;
         let Some(current) = changes::stored_asset(self.tx, id)? else {
             return Ok(Err(GONE.into()));
@@ -98,14 +94,14 @@ impl Undo<'_> {
             return Ok(Err(CHILD_ADDED.into()));
         }
         let before: NewAsset = serde_json::from_str(&change.before)
-            .map_err(|e| ApiError::Internal(format!("undo record of asset {id}: {e}")))?;
+            .map_err(|e| Error::caused(format!("undo record of asset {id}"), e))?;
         let restored = (&before, Some(change.before_revision));
         changes::rewrite_asset(self.tx, id, &current.values, restored)?;
         Ok(Ok(()))
     }
 
     /// Deletes an asset the import created.
-    fn remove(&self, id: i64) -> ApiResult<Verdict> {
+    fn remove(&self, id: i64) -> Result<Verdict> {
         let Some(current) = changes::stored_asset(self.tx, id)? else {
             return Ok(Err(GONE.into()));
         };
@@ -125,7 +121,7 @@ impl Undo<'_> {
     }
 
     /// Counts one change; one not taken back becomes a failed row naming the asset.
-    fn record(&mut self, id: i64, verdict: Verdict) -> ApiResult<()> {
+    fn record(&mut self, id: i64, verdict: Verdict) -> Result<()> {
         match verdict {
             Ok(_) => self.counts.succeeded += 1,
             Err(message) => {

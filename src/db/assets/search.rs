@@ -59,7 +59,7 @@ pub fn search(
     filter: &Filter,
     page: Page,
     today: i64,
-) -> Result<(i64, Vec<AssetView>), crate::error::ApiError> {
+) -> Result<(i64, Vec<AssetView>), crate::error::Error> {
     let query = ListQuery::new(scope, filter, today);
     let bound = query.bound();
     let total = match (query.narrowed, &filter.category) {

@@ -87,6 +87,68 @@ macro_rules! sql_code {
 sql_code!(TaskKind);
 sql_code!(Finish);
 
+/// The fields a task's lifecycle (`tasks::lifecycle`) is decided by, read with every task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Status {
+    pub kind: TaskKind,
+    pub finish: Finish,
+    /// A cancel was asked for (the rows not run end as failed rows).
+    pub cancelled: bool,
+    /// Its stored rows, records and failed rows were deleted; the counters stay.
+    pub pruned: bool,
+    pub dry_run: bool,
+    pub confirmed: bool,
+    /// An import that an undo task took back.
+    pub undone: bool,
+    /// A finished dry run still holds every row it was submitted with (what a confirm runs);
+    /// true for every other task.
+    pub rows_complete: bool,
+    /// A finished import that wrote something keeps the records an undo needs (imports made
+    /// before version 6 do not); true for every other task.
+    pub undo_records: bool,
+    /// An import created or updated at least one asset (or, a dry run, would).
+    pub wrote: bool,
+    /// Some rows did not succeed: there are failed rows to read, fix or run again.
+    pub unsucceeded: bool,
+}
+
+/// `Status`'s columns over `task t`, in its order. The two subqueries run only for the
+/// finished tasks they concern, never for a running one (a worker reads its task every batch).
+macro_rules! status_columns {
+    () => {
+        "t.port_type, t.finish, t.cancelled, t.pruned, t.dry_run,
+        t.confirmed, t.undone_by IS NOT NULL,
+        CASE WHEN t.dry_run = 1 AND t.confirmed = 0 AND t.finish != 0 THEN
+            (SELECT coalesce(sum(row_count), 0) FROM task_chunk WHERE task_id = t.id) = t.end_seq
+        ELSE 1 END,
+        CASE WHEN t.port_type = 1 AND t.finish != 0 AND t.undone_by IS NULL
+                AND t.number_created + t.number_updated > 0 THEN
+            EXISTS (SELECT 1 FROM task_change WHERE task_id = t.id)
+                OR EXISTS (SELECT 1 FROM task_created WHERE task_id = t.id)
+        ELSE 1 END,
+        t.number_created + t.number_updated > 0,
+        t.number_failed > 0 OR t.number_succeed != t.number_need"
+    };
+}
+const STATUS_COLUMNS: &str = status_columns!();
+
+/// Reads `STATUS_COLUMNS` from column `first` on.
+fn status_at(r: &rusqlite::Row, first: usize) -> rusqlite::Result<Status> {
+    Ok(Status {
+        kind: r.get(first)?,
+        finish: r.get(first + 1)?,
+        cancelled: r.get(first + 2)?,
+        pruned: r.get(first + 3)?,
+        dry_run: r.get(first + 4)?,
+        confirmed: r.get(first + 5)?,
+        undone: r.get(first + 6)?,
+        rows_complete: r.get(first + 7)?,
+        undo_records: r.get(first + 8)?,
+        wrote: r.get(first + 9)?,
+        unsucceeded: r.get(first + 10)?,
+    })
+}
+
 /// A task record as the API shows it. `manager` is the seed's name for its creator.
 #[derive(Debug, Clone, Serialize)]
 pub struct TaskView {
@@ -119,13 +181,21 @@ pub struct TaskView {
     /// An undo task's import, and an undone import's undo task.
     pub undo_of: Option<i64>,
     pub undone_by: Option<i64>,
+    /// What its caller may do with it now (`tasks::lifecycle::actions`); set by the task
+    /// engine, not here.
+    pub actions: Vec<&'static str>,
+    #[serde(skip)]
+    pub status: Status,
 }
 
-const VIEW_SELECT: &str = "SELECT t.id, u.name, t.create_time, t.number_need, t.number_succeed,
+const VIEW_SELECT: &str = concat!(
+    "SELECT t.id, u.name, t.create_time, t.number_need, t.number_succeed,
         t.finish, t.port_type, t.number_failed, t.start_time, t.finish_time, t.file_name,
         t.cancelled, t.pruned, t.number_created, t.number_updated, t.number_unchanged,
-        t.dry_run, t.confirmed, t.undo_of, t.undone_by
-    FROM task t JOIN user u ON u.id = t.creator_id";
+        t.dry_run, t.confirmed, t.undo_of, t.undone_by, ",
+    status_columns!(),
+    " FROM task t JOIN user u ON u.id = t.creator_id"
+);
 
 fn view_row(r: &rusqlite::Row) -> rusqlite::Result<TaskView> {
     let number_succeed: i64 = r.get(4)?;
@@ -154,6 +224,8 @@ fn view_row(r: &rusqlite::Row) -> rusqlite::Result<TaskView> {
         confirmed: r.get(17)?,
         undo_of: r.get(18)?,
         undone_by: r.get(19)?,
+        actions: Vec::new(),
+        status: status_at(r, 20)?,
     })
 }
 
@@ -342,7 +414,7 @@ pub fn task_view(conn: &Connection, entity_id: i64, id: i64) -> rusqlite::Result
     .optional()
 }
 
-/// What a worker needs to know about a task.
+/// What a worker, and the lifecycle's checks, need to know about a task.
 #[derive(Debug, Clone, Copy)]
 pub struct TaskState {
     pub id: i64,
@@ -350,55 +422,45 @@ pub struct TaskState {
     pub creator_id: i64,
     /// Whose rights the task's rows run with: who last re-ran it, else its creator.
     pub runner_id: i64,
-    pub kind: TaskKind,
-    pub finish: Finish,
     pub number_failed: i64,
     pub next_seq: i64,
     pub end_seq: i64,
-    pub cancelled: bool,
-    pub pruned: bool,
-    /// Checks every row and writes nothing (until confirmed).
-    pub dry_run: bool,
-    pub confirmed: bool,
     pub undo_of: Option<i64>,
-    pub undone_by: Option<i64>,
+    pub status: Status,
 }
 
 impl TaskState {
+    pub fn kind(&self) -> TaskKind {
+        self.status.kind
+    }
+
     pub fn running(&self) -> bool {
-        self.finish == Finish::Running
+        self.status.finish == Finish::Running
     }
 
     /// A dry run not yet confirmed: its batches are rolled back.
     pub fn checks_only(&self) -> bool {
-        self.dry_run && !self.confirmed
+        self.status.dry_run && !self.status.confirmed
     }
 }
 
 pub fn task_state(conn: &Connection, id: i64) -> rusqlite::Result<Option<TaskState>> {
-    conn.prepare_cached(
-        "SELECT id, entity_id, creator_id, port_type, finish, number_failed, next_seq, end_seq,
-             coalesce(runner_id, creator_id), cancelled, pruned, dry_run, confirmed, undo_of,
-             undone_by
-         FROM task WHERE id = ?1 AND stored = 1",
-    )?
+    conn.prepare_cached(&format!(
+        "SELECT t.id, t.entity_id, t.creator_id, coalesce(t.runner_id, t.creator_id),
+             t.number_failed, t.next_seq, t.end_seq, t.undo_of, {STATUS_COLUMNS}
+         FROM task t WHERE t.id = ?1 AND t.stored = 1"
+    ))?
     .query_row([id], |r| {
         Ok(TaskState {
             id: r.get(0)?,
             entity_id: r.get(1)?,
             creator_id: r.get(2)?,
-            runner_id: r.get(8)?,
-            kind: r.get(3)?,
-            finish: r.get(4)?,
-            number_failed: r.get(5)?,
-            next_seq: r.get(6)?,
-            end_seq: r.get(7)?,
-            cancelled: r.get(9)?,
-            pruned: r.get(10)?,
-            dry_run: r.get(11)?,
-            confirmed: r.get(12)?,
-            undo_of: r.get(13)?,
-            undone_by: r.get(14)?,
+            runner_id: r.get(3)?,
+            number_failed: r.get(4)?,
+            next_seq: r.get(5)?,
+            end_seq: r.get(6)?,
+            undo_of: r.get(7)?,
+            status: status_at(r, 8)?,
         })
     })
     .optional()
