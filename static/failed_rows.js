@@ -3,6 +3,7 @@
 
 import { api, busy, button, clear, columns, h, importColumns, msgLine, pager, path, withOwnerSuggestions } from './core.js';
 import { categoryTree, departments, flattenCategories } from './org.js';
+import { can } from './task_parts.js';
 
 /** Rows a page of the failed-rows editor holds. */
 const FAILED_PAGE = 100;
@@ -20,11 +21,15 @@ export function rerunSucceeded(t) {
  * An import's failed rows, however many: a summary by reason (click one to see only those),
  * a page of 100 rows to edit in place (the cell a message points at is marked; class,
  * department and category are chosen from lists), 全部替换 of a value across every failed row
- * on the server, rows dropped, and a re-run of them all as they stand. `load` shows the task
- * again (after a drop or a re-run).
+ * on the server, rows dropped, and a re-run of them all as they stand: each as the task's
+ * `actions` allow (edit_failed, rerun), else the rows are read-only (a dry run's, to fix in the
+ * file; an undone import's). `load` shows the task again (after a drop or a re-run).
  */
-export async function failedEditor(t, readOnly, load) {
+export async function failedEditor(t, load) {
   const id = t.id;
+  const canEdit = can(t, 'edit_failed');
+  const canRerun = can(t, 'rerun');
+  const readOnly = !canEdit && !canRerun;
   const state = { page: 1, reason: '' };
   const editMsg = msgLine();
   const summaryBox = h('div', { className: 'chips', id: 'failed-summary' });
@@ -128,14 +133,14 @@ export async function failedEditor(t, readOnly, load) {
     for (const r of rows) for (const k of Object.keys(r)) if (!['message', 'seq', 'line'].includes(k) && !keys.includes(k)) keys.push(k);
     const categoryLists = await categoryDatalists(rows);
     inputs = rows.map((r) => Object.fromEntries(keys.map((k) => [k, cellInput(k, r[k], labels, departmentNames, categoryLists, r.department)])));
-    if (readOnly) for (const cells of inputs) for (const el of Object.values(cells)) el.disabled = true;
+    if (!canEdit) for (const cells of inputs) for (const el of Object.values(cells)) el.disabled = true;
     picks = rows.map(() => h('input', { type: 'checkbox', className: 'drop-pick', attrs: { 'aria-label': '选择此行' } }));
     rows.forEach((r, i) => { for (const k of badFields(r.message)) inputs[i][k]?.classList.add('cell-bad'); });
     clear(tableBox, Object.values(categoryLists),
       h('div', { className: 'table-wrap' }, h('table', { className: 'table table-edit', id: 'failed-table' },
         h('thead', {}, h('tr', {}, h('th', {}, ''), h('th', {}, '行'), h('th', { className: 'col-message' }, '失败原因'), keys.map((k) => h('th', {}, labels[k] || k)))),
         h('tbody', {}, rows.map((r, i) => h('tr', { dataset: { row: i, seq: r.seq } },
-          h('td', {}, readOnly ? null : picks[i]),
+          h('td', {}, canEdit ? picks[i] : null),
           h('td', { className: 'num muted' }, r.line ?? r.seq + 1),
           h('td', { className: 'col-message row-message' }, r.message),
           keys.map((k) => h('td', {}, inputs[i][k]))))))));
@@ -155,9 +160,9 @@ export async function failedEditor(t, readOnly, load) {
     : h('section', { className: 'card', id: 'failed-editor' },
       h('div', { className: 'toolbar' },
         h('h2', { className: 'card-title' }, `失败的行（${t.number_failed}）`),
-        h('div', { className: 'toolbar-actions' }, h('span', { className: 'hint' }, '修改单元格后重新执行'), drop, rerun)),
+        h('div', { className: 'toolbar-actions' }, h('span', { className: 'hint' }, '修改单元格后重新执行'), canEdit ? drop : null, canRerun ? rerun : null)),
       result, editMsg, summaryBox,
-      h('div', { className: 'replace-bar', id: 'replace-bar' }, h('span', { className: 'muted' }, '全部替换：'), field, from, h('span', {}, '→'), to, replaceGo),
+      canEdit ? h('div', { className: 'replace-bar', id: 'replace-bar' }, h('span', { className: 'muted' }, '全部替换：'), field, from, h('span', {}, '→'), to, replaceGo) : null,
       tableBox, pagerBox);
   await showSummary();
   await showPage();

@@ -3,7 +3,7 @@
 // export's records and the ids it could not take.
 
 import { api, busy, button, clear, columns, h, headRow, money, msgLine, path, CLASS_NAMES } from './core.js';
-import { awaitsConfirm, cancelButton, downloads, poll, progressBar, show, statusBadge, stopPolling, typeTag, PREVIEW_MAX } from './task_parts.js';
+import { can, cancelButton, downloads, poll, progressBar, show, statusBadge, stopPolling, typeTag, unconfirmed, PREVIEW_MAX } from './task_parts.js';
 import { failedEditor, rerunSucceeded } from './failed_rows.js';
 
 export function taskView(root, idText) {
@@ -21,19 +21,18 @@ export function taskView(root, idText) {
       t.file_name ? h('span', {}, `文件：${t.file_name}`) : null,
       h('span', {}, `需处理 ${t.number_need} 行`), h('span', {}, `成功 ${t.number_succeed} 行`),
       t.finish !== 0 ? h('span', {}, `失败 ${t.number_failed} 行`) : null),
-    t.port_type === 1 && t.finish !== 0 ? h('div', { className: 'task-meta', id: 'task-outcomes' },
-      h('span', {}, `${awaitsConfirm(t) ? '将新建' : '新建'} ${t.number_created}`),
-      h('span', {}, `${awaitsConfirm(t) ? '将更新' : '更新'} ${t.number_updated}`),
+    t.kind === 'import' && t.finish !== 0 ? h('div', { className: 'task-meta', id: 'task-outcomes' },
+      h('span', {}, `${unconfirmed(t) ? '将新建' : '新建'} ${t.number_created}`),
+      h('span', {}, `${unconfirmed(t) ? '将更新' : '更新'} ${t.number_updated}`),
       h('span', {}, `无变化 ${t.number_unchanged}`)) : null,
     t.undo_of ? h('p', { className: 'hint' }, '撤销导入任务 ', h('a', { href: `#task/${t.undo_of}` }, `#${t.undo_of}`), '：删除它新建的资产，恢复它更新过的资产；此后又被改动的资产保持不变并列为失败。') : null,
     t.undone_by ? h('p', { className: 'hint', id: 'undone-note' }, '此任务已被撤销：', h('a', { href: `#task/${t.undone_by}` }, `撤销任务 #${t.undone_by}`)) : null,
     progressBar(t),
-    h('div', { className: 'actions' }, downloads(t), undoButton(t)));
+    h('div', { className: 'actions' }, downloads(t), undoButton(t), deleteDataButton(t)));
 
-  /** 撤销此任务: for a finished import that wrote something and was not undone yet. */
+  /** 撤销此任务, when the server lists it: a finished import that wrote something. */
   function undoButton(t) {
-    const wrote = t.number_created + t.number_updated;
-    if (t.port_type !== 1 || t.finish === 0 || t.undone_by || awaitsConfirm(t) || t.pruned || !wrote) return null;
+    if (!can(t, 'undo')) return null;
     const undo = button('撤销此任务', () => busy(undo, msg, async () => {
       const ask = `撤销任务 #${t.id}：删除它新建的 ${t.number_created} 项资产，并把它更新过的 ${t.number_updated} 项资产恢复为导入前的值。`
         + '此后又被修改、清退或新增了子资产的资产不会改动。确定撤销吗？';
@@ -44,10 +43,24 @@ export function taskView(root, idText) {
     return undo;
   }
 
-  /** A finished dry run: what it would do, the first changes, and 确认导入. */
+  /** 清除数据, when the server lists it: the task's rows, records and failed rows are deleted
+   * now, as retention would; its counts stay. */
+  function deleteDataButton(t) {
+    if (!can(t, 'delete_data')) return null;
+    const remove = button('清除数据', () => busy(remove, msg, async () => {
+      const ask = `清除任务 #${t.id} 的行、记录与失败行？计数保留；此后不能再下载、修改失败行、重新执行或撤销。`;
+      if (!confirm(ask)) return;
+      await api('DELETE', path('async_task', t.id));
+      await load();
+    }), 'btn-danger', { id: 'delete-task-data' });
+    return remove;
+  }
+
+  /** A finished dry run: what it would do, the first changes, and 确认导入 when it may be
+   * confirmed. */
   function renderDryRun(t) {
     const confirmMsg = msgLine();
-    const go = button(`确认导入（写入 ${t.number_created + t.number_updated} 行）`, () => busy(go, confirmMsg, async () => {
+    const go = !can(t, 'confirm') ? null : button(`确认导入（写入 ${t.number_created + t.number_updated} 行）`, () => busy(go, confirmMsg, async () => {
       await api('POST', path('async_task', t.id, 'confirm'), {});
       await load();
     }), 'btn-primary', { id: 'confirm-import' });
@@ -80,25 +93,25 @@ export function taskView(root, idText) {
     renderHead(t);
     if (t.finish === 0) {
       clear(content, h('p', { className: 'card muted running-note' }, '任务执行中，完成后自动显示结果…',
-        t.cancelled || t.port_type === 2 ? (t.cancelled ? ' （已请求取消）' : '') : cancelButton(t, msg, load)));
+        cancelButton(t, msg, load) ?? (t.cancelled ? ' （已请求取消）' : '')));
       poll(load);
       return;
     }
     if (t.pruned) {
-      clear(content, h('section', { className: 'card muted' }, '该任务的行、记录与失败行已按保留期限清除，计数保留。'));
+      clear(content, h('section', { className: 'card muted' }, '该任务的行、记录与失败行已清除（超过保留期限或已被删除），计数保留。'));
       return;
     }
-    if (awaitsConfirm(t)) clear(content, renderDryRun(t), await renderFailed(t, false));
-    else if (t.port_type === 0) await renderExport(t);
-    else clear(content, await renderFailed(t, t.port_type === 1 && !t.undone_by));
+    if (unconfirmed(t)) clear(content, renderDryRun(t), await renderFailed(t));
+    else if (t.kind === 'export') await renderExport(t);
+    else clear(content, await renderFailed(t));
   });
 
-  /** The failed rows: editable and re-runnable for an import, read-only for a dry run (fixed
-   * in the file) and for an undo (the assets it left as they were). */
-  async function renderFailed(t, editable) {
-    if (editable && t.number_failed > 0) return failedEditor(t, false, load);
-    // A dry run's rows to fix in the file: the same pages and summary, nothing to edit here.
-    if (t.port_type === 1 && t.number_failed > 0) return failedEditor(t, true, load);
+  /** The failed rows: editable and re-runnable when the server lists it (an import's),
+   * read-only for a dry run (fixed in the file), an undone import, and an undo (the assets it
+   * left as they were). */
+  async function renderFailed(t) {
+    // An import's rows, to edit or to fix in the file: the same pages and summary.
+    if (t.kind === 'import' && t.number_failed > 0) return failedEditor(t, load);
     // Read-only lists (a dry run's, an undo's) of more than PREVIEW_MAX rows are read from the file.
     if (t.number_failed > PREVIEW_MAX) {
       return h('section', { className: 'card', id: 'failed-too-many' },
@@ -108,13 +121,13 @@ export function taskView(root, idText) {
     }
     const rows = t.number_failed ? (await api('GET', path('failed_task', id))).data : [];
     if (!rows.length) {
-      if (awaitsConfirm(t)) return null;
-      const done = t.port_type === 2 ? `全部 ${t.number_need} 项已撤销。` : ` 全部 ${t.number_need} 行已导入。`;
+      if (unconfirmed(t)) return null;
+      const done = t.kind === 'undo' ? `全部 ${t.number_need} 项已撤销。` : ` 全部 ${t.number_need} 行已导入。`;
       const succeeded = rerunSucceeded(t);
       const result = succeeded !== null ? ` 重新执行：${succeeded} 行成功，0 行仍失败。` : '';
       return h('section', { className: 'card done-note' }, h('span', { className: 'badge badge-ok' }, '成功'), ` ${done}${result}`);
     }
-    const undo = t.port_type === 2;
+    const undo = t.kind === 'undo';
     return h('section', { className: 'card' },
       h('h2', { className: 'card-title' }, undo ? `未撤销的资产（${rows.length}）` : `将失败的行（${rows.length}）`),
       h('div', { className: 'table-wrap' }, h('table', { className: 'table', id: 'failed-list' },

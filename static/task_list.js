@@ -1,7 +1,7 @@
 // The task list: a page at a time, filtered, with live progress while a task on it runs.
 
 import { api, busy, button, clear, h, headRow, msgLine, path } from './core.js';
-import { awaitsConfirm, cancelButton, downloads, poll, progressBar, statusBadge, stopPolling, typeTag } from './task_parts.js';
+import { can, cancelButton, downloads, poll, progressBar, statusBadge, stopPolling, typeTag } from './task_parts.js';
 
 /** Tasks a page of the list shows. */
 const TASK_PAGE_SIZE = 20;
@@ -66,9 +66,9 @@ export function tasksView(root) {
     if (!tasks.length) body.append(h('tr', {}, h('td', { className: 'empty', colSpan: 10 }, '没有任务。在「导入」页提交资产，或在「资产」页导出。')));
     for (const t of tasks) {
       const failed = t.number_failed ?? (t.finish === 0 ? 0 : t.number_need - t.number_succeed);
-      const open = awaitsConfirm(t)
+      const open = can(t, 'confirm')
         ? h('a', { className: 'btn btn-small btn-primary', href: `#task/${t.id}` }, '查看并确认')
-        : t.port_type === 1 && failed > 0 && t.finish !== 0
+        : can(t, 'edit_failed')
           ? h('a', { className: 'btn btn-small btn-primary', href: `#task/${t.id}` }, '处理失败行')
           : h('a', { className: 'btn btn-small', href: `#task/${t.id}` }, '详情');
       const who = t.file_name ? [t.manager, h('div', { className: 'muted small' }, t.file_name)] : t.manager;
@@ -82,7 +82,7 @@ export function tasksView(root) {
         h('td', { className: failed ? 'num text-fail' : 'num' }, failed),
         h('td', {}, statusBadge(t)),
         h('td', {}, progressBar(t)),
-        h('td', { className: 'row-actions' }, open, t.finish === 0 ? cancelButton(t, msg, load) : null, t.pruned ? h('span', { className: 'muted small' }, '数据已清除') : downloads(t))));
+        h('td', { className: 'row-actions' }, open, cancelButton(t, msg, load), t.pruned ? h('span', { className: 'muted small' }, '数据已清除') : null, downloads(t))));
     }
     updated.textContent = `更新于 ${new Date().toLocaleTimeString('zh-CN')}`;
     // Poll the visible page only while something on it runs.

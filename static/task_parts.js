@@ -1,5 +1,6 @@
 // What the task screens share: polling while a task runs, a task's type tag, status badge and
-// progress bar, its result downloads and the 取消 button.
+// progress bar, its result downloads and the 取消 button. What may be done with a task is the
+// server's to say: each task lists its `actions`, and a button shows only when they name it.
 
 import { api, busy, button, downloadLink, h, path } from './core.js';
 
@@ -21,13 +22,17 @@ export function poll(f) {
 
 export const fileUrl = (id, format, layout) => `${path('async_task', id, 'file')}?format=${format}${layout ? `&layout=${layout}` : ''}`;
 
-/** A dry run that finished and waits for its confirm. */
-export const awaitsConfirm = (t) => t.port_type === 1 && t.dry_run && !t.confirmed && t.finish !== 0;
+/** Whether the server lists `action` (confirm, undo, cancel, rerun, edit_failed, delete_data,
+ * download) among what may be done with task `t` now. */
+export const can = (t, action) => Array.isArray(t.actions) && t.actions.includes(action);
+
+/** A dry run not confirmed (yet): nothing it checked was written. */
+export const unconfirmed = (t) => t.dry_run && !t.confirmed;
 
 export function typeTag(t) {
-  if (t.port_type === 2) return h('span', { className: 'tag tag-undo' }, '撤销');
+  if (t.kind === 'undo') return h('span', { className: 'tag tag-undo' }, '撤销');
   return [
-    t.port_type === 1
+    t.kind === 'import'
       ? h('span', { className: 'tag tag-import' }, '导入')
       : h('span', { className: 'tag tag-export' }, '导出'),
     t.dry_run ? h('span', { className: 'tag tag-dry' }, t.confirmed ? '已确认' : '仅校验') : null,
@@ -37,7 +42,7 @@ export function typeTag(t) {
 
 export function statusBadge(t) {
   if (t.finish === 0) return h('span', { className: 'badge badge-running', dataset: { finish: 0 } }, '进行中');
-  if (awaitsConfirm(t)) return h('span', { className: 'badge badge-pending', dataset: { finish: t.finish } }, '待确认');
+  if (can(t, 'confirm')) return h('span', { className: 'badge badge-pending', dataset: { finish: t.finish } }, '待确认');
   const counts = `${t.number_succeed} 行成功，${t.number_failed ?? 0} 行失败`;
   if (t.finish === 1 && !t.number_need) return h('span', { className: 'badge badge-empty', dataset: { finish: 1 }, title: '没有任何行' }, '无数据');
   if (t.finish === 1) return h('span', { className: 'badge badge-ok', dataset: { finish: 1 } }, '成功');
@@ -58,10 +63,10 @@ export function progressBar(t) {
     h('span', { className: 'progress-text' }, `${pct}%`));
 }
 
+/** The links to a task's results: an import's or an undo's failed rows, an export's records. */
 export function downloads(t) {
-  if (t.finish === 0) return [];
-  if (t.port_type !== 0) {
-    if (!t.number_failed && t.number_succeed === t.number_need) return [];
+  if (!can(t, 'download')) return [];
+  if (t.kind !== 'export') {
     return [
       downloadLink('失败行 XLSX', fileUrl(t.id, 'xlsx'), `task-${t.id}-failed.xlsx`),
       downloadLink('CSV', fileUrl(t.id, 'csv'), `task-${t.id}-failed.csv`),
@@ -79,8 +84,10 @@ export function downloads(t) {
   ];
 }
 
-/** A 取消 button for a task that runs: the task stops at its next batch. */
+/** A 取消 button for a task that runs (none when it may not be cancelled): the task stops at
+ * its next batch. */
 export function cancelButton(t, msg, after) {
+  if (!can(t, 'cancel')) return null;
   const cancel = button('取消', () => busy(cancel, msg, async () => {
     await api('POST', path('async_task', t.id, 'cancel'), {});
     msg.ok(`任务 #${t.id} 将在当前批次结束后停止，未执行的行记为失败（已取消）。`);

@@ -877,6 +877,28 @@ async fn excel_round_trip_with_dry_run_confirm_and_undo() {
     )
     .await;
 
+    // The undone import offers what its actions list: no second undo, its data to delete;
+    // deleted, nothing is offered any more.
+    b.goto(&format!("/{}", task_hash.as_str().unwrap_or_default()))
+        .await;
+    b.wait_until(
+        "delete offered",
+        "document.querySelector('#delete-task-data')",
+    )
+    .await;
+    assert_eq!(
+        b.js("return !!document.querySelector('#undo-task');", vec![])
+            .await,
+        json!(false)
+    );
+    b.click("#delete-task-data").await;
+    b.wait_until(
+        "data deleted",
+        "document.querySelector('.task-head') && !document.querySelector('#delete-task-data') \
+         && document.querySelector('#view')?.textContent.includes('计数保留')",
+    )
+    .await;
+
     b.close().await;
     server.stop().await;
 }
