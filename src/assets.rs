@@ -2,9 +2,10 @@
 
 use crate::auth::Caller;
 use crate::db::assets::{self as sql, AssetView, Filter, Scope};
-use crate::db::{self, changes, org as org_sql, Page, Paged};
+use crate::db::{changes, org as org_sql};
 use crate::error::{Error, Result};
 use crate::org;
+use crate::paging::{Page, Paged};
 use crate::rows::{self, Lookups};
 use rusqlite::Connection;
 use serde::Deserialize;
@@ -14,7 +15,7 @@ use serde_json::{Map, Value};
 /// the row's message.
 pub fn create(conn: &Connection, caller: &Caller, row: &str) -> Result<i64> {
     let mut lookups = Lookups::new(org::scope(conn, caller)?);
-    match rows::check_row(conn, &mut lookups, row, db::today_day())? {
+    match rows::check_row(conn, &mut lookups, row, crate::clock::today_day())? {
         Ok(asset) => Ok(sql::insert_asset(conn, &asset)?),
         Err(message) => Err(Error::RowRejected(message)),
     }
@@ -47,7 +48,7 @@ pub fn modify(conn: &Connection, caller: &Caller, mut req: Map<String, Value>) -
     }
     .ok_or_else(|| Error::missing_field("id"))?;
     managed(conn, &scope, id)?;
-    let today = db::today_day();
+    let today = crate::clock::today_day();
     // The stored values (names included): what the request's fields replace.
     let current = changes::stored_asset(conn, id)?.ok_or(Error::NotFound("资产"))?;
     let now = &current.values;
@@ -75,7 +76,9 @@ pub fn modify(conn: &Connection, caller: &Caller, mut req: Map<String, Value>) -
                 fields.insert(k, v);
             }
         }
-        let created = db::date_of(now.create_day).format("%Y-%m-%d").to_string();
+        let created = crate::clock::date_of(now.create_day)
+            .format("%Y-%m-%d")
+            .to_string();
         fields.insert("department".into(), current.department_name.clone().into());
         fields.insert("assetClass".into(), now.asset_class.into());
         fields.insert("create_time".into(), created.into());
@@ -144,7 +147,7 @@ pub fn search(conn: &Connection, caller: &Caller, req: SearchRequest) -> Result<
     let scope = org::scope(conn, caller)?;
     let page = Page::new(req.page.unwrap_or(1), req.size)?;
     let filter = filter_of(conn, &scope, req)?;
-    let (total, data) = sql::search(conn, &scope, &filter, page, db::today_day())?;
+    let (total, data) = sql::search(conn, &scope, &filter, page, crate::clock::today_day())?;
     Ok(Paged {
         pages: page.check(total)?,
         total,
@@ -157,7 +160,12 @@ pub fn search(conn: &Connection, caller: &Caller, req: SearchRequest) -> Result<
 pub fn search_ids(conn: &Connection, caller: &Caller, req: SearchRequest) -> Result<Vec<i64>> {
     let scope = org::scope(conn, caller)?;
     let filter = filter_of(conn, &scope, req)?;
-    Ok(sql::matching_ids(conn, &scope, &filter, db::today_day())?)
+    Ok(sql::matching_ids(
+        conn,
+        &scope,
+        &filter,
+        crate::clock::today_day(),
+    )?)
 }
 
 /// A search request as the SQL's filter.
@@ -197,7 +205,13 @@ fn filter_of(conn: &Connection, scope: &Scope, req: SearchRequest) -> Result<Fil
 /// A staff member's own assets.
 pub fn own(conn: &Connection, caller: &Caller, page: Page) -> Result<Paged<AssetView>> {
     let scope = org::scope(conn, caller)?;
-    let (total, data) = sql::search(conn, &scope, &Filter::default(), page, db::today_day())?;
+    let (total, data) = sql::search(
+        conn,
+        &scope,
+        &Filter::default(),
+        page,
+        crate::clock::today_day(),
+    )?;
     Ok(Paged {
         pages: page.check(total)?,
         total,

@@ -2,7 +2,7 @@
 //! hashing (login itself: login.rs).
 
 use crate::config::Settings;
-use crate::db::{self, users, Db};
+use crate::db::{users, Db};
 use crate::error::{Error, Result};
 use crate::sessions::Sessions;
 use argon2::password_hash::phc::PasswordHash;
@@ -136,7 +136,7 @@ async fn check_session(
         return Err(Error::MalformedSession);
     }
     db.run(move |conn| {
-        let now = db::now_secs();
+        let now = crate::clock::now_secs();
         let hash = users::token_hash(&token);
         // Queued first, then stored: the writer forgets a session only after storing it, so
         // one not queued any more is found stored (the other order could miss it in between).

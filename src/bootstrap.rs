@@ -2,12 +2,12 @@
 
 use crate::auth;
 use crate::config::Settings;
+use crate::db::Conn;
 use crate::db::{org, users};
-use rusqlite::Connection;
 
 pub const DEMO_PASSWORD: &str = "demo123";
 
-pub fn first_start(conn: &mut Connection, settings: &Settings) -> Result<(), String> {
+pub fn first_start(conn: &mut Conn, settings: &Settings) -> Result<(), String> {
     let fail = |e: &dyn std::fmt::Display| format!("first start: {e}");
     let tx = crate::db::write_tx(conn).map_err(|e| fail(&e))?;
     if users::user_count(&tx).map_err(|e| fail(&e))? > 0 {

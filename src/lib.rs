@@ -5,6 +5,7 @@ pub mod api;
 pub mod assets;
 pub mod auth;
 pub mod bootstrap;
+pub mod clock;
 pub mod columns;
 pub mod config;
 pub mod db;
@@ -16,6 +17,7 @@ pub mod login;
 pub mod names;
 pub mod org;
 pub mod page;
+pub mod paging;
 pub mod private_files;
 pub mod rows;
 pub mod sessions;
@@ -45,7 +47,7 @@ pub fn build(figment: Figment) -> Result<Rocket<Build>, String> {
         // Every start: expire idle sessions, and drop the failed-login counters older versions
         // kept in the database (they live in memory now: login.rs).
         let ttl = settings.session_ttl_hours as i64 * 3600;
-        db::users::delete_idle_sessions(&conn, db::now_secs() - ttl)
+        db::users::delete_idle_sessions(&conn, crate::clock::now_secs() - ttl)
             .map_err(|e| in_file(e.to_string()))?;
         db::users::forget_login_failures(&conn).map_err(|e| in_file(e.to_string()))?;
         // Submissions a stopped process was still storing: never answered, so never there.

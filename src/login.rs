@@ -4,7 +4,7 @@
 //! cannot take more memory than the pool's argon2 working sets (19 MiB each).
 
 use crate::auth::{dummy_hash, verify_password_in};
-use crate::db::{self, users, Db};
+use crate::db::{users, Db};
 use crate::error::{Error, Result};
 use crate::names;
 use crate::sessions::Sessions;
@@ -195,7 +195,7 @@ pub async fn login(
             (pair.as_str(), FREE_FAILURES),
             (by_address.as_str(), ADDRESS_FREE_FAILURES),
         ],
-        db::now_secs(),
+        crate::clock::now_secs(),
     )?;
     let (user, hash) = match user {
         Some((user, hash)) => (Some(user), hash),

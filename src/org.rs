@@ -4,9 +4,11 @@
 use crate::auth::{self, Caller, Role};
 use crate::db::assets::Scope;
 use crate::db::org::{self as sql, Category, Department};
-use crate::db::{users, Page, Paged};
+use crate::db::users;
+use crate::db::Conn;
 use crate::error::{Error, Result};
 use crate::names;
+use crate::paging::{Page, Paged};
 use crate::sessions::Sessions;
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
@@ -59,7 +61,7 @@ pub fn check_password_strength(password: &str) -> Result<()> {
 /// Changes the caller's own password; every other session of theirs ends (whoever else held
 /// one, perhaps with the old password, is out), the one that asked stays.
 pub fn change_password(
-    conn: &mut Connection,
+    conn: &mut Conn,
     sessions: &Sessions,
     caller: &Caller,
     old_password: &str,

@@ -55,9 +55,10 @@ impl Sessions {
     pub fn open(&self, user_id: i64) -> String {
         let token = crate::auth::new_token();
         let mut queue = self.0.queue.lock();
-        queue
-            .opened
-            .insert(users::token_hash(&token), (user_id, db::now_secs()));
+        queue.opened.insert(
+            users::token_hash(&token),
+            (user_id, crate::clock::now_secs()),
+        );
         self.0.wake.notify_one();
         token
     }

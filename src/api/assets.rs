@@ -3,8 +3,9 @@
 use super::{done, ok, paged, Body, Reply};
 use crate::assets::{self, SearchRequest};
 use crate::auth::{Role, Session, ANY, ASSET_ROLES};
-use crate::db::{Db, Page};
+use crate::db::Db;
 use crate::error::Error;
+use crate::paging::Page;
 use rocket::{get, post, put, routes, Route, State};
 use serde_json::{json, Map, Value};
 

@@ -5,8 +5,9 @@
 use super::{done, ok, paged, Body, BulkBody, Downloads, Reply};
 use crate::auth::{Session, ASSET_ROLES};
 use crate::config::Settings;
-use crate::db::{Db, Page};
+use crate::db::Db;
 use crate::error::{Error, Result};
+use crate::paging::Page;
 use crate::tasks::failed;
 use crate::tasks::Workers;
 use rocket::{get, post, put, routes, Route, State};

@@ -6,9 +6,10 @@ use crate::auth::{Session, ASSET_ROLES};
 use crate::config::Settings;
 use crate::db::Db;
 use crate::error::{ApiResult, Error, Result};
-use crate::files::{self, tasks as file_tasks, Format};
+use crate::files::{self, Format};
 use crate::private_files;
 use crate::tasks::Workers;
+use crate::tasks::{create, results};
 use rocket::data::{Limits, ToByteUnit};
 use rocket::http::ContentType;
 use rocket::response::{self, Responder, Response};
@@ -270,7 +271,7 @@ async fn upload(
     let format = detect_format(format, received.name.as_deref(), &received.head)?;
     let chunk_rows = settings.task_batch_rows;
     let limits = settings.read_limits();
-    let upload = file_tasks::Upload {
+    let upload = create::Upload {
         format,
         file_name: received.name,
         file_hash: received.hash,
@@ -290,7 +291,7 @@ async fn upload(
     let id = db
         .run(move |conn| {
             let _permit = permit;
-            file_tasks::create_import(conn, &caller, &upload, file, limits, chunk_rows)
+            create::create_import(conn, &caller, &upload, file, limits, chunk_rows)
         })
         .await?;
     workers.queue(id)?;
@@ -313,24 +314,24 @@ async fn download(
     let reading = downloads.reading(task_id)?;
     let layout = layout.map(str::to_owned);
     let sheet = db
-        .run(move |conn| file_tasks::result_sheet(conn, &caller, task_id, layout.as_deref()))
+        .run(move |conn| results::result_sheet(conn, &caller, task_id, layout.as_deref()))
         .await?;
-    let name = file_tasks::file_name(task_id, sheet, format);
+    let name = results::file_name(task_id, sheet, format);
     let permit = downloads.start(reading)?;
     match format {
         Format::Xlsx => {
             let file = db
                 .with_pool(move |pool| {
                     let _permit = permit;
-                    file_tasks::write_results_xlsx(pool, task_id, sheet)
+                    results::write_results_xlsx(pool, task_id, sheet)
                 })
                 .await?;
             let body = Body::File(rocket::tokio::fs::File::from_std(file));
             Ok(Download::new(body, format, &name))
         }
         Format::Csv => {
-            let reader = db.stream(permit, move |pool, out| {
-                file_tasks::write_results_csv(pool, task_id, sheet, out)
+            let reader = super::stream(db, permit, move |pool, out| {
+                results::write_results_csv(pool, task_id, sheet, out)
             });
             Ok(Download::new(Body::Stream(reader), format, &name))
         }

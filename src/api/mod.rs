@@ -11,8 +11,9 @@ pub mod users;
 
 use crate::auth::{self, Session};
 use crate::config;
-use crate::db::Paged;
+use crate::db::{Db, Pool};
 use crate::error::{ApiError, ApiResult, Error, Result};
+use crate::paging::Paged;
 use crate::tasks::readers::{Readers, Reading};
 use rocket::data::{self, ByteUnit, FromData};
 use rocket::http::Status;
@@ -49,6 +50,30 @@ pub fn paged<T: Serialize>(p: Paged<T>) -> Reply {
     Ok(Json(
         json!({"code": 0, "info": "Succeed", "pages": p.pages, "total": p.total, "data": p.data}),
     ))
+}
+
+/// Runs `f` on Tokio's blocking thread pool, writing into one end of a pipe; the other end is
+/// returned for a response to stream as it is written. `f` gets the pool, not a connection:
+/// it reads a chunk at a time (`results::ResultRows`), so while the pipe is full because
+/// the client reads slowly or not at all, no connection and no read transaction is held. A
+/// client that goes away (or is cut off by the front listener's client timeout) closes the
+/// pipe, and `f`'s next write fails and stops it. `permit` (a place among the downloads
+/// allowed at once) is held until `f` returns.
+pub fn stream<F>(db: &Db, permit: impl Send + 'static, f: F) -> rocket::tokio::io::DuplexStream
+where
+    F: FnOnce(&Pool, &mut dyn std::io::Write) -> Result<()> + Send + 'static,
+{
+    let (reader, writer) = rocket::tokio::io::duplex(64 * 1024);
+    let pool = db.0.clone();
+    rocket::tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        let mut out =
+            std::io::BufWriter::with_capacity(64 * 1024, tokio_util::io::SyncIoBridge::new(writer));
+        if let Err(e) = f(&pool, &mut out) {
+            log::warn!("streamed answer stopped: {}", e.cause());
+        }
+    });
+    reader
 }
 
 /// A JSON answer streamed as it is written (an export's records can run to hundreds of MiB).

@@ -5,11 +5,13 @@ use super::{done, ok, paged, BulkBody, Downloads, JsonStream, Reply};
 use crate::auth::{Caller, Session, ASSET_ROLES};
 use crate::config::Settings;
 use crate::db::results::{ResultRows, Source};
-use crate::db::tasks::{NewTask, TaskKind};
-use crate::db::{Db, Page};
+use crate::db::tasks::{Finish, NewTask, TaskFilter, TaskKind};
+use crate::db::Db;
 use crate::error::{ApiResult, Error, Result};
-use crate::tasks::submit::{self, Shown};
+use crate::paging::Page;
+use crate::tasks::results::{self, Shown};
 use crate::tasks::Workers;
+use crate::tasks::{create, lifecycle};
 use rocket::serde::json::Json;
 use rocket::{delete, get, post, put, routes, Route, State};
 use serde_json::json;
@@ -54,7 +56,7 @@ async fn submit_task(
 ) -> Reply {
     let chunk_rows = settings.task_batch_rows;
     let id = db
-        .run(move |conn| submit::create_from_json(conn, &caller, kind, &new, &bytes, chunk_rows))
+        .run(move |conn| create::create_from_json(conn, &caller, kind, &new, &bytes, chunk_rows))
         .await?;
     workers.queue(id)?;
     ok(json!({ "id": id }))
@@ -94,7 +96,7 @@ async fn export(
     let chunk_rows = settings.task_batch_rows;
     // The body (up to the bulk limit) is read on a blocking thread, like every task body.
     let id = db
-        .run(move |conn| submit::create_export(conn, &caller, &bytes, chunk_rows))
+        .run(move |conn| create::create_export(conn, &caller, &bytes, chunk_rows))
         .await?;
     workers.queue(id)?;
     ok(json!({ "id": id }))
@@ -106,10 +108,10 @@ async fn export(
 async fn list(db: &State<Db>, session: Session, uri: &rocket::http::uri::Origin<'_>) -> Reply {
     let caller = session.require(ASSET_ROLES)?;
     let query = uri.query().map(|q| q.segments().collect::<Vec<_>>());
-    match submit::list_query(query.unwrap_or_default().into_iter())? {
-        None => ok(db.run(move |conn| submit::list(conn, &caller)).await?),
+    match list_query(query.unwrap_or_default().into_iter())? {
+        None => ok(db.run(move |conn| results::list(conn, &caller)).await?),
         Some((page, filter)) => paged(
-            db.run(move |conn| submit::list_page(conn, &caller, &filter, page))
+            db.run(move |conn| results::list_page(conn, &caller, &filter, page))
                 .await?,
         ),
     }
@@ -120,7 +122,8 @@ async fn list(db: &State<Db>, session: Session, uri: &rocket::http::uri::Origin<
 async fn cancel(db: &State<Db>, session: Session, id: &str) -> Reply {
     let caller = session.require(ASSET_ROLES)?;
     let id = task_id(id)?;
-    db.write(move |tx| submit::cancel(tx, &caller, id)).await?;
+    db.write(move |tx| lifecycle::cancel(tx, &caller, id))
+        .await?;
     done()
 }
 
@@ -134,7 +137,8 @@ async fn confirm(
 ) -> Reply {
     let caller = session.require(ASSET_ROLES)?;
     let id = task_id(id)?;
-    db.write(move |tx| submit::confirm(tx, &caller, id)).await?;
+    db.write(move |tx| lifecycle::confirm(tx, &caller, id))
+        .await?;
     workers.queue(id)?;
     done()
 }
@@ -144,7 +148,7 @@ async fn confirm(
 async fn undo(db: &State<Db>, workers: &State<Arc<Workers>>, session: Session, id: &str) -> Reply {
     let caller = session.require(ASSET_ROLES)?;
     let id = task_id(id)?;
-    let undo_id = db.write(move |tx| submit::undo(tx, &caller, id)).await?;
+    let undo_id = db.write(move |tx| lifecycle::undo(tx, &caller, id)).await?;
     workers.queue(undo_id)?;
     ok(json!({ "id": undo_id }))
 }
@@ -160,7 +164,7 @@ async fn delete_data(
     let caller = session.require(ASSET_ROLES)?;
     let id = task_id(id)?;
     let readers = downloads.readers();
-    db.run(move |conn| submit::delete_data(conn, &caller, id, &readers))
+    db.run(move |conn| lifecycle::delete_data(conn, &caller, id, &readers))
         .await?;
     done()
 }
@@ -169,7 +173,7 @@ async fn delete_data(
 async fn one(db: &State<Db>, session: Session, id: &str) -> Reply {
     let caller = session.require(ASSET_ROLES)?;
     let id = task_id(id)?;
-    ok(db.run(move |conn| submit::one(conn, &caller, id)).await?)
+    ok(db.run(move |conn| results::one(conn, &caller, id)).await?)
 }
 
 /// A list of a task's results: one page when `page` or `size` is given, else every row,
@@ -195,7 +199,7 @@ async fn results_listing(
         }
         let page = Page::parse(page.unwrap_or("1"), size)?;
         let answer = db
-            .run(move |conn| submit::failures_page(conn, id, total, page, shown))
+            .run(move |conn| results::failures_page(conn, id, total, page, shown))
             .await?;
         return paged(answer).map(rocket::Either::Left);
     }
@@ -209,8 +213,8 @@ async fn results_listing(
     let reading = downloads.reading(id)?;
     db.run(move |conn| check(conn, id)).await?;
     let permit = downloads.start(reading)?;
-    let body = db.stream(permit, move |pool, out| {
-        submit::write_list(&mut ResultRows::new(pool.clone(), id, source), shown, out)
+    let body = super::stream(db, permit, move |pool, out| {
+        results::write_list(&mut ResultRows::new(pool.clone(), id, source), shown, out)
     });
     Ok(rocket::Either::Right(JsonStream(body)))
 }
@@ -224,7 +228,7 @@ async fn get_failed(
     size: Option<&str>,
 ) -> ApiResult<Listing> {
     let caller = session.require(ASSET_ROLES)?;
-    let check = move |conn: &rusqlite::Connection, id| submit::import_task(conn, &caller, id);
+    let check = move |conn: &rusqlite::Connection, id| results::import_task(conn, &caller, id);
     results_listing(db, downloads, check, id, page, size, Shown::ImportFailure).await
 }
 
@@ -270,7 +274,7 @@ async fn put_rerun(
     let queued = db
         .run(move |conn| {
             let _removing = readers.remove_waiting(id)?;
-            submit::rerun(conn, &caller, id, &bytes, chunk_rows)
+            lifecycle::rerun(conn, &caller, id, &bytes, chunk_rows)
         })
         .await?;
     if queued {
@@ -314,7 +318,7 @@ async fn export_records(
     id: &str,
 ) -> ApiResult<Listing> {
     let caller = session.require(ASSET_ROLES)?;
-    let check = move |conn: &rusqlite::Connection, id| submit::export_task(conn, &caller, id);
+    let check = move |conn: &rusqlite::Connection, id| results::export_task(conn, &caller, id);
     results_listing(db, downloads, check, id, None, None, Shown::Record).await
 }
 
@@ -328,6 +332,59 @@ async fn export_failures(
     size: Option<&str>,
 ) -> ApiResult<Listing> {
     let caller = session.require(ASSET_ROLES)?;
-    let check = move |conn: &rusqlite::Connection, id| submit::export_task(conn, &caller, id);
+    let check = move |conn: &rusqlite::Connection, id| results::export_task(conn, &caller, id);
     results_listing(db, downloads, check, id, page, size, Shown::ExportFailure).await
+}
+
+/// The task list's query: `None` without any of its keys (the unpaged seed form), else the page
+/// and filter it asks for. A malformed value names its key.
+fn list_query<'a>(
+    pairs: impl Iterator<Item = (&'a str, &'a str)>,
+) -> Result<Option<(Page, TaskFilter)>> {
+    let (mut page, mut size, mut asked) = (None, None, false);
+    let mut filter = TaskFilter::default();
+    let bad =
+        |key: &str, why: &str| Error::BadBody(crate::rows::missing_field_message(key, Some(why)));
+    for (key, value) in pairs {
+        let value = value.trim();
+        match key {
+            "page" => page = Some(value),
+            "size" => size = Some(value),
+            "type" => {
+                filter.kind = Some(match value {
+                    "import" | "1" => TaskKind::Import,
+                    "export" | "0" => TaskKind::Export,
+                    "undo" | "2" => TaskKind::Undo,
+                    _ => return Err(bad("type", "import、export 或 undo")),
+                })
+            }
+            "finish" => {
+                filter.finish = Some(
+                    value
+                        .parse()
+                        .ok()
+                        .and_then(Finish::from_code)
+                        .ok_or_else(|| bad("finish", "0、1 或 2"))?,
+                )
+            }
+            "creator" if !value.is_empty() => filter.creator = Some(value.to_owned()),
+            "creator" => {}
+            "since" if value.is_empty() => {}
+            "since" => {
+                let date = chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d").is_ok();
+                let time =
+                    chrono::NaiveDateTime::parse_from_str(value, "%Y-%m-%d %H:%M:%S").is_ok();
+                if !date && !time {
+                    return Err(bad("since", "YYYY-MM-DD 或 YYYY-MM-DD HH:MM:SS"));
+                }
+                filter.since = Some(value.to_owned());
+            }
+            _ => continue,
+        }
+        asked = true;
+    }
+    if !asked {
+        return Ok(None);
+    }
+    Ok(Some((Page::parse(page.unwrap_or("1"), size)?, filter)))
 }

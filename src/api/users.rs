@@ -2,8 +2,9 @@
 
 use super::{done, ok, paged, Body, Reply};
 use crate::auth::{Role, Session};
-use crate::db::{users, Db, Page};
+use crate::db::{users, Db};
 use crate::org::{self, ModifyUserRequest, NewUserRequest};
+use crate::paging::Page;
 use crate::sessions::Sessions;
 use rocket::{get, post, put, routes, Route, State};
 use serde::Deserialize;

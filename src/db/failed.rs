@@ -1,7 +1,7 @@
 //! An import's failed rows as the page works on them at scale: a summary by reason, a page of
 //! one reason, one row edited, a value replaced in every row, rows dropped.
 
-use super::Page;
+use crate::paging::Page;
 use rusqlite::{params, Connection, OptionalExtension};
 
 /// A failed row's reason: its message without the `第N行：` a file row's message starts with.

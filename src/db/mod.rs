@@ -1,26 +1,89 @@
-//! The SQLite pool, the write turn, and the helpers that keep blocking SQLite work off Rocket's
-//! async threads (the schema is `migrate.rs`, paging `paging.rs`). All SQL lives in this module's
-//! files.
+//! The SQLite pool with its write turn, and the helpers that keep blocking SQLite work off
+//! Rocket's async threads and take write transactions (the schema is `migrate.rs`). All SQL
+//! lives in this module's files.
 
 pub mod assets;
 pub mod changes;
 pub mod failed;
 mod migrate;
 pub mod org;
-mod paging;
-
-pub use paging::{Page, Paged, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 pub mod results;
 pub mod tasks;
+pub mod text_index;
 pub mod users;
 
 use crate::error::{Error, Result};
+use parking_lot::{FairMutex, RawFairMutex};
 use r2d2_sqlite::SqliteConnectionManager;
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
-pub type Pool = r2d2::Pool<SqliteConnectionManager>;
+pub type Pool = r2d2::Pool<Manager>;
+
+/// The turn to write: SQLite has one write lock, and its busy handler lets whoever polls at
+/// the right moment in, so a writer that commits and begins again at once (an upload stored in
+/// chunks, a worker's batches) could keep everyone else waiting. Every write transaction on a
+/// database first queues on its turn, in order (a fair mutex hands it to the longest waiter),
+/// and only then takes SQLite's lock. One turn per database, shared by its pool's connections.
+type Turn = Arc<FairMutex<()>>;
+
+/// A connection of a database's pool, with that database's write turn.
+pub struct Conn {
+    conn: Connection,
+    turn: Turn,
+}
+
+impl Conn {
+    /// A connection with a turn of its own: for a database only it writes to (a test's, a
+    /// tool's).
+    pub fn alone(conn: Connection) -> Conn {
+        Conn {
+            conn,
+            turn: Turn::default(),
+        }
+    }
+}
+
+impl std::ops::Deref for Conn {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for Conn {
+    fn deref_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+}
+
+/// Opens the pool's connections (`SqliteConnectionManager`), each with the database's turn.
+pub struct Manager {
+    sqlite: SqliteConnectionManager,
+    turn: Turn,
+}
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = Conn;
+    type Error = rusqlite::Error;
+
+    fn connect(&self) -> rusqlite::Result<Conn> {
+        Ok(Conn {
+            conn: self.sqlite.connect()?,
+            turn: self.turn.clone(),
+        })
+    }
+
+    fn is_valid(&self, conn: &mut Conn) -> rusqlite::Result<()> {
+        self.sqlite.is_valid(&mut conn.conn)
+    }
+
+    fn has_broken(&self, conn: &mut Conn) -> bool {
+        self.sqlite.has_broken(&mut conn.conn)
+    }
+}
 
 /// Opens (creating if needed) the database file and its folder, applies the schema, and returns
 /// a pool whose connections all have foreign keys on and a generous busy timeout.
@@ -54,7 +117,7 @@ pub fn open(path: &Path) -> Result<Pool, String> {
         migrate::migrate(&mut first)
             .map_err(|e| format!("cannot apply schema to {}: {e}", path.display()))?;
     }
-    let manager = SqliteConnectionManager::file(path).with_init(|c| {
+    let sqlite = SqliteConnectionManager::file(path).with_init(|c| {
         // Room for every statement a batch prepares (an update import adds one per set of
         // changed columns), so none is evicted and parsed again per row.
         c.set_prepared_statement_cache_capacity(64);
@@ -70,38 +133,16 @@ pub fn open(path: &Path) -> Result<Pool, String> {
              PRAGMA journal_size_limit = 67108864;",
         )
     });
+    let manager = Manager {
+        sqlite,
+        turn: Turn::default(),
+    };
     let pool = r2d2::Pool::builder()
         .max_size(16)
         .connection_timeout(Duration::from_secs(30))
         .build(manager)
         .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
     Ok(pool)
-}
-
-/// Adds the next assets (by id) to the trigram index, at most `limit`; returns how many.
-pub fn index_text(conn: &Connection, limit: i64) -> rusqlite::Result<usize> {
-    let upto: Option<i64> = conn.query_row(
-        "SELECT max(id) FROM (SELECT id FROM asset
-             WHERE id > (SELECT indexed_to FROM text_index) ORDER BY id LIMIT ?1)",
-        [limit],
-        |r| r.get(0),
-    )?;
-    let Some(upto) = upto else {
-        return Ok(0);
-    };
-    let added = conn.execute(
-        "INSERT INTO asset_text(rowid, name, description)
-         SELECT id, name, description FROM asset
-         WHERE id > (SELECT indexed_to FROM text_index) AND id <= ?1",
-        [upto],
-    )?;
-    conn.execute("UPDATE text_index SET indexed_to = ?1", [upto])?;
-    Ok(added)
-}
-
-/// Now, local time, as the task times are stored ('YYYY-MM-DD HH:MM:SS').
-pub fn now_text() -> String {
-    chrono::Local::now().format("%Y-%m-%d %H:%M:%S").to_string()
 }
 
 /// Runs `f` on a pooled connection on Tokio's blocking thread pool.
@@ -112,7 +153,7 @@ impl Db {
     pub async fn run<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
-        F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
+        F: FnOnce(&mut Conn) -> Result<T> + Send + 'static,
     {
         let pool = self.0.clone();
         rocket::tokio::task::spawn_blocking(move || {
@@ -141,32 +182,6 @@ impl Db {
 }
 
 impl Db {
-    /// Runs `f` on Tokio's blocking thread pool, writing into one end of a pipe; the other end is
-    /// returned for a response to stream as it is written. `f` gets the pool, not a connection:
-    /// it reads a chunk at a time (`results::ResultRows`), so while the pipe is full because
-    /// the client reads slowly or not at all, no connection and no read transaction is held. A
-    /// client that goes away (or is cut off by the front listener's client timeout) closes the
-    /// pipe, and `f`'s next write fails and stops it. `permit` (a place among the downloads
-    /// allowed at once) is held until `f` returns.
-    pub fn stream<F>(&self, permit: impl Send + 'static, f: F) -> rocket::tokio::io::DuplexStream
-    where
-        F: FnOnce(&Pool, &mut dyn std::io::Write) -> Result<()> + Send + 'static,
-    {
-        let (reader, writer) = rocket::tokio::io::duplex(64 * 1024);
-        let pool = self.0.clone();
-        rocket::tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            let mut out = std::io::BufWriter::with_capacity(
-                64 * 1024,
-                tokio_util::io::SyncIoBridge::new(writer),
-            );
-            if let Err(e) = f(&pool, &mut out) {
-                log::warn!("streamed answer stopped: {}", e.cause());
-            }
-        });
-        reader
-    }
-
     /// Runs `f` with the pool (not a connection) on Tokio's blocking thread pool, for work that
     /// reads a chunk at a time while it builds something (an XLSX file).
     pub async fn with_pool<T, F>(&self, f: F) -> Result<T>
@@ -181,18 +196,11 @@ impl Db {
     }
 }
 
-/// The turn to write: SQLite has one write lock, and its busy handler lets whoever polls at
-/// the right moment in, so a writer that commits and begins again at once (an upload stored in
-/// chunks, a worker's batches) could keep everyone else waiting. Every write transaction of
-/// this process first queues here, in order (a fair mutex hands the turn to the longest
-/// waiter), and only then takes SQLite's lock.
-static WRITE_TURN: parking_lot::FairMutex<()> = parking_lot::const_fair_mutex(());
-
-/// A write transaction taken in turn (`WRITE_TURN`), released when it commits or drops.
+/// A write transaction taken in turn (`Turn`), released when it commits or drops.
 pub struct WriteTx<'c> {
     // Declared first, so dropped (rolled back) before the turn passes on.
     tx: Transaction<'c>,
-    _turn: parking_lot::FairMutexGuard<'static, ()>,
+    _turn: parking_lot::lock_api::ArcMutexGuard<RawFairMutex, ()>,
 }
 
 impl<'c> std::ops::Deref for WriteTx<'c> {
@@ -209,37 +217,51 @@ impl WriteTx<'_> {
 }
 
 /// Begins a write transaction (taking the write lock at BEGIN, so it never fails half-way for
-/// lack of it), in turn with the other writers of this process.
-pub fn write_tx(conn: &mut Connection) -> rusqlite::Result<WriteTx<'_>> {
+/// lack of it), in turn with the other writers of this database.
+pub fn write_tx(conn: &mut Conn) -> rusqlite::Result<WriteTx<'_>> {
     // As long as SQLite's own busy timeout; then busy, which the API answers as such.
-    let Some(turn) = WRITE_TURN.try_lock_for(Duration::from_secs(30)) else {
+    write_tx_within(conn, Duration::from_secs(30))
+}
+
+fn write_tx_within(conn: &mut Conn, wait: Duration) -> rusqlite::Result<WriteTx<'_>> {
+    let Some(turn) = conn.turn.try_lock_arc_for(wait) else {
         return Err(rusqlite::Error::SqliteFailure(
             rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
-            Some("waited 30 s for the turn to write".into()),
+            Some(format!("waited {wait:?} for the turn to write")),
         ));
     };
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     Ok(WriteTx { tx, _turn: turn })
 }
 
-/// Unix seconds now.
-pub fn now_secs() -> i64 {
-    chrono::Utc::now().timestamp()
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// Today's local date as days since 1970-01-01.
-pub fn today_day() -> i64 {
-    day_of(chrono::Local::now().date_naive())
-}
-
-pub fn day_of(date: chrono::NaiveDate) -> i64 {
-    date.signed_duration_since(epoch()).num_days()
-}
-
-pub fn date_of(day: i64) -> chrono::NaiveDate {
-    epoch() + chrono::Duration::days(day)
-}
-
-fn epoch() -> chrono::NaiveDate {
-    chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()
+    /// The turn is the database's: a second connection of the same pool waits for it, while
+    /// another database (another test's server in the same process) writes at once.
+    #[test]
+    fn each_database_has_its_own_write_turn_shared_by_its_connections() {
+        let dir = tempfile::tempdir().unwrap();
+        let one = open(&dir.path().join("one.sqlite3")).unwrap();
+        let other = open(&dir.path().join("other.sqlite3")).unwrap();
+        let (mut first, mut second) = (one.get().unwrap(), one.get().unwrap());
+        let mut elsewhere = other.get().unwrap();
+        let wait = Duration::from_millis(50);
+        let held = write_tx_within(&mut first, wait).unwrap();
+        let refused = write_tx_within(&mut second, wait).err().unwrap();
+        assert_eq!(
+            refused.sqlite_error_code(),
+            Some(rusqlite::ErrorCode::DatabaseBusy)
+        );
+        write_tx_within(&mut elsewhere, wait)
+            .unwrap()
+            .commit()
+            .unwrap();
+        held.commit().unwrap();
+        write_tx_within(&mut second, wait)
+            .unwrap()
+            .commit()
+            .unwrap();
+    }
 }

@@ -3,7 +3,8 @@
 //! download waiting on a slow client holds no connection and no read transaction (the WAL can
 //! checkpoint meanwhile), and a million rows are never in memory at once.
 
-use super::{Page, Pool};
+use super::Pool;
+use crate::paging::Page;
 use rusqlite::{params, Connection};
 use serde_json::value::RawValue;
 

@@ -1,6 +1,6 @@
 //! Entities, users, sessions and failed-login counters.
 
-use super::Page;
+use crate::paging::Page;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 

@@ -5,7 +5,6 @@
 //! results written as a file).
 
 mod read;
-pub mod tasks;
 mod write;
 mod xlsx_cost;
 

@@ -36,7 +36,7 @@ impl Update {
     pub fn changes(&self) -> Value {
         let (now, after, c) = (&self.current.values, &self.after, &self.current);
         let money = |cents: i64| json!(cents as f64 / 100.0);
-        let day = |d: i64| json!(crate::db::date_of(d).format("%Y-%m-%d").to_string());
+        let day = |d: i64| json!(crate::clock::date_of(d).format("%Y-%m-%d").to_string());
         let fields = [
             ("name", json!(now.name), json!(after.name)),
             (
@@ -142,7 +142,7 @@ fn check_update(
     let text = |s: &str| Val::Str(s.to_owned().into());
     let cents = now.initial_price_cents;
     let price = format!("{}.{:02}", cents / 100, cents % 100);
-    let created = crate::db::date_of(now.create_day)
+    let created = crate::clock::date_of(now.create_day)
         .format("%Y-%m-%d")
         .to_string();
     let department = keep(&raw.department, text(&current.department_name));

@@ -3,7 +3,7 @@
 
 use super::{with_line, Batch};
 use crate::db::assets::{self as asset_sql, Scope};
-use crate::db::{self, tasks as sql};
+use crate::db::tasks as sql;
 use crate::error::{Error, Result};
 use rusqlite::Connection;
 
@@ -15,7 +15,7 @@ pub fn run_batch(
     batch: &Batch,
     skip: usize,
 ) -> Result<crate::db::tasks::Counts> {
-    let mut views = asset_sql::ViewReader::new(tx, db::today_day())?;
+    let mut views = asset_sql::ViewReader::new(tx, crate::clock::today_day())?;
     let mut snapshots = sql::SnapshotWriter::new(task.id, batch.first_seq + skip as i64);
     let (mut succeeded, mut failed) = (0, 0);
     for (i, raw) in batch.rows.iter().enumerate().skip(skip) {

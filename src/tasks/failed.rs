@@ -1,28 +1,30 @@
 //! An import's failed rows worked on where they are stored, for tasks with thousands of them:
 //! a summary by reason, pages of one reason, one row edited, a value replaced in every row,
-//! rows dropped, and a re-run of the rows as they now stand (`submit::rerun` underneath).
+//! rows dropped, and a re-run of the rows as they now stand (`lifecycle::rerun` underneath).
 
 use super::lifecycle::{self, Action, Results};
-use super::submit;
+use super::results;
 use crate::auth::Caller;
+use crate::db;
 use crate::db::failed as sql;
 use crate::db::tasks::TaskState;
-use crate::db::{self, Page, Paged};
+use crate::db::Conn;
 use crate::error::{Error, Result};
+use crate::paging::{Page, Paged};
 use crate::rows::missing_field_message;
 use rusqlite::Connection;
 use serde_json::{json, Value};
 
 /// An import task of the caller's whose failed rows may be changed now.
 fn editable(conn: &Connection, caller: &Caller, id: i64) -> Result<TaskState> {
-    let task = submit::task_of(conn, caller, id)?;
+    let task = results::task_of(conn, caller, id)?;
     lifecycle::check(&task.status, Action::EditFailed)?;
     Ok(task)
 }
 
 /// An import task of the caller's whose failed rows may be read.
 fn readable(conn: &Connection, caller: &Caller, id: i64) -> Result<TaskState> {
-    let task = submit::task_of(conn, caller, id)?;
+    let task = results::task_of(conn, caller, id)?;
     lifecycle::check(&task.status, Action::Read(Results::FailedRows))?;
     Ok(task)
 }
@@ -52,7 +54,7 @@ pub fn page(
     let data = sql::page(conn, id, reason, page)?
         .into_iter()
         .map(|(seq, line, row, message)| {
-            let mut shown = submit::with_message(&row, message);
+            let mut shown = results::with_message(&row, message);
             if let Value::Object(fields) = &mut shown {
                 fields.insert("seq".into(), seq.into());
                 fields.insert("line".into(), line.into());
@@ -87,7 +89,7 @@ pub const WRITE_BATCH_ROWS: usize = 5_000;
 
 /// Sets `field` to `to` in every failed row where it is `from`; returns how many changed.
 pub fn replace(
-    conn: &mut Connection,
+    conn: &mut Conn,
     caller: &Caller,
     id: i64,
     change: (&str, &str, &str),
@@ -99,7 +101,7 @@ pub fn replace(
 /// rows may be changed: a re-run begun in between stops the rest (a retry finishes the job, as
 /// replacing twice is replacing once).
 fn replace_in_batches(
-    conn: &mut Connection,
+    conn: &mut Conn,
     caller: &Caller,
     id: i64,
     (field, from, to): (&str, &str, &str),
@@ -130,13 +132,13 @@ fn replace_in_batches(
 }
 
 /// Drops the failed rows whose `seq`s the body lists from the task; returns how many went.
-pub fn drop_rows(conn: &mut Connection, caller: &Caller, id: i64, body: &[u8]) -> Result<i64> {
+pub fn drop_rows(conn: &mut Conn, caller: &Caller, id: i64, body: &[u8]) -> Result<i64> {
     drop_in_batches(conn, caller, id, body, WRITE_BATCH_ROWS)
 }
 
 /// `drop_rows`, `batch` listed seqs per write transaction; the task's counts follow each batch.
 fn drop_in_batches(
-    conn: &mut Connection,
+    conn: &mut Conn,
     caller: &Caller,
     id: i64,
     body: &[u8],
@@ -160,15 +162,10 @@ fn drop_in_batches(
 }
 
 /// Runs every failed row again as it now stands; false when there is none.
-pub fn rerun_stored(
-    conn: &mut Connection,
-    caller: &Caller,
-    id: i64,
-    chunk_rows: usize,
-) -> Result<bool> {
+pub fn rerun_stored(conn: &mut Conn, caller: &Caller, id: i64, chunk_rows: usize) -> Result<bool> {
     editable(conn, caller, id)?;
     let rows = sql::rows_as_array(conn, id)?;
-    submit::rerun(conn, caller, id, rows.as_bytes(), chunk_rows)
+    lifecycle::rerun(conn, caller, id, rows.as_bytes(), chunk_rows)
 }
 
 #[cfg(test)]
@@ -178,7 +175,7 @@ mod tests {
 
     /// A company's import task that finished with `failed` failed rows (seqs 1..=failed, every
     /// 3rd row's owner "nobody", the others "liusn"), and its system admin.
-    fn import_with_failures(failed: i64) -> (tempfile::TempDir, Connection, Caller) {
+    fn import_with_failures(failed: i64) -> (tempfile::TempDir, Conn, Caller) {
         let dir = tempfile::tempdir().unwrap();
         let pool = crate::db::open(&dir.path().join("t.sqlite3")).unwrap();
         drop(pool);
@@ -213,7 +210,7 @@ mod tests {
             department_id: None,
             token: String::new(),
         };
-        (dir, conn, caller)
+        (dir, Conn::alone(conn), caller)
     }
 
     fn users(conn: &Connection) -> Vec<String> {

@@ -77,7 +77,7 @@ pub fn run_batch(
         task,
         dry_run: task.checks_only(),
         preview: Vec::new(),
-        today: db::today_day(),
+        today: crate::clock::today_day(),
     };
     let mut inserter = asset_sql::AssetInserter::new(tx)?;
     let mut counts = Counts::default();

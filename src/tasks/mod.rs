@@ -4,13 +4,14 @@
 //! task in batches, each batch's assets, outcomes, counters and checkpoint committed together,
 //! so a row creates at most one asset through crashes and restarts.
 
+pub mod create;
 pub mod export;
 pub mod failed;
 pub mod import;
 pub mod lifecycle;
 pub mod prune;
 pub mod readers;
-pub mod submit;
+pub mod results;
 pub mod text_index;
 pub mod undo;
 
@@ -333,7 +334,7 @@ pub fn with_line(line: Option<i64>, message: &str) -> String {
 
 /// Runs one batch of a task on one connection.
 struct Runner<'w> {
-    conn: &'w mut rusqlite::Connection,
+    conn: &'w mut crate::db::Conn,
     task: sql::TaskState,
     lookups: crate::rows::Lookups,
     stop: &'w AtomicBool,

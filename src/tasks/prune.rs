@@ -15,7 +15,7 @@ const ROWS_PER_TRANSACTION: i64 = 2000;
 
 /// Deletes one finished task's stored data, a few thousand rows per transaction, then marks it
 /// pruned. Returns false if the task is not finished (or was pruned already).
-pub fn prune_task(conn: &mut rusqlite::Connection, task_id: i64) -> Result<bool> {
+pub fn prune_task(conn: &mut crate::db::Conn, task_id: i64) -> Result<bool> {
     loop {
         let tx = db::write_tx(conn)?;
         let Some(task) = sql::task_state(&tx, task_id)? else {

@@ -30,7 +30,7 @@ fn catch_up(pool: &Pool, stop: &AtomicBool) -> Result<usize, String> {
             break;
         }
         let tx = db::write_tx(&mut conn).map_err(|e| e.to_string())?;
-        let n = db::index_text(&tx, PER_TRANSACTION).map_err(|e| e.to_string())?;
+        let n = db::text_index::index_text(&tx, PER_TRANSACTION).map_err(|e| e.to_string())?;
         tx.commit().map_err(|e| e.to_string())?;
         added += n;
         if n == 0 {

@@ -245,7 +245,7 @@ pub(crate) fn raw_insert(database: &Path, n: usize) -> f64 {
     let department = ids("SELECT id FROM department WHERE name = 'CST'");
     let category = ids("SELECT c.id FROM category c JOIN department d ON d.id = c.department_id WHERE d.name = 'CST' AND c.name = '数量型资产'");
     let owner = ids("SELECT id FROM user WHERE name = 'liusn'");
-    let today = assetport::db::today_day();
+    let today = assetport::clock::today_day();
     let start = Instant::now();
     let tx = conn.transaction().expect("tx");
     {

@@ -47,7 +47,7 @@ pub(crate) fn register(n: usize) {
         let (cst_category, software_category) = (category(cst), category(software));
         let user = |name: &str| ids(&conn, &format!("SELECT id FROM user WHERE name = '{name}'"));
         let (liusn, zhangsan, ruanjian) = (user("liusn"), user("zhangsan"), user("ruanjian"));
-        let today = assetport::db::today_day();
+        let today = assetport::clock::today_day();
         let tx = conn.transaction().expect("tx");
         {
             let mut stmt = tx

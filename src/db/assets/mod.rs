@@ -5,7 +5,7 @@ mod search;
 
 pub use search::*;
 
-use super::Page;
+use crate::paging::Page;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
@@ -247,8 +247,8 @@ fn ymd(date: chrono::NaiveDate) -> String {
 fn view_row(r: &rusqlite::Row, today: i64) -> rusqlite::Result<AssetView> {
     let create_day: i64 = r.get(12)?;
     let deadline: i64 = r.get(13)?;
-    let created = super::date_of(create_day);
-    let elapsed_years = super::date_of(today)
+    let created = crate::clock::date_of(create_day);
+    let elapsed_years = crate::clock::date_of(today)
         .years_since(created)
         .map(i64::from)
         .unwrap_or(0);

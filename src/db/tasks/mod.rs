@@ -271,7 +271,7 @@ pub fn tasks_of_entity(
     seen: Seen,
 ) -> rusqlite::Result<Vec<TaskView>> {
     // The newest TASK_LIST_CAP (the first page, newest first), in id order.
-    let first = super::Page {
+    let first = crate::paging::Page {
         page: 1,
         size: TASK_LIST_CAP,
     };
@@ -301,7 +301,7 @@ pub fn tasks_page(
     entity_id: i64,
     seen: Seen,
     filter: &TaskFilter,
-    page: super::Page,
+    page: crate::paging::Page,
 ) -> rusqlite::Result<(i64, Vec<TaskView>)> {
     let (condition, seen_params) = seen_sql(&seen);
     let mut sql = format!("WHERE t.entity_id = :e AND t.stored = 1 AND {condition}");

@@ -3,6 +3,7 @@
 //! done, confirmed, undone).
 
 use super::*;
+use crate::db::Conn;
 use rusqlite::{params, Connection, OptionalExtension};
 
 /// How a new task was asked for, beyond its rows.
@@ -22,7 +23,7 @@ pub struct NewTask {
 /// (`stored = 0`: no list, no worker) until `finish_new`; `abandon` takes back what was
 /// stored, and a start deletes what a stopped process left half-stored.
 pub struct TaskWriter<'c> {
-    conn: &'c mut Connection,
+    conn: &'c mut Conn,
     pub task_id: i64,
     chunk_rows: usize,
     rows: String,
@@ -37,13 +38,13 @@ pub struct TaskWriter<'c> {
 impl<'c> TaskWriter<'c> {
     /// Stores a new task, not yet visible, for its rows to be pushed.
     pub fn create(
-        conn: &'c mut Connection,
+        conn: &'c mut Conn,
         (entity_id, creator_id): (i64, i64),
         kind: TaskKind,
         new: &NewTask,
         chunk_rows: usize,
     ) -> rusqlite::Result<TaskWriter<'c>> {
-        let now = crate::db::now_text();
+        let now = crate::clock::now_text();
         let tx = crate::db::write_tx(conn)?;
         tx.execute(
             "INSERT INTO task (entity_id, creator_id, create_time, port_type, number_need,
@@ -66,7 +67,7 @@ impl<'c> TaskWriter<'c> {
 
     /// A writer that appends rows to an existing task from `first_seq` on (a re-run).
     pub fn append(
-        conn: &'c mut Connection,
+        conn: &'c mut Conn,
         task_id: i64,
         first_seq: i64,
         chunk_rows: usize,
@@ -132,7 +133,7 @@ impl<'c> TaskWriter<'c> {
 
     /// Writes the last chunk; returns the number of rows written and the connection, for the
     /// transaction that makes them count (a re-run's).
-    pub fn finish(&mut self) -> rusqlite::Result<(i64, &mut Connection)> {
+    pub fn finish(&mut self) -> rusqlite::Result<(i64, &mut Conn)> {
         self.flush()?;
         Ok((self.next_seq - self.start_seq, self.conn))
     }
@@ -436,7 +437,7 @@ pub fn create_undo(
         params![
             entity_id,
             creator_id,
-            crate::db::now_text(),
+            crate::clock::now_text(),
             TaskKind::Undo,
             size,
             import_id

@@ -1,0 +1,29 @@
+//! The clock as assetport stores it: task times as local 'YYYY-MM-DD HH:MM:SS' text, session
+//! times as Unix seconds, asset dates as days since 1970-01-01.
+
+/// Now, local time, as the task times are stored ('YYYY-MM-DD HH:MM:SS').
+pub fn now_text() -> String {
+    chrono::Local::now().format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+/// Unix seconds now.
+pub fn now_secs() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// Today's local date as days since 1970-01-01.
+pub fn today_day() -> i64 {
+    day_of(chrono::Local::now().date_naive())
+}
+
+pub fn day_of(date: chrono::NaiveDate) -> i64 {
+    date.signed_duration_since(epoch()).num_days()
+}
+
+pub fn date_of(day: i64) -> chrono::NaiveDate {
+    epoch() + chrono::Duration::days(day)
+}
+
+fn epoch() -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()
+}

@@ -1,0 +1,203 @@
+//! Creating a task: its rows stored a chunk per transaction, the task invisible until they are
+//! all stored (`TaskWriter`), from a JSON array body, an export's search, or an uploaded file.
+
+use crate::auth::Caller;
+use crate::db::tasks::{self as sql, NewTask, TaskKind, TaskWriter};
+use crate::db::Conn;
+use crate::error::{Error, Result};
+use crate::files::{self, FileError, Format, ReadLimits};
+use crate::rows::missing_field_message;
+use serde::de::{self, SeqAccess, Visitor};
+use serde_json::value::RawValue;
+use serde_json::Value;
+use std::io::{Read, Seek};
+
+/// Feeds every element of a JSON array body to `each` as its raw text, without building the
+/// whole array in memory. A body that is not an array is refused.
+pub fn for_each_element(bytes: &[u8], mut each: impl FnMut(&str) -> Result<()>) -> Result<()> {
+    struct Elements<'f, F>(&'f mut F, Option<Error>);
+    impl<'de, F: FnMut(&str) -> Result<()>> Visitor<'de> for &mut Elements<'_, F> {
+        type Value = ();
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a JSON array")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            while let Some(raw) = seq.next_element::<&'de RawValue>()? {
+                if let Err(e) = (self.0)(raw.get()) {
+                    self.1 = Some(e);
+                    return Err(de::Error::custom("stopped"));
+                }
+            }
+            Ok(())
+        }
+    }
+    let mut elements = Elements(&mut each, None);
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let parsed = de::Deserializer::deserialize_seq(&mut deserializer, &mut elements)
+        .and_then(|_| deserializer.end());
+    if let Some(e) = elements.1 {
+        return Err(e);
+    }
+    parsed.map_err(|e| {
+        if e.is_syntax() || e.is_eof() {
+            Error::BadBody("请求体不是合法的JSON".into())
+        } else {
+            Error::BadBody(missing_field_message("body", Some("请求体必须是JSON数组")))
+        }
+    })
+}
+
+/// Stores a new task with every element of the JSON array body as a row, a chunk per
+/// transaction (`TaskWriter`); returns its id. A body found bad half-way stores nothing.
+pub fn create_from_json(
+    conn: &mut Conn,
+    caller: &Caller,
+    kind: TaskKind,
+    new: &NewTask,
+    bytes: &[u8],
+    chunk_rows: usize,
+) -> Result<i64> {
+    let owner = (caller.entity()?, caller.user_id);
+    let mut writer = TaskWriter::create(conn, owner, kind, new, chunk_rows)?;
+    store_new(&mut writer, |writer| {
+        for_each_element(bytes, |raw| Ok(writer.push(raw, None)?))
+    })
+}
+
+/// Stores an export task: of the ids of a JSON array body (the seed's), or, for
+/// `{"filter": {…}}`, of every asset that search finds. Anything else is answered as a body
+/// that is not an array.
+pub fn create_export(
+    conn: &mut Conn,
+    caller: &Caller,
+    bytes: &[u8],
+    chunk_rows: usize,
+) -> Result<i64> {
+    #[derive(serde::Deserialize)]
+    struct OfSearch {
+        filter: Value,
+    }
+    let of_search = bytes.trim_ascii_start().starts_with(b"{");
+    match of_search.then(|| serde_json::from_slice::<OfSearch>(bytes).ok()) {
+        Some(Some(OfSearch { filter })) => {
+            let search =
+                serde_json::from_value(filter).map_err(|_| Error::missing_field("filter"))?;
+            create_export_of_search(conn, caller, search, chunk_rows)
+        }
+        _ => {
+            let new = NewTask::default();
+            create_from_json(conn, caller, TaskKind::Export, &new, bytes, chunk_rows)
+        }
+    }
+}
+
+/// Stores an export of every asset a search finds (its paging ignored), selected here on the
+/// server: the page no longer collects a million ids a thousand at a time. Returns its id.
+fn create_export_of_search(
+    conn: &mut Conn,
+    caller: &Caller,
+    search: crate::assets::SearchRequest,
+    chunk_rows: usize,
+) -> Result<i64> {
+    let ids = crate::assets::search_ids(conn, caller, search)?;
+    let owner = (caller.entity()?, caller.user_id);
+    let mut writer = TaskWriter::create(
+        conn,
+        owner,
+        TaskKind::Export,
+        &NewTask::default(),
+        chunk_rows,
+    )?;
+    store_new(&mut writer, |writer| {
+        for id in ids {
+            writer.push(&id.to_string(), None)?;
+        }
+        Ok(())
+    })
+}
+
+/// Runs `push` (which pushes every row into the writer), then makes the new task visible;
+/// returns its id. On any failure the half-stored task is taken back.
+pub fn store_new(
+    writer: &mut TaskWriter,
+    push: impl FnOnce(&mut TaskWriter) -> Result<()>,
+) -> Result<i64> {
+    let stored = push(writer).and_then(|()| Ok(writer.finish_new()?));
+    match stored {
+        Ok(_) => Ok(writer.task_id),
+        Err(e) => {
+            writer.abandon(true);
+            Err(e)
+        }
+    }
+}
+
+/// How a file was uploaded, beyond its bytes.
+#[derive(Debug, Clone)]
+pub struct Upload {
+    pub format: Format,
+    pub file_name: Option<String>,
+    /// The SHA-256 of the file (hex), when it came with a name: the same file again the same
+    /// day is pointed out.
+    pub file_hash: Option<String>,
+    /// `?dry_run=true`: check every row, write nothing until confirmed.
+    pub dry_run: bool,
+    /// `?check_duplicate=true`: refuse (code 16) a file of the same name and content uploaded
+    /// in the last 24 hours, so the page can ask before importing it twice.
+    pub check_duplicate: bool,
+}
+
+/// Stores an import task with one row per data line of the file, a chunk per transaction. A
+/// file that cannot be read (at all, or at some line) creates no task.
+pub fn create_import(
+    conn: &mut Conn,
+    caller: &Caller,
+    upload: &Upload,
+    file: impl Read + Seek,
+    limits: ReadLimits,
+    chunk_rows: usize,
+) -> Result<i64> {
+    let (format, file_name) = (upload.format, upload.file_name.as_deref());
+    // The name as the task list shows it: its last path segment, no control characters, at
+    // most 255 characters.
+    let file_name = file_name
+        .map(|n| n.rsplit(['/', '\\']).next().unwrap_or(n))
+        .map(|n| {
+            n.chars()
+                .filter(|c| !c.is_control())
+                .take(255)
+                .collect::<String>()
+        })
+        .filter(|n| !n.trim().is_empty());
+    let owner = (caller.entity()?, caller.user_id);
+    let file_hash = file_name.as_ref().and(upload.file_hash.clone());
+    if let (true, Some(name), Some(hash)) = (upload.check_duplicate, &file_name, &file_hash) {
+        let since = (chrono::Local::now() - chrono::Duration::hours(24))
+            .format("%Y-%m-%d %H:%M:%S")
+            .to_string();
+        if let Some((task, time)) = sql::same_upload_since(conn, owner.0, (name, hash), &since)? {
+            return Err(Error::SameFile { task, time });
+        }
+    }
+    let new = NewTask {
+        file_name,
+        dry_run: upload.dry_run,
+        file_hash,
+    };
+    let mut writer = TaskWriter::create(conn, owner, TaskKind::Import, &new, chunk_rows)?;
+    store_new(&mut writer, |writer| {
+        let rows = files::read_rows(format, file, limits, |row| {
+            writer.push(&row.json, Some(row.line as i64))
+        })
+        .map_err(|e| match e {
+            FileError::Unreadable(why) => Error::BadBody(why),
+            FileError::Sink(db) => Error::from(db),
+        })?;
+        // A file of a header alone is a mistake (the wrong sheet, an empty export), not a
+        // task of nothing that the list would show as 成功.
+        if rows == 0 {
+            return Err(Error::BadBody("文件中没有数据行".into()));
+        }
+        Ok(())
+    })
+}
