@@ -200,7 +200,7 @@ impl Error {
     }
 
     pub fn missing_field(field: &str) -> Error {
-        Error::BadBody(format!("缺少字段或类型错误：[{field}]"))
+        Error::BadBody(crate::rows::missing_field_message(field, None))
     }
 }
 

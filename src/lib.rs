@@ -6,6 +6,7 @@ pub mod assets;
 pub mod auth;
 pub mod bootstrap;
 pub mod clock;
+pub mod columns;
 pub mod config;
 pub mod db;
 pub mod error;

@@ -13,9 +13,8 @@ pub const DEFAULT_PAGE_SIZE: i64 = 6;
 pub const MAX_PAGE_SIZE: i64 = 1000;
 
 fn bad_size() -> Error {
-    Error::BadBody(format!(
-        "缺少字段或类型错误：[size]（每页条数须在1到{MAX_PAGE_SIZE}之间）"
-    ))
+    let why = format!("每页条数须在1到{MAX_PAGE_SIZE}之间");
+    Error::BadBody(crate::rows::missing_field_message("size", Some(&why)))
 }
 
 impl Page {

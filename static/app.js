@@ -2,7 +2,10 @@
 
 import { api, ApiError, me, button, clear, field, h, msgLine, openDialog, ROLE_NAMES, session, busy, toast, whenSessionLost } from './core.js';
 import { assetsView, ownAssetsView } from './assets.js';
-import { importView, taskView, tasksView, stopPolling } from './tasks.js';
+import { importView } from './import.js';
+import { taskView } from './task.js';
+import { tasksView } from './task_list.js';
+import { stopPolling } from './task_parts.js';
 import { categoriesView, departmentsView, entitiesView, usersView } from './admin.js';
 import { forgetOrg } from './org.js';
 

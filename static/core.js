@@ -73,6 +73,26 @@ export async function api(method, url, body) {
   return answer;
 }
 
+let columnsAsked = null;
+
+/**
+ * The asset columns, as the server defines them (GET /api/columns): [{field, view, header,
+ * aliases, import, template, export, optional, numeric, width}] in the order the row rules
+ * check a row. Asked once, then kept (a failed ask is asked again next time).
+ */
+export function columns() {
+  if (!columnsAsked) {
+    columnsAsked = api('GET', path('columns')).then((answer) => answer.data);
+    columnsAsked.catch(() => { columnsAsked = null; });
+  }
+  return columnsAsked;
+}
+
+/** The import columns (资产编号, then the template's), in their order. */
+export async function importColumns() {
+  return (await columns()).filter((c) => c.import !== null).sort((a, b) => a.import - b.import);
+}
+
 /**
  * Offers the names of owners containing what is typed into `input` (GET /api/owner_names),
  * through one shared <datalist>. Returns the input.
@@ -211,7 +231,7 @@ export function field(label, input, extraClass) {
   return h('label', { className: extraClass ? `field ${extraClass}` : 'field' }, label, input);
 }
 
-const NUMERIC_HEADERS = new Set(['编号', '数量', '当前价值', '原值', '价值', '需处理', '成功', '失败', '用户数', '资产数', '部门数']);
+const NUMERIC_HEADERS = new Set(['编号', '资产编号', '数量', '资产数量', '当前价值', '原值', '价值', '资产价值', '需处理', '成功', '失败', '用户数', '资产数', '部门数']);
 
 /** A table head row; numeric columns are right-aligned like their cells. */
 export function headRow(labels) {

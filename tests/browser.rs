@@ -21,7 +21,7 @@ fn mixed_rows() -> Value {
         {"name": "测试显示器", "assetClass": 1, "price": 1500, "count": 1, "deadline": 4,
          "assetTree": "条目型资产", "department": "CST", "user": "nobody"},
         {"name": "测试白板", "assetClass": 0, "price": 300, "count": 0, "deadline": 6,
-         "assetTree": "数量型资产", "department": "CST", "user": "liusn"},
+         "assetTree": "数量型资产", "department": "CST", "user": "liusn", "expire": 0},
     ])
 }
 
@@ -284,6 +284,30 @@ async fn asset_manager_imports_fixes_failed_rows_exports_and_logs_out() {
             .unwrap_or("")
             .contains("资产数量不可小于1"),
         "{messages}"
+    );
+    // The columns are headed as the server's column table heads them (GET /api/columns).
+    let headers = b
+        .js(
+            "return [...document.querySelectorAll('#failed-table thead th')].map(th => th.textContent);",
+            vec![],
+        )
+        .await;
+    assert_eq!(
+        headers,
+        json!([
+            "",
+            "行",
+            "失败原因",
+            "资产名",
+            "资产类型",
+            "资产价值",
+            "资产数量",
+            "使用期限",
+            "所属品类",
+            "挂账人",
+            "所属部门",
+            "是否清退"
+        ])
     );
     b.type_into(
         "#failed-table tr[data-row=\"0\"] input[data-key=\"user\"]",
@@ -850,6 +874,28 @@ async fn excel_round_trip_with_dry_run_confirm_and_undo() {
         "the old name back",
         "[...document.querySelectorAll('#asset-table tbody tr')].some(tr => tr.textContent.includes('往返椅')) \
          && ![...document.querySelectorAll('#asset-table tbody tr')].some(tr => tr.textContent.includes('改过的椅子'))",
+    )
+    .await;
+
+    // The undone import offers what its actions list: no second undo, its data to delete;
+    // deleted, nothing is offered any more.
+    b.goto(&format!("/{}", task_hash.as_str().unwrap_or_default()))
+        .await;
+    b.wait_until(
+        "delete offered",
+        "document.querySelector('#delete-task-data')",
+    )
+    .await;
+    assert_eq!(
+        b.js("return !!document.querySelector('#undo-task');", vec![])
+            .await,
+        json!(false)
+    );
+    b.click("#delete-task-data").await;
+    b.wait_until(
+        "data deleted",
+        "document.querySelector('.task-head') && !document.querySelector('#delete-task-data') \
+         && document.querySelector('#view')?.textContent.includes('计数保留')",
     )
     .await;
 

@@ -652,3 +652,35 @@ fn a_second_upload_of_the_same_file_the_same_day_is_pointed_out_when_asked() {
         assert_eq!(app.wait_task(&s, id)["number_succeed"], 1);
     }
 }
+
+/// `GET /api/columns`: the one column table, for every logged-in role; the session rules as
+/// everywhere.
+#[test]
+fn the_columns_are_served_to_every_role() {
+    let app = App::new();
+    let table = serde_json::to_value(assetport::columns::COLUMNS).unwrap();
+    let sessions = [
+        app.demo("zhangsan"),
+        app.demo("liusn"),
+        app.demo("sysadmin"),
+        app.login("admin", ADMIN_PASSWORD),
+    ];
+    for s in &sessions {
+        assert_eq!(app.get(&format!("/api/columns/{s}")).ok(), &table);
+    }
+    // The page labels `expire` as the files do.
+    let columns = table.as_array().unwrap();
+    let expire = columns.iter().find(|c| c["field"] == "expire").unwrap();
+    assert_eq!(
+        (&expire["header"], &expire["import"], &expire["export"]),
+        (&json!("是否清退"), &Value::Null, &json!(8))
+    );
+    app.get("/api/columns/short")
+        .err(401, 2, "用户的会话标识符信息不正确");
+    app.get(&format!("/api/columns/{}", "a".repeat(32)))
+        .err(401, 1, "你无此权限");
+    app.put("/api/logout", &json!({ "session": sessions[0] }))
+        .ok();
+    app.get(&format!("/api/columns/{}", sessions[0]))
+        .err(401, 1, "你无此权限");
+}

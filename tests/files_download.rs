@@ -5,6 +5,8 @@
 mod common;
 mod filekit;
 
+// The export file's columns: the headers and the asset-view field each shows.
+use assetport::columns::EXPORT_COLUMNS;
 use calamine::Data;
 use common::{item, row, App};
 use filekit::*;
@@ -165,29 +167,6 @@ fn failed_rows_of_a_json_import_download_with_numbers_and_class_names() {
     assert_failed_files(&app, &s, task_id(&clean), &[]);
 }
 
-/// The export file's headers and the asset-view field each shows.
-const EXPORT_COLUMNS: [(&str, &str); 19] = [
-    ("资产编号", "id"),
-    ("父资产", "parentName"),
-    ("资产名", "name"),
-    ("资产类型", "assetClass"),
-    ("挂账人", "userName"),
-    ("资产价值", "price"),
-    ("描述信息", "description"),
-    ("位置信息", "position"),
-    ("是否清退", "expire"),
-    ("资产数量", "count"),
-    ("所属品类", "assetTree"),
-    ("所属部门", "departmentName"),
-    ("创建时间", "create_time"),
-    ("使用期限", "deadline"),
-    ("初始价值", "initial_price"),
-    ("预警数量", "warning_amount"),
-    ("预警时间", "warning_date"),
-    ("剩余年限", "expire_date"),
-    ("状态", "status"),
-];
-
 /// Asserts a cell shows a record's field: coded fields by their Chinese name, numbers by value
 /// (a numeric cell in XLSX), text as is.
 fn assert_shows(cell: &Data, record: &Value, field: &str) {
@@ -263,7 +242,7 @@ fn export_records_download_with_chinese_headers() {
     assert_eq!(records[0]["parentName"], "服务器");
     assert_eq!(records[3]["expire"], 1);
 
-    let headers: Vec<&str> = EXPORT_COLUMNS.iter().map(|c| c.0).collect();
+    let headers: Vec<&str> = EXPORT_COLUMNS.iter().map(|c| c.header).collect();
     let csv = download(&app, &s, id, "csv");
     csv.expect("csv", &format!("task-{id}-export.csv"));
     let csv = read_csv(&csv.bytes);
@@ -296,7 +275,7 @@ fn export_records_download_with_chinese_headers() {
         "header and one line per record"
     );
     for (i, record) in records.iter().enumerate() {
-        for (col, (_, field)) in EXPORT_COLUMNS.iter().enumerate() {
+        for (col, field) in EXPORT_COLUMNS.iter().map(|c| c.view).enumerate() {
             assert_shows(&xlsx[i + 1][col], record, field);
             // The CSV shows the same as the XLSX (numbers compared by value).
             let text = &csv[i + 1][col];

@@ -100,6 +100,7 @@ PUT    /api/expire_asset/<_>                        23    [{retire}]
 POST   /api/search_assets/<_>                       23    {"page": 1}
 GET    /api/asset_user_list/<_>/<page>              1
 GET    /api/owner_names/<_>                         23
+GET    /api/columns/<_>                             1234
 POST   /api/asset/<_>                               23    [{row}]
 POST   /api/export_task/<_>                         23    [{asset}]
 GET    /api/async_task/<_>                          23

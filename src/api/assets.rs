@@ -1,8 +1,8 @@
-//! Single assets: create, modify, retire, search, and staff's own list.
+//! Single assets: create, modify, retire, search, and staff's own list; and the asset columns.
 
 use super::{done, ok, paged, Body, Reply};
 use crate::assets::{self, SearchRequest};
-use crate::auth::{Role, Session, ASSET_ROLES};
+use crate::auth::{Role, Session, ANY, ASSET_ROLES};
 use crate::db::Db;
 use crate::error::Error;
 use crate::paging::Page;
@@ -15,7 +15,8 @@ pub fn routes() -> Vec<Route> {
         modify_asset,
         expire_assets,
         search_assets,
-        own_assets
+        own_assets,
+        columns
     ]
 }
 
@@ -66,4 +67,12 @@ async fn own_assets(db: &State<Db>, session: Session, page: &str, size: Option<&
     let caller = session.require(&[Role::Staff])?;
     let page = Page::parse(page, size)?;
     paged(db.run(move |conn| assets::own(conn, &caller, page)).await?)
+}
+
+/// The asset columns (`crate::columns::COLUMNS`): what the page labels and edits a row's fields
+/// with, so that it never keeps a copy of its own.
+#[get("/api/columns/<_>")]
+async fn columns(session: Session) -> Reply {
+    session.require(ANY)?;
+    ok(crate::columns::COLUMNS)
 }

@@ -35,8 +35,9 @@ pub fn flag(key: &str, value: Option<&str>) -> Result<bool> {
     match value.map(str::trim) {
         None | Some("") | Some("false") | Some("0") => Ok(false),
         Some("true") | Some("1") => Ok(true),
-        Some(_) => Err(Error::BadBody(format!(
-            "缺少字段或类型错误：[{key}]（true 或 false）"
+        Some(_) => Err(Error::BadBody(crate::rows::missing_field_message(
+            key,
+            Some("true 或 false"),
         ))),
     }
 }

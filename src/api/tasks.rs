@@ -315,7 +315,7 @@ fn list_query<'a>(
     let (mut page, mut size, mut asked) = (None, None, false);
     let mut filter = TaskFilter::default();
     let bad =
-        |key: &str, why: &str| Error::BadBody(format!("缺少字段或类型错误：[{key}]（{why}）"));
+        |key: &str, why: &str| Error::BadBody(crate::rows::missing_field_message(key, Some(why)));
     for (key, value) in pairs {
         let value = value.trim();
         match key {

@@ -1,6 +1,6 @@
 //! CSV / XLSX in and out: reading uploaded import files row by row, the import template, and the
-//! failed-rows / export files. The columns, formats and limits both directions share are here;
-//! `read.rs` reads uploads and `write.rs` writes files (pure functions: no Rocket, no database);
+//! failed-rows / export files. The formats and limits both directions share are here, the
+//! columns in `crate::columns`; `read.rs` reads uploads and `write.rs` writes files (pure functions: no Rocket, no database);
 //! `tasks.rs` joins them to the task engine (an upload stored as an import task, a task's
 //! results written as a file).
 
@@ -11,6 +11,7 @@ mod xlsx_cost;
 pub use read::{read_rows, ReadLimits};
 pub use write::{template, write_csv, write_xlsx, Sheet};
 
+use crate::columns::{Column, EXPORT_COLUMNS, IMPORT_COLUMNS, TEMPLATE_COLUMNS};
 use std::borrow::Cow;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,82 +46,18 @@ impl Format {
     }
 }
 
-/// The one column definition of import files: (Chinese header, JSON field name). The template
-/// is every column but 资产编号 (a new asset has none); the failed-rows file and the
-/// import-compatible export are all of them, so either can be edited and uploaded again. A row
-/// with 资产编号 updates that asset.
-pub const IMPORT_COLUMNS: [(&str, &str); 12] = [
-    ("资产编号", "id"),
-    ("资产名", "name"),
-    ("资产类型", "assetClass"),
-    ("资产价值", "price"),
-    ("资产数量", "count"),
-    ("使用期限", "deadline"),
-    ("所属品类", "assetTree"),
-    ("描述信息", "description"),
-    ("位置信息", "position"),
-    ("挂账人", "user"),
-    ("所属部门", "department"),
-    ("父资产", "parent"),
-];
-
-/// The template's columns: all import columns but 资产编号.
-pub const TEMPLATE_COLUMNS: &[(&str, &str)] = IMPORT_COLUMNS.split_at(1).1;
-
-/// Columns an uploaded file may leave out; every other template column is required.
-const OPTIONAL_FIELDS: [&str; 4] = ["id", "description", "position", "parent"];
-
-/// A header that stands for 资产价值 when the file has it: the full export's 初始价值 (its
-/// 资产价值 is the depreciated value), so an export uploaded again keeps the price.
-const INITIAL_PRICE_HEADER: &str = "初始价值";
-
-/// (Chinese header, asset view field) of the export file.
-const EXPORT_COLUMNS: [(&str, &str); 19] = [
-    ("资产编号", "id"),
-    ("父资产", "parentName"),
-    ("资产名", "name"),
-    ("资产类型", "assetClass"),
-    ("挂账人", "userName"),
-    ("资产价值", "price"),
-    ("描述信息", "description"),
-    ("位置信息", "position"),
-    ("是否清退", "expire"),
-    ("资产数量", "count"),
-    ("所属品类", "assetTree"),
-    ("所属部门", "departmentName"),
-    ("创建时间", "create_time"),
-    ("使用期限", "deadline"),
-    ("初始价值", "initial_price"),
-    ("预警数量", "warning_amount"),
-    ("预警时间", "warning_date"),
-    ("剩余年限", "expire_date"),
-    ("状态", "status"),
-];
-
+/// The 结果 column the failed-rows file adds after the import columns, and its width.
 const RESULT_HEADER: &str = "结果";
+const RESULT_WIDTH: f64 = 48.0;
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 /// Excel's rows per worksheet, header included.
 const XLSX_MAX_ROWS: u32 = 1_048_576;
 /// Excel's limit on the characters in one cell.
 const XLSX_MAX_CHARS: usize = 32_767;
-/// A column's width in the XLSX files, by its header: wide enough for what it usually holds.
-fn column_width(header: &str) -> f64 {
-    match header {
-        "资产名" => 24.0,
-        "描述信息" => 30.0,
-        "位置信息" | "所属品类" | "父资产" => 18.0,
-        "结果" => 48.0,
-        "资产编号" | "资产数量" | "使用期限" | "是否清退" | "状态" | "剩余年限" => {
-            10.0
-        }
-        "创建时间" => 12.0,
-        _ => 14.0,
-    }
-}
 
 /// One data line of an uploaded file: `line` is the 1-based line of the file (CSV: the line the
 /// record starts on; XLSX: the sheet row number), `json` a JSON object with the JSON field names as
-/// keys, in `TEMPLATE_COLUMNS` order, for the columns present in the file.
+/// keys, in `IMPORT_COLUMNS` order, for the columns present in the file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UploadRow {
     pub line: u64,
@@ -446,7 +383,7 @@ mod tests {
     const EXPORT_ROW: &str = r#"{"id":7,"parentName":"","name":"电脑","assetClass":1,"userName":"u","price":1234.5,"description":"d","position":null,"expire":0,"count":1,"assetTree":"条目型资产","departmentName":"D","create_time":"2024-01-02","deadline":5,"initial_price":2000,"warning_amount":-1,"warning_date":-1,"expire_date":4,"status":3}"#;
 
     fn export_expected() -> Vec<Vec<String>> {
-        let header: Vec<&str> = EXPORT_COLUMNS.iter().map(|(zh, _)| *zh).collect();
+        let header: Vec<&str> = EXPORT_COLUMNS.iter().map(|c| c.header).collect();
         vec![
             cells(&header.join("|")),
             // No warning set (-1) shows as an empty cell.

@@ -23,18 +23,20 @@ impl Columns {
             by_col: Vec::new(),
             present: [false; IMPORT_COLUMNS.len()],
         };
-        let price = IMPORT_COLUMNS.iter().position(|(_, en)| *en == "price");
+        // A header that stands for 资产价值 when the file has it: the full export's 初始价值
+        // (its 资产价值 is the depreciated value), so an export uploaded again keeps the price.
+        let initial_price_header = crate::columns::by_field("initial_price").header;
+        let price = IMPORT_COLUMNS.iter().position(|c| c.field == "price");
         let mut initial_price = None;
         for (col, text) in cells {
             let text = text.trim();
-            if text == INITIAL_PRICE_HEADER {
+            if text == initial_price_header {
                 initial_price = Some(col);
                 continue;
             }
-            let Some(field) = IMPORT_COLUMNS
-                .iter()
-                .position(|(zh, en)| text == *zh || text.eq_ignore_ascii_case(en))
-            else {
+            let Some(field) = IMPORT_COLUMNS.iter().position(|c| {
+                text == c.header || c.aliases.iter().any(|a| text.eq_ignore_ascii_case(a))
+            }) else {
                 continue;
             };
             if columns.present[field] {
@@ -49,7 +51,7 @@ impl Columns {
             columns.present[price] = true;
         }
         let missing: Vec<String> = (0..IMPORT_COLUMNS.len())
-            .filter(|&f| !columns.present[f] && !OPTIONAL_FIELDS.contains(&IMPORT_COLUMNS[f].1))
+            .filter(|&f| !columns.present[f] && !IMPORT_COLUMNS[f].optional)
             .map(column_label)
             .collect();
         if missing.is_empty() {
@@ -71,15 +73,14 @@ impl Columns {
             return None;
         }
         let mut json = String::from("{");
-        for (field, (_, name)) in IMPORT_COLUMNS.iter().enumerate() {
-            if !self.present[field] || (values[field].is_empty() && OPTIONAL_FIELDS.contains(name))
-            {
+        for (field, column) in IMPORT_COLUMNS.iter().enumerate() {
+            if !self.present[field] || (values[field].is_empty() && column.optional) {
                 continue;
             }
             if json.len() > 1 {
                 json.push(',');
             }
-            json.push_str(&Value::from(*name).to_string());
+            json.push_str(&Value::from(column.field).to_string());
             json.push(':');
             json.push_str(&Value::from(values[field]).to_string());
         }
@@ -89,8 +90,8 @@ impl Columns {
 }
 
 fn column_label(field: usize) -> String {
-    let (zh, en) = IMPORT_COLUMNS[field];
-    format!("{zh}({en})")
+    let Column { header, field, .. } = IMPORT_COLUMNS[field];
+    format!("{header}({field})")
 }
 
 /// Bounds on what one uploaded file may put into a task, from the settings `upload_max_rows` and

@@ -2,6 +2,7 @@
 //! XLSX.
 
 use super::*;
+use crate::columns::by_field;
 use rust_xlsxwriter::{ExcelDateTime, Workbook, Worksheet, XlsxError};
 use serde_json::Value;
 use std::io::{Seek, SeekFrom, Write};
@@ -14,7 +15,7 @@ pub fn template(format: Format) -> Result<Vec<u8>, String> {
             let mut out = UTF8_BOM.to_vec();
             let mut writer = csv::Writer::from_writer(&mut out);
             writer
-                .write_record(TEMPLATE_COLUMNS.iter().map(|(zh, _)| *zh))
+                .write_record(TEMPLATE_COLUMNS.iter().map(|c| c.header))
                 .and_then(|()| writer.write_record(EXAMPLE.split(',')))
                 .map_err(|e| format!("生成模板失败：{e}"))?;
             writer.flush().map_err(|e| format!("生成模板失败：{e}"))?;
@@ -28,15 +29,17 @@ pub fn template(format: Format) -> Result<Vec<u8>, String> {
                 let money = rust_xlsxwriter::Format::new().set_num_format("0.00");
                 let sheet = workbook.add_worksheet();
                 sheet.set_freeze_panes(1, 0)?;
-                for (col, ((zh, _), example)) in
+                for (col, (column, example)) in
                     TEMPLATE_COLUMNS.iter().zip(EXAMPLE.split(',')).enumerate()
                 {
                     let col = col as u16;
-                    sheet.set_column_width(col, column_width(zh))?;
-                    sheet.write_string_with_format(0, col, *zh, &header)?;
+                    sheet.set_column_width(col, column.width)?;
+                    sheet.write_string_with_format(0, col, column.header, &header)?;
                     // Numbers as numbers, so Excel does not flag "number stored as text".
                     match example.parse::<f64>() {
-                        Ok(n) if col == 2 => sheet.write_number_with_format(1, col, n, &money)?,
+                        Ok(n) if column.field == "price" => {
+                            sheet.write_number_with_format(1, col, n, &money)?
+                        }
                         Ok(n) => sheet.write_number(1, col, n)?,
                         Err(_) => sheet.write_string(1, col, example)?,
                     };
@@ -119,22 +122,24 @@ fn unless_unset(value: Option<&Value>) -> Out {
 }
 
 impl Sheet {
-    fn headers(self) -> Vec<&'static str> {
+    /// The sheet's columns as (header, width).
+    fn headers(self) -> Vec<(&'static str, f64)> {
+        let of = |c: &&Column| (c.header, c.width);
         match self {
             Sheet::Failed => IMPORT_COLUMNS
                 .iter()
-                .map(|(zh, _)| *zh)
-                .chain([RESULT_HEADER])
+                .map(of)
+                .chain([(RESULT_HEADER, RESULT_WIDTH)])
                 .collect(),
-            Sheet::Export => EXPORT_COLUMNS.iter().map(|(zh, _)| *zh).collect(),
-            Sheet::ForImport => IMPORT_COLUMNS.iter().map(|(zh, _)| *zh).collect(),
+            Sheet::Export => EXPORT_COLUMNS.iter().map(of).collect(),
+            Sheet::ForImport => IMPORT_COLUMNS.iter().map(of).collect(),
         }
     }
 
     fn is_money(self, col: usize) -> bool {
         match self {
-            Sheet::Export => matches!(EXPORT_COLUMNS[col].1, "price" | "initial_price"),
-            Sheet::ForImport => IMPORT_COLUMNS[col].1 == "price",
+            Sheet::Export => matches!(EXPORT_COLUMNS[col].view, "price" | "initial_price"),
+            Sheet::ForImport => IMPORT_COLUMNS[col].field == "price",
             Sheet::Failed => false,
         }
     }
@@ -148,16 +153,17 @@ impl Sheet {
         Some(match self {
             Sheet::Failed => IMPORT_COLUMNS
                 .iter()
-                .map(|(_, field)| match *field {
-                    "assetClass" => label(get(field), &[(0, "数量型"), (1, "条目型")]),
-                    "id" | "price" | "count" | "deadline" => numeric(get(field)),
-                    _ => plain(get(field)),
+                .map(|c| match c.field {
+                    "assetClass" => label(get(c.field), &[(0, "数量型"), (1, "条目型")]),
+                    _ if c.numeric => numeric(get(c.field)),
+                    _ => plain(get(c.field)),
                 })
                 .chain([Out::Text(message)])
                 .collect(),
             Sheet::Export => EXPORT_COLUMNS
                 .iter()
-                .map(|(_, field)| match *field {
+                .map(|c| c.view)
+                .map(|field| match field {
                     "assetClass" => label(get(field), &[(0, "数量型"), (1, "条目型")]),
                     "expire" => label(get(field), &[(0, "否"), (1, "是")]),
                     "status" => label(get(field), &[(1, "闲置"), (2, "使用中"), (3, "维保中")]),
@@ -170,16 +176,15 @@ impl Sheet {
                 if get("expire").and_then(Value::as_i64) == Some(1) {
                     return None;
                 }
+                // The record's values under the import columns: a thing the view names (owner,
+                // department, parent) by its name, so an update row naming its current
+                // parent keeps it.
                 IMPORT_COLUMNS
                     .iter()
-                    .map(|(_, field)| match *field {
-                        "assetClass" => label(get(field), &[(0, "数量型"), (1, "条目型")]),
-                        "price" => plain(get("initial_price")),
-                        "user" => plain(get("userName")),
-                        "department" => plain(get("departmentName")),
-                        // By name: an update row naming its current parent keeps it.
-                        "parent" => plain(get("parentName")),
-                        _ => plain(get(field)),
+                    .map(|c| match c.field {
+                        "assetClass" => label(get(c.view), &[(0, "数量型"), (1, "条目型")]),
+                        "price" => plain(get(by_field("initial_price").view)),
+                        _ => plain(get(c.view)),
                     })
                     .collect()
             }
@@ -230,7 +235,9 @@ pub fn write_csv<W: Write>(
     out.write_all(UTF8_BOM)
         .map_err(|e| format!("写入CSV失败：{e}"))?;
     let mut writer = csv::Writer::from_writer(out);
-    writer.write_record(sheet.headers()).map_err(io)?;
+    writer
+        .write_record(sheet.headers().iter().map(|(header, _)| header))
+        .map_err(io)?;
     for row in rows {
         let (json, message) = row?;
         let Some(cells) = sheet.cells(&json, message) else {
@@ -320,15 +327,15 @@ pub(super) fn write_xlsx_with_limit(
 
 fn new_worksheet<'a>(
     workbook: &'a mut Workbook,
-    headers: &[&str],
+    headers: &[(&str, f64)],
     bold: &rust_xlsxwriter::Format,
 ) -> Result<&'a mut Worksheet, XlsxError> {
     let worksheet = workbook.add_worksheet_with_constant_memory()?;
     // The header stays in view while the rows scroll.
     worksheet.set_freeze_panes(1, 0)?;
-    for (col, header) in headers.iter().enumerate() {
+    for (col, (header, width)) in headers.iter().enumerate() {
         let col = col as u16;
-        worksheet.set_column_width(col, column_width(header))?;
+        worksheet.set_column_width(col, *width)?;
         worksheet.write_string_with_format(0, col, *header, bold)?;
     }
     Ok(worksheet)

@@ -1,6 +1,7 @@
 //! The import-row rules, shared by `post_asset`, import tasks and file uploads: one submitted row
 //! either becomes a `NewAsset` or is rejected with every rule it breaks, in the SPEC's order.
 
+use crate::columns::{header_of, COLUMNS};
 use crate::db::assets::{self, NewAsset, Scope};
 use crate::db::{org, users};
 use crate::error::Result;
@@ -180,30 +181,19 @@ impl Lookups {
     }
 }
 
-/// The column a field is in the files (and on the page): messages name it and the value.
-pub fn column_name(field: &str) -> &str {
-    match field {
-        "id" => "资产编号",
-        "name" => "资产名",
-        "parent" => "父资产",
-        "assetClass" => "资产类型",
-        "user" => "挂账人",
-        "price" => "资产价值",
-        "description" => "描述信息",
-        "position" => "位置信息",
-        "expire" => "是否清退",
-        "count" => "资产数量",
-        "assetTree" => "所属品类",
-        "department" => "所属部门",
-        "deadline" => "使用期限",
-        "create_time" => "创建时间",
-        other => other,
+/// The message of a field missing or of the wrong type (SPEC §3, and the first row rule),
+/// with what was wrong in brackets when there is more to say: `缺少字段或类型错误：[count]`,
+/// `缺少字段或类型错误：[count]（资产数量“abc”不是整数）`. Every such message is made here.
+pub fn missing_field_message(field: &str, detail: Option<&str>) -> String {
+    match detail {
+        None => format!("缺少字段或类型错误：[{field}]"),
+        Some(detail) => format!("缺少字段或类型错误：[{field}]（{detail}）"),
     }
 }
 
 /// Why a field's value was not taken, in the user's words: the column and the value.
 fn field_reason(field: &str, value: &Val) -> String {
-    let column = column_name(field);
+    let column = header_of(field);
     let wanted = match field {
         "count" | "deadline" => "整数",
         "price" => "金额",
@@ -232,11 +222,10 @@ struct Problems(Vec<String>);
 impl Problems {
     fn field(&mut self, field: &str, value: &Val) {
         let reason = field_reason(field, value);
-        self.0
-            .push(format!("缺少字段或类型错误：[{field}]（{reason}）"));
+        self.0.push(missing_field_message(field, Some(&reason)));
     }
     fn length(&mut self, field: &str, value: &str) {
-        let column = column_name(field);
+        let column = header_of(field);
         let reason = if value.trim().is_empty() {
             format!("{column}不能为空")
         } else {
@@ -400,23 +389,28 @@ pub fn check_fields(
     let department = text(&raw.department);
     let deadline = integer(&raw.deadline);
     let created = create_day(&raw.create_time, today);
-    for (field, ok, value) in [
-        ("name", name.is_some(), &raw.name),
-        ("parent", parent.is_some(), &raw.parent),
-        ("assetClass", class.is_some(), &raw.asset_class),
-        ("user", user.is_some(), &raw.user),
-        ("price", price.is_some(), &raw.price),
-        ("description", description.is_some(), &raw.description),
-        ("position", position.is_some(), &raw.position),
-        ("expire", expire.is_some(), &raw.expire),
-        ("count", count.is_some(), &raw.count),
-        ("assetTree", tree.is_some(), &raw.asset_tree),
-        ("department", department.is_some(), &raw.department),
-        ("deadline", deadline.is_some(), &raw.deadline),
-        ("create_time", created.is_some(), &raw.create_time),
-    ] {
-        if !ok {
-            p.field(field, value);
+    // In the table's order; `id` is the update rules' (`update::row_id`).
+    let checked = |field: &str| -> Option<(bool, &Val)> {
+        Some(match field {
+            "name" => (name.is_some(), &raw.name),
+            "parent" => (parent.is_some(), &raw.parent),
+            "assetClass" => (class.is_some(), &raw.asset_class),
+            "user" => (user.is_some(), &raw.user),
+            "price" => (price.is_some(), &raw.price),
+            "description" => (description.is_some(), &raw.description),
+            "position" => (position.is_some(), &raw.position),
+            "expire" => (expire.is_some(), &raw.expire),
+            "count" => (count.is_some(), &raw.count),
+            "assetTree" => (tree.is_some(), &raw.asset_tree),
+            "department" => (department.is_some(), &raw.department),
+            "deadline" => (deadline.is_some(), &raw.deadline),
+            "create_time" => (created.is_some(), &raw.create_time),
+            _ => return None,
+        })
+    };
+    for column in COLUMNS {
+        if let Some((false, value)) = checked(column.field) {
+            p.field(column.field, value);
         }
     }
 
@@ -586,6 +580,9 @@ pub fn check_fields(
             deadline,
             status: if owner.character == 2 { 1 } else { 2 },
         })),
-        _ => Ok(Err("缺少字段或类型错误：[row]".to_owned())),
+        _ => Ok(Err(missing_field_message("row", None))),
     }
 }
+
+#[cfg(test)]
+mod tests;

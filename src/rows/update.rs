@@ -3,7 +3,8 @@
 //! another department, owner or category is checked like a create.
 
 use super::fields::{Fields, Val};
-use super::{check_fields, Lookups};
+use super::{check_fields, missing_field_message, Lookups};
+use crate::columns::header_of;
 use crate::db::assets::{self, NewAsset};
 use crate::db::changes::{self, StoredAsset};
 use crate::error::Result;
@@ -30,33 +31,41 @@ impl Update {
         self.after == self.current.values
     }
 
-    /// Old -> new of every field the row changes, by column name (a dry run's preview).
+    /// Old -> new of every field the row changes, by column header (a dry run's preview).
     /// Departments, categories and owners show by name.
     pub fn changes(&self) -> Value {
         let (now, after, c) = (&self.current.values, &self.after, &self.current);
         let money = |cents: i64| json!(cents as f64 / 100.0);
         let day = |d: i64| json!(crate::clock::date_of(d).format("%Y-%m-%d").to_string());
         let fields = [
-            ("资产名", json!(now.name), json!(after.name)),
+            ("name", json!(now.name), json!(after.name)),
             (
-                "资产价值",
+                "price",
                 money(now.initial_price_cents),
                 money(after.initial_price_cents),
             ),
-            ("资产数量", json!(now.count), json!(after.count)),
-            ("使用期限", json!(now.deadline), json!(after.deadline)),
-            ("所属品类", json!(c.category_name), json!(self.names[1])),
-            ("描述信息", json!(now.description), json!(after.description)),
-            ("位置信息", json!(now.position), json!(after.position)),
-            ("挂账人", json!(c.owner_name), json!(self.names[2])),
-            ("所属部门", json!(c.department_name), json!(self.names[0])),
-            ("父资产", json!(now.parent_id), json!(after.parent_id)),
-            ("创建时间", day(now.create_day), day(after.create_day)),
+            ("count", json!(now.count), json!(after.count)),
+            ("deadline", json!(now.deadline), json!(after.deadline)),
+            ("assetTree", json!(c.category_name), json!(self.names[1])),
+            (
+                "description",
+                json!(now.description),
+                json!(after.description),
+            ),
+            ("position", json!(now.position), json!(after.position)),
+            ("user", json!(c.owner_name), json!(self.names[2])),
+            ("department", json!(c.department_name), json!(self.names[0])),
+            ("parent", json!(now.parent_id), json!(after.parent_id)),
+            ("create_time", day(now.create_day), day(after.create_day)),
         ];
-        let changed = fields
-            .into_iter()
-            .filter(|(_, old, new)| old != new)
-            .map(|(label, old, new)| (label.to_owned(), json!({ "old": old, "new": new })));
+        let changed =
+            fields
+                .into_iter()
+                .filter(|(_, old, new)| old != new)
+                .map(|(field, old, new)| {
+                    let header = header_of(field).to_owned();
+                    (header, json!({ "old": old, "new": new }))
+                });
         Value::Object(changed.collect())
     }
 }
@@ -64,7 +73,7 @@ impl Update {
 /// The asset a row names by `id`: None for a new asset (absent or blank), else the id or the
 /// row's message.
 fn row_id(v: &Val) -> Result<Option<i64>, String> {
-    let bad = || "缺少字段或类型错误：[id]（资产编号须为正整数）".to_owned();
+    let bad = || missing_field_message("id", Some(&format!("{}须为正整数", header_of("id"))));
     let id = match v {
         Val::Absent => return Ok(None),
         Val::Str(s) if s.trim().is_empty() => return Ok(None),

@@ -6,6 +6,7 @@ use crate::db::tasks::{self as sql, NewTask, TaskKind, TaskWriter};
 use crate::db::Conn;
 use crate::error::{Error, Result};
 use crate::files::{self, FileError, Format, ReadLimits};
+use crate::rows::missing_field_message;
 use serde::de::{self, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::Value;
@@ -41,7 +42,7 @@ pub fn for_each_element(bytes: &[u8], mut each: impl FnMut(&str) -> Result<()>) 
         if e.is_syntax() || e.is_eof() {
             Error::BadBody("请求体不是合法的JSON".into())
         } else {
-            Error::BadBody("缺少字段或类型错误：[body]（请求体必须是JSON数组）".into())
+            Error::BadBody(missing_field_message("body", Some("请求体必须是JSON数组")))
         }
     })
 }

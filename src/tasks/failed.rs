@@ -11,6 +11,7 @@ use crate::db::tasks::TaskState;
 use crate::db::Conn;
 use crate::error::{Error, Result};
 use crate::paging::{Page, Paged};
+use crate::rows::missing_field_message;
 use rusqlite::Connection;
 use serde_json::{json, Value};
 
@@ -108,13 +109,12 @@ fn replace_in_batches(
 ) -> Result<usize> {
     editable(conn, caller, id)?;
     // The import columns, and nothing else.
-    if !crate::files::IMPORT_COLUMNS
+    if !crate::columns::IMPORT_COLUMNS
         .iter()
-        .any(|(_, f)| *f == field)
+        .any(|c| c.field == field)
     {
-        return Err(Error::BadBody(format!(
-            "缺少字段或类型错误：[field]（{field}不是可替换的列）"
-        )));
+        let why = format!("{field}不是可替换的列");
+        return Err(Error::BadBody(missing_field_message("field", Some(&why))));
     }
     let mut replaced = 0;
     let mut after = i64::MIN;
@@ -146,7 +146,10 @@ fn drop_in_batches(
 ) -> Result<i64> {
     editable(conn, caller, id)?;
     let seqs: Vec<i64> = serde_json::from_slice(body).map_err(|_| {
-        Error::BadBody("缺少字段或类型错误：[body]（请求体必须是失败行seq的数组）".into())
+        Error::BadBody(missing_field_message(
+            "body",
+            Some("请求体必须是失败行seq的数组"),
+        ))
     })?;
     let mut dropped = 0;
     for seqs in seqs.chunks(batch.max(1)) {

@@ -10,7 +10,7 @@ use crate::db::Pool;
 use crate::error::{Error, Result};
 use crate::files::{self, Format, Sheet};
 use crate::paging::{Page, Paged};
-use crate::rows::lossy;
+use crate::rows::{lossy, missing_field_message};
 use rusqlite::Connection;
 use serde_json::{Map, Value};
 use std::io::Write;
@@ -191,9 +191,10 @@ pub fn result_sheet(
         None | Some("") | Some("full") => false,
         Some("import") => true,
         Some(_) => {
-            return Err(Error::BadBody(
-                "缺少字段或类型错误：[layout]（full 或 import）".into(),
-            ))
+            return Err(Error::BadBody(missing_field_message(
+                "layout",
+                Some("full 或 import"),
+            )))
         }
     };
     Ok(match task.kind() {

@@ -1,0 +1,189 @@
+// One task: its head (counts, tags, downloads, 撤销此任务), a dry run's preview and its
+// confirm, an import's failed rows (failed_rows.js), an undo's assets left alone, and an
+// export's records and the ids it could not take.
+
+import { api, busy, button, clear, columns, h, headRow, money, msgLine, path, CLASS_NAMES } from './core.js';
+import { can, cancelButton, downloads, poll, progressBar, show, statusBadge, stopPolling, typeTag, unconfirmed, PREVIEW_MAX } from './task_parts.js';
+import { failedEditor, rerunSucceeded } from './failed_rows.js';
+
+export function taskView(root, idText) {
+  const id = Number(idText);
+  const head = h('section', { className: 'card task-head' });
+  const content = h('div');
+  const msg = msgLine();
+  clear(root, h('div', { className: 'crumbs' }, h('a', { href: '#tasks' }, '任务'), ' / ', `任务 #${id}`), head, msg, content);
+
+  const renderHead = (t) => clear(head,
+    h('div', { className: 'task-title' },
+      h('h2', { className: 'card-title' }, `任务 #${t.id}`), typeTag(t), statusBadge(t)),
+    h('div', { className: 'task-meta' },
+      h('span', {}, `创建人：${t.manager}`), h('span', {}, `创建时间：${t.create_time}`),
+      t.file_name ? h('span', {}, `文件：${t.file_name}`) : null,
+      h('span', {}, `需处理 ${t.number_need} 行`), h('span', {}, `成功 ${t.number_succeed} 行`),
+      t.finish !== 0 ? h('span', {}, `失败 ${t.number_failed} 行`) : null),
+    t.kind === 'import' && t.finish !== 0 ? h('div', { className: 'task-meta', id: 'task-outcomes' },
+      h('span', {}, `${unconfirmed(t) ? '将新建' : '新建'} ${t.number_created}`),
+      h('span', {}, `${unconfirmed(t) ? '将更新' : '更新'} ${t.number_updated}`),
+      h('span', {}, `无变化 ${t.number_unchanged}`)) : null,
+    t.undo_of ? h('p', { className: 'hint' }, '撤销导入任务 ', h('a', { href: `#task/${t.undo_of}` }, `#${t.undo_of}`), '：删除它新建的资产，恢复它更新过的资产；此后又被改动的资产保持不变并列为失败。') : null,
+    t.undone_by ? h('p', { className: 'hint', id: 'undone-note' }, '此任务已被撤销：', h('a', { href: `#task/${t.undone_by}` }, `撤销任务 #${t.undone_by}`)) : null,
+    progressBar(t),
+    h('div', { className: 'actions' }, downloads(t), undoButton(t), deleteDataButton(t)));
+
+  /** 撤销此任务, when the server lists it: a finished import that wrote something. */
+  function undoButton(t) {
+    if (!can(t, 'undo')) return null;
+    const undo = button('撤销此任务', () => busy(undo, msg, async () => {
+      const ask = `撤销任务 #${t.id}：删除它新建的 ${t.number_created} 项资产，并把它更新过的 ${t.number_updated} 项资产恢复为导入前的值。`
+        + '此后又被修改、清退或新增了子资产的资产不会改动。确定撤销吗？';
+      if (!confirm(ask)) return;
+      const answer = await api('POST', path('async_task', t.id, 'undo'), {});
+      location.hash = `#task/${answer.data.id}`;
+    }), 'btn-danger', { id: 'undo-task' });
+    return undo;
+  }
+
+  /** 清除数据, when the server lists it: the task's rows, records and failed rows are deleted
+   * now, as retention would; its counts stay. */
+  function deleteDataButton(t) {
+    if (!can(t, 'delete_data')) return null;
+    const remove = button('清除数据', () => busy(remove, msg, async () => {
+      const ask = `清除任务 #${t.id} 的行、记录与失败行？计数保留；此后不能再下载、修改失败行、重新执行或撤销。`;
+      if (!confirm(ask)) return;
+      await api('DELETE', path('async_task', t.id));
+      await load();
+    }), 'btn-danger', { id: 'delete-task-data' });
+    return remove;
+  }
+
+  /** A finished dry run: what it would do, the first changes, and 确认导入 when it may be
+   * confirmed. */
+  function renderDryRun(t) {
+    const confirmMsg = msgLine();
+    const go = !can(t, 'confirm') ? null : button(`确认导入（写入 ${t.number_created + t.number_updated} 行）`, () => busy(go, confirmMsg, async () => {
+      await api('POST', path('async_task', t.id, 'confirm'), {});
+      await load();
+    }), 'btn-primary', { id: 'confirm-import' });
+    const preview = t.preview || [];
+    const change = (p) => (p.action === 'create' ? p.name
+      : Object.entries(p.changes || {}).map(([field, c]) => `${field}：${show(c.old)} → ${show(c.new)}`).join('；'));
+    return h('section', { className: 'card', id: 'dry-run' },
+      h('div', { className: 'toolbar' },
+        h('h2', { className: 'card-title' }, '校验结果（尚未写入）'),
+        h('div', { className: 'toolbar-actions' }, go)),
+      h('p', { id: 'dry-summary' },
+        `将新建 ${t.number_created} 行，将更新 ${t.number_updated} 行，无变化 ${t.number_unchanged} 行，将失败 ${t.number_failed} 行。`,
+        t.number_failed ? ' 失败的行不会导入：修正文件后重新上传校验，或确认只导入其余的行。' : ''),
+      confirmMsg,
+      preview.length ? h('div', { className: 'table-wrap' }, h('table', { className: 'table', id: 'dry-preview' },
+        headRow(['行', '操作', '资产', '变更']),
+        h('tbody', {}, preview.map((p) => h('tr', { dataset: { action: p.action } },
+          h('td', { className: 'num muted' }, p.line),
+          h('td', {}, p.action === 'create' ? '新建' : '更新'),
+          h('td', {}, p.action === 'create' ? '（新）' : `#${p.id}`),
+          h('td', { className: 'preview-change' }, change(p))))))) : null,
+      preview.length && preview.length < t.number_created + t.number_updated
+        ? h('p', { className: 'hint' }, `仅列出前 ${preview.length} 项变更。`) : null);
+  }
+
+  const load = () => busy(null, msg, async () => {
+    stopPolling();
+    const t = (await api('GET', path('async_task', id))).data;
+    if (!root.isConnected) return;
+    renderHead(t);
+    if (t.finish === 0) {
+      clear(content, h('p', { className: 'card muted running-note' }, '任务执行中，完成后自动显示结果…',
+        cancelButton(t, msg, load) ?? (t.cancelled ? ' （已请求取消）' : '')));
+      poll(load);
+      return;
+    }
+    if (t.pruned) {
+      clear(content, h('section', { className: 'card muted' }, '该任务的行、记录与失败行已清除（超过保留期限或已被删除），计数保留。'));
+      return;
+    }
+    if (unconfirmed(t)) clear(content, renderDryRun(t), await renderFailed(t));
+    else if (t.kind === 'export') await renderExport(t);
+    else clear(content, await renderFailed(t));
+  });
+
+  /** The failed rows: editable and re-runnable when the server lists it (an import's),
+   * read-only for a dry run (fixed in the file), an undone import, and an undo (the assets it
+   * left as they were). */
+  async function renderFailed(t) {
+    // An import's rows, to edit or to fix in the file: the same pages and summary.
+    if (t.kind === 'import' && t.number_failed > 0) return failedEditor(t, load);
+    // Read-only lists (a dry run's, an undo's) of more than PREVIEW_MAX rows are read from the file.
+    if (t.number_failed > PREVIEW_MAX) {
+      return h('section', { className: 'card', id: 'failed-too-many' },
+        h('h2', { className: 'card-title' }, `失败的行（${t.number_failed}）`),
+        h('p', { className: 'hint' }, '失败的行较多，请下载失败行文件查看。'),
+        h('div', { className: 'actions' }, downloads(t)));
+    }
+    const rows = t.number_failed ? (await api('GET', path('failed_task', id))).data : [];
+    if (!rows.length) {
+      if (unconfirmed(t)) return null;
+      const done = t.kind === 'undo' ? `全部 ${t.number_need} 项已撤销。` : ` 全部 ${t.number_need} 行已导入。`;
+      const succeeded = rerunSucceeded(t);
+      const result = succeeded !== null ? ` 重新执行：${succeeded} 行成功，0 行仍失败。` : '';
+      return h('section', { className: 'card done-note' }, h('span', { className: 'badge badge-ok' }, '成功'), ` ${done}${result}`);
+    }
+    const undo = t.kind === 'undo';
+    return h('section', { className: 'card' },
+      h('h2', { className: 'card-title' }, undo ? `未撤销的资产（${rows.length}）` : `将失败的行（${rows.length}）`),
+      h('div', { className: 'table-wrap' }, h('table', { className: 'table', id: 'failed-list' },
+        headRow(undo ? ['资产编号', '资产名', '原因'] : ['#', '资产编号', '资产名', '原因']),
+        h('tbody', {}, rows.map((r, i) => h('tr', {},
+          undo ? null : h('td', { className: 'num muted' }, i + 1),
+          h('td', { className: 'num' }, r.id ?? ''), h('td', {}, show(r.name)),
+          h('td', { className: 'row-message' }, r.message)))))));
+  }
+
+
+  async function renderExport(t) {
+    const sections = [];
+    if (t.number_failed > 0) sections.push(await exportFailures(t));
+    // A small export is previewed here; a large one is read from the downloaded file (fetching a
+    // million records would stall the browser).
+    if (t.number_succeed > PREVIEW_MAX) {
+      sections.push(h('section', { className: 'card' },
+        h('h2', { className: 'card-title' }, `导出记录（${t.number_succeed}）`),
+        h('p', { className: 'hint' }, `记录较多，请用上方的链接下载 XLSX 或 CSV 文件查看。`)));
+    } else {
+      const records = (await api('GET', path('export_task', id))).data;
+      const shown = records.slice(0, 200);
+      // Headed as the export file heads them (by the asset view's keys).
+      const all = await columns();
+      const header = (view) => all.find((c) => c.view === view).header;
+      sections.push(h('section', { className: 'card' },
+        h('div', { className: 'toolbar' }, h('h2', { className: 'card-title' }, `导出记录（${records.length}）`)),
+        records.length > shown.length ? h('p', { className: 'hint' }, `仅显示前 ${shown.length} 条，完整内容请下载文件。`) : null,
+        h('div', { className: 'table-wrap' }, h('table', { className: 'table', id: 'export-table' },
+          headRow(['id', 'name', 'assetClass', 'count', 'userName', 'price', 'assetTree', 'departmentName', 'expire'].map(header)),
+          h('tbody', {}, shown.length ? null : h('tr', {}, h('td', { className: 'empty', colSpan: 9 }, '没有成功导出的资产。')),
+            shown.map((a) => h('tr', {},
+            h('td', { className: 'num' }, a.id), h('td', {}, a.name), h('td', {}, CLASS_NAMES[a.assetClass] || ''),
+            h('td', { className: 'num' }, a.count), h('td', {}, a.userName), h('td', { className: 'num' }, money(a.price)),
+            h('td', {}, a.assetTree), h('td', {}, a.departmentName), h('td', {}, a.expire ? '是' : '否'))))))));
+    }
+    clear(content, ...sections);
+  }
+
+  /** The ids an export could not take, each as submitted, with the reason. */
+  async function exportFailures(t) {
+    const title = h('h2', { className: 'card-title' }, `未能导出的编号（${t.number_failed}）`);
+    if (t.number_failed > PREVIEW_MAX) {
+      return h('section', { className: 'card' }, title, h('p', { className: 'hint' }, '未能导出的编号过多，无法在此列出。'));
+    }
+    const failed = (await api('GET', path('export_task', id, 'failed'))).data;
+    return h('section', { className: 'card' },
+      h('div', { className: 'toolbar' }, title),
+      h('div', { className: 'table-wrap' }, h('table', { className: 'table', id: 'export-failed-table' },
+        headRow(['#', '提交的编号', '原因']),
+        h('tbody', {}, failed.map((f, i) => h('tr', {},
+          h('td', { className: 'num muted' }, i + 1),
+          h('td', {}, typeof f.value === 'string' ? f.value : JSON.stringify(f.value)),
+          h('td', { className: 'row-message' }, f.message)))))));
+  }
+
+  load();
+}

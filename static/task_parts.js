@@ -1,0 +1,103 @@
+// What the task screens share: polling while a task runs, a task's type tag, status badge and
+// progress bar, its result downloads and the 取消 button. What may be done with a task is the
+// server's to say: each task lists its `actions`, and a button shows only when they name it.
+
+import { api, busy, button, downloadLink, h, path } from './core.js';
+
+const POLL_MS = 1000;
+/** Exports with more records (or failed ids) than this are not listed on the page: download them. */
+export const PREVIEW_MAX = 5000;
+let pollTimer = null;
+
+/** Stops any polling (the view changed, or nothing runs any more). */
+export function stopPolling() {
+  clearTimeout(pollTimer);
+  pollTimer = null;
+}
+
+export function poll(f) {
+  stopPolling();
+  pollTimer = setTimeout(f, POLL_MS);
+}
+
+export const fileUrl = (id, format, layout) => `${path('async_task', id, 'file')}?format=${format}${layout ? `&layout=${layout}` : ''}`;
+
+/** Whether the server lists `action` (confirm, undo, cancel, rerun, edit_failed, delete_data,
+ * download) among what may be done with task `t` now. */
+export const can = (t, action) => Array.isArray(t.actions) && t.actions.includes(action);
+
+/** A dry run not confirmed (yet): nothing it checked was written. */
+export const unconfirmed = (t) => t.dry_run && !t.confirmed;
+
+export function typeTag(t) {
+  if (t.kind === 'undo') return h('span', { className: 'tag tag-undo' }, '撤销');
+  return [
+    t.kind === 'import'
+      ? h('span', { className: 'tag tag-import' }, '导入')
+      : h('span', { className: 'tag tag-export' }, '导出'),
+    t.dry_run ? h('span', { className: 'tag tag-dry' }, t.confirmed ? '已确认' : '仅校验') : null,
+    t.undone_by ? h('span', { className: 'tag tag-undone' }, '已撤销') : null,
+  ];
+}
+
+export function statusBadge(t) {
+  if (t.finish === 0) return h('span', { className: 'badge badge-running', dataset: { finish: 0 } }, '进行中');
+  if (can(t, 'confirm')) return h('span', { className: 'badge badge-pending', dataset: { finish: t.finish } }, '待确认');
+  const counts = `${t.number_succeed} 行成功，${t.number_failed ?? 0} 行失败`;
+  if (t.finish === 1 && !t.number_need) return h('span', { className: 'badge badge-empty', dataset: { finish: 1 }, title: '没有任何行' }, '无数据');
+  if (t.finish === 1) return h('span', { className: 'badge badge-ok', dataset: { finish: 1 } }, '成功');
+  if (t.cancelled) return h('span', { className: 'badge badge-empty', dataset: { finish: 2 }, title: counts }, '已取消');
+  // Most rows in and a few failed is not a failure: amber, with the counts.
+  if (t.number_succeed > 0) return h('span', { className: 'badge badge-partial', dataset: { finish: 2 }, title: counts }, '部分成功');
+  return h('span', { className: 'badge badge-fail', dataset: { finish: 2 }, title: counts }, '失败');
+}
+
+export function progressBar(t) {
+  const need = t.number_need || 0;
+  const done = t.finish === 0 ? Math.min(t.number_done ?? t.number_succeed, need) : need;
+  const pct = need === 0 ? (t.finish === 0 ? 0 : 100) : Math.floor((done / need) * 100);
+  const fill = h('div', { className: `progress-fill progress-${t.finish}` });
+  fill.style.width = `${pct}%`;
+  return h('div', { className: 'progress-cell' },
+    h('div', { className: 'progress', attrs: { role: 'progressbar', 'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-valuenow': String(pct) } }, fill),
+    h('span', { className: 'progress-text' }, `${pct}%`));
+}
+
+/** The links to a task's results: an import's or an undo's failed rows, an export's records. */
+export function downloads(t) {
+  if (!can(t, 'download')) return [];
+  if (t.kind !== 'export') {
+    return [
+      downloadLink('失败行 XLSX', fileUrl(t.id, 'xlsx'), `task-${t.id}-failed.xlsx`),
+      downloadLink('CSV', fileUrl(t.id, 'csv'), `task-${t.id}-failed.csv`),
+    ];
+  }
+  // First the file to edit and upload again (资产编号 first, the initial value): rows with
+  // 资产编号 update their assets. Then the full records.
+  const forImport = downloadLink('编辑后重新导入 XLSX', fileUrl(t.id, 'xlsx', 'import'), `task-${t.id}-for-import.xlsx`);
+  forImport.classList.add('download-for-import');
+  forImport.title = '只含模板的列和资产编号，资产价值为初始价值；修改后在「导入」页上传即更新这些资产';
+  return [
+    forImport,
+    downloadLink('完整记录 XLSX', fileUrl(t.id, 'xlsx'), `export-${t.id}.xlsx`),
+    downloadLink('CSV', fileUrl(t.id, 'csv'), `export-${t.id}.csv`),
+  ];
+}
+
+/** A 取消 button for a task that runs (none when it may not be cancelled): the task stops at
+ * its next batch. */
+export function cancelButton(t, msg, after) {
+  if (!can(t, 'cancel')) return null;
+  const cancel = button('取消', () => busy(cancel, msg, async () => {
+    await api('POST', path('async_task', t.id, 'cancel'), {});
+    msg.ok(`任务 #${t.id} 将在当前批次结束后停止，未执行的行记为失败（已取消）。`);
+    await after();
+  }), 'btn-small btn-danger', { className: 'btn btn-small btn-danger task-cancel', dataset: { id: t.id } });
+  return cancel;
+}
+
+/** A value as a cell shows it. */
+export function show(v) {
+  if (v === undefined || v === null || v === '') return '（空）';
+  return typeof v === 'object' ? JSON.stringify(v) : String(v);
+}
