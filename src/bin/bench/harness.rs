@@ -137,6 +137,25 @@ impl Client {
             .to_owned()
     }
 
+    /// POSTs a JSON body that creates a task; returns the task's id.
+    pub(crate) fn post_task(&self, path: &str, body: &[u8]) -> i64 {
+        let (status, answer) = self.request("POST", path, "application/json", body);
+        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&answer));
+        let answer: Value = serde_json::from_slice(&answer).expect("JSON");
+        answer["data"]["id"].as_i64().expect("task id")
+    }
+
+    /// Asks a task to `act` (confirm, undo) and checks it was accepted; returns the answer.
+    pub(crate) fn act(&self, session: &str, id: i64, act: &str) -> Value {
+        let answer = self.json(
+            "POST",
+            &format!("/api/async_task/{session}/{id}/{act}"),
+            "{}",
+        );
+        assert_eq!(answer["code"], 0, "{answer}");
+        answer
+    }
+
     pub(crate) fn wait(&self, session: &str, id: i64) -> Value {
         loop {
             let task =
@@ -224,6 +243,16 @@ pub(crate) fn submit(
     let total = start.elapsed().as_secs_f64();
     assert_eq!(task["finish"], 1, "every row must succeed: {task}");
     (id, Timing { accept, total })
+}
+
+/// The ids of the assets whose names are `{prefix}-…`, in id order, read from the database.
+pub(crate) fn asset_ids(database: &Path, prefix: &str) -> Vec<i64> {
+    let conn = rusqlite::Connection::open(database).expect("open");
+    let mut stmt = conn
+        .prepare("SELECT id FROM asset WHERE name LIKE ?1 || '-%' ORDER BY id")
+        .expect("ids");
+    let ids = stmt.query_map([prefix], |r| r.get(0)).expect("ids");
+    ids.collect::<Result<_, _>>().expect("ids")
 }
 
 /// The same rows straight into the asset table: one prepared statement, one transaction.

@@ -14,7 +14,6 @@ mod register;
 use harness::*;
 use phases::{round_trip, three_uploads};
 use register::register;
-use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -95,14 +94,7 @@ fn run(o: &Options) {
     println!("import_vs_raw={:.3}", import_rate / raw_rate);
 
     // 3. export the imported assets, reading the records body in full
-    let ids: Vec<i64> = {
-        let conn = rusqlite::Connection::open(&database).expect("open");
-        let mut stmt = conn
-            .prepare("SELECT id FROM asset WHERE name LIKE 'imp-%' ORDER BY id")
-            .expect("ids");
-        let ids = stmt.query_map([], |r| r.get(0)).expect("ids");
-        ids.collect::<Result<_, _>>().expect("ids")
-    };
+    let ids = asset_ids(&database, "imp");
     let body = serde_json::to_string(&ids).expect("ids");
     let start = Instant::now();
     let (id, timing) = submit(
@@ -202,15 +194,7 @@ fn run(o: &Options) {
         let body = std::sync::Arc::new(import_body("fair", o.fair_rows));
         let mut big = Vec::new();
         for _ in 0..2 {
-            let (status, answer) = client.request(
-                "POST",
-                &format!("/api/asset/{session}"),
-                "application/json",
-                body.as_bytes(),
-            );
-            assert_eq!(status, 200, "{}", String::from_utf8_lossy(&answer));
-            let answer: Value = serde_json::from_slice(&answer).expect("JSON");
-            big.push(answer["data"]["id"].as_i64().expect("task id"));
+            big.push(client.post_task(&format!("/api/asset/{session}"), body.as_bytes()));
         }
         // Both large ones running.
         while big.iter().any(|id| {
@@ -220,16 +204,9 @@ fn run(o: &Options) {
             std::thread::sleep(Duration::from_millis(5));
         }
         let small = import_body("small", 10);
-        let (status, answer) = client.request(
-            "POST",
-            &format!("/api/asset/{session}"),
-            "application/json",
-            small.as_bytes(),
-        );
-        assert_eq!(status, 200, "{}", String::from_utf8_lossy(&answer));
+        let small_id = client.post_task(&format!("/api/asset/{session}"), small.as_bytes());
         let accepted = Instant::now();
-        let answer: Value = serde_json::from_slice(&answer).expect("JSON");
-        let task = client.wait(&session, answer["data"]["id"].as_i64().expect("task id"));
+        let task = client.wait(&session, small_id);
         let waited = accepted.elapsed().as_secs_f64() * 1000.0;
         assert_eq!(task["finish"], 1, "{task}");
         let still_running = big.iter().filter(|id| {

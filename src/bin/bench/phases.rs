@@ -28,12 +28,7 @@ pub(crate) fn round_trip(n: usize) {
     println!("dry_run_import_seconds={:.3}", import.total);
     println!("dry_run_vs_import={:.3}", dry.total / import.total);
     let start = Instant::now();
-    let answer = client.json(
-        "POST",
-        &format!("/api/async_task/{session}/{dry_id}/confirm"),
-        "{}",
-    );
-    assert_eq!(answer["code"], 0, "{answer}");
+    client.act(&session, dry_id, "confirm");
     let confirmed = client.wait(&session, dry_id);
     assert_eq!(confirmed["number_created"], n as i64, "{confirmed}");
     println!(
@@ -42,14 +37,7 @@ pub(crate) fn round_trip(n: usize) {
     );
 
     // Every asset of the direct import, its position changed.
-    let ids: Vec<i64> = {
-        let conn = rusqlite::Connection::open(&database).expect("open");
-        let mut stmt = conn
-            .prepare("SELECT id FROM asset WHERE name LIKE 'direct-%' ORDER BY id")
-            .expect("ids");
-        let ids = stmt.query_map([], |r| r.get(0)).expect("ids");
-        ids.collect::<Result<_, _>>().expect("ids")
-    };
+    let ids = asset_ids(&database, "direct");
     let updates: Vec<Value> = ids
         .iter()
         .map(|id| json!({"id": id, "position": format!("B座{}", id % 100), "count": 4}))
@@ -66,12 +54,7 @@ pub(crate) fn round_trip(n: usize) {
         ("undo_rows_per_s", import_id),
     ] {
         let start = Instant::now();
-        let answer = client.json(
-            "POST",
-            &format!("/api/async_task/{session}/{id}/undo"),
-            "{}",
-        );
-        assert_eq!(answer["code"], 0, "{answer}");
+        let answer = client.act(&session, id, "undo");
         let undo = client.wait(&session, answer["data"]["id"].as_i64().expect("undo id"));
         assert_eq!(undo["number_succeed"], n as i64, "{undo}");
         println!("{key}={:.0}", n as f64 / start.elapsed().as_secs_f64());
