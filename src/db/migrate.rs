@@ -15,9 +15,10 @@ mod edit_checks;
 mod tests;
 mod v2;
 mod v6;
+mod v8;
 
 const SCHEMA: &str = include_str!("../../schema.sql");
-const SCHEMA_VERSION: i64 = 7;
+const SCHEMA_VERSION: i64 = 8;
 
 /// One version's upgrade from the version before: SQL, or Rust where SQL alone cannot do it.
 enum Step {
@@ -27,13 +28,14 @@ enum Step {
 
 /// The steps to versions 2 to SCHEMA_VERSION, in order. (Version 1 is `migrate/v1.sql`: new
 /// databases start from `schema.sql`, so only the tests create it now.)
-const STEPS: [(i64, Step); 6] = [
+const STEPS: [(i64, Step); 7] = [
     (2, Step::Rust(v2::upgrade)),
     (3, Step::Sql(include_str!("migrate/v3.sql"))),
     (4, Step::Sql(include_str!("migrate/v4.sql"))),
     (5, Step::Sql(include_str!("migrate/v5.sql"))),
     (6, Step::Rust(v6::upgrade)),
     (7, Step::Sql(include_str!("migrate/v7.sql"))),
+    (8, Step::Rust(v8::upgrade)),
 ];
 
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), String> {
