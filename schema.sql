@@ -1,5 +1,7 @@
--- assetport schema, version 7. Applied once to an empty database (PRAGMA user_version = 0),
--- in one transaction; src/db/mod.rs sets user_version afterwards and upgrades older versions.
+-- assetport schema, version 8. Applied once to an empty database (PRAGMA user_version = 0),
+-- in one transaction; src/db/migrate.rs sets user_version afterwards. Older databases are
+-- upgraded by the steps in src/db/migrate/, which are frozen once landed: a change here is also
+-- a new step there, and its tests check that the steps lead to exactly this schema.
 -- CHECKs on hot tables use `x = a OR x = b …`, never `IN (a, b, c)`: SQLite evaluates an IN list
 -- of three or more values by building a temporary b-tree, on every insert and update.
 
@@ -16,7 +18,7 @@ CREATE TABLE department (
     parent_id INTEGER REFERENCES department(id),
     name      TEXT NOT NULL,
     -- Assets held by this department, kept by the code that inserts, moves and deletes assets
-    -- (db/assets.rs): a list's total without a count over a million rows.
+    -- (db/assets/, db/changes.rs; no trigger): a list's total without a count over a million rows.
     asset_count INTEGER NOT NULL DEFAULT 0,
     UNIQUE (entity_id, name)
 );
