@@ -6,10 +6,10 @@ use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-/// The demo company grown to `n` assets straight into its table (as `raw_insert` does, then the
-/// kept counts set in the same transaction): 70% in CST, 30% in 软件组, 10,000 owned by zhangsan, one in a
-/// hundred retired, a few named and described apart. Then the median of 20 calls of each
-/// everyday read, in ms.
+/// The demo company grown to `n` assets straight into its table (as `raw_insert` does, then
+/// the kept counts set in the same transaction): 70% in CST, 30% in 软件组, 10,000 owned by
+/// zhangsan, one in a hundred retired, a few named and described apart. Then the median of 20
+/// calls of each everyday read, in ms.
 pub(crate) fn register(n: usize) {
     let dir = tempfile::tempdir().expect("temp dir");
     let database: PathBuf = dir.path().join("register.sqlite3");
