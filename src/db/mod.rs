@@ -5,6 +5,8 @@
 pub mod assets;
 pub mod changes;
 pub mod failed;
+#[cfg(test)]
+pub(crate) mod fixture;
 mod migrate;
 pub mod org;
 mod paging;
