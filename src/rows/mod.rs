@@ -594,3 +594,6 @@ pub fn check_fields(
         _ => Ok(Err("缺少字段或类型错误：[row]".to_owned())),
     }
 }
+
+#[cfg(test)]
+mod tests;
