@@ -4,6 +4,8 @@
 
 pub mod assets;
 pub mod changes;
+#[cfg(test)]
+mod changes_tests;
 pub mod failed;
 #[cfg(test)]
 pub(crate) mod fixture;
