@@ -3,11 +3,10 @@
 //! session are refused and change nothing.
 
 mod common;
-mod security;
 
+use common::roles::{account, login_as, user_id, ADMIN, DEMO, MANAGER, STAFF, SUPER};
 use common::{enc, item, row, Answer, App};
 use rocket::http::{ContentType, Method};
-use security::{account, login_as, user_id, ADMIN, DEMO, MANAGER, STAFF, SUPER};
 use serde_json::{json, Value};
 use std::collections::{BTreeSet, HashMap};
 

@@ -3,11 +3,10 @@
 //! imports, exports, logins); and no session token reaches a log.
 
 mod common;
-mod security;
 
+use common::roles::{self, login_as, SUPER};
 use common::server::Server;
 use common::{enc, row, App, ADMIN_PASSWORD, DEMO_PASSWORD};
-use security::{login_as, SUPER};
 use serde_json::{json, Value};
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -465,7 +464,7 @@ const HIDDEN: [char; 8] = [
 #[test]
 fn look_alike_identities_are_the_same_user_and_hidden_characters_are_refused() {
     let app = App::new();
-    let admin = login_as(&app, security::ADMIN);
+    let admin = login_as(&app, roles::ADMIN);
     app.wait_stored(&admin);
     let before = app.digest();
     let user = |name: &str| {
@@ -514,8 +513,8 @@ fn look_alike_identities_are_the_same_user_and_hidden_characters_are_refused() {
 fn names_of_companies_departments_and_categories_fold_look_alikes_and_refuse_hidden_characters() {
     let app = App::new();
     let root = login_as(&app, SUPER);
-    let admin = login_as(&app, security::ADMIN);
-    let manager = login_as(&app, security::MANAGER);
+    let admin = login_as(&app, roles::ADMIN);
+    let manager = login_as(&app, roles::MANAGER);
     for s in [&root, &admin, &manager] {
         app.wait_stored(s);
     }

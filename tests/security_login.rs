@@ -3,11 +3,10 @@
 //! included; an unknown identity answered like a wrong password and not kept.
 
 mod common;
-mod security;
 
+use common::roles::{login_as, user_id, ADMIN, DEMO, MANAGER, STAFF, SUPER};
 use common::server::Server;
 use common::{Answer, App, ADMIN_PASSWORD, DEMO_PASSWORD};
-use security::{login_as, user_id, ADMIN, DEMO, MANAGER, STAFF, SUPER};
 use serde_json::{json, Value};
 use std::collections::{BTreeSet, HashMap, HashSet};
 

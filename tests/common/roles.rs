@@ -1,5 +1,4 @@
-//! Shared by the security tests (`security_access`, `security_login`, `security_input`): the
-//! demo company's roles and their accounts, and path segments.
+//! The demo company's roles and their accounts, for tests that go through every role.
 #![allow(dead_code)]
 
 use crate::common::{App, ADMIN_PASSWORD, DEMO_PASSWORD};
