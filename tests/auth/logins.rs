@@ -3,7 +3,7 @@
 //! per address and failed logins logged (item 17), identities compared case-insensitively and
 //! kept apart across companies (items 11 and 20).
 
-mod common;
+use crate::common;
 
 use common::server::Server;
 use common::{Answer, App, ADMIN_PASSWORD, DEMO_PASSWORD};

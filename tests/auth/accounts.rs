@@ -1,6 +1,6 @@
 //! Bootstrap, login, sessions and roles through HTTP: SPEC §2, §3 (session checks) and §4.
 
-mod common;
+use crate::common;
 
 use common::{row, Answer, App, ADMIN_PASSWORD, DEMO_PASSWORD};
 use serde_json::{json, Value};

@@ -2,7 +2,7 @@
 //! as salted argon2id hashes; brute force slowed down per account, guesses sent at once
 //! included; an unknown identity answered like a wrong password and not kept.
 
-mod common;
+use crate::common;
 
 use common::roles::{login_as, user_id, ADMIN, DEMO, MANAGER, STAFF, SUPER};
 use common::server::Server;
