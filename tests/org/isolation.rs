@@ -2,7 +2,7 @@
 //! or a name answers for another entity's exactly as for one that does not exist, and changes
 //! nothing.
 
-mod common;
+use crate::common;
 
 use common::{item, row, Answer, App};
 use serde_json::{json, Value};

@@ -1,6 +1,6 @@
 //! Entities, users, departments and category trees through HTTP: SPEC §4, §5 (categories), §6.
 
-mod common;
+use crate::common;
 
 use common::{item, row, App, ADMIN_PASSWORD};
 use serde_json::{json, Value};
