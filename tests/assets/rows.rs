@@ -1,7 +1,7 @@
 //! The import-row rules of SPEC §7, reached through `POST /api/post_asset`: every message, the
 //! order of several, the rules skipped after a failed lookup, parents, classes and numbers.
 
-mod common;
+use crate::common;
 
 use common::{item, row, App};
 use serde_json::{json, Value};

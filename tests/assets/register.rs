@@ -1,7 +1,7 @@
 //! Assets after creation (SPEC §5, §6): depreciation, modify, retire, search filters and the
 //! staff's own list.
 
-mod common;
+use crate::common;
 
 use chrono::{Datelike, NaiveDate};
 use common::{item, row, App};

@@ -2,7 +2,7 @@
 //! counts that stay right after every write, and every page, those read from the far end
 //! included, holds exactly the assets an id-ordered walk would.
 
-mod common;
+use crate::common;
 
 use common::App;
 use serde_json::{json, Value};

@@ -1,7 +1,7 @@
 //! Paged lists (SPEC §3): default size 6, `size` up to 1000, pages and totals, the last partial
 //! page, and pages out of range — on search, the user list and the staff's own list.
 
-mod common;
+use crate::common;
 
 use common::{row, Answer, App};
 use serde_json::{json, Value};
