@@ -2,7 +2,7 @@
 //! pages of one reason, a value replaced across every row, one row edited, rows dropped, and a
 //! re-run of the rows as they now stand, with counters that add up.
 
-mod common;
+use crate::common;
 
 use common::{row, App};
 use serde_json::{json, Value};

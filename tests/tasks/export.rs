@@ -1,7 +1,7 @@
 //! Export tasks through HTTP: which ids succeed, the stored asset views and their order, and that
 //! a snapshot stays as it was taken.
 
-mod common;
+use crate::common;
 
 use common::{item, row, App};
 use serde_json::{json, Value};

@@ -1,7 +1,7 @@
 //! Import tasks through HTTP: failed rows and their fix-and-re-run, parents named by earlier rows,
 //! lenient Excel-style values, every row rule of SPEC §7, and a large import.
 
-mod common;
+use crate::common;
 
 use common::{item, row, App};
 use serde_json::{json, Value};

@@ -1,7 +1,7 @@
 //! The seed's six task endpoints through HTTP: every code and message of SPEC §7, who may see
-//! which task, and the task record. Rows and re-runs: tasks_import.rs; exports: tasks_export.rs.
+//! which task, and the task record. Rows and re-runs: import.rs; exports: export.rs.
 
-mod common;
+use crate::common;
 
 use common::{item, row, App, ADMIN_PASSWORD};
 use serde_json::{json, Value};

@@ -2,8 +2,8 @@
 //! import-compatible form, a dry run checks without writing and a confirm runs it for real,
 //! and an undo task takes back what an import did, leaving alone what changed since.
 
-mod common;
-mod filekit;
+use crate::common;
+use crate::filekit;
 
 use calamine::Data;
 use common::{item, row, App};

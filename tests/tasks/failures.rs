@@ -2,7 +2,7 @@
 //! run fails cleanly while its worker carries on, and a graceful shutdown (SIGTERM) finishes the
 //! current batch and loses nothing.
 
-mod common;
+use crate::common;
 
 use common::server::Server;
 use common::{row, App, DEMO_PASSWORD};

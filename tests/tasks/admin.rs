@@ -1,8 +1,8 @@
 //! Issue 11's task administration: the task list paged and filtered, tasks cancelled (queued,
 //! running, across a restart), and workers taking turns between tasks batch by batch.
 
-mod common;
-mod filekit;
+use crate::common;
+use crate::filekit;
 
 use common::server::Server;
 use common::{ids, App, DEMO_PASSWORD};
