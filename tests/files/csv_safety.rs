@@ -2,8 +2,8 @@
 //! CSV and taken off again on upload (item 8), rows with unreadable values written cell by cell
 //! (item 15), control characters refused in names and made visible in files (item 16).
 
-mod common;
-mod filekit;
+use crate::common;
+use crate::filekit;
 
 use calamine::Data;
 use common::App;

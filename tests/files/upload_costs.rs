@@ -3,8 +3,8 @@
 //! uploaded files wait in a private temporary file, not in memory, and leave nothing behind;
 //! files beyond `max_parsing_uploads` wait their turn.
 
-mod common;
-mod filekit;
+use crate::common;
+use crate::filekit;
 
 use common::server::Server;
 use common::{xlsx_with, App};

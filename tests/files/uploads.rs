@@ -1,10 +1,10 @@
 //! Excel and CSV through HTTP (SPEC §9): the import template, uploads as a raw body or a
 //! multipart form (XLSX built with rust_xlsxwriter, CSV with and without BOM, reordered and
 //! English headers), line numbers in failed rows, unreadable files, roles, and a large upload.
-//! Downloads and the fix-and-upload-again round trip: files_download.rs.
+//! Downloads and the fix-and-upload-again round trip: downloads.rs.
 
-mod common;
-mod filekit;
+use crate::common;
+use crate::filekit;
 
 use calamine::Data;
 use common::{App, ADMIN_PASSWORD};

@@ -3,8 +3,8 @@
 //! in-process client on a fresh database. A refused file answers -2 with its reason, creates no
 //! task and no asset, and the server goes on answering.
 
-mod common;
-mod filekit;
+use crate::common;
+use crate::filekit;
 
 use common::{xlsx_with, App};
 use filekit::*;

@@ -2,8 +2,8 @@
 //! with Chinese headers, each read back with csv / calamine and checked cell by cell; and the
 //! round trip template → fill → upload → failed rows → fix → upload again.
 
-mod common;
-mod filekit;
+use crate::common;
+use crate::filekit;
 
 use calamine::Data;
 use common::{item, row, App};
