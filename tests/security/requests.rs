@@ -1,7 +1,7 @@
 //! Issue 10's findings about request bodies, settings, names in paths, caching and the start-up
 //! error, each proved through the real binary or the in-process client on a fresh database.
 
-mod common;
+use crate::common;
 
 use common::server::Server;
 use common::{App, DEMO_PASSWORD};

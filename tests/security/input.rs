@@ -2,7 +2,7 @@
 //! verbatim, never read as SQL, wherever it goes (names, passwords, paths, search filters,
 //! imports, exports, logins); and no session token reaches a log.
 
-mod common;
+use crate::common;
 
 use common::roles::{self, login_as, SUPER};
 use common::server::Server;

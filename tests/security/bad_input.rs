@@ -1,7 +1,7 @@
 //! Malformed requests (SPEC §3): bodies that are not JSON of the expected shape answer code -2
 //! naming the field and change nothing; unknown paths and methods answer the JSON envelope.
 
-mod common;
+use crate::common;
 
 use common::{row, Answer, App, ADMIN_PASSWORD};
 use rocket::http::{ContentType, Method, Status};
@@ -14,7 +14,7 @@ fn field(name: &str) -> String {
 }
 
 /// A string past every length rule (5,000 characters, 15 KB) that still fits the small-body
-/// limit of 64 KiB: bodies past that limit are refused as too large (tests/hardening_api.rs).
+/// limit of 64 KiB: bodies past that limit are refused as too large (requests.rs).
 fn huge() -> String {
     "长".repeat(5000)
 }

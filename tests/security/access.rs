@@ -2,7 +2,7 @@
 //! route with a session in its path, and on every one of them a locked user and an expired
 //! session are refused and change nothing.
 
-mod common;
+use crate::common;
 
 use common::roles::{account, login_as, user_id, ADMIN, DEMO, MANAGER, STAFF, SUPER};
 use common::{enc, item, row, Answer, App};
