@@ -2,7 +2,7 @@
 //! started from a folder without `Rocket.toml`, reads a `Rocket.toml` in its working folder, and
 //! refuses an invalid setting at start with a message instead of running half-configured.
 
-mod common;
+use crate::common;
 
 use common::server::Server;
 use common::DEMO_PASSWORD;

@@ -2,7 +2,7 @@
 //! answered with success (never "database is locked"), and afterwards every accepted task ends
 //! with counters that add up, to the row, to the assets in the database.
 
-mod common;
+use crate::common;
 
 use common::server::Server;
 use common::DEMO_PASSWORD;

@@ -1,7 +1,7 @@
 //! What users rely on when tasks run: a SIGKILL at any moment loses and duplicates nothing, and
 //! the API keeps answering while a large import runs.
 
-mod common;
+use crate::common;
 
 use common::server::Server;
 use common::{App, DEMO_PASSWORD};

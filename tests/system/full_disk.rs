@@ -1,7 +1,7 @@
 //! Issue 10, item 13: a full disk. The server runs on a small tmpfs of its own (mounted by the
 //! test, which needs root, as CI has); a filler file takes the space away and gives it back.
 
-mod common;
+use crate::common;
 
 use common::server::Server;
 use common::DEMO_PASSWORD;
