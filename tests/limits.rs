@@ -2,7 +2,7 @@
 //! server hold memory (large bodies, a crowd of logins), and clients that stop reading downloads
 //! cannot take the API away from others. Memory is the server's peak resident set (VmHWM).
 
-use crate::common;
+mod common;
 
 use common::server::Server;
 use common::DEMO_PASSWORD;
