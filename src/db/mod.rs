@@ -18,7 +18,11 @@ macro_rules! from_row {
 
 pub mod assets;
 pub mod changes;
+#[cfg(test)]
+mod changes_tests;
 pub mod failed;
+#[cfg(test)]
+pub(crate) mod fixture;
 mod migrate;
 pub mod org;
 pub mod results;

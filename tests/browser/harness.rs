@@ -1,5 +1,8 @@
 //! What the browser tests stand on: the real server on a free port, chromedriver driving a
 //! headless Chromium with a fresh profile, and small helpers to wait for what a user would see.
+//! A test is a `Scenario` (server, browser, perhaps a login) and steps on it: `goto`, `click`,
+//! `type_into`, and `wait` until a condition (`has`, `count`, `badge`, `text_has`, `and`, …)
+//! holds.
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
@@ -9,6 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub const DEMO_PASSWORD: &str = "demo123";
+pub const ADMIN_PASSWORD: &str = "admin-pass";
 const WAIT: Duration = Duration::from_secs(30);
 
 fn on_path(name: &str) -> Option<PathBuf> {
@@ -85,7 +89,7 @@ impl Server {
         let figment = assetport::figment()
             .merge(("database", dir.path().join("db.sqlite3")))
             .merge(("demo", true))
-            .merge(("admin_password", "admin-pass"))
+            .merge(("admin_password", ADMIN_PASSWORD))
             .merge(("address", "127.0.0.1"))
             .merge(("port", port))
             // Small batches so a task of a few thousand rows shows its progress moving.
@@ -117,6 +121,154 @@ impl Server {
         self.shutdown.notify();
         let _ = rocket::tokio::time::timeout(Duration::from_secs(10), self.handle).await;
     }
+}
+
+/// One browser test: the real server, a browser on it, and (after `as_user`) a login. It derefs
+/// to its `Browser`, so a test's steps read `s.goto(…)`, `s.click(…)`, `s.wait(…)`.
+pub struct Scenario {
+    browser: Browser,
+    server: Server,
+}
+
+impl Scenario {
+    /// A fresh server and browser; `None` where the browser tests are skipped.
+    pub async fn start() -> Option<Scenario> {
+        let tools = browser_tools()?;
+        let server = Server::start().await;
+        let browser = Browser::open(&tools, &server.base).await;
+        Some(Scenario { browser, server })
+    }
+
+    /// A fresh server and browser, logged in as the demo account `name`.
+    pub async fn as_user(name: &str) -> Option<Scenario> {
+        let scenario = Scenario::start().await?;
+        scenario.login_as(name).await;
+        Some(scenario)
+    }
+
+    pub async fn end(self) {
+        self.browser.close().await;
+        self.server.stop().await;
+    }
+}
+
+impl std::ops::Deref for Scenario {
+    type Target = Browser;
+    fn deref(&self) -> &Browser {
+        &self.browser
+    }
+}
+
+/// A condition on the page (a JavaScript expression) for `Browser::wait`.
+#[derive(Debug, Clone)]
+pub struct Cond(String);
+
+/// A JavaScript string literal.
+fn lit(text: &str) -> String {
+    Value::from(text).to_string()
+}
+
+/// Any JavaScript expression.
+pub fn expr(js: &str) -> Cond {
+    Cond(format!("({js})"))
+}
+
+pub fn not(cond: Cond) -> Cond {
+    Cond(format!("!({})", cond.0))
+}
+
+pub fn and(a: Cond, b: Cond) -> Cond {
+    Cond(format!("({} && {})", a.0, b.0))
+}
+
+/// Every one of `conds` at once.
+pub fn all<const N: usize>(conds: [Cond; N]) -> Cond {
+    let all: Vec<String> = conds.into_iter().map(|c| c.0).collect();
+    Cond(format!("({})", all.join(" && ")))
+}
+
+pub fn or(a: Cond, b: Cond) -> Cond {
+    Cond(format!("({} || {})", a.0, b.0))
+}
+
+/// An element matches `css`.
+pub fn has(css: &str) -> Cond {
+    Cond(format!("!!document.querySelector({})", lit(css)))
+}
+
+/// An element matches `css` and is not hidden.
+pub fn shown(css: &str) -> Cond {
+    Cond(format!(
+        "((e) => !!e && !e.hidden)(document.querySelector({}))",
+        lit(css)
+    ))
+}
+
+/// Exactly `n` elements match `css`.
+pub fn count(css: &str, n: usize) -> Cond {
+    Cond(format!(
+        "(document.querySelectorAll({}).length === {n})",
+        lit(css)
+    ))
+}
+
+/// The first element matching `css` has exactly this text.
+pub fn text_is(css: &str, text: &str) -> Cond {
+    Cond(format!(
+        "(document.querySelector({})?.textContent === {})",
+        lit(css),
+        lit(text)
+    ))
+}
+
+/// The first element matching `css` contains this text.
+pub fn text_has(css: &str, text: &str) -> Cond {
+    Cond(format!(
+        "!!document.querySelector({})?.textContent.includes({})",
+        lit(css),
+        lit(text)
+    ))
+}
+
+/// The status badge within `scope` (a task's row, the task page's `.task-head`) says `text`.
+pub fn badge(scope: &str, text: &str) -> Cond {
+    text_is(&format!("{scope} .badge"), text)
+}
+
+/// Some element matching `css` contains this text.
+pub fn any_has(css: &str, text: &str) -> Cond {
+    Cond(format!(
+        "[...document.querySelectorAll({})].some((e) => e.textContent.includes({}))",
+        lit(css),
+        lit(text)
+    ))
+}
+
+/// Exactly `n` elements matching `css` contain this text.
+pub fn count_having(css: &str, text: &str, n: usize) -> Cond {
+    Cond(format!(
+        "([...document.querySelectorAll({})].filter((e) => e.textContent.includes({})).length === {n})",
+        lit(css),
+        lit(text)
+    ))
+}
+
+/// Some element matching `css` (an <option>) has this value.
+pub fn any_value(css: &str, value: &str) -> Cond {
+    Cond(format!(
+        "[...document.querySelectorAll({})].some((e) => e.value === {})",
+        lit(css),
+        lit(value)
+    ))
+}
+
+/// The first element matching `css` (an input) has this value.
+pub fn value_is(css: &str, value: &str) -> Cond {
+    Cond(format!(
+        "(document.querySelector({})?.value === {})",
+        lit(css),
+        lit(value)
+    ))
 }
 
 /// chromedriver on a free port, killed when dropped.
@@ -269,9 +421,10 @@ impl Browser {
                 return;
             }
             if start.elapsed() > WAIT {
+                let name: String = what.chars().take(80).collect();
                 let shot = format!(
                     "failed-{}",
-                    what.replace(|c: char| !c.is_alphanumeric(), "-")
+                    name.replace(|c: char| !c.is_alphanumeric(), "-")
                 );
                 self.screenshot(&shot).await;
                 let body = self
@@ -281,6 +434,70 @@ impl Browser {
             }
             rocket::tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+
+    /// Waits until `cond` holds (on a timeout the failure names the condition).
+    pub async fn wait(&self, cond: Cond) {
+        self.wait_until(&cond.0, &cond.0).await;
+    }
+
+    /// The value of a JavaScript expression.
+    pub async fn eval(&self, expr: &str) -> Value {
+        self.js(&format!("return ({expr});"), vec![]).await
+    }
+
+    /// Whether an element matches `css` now.
+    pub async fn exists(&self, css: &str) -> bool {
+        self.js(
+            "return !!document.querySelector(arguments[0]);",
+            vec![json!(css)],
+        )
+        .await
+            == Value::Bool(true)
+    }
+
+    /// The text of every element matching `css`.
+    pub async fn texts(&self, css: &str) -> Vec<String> {
+        let texts = self
+            .js(
+                "return [...document.querySelectorAll(arguments[0])].map((e) => e.textContent);",
+                vec![json!(css)],
+            )
+            .await;
+        serde_json::from_value(texts).expect("texts")
+    }
+
+    /// An attribute of the first element matching `css`.
+    pub async fn attr(&self, css: &str, name: &str) -> String {
+        let v = self
+            .js(
+                "return document.querySelector(arguments[0])?.getAttribute(arguments[1]);",
+                vec![json!(css), json!(name)],
+            )
+            .await;
+        v.as_str()
+            .unwrap_or_else(|| panic!("no {name} on {css}"))
+            .to_owned()
+    }
+
+    /// Pastes `text` into the input or textarea at `css`: the whole text arrives at once.
+    pub async fn paste(&self, css: &str, text: &str) {
+        self.js(
+            "const t = document.querySelector(arguments[0]); t.value = arguments[1]; \
+             t.dispatchEvent(new Event('input'));",
+            vec![json!(css), json!(text)],
+        )
+        .await;
+    }
+
+    /// Sets the value of the input or <select> at `css`, with no event (a script's doing, or a
+    /// choice the page reads only when the form is sent).
+    pub async fn set_value(&self, css: &str, value: &str) {
+        self.js(
+            "document.querySelector(arguments[0]).value = arguments[1];",
+            vec![json!(css), json!(value)],
+        )
+        .await;
     }
 
     pub async fn click(&self, css: &str) {
@@ -326,13 +543,28 @@ impl Browser {
             .to_owned()
     }
 
-    /// Logs in through the form and waits for the app.
-    pub async fn login(&self, name: &str, password: &str) {
-        self.goto("/").await;
+    /// Types a name and password into the login form and sends it.
+    pub async fn fill_login(&self, name: &str, password: &str) {
         self.type_into("#login-identity", name).await;
         self.type_into("#login-password", password).await;
         self.click("#login-submit").await;
+    }
+
+    /// Logs in through the form and waits for the app.
+    pub async fn login(&self, name: &str, password: &str) {
+        self.goto("/").await;
+        self.fill_login(name, password).await;
         self.wait_until("app shown", "!document.getElementById('app-screen').hidden && document.getElementById('who-name').textContent.length > 0").await;
+    }
+
+    /// Logs in a demo account (`admin` with its own password).
+    pub async fn login_as(&self, name: &str) {
+        let password = if name == "admin" {
+            ADMIN_PASSWORD
+        } else {
+            DEMO_PASSWORD
+        };
+        self.login(name, password).await;
     }
 
     /// Clicks a download link and returns the file that arrives: (name, bytes).

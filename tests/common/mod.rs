@@ -2,6 +2,7 @@
 //! company (the demo company plus a second, foreign entity).
 #![allow(dead_code)]
 
+pub mod roles;
 pub mod server;
 
 use rocket::http::{ContentType, Status};

@@ -472,3 +472,6 @@ pub fn unfinished_tasks(conn: &Connection) -> rusqlite::Result<Vec<i64>> {
     let ids = stmt.query_map([], |r| r.get(0))?;
     ids.collect()
 }
+
+#[cfg(test)]
+mod tests;

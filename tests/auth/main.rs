@@ -1,0 +1,11 @@
+//! Accounts and logins through HTTP: the first start, sessions, roles and passwords
+//! (`accounts`); the bounds on logins, the sessions a password change ends and identities kept apart
+//! (`logins`); unguessable sessions, stored hashes and brute force (`secrets`). Each test has its own
+//! database and, when it starts the binary, its own server.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod accounts;
+mod logins;
+mod secrets;
