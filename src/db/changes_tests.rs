@@ -25,9 +25,8 @@ struct World {
 
 fn world() -> World {
     let conn = fixture::db();
-    let company = fixture::insert_entity(&conn, "示例企业");
-    let cst = fixture::insert_department(&conn, company, None, "CST");
-    let finance = fixture::insert_department(&conn, company, None, "财务部");
+    let c = fixture::insert_company(&conn);
+    let (company, cst, finance) = (c.id, c.cst, c.finance);
     let liusn = fixture::insert_user(&conn, "liusn", Role::Manager, Some(company), Some(cst));
     let caiwu = fixture::insert_user(&conn, "caiwu", Role::Staff, Some(company), Some(finance));
     let task = fixture::insert_task(&conn, &TaskRow::new(company, liusn, TaskKind::Import));

@@ -39,6 +39,26 @@ pub(crate) fn insert_department(
     org::insert_department(conn, entity_id, parent, name).expect("insert department")
 }
 
+/// 示例企业's departments, as the demo company has them: CST, 软件组 below it, 财务部 beside it.
+pub(crate) struct Company {
+    pub(crate) id: i64,
+    pub(crate) cst: i64,
+    pub(crate) software: i64,
+    pub(crate) finance: i64,
+}
+
+/// Inserts 示例企业 with its three departments (no users: each test names its own).
+pub(crate) fn insert_company(conn: &Connection) -> Company {
+    let id = insert_entity(conn, "示例企业");
+    let cst = insert_department(conn, id, None, "CST");
+    Company {
+        id,
+        cst,
+        software: insert_department(conn, id, Some(cst), "软件组"),
+        finance: insert_department(conn, id, None, "财务部"),
+    }
+}
+
 /// A category below the department's category `parent`, accepting what its parent accepts (as
 /// a created category does).
 pub(crate) fn insert_category(

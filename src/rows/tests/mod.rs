@@ -77,10 +77,8 @@ struct World {
 
 fn world() -> World {
     let conn = fixture::db();
-    let company = fixture::insert_entity(&conn, "示例企业");
-    let cst = fixture::insert_department(&conn, company, None, "CST");
-    let software = fixture::insert_department(&conn, company, Some(cst), "软件组");
-    let finance = fixture::insert_department(&conn, company, None, "财务部");
+    let c = fixture::insert_company(&conn);
+    let (company, cst, software, finance) = (c.id, c.cst, c.software, c.finance);
     fixture::insert_category(&conn, cst, QUANTITY_CATEGORY, "办公家具");
     fixture::insert_category(&conn, cst, ITEM_CATEGORY, "电脑");
     fixture::insert_category(&conn, finance, ROOT_CATEGORY, "账本类");

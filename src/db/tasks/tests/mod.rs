@@ -25,10 +25,8 @@ struct World {
 
 fn world() -> World {
     let conn = fixture::db();
-    let company = fixture::insert_entity(&conn, "示例企业");
-    let cst = fixture::insert_department(&conn, company, None, "CST");
-    let software = fixture::insert_department(&conn, company, Some(cst), "软件组");
-    let finance = fixture::insert_department(&conn, company, None, "财务部");
+    let c = fixture::insert_company(&conn);
+    let (company, cst, software, finance) = (c.id, c.cst, c.software, c.finance);
     let sysadmin = fixture::insert_user(&conn, "sysadmin", Role::Admin, Some(company), None);
     let liusn = fixture::insert_user(&conn, "liusn", Role::Manager, Some(company), Some(cst));
     let zhao = fixture::insert_user(&conn, "zhao", Role::Manager, Some(company), Some(software));
