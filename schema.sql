@@ -1,4 +1,4 @@
--- assetport schema, version 8. Applied once to an empty database (PRAGMA user_version = 0),
+-- assetport schema, version 9. Applied once to an empty database (PRAGMA user_version = 0),
 -- in one transaction; src/db/migrate.rs sets user_version afterwards. Older databases are
 -- upgraded by the steps in src/db/migrate/, which are frozen once landed: a change here is also
 -- a new step there, and its tests check that the steps lead to exactly this schema.
@@ -173,7 +173,9 @@ CREATE TABLE task (
     undone_by      INTEGER REFERENCES task(id),
     -- SHA-256 (hex) of an uploaded file that had a name: a second upload of the same file the
     -- same day is pointed out before it makes another task.
-    file_hash      TEXT
+    file_hash      TEXT,
+    -- An export of the register as it stood at the end of this day (days since 1970-01-01).
+    as_of          INTEGER
 );
 CREATE INDEX task_entity ON task(entity_id);
 CREATE INDEX task_unfinished ON task(finish) WHERE finish = 0;
@@ -209,17 +211,20 @@ CREATE TABLE task_created (
     PRIMARY KEY (task_id, first_id)
 ) WITHOUT ROWID;
 
--- ... and, per asset it updated, the values and revision before its first update by the task
--- (a JSON object of asset columns), the revision the task left, and the highest asset id at
--- the time (a child added later has a higher id). An undo restores values and revision, so
--- undoing tasks newest first takes each back in turn.
+-- ... and, per asset it updated, the history entry of its first update by the task (taking
+-- back that entry and every later one gives the values before; records written before version
+-- 9 keep those values in `before` instead, a JSON object of asset columns), the revision
+-- before and the one the task left, and the highest asset id at the time (a child added later
+-- has a higher id). An undo restores values and revision, so undoing tasks newest first takes
+-- each back in turn.
 CREATE TABLE task_change (
     task_id  INTEGER NOT NULL REFERENCES task(id),
     asset_id INTEGER NOT NULL,
-    before   TEXT NOT NULL,
+    before   TEXT,
     before_revision INTEGER NOT NULL,
     revision INTEGER NOT NULL,
     id_mark  INTEGER NOT NULL,
+    history_id INTEGER,
     PRIMARY KEY (task_id, asset_id)
 ) WITHOUT ROWID;
 
@@ -246,3 +251,43 @@ CREATE TABLE export_chunk (
     snapshots TEXT NOT NULL,
     PRIMARY KEY (task_id, first_seq)
 ) WITHOUT ROWID;
+
+-- One entry per change of an asset, written in the transaction of the change. An import's
+-- created assets are one entry per batch: the range asset_id..=last_id (consecutive ids), the
+-- same range its undo record keeps; every other entry is of one asset (last_id NULL). changes:
+-- a JSON object of asset columns, each [old, new] (NULL for a range: the values it created are
+-- those of its later entries taken back from the asset as it is, or as its deletion left it).
+-- Entries outlive tasks and their data; only history_retention_days removes them.
+CREATE TABLE asset_history (
+    id        INTEGER PRIMARY KEY,
+    asset_id  INTEGER NOT NULL,
+    last_id   INTEGER,
+    entity_id INTEGER NOT NULL,
+    at        INTEGER NOT NULL,
+    actor_id  INTEGER,
+    task_id   INTEGER,
+    kind      INTEGER NOT NULL,
+    changes   TEXT
+);
+CREATE INDEX asset_history_asset ON asset_history(asset_id, at) WHERE last_id IS NULL;
+CREATE INDEX asset_history_range ON asset_history(asset_id) WHERE last_id IS NOT NULL;
+CREATE INDEX asset_history_at ON asset_history(at);
+
+-- Acts of administration and logins, newest last. entity_id NULL: the super admin's (or a
+-- login whose identity names no company). actor_name: the user's name, or the identity typed
+-- at a failed login. detail: a JSON object (what changed; never a password).
+CREATE TABLE journal (
+    id         INTEGER PRIMARY KEY,
+    at         INTEGER NOT NULL,
+    entity_id  INTEGER,
+    actor_id   INTEGER,
+    actor_name TEXT NOT NULL,
+    kind       TEXT NOT NULL,
+    task_id    INTEGER,
+    address    TEXT,
+    detail     TEXT
+);
+CREATE INDEX journal_entity ON journal(entity_id, id);
+CREATE INDEX journal_actor ON journal(entity_id, actor_id, id);
+CREATE INDEX journal_kind ON journal(entity_id, kind, id);
+CREATE INDEX journal_task ON journal(task_id) WHERE task_id IS NOT NULL;
