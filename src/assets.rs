@@ -2,7 +2,7 @@
 
 use crate::auth::Caller;
 use crate::db::assets::{self as sql, AssetView, Filter, Scope};
-use crate::db::{changes, org as org_sql};
+use crate::db::{changes, history, org as org_sql};
 use crate::error::{Error, Result};
 use crate::org;
 use crate::paging::{Page, Paged};
@@ -16,9 +16,18 @@ use serde_json::{Map, Value};
 pub fn create(conn: &Connection, caller: &Caller, row: &str) -> Result<i64> {
     let mut lookups = Lookups::new(org::scope(conn, caller)?);
     match rows::check_row(conn, &mut lookups, row, crate::clock::today_day())? {
-        Ok(asset) => Ok(sql::insert_asset(conn, &asset)?),
+        Ok(asset) => Ok(sql::insert_asset(conn, &asset, &source_of(caller)?)?),
         Err(message) => Err(Error::RowRejected(message)),
     }
+}
+
+/// The history's source of a change made through the page or the API.
+fn source_of(caller: &Caller) -> Result<history::Source> {
+    Ok(history::Source {
+        entity_id: caller.entity()?,
+        actor_id: caller.user_id,
+        task_id: None,
+    })
 }
 
 /// An asset the caller manages. Another entity's answers as if it did not exist; one of the
@@ -94,7 +103,8 @@ pub fn modify(conn: &Connection, caller: &Caller, mut req: Map<String, Value>) -
     }
     asset.status = status;
     // Only what changed is written (and the kept counts follow a category move).
-    changes::rewrite_asset(conn, id, now, (&asset, None))?;
+    let history = (&source_of(caller)?, history::Kind::Modified);
+    changes::rewrite_asset(conn, id, now, (&asset, None), history)?;
     Ok(())
 }
 
@@ -104,7 +114,7 @@ pub fn retire(conn: &Connection, caller: &Caller, ids: &[i64]) -> Result<()> {
     for id in ids {
         managed(conn, &scope, *id)?;
     }
-    Ok(sql::retire_assets(conn, ids)?)
+    Ok(sql::retire_assets(conn, ids, &source_of(caller)?)?)
 }
 
 #[derive(Deserialize, Default)]

@@ -3,6 +3,7 @@
 //! asset had before. Every function runs inside the caller's transaction.
 
 use super::assets::NewAsset;
+use super::history::{self, Kind, Source, State};
 use rusqlite::{params, Connection, OptionalExtension};
 
 /// An asset as stored, with the names an update row's blank cells fall back to.
@@ -77,14 +78,27 @@ fn move_counts(
     Ok(())
 }
 
-/// Gives asset `id` (now holding `from`) the values `to`, moving the kept counts with it, and
-/// sets its revision (`None`: the next one); returns the revision it now has.
+impl StoredAsset {
+    /// Its values with its retirement, as the history records them.
+    pub fn state(&self) -> State {
+        State {
+            values: self.values.clone(),
+            expire: self.expire,
+        }
+    }
+}
+
+/// Gives asset `id` (now holding `from`) the values `to`, moving the kept counts with it, sets
+/// its revision (`None`: the next one), and records the change in the history as `kind` made
+/// by `source`. Returns the revision it now has and the history entry (None if no value
+/// changed).
 pub fn rewrite_asset(
     conn: &Connection,
     id: i64,
     from: &NewAsset,
     (to, revision): (&NewAsset, Option<i64>),
-) -> rusqlite::Result<i64> {
+    (source, kind): (&Source, Kind),
+) -> rusqlite::Result<(i64, Option<i64>)> {
     use rusqlite::types::ToSql;
     // Only the columns that change are set: SQLite rewrites every index (and fires the text
     // index's trigger) on a column named in SET, whether or not its value changes.
@@ -125,12 +139,30 @@ pub fn rewrite_asset(
         .prepare_cached(&sql)?
         .query_row(values.as_slice(), |r| r.get(0))?;
     move_counts(conn, Some(from), Some(to))?;
-    Ok(revision)
+    // Retirement is not rewritten here: both sides keep the asset's.
+    let side = |values: &NewAsset| State {
+        values: values.clone(),
+        expire: false,
+    };
+    let changes = history::diff(Some(&side(from)), Some(&side(to)));
+    let entry = match changes.is_empty() {
+        true => None,
+        false => Some(history::record(conn, source, kind, id, &changes)?),
+    };
+    Ok((revision, entry))
 }
 
-/// Deletes an asset an undone task created, with its share of the kept counts, and raises the
-/// id floor past it (its id is never given out again).
-pub fn delete_asset(conn: &Connection, id: i64, values: &NewAsset) -> rusqlite::Result<()> {
+/// Deletes an asset an undone task created, with its share of the kept counts, raises the id
+/// floor past it (its id is never given out again), and records the deletion (with every value
+/// it had) in the history, made by `source`.
+pub fn delete_asset(
+    conn: &Connection,
+    asset: &StoredAsset,
+    source: &Source,
+) -> rusqlite::Result<()> {
+    let (id, values) = (asset.id, &asset.values);
+    let changes = history::diff(Some(&asset.state()), None);
+    history::record(conn, source, Kind::UndoDeleted, id, &changes)?;
     move_counts(conn, Some(values), None)?;
     conn.prepare_cached("DELETE FROM asset WHERE id = ?1")?
         .execute([id])?;
@@ -175,27 +207,27 @@ pub fn record_created(
     Ok(())
 }
 
-/// Records that `task_id` updated an asset: the values and revision before (kept from the
-/// task's first update of it), the revision it left and the highest asset id then (kept from
-/// the first).
+/// Records that `task_id` updated an asset: its history entry (None: no value changed) and
+/// revision before the change (kept from the task's first update of it that changed a value), the revision it left and the highest asset id
+/// then (kept from the first).
 pub fn record_change(
     conn: &Connection,
     task_id: i64,
     before: &StoredAsset,
-    revision: i64,
+    (revision, entry): (i64, Option<i64>),
     id_mark: i64,
 ) -> rusqlite::Result<()> {
-    let values = serde_json::to_string(&before.values)
-        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
     conn.prepare_cached(
-        "INSERT INTO task_change (task_id, asset_id, before, before_revision, revision, id_mark)
+        "INSERT INTO task_change (task_id, asset_id, history_id, before_revision, revision,
+             id_mark)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-         ON CONFLICT (task_id, asset_id) DO UPDATE SET revision = excluded.revision",
+         ON CONFLICT (task_id, asset_id) DO UPDATE SET revision = excluded.revision,
+             history_id = coalesce(history_id, excluded.history_id)",
     )?
     .execute(params![
         task_id,
         before.id,
-        values,
+        entry,
         before.revision,
         revision,
         id_mark
@@ -221,7 +253,10 @@ pub fn undo_size(conn: &Connection, task_id: i64) -> rusqlite::Result<(i64, i64)
 /// An updated asset, as its undo record holds it.
 pub struct Change {
     pub asset_id: i64,
-    pub before: String,
+    /// The values before, as records written before the history (schema 9) kept them.
+    pub before: Option<String>,
+    /// The history entry of the task's first change of the asset.
+    pub history_id: Option<i64>,
     pub before_revision: i64,
     pub revision: i64,
     pub id_mark: i64,
@@ -230,11 +265,11 @@ pub struct Change {
 /// Up to `limit` of a task's remaining update records, highest asset id first.
 pub fn changes(conn: &Connection, task_id: i64, limit: i64) -> rusqlite::Result<Vec<Change>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT asset_id, before, before_revision, revision, id_mark FROM task_change
-         WHERE task_id = ?1 ORDER BY asset_id DESC LIMIT ?2",
+        "SELECT asset_id, before, history_id, before_revision, revision, id_mark
+         FROM task_change WHERE task_id = ?1 ORDER BY asset_id DESC LIMIT ?2",
     )?;
     let rows = stmt.query_map(params![task_id, limit], |r| {
-        Ok(from_row!(r, Change; asset_id, before, before_revision, revision, id_mark))
+        Ok(from_row!(r, Change; asset_id, before, history_id, before_revision, revision, id_mark))
     })?;
     rows.collect()
 }

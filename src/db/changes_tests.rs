@@ -5,6 +5,7 @@
 use super::assets::{self, NewAsset};
 use super::changes::*;
 use super::fixture::{self, TaskRow};
+use super::history::{self, Kind};
 use super::org::{ITEM_CATEGORY, QUANTITY_CATEGORY, ROOT_CATEGORY};
 use super::tasks::TaskKind;
 use crate::auth::Role;
@@ -115,9 +116,23 @@ fn a_rewrite_moves_the_kept_counts_and_the_revision() {
         name: "财务椅".into(),
         ..before.clone()
     };
+    let source = fixture::source(&before);
+    let modified = (&source, Kind::Modified);
+    let (revision, entry) =
+        rewrite_asset(&w.conn, w.chairs, &before, (&moved, None), modified).unwrap();
+    assert_eq!(revision, 1);
+    // Its history entry names what changed, old and new.
+    let entry = history::own_since(&w.conn, w.chairs, entry.unwrap()).unwrap();
+    let changed: Vec<&String> = entry[0].changes.as_ref().unwrap().keys().collect();
     assert_eq!(
-        rewrite_asset(&w.conn, w.chairs, &before, (&moved, None)).unwrap(),
-        1
+        changed,
+        [
+            "department_id",
+            "category_id",
+            "parent_id",
+            "owner_id",
+            "name"
+        ]
     );
     assert_eq!(w.stored(w.chairs).values, moved);
     assert_eq!(w.kept(w.cst, quantity), (1, 0));
@@ -128,9 +143,15 @@ fn a_rewrite_moves_the_kept_counts_and_the_revision() {
         ..moved.clone()
     };
     assert_eq!(
-        rewrite_asset(&w.conn, w.chairs, &moved, (&renamed, Some(7))).unwrap(),
+        rewrite_asset(&w.conn, w.chairs, &moved, (&renamed, Some(7)), modified)
+            .unwrap()
+            .0,
         7
     );
+    // Values rewritten as they were change nothing, and the history says nothing.
+    let same = rewrite_asset(&w.conn, w.chairs, &renamed, (&renamed, Some(7)), modified);
+    assert_eq!(same.unwrap(), (7, None));
+    assert_eq!(history::count_own(&w.conn, w.chairs).unwrap(), 1 + 2);
     assert_eq!(w.kept(w.finance, finance_root), (1, 1));
     assert_eq!(w.stored(w.chairs).revision, 7);
     // Values the asset's row refuses change nothing, the counts included.
@@ -140,7 +161,7 @@ fn a_rewrite_moves_the_kept_counts_and_the_revision() {
         category_id: quantity,
         ..renamed.clone()
     };
-    assert!(rewrite_asset(&w.conn, w.chairs, &renamed, (&broken, None)).is_err());
+    assert!(rewrite_asset(&w.conn, w.chairs, &renamed, (&broken, None), modified).is_err());
     assert_eq!(w.stored(w.chairs).values, renamed);
     assert_eq!(w.kept(w.finance, finance_root), (1, 1));
     assert_eq!(w.kept(w.cst, quantity), (1, 0));
@@ -150,9 +171,14 @@ fn a_rewrite_moves_the_kept_counts_and_the_revision() {
 fn an_undone_asset_is_deleted_and_its_id_never_given_again() {
     let w = world();
     let quantity = w.category(w.cst, QUANTITY_CATEGORY);
-    let values = w.stored(w.chairs).values;
+    let chairs = w.stored(w.chairs);
     assert_eq!(assets::next_asset_id(&w.conn).unwrap(), w.chairs + 1);
-    delete_asset(&w.conn, w.chairs, &values).unwrap();
+    delete_asset(&w.conn, &chairs, &fixture::source(&chairs.values)).unwrap();
+    // The deletion's history entry keeps every value it had.
+    let deleted = history::latest_own(&w.conn, w.chairs).unwrap().unwrap();
+    assert_eq!(deleted.kind, Kind::UndoDeleted);
+    let kept = history::whole_side(deleted.entity_id, deleted.changes.as_ref().unwrap(), 0);
+    assert_eq!(kept.unwrap(), chairs.state());
     assert!(stored_asset(&w.conn, w.chairs).unwrap().is_none());
     assert_eq!(w.kept(w.cst, quantity), (1, 0));
     // The highest id went, yet the next asset does not take it.
@@ -199,16 +225,18 @@ fn created_ranges_are_taken_back_from_the_highest() {
 }
 
 #[test]
-fn a_change_record_keeps_the_values_before_the_tasks_first_update() {
+fn a_change_record_keeps_the_history_entry_of_the_tasks_first_update() {
     let w = world();
     let first = w.stored(w.chairs);
-    record_change(&w.conn, w.task, &first, 1, 5).unwrap();
-    // A second update of the same asset by the task moves only the revision it left.
+    // The task's first update changed nothing; its second is the first with an entry.
+    record_change(&w.conn, w.task, &first, (1, None), 5).unwrap();
     let mut later = first.clone();
     later.values.name = "改过的椅子".into();
     later.revision = 1;
-    record_change(&w.conn, w.task, &later, 2, 9).unwrap();
-    record_change(&w.conn, w.task, &w.stored(w.server), 1, 5).unwrap();
+    record_change(&w.conn, w.task, &later, (2, Some(40)), 9).unwrap();
+    // A third moves only the revision it left.
+    record_change(&w.conn, w.task, &later, (3, Some(41)), 9).unwrap();
+    record_change(&w.conn, w.task, &w.stored(w.server), (1, Some(42)), 5).unwrap();
     assert_eq!(undo_size(&w.conn, w.task).unwrap(), (2, 0));
     let records = changes(&w.conn, w.task, 10).unwrap();
     let ids: Vec<i64> = records.iter().map(|c| c.asset_id).collect();
@@ -216,10 +244,9 @@ fn a_change_record_keeps_the_values_before_the_tasks_first_update() {
     let chairs = &records[0];
     assert_eq!(
         (chairs.before_revision, chairs.revision, chairs.id_mark),
-        (0, 2, 5)
+        (0, 3, 5)
     );
-    let before: NewAsset = serde_json::from_str(&chairs.before).unwrap();
-    assert_eq!(before, first.values);
+    assert_eq!((chairs.history_id, &chairs.before), (Some(40), &None));
     assert_eq!(changes(&w.conn, w.task, 1).unwrap().len(), 1);
     forget_change(&w.conn, w.task, w.chairs).unwrap();
     let left: Vec<i64> = changes(&w.conn, w.task, 10)

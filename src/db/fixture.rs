@@ -137,8 +137,17 @@ pub(crate) fn new_asset(
     }
 }
 
+/// The history's source of a fixture's changes: the asset's owner, through the API.
+pub(crate) fn source(asset: &NewAsset) -> crate::db::history::Source {
+    crate::db::history::Source {
+        entity_id: asset.entity_id,
+        actor_id: asset.owner_id,
+        task_id: None,
+    }
+}
+
 pub(crate) fn insert_asset(conn: &Connection, asset: &NewAsset) -> i64 {
-    assets::insert_asset(conn, asset).expect("insert asset")
+    assets::insert_asset(conn, asset, &source(asset)).expect("insert asset")
 }
 
 /// A task record as a test wants it, stored whole (no rows: add them with `TaskWriter` or

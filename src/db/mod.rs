@@ -23,6 +23,7 @@ mod changes_tests;
 pub mod failed;
 #[cfg(test)]
 pub(crate) mod fixture;
+pub mod history;
 mod migrate;
 pub mod org;
 pub mod results;

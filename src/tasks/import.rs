@@ -4,9 +4,9 @@
 use super::{with_line, Batch};
 use crate::auth::Role;
 use crate::db::assets::{self as asset_sql, Scope};
-use crate::db::changes;
 use crate::db::tasks::{Chunk, Counts};
 use crate::db::{self, tasks as sql, users};
+use crate::db::{changes, history};
 use crate::error::{Error, Result};
 use crate::rows::{self, Fields, Lookups, RowAction, Val};
 use rusqlite::Connection;
@@ -56,6 +56,8 @@ enum Done {
 /// to.
 struct BatchRun<'t> {
     task: &'t sql::TaskState,
+    /// Who the history names for this batch's changes.
+    source: history::Source,
     dry_run: bool,
     preview: Vec<Value>,
     today: i64,
@@ -75,6 +77,11 @@ pub fn run_batch(
 ) -> Result<Counts> {
     let mut run = BatchRun {
         task,
+        source: history::Source {
+            entity_id: task.entity_id,
+            actor_id: task.runner_id,
+            task_id: Some(task.id),
+        },
         dry_run: task.checks_only(),
         preview: Vec::new(),
         today: crate::clock::today_day(),
@@ -130,7 +137,7 @@ pub fn run_batch(
     if run.dry_run {
         changes::add_preview(tx, task.id, &run.preview, PREVIEW_MAX)?;
     } else {
-        inserter.finish()?;
+        inserter.finish(&run.source)?;
         if let Some(range) = inserter.created() {
             changes::record_created(tx, task.id, range)?;
         }
@@ -191,9 +198,10 @@ impl BatchRun<'_> {
                 } else {
                     let before = &update.current;
                     let after = (&update.after, None);
-                    let revision = changes::rewrite_asset(tx, id, &before.values, after)?;
+                    let change = (&self.source, history::Kind::ImportUpdated);
+                    let done = changes::rewrite_asset(tx, id, &before.values, after, change)?;
                     let id_mark = inserter.highest_id();
-                    changes::record_change(tx, self.task.id, before, revision, id_mark)?;
+                    changes::record_change(tx, self.task.id, before, done, id_mark)?;
                     // Only an item asset can be a parent: another's change leaves the cache right.
                     if before.values.asset_class == 1 {
                         lookups.changed(id);

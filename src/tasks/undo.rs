@@ -6,7 +6,8 @@
 //! the transaction that acts on it, so a restart resumes exactly where the undo stopped.
 
 use crate::db::assets::{NewAsset, Scope};
-use crate::db::changes::{self, Change};
+use crate::db::changes::{self, Change, StoredAsset};
+use crate::db::history::{self, Kind, Source};
 use crate::db::tasks::{self as sql, Counts};
 use crate::error::{Error, Result};
 use rusqlite::Connection;
@@ -32,6 +33,11 @@ pub fn run_batch(tx: &Connection, task: &sql::TaskState, scope: &Scope) -> Resul
         task_id: task.id,
         import_id,
         scope,
+        source: Source {
+            entity_id: task.entity_id,
+            actor_id: task.runner_id,
+            task_id: Some(task.id),
+        },
         seq: task.next_seq,
         counts: Counts::default(),
     };
@@ -73,6 +79,8 @@ struct Undo<'a> {
     task_id: i64,
     import_id: i64,
     scope: &'a Scope,
+    /// Who the history names for the undo's changes.
+    source: Source,
     seq: i64,
     counts: Counts,
 }
@@ -93,11 +101,31 @@ impl Undo<'_> {
         if changes::child_added_since(self.tx, id, change.id_mark, self.import_id)? {
             return Ok(Err(CHILD_ADDED.into()));
         }
-        let before: NewAsset = serde_json::from_str(&change.before)
-            .map_err(|e| Error::caused(format!("undo record of asset {id}"), e))?;
+        let before = self.before(&current, change)?;
         let restored = (&before, Some(change.before_revision));
-        changes::rewrite_asset(self.tx, id, &current.values, restored)?;
+        let history = (&self.source, Kind::UndoRestored);
+        changes::rewrite_asset(self.tx, id, &current.values, restored, history)?;
         Ok(Ok(()))
+    }
+
+    /// The values an updated asset had before the import: taken back from its history, every
+    /// entry from the import's first change of it on (none came after the import's last: its
+    /// revision has not moved), or as an undo record from before the history kept them.
+    fn before(&self, current: &StoredAsset, change: &Change) -> Result<NewAsset> {
+        let id = change.asset_id;
+        if let Some(before) = &change.before {
+            return serde_json::from_str(before)
+                .map_err(|e| Error::caused(format!("undo record of asset {id}"), e));
+        }
+        let mut state = current.state();
+        if let Some(first) = change.history_id {
+            for entry in history::own_since(self.tx, id, first)? {
+                if let Some(changes) = &entry.changes {
+                    history::take_back(&mut state, changes)?;
+                }
+            }
+        }
+        Ok(state.values)
     }
 
     /// Deletes an asset the import created.
@@ -116,7 +144,7 @@ impl Undo<'_> {
         if changes::has_children(self.tx, id)? {
             return Ok(Err(HAS_CHILDREN.into()));
         }
-        changes::delete_asset(self.tx, id, &current.values)?;
+        changes::delete_asset(self.tx, &current, &self.source)?;
         Ok(Ok(()))
     }
 

@@ -5,6 +5,7 @@ mod search;
 
 pub use search::*;
 
+use super::history;
 use crate::paging::Page;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
@@ -58,6 +59,8 @@ pub struct AssetInserter<'c> {
     /// created are the range `first_id..next_id` (what an undo record keeps).
     first_id: i64,
     next_id: i64,
+    /// The ids below this one have their history entry.
+    recorded_to: i64,
 }
 
 impl<'c> AssetInserter<'c> {
@@ -69,6 +72,7 @@ impl<'c> AssetInserter<'c> {
             added: std::collections::HashMap::new(),
             first_id,
             next_id: first_id,
+            recorded_to: first_id,
         })
     }
 
@@ -110,9 +114,19 @@ impl<'c> AssetInserter<'c> {
         Ok(id)
     }
 
-    /// Adds the assets inserted so far to their departments' and categories' kept counts. Must
-    /// run before the transaction commits.
-    pub fn finish(&mut self) -> rusqlite::Result<()> {
+    /// Adds the assets inserted so far to their departments' and categories' kept counts, and
+    /// records their creation by an import batch (`source`) as one history entry for their id
+    /// range. Must run before the transaction commits.
+    pub fn finish(&mut self, source: &history::Source) -> rusqlite::Result<()> {
+        self.finish_counts()?;
+        if self.next_id > self.recorded_to {
+            history::record_range(self.conn, source, (self.recorded_to, self.next_id - 1))?;
+            self.recorded_to = self.next_id;
+        }
+        Ok(())
+    }
+
+    fn finish_counts(&mut self) -> rusqlite::Result<()> {
         let mut department = self
             .conn
             .prepare_cached("UPDATE department SET asset_count = asset_count + ?2 WHERE id = ?1")?;
@@ -127,18 +141,40 @@ impl<'c> AssetInserter<'c> {
     }
 }
 
-pub fn insert_asset(conn: &Connection, a: &NewAsset) -> rusqlite::Result<i64> {
+/// Creates one asset (through the page or the API), with its history entry (新建: every value).
+pub fn insert_asset(
+    conn: &Connection,
+    a: &NewAsset,
+    source: &history::Source,
+) -> rusqlite::Result<i64> {
     let mut inserter = AssetInserter::new(conn)?;
     let id = inserter.insert(a)?;
-    inserter.finish()?;
+    inserter.finish_counts()?;
+    let created = history::State {
+        values: a.clone(),
+        expire: false,
+    };
+    let changes = history::diff(None, Some(&created));
+    history::record(conn, source, history::Kind::Created, id, &changes)?;
     Ok(id)
 }
 
-pub fn retire_assets(conn: &Connection, ids: &[i64]) -> rusqlite::Result<()> {
-    let mut stmt =
-        conn.prepare_cached("UPDATE asset SET expire = 1, revision = revision + 1 WHERE id = ?1")?;
+/// Retires the assets not retired yet, each with its history entry (清退); the others are left
+/// as they are.
+pub fn retire_assets(
+    conn: &Connection,
+    ids: &[i64],
+    source: &history::Source,
+) -> rusqlite::Result<()> {
+    let mut stmt = conn.prepare_cached(
+        "UPDATE asset SET expire = 1, revision = revision + 1 WHERE id = ?1 AND expire = 0",
+    )?;
+    let mut changes = serde_json::Map::new();
+    changes.insert("expire".into(), serde_json::json!([0, 1]));
     for id in ids {
-        stmt.execute([id])?;
+        if stmt.execute([id])? == 1 {
+            history::record(conn, source, history::Kind::Retired, *id, &changes)?;
+        }
     }
     Ok(())
 }

@@ -70,7 +70,7 @@ const LANDED: [(&str, &str, &str); 13] = [
     (
         "v9.sql",
         include_str!("v9.sql"),
-        "894f398781f134269dbf045e0b1907e743a00533e2a00c140e50ddb441649dc4",
+        "7435484eedf36955fae803beec32943ff0a4aeb31fb420293b880a4fc3a79b9f",
     ),
 ];
 

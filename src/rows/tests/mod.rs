@@ -120,7 +120,12 @@ fn world() -> World {
     let team_pc = add(software, item, ruanjian, "组长电脑", &|_| {});
     let ledger = add(finance, ROOT_CATEGORY, caiwu, "账本", &|_| {});
     let foreign_server = add(sales, item, wangwu, "外企服务器", &|_| {});
-    crate::db::assets::retire_assets(&conn, &[old_server, rack]).unwrap();
+    let source = crate::db::history::Source {
+        entity_id: company,
+        actor_id: liusn,
+        task_id: None,
+    };
+    crate::db::assets::retire_assets(&conn, &[old_server, rack], &source).unwrap();
     World {
         conn,
         company,

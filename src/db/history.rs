@@ -1,0 +1,395 @@
+//! The asset history (资产履历) as stored: one entry per change of an asset, written by the
+//! functions that change assets (`assets::insert_asset`, `AssetInserter::finish`,
+//! `assets::retire_assets`, `changes::rewrite_asset`, `changes::delete_asset`), in the caller's
+//! transaction. Each of them takes the change's `Source`, so no path can change an asset
+//! without its entry, nor write an entry without its change.
+//!
+//! An entry's `changes` is a JSON object of asset columns, each `[old, new]` (null for a side
+//! that did not exist). The assets one import batch created are one entry for their id range,
+//! without values: the values they were created with are those their later entries take back
+//! from the asset as it is (or as its deletion entry kept it). The same walk back gives an
+//! asset as it stood on any past date.
+
+use super::assets::NewAsset;
+use crate::error::{Error, Result};
+use rusqlite::{params, Connection, OptionalExtension};
+use serde_json::{json, Map, Value};
+
+/// What a change was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Created,
+    Modified,
+    Retired,
+    Imported,
+    ImportUpdated,
+    UndoRestored,
+    UndoDeleted,
+}
+
+/// Each kind's stored code, API name and label.
+const KINDS: [(Kind, i64, &str, &str); 7] = [
+    (Kind::Created, 1, "created", "新建"),
+    (Kind::Modified, 2, "modified", "修改"),
+    (Kind::Retired, 3, "retired", "清退"),
+    (Kind::Imported, 4, "imported", "导入新建"),
+    (Kind::ImportUpdated, 5, "import_updated", "导入更新"),
+    (
+        Kind::UndoRestored,
+        6,
+        "undo_restored",
+        "撤销导入（恢复原值）",
+    ),
+    (Kind::UndoDeleted, 7, "undo_deleted", "撤销导入（删除）"),
+];
+
+impl Kind {
+    fn row(self) -> (Kind, i64, &'static str, &'static str) {
+        KINDS
+            .into_iter()
+            .find(|(k, ..)| *k == self)
+            .unwrap_or(KINDS[0])
+    }
+
+    pub fn code(self) -> i64 {
+        self.row().1
+    }
+
+    pub fn name(self) -> &'static str {
+        self.row().2
+    }
+
+    pub fn label(self) -> &'static str {
+        self.row().3
+    }
+
+    fn of_code(code: i64) -> Option<Kind> {
+        KINDS.into_iter().find(|(_, c, ..)| *c == code).map(|k| k.0)
+    }
+
+    /// The change brought the asset into being.
+    pub fn creates(self) -> bool {
+        matches!(self, Kind::Created | Kind::Imported)
+    }
+}
+
+/// Who made a change, in which company, and through which task (None: the page or the API).
+#[derive(Debug, Clone, Copy)]
+pub struct Source {
+    pub entity_id: i64,
+    /// The user whose rights applied.
+    pub actor_id: i64,
+    pub task_id: Option<i64>,
+}
+
+/// An asset's values with its retirement: what the history records changes of.
+#[derive(Debug, Clone, PartialEq)]
+pub struct State {
+    pub values: NewAsset,
+    pub expire: bool,
+}
+
+/// Calls `$m!(field)` for each column of `NewAsset` a change may record (all but the company).
+macro_rules! each_column {
+    ($m:ident) => {
+        $m!(department_id);
+        $m!(category_id);
+        $m!(parent_id);
+        $m!(owner_id);
+        $m!(name);
+        $m!(asset_class);
+        $m!(initial_price_cents);
+        $m!(description);
+        $m!(position);
+        $m!(count);
+        $m!(create_day);
+        $m!(deadline);
+        $m!(status);
+    };
+}
+
+/// The columns that differ between `before` and `after` (None: the asset did not exist), each
+/// `[old, new]`.
+pub fn diff(before: Option<&State>, after: Option<&State>) -> Map<String, Value> {
+    let mut changes = Map::new();
+    macro_rules! compare {
+        ($field:ident) => {
+            let old = before.map(|s| json!(s.values.$field));
+            let new = after.map(|s| json!(s.values.$field));
+            if old != new {
+                changes.insert(
+                    stringify!($field).into(),
+                    json!([old.unwrap_or(Value::Null), new.unwrap_or(Value::Null)]),
+                );
+            }
+        };
+    }
+    each_column!(compare);
+    let old = before.map(|s| i64::from(s.expire));
+    let new = after.map(|s| i64::from(s.expire));
+    if old != new {
+        changes.insert("expire".into(), json!([old, new]));
+    }
+    changes
+}
+
+/// Gives `state` the old side of each change (what the asset was before it).
+pub fn take_back(state: &mut State, changes: &Map<String, Value>) -> Result<()> {
+    for (column, change) in changes {
+        let old = change.get(0).cloned().unwrap_or(Value::Null);
+        let bad = |e: serde_json::Error| Error::caused(format!("history column {column}"), e);
+        macro_rules! set {
+            ($field:ident) => {
+                if column == stringify!($field) {
+                    state.values.$field = serde_json::from_value(old.clone()).map_err(bad)?;
+                }
+            };
+        }
+        each_column!(set);
+        if column == "expire" {
+            state.expire = old.as_i64() == Some(1);
+        }
+    }
+    Ok(())
+}
+
+/// The asset as a change left it whole: one side (0 old, 1 new) of a creation's or deletion's
+/// changes, which name every column.
+pub fn whole_side(entity_id: i64, changes: &Map<String, Value>, side: usize) -> Result<State> {
+    let mut values: Map<String, Value> = changes
+        .iter()
+        .map(|(k, v)| (k.clone(), v.get(side).cloned().unwrap_or(Value::Null)))
+        .collect();
+    values.insert("entity_id".into(), json!(entity_id));
+    let expire = values.remove("expire").and_then(|v| v.as_i64()) == Some(1);
+    let values = serde_json::from_value(Value::Object(values))
+        .map_err(|e| Error::caused("history entry of a whole asset", e))?;
+    Ok(State { values, expire })
+}
+
+fn now() -> i64 {
+    crate::clock::now_secs()
+}
+
+/// Records one asset's change; returns the entry's id.
+pub fn record(
+    conn: &Connection,
+    source: &Source,
+    kind: Kind,
+    asset_id: i64,
+    changes: &Map<String, Value>,
+) -> rusqlite::Result<i64> {
+    let text = Value::Object(changes.clone()).to_string();
+    conn.prepare_cached(
+        "INSERT INTO asset_history (asset_id, entity_id, at, actor_id, task_id, kind, changes)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        asset_id,
+        source.entity_id,
+        now(),
+        source.actor_id,
+        source.task_id,
+        kind.code(),
+        text
+    ])?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// Records that one import batch created the assets `first..=last`.
+pub fn record_range(
+    conn: &Connection,
+    source: &Source,
+    (first, last): (i64, i64),
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO asset_history (asset_id, last_id, entity_id, at, actor_id, task_id, kind)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        first,
+        last,
+        source.entity_id,
+        now(),
+        source.actor_id,
+        source.task_id,
+        Kind::Imported.code()
+    ])?;
+    Ok(())
+}
+
+/// One stored entry.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub id: i64,
+    pub asset_id: i64,
+    pub entity_id: i64,
+    /// Unix seconds.
+    pub at: i64,
+    pub actor_id: Option<i64>,
+    pub task_id: Option<i64>,
+    pub kind: Kind,
+    /// None for an import batch's created range.
+    pub changes: Option<Map<String, Value>>,
+}
+
+const ENTRY: &str = "SELECT id, asset_id, entity_id, at, actor_id, task_id, kind, changes
+     FROM asset_history";
+
+fn entry(r: &rusqlite::Row) -> rusqlite::Result<Entry> {
+    let code: i64 = r.get(6)?;
+    let kind = Kind::of_code(code).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            6,
+            rusqlite::types::Type::Integer,
+            format!("unknown history kind {code}").into(),
+        )
+    })?;
+    let changes: Option<String> = r.get(7)?;
+    let changes = match changes {
+        Some(text) => Some(serde_json::from_str(&text).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(7, rusqlite::types::Type::Text, e.into())
+        })?),
+        None => None,
+    };
+    Ok(Entry {
+        id: r.get(0)?,
+        asset_id: r.get(1)?,
+        entity_id: r.get(2)?,
+        at: r.get(3)?,
+        actor_id: r.get(4)?,
+        task_id: r.get(5)?,
+        kind,
+        changes,
+    })
+}
+
+fn entries(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> Result<Vec<Entry>> {
+    let mut stmt = conn.prepare_cached(&format!("{ENTRY} {sql}"))?;
+    let rows = stmt.query_map(params, entry)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// How many entries of the asset alone there are (its created range not counted).
+pub fn count_own(conn: &Connection, asset_id: i64) -> Result<i64> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT count(*) FROM asset_history WHERE asset_id = ?1 AND last_id IS NULL",
+        )?
+        .query_row([asset_id], |r| r.get(0))?)
+}
+
+/// `limit` of the asset's own entries after skipping `skip`, newest first.
+pub fn own_page(conn: &Connection, asset_id: i64, limit: i64, skip: i64) -> Result<Vec<Entry>> {
+    entries(
+        conn,
+        "WHERE asset_id = ?1 AND last_id IS NULL ORDER BY id DESC LIMIT ?2 OFFSET ?3",
+        params![asset_id, limit, skip],
+    )
+}
+
+/// The asset's own entries from entry `from_id` on, newest first.
+pub fn own_since(conn: &Connection, asset_id: i64, from_id: i64) -> Result<Vec<Entry>> {
+    entries(
+        conn,
+        "WHERE asset_id = ?1 AND last_id IS NULL AND id >= ?2 ORDER BY id DESC",
+        params![asset_id, from_id],
+    )
+}
+
+/// The asset's own entries later than `end` (Unix seconds), newest first.
+pub fn own_after(conn: &Connection, asset_id: i64, end: i64) -> Result<Vec<Entry>> {
+    entries(
+        conn,
+        "WHERE asset_id = ?1 AND last_id IS NULL AND at > ?2 ORDER BY id DESC",
+        params![asset_id, end],
+    )
+}
+
+/// The import batch's entry whose created range holds the asset, if any. Ranges never
+/// overlap (an id is given out once), so the nearest range starting at or below it is the one.
+pub fn created_range(conn: &Connection, asset_id: i64) -> Result<Option<(Entry, i64)>> {
+    let found = conn
+        .prepare_cached(
+            "SELECT id, asset_id, entity_id, at, actor_id, task_id, kind, changes, last_id
+             FROM asset_history WHERE last_id IS NOT NULL AND asset_id <= ?1
+             ORDER BY asset_id DESC LIMIT 1",
+        )?
+        .query_row([asset_id], |r| Ok((entry(r)?, r.get::<_, i64>(8)?)))
+        .optional()?;
+    Ok(found.filter(|(_, last)| *last >= asset_id))
+}
+
+/// The id ranges import batches created after `end`, in id order.
+pub fn ranges_after(conn: &Connection, end: i64) -> Result<Vec<(i64, i64)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT asset_id, last_id FROM asset_history
+         WHERE at > ?1 AND last_id IS NOT NULL ORDER BY asset_id",
+    )?;
+    let rows = stmt.query_map([end], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The assets of the company with an entry of their own later than `end`, in id order.
+pub fn changed_after(conn: &Connection, entity_id: i64, end: i64) -> Result<Vec<i64>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT DISTINCT asset_id FROM asset_history
+         WHERE at > ?1 AND last_id IS NULL AND entity_id = ?2 ORDER BY asset_id",
+    )?;
+    let rows = stmt.query_map(params![end, entity_id], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The asset's newest own entry.
+pub fn latest_own(conn: &Connection, asset_id: i64) -> Result<Option<Entry>> {
+    Ok(entries(
+        conn,
+        "WHERE asset_id = ?1 AND last_id IS NULL ORDER BY id DESC LIMIT 1",
+        [asset_id],
+    )?
+    .pop())
+}
+
+/// Deletes up to `limit` entries older than `cutoff` (Unix seconds); returns how many.
+pub fn delete_before(conn: &Connection, cutoff: i64, limit: i64) -> rusqlite::Result<usize> {
+    conn.prepare_cached(
+        "DELETE FROM asset_history WHERE id IN
+             (SELECT id FROM asset_history WHERE at < ?1 LIMIT ?2)",
+    )?
+    .execute(params![cutoff, limit])
+}
+
+/// Whether `id` lies in one of `ranges` (sorted, not overlapping).
+pub fn in_ranges(ranges: &[(i64, i64)], id: i64) -> bool {
+    let i = ranges.partition_point(|(first, _)| *first <= id);
+    i > 0 && ranges[i - 1].1 >= id
+}
+
+/// The asset as it stood at `end` (Unix seconds), from `now` (as it is, None once deleted)
+/// and its own entries after `end`, newest first; None if it did not exist then. `created_later`
+/// holds the ranges import batches created after `end`.
+pub fn state_at(
+    now: Option<State>,
+    later: &[Entry],
+    created_later: &[(i64, i64)],
+    asset_id: i64,
+) -> Result<Option<State>> {
+    if in_ranges(created_later, asset_id) {
+        return Ok(None);
+    }
+    let mut state = now;
+    for entry in later {
+        if entry.kind.creates() {
+            return Ok(None);
+        }
+        let Some(changes) = &entry.changes else {
+            continue;
+        };
+        match &mut state {
+            Some(s) => take_back(s, changes)?,
+            // Deleted since: its deletion entry holds it whole.
+            None => state = Some(whole_side(entry.entity_id, changes, 0)?),
+        }
+    }
+    Ok(state)
+}
