@@ -179,7 +179,7 @@ pub fn search_ids(conn: &Connection, caller: &Caller, req: SearchRequest) -> Res
 }
 
 /// A search request as the SQL's filter.
-fn filter_of(conn: &Connection, scope: &Scope, req: SearchRequest) -> Result<Filter> {
+pub(crate) fn filter_of(conn: &Connection, scope: &Scope, req: SearchRequest) -> Result<Filter> {
     let department_id = match non_empty(req.department) {
         // A department outside the caller's scope simply has no assets for them.
         Some(name) => Some(

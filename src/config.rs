@@ -82,6 +82,9 @@ pub struct Settings {
     pub task_retention_days: u64,
     /// Seconds between two looks for tasks past their retention.
     pub task_prune_interval_secs: u64,
+    /// Asset history entries older than this many days are deleted (0 keeps them forever);
+    /// the register as of a day before that can no longer be exported.
+    pub history_retention_days: u64,
 }
 
 impl Default for Settings {
@@ -104,6 +107,7 @@ impl Default for Settings {
             max_downloads: 16,
             task_retention_days: 90,
             task_prune_interval_secs: 3600,
+            history_retention_days: 0,
         }
     }
 }
@@ -147,8 +151,14 @@ impl Settings {
     /// overflowed into negative lifetimes and ended every session. Named with its range, so the
     /// start stops with a message a person can act on.
     fn check(&self) -> Result<(), String> {
-        let ranges: [(&str, u64, u64, u64); 14] = [
+        let ranges: [(&str, u64, u64, u64); 15] = [
             ("task_retention_days", self.task_retention_days, 0, 36_500),
+            (
+                "history_retention_days",
+                self.history_retention_days,
+                0,
+                36_500,
+            ),
             (
                 "task_prune_interval_secs",
                 self.task_prune_interval_secs,

@@ -12,6 +12,7 @@ pub mod db;
 pub mod error;
 pub mod files;
 pub mod front;
+pub mod history;
 pub mod logging;
 pub mod login;
 pub mod names;

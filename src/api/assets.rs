@@ -1,9 +1,11 @@
 //! Single assets: create, modify, retire, search, and staff's own list; and the asset columns.
 
+use super::files::Download;
 use super::{done, ok, paged, Body, Reply};
 use crate::assets::{self, SearchRequest};
 use crate::auth::{Role, Session, ANY, ASSET_ROLES};
 use crate::db::Db;
+use crate::error::ApiResult;
 use crate::error::Error;
 use crate::paging::Page;
 use rocket::{get, post, put, routes, Route, State};
@@ -16,7 +18,9 @@ pub fn routes() -> Vec<Route> {
         expire_assets,
         search_assets,
         own_assets,
-        columns
+        columns,
+        asset_history,
+        asset_history_file
     ]
 }
 
@@ -67,6 +71,44 @@ async fn own_assets(db: &State<Db>, session: Session, page: &str, size: Option<&
     let caller = session.require(&[Role::Staff])?;
     let page = Page::parse(page, size)?;
     paged(db.run(move |conn| assets::own(conn, &caller, page)).await?)
+}
+
+/// The path's asset id: a positive integer, else the asset is not found.
+fn asset_id(id: &str) -> Result<i64, Error> {
+    id.trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or(Error::NotFound("资产"))
+}
+
+/// An asset's history (资产履历), newest first, for anyone who may see the asset.
+#[get("/api/asset_history/<_>/<id>?<page>&<size>")]
+async fn asset_history(
+    db: &State<Db>,
+    session: Session,
+    id: &str,
+    page: Option<&str>,
+    size: Option<&str>,
+) -> Reply {
+    let caller = session.require(&[Role::Staff, Role::Manager, Role::Admin])?;
+    let id = asset_id(id)?;
+    let page = Page::parse(page.unwrap_or("1"), size)?;
+    paged(
+        db.run(move |conn| crate::history::page(conn, &caller, id, page))
+            .await?,
+    )
+}
+
+/// The same history as an XLSX, whole.
+#[get("/api/asset_history/<_>/<id>/file")]
+async fn asset_history_file(db: &State<Db>, session: Session, id: &str) -> ApiResult<Download> {
+    let caller = session.require(&[Role::Staff, Role::Manager, Role::Admin])?;
+    let id = asset_id(id)?;
+    let file = db
+        .run(move |conn| crate::history::xlsx(conn, &caller, id))
+        .await?;
+    Ok(Download::xlsx(file, &format!("asset-{id}-history.xlsx")))
 }
 
 /// The asset columns (`crate::columns::COLUMNS`): what the page labels and edits a row's fields

@@ -39,7 +39,13 @@ pub struct Download {
 }
 
 impl Download {
-    fn new(body: Body, format: Format, file_name: &str) -> Download {
+    /// An XLSX written to a temporary file (rewound).
+    pub(crate) fn xlsx(file: std::fs::File, file_name: &str) -> Download {
+        let body = Body::File(rocket::tokio::fs::File::from_std(file));
+        Download::new(body, Format::Xlsx, file_name)
+    }
+
+    pub(crate) fn new(body: Body, format: Format, file_name: &str) -> Download {
         Download {
             body,
             format,

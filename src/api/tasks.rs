@@ -94,10 +94,10 @@ async fn export(
 ) -> Reply {
     let caller = session.require(ASSET_ROLES)?;
     let bytes = body.bytes()?;
-    let chunk_rows = settings.task_batch_rows;
+    let limits = (settings.task_batch_rows, settings.history_retention_days);
     // The body (up to the bulk limit) is read on a blocking thread, like every task body.
     let id = db
-        .run(move |conn| create::create_export(conn, &caller, &bytes, chunk_rows))
+        .run(move |conn| create::create_export(conn, &caller, &bytes, limits))
         .await?;
     workers.queue(id)?;
     ok(json!({ "id": id }))

@@ -65,24 +65,35 @@ pub fn create_from_json(
 }
 
 /// Stores an export task: of the ids of a JSON array body (the seed's), or, for
-/// `{"filter": {…}}`, of every asset that search finds. Anything else is answered as a body
-/// that is not an array.
+/// `{"filter": {…}}`, of every asset that search finds; with `"as_of": "YYYY-MM-DD"` too, of
+/// the register as it stood at the end of that day (`history_retention_days` bounds how far
+/// back). Anything else is answered as a body that is not an array.
 pub fn create_export(
     conn: &mut Conn,
     caller: &Caller,
     bytes: &[u8],
-    chunk_rows: usize,
+    (chunk_rows, retention_days): (usize, u64),
 ) -> Result<i64> {
     #[derive(serde::Deserialize)]
     struct OfSearch {
-        filter: Value,
+        filter: Option<Value>,
+        as_of: Option<Value>,
     }
     let of_search = bytes.trim_ascii_start().starts_with(b"{");
-    match of_search.then(|| serde_json::from_slice::<OfSearch>(bytes).ok()) {
-        Some(Some(OfSearch { filter })) => {
+    let parsed = of_search.then(|| serde_json::from_slice::<OfSearch>(bytes).ok());
+    match parsed {
+        Some(Some(OfSearch { filter, as_of })) if filter.is_some() || as_of.is_some() => {
+            let as_of = match as_of {
+                None | Some(Value::Null) => None,
+                Some(Value::String(text)) => {
+                    Some(crate::history::as_of::parse_day(&text, retention_days)?)
+                }
+                Some(_) => return Err(Error::missing_field("as_of")),
+            };
+            let filter = filter.unwrap_or_else(|| Value::Object(Default::default()));
             let search =
                 serde_json::from_value(filter).map_err(|_| Error::missing_field("filter"))?;
-            create_export_of_search(conn, caller, search, chunk_rows)
+            create_export_of_search(conn, caller, (search, as_of), chunk_rows)
         }
         _ => {
             let new = NewTask::default();
@@ -92,22 +103,30 @@ pub fn create_export(
 }
 
 /// Stores an export of every asset a search finds (its paging ignored), selected here on the
-/// server: the page no longer collects a million ids a thousand at a time. Returns its id.
+/// server: the page no longer collects a million ids a thousand at a time; as of a past day, of
+/// those it would have found then. Returns its id.
 fn create_export_of_search(
     conn: &mut Conn,
     caller: &Caller,
-    search: crate::assets::SearchRequest,
+    (search, as_of): (crate::assets::SearchRequest, Option<i64>),
     chunk_rows: usize,
 ) -> Result<i64> {
-    let ids = crate::assets::search_ids(conn, caller, search)?;
+    let ids = match as_of {
+        None => crate::assets::search_ids(conn, caller, search)?,
+        Some(day) => {
+            // One read transaction: the history and the assets as of one moment.
+            let tx = conn.unchecked_transaction()?;
+            let ids = crate::history::as_of::search_ids(&tx, caller, search, day)?;
+            tx.commit()?;
+            ids
+        }
+    };
     let owner = (caller.entity()?, caller.user_id);
-    let mut writer = TaskWriter::create(
-        conn,
-        owner,
-        TaskKind::Export,
-        &NewTask::default(),
-        chunk_rows,
-    )?;
+    let new = NewTask {
+        as_of,
+        ..NewTask::default()
+    };
+    let mut writer = TaskWriter::create(conn, owner, TaskKind::Export, &new, chunk_rows)?;
     store_new(&mut writer, |writer| {
         for id in ids {
             writer.push(&id.to_string(), None)?;
@@ -183,6 +202,7 @@ pub fn create_import(
         file_name,
         dry_run: upload.dry_run,
         file_hash,
+        as_of: None,
     };
     let mut writer = TaskWriter::create(conn, owner, TaskKind::Import, &new, chunk_rows)?;
     store_new(&mut writer, |writer| {

@@ -1,5 +1,6 @@
 //! One batch of an export task: each requested id either snapshots the asset view as it is
-//! now, or fails with the reason.
+//! now (or, for an export as of a past day, as it stood at that day's end), or fails with the
+//! reason.
 
 use super::{with_line, Batch};
 use crate::db::assets::{self as asset_sql, Scope};
@@ -15,12 +16,23 @@ pub fn run_batch(
     batch: &Batch,
     skip: usize,
 ) -> Result<crate::db::tasks::Counts> {
-    let mut views = asset_sql::ViewReader::new(tx, crate::clock::today_day())?;
+    let as_of = match sql::as_of(tx, task.id)? {
+        Some(day) => Some(crate::history::as_of::AsOf::new(tx, day)?),
+        None => None,
+    };
+    let today = as_of
+        .as_ref()
+        .map_or_else(crate::clock::today_day, |a| a.day);
+    let mut views = asset_sql::ViewReader::new(tx, today)?;
     let mut snapshots = sql::SnapshotWriter::new(task.id, batch.first_seq + skip as i64);
     let (mut succeeded, mut failed) = (0, 0);
     for (i, raw) in batch.rows.iter().enumerate().skip(skip) {
         let seq = batch.first_seq + i as i64;
-        match snapshot(&mut views, scope, raw)? {
+        let snapshot = match &as_of {
+            None => snapshot(&mut views, scope, raw)?,
+            Some(as_of) => snapshot_as_of(tx, as_of, &mut views, scope, raw)?,
+        };
+        match snapshot {
             Ok(view) => {
                 snapshots
                     .push(&view)
@@ -68,6 +80,30 @@ fn snapshot(
         return Ok(Err("资产不存在"));
     };
     if !scope.covers(asset.department_id) {
+        return Ok(Err("无权导出该资产"));
+    }
+    Ok(Ok(view))
+}
+
+/// The asset view as it stood at the end of the export's day, or why the id cannot be
+/// exported.
+fn snapshot_as_of(
+    tx: &Connection,
+    as_of: &crate::history::as_of::AsOf,
+    views: &mut asset_sql::ViewReader,
+    scope: &Scope,
+    raw: &str,
+) -> Result<Result<asset_sql::AssetView, &'static str>> {
+    let Some(id) = asset_id(raw) else {
+        return Ok(Err("资产编号不合法"));
+    };
+    let Some((state, view)) = as_of
+        .view(tx, views, id)?
+        .filter(|(s, _)| s.values.entity_id == scope.entity_id())
+    else {
+        return Ok(Err("截至该日该资产不存在"));
+    };
+    if !scope.covers(state.values.department_id) {
         return Ok(Err("无权导出该资产"));
     }
     Ok(Ok(view))

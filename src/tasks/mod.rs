@@ -65,7 +65,10 @@ impl Workers {
         let every = Duration::from_secs(settings.task_prune_interval_secs);
         let pruner = prune::start(
             pool.clone(),
-            settings.task_retention_days,
+            (
+                settings.task_retention_days,
+                settings.history_retention_days,
+            ),
             every,
             readers,
             stop.clone(),

@@ -1,6 +1,7 @@
 //! Retention: finished tasks older than `task_retention_days` lose their stored rows, records
-//! and failed rows (the task and its counters stay, marked pruned), in small transactions on a
-//! thread of their own (`task-pruner`), never blocking the API. Freed pages are reused by
+//! and failed rows (the task and its counters stay, marked pruned), and asset history entries
+//! older than `history_retention_days` go, in small transactions on a thread of their own
+//! (`task-pruner`), never blocking the API. Freed pages are reused by
 //! SQLite, so a steady load stops growing the file.
 
 use super::readers::Readers;
@@ -61,10 +62,27 @@ pub fn prune_old(
     Ok(pruned)
 }
 
-/// Runs `prune_old` at start and then every `every`, until `stop`.
+/// Deletes the asset history entries older than `days`; returns how many.
+pub fn prune_history(pool: &Pool, days: u64, stop: &AtomicBool) -> Result<usize> {
+    let cutoff = crate::clock::now_secs() - (days as i64).saturating_mul(86_400);
+    let mut conn = pool.get()?;
+    let mut deleted = 0;
+    while !stop.load(Ordering::SeqCst) {
+        let tx = db::write_tx(&mut conn)?;
+        let n = crate::db::history::delete_before(&tx, cutoff, ROWS_PER_TRANSACTION)?;
+        tx.commit()?;
+        deleted += n;
+        if n == 0 {
+            break;
+        }
+    }
+    Ok(deleted)
+}
+
+/// Runs `prune_old` and `prune_history` at start and then every `every`, until `stop`.
 pub fn start(
     pool: Pool,
-    days: u64,
+    (days, history_days): (u64, u64),
     every: Duration,
     readers: Arc<Readers>,
     stop: Arc<AtomicBool>,
@@ -72,16 +90,25 @@ pub fn start(
     std::thread::Builder::new()
         .name("task-pruner".into())
         .spawn(move || {
-            if days == 0 {
+            if days == 0 && history_days == 0 {
                 return;
             }
             loop {
-                match prune_old(&pool, days, &readers, &stop) {
-                    Ok(0) => {}
-                    Ok(n) => {
+                let tasks = (days > 0).then(|| prune_old(&pool, days, &readers, &stop));
+                match tasks {
+                    None | Some(Ok(0)) => {}
+                    Some(Ok(n)) => {
                         log::info!("pruned the stored data of {n} task(s) older than {days} days")
                     }
-                    Err(e) => log::error!("pruning old tasks: {}", e.cause()),
+                    Some(Err(e)) => log::error!("pruning old tasks: {}", e.cause()),
+                }
+                let history = (history_days > 0).then(|| prune_history(&pool, history_days, &stop));
+                match history {
+                    None | Some(Ok(0)) => {}
+                    Some(Ok(n)) => log::info!(
+                        "deleted {n} asset history entries older than {history_days} days"
+                    ),
+                    Some(Err(e)) => log::error!("pruning the asset history: {}", e.cause()),
                 }
                 let next = Instant::now() + every;
                 while Instant::now() < next {

@@ -251,12 +251,17 @@ const PRICE_CENTS: &str = "CASE WHEN a.expire = 1 THEN 0
           (1.0 - max(0, :today - a.create_day) / (a.deadline * 365.0)))) AS INTEGER) END";
 
 fn view_select() -> String {
+    view_select_from("asset a")
+}
+
+/// The asset view's SELECT, reading the assets from `from` (aliased `a`).
+fn view_select_from(from: &str) -> String {
     format!(
         "SELECT a.id, coalesce(p.name, ''), a.name, a.asset_class, u.name, {PRICE_CENTS},
                 a.description, a.position, a.expire, a.count, c.name, d.name, a.create_day,
                 a.deadline, a.initial_price_cents, a.warning_amount, a.warning_date, a.status,
                 a.entity_id, a.department_id
-         FROM asset a
+         FROM {from}
          JOIN user u ON u.id = a.owner_id
          JOIN category c ON c.id = a.category_id
          JOIN department d ON d.id = a.department_id
@@ -353,6 +358,47 @@ impl<'c> ViewReader<'c> {
         };
         Ok(Some((asset, view_row(r, self.today)?)))
     }
+}
+
+/// The asset view of values no longer stored as they are (an asset as it stood on a past day,
+/// `today` that day): computed by the same SQL as any view, from the values bound as a row.
+pub fn past_view(
+    conn: &Connection,
+    id: i64,
+    (a, expire): (&NewAsset, bool),
+    today: i64,
+) -> rusqlite::Result<Option<AssetView>> {
+    let from = "(SELECT ?1 AS id, ?2 AS entity_id, ?3 AS department_id, ?4 AS category_id,
+          ?5 AS parent_id, ?6 AS owner_id, ?7 AS name, ?8 AS asset_class,
+          ?9 AS initial_price_cents, ?10 AS description, ?11 AS position, ?12 AS count,
+          ?13 AS create_day, ?14 AS deadline, ?15 AS status, ?16 AS expire,
+          coalesce((SELECT warning_amount FROM asset WHERE id = ?1), -1) AS warning_amount,
+          coalesce((SELECT warning_date FROM asset WHERE id = ?1), -1) AS warning_date) a";
+    let sql = view_select_from(from).replace(":today", "?17");
+    conn.prepare_cached(&sql)?
+        .query_row(
+            params![
+                id,
+                a.entity_id,
+                a.department_id,
+                a.category_id,
+                a.parent_id,
+                a.owner_id,
+                a.name,
+                a.asset_class,
+                a.initial_price_cents,
+                a.description,
+                a.position,
+                a.count,
+                a.create_day,
+                a.deadline,
+                a.status,
+                expire,
+                today
+            ],
+            |r| view_row(r, today),
+        )
+        .optional()
 }
 
 pub fn parent_of(conn: &Connection, id: i64) -> rusqlite::Result<Option<i64>> {

@@ -111,6 +111,69 @@ pub fn matching_ids(
     ids.collect()
 }
 
+/// Assets as they stood on a past day, for `matching_ids_as_of`: this connection's own table,
+/// with the asset table's columns, of the few assets that changed since.
+const PAST_TABLE: &str = "temp.past_asset";
+
+/// Holds assets as they stood (`NewAsset` with retirement and id) in a table of this
+/// connection, for a search to pick from; dropped again by `finish`.
+pub fn store_past_assets<'a>(
+    conn: &Connection,
+    assets: impl Iterator<Item = (i64, &'a NewAsset, bool)>,
+) -> rusqlite::Result<()> {
+    conn.execute_batch(&format!(
+        "DROP TABLE IF EXISTS {PAST_TABLE};
+         CREATE TABLE {PAST_TABLE} (id INTEGER PRIMARY KEY, entity_id, department_id,
+             category_id, parent_id, owner_id, name, asset_class, initial_price_cents,
+             description, position, count, create_day, deadline, status, expire);"
+    ))?;
+    let mut insert = conn.prepare(&format!(
+        "INSERT INTO {PAST_TABLE} VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,
+             ?13, ?14, ?15, ?16)"
+    ))?;
+    for (id, a, expire) in assets {
+        insert.execute(params![
+            id,
+            a.entity_id,
+            a.department_id,
+            a.category_id,
+            a.parent_id,
+            a.owner_id,
+            a.name,
+            a.asset_class,
+            a.initial_price_cents,
+            a.description,
+            a.position,
+            a.count,
+            a.create_day,
+            a.deadline,
+            a.status,
+            expire
+        ])?;
+    }
+    Ok(())
+}
+
+/// The ids of the assets `store_past_assets` holds that match the filter (with `today` the
+/// past day), in id order; the table is dropped.
+pub fn matching_past_ids(
+    conn: &Connection,
+    scope: &Scope,
+    filter: &Filter,
+    today: i64,
+) -> rusqlite::Result<Vec<i64>> {
+    let mut query = ListQuery::new(scope, filter, today);
+    query.table = PAST_TABLE;
+    let bound = query.bound();
+    let ids = {
+        let mut stmt = conn.prepare(&query.ids_sql(false, -1, 0))?;
+        let ids = stmt.query_map(bound.as_slice(), |r| r.get(0))?;
+        ids.collect::<rusqlite::Result<Vec<i64>>>()?
+    };
+    conn.execute_batch(&format!("DROP TABLE {PAST_TABLE}"))?;
+    Ok(ids)
+}
+
 /// A name or description substring of 3 or more characters: the assets the trigram index
 /// (`asset_text`) finds, and those past what it has indexed yet; `instr` then checks each
 /// exactly (the index ignores ASCII case). A shorter one has no trigram: `instr` reads the rows.
@@ -140,6 +203,9 @@ struct ListQuery {
     /// What narrows it is a category subtree alone: its kept counts give the total.
     by_category: bool,
     uses_price: bool,
+    /// The table the assets are read from: `asset`, or assets as they stood (`PAST_TABLE`),
+    /// which the text index does not cover: there `instr` alone checks a name.
+    table: &'static str,
 }
 
 impl ListQuery {
@@ -262,11 +328,27 @@ impl ListQuery {
             narrowed,
             by_category,
             uses_price,
+            table: "asset",
         }
     }
 
     fn bound(&self) -> Vec<(&str, &dyn rusqlite::ToSql)> {
-        self.params.iter().map(|(n, v)| (*n, v.as_ref())).collect()
+        let text_index = [":name_match", ":description_match"];
+        self.params
+            .iter()
+            .filter(|(n, _)| self.table == "asset" || !text_index.contains(n))
+            .map(|(n, v)| (*n, v.as_ref()))
+            .collect()
+    }
+
+    /// The conditions, without the text index's where the table is not `asset`.
+    fn conditions(&self) -> String {
+        if self.table == "asset" {
+            return self.conditions.clone();
+        }
+        self.conditions
+            .replace(TEXT_INDEXED, "1")
+            .replace(TEXT_INDEXED_DESCRIPTION, "1")
     }
 
     fn count_sql(&self) -> String {
@@ -277,8 +359,9 @@ impl ListQuery {
     fn ids_sql(&self, descending: bool, limit: i64, skip: i64) -> String {
         let order = if descending { "DESC" } else { "ASC" };
         format!(
-            "SELECT a.id FROM asset a WHERE {} ORDER BY a.id {order} LIMIT {limit} OFFSET {skip}",
-            self.conditions
+            "SELECT a.id FROM {} a WHERE {} ORDER BY a.id {order} LIMIT {limit} OFFSET {skip}",
+            self.table,
+            self.conditions()
         )
     }
 }

@@ -181,6 +181,8 @@ pub struct TaskView {
     /// An undo task's import, and an undone import's undo task.
     pub undo_of: Option<i64>,
     pub undone_by: Option<i64>,
+    /// An export of the register as it stood at the end of this day ('YYYY-MM-DD').
+    pub as_of: Option<String>,
     /// What its caller may do with it now (`tasks::lifecycle::actions`); set by the task
     /// engine, not here.
     pub actions: Vec<&'static str>,
@@ -192,7 +194,7 @@ const VIEW_SELECT: &str = concat!(
     "SELECT t.id, u.name, t.create_time, t.number_need, t.number_succeed,
         t.finish, t.port_type, t.number_failed, t.start_time, t.finish_time, t.file_name,
         t.cancelled, t.pruned, t.number_created, t.number_updated, t.number_unchanged,
-        t.dry_run, t.confirmed, t.undo_of, t.undone_by, ",
+        t.dry_run, t.confirmed, t.undo_of, t.undone_by, t.as_of, ",
     status_columns!(),
     " FROM task t JOIN user u ON u.id = t.creator_id"
 );
@@ -224,8 +226,11 @@ fn view_row(r: &rusqlite::Row) -> rusqlite::Result<TaskView> {
         confirmed: r.get(17)?,
         undo_of: r.get(18)?,
         undone_by: r.get(19)?,
+        as_of: r
+            .get::<_, Option<i64>>(20)?
+            .map(|day| crate::clock::date_of(day).format("%Y-%m-%d").to_string()),
         actions: Vec::new(),
-        status: status_at(r, 20)?,
+        status: status_at(r, 21)?,
     })
 }
 
@@ -398,6 +403,12 @@ pub fn finished_before(conn: &Connection, cutoff: &str) -> rusqlite::Result<Vec<
 }
 
 /// Records who re-ran a task: its remaining rows run with their rights from now on.
+/// The day an export's register is taken as of (None: as it is when it runs).
+pub fn as_of(conn: &Connection, id: i64) -> rusqlite::Result<Option<i64>> {
+    conn.prepare_cached("SELECT as_of FROM task WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))
+}
+
 pub fn set_runner(conn: &Connection, id: i64, runner_id: i64) -> rusqlite::Result<()> {
     conn.execute(
         "UPDATE task SET runner_id = ?2 WHERE id = ?1",

@@ -15,6 +15,8 @@ pub struct NewTask {
     pub dry_run: bool,
     /// The SHA-256 (hex) of the uploaded file, when it had a name.
     pub file_hash: Option<String>,
+    /// An export of the register as it stood at the end of this day (days since 1970-01-01).
+    pub as_of: Option<i64>,
 }
 
 /// Writes a task's rows in chunks as they are read, each chunk in a write transaction of its
@@ -48,8 +50,8 @@ impl<'c> TaskWriter<'c> {
         let tx = crate::db::write_tx(conn)?;
         tx.execute(
             "INSERT INTO task (entity_id, creator_id, create_time, port_type, number_need,
-                 end_seq, stored, file_name, dry_run, file_hash)
-             VALUES (?1, ?2, ?3, ?4, 0, 0, 0, ?5, ?6, ?7)",
+                 end_seq, stored, file_name, dry_run, file_hash, as_of)
+             VALUES (?1, ?2, ?3, ?4, 0, 0, 0, ?5, ?6, ?7, ?8)",
             params![
                 entity_id,
                 creator_id,
@@ -57,7 +59,8 @@ impl<'c> TaskWriter<'c> {
                 kind,
                 new.file_name,
                 new.dry_run,
-                new.file_hash
+                new.file_hash,
+                new.as_of
             ],
         )?;
         let task_id = tx.last_insert_rowid();

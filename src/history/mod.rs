@@ -1,0 +1,304 @@
+//! The asset history (资产履历) as the API answers it: an asset's entries, newest first, each
+//! with who made it, through what, and its changed fields as old → new in the words of the
+//! import columns; and (`as_of.rs`) the register as it stood at the end of a past day.
+
+pub mod as_of;
+
+use crate::auth::Caller;
+use crate::db::assets::Scope;
+use crate::db::changes;
+use crate::db::history::{self as sql, Entry, Kind, State};
+use crate::error::{Error, Result};
+use crate::paging::{Page, Paged};
+use rusqlite::{Connection, OptionalExtension};
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+use std::collections::HashMap;
+
+/// One entry as the API answers it.
+#[derive(Debug, Serialize)]
+pub struct HistoryEntry {
+    pub id: i64,
+    /// Local time, 'YYYY-MM-DD HH:MM:SS'.
+    pub time: String,
+    /// The user whose rights applied ('' if no longer known).
+    pub actor: String,
+    /// The task it came from (None: the page or the API).
+    pub task: Option<i64>,
+    /// 页面/API, 导入任务 #N or 撤销任务 #N.
+    pub source: String,
+    pub kind: &'static str,
+    pub kind_label: &'static str,
+    pub changes: Vec<FieldChange>,
+    /// The entry as one sentence.
+    pub text: String,
+}
+
+/// One changed field, named as an import row names it, with its header.
+#[derive(Debug, Serialize)]
+pub struct FieldChange {
+    pub field: &'static str,
+    pub header: &'static str,
+    pub old: Value,
+    pub new: Value,
+}
+
+/// The history's columns: stored column, import field.
+const FIELDS: [(&str, &str); 14] = [
+    ("name", "name"),
+    ("department_id", "department"),
+    ("category_id", "assetTree"),
+    ("parent_id", "parent"),
+    ("owner_id", "user"),
+    ("asset_class", "assetClass"),
+    ("initial_price_cents", "price"),
+    ("count", "count"),
+    ("description", "description"),
+    ("position", "position"),
+    ("create_day", "create_time"),
+    ("deadline", "deadline"),
+    ("status", "status"),
+    ("expire", "expire"),
+];
+
+/// Looks names up once per answer.
+struct Names<'c> {
+    conn: &'c Connection,
+    known: HashMap<(&'static str, i64), String>,
+}
+
+impl Names<'_> {
+    fn of(&mut self, table: &'static str, id: i64) -> Result<String> {
+        if let Some(name) = self.known.get(&(table, id)) {
+            return Ok(name.clone());
+        }
+        let name: Option<String> = self
+            .conn
+            .prepare_cached(&format!("SELECT name FROM {table} WHERE id = ?1"))?
+            .query_row([id], |r| r.get(0))
+            .optional()?;
+        let name = name.unwrap_or_else(|| format!("#{id}"));
+        self.known.insert((table, id), name.clone());
+        Ok(name)
+    }
+
+    /// A stored value as the page shows it: names for ids, yuan for cents, dates for days.
+    fn shown(&mut self, column: &str, value: &Value) -> Result<Value> {
+        let Some(n) = value.as_i64() else {
+            return Ok(value.clone());
+        };
+        let table = match column {
+            "department_id" => "department",
+            "category_id" => "category",
+            "owner_id" => "user",
+            "parent_id" => "asset",
+            "initial_price_cents" => return Ok(json!(n as f64 / 100.0)),
+            "create_day" => {
+                return Ok(json!(crate::clock::date_of(n)
+                    .format("%Y-%m-%d")
+                    .to_string()))
+            }
+            _ => return Ok(value.clone()),
+        };
+        Ok(json!(self.of(table, n)?))
+    }
+}
+
+fn local_time(secs: i64) -> String {
+    use chrono::TimeZone;
+    chrono::Local
+        .timestamp_opt(secs, 0)
+        .single()
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+        .unwrap_or_default()
+}
+
+/// The asset as the caller may see it: None if it is not theirs to see. A deleted asset is
+/// judged as its deletion left it.
+fn visible(scope: &Scope, entity_id: i64, state: &State) -> Result<()> {
+    if entity_id != scope.entity_id() {
+        return Err(Error::NotFound("资产"));
+    }
+    let allowed = match scope {
+        Scope::Owner(_, user) => state.values.owner_id == *user,
+        _ => scope.covers(state.values.department_id),
+    };
+    if !allowed {
+        return Err(Error::Forbidden);
+    }
+    Ok(())
+}
+
+/// The asset as it is, or as its deletion left it, with its company; None if it never was.
+fn last_state(conn: &Connection, asset_id: i64) -> Result<Option<(i64, State)>> {
+    if let Some(stored) = changes::stored_asset(conn, asset_id)? {
+        return Ok(Some((stored.values.entity_id, stored.state())));
+    }
+    match sql::latest_own(conn, asset_id)? {
+        Some(Entry {
+            kind: Kind::UndoDeleted,
+            entity_id,
+            changes: Some(changes),
+            ..
+        }) => Ok(Some((entity_id, sql::whole_side(entity_id, &changes, 0)?))),
+        _ => Ok(None),
+    }
+}
+
+/// A page of the asset's history, newest first: its own entries, then the import batch that
+/// created it (if one did).
+pub fn page(
+    conn: &Connection,
+    caller: &Caller,
+    asset_id: i64,
+    page: Page,
+) -> Result<Paged<HistoryEntry>> {
+    let (total, data) = entries_of(
+        conn,
+        caller,
+        asset_id,
+        (page.size, page.offset()),
+        |total| page.check(total).map(|_| ()),
+    )?;
+    Ok(Paged {
+        pages: page.check(total)?,
+        total,
+        data,
+    })
+}
+
+/// The asset's whole history, newest first, as an XLSX for the auditor (in a temporary file).
+pub fn xlsx(conn: &Connection, caller: &Caller, asset_id: i64) -> Result<std::fs::File> {
+    let (_, entries) = entries_of(conn, caller, asset_id, (i64::MAX, 0), |_| Ok(()))?;
+    let headers = [
+        ("时间", 20.0),
+        ("操作人", 12.0),
+        ("来源", 16.0),
+        ("类型", 16.0),
+        ("字段", 12.0),
+        ("原值", 24.0),
+        ("新值", 24.0),
+    ];
+    let mut rows = Vec::new();
+    for e in &entries {
+        let head = [
+            e.time.clone(),
+            e.actor.clone(),
+            e.source.clone(),
+            e.kind_label.into(),
+        ];
+        for f in &e.changes {
+            let mut row = head.to_vec();
+            row.extend([f.header.to_owned(), plain(&f.old), plain(&f.new)]);
+            rows.push(Ok(row));
+        }
+        if e.changes.is_empty() {
+            rows.push(Ok(head.to_vec()));
+        }
+    }
+    crate::files::write_table_xlsx(&headers, rows.into_iter()).map_err(Error::internal)
+}
+
+/// `limit` of the asset's entries after `skip`, newest first, with their total (which `check`
+/// may refuse before anything is read), once the caller may see the asset.
+fn entries_of(
+    conn: &Connection,
+    caller: &Caller,
+    asset_id: i64,
+    (limit, skip): (i64, i64),
+    check: impl FnOnce(i64) -> Result<()>,
+) -> Result<(i64, Vec<HistoryEntry>)> {
+    let scope = crate::org::scope(conn, caller)?;
+    let (entity_id, last) = last_state(conn, asset_id)?.ok_or(Error::NotFound("资产"))?;
+    visible(&scope, entity_id, &last)?;
+    let own = sql::count_own(conn, asset_id)?;
+    let created = sql::created_range(conn, asset_id)?;
+    let total = own + i64::from(created.is_some());
+    check(total)?;
+    let mut names = Names {
+        conn,
+        known: HashMap::new(),
+    };
+    let mut data = Vec::new();
+    for entry in sql::own_page(conn, asset_id, limit, skip)? {
+        let changes = entry.changes.clone().unwrap_or_default();
+        data.push(shown(&mut names, &entry, changes)?);
+    }
+    if let Some((entry, _)) = created.filter(|_| skip.saturating_add(limit) > own) {
+        // The values it was created with: the asset with all its own entries taken back.
+        let all = sql::own_since(conn, asset_id, 0)?;
+        let first = sql::state_at(Some(last), &all, &[], asset_id)?;
+        let changes = sql::diff(None, first.as_ref());
+        data.push(shown(&mut names, &entry, changes)?);
+    }
+    Ok((total, data))
+}
+
+/// An entry with names, yuan and dates, and its sentence.
+fn shown(names: &mut Names, entry: &Entry, changes: Map<String, Value>) -> Result<HistoryEntry> {
+    let actor = match entry.actor_id {
+        Some(id) => names.of("user", id)?,
+        None => String::new(),
+    };
+    let source = match (entry.task_id, entry.kind) {
+        (None, _) => "页面/API".to_owned(),
+        (Some(t), Kind::UndoRestored | Kind::UndoDeleted) => format!("撤销任务 #{t}"),
+        (Some(t), _) => format!("导入任务 #{t}"),
+    };
+    let mut fields = Vec::new();
+    for (column, field) in FIELDS {
+        let Some(change) = changes.get(column) else {
+            continue;
+        };
+        let side = |i: usize| change.get(i).cloned().unwrap_or(Value::Null);
+        fields.push(FieldChange {
+            field,
+            header: crate::columns::header_of(field),
+            old: names.shown(column, &side(0))?,
+            new: names.shown(column, &side(1))?,
+        });
+    }
+    let time = local_time(entry.at);
+    let text = sentence(&time, &actor, &source, entry.kind, &fields);
+    Ok(HistoryEntry {
+        id: entry.id,
+        time,
+        actor,
+        task: entry.task_id,
+        source,
+        kind: entry.kind.name(),
+        kind_label: entry.kind.label(),
+        changes: fields,
+        text,
+    })
+}
+
+fn plain(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// "2026-12-04 10:00:03 刘思妮（导入任务 #12）导入更新：资产名「旧」→「新」；…".
+fn sentence(time: &str, actor: &str, source: &str, kind: Kind, fields: &[FieldChange]) -> String {
+    let parts: Vec<String> = fields
+        .iter()
+        .map(|f| match kind {
+            Kind::Created | Kind::Imported => format!("{}「{}」", f.header, plain(&f.new)),
+            Kind::UndoDeleted => format!("{}「{}」", f.header, plain(&f.old)),
+            _ => format!("{}「{}」→「{}」", f.header, plain(&f.old), plain(&f.new)),
+        })
+        .collect();
+    let actor = if actor.is_empty() {
+        "（已不存在的用户）"
+    } else {
+        actor
+    };
+    format!(
+        "{time} {actor}（{source}）{}：{}",
+        kind.label(),
+        parts.join("；")
+    )
+}
