@@ -265,6 +265,7 @@ fn every_write_path_leaves_exactly_one_entry_per_change() {
         )
         .unwrap();
     assert_eq!(others, 0);
+    crate::common::assert_history_matches_changes(&app.db_path());
 }
 
 #[test]

@@ -410,3 +410,89 @@ pub fn xlsx_with(sheet_xml: &str, shared_strings: Option<&str>) -> Vec<u8> {
     }
     out.finish().expect("finish").into_inner()
 }
+
+/// The asset history matches the changes made, whole (what a SIGKILL must not break): every
+/// asset was created by exactly one entry (its own 新建 or an import batch's range), every id
+/// a range created still exists or has exactly one deletion entry (and no existing asset has
+/// one), each finished import has as many created ids and update entries as it counts created
+/// and updated rows, and each undo as many entries as it counts changes taken back.
+pub fn assert_history_matches_changes(database: &std::path::Path) {
+    let conn = rusqlite::Connection::open(database).expect("open db");
+    let count = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+    // Ranges never overlap.
+    assert_eq!(
+        count(
+            "SELECT count(*) FROM asset_history a JOIN asset_history b ON a.id < b.id
+             WHERE a.last_id IS NOT NULL AND b.last_id IS NOT NULL
+               AND a.asset_id <= b.last_id AND b.asset_id <= a.last_id"
+        ),
+        0,
+        "overlapping created ranges"
+    );
+    let creations = "(SELECT count(*) FROM asset_history h WHERE
+           (h.last_id IS NULL AND h.asset_id = a.id AND h.kind = 1)
+        OR (h.last_id IS NOT NULL AND a.id BETWEEN h.asset_id AND h.last_id))";
+    assert_eq!(
+        count(&format!(
+            "SELECT count(*) FROM asset a WHERE {creations} <> 1"
+        )),
+        0,
+        "an asset without exactly one creation entry"
+    );
+    assert_eq!(
+        count(
+            "SELECT count(*) FROM asset_history WHERE kind = 7
+               AND asset_id IN (SELECT id FROM asset)"
+        ),
+        0,
+        "a deletion entry of an asset that exists"
+    );
+    assert_eq!(
+        count(
+            "SELECT count(*) FROM (SELECT asset_id FROM asset_history WHERE kind = 7
+               GROUP BY asset_id HAVING count(*) > 1)"
+        ),
+        0,
+        "an asset deleted twice"
+    );
+    let ranged: i64 = count(
+        "SELECT coalesce(sum(last_id - asset_id + 1), 0) FROM asset_history
+         WHERE last_id IS NOT NULL",
+    );
+    let kept = count(
+        "SELECT count(*) FROM asset a WHERE EXISTS (SELECT 1 FROM asset_history h
+           WHERE h.last_id IS NOT NULL AND a.id BETWEEN h.asset_id AND h.last_id)",
+    );
+    let deleted = count(
+        "SELECT count(*) FROM asset_history d WHERE d.kind = 7 AND EXISTS (
+           SELECT 1 FROM asset_history h
+           WHERE h.last_id IS NOT NULL AND d.asset_id BETWEEN h.asset_id AND h.last_id)",
+    );
+    assert_eq!(
+        ranged,
+        kept + deleted,
+        "a created id neither kept nor deleted"
+    );
+    // Each finished real import: its counters are its entries.
+    assert_eq!(
+        count(
+            "SELECT count(*) FROM task t WHERE t.port_type = 1 AND t.finish <> 0
+               AND (t.dry_run = 0 OR t.confirmed = 1) AND (
+                 t.number_created <> (SELECT coalesce(sum(last_id - asset_id + 1), 0)
+                     FROM asset_history WHERE task_id = t.id AND last_id IS NOT NULL)
+              OR t.number_updated <> (SELECT count(*) FROM asset_history
+                     WHERE task_id = t.id AND kind = 5))"
+        ),
+        0,
+        "an import whose counters differ from its history entries"
+    );
+    assert_eq!(
+        count(
+            "SELECT count(*) FROM task t WHERE t.port_type = 2 AND t.finish <> 0
+               AND t.number_succeed <> (SELECT count(*) FROM asset_history
+                     WHERE task_id = t.id AND (kind = 6 OR kind = 7))"
+        ),
+        0,
+        "an undo whose counter differs from its history entries"
+    );
+}

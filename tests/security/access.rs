@@ -31,6 +31,8 @@ struct Fixture {
     export: i64,
     to_modify: i64,
     to_retire: i64,
+    /// An asset of zhangsan's (staff), whose history every asset role may read.
+    staffs: i64,
     sysadmin_id: i64,
     zhangsan_id: i64,
 }
@@ -51,6 +53,7 @@ fn fixture(app: &App) -> Fixture {
     let create = |name: &str| app.create_asset(&manager, &row(name, "liusn", "CST"));
     let to_modify = create("待改资产");
     let to_retire = create("待退资产");
+    let staffs = app.create_asset(&manager, &row("张三的资产", "zhangsan", "CST"));
     let mut broken = item("坏行");
     broken["count"] = json!(0);
     let task = app.post(
@@ -67,6 +70,7 @@ fn fixture(app: &App) -> Fixture {
         export,
         to_modify,
         to_retire,
+        staffs,
         sysadmin_id: user_id(app, "sysadmin"),
         zhangsan_id: user_id(app, "zhangsan"),
     }
@@ -100,6 +104,8 @@ POST   /api/search_assets/<_>                       23    {"page": 1}
 GET    /api/asset_user_list/<_>/<page>              1
 GET    /api/owner_names/<_>                         23
 GET    /api/columns/<_>                             1234
+GET    /api/asset_history/<_>/<id>                  123
+GET    /api/asset_history/<_>/<id>/file             123
 POST   /api/asset/<_>                               23    [{row}]
 POST   /api/export_task/<_>                         23    [{asset}]
 GET    /api/async_task/<_>                          23
@@ -165,6 +171,8 @@ impl Endpoint {
         };
         let id = if self.route.starts_with("/api/export_task") {
             fx.export
+        } else if self.route.starts_with("/api/asset_history") {
+            fx.staffs
         } else {
             fx.task
         };

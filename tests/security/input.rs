@@ -345,6 +345,9 @@ fn user_text_is_stored_and_matched_verbatim_never_as_sql() {
         ("task_chunk", 0),
         // The import's undo record: the ids its batch created.
         ("task_created", 1),
+        // The history: a 新建 per asset made through post_asset, the modify, and the
+        // import batch's range.
+        ("asset_history", literal.len() as i64 + 2 + 1 + 1),
         ("task_failure", 3 + 2),
         ("export_chunk", 1),
     ]);

@@ -100,6 +100,7 @@ fn sigkill_mid_import_loses_and_duplicates_nothing() {
     for row in &failed {
         assert!(!names.contains(row["name"].as_str().unwrap()));
     }
+    common::assert_history_matches_changes(&database);
 }
 
 #[test]

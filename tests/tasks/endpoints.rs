@@ -353,6 +353,7 @@ fn task_records_have_the_api_fields_in_id_order() {
             keys,
             [
                 "actions",
+                "as_of",
                 "cancelled",
                 "confirmed",
                 "create_time",

@@ -11,6 +11,7 @@ mod common;
 mod filekit;
 
 mod admin;
+mod as_of;
 mod endpoints;
 mod export;
 mod failed_rows;

@@ -737,6 +737,7 @@ fn sigkill_during_a_confirm_and_during_an_undo_does_nothing_twice() {
         valid,
         "no row created twice"
     );
+    common::assert_history_matches_changes(&database);
 
     let (status, answer) = server.post(&format!("/api/async_task/{s}/{id}/undo"), "{}");
     assert_eq!(status, 200, "{answer}");
@@ -754,6 +755,7 @@ fn sigkill_during_a_confirm_and_during_an_undo_does_nothing_twice() {
         (&json!(valid), &json!(valid), &json!(0)),
         "{undone}"
     );
+    common::assert_history_matches_changes(&database);
     assert_eq!(count(&database, "SELECT count(*) FROM asset"), 0);
     assert_eq!(
         count(
