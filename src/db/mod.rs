@@ -24,6 +24,8 @@ pub mod failed;
 #[cfg(test)]
 pub(crate) mod fixture;
 pub mod history;
+#[cfg(test)]
+mod history_tests;
 mod migrate;
 pub mod org;
 pub mod results;

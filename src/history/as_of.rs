@@ -72,22 +72,30 @@ impl AsOf {
         Ok(then.map(|state| (state, changed)))
     }
 
-    /// The asset view as it stood (with its value as of that day); None: it did not exist.
-    /// `views` reads those unchanged since.
+    /// The asset view as it stood (with its value as of that day), with its company and
+    /// department then; None: it did not exist. `views` reads those unchanged since (one query,
+    /// as a plain export's).
     pub fn view(
         &self,
         conn: &Connection,
         views: &mut asset_sql::ViewReader,
         id: i64,
-    ) -> Result<Option<(State, AssetView)>> {
-        let Some((state, changed)) = self.state(conn, id)? else {
+    ) -> Result<Option<(i64, i64, AssetView)>> {
+        let later = sql::own_after(conn, id, self.end)?;
+        if later.is_empty() {
+            if sql::in_ranges(&self.created_later, id) {
+                return Ok(None);
+            }
+            let view = views.read(id)?;
+            return Ok(view.map(|(a, view)| (a.entity_id, a.department_id, view)));
+        }
+        let now = changes::stored_asset(conn, id)?.map(|a| a.state());
+        let Some(then) = sql::state_at(now, &later, &self.created_later, id)? else {
             return Ok(None);
         };
-        let view = match changed {
-            false => views.read(id)?.map(|(_, view)| view),
-            true => asset_sql::past_view(conn, id, (&state.values, state.expire), self.day)?,
-        };
-        Ok(view.map(|view| (state, view)))
+        let values = &then.values;
+        let view = asset_sql::past_view(conn, id, (values, then.expire), self.day)?;
+        Ok(view.map(|view| (values.entity_id, values.department_id, view)))
     }
 }
 

@@ -97,13 +97,13 @@ fn snapshot_as_of(
     let Some(id) = asset_id(raw) else {
         return Ok(Err("资产编号不合法"));
     };
-    let Some((state, view)) = as_of
+    let Some((_, department_id, view)) = as_of
         .view(tx, views, id)?
-        .filter(|(s, _)| s.values.entity_id == scope.entity_id())
+        .filter(|(entity_id, ..)| *entity_id == scope.entity_id())
     else {
         return Ok(Err("截至该日该资产不存在"));
     };
-    if !scope.covers(state.values.department_id) {
+    if !scope.covers(department_id) {
         return Ok(Err("无权导出该资产"));
     }
     Ok(Ok(view))

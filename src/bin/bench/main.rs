@@ -2,12 +2,14 @@
 //! rate for the same rows, plus export, API latency under load, CSV upload and memory.
 //!
 //! `cargo run --release --bin bench -- [--rows N] [--load-rows M] [--clients C] [--csv-rows R]
-//! [--upload-rows U] [--fair-rows F] [--register-rows G] [--round-trip-rows T]`
+//! [--upload-rows U] [--fair-rows F] [--register-rows G] [--round-trip-rows T]
+//! [--history-rows H]`
 //! prints one `key=value` per line. The server runs in a child process (this same binary with
 //! `--serve`) so its memory is measured apart from the load generator's.
 #![forbid(unsafe_code)]
 
 mod harness;
+mod history;
 mod phases;
 mod register;
 
@@ -28,6 +30,8 @@ struct Options {
     fair_rows: usize,
     register_rows: usize,
     round_trip_rows: usize,
+    /// History (and journal) entries grown on a register of `register_rows` assets.
+    history_rows: usize,
 }
 
 fn arg(args: &[String], name: &str, default: usize) -> usize {
@@ -53,6 +57,7 @@ fn main() {
         fair_rows: arg(&args, "--fair-rows", 1_000_000),
         register_rows: arg(&args, "--register-rows", 1_000_000),
         round_trip_rows: arg(&args, "--round-trip-rows", 1_000_000),
+        history_rows: arg(&args, "--history-rows", 10_000_000),
     };
     run(&options);
 }
@@ -63,6 +68,9 @@ fn run(o: &Options) {
     }
     if o.round_trip_rows > 0 {
         round_trip(o.round_trip_rows);
+    }
+    if o.history_rows > 0 && o.register_rows > 0 {
+        history::history(o.register_rows, o.history_rows);
     }
     let dir = tempfile::tempdir().expect("temp dir");
     let database: PathBuf = dir.path().join("bench.sqlite3");

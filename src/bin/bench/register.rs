@@ -6,10 +6,8 @@ use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-/// The demo company grown to `n` assets straight into its table (as `raw_insert` does, then
-/// the kept counts set in the same transaction): 70% in CST, 30% in 软件组, 10,000 owned by
-/// zhangsan, one in a hundred retired, a few named and described apart. Then the median of 20
-/// calls of each everyday read, in ms.
+/// The demo company grown to `n` assets (`fill`), then the median of 20 calls of each everyday
+/// read, in ms.
 pub(crate) fn register(n: usize) {
     let dir = tempfile::tempdir().expect("temp dir");
     let database: PathBuf = dir.path().join("register.sqlite3");
@@ -26,79 +24,7 @@ pub(crate) fn register(n: usize) {
             .to_string(),
     );
     let started = Instant::now();
-    {
-        let mut conn = rusqlite::Connection::open(&database).expect("open");
-        conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 30000;")
-            .expect("pragmas");
-        let ids = |c: &rusqlite::Connection, sql: &str| -> i64 {
-            c.query_row(sql, [], |r| r.get(0)).expect(sql)
-        };
-        let entity = ids(&conn, "SELECT id FROM entity WHERE name = '示例企业'");
-        let cst = ids(&conn, "SELECT id FROM department WHERE name = 'CST'");
-        let software = ids(&conn, "SELECT id FROM department WHERE name = '软件组'");
-        let category = |d: i64| {
-            ids(
-                &conn,
-                &format!(
-                    "SELECT id FROM category WHERE department_id = {d} AND name = '数量型资产'"
-                ),
-            )
-        };
-        let (cst_category, software_category) = (category(cst), category(software));
-        let user = |name: &str| ids(&conn, &format!("SELECT id FROM user WHERE name = '{name}'"));
-        let (liusn, zhangsan, ruanjian) = (user("liusn"), user("zhangsan"), user("ruanjian"));
-        let today = assetport::clock::today_day();
-        let tx = conn.transaction().expect("tx");
-        {
-            let mut stmt = tx
-                .prepare(
-                    "INSERT INTO asset (entity_id, department_id, category_id, owner_id, name,
-                         asset_class, initial_price_cents, description, position, expire, count,
-                         create_day, deadline, status)
-                     VALUES (?1, ?2, ?3, ?4, ?5, 0, 1050, ?6, 'A座', ?7, 3, ?8, 10, 1)",
-                )
-                .expect("prepare");
-            for i in 0..n {
-                let (department, category, owner) = if i % 10 < 7 {
-                    let owner = if i % 70 == 0 { zhangsan } else { liusn };
-                    (cst, cst_category, owner)
-                } else {
-                    (software, software_category, ruanjian)
-                };
-                let name = if i % 1000 == 0 {
-                    format!("投影仪-{i}")
-                } else {
-                    format!("设备-{i}")
-                };
-                let description = if i % 5000 == 0 {
-                    "备用机房"
-                } else {
-                    "基准测试"
-                };
-                let expire = i64::from(i % 100 == 0);
-                stmt.execute(rusqlite::params![
-                    entity,
-                    department,
-                    category,
-                    owner,
-                    name,
-                    description,
-                    expire,
-                    today
-                ])
-                .expect("insert");
-            }
-        }
-        // The departments' kept counts, as the server's own inserts keep them.
-        tx.execute_batch(
-            "UPDATE department SET asset_count =
-                 (SELECT count(*) FROM asset WHERE asset.department_id = department.id);
-             UPDATE category SET asset_count =
-                 (SELECT count(*) FROM asset WHERE asset.category_id = category.id);",
-        )
-        .expect("counts");
-        tx.commit().expect("commit");
-    }
+    fill(&database, n);
     println!("register_rows={n}");
     println!(
         "register_fill_seconds={:.1}",
@@ -207,4 +133,80 @@ pub(crate) fn register(n: usize) {
     for (key, ms) in keys {
         println!("{key}={ms:.2}");
     }
+}
+
+/// Grows the demo company (with its user ruanjian of 软件组) to `n` assets straight into its
+/// table (as `raw_insert` does, then the kept counts set in the same transaction): 70% in CST,
+/// 30% in 软件组, 10,000 owned by zhangsan, one in a hundred retired, a few named and described
+/// apart.
+pub(crate) fn fill(database: &std::path::Path, n: usize) {
+    let mut conn = rusqlite::Connection::open(&database).expect("open");
+    conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 30000;")
+        .expect("pragmas");
+    let ids = |c: &rusqlite::Connection, sql: &str| -> i64 {
+        c.query_row(sql, [], |r| r.get(0)).expect(sql)
+    };
+    let entity = ids(&conn, "SELECT id FROM entity WHERE name = '示例企业'");
+    let cst = ids(&conn, "SELECT id FROM department WHERE name = 'CST'");
+    let software = ids(&conn, "SELECT id FROM department WHERE name = '软件组'");
+    let category = |d: i64| {
+        ids(
+            &conn,
+            &format!("SELECT id FROM category WHERE department_id = {d} AND name = '数量型资产'"),
+        )
+    };
+    let (cst_category, software_category) = (category(cst), category(software));
+    let user = |name: &str| ids(&conn, &format!("SELECT id FROM user WHERE name = '{name}'"));
+    let (liusn, zhangsan, ruanjian) = (user("liusn"), user("zhangsan"), user("ruanjian"));
+    let today = assetport::clock::today_day();
+    let tx = conn.transaction().expect("tx");
+    {
+        let mut stmt = tx
+            .prepare(
+                "INSERT INTO asset (entity_id, department_id, category_id, owner_id, name,
+                     asset_class, initial_price_cents, description, position, expire, count,
+                     create_day, deadline, status)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 0, 1050, ?6, 'A座', ?7, 3, ?8, 10, 1)",
+            )
+            .expect("prepare");
+        for i in 0..n {
+            let (department, category, owner) = if i % 10 < 7 {
+                let owner = if i % 70 == 0 { zhangsan } else { liusn };
+                (cst, cst_category, owner)
+            } else {
+                (software, software_category, ruanjian)
+            };
+            let name = if i % 1000 == 0 {
+                format!("投影仪-{i}")
+            } else {
+                format!("设备-{i}")
+            };
+            let description = if i % 5000 == 0 {
+                "备用机房"
+            } else {
+                "基准测试"
+            };
+            let expire = i64::from(i % 100 == 0);
+            stmt.execute(rusqlite::params![
+                entity,
+                department,
+                category,
+                owner,
+                name,
+                description,
+                expire,
+                today
+            ])
+            .expect("insert");
+        }
+    }
+    // The departments' kept counts, as the server's own inserts keep them.
+    tx.execute_batch(
+        "UPDATE department SET asset_count =
+             (SELECT count(*) FROM asset WHERE asset.department_id = department.id);
+         UPDATE category SET asset_count =
+             (SELECT count(*) FROM asset WHERE asset.category_id = category.id);",
+    )
+    .expect("counts");
+    tx.commit().expect("commit");
 }
