@@ -292,6 +292,11 @@ fn finished_tasks_past_retention_lose_their_data_and_keep_their_counters() {
         }
     };
     wait_pruned(export);
+    // The asset history outlives the task's data: 好's creation is still told.
+    let good = app.assets(&s)[0]["id"].as_i64().unwrap();
+    let history = app.get(&format!("/api/asset_history/{s}/{good}"));
+    assert_eq!(history.ok()[0]["kind"], "imported");
+    assert_eq!(history.ok()[0]["task"], old);
     app.get(&format!("/api/export_task/{s}/{export}"))
         .err(410, 13, gone);
     // The recent one keeps its failed rows, until deleted on request.
