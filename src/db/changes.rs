@@ -140,11 +140,7 @@ pub fn rewrite_asset(
         .query_row(values.as_slice(), |r| r.get(0))?;
     move_counts(conn, Some(from), Some(to))?;
     // Retirement is not rewritten here: both sides keep the asset's.
-    let side = |values: &NewAsset| State {
-        values: values.clone(),
-        expire: false,
-    };
-    let changes = history::diff(Some(&side(from)), Some(&side(to)));
+    let changes = history::diff_values(from, to);
     let entry = match changes.is_empty() {
         true => None,
         false => Some(history::record(conn, source, kind, id, &changes)?),
@@ -161,7 +157,7 @@ pub fn delete_asset(
     source: &Source,
 ) -> rusqlite::Result<()> {
     let (id, values) = (asset.id, &asset.values);
-    let changes = history::diff(Some(&asset.state()), None);
+    let changes = history::deleted(&asset.values, asset.expire);
     history::record(conn, source, Kind::UndoDeleted, id, &changes)?;
     move_counts(conn, Some(values), None)?;
     conn.prepare_cached("DELETE FROM asset WHERE id = ?1")?

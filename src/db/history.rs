@@ -111,22 +111,42 @@ macro_rules! each_column {
 /// The columns that differ between `before` and `after` (None: the asset did not exist), each
 /// `[old, new]`.
 pub fn diff(before: Option<&State>, after: Option<&State>) -> Map<String, Value> {
+    diff_parts(
+        before.map(|s| (&s.values, s.expire)),
+        after.map(|s| (&s.values, s.expire)),
+    )
+}
+
+/// `diff` of two sets of values that share their retirement (a rewrite's).
+pub fn diff_values(before: &NewAsset, after: &NewAsset) -> Map<String, Value> {
+    diff_parts(Some((before, false)), Some((after, false)))
+}
+
+/// What a deletion records: every column, its new side null.
+pub fn deleted(values: &NewAsset, expire: bool) -> Map<String, Value> {
+    diff_parts(Some((values, expire)), None)
+}
+
+/// `diff` of values and retirement given apart: only the columns that differ are turned into
+/// JSON (an import's update or an undo's deletion pays for what it records, not for every
+/// column).
+fn diff_parts(
+    before: Option<(&NewAsset, bool)>,
+    after: Option<(&NewAsset, bool)>,
+) -> Map<String, Value> {
     let mut changes = Map::new();
     macro_rules! compare {
         ($field:ident) => {
-            let old = before.map(|s| json!(s.values.$field));
-            let new = after.map(|s| json!(s.values.$field));
+            let old = before.map(|(v, _)| &v.$field);
+            let new = after.map(|(v, _)| &v.$field);
             if old != new {
-                changes.insert(
-                    stringify!($field).into(),
-                    json!([old.unwrap_or(Value::Null), new.unwrap_or(Value::Null)]),
-                );
+                changes.insert(stringify!($field).into(), json!([old, new]));
             }
         };
     }
     each_column!(compare);
-    let old = before.map(|s| i64::from(s.expire));
-    let new = after.map(|s| i64::from(s.expire));
+    let old = before.map(|(_, expire)| i64::from(expire));
+    let new = after.map(|(_, expire)| i64::from(expire));
     if old != new {
         changes.insert("expire".into(), json!([old, new]));
     }
@@ -179,7 +199,8 @@ pub fn record(
     asset_id: i64,
     changes: &Map<String, Value>,
 ) -> rusqlite::Result<i64> {
-    let text = Value::Object(changes.clone()).to_string();
+    let text = serde_json::to_string(changes)
+        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
     conn.prepare_cached(
         "INSERT INTO asset_history (asset_id, entity_id, at, actor_id, task_id, kind, changes)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -320,23 +341,58 @@ pub fn created_range(conn: &Connection, asset_id: i64) -> Result<Option<(Entry, 
     Ok(found.filter(|(_, last)| *last >= asset_id))
 }
 
-/// The id ranges import batches created after `end`, in id order.
+/// The id ranges import batches created after `end`, in id order (from the ranges' own
+/// index: there is one per batch).
 pub fn ranges_after(conn: &Connection, end: i64) -> Result<Vec<(i64, i64)>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT asset_id, last_id FROM asset_history
-         WHERE at > ?1 AND last_id IS NOT NULL ORDER BY asset_id",
+        "SELECT asset_id, last_id FROM asset_history INDEXED BY asset_history_range
+         WHERE last_id IS NOT NULL AND at > ?1 ORDER BY asset_id",
     )?;
     let rows = stmt.query_map([end], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
+/// How far back of a moment the search for what came after it starts: a clock set back by up
+/// to this much still leaves every later entry found.
+const CLOCK_SLACK: i64 = 86_400;
+
+/// The first entry id that may be later than `moment`: entries are written in time order, so
+/// ids and times rise together and a binary search over the ids finds where the entries of
+/// `moment - CLOCK_SLACK` begin (each look one step down the primary key). Every entry later
+/// than `moment` has this id or a higher one; the caller still checks each entry's time.
+pub fn first_id_after(conn: &Connection, moment: i64) -> Result<i64> {
+    let moment = moment.saturating_sub(CLOCK_SLACK);
+    let (low, high): (Option<i64>, Option<i64>) = conn
+        .prepare_cached("SELECT min(id), max(id) FROM asset_history")?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let (Some(mut low), Some(high)) = (low, high) else {
+        return Ok(1);
+    };
+    let mut at_or_after =
+        conn.prepare_cached("SELECT id, at FROM asset_history WHERE id >= ?1 ORDER BY id LIMIT 1")?;
+    // The answer lies in low..=high + 1: the first id whose entry is later than `moment`.
+    let mut high = high + 1;
+    while low < high {
+        let middle = low + (high - low) / 2;
+        let found: Option<(i64, i64)> = at_or_after
+            .query_row([middle], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        match found {
+            Some((id, at)) if at <= moment => low = id + 1,
+            _ => high = middle,
+        }
+    }
+    Ok(low)
+}
+
 /// The assets of the company with an entry of their own later than `end`, in id order.
 pub fn changed_after(conn: &Connection, entity_id: i64, end: i64) -> Result<Vec<i64>> {
+    let from = first_id_after(conn, end)?;
     let mut stmt = conn.prepare_cached(
         "SELECT DISTINCT asset_id FROM asset_history
-         WHERE at > ?1 AND last_id IS NULL AND entity_id = ?2 ORDER BY asset_id",
+         WHERE id >= ?1 AND at > ?2 AND last_id IS NULL AND entity_id = ?3 ORDER BY asset_id",
     )?;
-    let rows = stmt.query_map(params![end, entity_id], |r| r.get(0))?;
+    let rows = stmt.query_map(params![from, end, entity_id], |r| r.get(0))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
@@ -350,13 +406,17 @@ pub fn latest_own(conn: &Connection, asset_id: i64) -> Result<Option<Entry>> {
     .pop())
 }
 
-/// Deletes up to `limit` entries older than `cutoff` (Unix seconds); returns how many.
-pub fn delete_before(conn: &Connection, cutoff: i64, limit: i64) -> rusqlite::Result<usize> {
-    conn.prepare_cached(
-        "DELETE FROM asset_history WHERE id IN
-             (SELECT id FROM asset_history WHERE at < ?1 LIMIT ?2)",
-    )?
-    .execute(params![cutoff, limit])
+/// Deletes up to `limit` entries older than `cutoff` (Unix seconds), oldest first; returns how
+/// many.
+pub fn delete_before(conn: &Connection, cutoff: i64, limit: i64) -> Result<usize> {
+    // Past the first entry that may be later than the cutoff, none is older than it.
+    let bound = first_id_after(conn, cutoff.saturating_add(CLOCK_SLACK))?;
+    Ok(conn
+        .prepare_cached(
+            "DELETE FROM asset_history WHERE id IN
+                 (SELECT id FROM asset_history WHERE id < ?1 AND at < ?2 ORDER BY id LIMIT ?3)",
+        )?
+        .execute(params![bound, cutoff, limit])?)
 }
 
 /// Whether `id` lies in one of `ranges` (sorted, not overlapping).

@@ -158,3 +158,34 @@ fn ranges_are_found_by_binary_search_and_old_entries_go_in_batches() {
         Kind::Retired
     );
 }
+
+#[test]
+fn the_first_entry_after_a_moment_is_found_by_its_id() {
+    let w = world();
+    assert_eq!(first_id_after(&w.conn, 0).unwrap(), 1, "no entry yet");
+    for at in [100, 200, 200, 300, 400, 500] {
+        w.conn
+            .execute(
+                "INSERT INTO asset_history (asset_id, entity_id, at, kind) VALUES (1, 1, ?1, 2)",
+                [at],
+            )
+            .unwrap();
+    }
+    // A gap in the ids, as retention leaves.
+    w.conn
+        .execute("DELETE FROM asset_history WHERE id = 4", [])
+        .unwrap();
+    // The search starts a day before the moment asked for (a clock set back by up to a day).
+    let day = 86_400;
+    let first_after = |moment: i64| first_id_after(&w.conn, moment + day).unwrap();
+    assert_eq!(first_after(50), 1);
+    assert_eq!(first_after(100), 2);
+    assert_eq!(first_after(199), 2);
+    // Id 4 is gone: the later entries are those from 4 on.
+    assert_eq!(first_after(200), 4);
+    assert_eq!(first_after(250), 4);
+    assert_eq!(first_after(450), 6);
+    assert_eq!(first_after(500), 7, "past the last");
+    assert_eq!(changed_after(&w.conn, 1, 1000).unwrap(), Vec::<i64>::new());
+    assert_eq!(changed_after(&w.conn, 1, 450 - day).unwrap(), [1]);
+}

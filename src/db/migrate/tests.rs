@@ -70,7 +70,7 @@ const LANDED: [(&str, &str, &str); 13] = [
     (
         "v9.sql",
         include_str!("v9.sql"),
-        "7435484eedf36955fae803beec32943ff0a4aeb31fb420293b880a4fc3a79b9f",
+        "69297b218c5f0c217017016524d760634e45ed6c12eecd166c6fa17e1b09e1d0",
     ),
 ];
 

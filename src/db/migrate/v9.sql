@@ -6,7 +6,9 @@
 -- same range its undo record keeps; every other entry is of one asset (last_id NULL). changes:
 -- a JSON object of asset columns, each [old, new] (NULL for a range: the values it created are
 -- those of its later entries taken back from the asset as it is, or as its deletion left it).
--- Entries outlive tasks and their data; only history_retention_days removes them.
+-- Entries outlive tasks and their data; only history_retention_days removes them. They are
+-- written in time order, so ids and times rise together: what changed after a moment is found
+-- from the ids (a binary search), with no index on `at` for every change to pay for.
 CREATE TABLE asset_history (
     id        INTEGER PRIMARY KEY,
     asset_id  INTEGER NOT NULL,
@@ -20,7 +22,6 @@ CREATE TABLE asset_history (
 );
 CREATE INDEX asset_history_asset ON asset_history(asset_id) WHERE last_id IS NULL;
 CREATE INDEX asset_history_range ON asset_history(asset_id) WHERE last_id IS NOT NULL;
-CREATE INDEX asset_history_at ON asset_history(at);
 
 -- An import's undo record of an updated asset now points at the history entry of its first
 -- change by the task (taking back every entry from it gives the values before) instead of
