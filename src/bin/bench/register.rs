@@ -140,7 +140,7 @@ pub(crate) fn register(n: usize) {
 /// 30% in 软件组, 10,000 owned by zhangsan, one in a hundred retired, a few named and described
 /// apart.
 pub(crate) fn fill(database: &std::path::Path, n: usize) {
-    let mut conn = rusqlite::Connection::open(&database).expect("open");
+    let mut conn = rusqlite::Connection::open(database).expect("open");
     conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 30000;")
         .expect("pragmas");
     let ids = |c: &rusqlite::Connection, sql: &str| -> i64 {
