@@ -377,7 +377,7 @@ export async function createAssetDialog(done) {
   }
 }
 
-/** Staff: their own assets. */
+/** Staff: their own assets; a click on one opens it (its fields and 履历). */
 export function ownAssetsView(root) {
   const body = h('tbody');
   const pagerBox = h('div');
@@ -385,7 +385,7 @@ export function ownAssetsView(root) {
   clear(root, h('div', { className: 'card' },
     h('div', { className: 'toolbar' }, h('span', { className: 'scope-label' }, '我名下的资产')),
     msg,
-    h('div', { className: 'table-wrap' }, h('table', { className: 'table' },
+    h('div', { className: 'table-wrap' }, h('table', { className: 'table', id: 'own-asset-table' },
       headRow(['编号', '名称', '类型', '数量', '当前价值', '分类', '部门', '位置', '状态', '创建日期']),
       body)),
     pagerBox));
@@ -394,12 +394,14 @@ export function ownAssetsView(root) {
     clear(body);
     if (!answer.data.length) body.append(h('tr', {}, h('td', { className: 'empty', colSpan: 10 }, '名下暂无资产')));
     for (const a of answer.data) {
-      body.append(h('tr', {},
-        h('td', { className: 'num' }, a.id), h('td', {}, a.name),
+      const tr = h('tr', { className: a.expire ? 'row-retired row-open' : 'row-open', dataset: { id: a.id }, title: '查看资产详情与履历' },
+        h('td', { className: 'num' }, a.id), h('td', { className: 'asset-name' }, a.name),
         h('td', {}, CLASS_NAMES[a.assetClass] || ''), h('td', { className: 'num' }, a.count),
         h('td', { className: 'num' }, money(a.price)), h('td', {}, a.assetTree), h('td', {}, a.departmentName),
         h('td', {}, a.position),
-        h('td', {}, a.expire ? '已清退' : STATUS_NAMES[a.status] || ''), h('td', { className: 'muted' }, a.create_time)));
+        h('td', {}, a.expire ? '已清退' : STATUS_NAMES[a.status] || ''), h('td', { className: 'muted' }, a.create_time));
+      tr.addEventListener('click', () => assetPanel(a, () => load(page)));
+      body.append(tr);
     }
     clear(pagerBox, pager(page, answer.pages, answer.total, load));
   });
