@@ -9,6 +9,12 @@ import { assetPanel } from './asset_panel.js';
 
 const PAGE_SIZE = 20;
 
+/** Today in the browser's calendar, as a date input holds it: 'YYYY-MM-DD'. */
+function today() {
+  const d = new Date();
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+}
+
 /** The search (form, tree node and page) as the URL hash keeps it: `#assets/<query>`, so Back
  * and a reload return to the same list. */
 const HASH_KEYS = ['name', 'user', 'price_inf', 'price_sup', 'description', 'expire', 'status', 'department', 'asset_tree_node', 'page'];
@@ -58,6 +64,11 @@ export function assetsView(root, arg) {
   const retireBtn = button('清退所选', retire, 'btn-danger', { id: 'retire-selected', disabled: true });
   const exportSelBtn = button('导出所选', () => exportIds([...state.selected], exportSelBtn), '', { id: 'export-selected', disabled: true });
   const exportAllBtn = button('导出搜索结果', exportSearch, '', { id: 'export-search' });
+  // Empty: the register as it is; a day: as it stood at that day's end (the server says how far
+  // back its history reaches).
+  const asOf = input({ id: 'export-as-of', type: 'date', max: today(), onfocus: () => { asOf.max = today(); } });
+  const asOfField = field('截至日期', asOf, 'field-inline as-of');
+  asOfField.title = '留空导出当前的资产；选定日期则导出该日结束时的登记表（其后新建的不在其中，其后的修改已还原）';
 
   clear(
     root,
@@ -70,7 +81,7 @@ export function assetsView(root, arg) {
             scopeLabel,
             h('div', { className: 'toolbar-actions' },
               button('新建资产', () => createAssetDialog(() => load()), 'btn-primary', { id: 'new-asset' }),
-              retireBtn, exportSelBtn, exportAllBtn)),
+              retireBtn, exportSelBtn, asOfField, exportAllBtn)),
           msg,
           h('div', { className: 'table-wrap' },
             h('table', { className: 'table', id: 'asset-table' },
@@ -210,12 +221,15 @@ export function assetsView(root, arg) {
   }
 
   /** Exports everything the search finds: the server selects the assets (one request,
-   * however many there are). */
+   * however many there are); with 截至日期, those it would have found at that day's end. */
   async function exportSearch() {
     await busy(exportAllBtn, msg, async () => {
-      const answer = await api('POST', path('export_task'), { filter: currentFilter() });
+      const req = { filter: currentFilter() };
+      if (asOf.value) req.as_of = asOf.value;
+      const answer = await api('POST', path('export_task'), req);
       const id = answer.data.id;
-      const n = state.total === undefined ? '' : `（${state.total} 项）`;
+      // The list counts what the search finds now, not on a past day.
+      const n = req.as_of ? `（截至 ${req.as_of}）` : state.total === undefined ? '' : `（${state.total} 项）`;
       clear(msg, `已创建导出任务 #${id}${n}，`, h('a', { href: `#task/${id}`, id: 'export-task-link' }, '查看任务并下载'));
       msg.className = 'msg msg-ok';
     });
