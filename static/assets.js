@@ -5,8 +5,15 @@ import {
   STATUS_NAMES, toast, withOwnerSuggestions,
 } from './core.js';
 import { categoryTree, departments, flattenCategories, nest, ownDepartment } from './org.js';
+import { assetPanel } from './asset_panel.js';
 
 const PAGE_SIZE = 20;
+
+/** Today in the browser's calendar, as a date input holds it: 'YYYY-MM-DD'. */
+function today() {
+  const d = new Date();
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+}
 
 /** The search (form, tree node and page) as the URL hash keeps it: `#assets/<query>`, so Back
  * and a reload return to the same list. */
@@ -57,6 +64,11 @@ export function assetsView(root, arg) {
   const retireBtn = button('清退所选', retire, 'btn-danger', { id: 'retire-selected', disabled: true });
   const exportSelBtn = button('导出所选', () => exportIds([...state.selected], exportSelBtn), '', { id: 'export-selected', disabled: true });
   const exportAllBtn = button('导出搜索结果', exportSearch, '', { id: 'export-search' });
+  // Empty: the register as it is; a day: as it stood at that day's end (the server says how far
+  // back its history reaches).
+  const asOf = input({ id: 'export-as-of', type: 'date', max: today(), onfocus: () => { asOf.max = today(); } });
+  const asOfField = field('截至日期', asOf, 'field-inline as-of');
+  asOfField.title = '留空导出当前的资产；选定日期则导出该日结束时的登记表（其后新建的不在其中，其后的修改已还原）';
 
   clear(
     root,
@@ -69,7 +81,7 @@ export function assetsView(root, arg) {
             scopeLabel,
             h('div', { className: 'toolbar-actions' },
               button('新建资产', () => createAssetDialog(() => load()), 'btn-primary', { id: 'new-asset' }),
-              retireBtn, exportSelBtn, exportAllBtn)),
+              retireBtn, exportSelBtn, asOfField, exportAllBtn)),
           msg,
           h('div', { className: 'table-wrap' },
             h('table', { className: 'table', id: 'asset-table' },
@@ -209,12 +221,15 @@ export function assetsView(root, arg) {
   }
 
   /** Exports everything the search finds: the server selects the assets (one request,
-   * however many there are). */
+   * however many there are); with 截至日期, those it would have found at that day's end. */
   async function exportSearch() {
     await busy(exportAllBtn, msg, async () => {
-      const answer = await api('POST', path('export_task'), { filter: currentFilter() });
+      const req = { filter: currentFilter() };
+      if (asOf.value) req.as_of = asOf.value;
+      const answer = await api('POST', path('export_task'), req);
       const id = answer.data.id;
-      const n = state.total === undefined ? '' : `（${state.total} 项）`;
+      // The list counts what the search finds now, not on a past day.
+      const n = req.as_of ? `（截至 ${req.as_of}）` : state.total === undefined ? '' : `（${state.total} 项）`;
       clear(msg, `已创建导出任务 #${id}${n}，`, h('a', { href: `#task/${id}`, id: 'export-task-link' }, '查看任务并下载'));
       msg.className = 'msg msg-ok';
     });
@@ -376,7 +391,7 @@ export async function createAssetDialog(done) {
   }
 }
 
-/** Staff: their own assets. */
+/** Staff: their own assets; a click on one opens it (its fields and 履历). */
 export function ownAssetsView(root) {
   const body = h('tbody');
   const pagerBox = h('div');
@@ -384,7 +399,7 @@ export function ownAssetsView(root) {
   clear(root, h('div', { className: 'card' },
     h('div', { className: 'toolbar' }, h('span', { className: 'scope-label' }, '我名下的资产')),
     msg,
-    h('div', { className: 'table-wrap' }, h('table', { className: 'table' },
+    h('div', { className: 'table-wrap' }, h('table', { className: 'table', id: 'own-asset-table' },
       headRow(['编号', '名称', '类型', '数量', '当前价值', '分类', '部门', '位置', '状态', '创建日期']),
       body)),
     pagerBox));
@@ -393,92 +408,16 @@ export function ownAssetsView(root) {
     clear(body);
     if (!answer.data.length) body.append(h('tr', {}, h('td', { className: 'empty', colSpan: 10 }, '名下暂无资产')));
     for (const a of answer.data) {
-      body.append(h('tr', {},
-        h('td', { className: 'num' }, a.id), h('td', {}, a.name),
+      const tr = h('tr', { className: a.expire ? 'row-retired row-open' : 'row-open', dataset: { id: a.id }, title: '查看资产详情与履历' },
+        h('td', { className: 'num' }, a.id), h('td', { className: 'asset-name' }, a.name),
         h('td', {}, CLASS_NAMES[a.assetClass] || ''), h('td', { className: 'num' }, a.count),
         h('td', { className: 'num' }, money(a.price)), h('td', {}, a.assetTree), h('td', {}, a.departmentName),
         h('td', {}, a.position),
-        h('td', {}, a.expire ? '已清退' : STATUS_NAMES[a.status] || ''), h('td', { className: 'muted' }, a.create_time)));
+        h('td', {}, a.expire ? '已清退' : STATUS_NAMES[a.status] || ''), h('td', { className: 'muted' }, a.create_time));
+      tr.addEventListener('click', () => assetPanel(a, () => load(page)));
+      body.append(tr);
     }
     clear(pagerBox, pager(page, answer.pages, answer.total, load));
   });
   load(1);
-}
-
-/** One asset: every field, its children, and (within the caller's reach, unless retired) an
- * edit form and 清退. `changed` runs after an edit or a retire. */
-export async function assetPanel(a, changed) {
-  const msg = msgLine();
-  const view = h('dl', { className: 'asset-fields', id: 'asset-panel-fields' }, [
-    ['编号', a.id], ['名称', a.name], ['类型', CLASS_NAMES[a.assetClass] || ''], ['数量', a.count],
-    ['挂账人', a.userName], ['所属部门', a.departmentName], ['所属品类', a.assetTree],
-    ['当前价值', money(a.price)], ['原值', money(a.initial_price)], ['使用期限', `${a.deadline} 年（剩余 ${a.expire_date} 年）`],
-    ['创建日期', a.create_time], ['使用状态', STATUS_NAMES[a.status] || ''], ['是否清退', a.expire ? '已清退' : '在用'],
-    ['上级资产', a.parentName || '—'], ['位置', a.position || '—'], ['描述', a.description || '—'],
-  ].map(([k, v]) => [h('dt', {}, k), h('dd', {}, String(v))]));
-  const children = h('div', { id: 'asset-children' }, h('span', { className: 'muted' }, '加载中…'));
-  const kidsBox = h('div', {}, h('h3', { className: 'sub-title' }, '下级资产'), children);
-  const body = [view, kidsBox];
-  const footer = [h('div', { className: 'dialog-msg' }, msg)];
-  const canEdit = (me.character === 2 || me.character === 3) && !a.expire;
-  if (canEdit) {
-    const f = {
-      name: input({ id: 'edit-name', value: a.name, maxLength: 128 }),
-      user: withOwnerSuggestions(input({ id: 'edit-user', value: a.userName })),
-      price: input({ id: 'edit-price', type: 'number', min: '0', step: '0.01', value: String(a.initial_price) }),
-      count: input({ id: 'edit-count', type: 'number', min: '1', step: '1', value: String(a.count) }),
-      deadline: input({ id: 'edit-deadline', type: 'number', min: '0', step: '1', value: String(a.deadline) }),
-      assetTree: select([], { id: 'edit-tree' }),
-      status: select([['1', '闲置'], ['2', '使用中'], ['3', '维保中']], { id: 'edit-status' }),
-      position: input({ id: 'edit-position', value: a.position, maxLength: 256 }),
-      description: h('textarea', { id: 'edit-description', rows: 2, maxLength: 4096 }),
-    };
-    f.status.value = String(a.status);
-    f.description.value = a.description;
-    categoryTree(a.departmentName).then((root) => {
-      for (const c of flattenCategories(root)) f.assetTree.append(h('option', { value: c.name }, `${'　'.repeat(c.depth)}${c.name}`));
-      f.assetTree.value = a.assetTree;
-    }, (e) => msg.error(e));
-    const form = h('div', { className: 'form-grid form-grid-2', id: 'asset-edit', hidden: true },
-      field('名称', f.name, 'span-2'), field('挂账人', f.user), field('所属品类', f.assetTree),
-      field('原值（元）', f.price), field('数量', f.count), field('使用期限（年）', f.deadline),
-      field('使用状态', f.status), field('位置', f.position), field('描述', f.description, 'span-2'));
-    body.push(form);
-    const edit = button('编辑', () => {
-      form.hidden = false;
-      view.hidden = true;
-      kidsBox.hidden = true;
-      edit.hidden = true;
-      save.hidden = false;
-    }, '', { id: 'asset-edit-open' });
-    const save = button('保存', () => busy(save, msg, async () => {
-      const req = { id: a.id };
-      const numbers = { price: a.initial_price, count: a.count, deadline: a.deadline, status: a.status };
-      const texts = { name: a.name, user: a.userName, assetTree: a.assetTree, position: a.position, description: a.description };
-      for (const [k, was] of Object.entries(numbers)) if (Number(f[k].value) !== was) req[k] = Number(f[k].value);
-      for (const [k, was] of Object.entries(texts)) if (f[k].value !== was) req[k] = f[k].value;
-      await api('PUT', path('asset'), req);
-      close();
-      toast(`已保存资产 #${a.id}`);
-      changed();
-    }), 'btn-primary', { id: 'asset-save-edit', hidden: true });
-    const retire = button('清退', () => busy(retire, msg, async () => {
-      if (!confirm(`确定清退资产「${a.name}」？清退后价值归零，且不能再修改。`)) return;
-      await api('PUT', path('expire_asset'), [a.id]);
-      close();
-      toast(`已清退资产 #${a.id}`);
-      changed();
-    }), 'btn-danger', { id: 'asset-retire' });
-    footer.push(retire, edit, save);
-  }
-  footer.push(button('关闭', () => close()));
-  const close = openDialog(`资产 #${a.id} ${a.name}`, body, footer);
-  try {
-    const kids = (await api('POST', path('search_assets'), { parent: a.id, page: 1, size: 100 })).data;
-    clear(children, kids.length
-      ? h('ul', { className: 'plain-list' }, kids.map((k) => h('li', {}, `#${k.id} ${k.name}${k.expire ? '（已清退）' : ''}`)))
-      : h('span', { className: 'muted' }, '没有下级资产'));
-  } catch (e) {
-    clear(children, h('span', { className: 'msg msg-error' }, e.message));
-  }
 }

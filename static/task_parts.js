@@ -37,6 +37,7 @@ export function typeTag(t) {
       : h('span', { className: 'tag tag-export' }, '导出'),
     t.dry_run ? h('span', { className: 'tag tag-dry' }, t.confirmed ? '已确认' : '仅校验') : null,
     t.undone_by ? h('span', { className: 'tag tag-undone' }, '已撤销') : null,
+    t.as_of ? h('span', { className: 'tag tag-as-of', title: `${t.as_of} 结束时的登记表` }, `截至 ${t.as_of}`) : null,
   ];
 }
 
