@@ -188,13 +188,16 @@ impl Query {
     }
 }
 
+/// The lowest and highest ids, in two subqueries: SQLite reads min() or max() off the table's
+/// end only when it is a query's one aggregate (both in one query read every row: 0.8 s for ten
+/// million).
+const ID_BOUNDS: &str = "SELECT (SELECT min(id) FROM journal), (SELECT max(id) FROM journal)";
+
 /// The id of the first entry at or after `at` (one past the last entry when there is none).
 /// A binary search over the ids: entries' times follow their ids (`insert`).
 pub fn first_id_at(conn: &Connection, at: i64) -> rusqlite::Result<i64> {
     let (first, last): (Option<i64>, Option<i64>) =
-        conn.query_row("SELECT min(id), max(id) FROM journal", [], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })?;
+        conn.query_row(ID_BOUNDS, [], |r| Ok((r.get(0)?, r.get(1)?)))?;
     let (Some(mut low), Some(last)) = (first, last) else {
         return Ok(1);
     };

@@ -267,4 +267,17 @@ fn every_list_reads_its_index_in_order_and_counts_on_the_index_alone() {
             assert!(!chunk.contains("TEMP B-TREE"), "{what}: {chunk}");
         }
     }
+    // The days' binary search starts from the ids' ends, read off the table's ends.
+    let mut stmt = conn
+        .prepare(&format!("EXPLAIN QUERY PLAN {ID_BOUNDS}"))
+        .unwrap();
+    let plan: Vec<String> = stmt
+        .query_map([], |r| r.get(3))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert!(
+        plan.iter().all(|step| !step.starts_with("SCAN journal")),
+        "{plan:?}"
+    );
 }
