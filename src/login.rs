@@ -199,11 +199,6 @@ pub async fn login(
     let typed = names::normalize(&identity);
     let failed = |why| {
         let user = user.as_ref().map(|(user, _)| user);
-        let why = if user.is_some() {
-            why
-        } else {
-            LoginFailure::UnknownIdentity
-        };
         sessions.record(journal::login_failed(user, &typed, &address, why));
     };
     let began = throttle.begin(

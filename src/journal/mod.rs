@@ -199,7 +199,7 @@ impl LoginFailure {
 
 /// The entry of a failed login from `address`: for a user, in their company, with the identity
 /// as typed (their name or email); for an identity naming no user, in no company and without
-/// it.
+/// it (`why`: `UnknownIdentity`, or `Throttled` when it was refused before the check).
 pub fn login_failed(
     user: Option<&UserRow>,
     identity: &str,
@@ -213,7 +213,7 @@ pub fn login_failed(
             entry(actor, Kind::LoginFailed, None, Some(address), detail)
         }
         None => {
-            let detail = json!({"reason": LoginFailure::UnknownIdentity.code()});
+            let detail = json!({"reason": why.code()});
             entry(
                 (None, None, ""),
                 Kind::LoginFailed,

@@ -196,16 +196,35 @@ fn a_failed_login_keeps_the_user_and_address_and_nothing_typed_for_an_unknown_id
     );
     assert_eq!(failed.address.as_deref(), Some("10.0.0.9"));
     assert_eq!(failed.detail, r#"{"reason":"password","identity":"LIUSN"}"#);
-    let unknown = login_failed(None, "Pw-typed-as-name", "10.0.0.9", LoginFailure::Password);
+    let why = LoginFailure::UnknownIdentity;
+    let unknown = login_failed(None, "Pw-typed-as-name", "10.0.0.9", why);
     assert_eq!((unknown.entity_id, unknown.actor_id), (None, None));
+    assert_eq!(unknown.detail, r#"{"reason":"unknown_identity"}"#);
     assert_eq!(unknown.actor_name, "");
     assert!(!format!("{unknown:?}").contains("Pw-typed-as-name"));
-    crate::db::journal::insert(&conn, &failed).unwrap();
-    crate::db::journal::insert(&conn, &unknown).unwrap();
+    let slowed = login_failed(
+        None,
+        "Pw-typed-as-name",
+        "10.0.0.9",
+        LoginFailure::Throttled,
+    );
+    let locked = login_failed(Some(&liusn), "liusn", "10.0.0.9", LoginFailure::Locked);
+    for entry in [&failed, &unknown, &slowed, &locked] {
+        crate::db::journal::insert(&conn, entry).unwrap();
+    }
     let sysadmin = list(&conn, &caller(&conn, "sysadmin"), &Asked::default()).unwrap();
-    assert_eq!(texts(&sysadmin), ["liusn 登录失败：密码错误"]);
+    assert_eq!(
+        texts(&sysadmin),
+        ["liusn 登录失败：账号已锁定", "liusn 登录失败：密码错误"]
+    );
     let admin = list(&conn, &caller(&conn, "admin"), &Asked::default()).unwrap();
-    assert_eq!(texts(&admin), ["以不存在的用户名登录失败"]);
+    assert_eq!(
+        texts(&admin),
+        [
+            "以不存在的用户名登录失败：失败次数过多，暂被限制",
+            "以不存在的用户名登录失败"
+        ]
+    );
     assert_eq!(admin.page.data[0].kind_label, "登录失败");
 }
 

@@ -92,12 +92,19 @@ fn sentence(kind: Option<Kind>, e: &Entry, detail: &Value) -> String {
     };
     match kind {
         Kind::Login => format!("{who} 登录"),
-        Kind::LoginFailed if who.is_empty() => "以不存在的用户名登录失败".into(),
-        Kind::LoginFailed => match LoginFailure::from_code(text(detail, "reason")) {
-            Some(LoginFailure::Locked) => format!("{who} 登录失败：账号已锁定"),
-            Some(LoginFailure::Throttled) => format!("{who} 登录失败：失败次数过多，暂被限制"),
-            _ => format!("{who} 登录失败：密码错误"),
-        },
+        Kind::LoginFailed => {
+            let (who, gap) = match who {
+                "" => ("以不存在的用户名", ""),
+                who => (who, " "),
+            };
+            let why = match LoginFailure::from_code(text(detail, "reason")) {
+                Some(LoginFailure::UnknownIdentity) => "",
+                Some(LoginFailure::Locked) => "：账号已锁定",
+                Some(LoginFailure::Throttled) => "：失败次数过多，暂被限制",
+                _ => "：密码错误",
+            };
+            format!("{who}{gap}登录失败{why}")
+        }
         Kind::Logout => format!("{who} 退出登录"),
         Kind::PasswordChanged => format!("{who} 修改了自己的密码"),
         Kind::EntityCreated => format!("{who} 新建业务实体「{}」", text(detail, "entity")),
