@@ -3,7 +3,7 @@
 use rocket::data::{ByteUnit, Limits};
 use rocket::figment::providers::{Env, Format, Serialized, Toml};
 use rocket::figment::{Figment, Profile};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
 /// Body limit of bulk requests (import, export, re-run: an import of 1,000,000 rows is about
@@ -40,7 +40,8 @@ pub fn figment() -> Figment {
         ))
 }
 
-#[derive(Debug, Clone, Deserialize)]
+/// Serialized, every setting is recorded in the journal at start (`journal::record_settings`).
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default)]
 pub struct Settings {
     /// Path of the SQLite file; its folder is created on first start.
@@ -48,6 +49,7 @@ pub struct Settings {
     /// Worker threads that run import/export tasks.
     pub task_workers: usize,
     /// Password of the super administrator `admin`, used only when the database is created.
+    #[serde(serialize_with = "only_whether_set")]
     pub admin_password: Option<String>,
     /// Create the demo company on first start.
     pub demo: bool,
@@ -85,6 +87,11 @@ pub struct Settings {
     /// Asset history entries older than this many days are deleted (0 keeps them forever);
     /// the register as of a day before that can no longer be exported.
     pub history_retention_days: u64,
+}
+
+/// A secret, where the settings are recorded: only whether it is set.
+fn only_whether_set<S: serde::Serializer>(value: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_bool(value.as_deref().is_some_and(|v| !v.is_empty()))
 }
 
 impl Default for Settings {

@@ -13,6 +13,7 @@ pub mod error;
 pub mod files;
 pub mod front;
 pub mod history;
+pub mod journal;
 pub mod logging;
 pub mod login;
 pub mod names;
@@ -45,6 +46,7 @@ pub fn build(figment: Figment) -> Result<Rocket<Build>, String> {
     {
         let mut conn = pool.get().map_err(|e| in_file(e.to_string()))?;
         bootstrap::first_start(&mut conn, &settings).map_err(in_file)?;
+        journal::record_settings(&mut conn, &settings).map_err(in_file)?;
         // Every start: expire idle sessions, and drop the failed-login counters older versions
         // kept in the database (they live in memory now: login.rs).
         let ttl = settings.session_ttl_hours as i64 * 3600;

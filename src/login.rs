@@ -6,6 +6,7 @@
 use crate::auth::{dummy_hash, verify_password_in};
 use crate::db::{users, Db};
 use crate::error::{Error, Result};
+use crate::journal::{self, LoginFailure};
 use crate::names;
 use crate::sessions::Sessions;
 use crossbeam_channel::{Receiver, Sender, TrySendError};
@@ -164,7 +165,8 @@ impl Drop for Passwords {
 /// counted per account and client address (name and email share the account's counter; an
 /// unknown identity counts under a hash of its text) and per address across accounts, so that
 /// no one can keep another address's user locked out, and spraying one password over many
-/// accounts is slowed down too.
+/// accounts is slowed down too. Every failure is recorded in the journal (`journal::login_failed`),
+/// every success with its session.
 pub async fn login(
     db: &Db,
     sessions: &Sessions,
@@ -174,10 +176,12 @@ pub async fn login(
     identity: String,
     password: String,
 ) -> Result<(String, i64)> {
+    let address = address_text(address);
     if identity.chars().count() > IDENTITY_MAX {
+        let why = LoginFailure::UnknownIdentity;
+        sessions.record(journal::login_failed(None, "", &address, why));
         return Err(Error::LoginFailed);
     }
-    let address = address.map_or_else(|| "unknown".to_owned(), |a| a.to_string());
     // Identities are stored in their one spelling: "liusn " and fullwidth ｌｉｕｓｎ are liusn.
     let looked_up = identity.clone();
     let user = db
@@ -190,38 +194,81 @@ pub async fn login(
     };
     let pair = format!("{account}@{address}");
     let by_address = format!("addr:{address}");
-    throttle.begin(
+    // What the journal says of a failure: the user (and the identity as typed, their name or
+    // email), or nothing of what was typed.
+    let typed = names::normalize(&identity);
+    let failed = |why| {
+        let user = user.as_ref().map(|(user, _)| user);
+        sessions.record(journal::login_failed(user, &typed, &address, why));
+    };
+    let began = throttle.begin(
         &[
             (pair.as_str(), FREE_FAILURES),
             (by_address.as_str(), ADDRESS_FREE_FAILURES),
         ],
         crate::clock::now_secs(),
-    )?;
-    let (user, hash) = match user {
-        Some((user, hash)) => (Some(user), hash),
-        None => (None, dummy_hash().to_owned()),
+    );
+    if let Err(e) = began {
+        failed(LoginFailure::Throttled);
+        return Err(e);
+    }
+    let hash = match &user {
+        Some((_, hash)) => hash.clone(),
+        None => dummy_hash().to_owned(),
     };
     let right = passwords.verify(password, hash).await?;
-    let user = match user {
-        Some(user) if right => user,
+    let found = match &user {
+        Some((found, _)) if right => found,
         // Who and from where, never what was typed for an unknown account (often a password).
-        Some(user) => {
-            log::warn!("failed login for {:?} from {address}", user.name);
+        Some((found, _)) => {
+            log::warn!("failed login for {:?} from {address}", found.name);
+            failed(LoginFailure::Password);
             return Err(Error::LoginFailed);
         }
         None => {
             log::warn!("failed login for an unknown identity from {address}");
+            failed(LoginFailure::UnknownIdentity);
             return Err(Error::LoginFailed);
         }
     };
     // After the password, as before: only who knows it learns of the lock. The attempt stays
     // counted, since it opened nothing.
-    if user.lock {
+    if found.lock {
+        failed(LoginFailure::Locked);
         return Err(Error::Locked);
     }
     throttle.succeeded(&pair, &by_address);
     // Queued for the session writer: a login never waits for the write lock.
-    Ok((sessions.open(user.id), user.character))
+    let session = sessions.open(found.id, journal::login(found, &address));
+    Ok((session, found.character))
+}
+
+/// A client's address as the journal and the log write it.
+pub fn address_text(address: Option<IpAddr>) -> String {
+    address.map_or_else(|| "unknown".to_owned(), |a| a.to_string())
+}
+
+/// Ends the session `token` (stored, or `queued` for the user with that id and just forgotten
+/// by the session writer) and records the logout, in the write transaction `conn`. False: no
+/// such session.
+pub fn logout(
+    conn: &rusqlite::Connection,
+    token: &str,
+    queued: Option<i64>,
+    address: &str,
+) -> Result<bool> {
+    let stored = users::session_user(conn, &users::token_hash(token))?.map(|(user, _)| user);
+    let user = match (stored, queued) {
+        (Some(user), _) => Some(user),
+        (None, Some(id)) => users::user_by_id(conn, id)?,
+        (None, None) => None,
+    };
+    let Some(user) = user else {
+        return Ok(false);
+    };
+    users::delete_session(conn, token)?;
+    journal::record_logout(conn, &user, address)?;
+    Ok(true)
 }
 
 #[cfg(test)]

@@ -7,11 +7,13 @@ use crate::db::org::{self as sql, Category, Department};
 use crate::db::users;
 use crate::db::Conn;
 use crate::error::{Error, Result};
+use crate::journal::{self, Kind};
 use crate::names;
 use crate::paging::{Page, Paged};
 use crate::sessions::Sessions;
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 
 const NAME_MAX: usize = 128;
 
@@ -77,16 +79,20 @@ pub fn change_password(
     users::set_password(&tx, caller.user_id, &new_hash)?;
     sessions.end_user(caller.user_id, Some(&caller.token));
     users::end_sessions(&tx, caller.user_id, Some(&caller.token))?;
+    journal::record(&tx, caller, Kind::PasswordChanged, None, json!({}))?;
     tx.commit()?;
     Ok(())
 }
 
-pub fn create_entity(conn: &Connection, name: &str) -> Result<i64> {
+pub fn create_entity(conn: &Connection, caller: &Caller, name: &str) -> Result<i64> {
     let name = check_path_name("name", name)?;
     if users::entity_id(conn, &name)?.is_some() {
         return Err(Error::Duplicate("业务实体名称已存在".into()));
     }
-    Ok(users::insert_entity(conn, &name)?)
+    let id = users::insert_entity(conn, &name)?;
+    let detail = json!({"entity": name, "entity_id": id});
+    journal::record(conn, caller, Kind::EntityCreated, None, detail)?;
+    Ok(id)
 }
 
 /// The entity a caller names: its own (the name must match, or be empty), or for the super
@@ -141,7 +147,7 @@ pub fn create_user(conn: &Connection, caller: &Caller, req: &NewUserRequest) -> 
         check_visible("email", e)?;
     }
     let email = email.as_deref();
-    let (entity_id, department_id) = match (caller.role, req.character) {
+    let (entity_id, department) = match (caller.role, req.character) {
         (Role::Super, 3) => (named_entity(conn, caller, &req.entity)?, None),
         (Role::Admin, 1 | 2) => {
             let entity = named_entity(conn, caller, &req.entity)?;
@@ -149,7 +155,7 @@ pub fn create_user(conn: &Connection, caller: &Caller, req: &NewUserRequest) -> 
                 sql::department_by_name(conn, entity, n)
             })?
             .ok_or(Error::NotFound("部门"))?;
-            (entity, Some(department.id))
+            (entity, Some(department))
         }
         (_, 1..=4) => return Err(Error::Forbidden),
         _ => return Err(Error::missing_field("character")),
@@ -163,7 +169,7 @@ pub fn create_user(conn: &Connection, caller: &Caller, req: &NewUserRequest) -> 
             return Err(Error::Duplicate("邮箱已被使用".into()));
         }
     }
-    Ok(users::insert_user(
+    let id = users::insert_user(
         conn,
         &users::NewUser {
             name: &name,
@@ -172,9 +178,22 @@ pub fn create_user(conn: &Connection, caller: &Caller, req: &NewUserRequest) -> 
             character: req.character,
             lock: req.lock,
             entity_id: Some(entity_id),
-            department_id,
+            department_id: department.as_ref().map(|d| d.id),
         },
-    )?)
+    )?;
+    let mut detail = json!({"user": name, "user_id": id, "character": req.character});
+    match &department {
+        Some(d) => detail["department"] = json!(d.name),
+        None => detail["entity"] = json!(sql::entity_name(conn, entity_id)?),
+    }
+    if let Some(e) = email {
+        detail["email"] = json!(e);
+    }
+    if req.lock {
+        detail["lock"] = json!(true);
+    }
+    journal::record(conn, caller, Kind::UserCreated, None, detail)?;
+    Ok(id)
 }
 
 #[derive(Deserialize)]
@@ -208,12 +227,21 @@ pub fn modify_user(
     if !allowed {
         return Err(Error::Forbidden);
     }
+    let about = || json!({"user": target.name, "user_id": id});
     if let Some(p) = &req.password {
         check_password_strength(p)?;
         users::set_password(conn, id, &auth::hash_password(p)?)?;
+        journal::record(conn, caller, Kind::PasswordReset, None, about())?;
     }
-    if let Some(lock) = req.lock {
+    // A lock or unlock is an act when it changes something.
+    if let Some(lock) = req.lock.filter(|l| *l != target.lock) {
         users::set_lock(conn, id, lock)?;
+        let kind = if lock {
+            Kind::UserLocked
+        } else {
+            Kind::UserUnlocked
+        };
+        journal::record(conn, caller, kind, None, about())?;
     }
     // A reset (the password may be known to someone else) or a lock ends every session of
     // the user: the next request of any of them must log in again.
@@ -244,17 +272,21 @@ pub fn create_department(
 ) -> Result<i64> {
     let entity = caller.entity()?;
     let name = check_path_name("name", name)?;
-    let parent_id = if parent.is_empty() {
+    let parent = if parent.is_empty() {
         None
     } else {
         let found = names::find(parent, |n| sql::department_by_name(conn, entity, n))?
             .ok_or(Error::NotFound("上级部门"))?;
-        Some(found.id)
+        Some((found.id, found.name))
     };
     if sql::department_by_name(conn, entity, &name)?.is_some() {
         return Err(Error::Duplicate("部门名称已存在".into()));
     }
-    Ok(sql::insert_department(conn, entity, parent_id, &name)?)
+    let id = sql::insert_department(conn, entity, parent.as_ref().map(|p| p.0), &name)?;
+    let parent = parent.map_or(String::new(), |p| p.1);
+    let detail = json!({"department": name, "department_id": id, "parent": parent});
+    journal::record(conn, caller, Kind::DepartmentCreated, None, detail)?;
+    Ok(id)
 }
 
 pub fn departments(
@@ -273,7 +305,10 @@ pub fn delete_department(conn: &Connection, caller: &Caller, name: &str) -> Resu
     if let Some(why) = sql::department_in_use(conn, department.id)? {
         return Err(Error::Rule(why.into()));
     }
-    Ok(sql::delete_department(conn, department.id)?)
+    sql::delete_department(conn, department.id)?;
+    let detail = json!({"department": department.name, "department_id": department.id});
+    journal::record(conn, caller, Kind::DepartmentDeleted, None, detail)?;
+    Ok(())
 }
 
 /// The assets a caller may see and manage.
@@ -401,14 +436,18 @@ pub fn create_category(
         return Err(Error::Duplicate("分类名称已存在".into()));
     }
     // A node inherits what its parent accepts; only the root accepts both classes.
-    Ok(sql::insert_category(
+    let id = sql::insert_category(
         conn,
         department.id,
         Some(parent.id),
         &name,
         parent.class,
         false,
-    )?)
+    )?;
+    let detail = json!({"department": department.name, "category": name, "category_id": id,
+        "parent": parent.name});
+    journal::record(conn, caller, Kind::CategoryCreated, None, detail)?;
+    Ok(id)
 }
 
 #[derive(Serialize)]
@@ -464,5 +503,9 @@ pub fn delete_category(
     if let Some(why) = sql::category_in_use(conn, &category)? {
         return Err(Error::Rule(why.into()));
     }
-    Ok(sql::delete_category(conn, category.id)?)
+    sql::delete_category(conn, category.id)?;
+    let detail = json!({"department": department.name, "category": category.name,
+        "category_id": category.id});
+    journal::record(conn, caller, Kind::CategoryDeleted, None, detail)?;
+    Ok(())
 }

@@ -3,12 +3,21 @@
 //! uploads being stored once held a login for 20 s. A session just opened is kept here until
 //! the writer has stored it, and counts as live meanwhile. A process killed in that moment (a
 //! few milliseconds) loses the session; its user logs in again.
+//!
+//! The journal's entries of logins and failed logins go the same way: a login's in the
+//! transaction that stores its session, so a failed login never waits for the write lock
+//! either (a guesser's attempts are written a batch at a time).
 
+use crate::db::journal::{self, NewEntry};
 use crate::db::{self, users, Pool};
 use parking_lot::{Condvar, Mutex};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// Journal entries kept for the writer at most; beyond, while the database cannot be written
+/// (a full disk), further ones are dropped (and counted in the log) rather than kept in memory.
+const MAX_QUEUED_ENTRIES: usize = 100_000;
 
 /// The queue of session writes, shared with the writer thread.
 #[derive(Clone)]
@@ -26,12 +35,24 @@ struct Queue {
     opened: HashMap<String, (i64, i64)>,
     /// Token hash → last seen: idle clocks to move forward.
     touched: HashMap<String, i64>,
+    /// Journal entries of logins and failed logins, in order.
+    entries: Vec<NewEntry>,
+    /// Entries dropped since the last one written (`MAX_QUEUED_ENTRIES`).
+    dropped: u64,
     stop: bool,
 }
 
 impl Queue {
     fn is_empty(&self) -> bool {
-        self.opened.is_empty() && self.touched.is_empty()
+        self.opened.is_empty() && self.touched.is_empty() && self.entries.is_empty()
+    }
+
+    fn push_entry(&mut self, entry: NewEntry) {
+        if self.entries.len() >= MAX_QUEUED_ENTRIES {
+            self.dropped += 1;
+            return;
+        }
+        self.entries.push(entry);
     }
 }
 
@@ -51,16 +72,24 @@ impl Sessions {
         Ok(sessions)
     }
 
-    /// Opens a session for the user; returns its token.
-    pub fn open(&self, user_id: i64) -> String {
+    /// Opens a session for the user; returns its token. `login` is the journal's entry of the
+    /// login, stored with the session.
+    pub fn open(&self, user_id: i64, login: NewEntry) -> String {
         let token = crate::auth::new_token();
         let mut queue = self.0.queue.lock();
         queue.opened.insert(
             users::token_hash(&token),
             (user_id, crate::clock::now_secs()),
         );
+        queue.push_entry(login);
         self.0.wake.notify_one();
         token
+    }
+
+    /// Queues a journal entry (a failed login) for the writer.
+    pub fn record(&self, entry: NewEntry) {
+        self.0.queue.lock().push_entry(entry);
+        self.0.wake.notify_one();
     }
 
     /// A session opened but not yet stored: (user id, last seen).
@@ -111,18 +140,26 @@ impl Sessions {
 
     fn write_until_stopped(&self, pool: &Pool) {
         loop {
-            let (opened, touched, stop) = {
+            let (opened, touched, entries, stop) = {
                 let mut queue = self.0.queue.lock();
                 while queue.is_empty() && !queue.stop {
                     self.0.wake.wait(&mut queue);
                 }
                 let touched = std::mem::take(&mut queue.touched);
-                (queue.opened.clone(), touched, queue.stop)
+                let entries = std::mem::take(&mut queue.entries);
+                if queue.dropped > 0 {
+                    log::error!(
+                        "{} journal entries of logins were dropped: the database could not be written",
+                        queue.dropped
+                    );
+                    queue.dropped = 0;
+                }
+                (queue.opened.clone(), touched, entries, queue.stop)
             };
-            if opened.is_empty() && touched.is_empty() {
+            if opened.is_empty() && touched.is_empty() && entries.is_empty() {
                 return;
             }
-            match self.write(pool, &opened, &touched) {
+            match self.write(pool, &opened, &touched, &entries) {
                 Ok(()) => {
                     let mut queue = self.0.queue.lock();
                     for (hash, (_, seen)) in &opened {
@@ -140,6 +177,11 @@ impl Sessions {
                     for (hash, seen) in touched {
                         queue.touched.entry(hash).or_insert(seen);
                     }
+                    // Back in front of those queued since, in their order.
+                    let newer = std::mem::replace(&mut queue.entries, entries);
+                    for entry in newer {
+                        queue.push_entry(entry);
+                    }
                     if stop {
                         return;
                     }
@@ -155,6 +197,7 @@ impl Sessions {
         pool: &Pool,
         opened: &HashMap<String, (i64, i64)>,
         touched: &HashMap<String, i64>,
+        entries: &[NewEntry],
     ) -> Result<(), String> {
         let mut conn = pool.get().map_err(|e| e.to_string())?;
         let tx = db::write_tx(&mut conn).map_err(|e| e.to_string())?;
@@ -167,6 +210,9 @@ impl Sessions {
         }
         for (hash, seen) in touched {
             users::touch_session_hash(&tx, hash, *seen).map_err(|e| e.to_string())?;
+        }
+        for entry in entries {
+            journal::insert(&tx, entry).map_err(|e| e.to_string())?;
         }
         tx.commit().map_err(|e| e.to_string())
     }

@@ -7,6 +7,7 @@ import { taskView } from './task.js';
 import { tasksView } from './task_list.js';
 import { stopPolling } from './task_parts.js';
 import { categoriesView, departmentsView, entitiesView, usersView } from './admin.js';
+import { journalView } from './journal.js';
 import { forgetOrg } from './org.js';
 
 const VIEWS = {
@@ -17,6 +18,7 @@ const VIEWS = {
   departments: { label: '部门', roles: [3], render: departmentsView },
   users: { label: '用户', roles: [3, 4], render: usersView },
   categories: { label: '分类', roles: [2, 3], render: categoriesView },
+  journal: { label: '操作日志', roles: [3, 4], render: journalView },
   mine: { label: '我的资产', roles: [1], render: ownAssetsView },
   task: { roles: [2, 3], render: taskView, under: 'tasks' },
 };

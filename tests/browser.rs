@@ -1088,3 +1088,93 @@ async fn an_export_as_of_a_day_says_so_and_a_day_to_come_is_refused() {
 
     s.end().await;
 }
+
+/// Issue 20: the system admin's 操作日志 lists the company's acts and logins, newest first,
+/// filtered by kind and by actor, pages, and downloads as XLSX; the super admin's lists its own.
+#[rocket::async_test]
+async fn system_admin_reads_the_journal_filters_it_and_downloads_it() {
+    let Some(s) = Scenario::as_user("sysadmin").await else {
+        return;
+    };
+    for i in 0..25 {
+        let department = json!({"name": format!("日志部{i:02}"), "parent": ""});
+        let answer = s.post_api("department", &department.to_string()).await;
+        assert_eq!(answer["code"], 0, "{answer}");
+    }
+    // A wrong password for liusn, from the page's own address.
+    s.js_async(
+        "const done = arguments[arguments.length - 1]; \
+         fetch('/api/login', {method: 'POST', headers: {'Content-Type': 'application/json'}, \
+           body: JSON.stringify({identity: 'liusn', password: 'wrong-guess'})}).then(() => done());",
+        vec![],
+    )
+    .await;
+
+    // The failed login is written a moment after it answers.
+    s.js_async(
+        "const done = arguments[arguments.length - 1]; \
+         const url = '/api/journal/' + sessionStorage.getItem('assetport.session') + '?kind=login_failed'; \
+         const look = () => fetch(url).then(r => r.json()) \
+           .then(a => (a.total === 1 ? done() : setTimeout(look, 20))); \
+         look();",
+        vec![],
+    )
+    .await;
+
+    let rows = "#journal-table tbody tr[data-id]";
+    s.goto("/#journal").await;
+    s.wait(count(rows, 20)).await;
+    assert_eq!(s.text("#nav .nav-item.active").await, "操作日志");
+    s.wait(text_has("#journal-pager", "共 27 条")).await;
+    s.screenshot("50-journal").await;
+
+    // 新建部门 only: 25 of them, two pages.
+    s.wait(any_value("#journal-kind option", "department_created"))
+        .await;
+    s.choose("#journal-kind", "department_created").await;
+    s.wait(and(
+        text_has("#journal-pager", "共 25 条"),
+        count_having(rows, "新建部门", 20),
+    ))
+    .await;
+    assert!(s.text(rows).await.contains("日志部24"));
+    s.click("#journal-pager button:nth-of-type(3)").await;
+    s.wait(count(rows, 5)).await;
+    assert!(s.text(rows).await.contains("日志部04"));
+
+    // By actor, in any case: liusn's failed login, with the address it came from.
+    s.type_into("#journal-actor", "LIUSN").await;
+    s.choose("#journal-kind", "").await;
+    s.wait(and(
+        count(rows, 1),
+        any_has(rows, "liusn 登录失败：密码错误"),
+    ))
+    .await;
+    assert!(s.text(rows).await.contains("127.0.0.1"));
+    s.screenshot("51-journal-filtered").await;
+
+    // The filtered list as a file.
+    let (name, bytes) = s.download("#journal-download").await;
+    assert!(
+        name.starts_with("journal-") && name.ends_with(".xlsx"),
+        "{name}"
+    );
+    assert!(bytes.starts_with(b"PK"), "not an XLSX file");
+
+    // A day with nothing in it.
+    s.type_into("#journal-actor", "").await;
+    s.set_value("#journal-since", "2000-01-01").await;
+    s.set_value("#journal-until", "2000-01-02").await;
+    s.click("#journal-filter").await;
+    s.wait(text_has("#journal-table td.empty", "没有符合条件的记录"))
+        .await;
+    s.click("#logout").await;
+
+    // The super admin's journal: its own acts and the settings at start.
+    s.login_as("admin").await;
+    s.goto("/#journal").await;
+    s.wait(any_has(rows, "首次记录启动设置")).await;
+    assert!(!s.text("#journal-table").await.contains("日志部"));
+    s.screenshot("52-journal-super-admin").await;
+    s.end().await;
+}

@@ -4,6 +4,7 @@
 pub mod assets;
 pub mod failed;
 pub mod files;
+pub mod journal;
 pub mod org;
 pub mod session;
 pub mod tasks;
@@ -118,15 +119,19 @@ impl Downloads {
     }
 
     pub fn start(&self, reading: Reading) -> Result<DownloadPermit> {
-        let permit = self
-            .permits
-            .clone()
-            .try_acquire_owned()
-            .map_err(|_| Error::Busy("同时进行的下载过多，请稍后再试"))?;
         Ok(DownloadPermit {
-            _permit: permit,
+            _permit: self.place()?,
             _reading: reading,
         })
+    }
+
+    /// A place among the downloads allowed at once, for one that reads no task's results (the
+    /// journal's).
+    pub fn place(&self) -> Result<rocket::tokio::sync::OwnedSemaphorePermit> {
+        self.permits
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| Error::Busy("同时进行的下载过多，请稍后再试"))
     }
 
     pub fn readers(&self) -> std::sync::Arc<Readers> {
@@ -189,6 +194,7 @@ pub fn routes() -> Vec<Route> {
     }
     all.extend(failed::routes());
     all.extend(files::routes());
+    all.extend(journal::routes());
     all
 }
 

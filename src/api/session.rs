@@ -44,18 +44,24 @@ struct Logout {
 }
 
 #[put("/api/logout", data = "<body>")]
-async fn logout(db: &State<Db>, sessions: &State<Sessions>, body: Body) -> Reply {
+async fn logout(
+    db: &State<Db>,
+    sessions: &State<Sessions>,
+    address: Option<IpAddr>,
+    body: Body,
+) -> Reply {
     let Logout { session } = body.json()?;
     if !auth::well_formed(&session) {
         return Err(Error::MalformedSession.into());
     }
     let hash = users::token_hash(&session);
-    let queued = sessions.pending(&hash).is_some();
+    let queued = sessions.pending(&hash).map(|(user, _)| user);
     sessions.end(&hash);
-    let stored = db
-        .run(move |conn| Ok(users::delete_session(conn, &session)?))
+    let address = crate::login::address_text(address);
+    let ended = db
+        .write(move |tx| crate::login::logout(tx, &session, queued, &address))
         .await?;
-    if !stored && !queued {
+    if !ended {
         return Err(Error::NoSession.into());
     }
     done()

@@ -39,9 +39,11 @@ struct NewEntity {
 
 #[post("/api/entity/<_>", data = "<body>")]
 async fn create_entity(db: &State<Db>, session: Session, body: Body) -> Reply {
-    session.require(&[Role::Super])?;
+    let caller = session.require(&[Role::Super])?;
     let NewEntity { name } = body.json()?;
-    let id = db.write(move |tx| org::create_entity(tx, &name)).await?;
+    let id = db
+        .write(move |tx| org::create_entity(tx, &caller, &name))
+        .await?;
     ok(json!({ "id": id }))
 }
 

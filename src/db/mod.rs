@@ -26,6 +26,7 @@ pub(crate) mod fixture;
 pub mod history;
 #[cfg(test)]
 mod history_tests;
+pub mod journal;
 mod migrate;
 pub mod org;
 pub mod results;

@@ -5,10 +5,12 @@
 //! results written as a file).
 
 mod read;
+mod table;
 mod write;
 mod xlsx_cost;
 
 pub use read::{read_rows, ReadLimits};
+pub use table::{write_cells_csv, write_cells_xlsx, Cell, XLSX_DATA_ROWS};
 pub use write::{template, write_csv, write_table_xlsx, write_xlsx, Sheet};
 
 use crate::columns::{Column, EXPORT_COLUMNS, IMPORT_COLUMNS, TEMPLATE_COLUMNS};

@@ -14,9 +14,17 @@ use std::time::{Duration, Instant};
 /// Rows deleted per transaction.
 const ROWS_PER_TRANSACTION: i64 = 2000;
 
+/// Runs in the transaction that marks a task pruned.
+pub type OnPruned<'a> = &'a dyn Fn(&rusqlite::Connection) -> Result<()>;
+
 /// Deletes one finished task's stored data, a few thousand rows per transaction, then marks it
-/// pruned. Returns false if the task is not finished (or was pruned already).
-pub fn prune_task(conn: &mut crate::db::Conn, task_id: i64) -> Result<bool> {
+/// pruned, running `mark` (a deletion asked for records itself in the journal) in that last
+/// transaction. Returns false if the task is not finished (or was pruned already).
+pub fn prune_task(
+    conn: &mut crate::db::Conn,
+    task_id: i64,
+    mark: Option<OnPruned>,
+) -> Result<bool> {
     loop {
         let tx = db::write_tx(conn)?;
         let Some(task) = sql::task_state(&tx, task_id)? else {
@@ -28,6 +36,9 @@ pub fn prune_task(conn: &mut crate::db::Conn, task_id: i64) -> Result<bool> {
         let deleted = sql::delete_results(&tx, task_id, ROWS_PER_TRANSACTION)?;
         if deleted == 0 {
             sql::mark_pruned(&tx, task_id)?;
+            if let Some(mark) = mark {
+                mark(&tx)?;
+            }
             tx.commit()?;
             return Ok(true);
         }
@@ -55,7 +66,7 @@ pub fn prune_old(
         let Some(_removing) = readers.try_remove(id) else {
             continue;
         };
-        if prune_task(&mut conn, id)? {
+        if prune_task(&mut conn, id, None)? {
             pruned += 1;
         }
     }

@@ -129,6 +129,9 @@ POST   /api/failed_task/<_>/<id>/rerun              23
 POST   /api/async_task/<_>/<id>/confirm             23
 POST   /api/async_task/<_>/<id>/undo                23
 DELETE /api/async_task/<_>/<id>                     23
+GET    /api/journal/<_>                             34
+GET    /api/journal/<_>/file                        34
+GET    /api/journal/<_>/kinds                       34
 "#;
 
 struct Endpoint {

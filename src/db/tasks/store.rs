@@ -154,6 +154,8 @@ impl<'c> TaskWriter<'c> {
              WHERE id = ?1",
             params![task_id, rows],
         )?;
+        // The journal's entry of its creation, in the transaction that makes it visible.
+        crate::journal::record_task_created(&tx, task_id)?;
         tx.commit()?;
         Ok(rows)
     }

@@ -13,6 +13,9 @@
 //! ```
 //! Orthogonal to the phase, a task's stored data may be deleted (`pruned`, by retention or on
 //! request): its counters stay, its rows, records and failed rows are gone.
+//!
+//! Each act a client asks for is recorded in the operations journal (`crate::journal`) in the
+//! transaction that does it.
 
 use super::create::for_each_element;
 use super::readers::Readers;
@@ -21,7 +24,9 @@ use crate::auth::Caller;
 use crate::db::tasks::{self as sql, Finish, Status, TaskKind, TaskWriter};
 use crate::db::Conn;
 use crate::error::{Error, Result};
+use crate::journal::{self, Kind};
 use rusqlite::Connection;
+use serde_json::json;
 use std::sync::Arc;
 
 /// Where a task stands.
@@ -273,6 +278,13 @@ fn store_rerun(
     let tx = crate::db::write_tx(conn)?;
     sql::clear_failures_for_rerun(&tx, id, rows)?;
     sql::set_runner(&tx, id, caller.user_id)?;
+    journal::record(
+        &tx,
+        caller,
+        Kind::TaskRerun,
+        Some(id),
+        json!({"rows": rows}),
+    )?;
     tx.commit()?;
     Ok(())
 }
@@ -285,7 +297,7 @@ pub fn cancel(conn: &Connection, caller: &Caller, id: i64) -> Result<()> {
     if !sql::cancel(conn, id)? {
         return Err(Error::TaskFinished);
     }
-    Ok(())
+    journal::record(conn, caller, Kind::TaskCancelled, Some(id), json!({}))
 }
 
 /// Runs a finished dry run's stored rows for real, as the same task, with the confirming
@@ -294,7 +306,7 @@ pub fn confirm(conn: &Connection, caller: &Caller, id: i64) -> Result<()> {
     let task = task_of(conn, caller, id)?;
     check(&task.status, Action::Confirm)?;
     sql::confirm(conn, id, caller.user_id)?;
-    Ok(())
+    journal::record(conn, caller, Kind::TaskConfirmed, Some(id), json!({}))
 }
 
 /// Stores an undo task of a finished import (its own kind, run by the workers); returns its
@@ -304,11 +316,14 @@ pub fn undo(conn: &Connection, caller: &Caller, id: i64) -> Result<i64> {
     check(&task.status, Action::Undo)?;
     let (updated, created) = crate::db::changes::undo_size(conn, id)?;
     let owner = (caller.entity()?, caller.user_id);
-    Ok(sql::create_undo(conn, owner, id, updated + created)?)
+    let undo_id = sql::create_undo(conn, owner, id, updated + created)?;
+    let detail = json!({"undo_task": undo_id});
+    journal::record(conn, caller, Kind::TaskUndone, Some(id), detail)?;
+    Ok(undo_id)
 }
 
 /// Deletes a finished task's stored rows, records and failed rows now, as retention would (the
-/// task and its counters stay, marked pruned).
+/// task and its counters stay, marked pruned), recorded in the transaction that marks it.
 pub fn delete_data(
     conn: &mut Conn,
     caller: &Caller,
@@ -318,7 +333,9 @@ pub fn delete_data(
     let task = task_of(conn, caller, id)?;
     check(&task.status, Action::DeleteData)?;
     let _removing = readers.remove_waiting(id)?;
-    crate::tasks::prune::prune_task(conn, id)?;
+    let record =
+        |tx: &Connection| journal::record(tx, caller, Kind::TaskDeleted, Some(id), json!({}));
+    crate::tasks::prune::prune_task(conn, id, Some(&record))?;
     Ok(())
 }
 
