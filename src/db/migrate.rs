@@ -4,7 +4,7 @@
 //!
 //! A step that has landed is frozen: the databases it upgraded keep what it did, so changing it
 //! would leave them without the change. A change of the schema is a new step and a new version
-//! (docs/architecture.md, "Schema and migrations"). `migrate/tests.rs` fails if a landed step's
+//! (docs/architecture.md, "Schema and migrations"). `migrate/tests/` fails if a landed step's
 //! text changes, and unless a database upgraded step by step from version 1 has exactly the
 //! schema of a new one.
 
