@@ -63,6 +63,14 @@ impl Kind {
         self.row().3
     }
 
+    /// The kind an API name names (`created` for an unknown one).
+    pub fn from_name(name: &str) -> Kind {
+        KINDS
+            .into_iter()
+            .find(|(_, _, n, _)| *n == name)
+            .map_or(Kind::Created, |k| k.0)
+    }
+
     fn of_code(code: i64) -> Option<Kind> {
         KINDS.into_iter().find(|(_, c, ..)| *c == code).map(|k| k.0)
     }

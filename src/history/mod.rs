@@ -187,9 +187,11 @@ pub fn xlsx(conn: &Connection, caller: &Caller, asset_id: i64) -> Result<std::fs
             e.source.clone(),
             e.kind_label.into(),
         ];
-        for f in &e.changes {
+        let kind = Kind::from_name(e.kind);
+        for f in told(kind, &e.changes) {
             let mut row = head.to_vec();
-            row.extend([f.header.to_owned(), plain(&f.old), plain(&f.new)]);
+            let (old, new) = (worded(f.field, &f.old), worded(f.field, &f.new));
+            row.extend([f.header.to_owned(), old, new]);
             rows.push(Ok(row));
         }
         if e.changes.is_empty() {
@@ -281,14 +283,48 @@ fn plain(v: &Value) -> String {
     }
 }
 
+/// A value as a person reads it: words for the codes, yuan with two decimals.
+fn worded(field: &str, v: &Value) -> String {
+    let words: &[(i64, &str)] = match field {
+        "status" => &[(1, "闲置"), (2, "使用中"), (3, "维保中")],
+        "expire" => &[(0, "在用"), (1, "已清退")],
+        "assetClass" => &[(0, "数量型"), (1, "条目型")],
+        "price" => return v.as_f64().map(|p| format!("{p:.2}")).unwrap_or_default(),
+        _ => &[],
+    };
+    match v
+        .as_i64()
+        .and_then(|n| words.iter().find(|(code, _)| *code == n))
+    {
+        Some((_, word)) => (*word).to_owned(),
+        None => plain(v),
+    }
+}
+
+/// The fields a sentence or a file tells: all of a change's; of a creation or deletion, those
+/// with a value.
+fn told(kind: Kind, fields: &[FieldChange]) -> impl Iterator<Item = &FieldChange> {
+    fields.iter().filter(move |f| {
+        let whole = match kind {
+            Kind::Created | Kind::Imported => Some(&f.new),
+            Kind::UndoDeleted => Some(&f.old),
+            _ => None,
+        };
+        !matches!(whole, Some(Value::Null))
+            && !matches!(whole, Some(Value::String(s)) if s.is_empty())
+    })
+}
+
 /// "2026-12-04 10:00:03 刘思妮（导入任务 #12）导入更新：资产名「旧」→「新」；…".
 fn sentence(time: &str, actor: &str, source: &str, kind: Kind, fields: &[FieldChange]) -> String {
-    let parts: Vec<String> = fields
-        .iter()
-        .map(|f| match kind {
-            Kind::Created | Kind::Imported => format!("{}「{}」", f.header, plain(&f.new)),
-            Kind::UndoDeleted => format!("{}「{}」", f.header, plain(&f.old)),
-            _ => format!("{}「{}」→「{}」", f.header, plain(&f.old), plain(&f.new)),
+    let parts: Vec<String> = told(kind, fields)
+        .map(|f| {
+            let (old, new) = (worded(f.field, &f.old), worded(f.field, &f.new));
+            match kind {
+                Kind::Created | Kind::Imported => format!("{}「{new}」", f.header),
+                Kind::UndoDeleted => format!("{}「{old}」", f.header),
+                _ => format!("{}「{old}」→「{new}」", f.header),
+            }
         })
         .collect();
     let actor = if actor.is_empty() {

@@ -129,6 +129,17 @@ fn every_write_path_leaves_exactly_one_entry_per_change() {
         fields(&history(&app, &s, id)[0]),
         [("expire".into(), json!(0), json!(1))]
     );
+    // The sentence words the codes, and a creation tells only the values it had.
+    let h = history(&app, &s, id);
+    let retired = h[0]["text"].as_str().unwrap();
+    assert!(
+        retired.ends_with("清退：是否清退「在用」→「已清退」"),
+        "{retired}"
+    );
+    let created = h.last().unwrap()["text"].as_str().unwrap();
+    assert!(created.contains("资产价值「10.00」"), "{created}");
+    assert!(created.contains("状态「闲置」"), "{created}");
+    assert!(!created.contains("描述信息「」"), "{created}");
     app.put(&format!("/api/expire_asset/{s}"), &json!([id]))
         .ok();
     grew(&app, 0, "retire again");

@@ -10,7 +10,8 @@ use std::collections::BTreeMap;
 /// Which tables a digest covers.
 #[derive(Clone, Copy)]
 pub enum Tables {
-    /// All but sessions and the login slowdown: what a refused request may not change.
+    /// All but sessions, the login slowdown and the journal's failed logins (a refused login is
+    /// recorded): what a refused request may not change.
     All,
     /// The register (companies, people, categories, assets): what a task of broken rows may
     /// not change, whatever tables the tasks keep their rows and results in.
@@ -137,8 +138,12 @@ impl Runner<'_> {
             );
         }
         for table in tables.iter().filter(|t| covered(t)) {
+            let only = match (which, table.as_str()) {
+                (Tables::All, "journal") => " WHERE kind <> 'login_failed'",
+                _ => "",
+            };
             let mut stmt = tx
-                .prepare(&format!("SELECT * FROM \"{table}\" ORDER BY 1"))
+                .prepare(&format!("SELECT * FROM \"{table}\"{only} ORDER BY 1"))
                 .expect("select");
             let columns = stmt.column_count();
             let mut rows = stmt.query([]).expect("query");
