@@ -271,7 +271,7 @@ CREATE TABLE asset_history (
     kind      INTEGER NOT NULL,
     changes   TEXT
 );
-CREATE INDEX asset_history_asset ON asset_history(asset_id) WHERE last_id IS NULL;
+CREATE INDEX asset_history_asset ON asset_history(asset_id, at) WHERE last_id IS NULL;
 CREATE INDEX asset_history_range ON asset_history(asset_id) WHERE last_id IS NOT NULL;
 
 -- Acts of administration and logins, newest last. entity_id NULL: the super admin's (or a

@@ -20,7 +20,7 @@ CREATE TABLE asset_history (
     kind      INTEGER NOT NULL,
     changes   TEXT
 );
-CREATE INDEX asset_history_asset ON asset_history(asset_id) WHERE last_id IS NULL;
+CREATE INDEX asset_history_asset ON asset_history(asset_id, at) WHERE last_id IS NULL;
 CREATE INDEX asset_history_range ON asset_history(asset_id) WHERE last_id IS NOT NULL;
 
 -- An import's undo record of an updated asset now points at the history entry of its first

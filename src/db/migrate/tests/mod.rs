@@ -72,7 +72,7 @@ const LANDED: [(&str, &str, &str); 13] = [
     (
         "v9.sql",
         include_str!("../v9.sql"),
-        "69297b218c5f0c217017016524d760634e45ed6c12eecd166c6fa17e1b09e1d0",
+        "c6ed5d1bc1d7a006f736f902ef1b2f5ad247e1079b3322735092447082ab01df",
     ),
 ];
 
