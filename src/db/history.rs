@@ -262,8 +262,17 @@ pub struct Entry {
     pub changes: Option<Map<String, Value>>,
 }
 
-const ENTRY: &str = "SELECT id, asset_id, entity_id, at, actor_id, task_id, kind, changes
-     FROM asset_history";
+/// The SELECT of whole entries, with the rest of a query (one literal string, so a cached
+/// statement is found without building its text).
+macro_rules! select_entries {
+    ($rest:literal) => {
+        concat!(
+            "SELECT id, asset_id, entity_id, at, actor_id, task_id, kind, changes
+             FROM asset_history ",
+            $rest
+        )
+    };
+}
 
 fn entry(r: &rusqlite::Row) -> rusqlite::Result<Entry> {
     let code: i64 = r.get(6)?;
@@ -294,7 +303,7 @@ fn entry(r: &rusqlite::Row) -> rusqlite::Result<Entry> {
 }
 
 fn entries(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> Result<Vec<Entry>> {
-    let mut stmt = conn.prepare_cached(&format!("{ENTRY} {sql}"))?;
+    let mut stmt = conn.prepare_cached(sql)?;
     let rows = stmt.query_map(params, entry)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
@@ -312,16 +321,23 @@ pub fn count_own(conn: &Connection, asset_id: i64) -> Result<i64> {
 pub fn own_page(conn: &Connection, asset_id: i64, limit: i64, skip: i64) -> Result<Vec<Entry>> {
     entries(
         conn,
-        "WHERE asset_id = ?1 AND last_id IS NULL ORDER BY id DESC LIMIT ?2 OFFSET ?3",
+        select_entries!(
+            "WHERE asset_id = ?1 AND last_id IS NULL ORDER BY id DESC LIMIT ?2 OFFSET ?3"
+        ),
         params![asset_id, limit, skip],
     )
+}
+
+/// One entry by its id.
+pub fn entry_by_id(conn: &Connection, id: i64) -> Result<Option<Entry>> {
+    Ok(entries(conn, select_entries!("WHERE id = ?1"), [id])?.pop())
 }
 
 /// The asset's own entries from entry `from_id` on, newest first.
 pub fn own_since(conn: &Connection, asset_id: i64, from_id: i64) -> Result<Vec<Entry>> {
     entries(
         conn,
-        "WHERE asset_id = ?1 AND last_id IS NULL AND id >= ?2 ORDER BY id DESC",
+        select_entries!("WHERE asset_id = ?1 AND last_id IS NULL AND id >= ?2 ORDER BY id DESC"),
         params![asset_id, from_id],
     )
 }
@@ -330,7 +346,7 @@ pub fn own_since(conn: &Connection, asset_id: i64, from_id: i64) -> Result<Vec<E
 pub fn own_after(conn: &Connection, asset_id: i64, end: i64) -> Result<Vec<Entry>> {
     entries(
         conn,
-        "WHERE asset_id = ?1 AND last_id IS NULL AND at > ?2 ORDER BY id DESC",
+        select_entries!("WHERE asset_id = ?1 AND last_id IS NULL AND at > ?2 ORDER BY id DESC"),
         params![asset_id, end],
     )
 }
@@ -408,7 +424,7 @@ pub fn changed_after(conn: &Connection, entity_id: i64, end: i64) -> Result<Vec<
 pub fn latest_own(conn: &Connection, asset_id: i64) -> Result<Option<Entry>> {
     Ok(entries(
         conn,
-        "WHERE asset_id = ?1 AND last_id IS NULL ORDER BY id DESC LIMIT 1",
+        select_entries!("WHERE asset_id = ?1 AND last_id IS NULL ORDER BY id DESC LIMIT 1"),
         [asset_id],
     )?
     .pop())

@@ -118,11 +118,18 @@ impl Undo<'_> {
                 .map_err(|e| Error::caused(format!("undo record of asset {id}"), e));
         }
         let mut state = current.state();
-        if let Some(first) = change.history_id {
-            for entry in history::own_since(self.tx, id, first)? {
-                if let Some(changes) = &entry.changes {
-                    history::take_back(&mut state, changes)?;
-                }
+        let Some(first) = change.history_id else {
+            return Ok(state.values);
+        };
+        // Every change moves the revision by one: one step since the values before means the
+        // task's change was the only one, and its entry is read by its id.
+        let entries = match change.revision == change.before_revision + 1 {
+            true => history::entry_by_id(self.tx, first)?.into_iter().collect(),
+            false => history::own_since(self.tx, id, first)?,
+        };
+        for entry in entries {
+            if let Some(changes) = &entry.changes {
+                history::take_back(&mut state, changes)?;
             }
         }
         Ok(state.values)
