@@ -22,6 +22,7 @@ const HAS_CHILDREN: &str = "该资产下有不是此任务创建的子资产，�
 const GONE: &str = "该资产已不存在";
 const OUT_OF_REACH: &str = "无权修改该资产";
 const RECORDS_GONE: &str = "撤销记录已被清除，该项未撤销";
+const HISTORY_GONE: &str = "该资产的履历已超过保留期限被清除，无法还原原值，未撤销";
 
 /// Runs the next batch of the undo task; returns its new checkpoint and counts.
 pub fn run_batch(tx: &Connection, task: &sql::TaskState, scope: &Scope) -> Result<(i64, Counts)> {
@@ -101,7 +102,9 @@ impl Undo<'_> {
         if changes::child_added_since(self.tx, id, change.id_mark, self.import_id)? {
             return Ok(Err(CHILD_ADDED.into()));
         }
-        let before = self.before(&current, change)?;
+        let Some(before) = self.before(&current, change)? else {
+            return Ok(Err(HISTORY_GONE.into()));
+        };
         let restored = (&before, Some(change.before_revision));
         let history = (&self.source, Kind::UndoRestored);
         changes::rewrite_asset(self.tx, id, &current.values, restored, history)?;
@@ -110,29 +113,34 @@ impl Undo<'_> {
 
     /// The values an updated asset had before the import: taken back from its history, every
     /// entry from the import's first change of it on (none came after the import's last: its
-    /// revision has not moved), or as an undo record from before the history kept them.
-    fn before(&self, current: &StoredAsset, change: &Change) -> Result<NewAsset> {
+    /// revision has not moved), or as an undo record from before the history kept them. None
+    /// if `history_retention_days` has deleted the import's entry.
+    fn before(&self, current: &StoredAsset, change: &Change) -> Result<Option<NewAsset>> {
         let id = change.asset_id;
         if let Some(before) = &change.before {
             return serde_json::from_str(before)
+                .map(Some)
                 .map_err(|e| Error::caused(format!("undo record of asset {id}"), e));
         }
         let mut state = current.state();
         let Some(first) = change.history_id else {
-            return Ok(state.values);
+            return Ok(Some(state.values));
         };
         // Every change moves the revision by one: one step since the values before means the
         // task's change was the only one, and its entry is read by its id.
-        let entries = match change.revision == change.before_revision + 1 {
+        let entries: Vec<_> = match change.revision == change.before_revision + 1 {
             true => history::entry_by_id(self.tx, first)?.into_iter().collect(),
             false => history::own_since(self.tx, id, first)?,
         };
+        if entries.last().map(|e| e.id) != Some(first) {
+            return Ok(None);
+        }
         for entry in entries {
             if let Some(changes) = &entry.changes {
                 history::take_back(&mut state, changes)?;
             }
         }
-        Ok(state.values)
+        Ok(Some(state.values))
     }
 
     /// Deletes an asset the import created.

@@ -373,3 +373,31 @@ fn who_may_read_an_assets_history() {
         .dispatch();
     assert_eq!(res.status().code, 403);
 }
+
+#[test]
+fn an_undo_whose_history_is_gone_leaves_the_asset_and_says_why() {
+    let app = App::new();
+    let s = app.demo("liusn");
+    let id = app.create_asset(&s, &row("台式机", "liusn", "CST"));
+    let mut update = row("台式机", "zhangsan", "CST");
+    update["id"] = json!(id);
+    let import = task_id(&app.import(&s, &json!([update])));
+    // history_retention_days deleted the import's entry (the undo record points at it).
+    let conn = rusqlite::Connection::open(app.db_path()).unwrap();
+    conn.execute("DELETE FROM asset_history WHERE task_id = ?1", [import])
+        .unwrap();
+    let undo = app.post(&format!("/api/async_task/{s}/{import}/undo"), &json!({}));
+    let undo = app.wait_task(&s, undo.ok()["id"].as_i64().unwrap());
+    assert_eq!(
+        (&undo["number_succeed"], &undo["number_failed"]),
+        (&json!(0), &json!(1)),
+        "{undo}"
+    );
+    let failed = app.get(&format!("/api/failed_task/{s}/{}", task_id(&undo)));
+    assert_eq!(
+        failed.ok()[0]["message"],
+        "该资产的履历已超过保留期限被清除，无法还原原值，未撤销"
+    );
+    let now = app.assets(&s);
+    assert_eq!(now[0]["userName"], "zhangsan", "left as the import made it");
+}
