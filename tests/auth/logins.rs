@@ -7,7 +7,7 @@ use crate::common;
 
 use common::server::Server;
 use common::{Answer, App, ADMIN_PASSWORD, DEMO_PASSWORD};
-use serde_json::json;
+use serde_json::{json, Value};
 
 fn throttled(a: &Answer) -> bool {
     a.status.code == 429 && a.code() == 3
@@ -92,7 +92,15 @@ fn item_3_concurrent_logins_are_answered_within_the_bound() {
                 let server = &server;
                 scope.spawn(move || {
                     let body = json!({"identity": format!("nobody{i}"), "password": "x"});
-                    let (status, answer) = server.post("/api/login", &body.to_string());
+                    let body = body.to_string();
+                    // Closed unanswered (0, 0): the address was at its bound and this
+                    // connection was still sending its head, so its place was taken back.
+                    let Some((status, answer)) =
+                        server.try_request_bytes("POST", "/api/login", Some(body.as_bytes()))
+                    else {
+                        return (0, 0);
+                    };
+                    let answer: Value = serde_json::from_slice(&answer).unwrap();
                     (status, answer["code"].as_i64().unwrap())
                 })
             })
@@ -101,7 +109,7 @@ fn item_3_concurrent_logins_are_answered_within_the_bound() {
     });
     for (status, code) in &statuses {
         assert!(
-            [(400, 2), (429, 10), (429, 3), (503, 10)].contains(&(*status, *code)),
+            [(400, 2), (429, 10), (429, 3), (503, 10), (0, 0)].contains(&(*status, *code)),
             "{statuses:?}"
         );
     }
