@@ -378,35 +378,14 @@ pub fn ranges_after(conn: &Connection, end: i64) -> Result<Vec<(i64, i64)>> {
 
 /// How far back of a moment the search for what came after it starts: a clock set back by up
 /// to this much still leaves every later entry found.
-const CLOCK_SLACK: i64 = 86_400;
+pub const CLOCK_SLACK: i64 = 86_400;
 
-/// The first entry id that may be later than `moment`: entries are written in time order, so
-/// ids and times rise together and a binary search over the ids finds where the entries of
-/// `moment - CLOCK_SLACK` begin (each look one step down the primary key). Every entry later
-/// than `moment` has this id or a higher one; the caller still checks each entry's time.
+/// The first entry id that may be later than `moment`: where the entries of
+/// `moment - CLOCK_SLACK` begin (`db::first_id_at`). Every entry later than `moment` has this
+/// id or a higher one; the caller still checks each entry's time.
 pub fn first_id_after(conn: &Connection, moment: i64) -> Result<i64> {
-    let moment = moment.saturating_sub(CLOCK_SLACK);
-    let (low, high): (Option<i64>, Option<i64>) = conn
-        .prepare_cached("SELECT min(id), max(id) FROM asset_history")?
-        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    let (Some(mut low), Some(high)) = (low, high) else {
-        return Ok(1);
-    };
-    let mut at_or_after =
-        conn.prepare_cached("SELECT id, at FROM asset_history WHERE id >= ?1 ORDER BY id LIMIT 1")?;
-    // The answer lies in low..=high + 1: the first id whose entry is later than `moment`.
-    let mut high = high + 1;
-    while low < high {
-        let middle = low + (high - low) / 2;
-        let found: Option<(i64, i64)> = at_or_after
-            .query_row([middle], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?;
-        match found {
-            Some((id, at)) if at <= moment => low = id + 1,
-            _ => high = middle,
-        }
-    }
-    Ok(low)
+    let from = moment.saturating_sub(CLOCK_SLACK).saturating_add(1);
+    Ok(super::first_id_at(conn, super::TimeOrdered::History, from)?)
 }
 
 /// The assets of the company with an entry of their own later than `end`, in id order.

@@ -188,41 +188,9 @@ impl Query {
     }
 }
 
-/// The lowest and highest ids, in two subqueries: SQLite reads min() or max() off the table's
-/// end only when it is a query's one aggregate (both in one query read every row: 0.8 s for ten
-/// million).
-const ID_BOUNDS: &str = "SELECT (SELECT min(id) FROM journal), (SELECT max(id) FROM journal)";
-
 /// The id of the first entry at or after `at` (one past the last entry when there is none).
-/// A binary search over the ids: entries' times follow their ids (`insert`).
 pub fn first_id_at(conn: &Connection, at: i64) -> rusqlite::Result<i64> {
-    let (first, last): (Option<i64>, Option<i64>) =
-        conn.query_row(ID_BOUNDS, [], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    let (Some(mut low), Some(last)) = (first, last) else {
-        return Ok(1);
-    };
-    let mut from =
-        conn.prepare_cached("SELECT id, at FROM journal WHERE id >= ?1 ORDER BY id LIMIT 1")?;
-    // Entries below `low` are before `at`; entries from `high` on are not.
-    let mut high = last + 1;
-    while low < high {
-        let middle = low + (high - low) / 2;
-        let found: Option<(i64, i64)> = from
-            .query_row([middle], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?;
-        match found {
-            Some((id, time)) if id < high => {
-                if time >= at {
-                    high = id;
-                } else {
-                    low = id + 1;
-                }
-            }
-            // No entry in middle..high (ids have gaps where a transaction rolled back).
-            _ => high = middle,
-        }
-    }
-    Ok(low)
+    super::first_id_at(conn, super::TimeOrdered::Journal, at)
 }
 
 /// How many entries the filter finds, counted up to `bound`: (count, whether there are more).

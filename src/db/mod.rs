@@ -287,3 +287,66 @@ mod tests {
             .unwrap();
     }
 }
+
+/// A table whose rows are written in time order: its `at` (Unix seconds) rises with its id, so
+/// a moment becomes an id by a binary search, with no index on time for every insert to pay for.
+#[derive(Debug, Clone, Copy)]
+pub enum TimeOrdered {
+    /// The journal: an entry's time never goes back past the one before it (`journal::insert`).
+    Journal,
+    /// The asset history: times follow the clock, which may be set back (its searches start
+    /// early, `history::CLOCK_SLACK`).
+    History,
+}
+
+impl TimeOrdered {
+    fn table(self) -> &'static str {
+        match self {
+            TimeOrdered::Journal => "journal",
+            TimeOrdered::History => "asset_history",
+        }
+    }
+
+    /// The lowest and highest ids, in two subqueries: SQLite reads min() or max() off the
+    /// table's end only when it is a query's one aggregate (both in one query read every row:
+    /// 0.8 s for ten million).
+    pub fn id_bounds_sql(self) -> String {
+        let t = self.table();
+        format!("SELECT (SELECT min(id) FROM {t}), (SELECT max(id) FROM {t})")
+    }
+}
+
+/// The id of the first row of `table` at or after `at` (one past the last row when there is
+/// none): a binary search over the ids, each look one step down the primary key.
+pub fn first_id_at(conn: &Connection, table: TimeOrdered, at: i64) -> rusqlite::Result<i64> {
+    let (first, last): (Option<i64>, Option<i64>) = conn
+        .prepare_cached(&table.id_bounds_sql())?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let (Some(mut low), Some(last)) = (first, last) else {
+        return Ok(1);
+    };
+    let mut from = conn.prepare_cached(&format!(
+        "SELECT id, at FROM {} WHERE id >= ?1 ORDER BY id LIMIT 1",
+        table.table()
+    ))?;
+    // Rows below `low` are before `at`; rows from `high` on are not.
+    let mut high = last + 1;
+    while low < high {
+        let middle = low + (high - low) / 2;
+        let found: Option<(i64, i64)> = rusqlite::OptionalExtension::optional(
+            from.query_row([middle], |r| Ok((r.get(0)?, r.get(1)?))),
+        )?;
+        match found {
+            Some((id, time)) if id < high => {
+                if time >= at {
+                    high = id;
+                } else {
+                    low = id + 1;
+                }
+            }
+            // No row in middle..high (ids have gaps where rows were deleted or rolled back).
+            _ => high = middle,
+        }
+    }
+    Ok(low)
+}

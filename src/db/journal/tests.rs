@@ -269,7 +269,10 @@ fn every_list_reads_its_index_in_order_and_counts_on_the_index_alone() {
     }
     // The days' binary search starts from the ids' ends, read off the table's ends.
     let mut stmt = conn
-        .prepare(&format!("EXPLAIN QUERY PLAN {ID_BOUNDS}"))
+        .prepare(&format!(
+            "EXPLAIN QUERY PLAN {}",
+            crate::db::TimeOrdered::Journal.id_bounds_sql()
+        ))
         .unwrap();
     let plan: Vec<String> = stmt
         .query_map([], |r| r.get(3))
