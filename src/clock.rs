@@ -6,6 +6,16 @@ pub fn now_text() -> String {
     chrono::Local::now().format("%Y-%m-%d %H:%M:%S").to_string()
 }
 
+/// Unix seconds as local time, as the task times are stored and shown ('YYYY-MM-DD HH:MM:SS').
+pub fn local_time(secs: i64) -> String {
+    use chrono::TimeZone;
+    chrono::Local
+        .timestamp_opt(secs, 0)
+        .single()
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+        .unwrap_or_default()
+}
+
 /// Unix seconds now.
 pub fn now_secs() -> i64 {
     chrono::Utc::now().timestamp()

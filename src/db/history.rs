@@ -27,6 +27,13 @@ pub enum Kind {
     UndoDeleted,
 }
 
+/// A kind is answered by its API name.
+impl serde::Serialize for Kind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
 /// Each kind's stored code, API name and label.
 const KINDS: [(Kind, i64, &str, &str); 7] = [
     (Kind::Created, 1, "created", "新建"),
@@ -61,14 +68,6 @@ impl Kind {
 
     pub fn label(self) -> &'static str {
         self.row().3
-    }
-
-    /// The kind an API name names (`created` for an unknown one).
-    pub fn from_name(name: &str) -> Kind {
-        KINDS
-            .into_iter()
-            .find(|(_, _, n, _)| *n == name)
-            .map_or(Kind::Created, |k| k.0)
     }
 
     fn of_code(code: i64) -> Option<Kind> {

@@ -11,7 +11,7 @@ mod xlsx_cost;
 
 pub use read::{read_rows, ReadLimits};
 pub use table::{write_cells_csv, write_cells_xlsx, Cell, XLSX_DATA_ROWS};
-pub use write::{template, write_csv, write_table_xlsx, write_xlsx, Sheet};
+pub use write::{template, write_csv, write_xlsx, Sheet};
 
 use crate::columns::{Column, EXPORT_COLUMNS, IMPORT_COLUMNS, TEMPLATE_COLUMNS};
 use std::borrow::Cow;

@@ -340,38 +340,3 @@ fn new_worksheet<'a>(
     }
     Ok(worksheet)
 }
-
-/// A plain table of text (a list for an auditor: an asset's history, the journal) as an XLSX
-/// in a temporary file, rewound: a bold header of `headers` (name, width) kept in view, then
-/// one row per item, continued on a new worksheet past Excel's row limit.
-pub fn write_table_xlsx(
-    headers: &[(&str, f64)],
-    rows: impl Iterator<Item = Result<Vec<String>, String>>,
-) -> Result<std::fs::File, String> {
-    let xlsx = |e: XlsxError| format!("生成XLSX文件失败：{e}");
-    let mut workbook = Workbook::new();
-    let bold = rust_xlsxwriter::Format::new().set_bold();
-    let mut worksheet = new_worksheet(&mut workbook, headers, &bold).map_err(xlsx)?;
-    let mut row: u32 = 1;
-    for cells in rows {
-        if row >= XLSX_MAX_ROWS {
-            worksheet = new_worksheet(&mut workbook, headers, &bold).map_err(xlsx)?;
-            row = 1;
-        }
-        for (col, text) in cells?.iter().enumerate() {
-            let text = match text.char_indices().nth(XLSX_MAX_CHARS) {
-                Some((cut, _)) => &text[..cut],
-                None => text,
-            };
-            worksheet
-                .write_string(row, col as u16, text)
-                .map_err(xlsx)?;
-        }
-        row += 1;
-    }
-    let mut file = tempfile::tempfile().map_err(|e| format!("创建临时文件失败：{e}"))?;
-    workbook.save_to_writer(&mut file).map_err(xlsx)?;
-    file.seek(SeekFrom::Start(0))
-        .map_err(|e| format!("读取临时文件失败：{e}"))?;
-    Ok(file)
-}

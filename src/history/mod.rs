@@ -9,6 +9,7 @@ use crate::db::assets::Scope;
 use crate::db::changes;
 use crate::db::history::{self as sql, Entry, Kind, State};
 use crate::error::{Error, Result};
+use crate::files::Cell;
 use crate::paging::{Page, Paged};
 use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
@@ -27,7 +28,8 @@ pub struct HistoryEntry {
     pub task: Option<i64>,
     /// 页面/API, 导入任务 #N or 撤销任务 #N.
     pub source: String,
-    pub kind: &'static str,
+    /// Its API name (`created`, `modified`, …).
+    pub kind: Kind,
     pub kind_label: &'static str,
     pub changes: Vec<FieldChange>,
     /// The entry as one sentence.
@@ -104,15 +106,6 @@ impl Names<'_> {
     }
 }
 
-fn local_time(secs: i64) -> String {
-    use chrono::TimeZone;
-    chrono::Local
-        .timestamp_opt(secs, 0)
-        .single()
-        .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
-        .unwrap_or_default()
-}
-
 /// The asset as the caller may see it: None if it is not theirs to see. A deleted asset is
 /// judged as its deletion left it.
 fn visible(scope: &Scope, entity_id: i64, state: &State) -> Result<()> {
@@ -181,24 +174,19 @@ pub fn xlsx(conn: &Connection, caller: &Caller, asset_id: i64) -> Result<std::fs
     ];
     let mut rows = Vec::new();
     for e in &entries {
-        let head = [
-            e.time.clone(),
-            e.actor.clone(),
-            e.source.clone(),
-            e.kind_label.into(),
-        ];
-        let kind = Kind::from_name(e.kind);
-        for f in told(kind, &e.changes) {
+        let head = [&e.time, &e.actor, &e.source, e.kind_label].map(|t| Cell::Text(t.into()));
+        for f in told(e.kind, &e.changes) {
             let mut row = head.to_vec();
             let (old, new) = (worded(f.field, &f.old), worded(f.field, &f.new));
-            row.extend([f.header.to_owned(), old, new]);
+            row.extend([f.header.into(), old, new].map(Cell::Text));
             rows.push(Ok(row));
         }
         if e.changes.is_empty() {
             rows.push(Ok(head.to_vec()));
         }
     }
-    crate::files::write_table_xlsx(&headers, rows.into_iter()).map_err(Error::internal)
+    // One asset's history fits a worksheet whole: nothing is ever cut.
+    crate::files::write_cells_xlsx(&headers, rows.into_iter(), "").map_err(Error::internal)
 }
 
 /// `limit` of the asset's entries after `skip`, newest first, with their total (which `check`
@@ -260,7 +248,7 @@ fn shown(names: &mut Names, entry: &Entry, changes: Map<String, Value>) -> Resul
             new: names.shown(column, &side(1))?,
         });
     }
-    let time = local_time(entry.at);
+    let time = crate::clock::local_time(entry.at);
     let text = sentence(&time, &actor, &source, entry.kind, &fields);
     Ok(HistoryEntry {
         id: entry.id,
@@ -268,7 +256,7 @@ fn shown(names: &mut Names, entry: &Entry, changes: Map<String, Value>) -> Resul
         actor,
         task: entry.task_id,
         source,
-        kind: entry.kind.name(),
+        kind: entry.kind,
         kind_label: entry.kind.label(),
         changes: fields,
         text,

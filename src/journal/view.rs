@@ -4,7 +4,6 @@
 use super::{Kind, LoginFailure};
 use crate::db::journal::Entry;
 use crate::files::Cell;
-use chrono::TimeZone;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -25,15 +24,6 @@ pub struct EntryView {
     pub text: String,
 }
 
-/// Local time of a Unix time, as the task times are shown.
-pub fn local_time(at: i64) -> String {
-    chrono::Local
-        .timestamp_opt(at, 0)
-        .single()
-        .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
-        .unwrap_or_default()
-}
-
 impl EntryView {
     pub fn of(e: &Entry) -> EntryView {
         let detail = e
@@ -45,7 +35,7 @@ impl EntryView {
         let kind = Kind::from_code(&e.kind);
         EntryView {
             id: e.id,
-            time: local_time(e.at),
+            time: crate::clock::local_time(e.at),
             actor: e.actor_name.clone(),
             kind: e.kind.clone(),
             kind_label: kind.map_or_else(|| e.kind.clone(), |k| k.label().to_owned()),
