@@ -30,6 +30,41 @@ pub struct NewAsset {
     pub status: i64,
 }
 
+/// An asset's columns in `NewAsset`'s order, as statements bind them (`NewAsset::columns`).
+pub(crate) const COLUMNS: &str = "entity_id, department_id, category_id, parent_id, owner_id,
+     name, asset_class, initial_price_cents, description, position, count, create_day, deadline,
+     status";
+
+impl NewAsset {
+    /// Its values for a statement's parameters ?1 to ?14, in the order of `COLUMNS`.
+    pub fn columns(&self) -> [&dyn rusqlite::ToSql; 14] {
+        [
+            &self.entity_id,
+            &self.department_id,
+            &self.category_id,
+            &self.parent_id,
+            &self.owner_id,
+            &self.name,
+            &self.asset_class,
+            &self.initial_price_cents,
+            &self.description,
+            &self.position,
+            &self.count,
+            &self.create_day,
+            &self.deadline,
+            &self.status,
+        ]
+    }
+
+    /// `columns` followed by `more` (?15 on).
+    pub fn columns_and<'a>(
+        &'a self,
+        more: &'a [&'a dyn rusqlite::ToSql],
+    ) -> rusqlite::ParamsFromIter<impl Iterator<Item = &'a dyn rusqlite::ToSql>> {
+        rusqlite::params_from_iter(self.columns().into_iter().chain(more.iter().copied()))
+    }
+}
+
 const INSERT_ASSET: &str = "INSERT INTO asset (entity_id, department_id, category_id, parent_id,
          owner_id, name, asset_class, initial_price_cents, description, position, count,
          create_day, deadline, status, id)
@@ -89,23 +124,7 @@ impl<'c> AssetInserter<'c> {
     /// Stores the asset and returns its id.
     pub fn insert(&mut self, a: &NewAsset) -> rusqlite::Result<i64> {
         let id = self.next_id;
-        self.insert.execute(params![
-            a.entity_id,
-            a.department_id,
-            a.category_id,
-            a.parent_id,
-            a.owner_id,
-            a.name,
-            a.asset_class,
-            a.initial_price_cents,
-            a.description,
-            a.position,
-            a.count,
-            a.create_day,
-            a.deadline,
-            a.status,
-            id
-        ])?;
+        self.insert.execute(a.columns_and(&[&id]))?;
         self.next_id += 1;
         *self
             .added
@@ -368,36 +387,17 @@ pub fn past_view(
     (a, expire): (&NewAsset, bool),
     today: i64,
 ) -> rusqlite::Result<Option<AssetView>> {
-    let from = "(SELECT ?1 AS id, ?2 AS entity_id, ?3 AS department_id, ?4 AS category_id,
-          ?5 AS parent_id, ?6 AS owner_id, ?7 AS name, ?8 AS asset_class,
-          ?9 AS initial_price_cents, ?10 AS description, ?11 AS position, ?12 AS count,
-          ?13 AS create_day, ?14 AS deadline, ?15 AS status, ?16 AS expire,
-          coalesce((SELECT warning_amount FROM asset WHERE id = ?1), -1) AS warning_amount,
-          coalesce((SELECT warning_date FROM asset WHERE id = ?1), -1) AS warning_date) a";
+    let from = "(SELECT ?1 AS entity_id, ?2 AS department_id, ?3 AS category_id,
+          ?4 AS parent_id, ?5 AS owner_id, ?6 AS name, ?7 AS asset_class,
+          ?8 AS initial_price_cents, ?9 AS description, ?10 AS position, ?11 AS count,
+          ?12 AS create_day, ?13 AS deadline, ?14 AS status, ?15 AS id, ?16 AS expire,
+          coalesce((SELECT warning_amount FROM asset WHERE id = ?15), -1) AS warning_amount,
+          coalesce((SELECT warning_date FROM asset WHERE id = ?15), -1) AS warning_date) a";
     let sql = view_select_from(from).replace(":today", "?17");
     conn.prepare_cached(&sql)?
-        .query_row(
-            params![
-                id,
-                a.entity_id,
-                a.department_id,
-                a.category_id,
-                a.parent_id,
-                a.owner_id,
-                a.name,
-                a.asset_class,
-                a.initial_price_cents,
-                a.description,
-                a.position,
-                a.count,
-                a.create_day,
-                a.deadline,
-                a.status,
-                expire,
-                today
-            ],
-            |r| view_row(r, today),
-        )
+        .query_row(a.columns_and(&[&id, &expire, &today]), |r| {
+            view_row(r, today)
+        })
         .optional()
 }
 

@@ -128,28 +128,11 @@ pub fn store_past_assets<'a>(
              description, position, count, create_day, deadline, status, expire);"
     ))?;
     let mut insert = conn.prepare(&format!(
-        "INSERT INTO {PAST_TABLE} VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,
-             ?13, ?14, ?15, ?16)"
+        "INSERT INTO {PAST_TABLE} ({COLUMNS}, id, expire)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
     ))?;
     for (id, a, expire) in assets {
-        insert.execute(params![
-            id,
-            a.entity_id,
-            a.department_id,
-            a.category_id,
-            a.parent_id,
-            a.owner_id,
-            a.name,
-            a.asset_class,
-            a.initial_price_cents,
-            a.description,
-            a.position,
-            a.count,
-            a.create_day,
-            a.deadline,
-            a.status,
-            expire
-        ])?;
+        insert.execute(a.columns_and(&[&id, &expire]))?;
     }
     Ok(())
 }
