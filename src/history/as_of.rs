@@ -7,7 +7,7 @@ use crate::assets::SearchRequest;
 use crate::auth::Caller;
 use crate::db::assets::{self as asset_sql, AssetView};
 use crate::db::changes;
-use crate::db::history::{self as sql, State};
+use crate::db::history::{self as sql, Entry, State};
 use crate::error::{Error, Result};
 use chrono::TimeZone;
 use rusqlite::Connection;
@@ -63,13 +63,15 @@ impl AsOf {
         })
     }
 
-    /// The asset as it stood (None: it did not exist then), and whether it changed since.
-    pub fn state(&self, conn: &Connection, id: i64) -> Result<Option<(State, bool)>> {
-        let later = sql::own_after(conn, id, self.end)?;
+    /// The asset as it stood (None: it did not exist then).
+    pub fn state(&self, conn: &Connection, id: i64) -> Result<Option<State>> {
+        self.walked_back(conn, id, &sql::own_after(conn, id, self.end)?)
+    }
+
+    /// The asset as it is, walked back through its entries `later` than the day's end.
+    fn walked_back(&self, conn: &Connection, id: i64, later: &[Entry]) -> Result<Option<State>> {
         let now = changes::stored_asset(conn, id)?.map(|a| a.state());
-        let changed = !later.is_empty();
-        let then = sql::state_at(now, &later, &self.created_later, id)?;
-        Ok(then.map(|state| (state, changed)))
+        sql::state_at(now, later, &self.created_later, id)
     }
 
     /// The asset view as it stood (with its value as of that day), with its company and
@@ -89,8 +91,7 @@ impl AsOf {
             let view = views.read(id)?;
             return Ok(view.map(|(a, view)| (a.entity_id, a.department_id, view)));
         }
-        let now = changes::stored_asset(conn, id)?.map(|a| a.state());
-        let Some(then) = sql::state_at(now, &later, &self.created_later, id)? else {
+        let Some(then) = self.walked_back(conn, id, &later)? else {
             return Ok(None);
         };
         let values = &then.values;
@@ -119,7 +120,7 @@ pub fn search_ids(
         .collect();
     let mut past = Vec::new();
     for id in changed {
-        if let Some((state, _)) = as_of.state(conn, id)? {
+        if let Some(state) = as_of.state(conn, id)? {
             past.push((id, state));
         }
     }

@@ -28,11 +28,7 @@ pub fn run_batch(
     let (mut succeeded, mut failed) = (0, 0);
     for (i, raw) in batch.rows.iter().enumerate().skip(skip) {
         let seq = batch.first_seq + i as i64;
-        let snapshot = match &as_of {
-            None => snapshot(&mut views, scope, raw)?,
-            Some(as_of) => snapshot_as_of(tx, as_of, &mut views, scope, raw)?,
-        };
-        match snapshot {
+        match snapshot(tx, as_of.as_ref(), &mut views, scope, raw)? {
             Ok(view) => {
                 snapshots
                     .push(&view)
@@ -64,32 +60,11 @@ fn asset_id(raw: &str) -> Option<i64> {
     .filter(|id| *id > 0)
 }
 
-/// The asset view as it is now, or why the id cannot be exported.
+/// The asset view as it is now (or as it stood at the end of `as_of`'s day), or why the id
+/// cannot be exported.
 fn snapshot(
-    views: &mut asset_sql::ViewReader,
-    scope: &Scope,
-    raw: &str,
-) -> Result<Result<asset_sql::AssetView, &'static str>> {
-    let Some(id) = asset_id(raw) else {
-        return Ok(Err("资产编号不合法"));
-    };
-    let Some((asset, view)) = views
-        .read(id)?
-        .filter(|(a, _)| a.entity_id == scope.entity_id())
-    else {
-        return Ok(Err("资产不存在"));
-    };
-    if !scope.covers(asset.department_id) {
-        return Ok(Err("无权导出该资产"));
-    }
-    Ok(Ok(view))
-}
-
-/// The asset view as it stood at the end of the export's day, or why the id cannot be
-/// exported.
-fn snapshot_as_of(
     tx: &Connection,
-    as_of: &crate::history::as_of::AsOf,
+    as_of: Option<&crate::history::as_of::AsOf>,
     views: &mut asset_sql::ViewReader,
     scope: &Scope,
     raw: &str,
@@ -97,11 +72,18 @@ fn snapshot_as_of(
     let Some(id) = asset_id(raw) else {
         return Ok(Err("资产编号不合法"));
     };
-    let Some((_, department_id, view)) = as_of
-        .view(tx, views, id)?
-        .filter(|(entity_id, ..)| *entity_id == scope.entity_id())
-    else {
-        return Ok(Err("截至该日该资产不存在"));
+    // (company, department, view)
+    let found = match as_of {
+        None => views
+            .read(id)?
+            .map(|(a, view)| (a.entity_id, a.department_id, view)),
+        Some(as_of) => as_of.view(tx, views, id)?,
+    };
+    let Some((_, department_id, view)) = found.filter(|(e, ..)| *e == scope.entity_id()) else {
+        return Ok(Err(match as_of {
+            None => "资产不存在",
+            Some(_) => "截至该日该资产不存在",
+        }));
     };
     if !scope.covers(department_id) {
         return Ok(Err("无权导出该资产"));
