@@ -146,18 +146,14 @@ pub fn page(
     asset_id: i64,
     page: Page,
 ) -> Result<Paged<HistoryEntry>> {
-    let (total, data) = entries_of(
+    let ((pages, total), data) = entries_of(
         conn,
         caller,
         asset_id,
         (page.size, page.offset()),
-        |total| page.check(total).map(|_| ()),
+        |total| Ok((page.check(total)?, total)),
     )?;
-    Ok(Paged {
-        pages: page.check(total)?,
-        total,
-        data,
-    })
+    Ok(Paged { pages, total, data })
 }
 
 /// The asset's whole history, newest first, as an XLSX for the auditor (in a temporary file).
@@ -189,22 +185,22 @@ pub fn xlsx(conn: &Connection, caller: &Caller, asset_id: i64) -> Result<std::fs
     crate::files::write_cells_xlsx(&headers, rows.into_iter(), "").map_err(Error::internal)
 }
 
-/// `limit` of the asset's entries after `skip`, newest first, with their total (which `check`
-/// may refuse before anything is read), once the caller may see the asset.
-fn entries_of(
+/// `limit` of the asset's entries after `skip`, newest first, once the caller may see the
+/// asset, with what `check` makes of their total (it may refuse it before anything is read).
+fn entries_of<T>(
     conn: &Connection,
     caller: &Caller,
     asset_id: i64,
     (limit, skip): (i64, i64),
-    check: impl FnOnce(i64) -> Result<()>,
-) -> Result<(i64, Vec<HistoryEntry>)> {
+    check: impl FnOnce(i64) -> Result<T>,
+) -> Result<(T, Vec<HistoryEntry>)> {
     let scope = crate::org::scope(conn, caller)?;
     let (entity_id, last) = last_state(conn, asset_id)?.ok_or(Error::NotFound("资产"))?;
     visible(&scope, entity_id, &last)?;
     let own = sql::count_own(conn, asset_id)?;
     let created = sql::created_range(conn, asset_id)?;
     let total = own + i64::from(created.is_some());
-    check(total)?;
+    let checked = check(total)?;
     let mut names = Names {
         conn,
         known: HashMap::new(),
@@ -221,7 +217,7 @@ fn entries_of(
         let changes = sql::diff(None, first.as_ref());
         data.push(shown(&mut names, &entry, changes)?);
     }
-    Ok((total, data))
+    Ok((checked, data))
 }
 
 /// An entry with names, yuan and dates, and its sentence.
