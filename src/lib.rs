@@ -5,6 +5,7 @@ pub mod api;
 pub mod assets;
 pub mod auth;
 pub mod bootstrap;
+pub mod cli;
 pub mod clock;
 pub mod columns;
 pub mod config;

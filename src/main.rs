@@ -1,17 +1,47 @@
 #![forbid(unsafe_code)]
 
+use assetport::cli::{self, Command};
 use assetport::config::Settings;
 
-#[rocket::main]
-async fn main() {
-    let figment = assetport::figment();
-    let settings = match Settings::from_figment(&figment) {
-        Ok(s) => s,
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let command = match cli::parse(&args) {
+        Ok(c) => c,
         Err(e) => {
             eprintln!("assetport: {e}");
             std::process::exit(2);
         }
     };
+    match command {
+        Command::Help | Command::Version => {
+            // Answered without reading the settings: a broken configuration still gets help.
+            let _ = cli::run(command, &Settings::default());
+        }
+        Command::Serve => serve(),
+        command => {
+            let settings = settings_or_exit(&assetport::figment());
+            if let Err(e) = cli::run(command, &settings) {
+                eprintln!("assetport: {e}");
+                std::process::exit(1);
+            }
+        }
+    }
+}
+
+fn settings_or_exit(figment: &rocket::figment::Figment) -> Settings {
+    match Settings::from_figment(figment) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("assetport: {e}");
+            std::process::exit(2);
+        }
+    }
+}
+
+#[rocket::main]
+async fn serve() {
+    let figment = assetport::figment();
+    let settings = settings_or_exit(&figment);
     if let Err(e) = assetport::logging::init(&settings.database) {
         eprintln!("assetport: {e}");
         std::process::exit(2);

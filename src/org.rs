@@ -84,6 +84,21 @@ pub fn change_password(
     Ok(())
 }
 
+/// Sets a new password for the user named `name` (any user, the super admin included) from
+/// the machine that holds the database (`assetport reset-password`): every session of theirs
+/// ends, and the journal says it was done there. Returns the user's name as stored.
+pub fn reset_password_on_machine(conn: &mut Conn, name: &str, password: &str) -> Result<String> {
+    check_password_strength(password)?;
+    let user = users::user_by_name(conn, name)?.ok_or(Error::NotFound("用户"))?;
+    let hash = auth::hash_password(password)?;
+    let tx = crate::db::write_tx(conn)?;
+    users::set_password(&tx, user.id, &hash)?;
+    users::end_sessions(&tx, user.id, None)?;
+    journal::record_on_machine(&tx, &user, Kind::PasswordReset, json!({"user": user.name}))?;
+    tx.commit()?;
+    Ok(user.name)
+}
+
 pub fn create_entity(conn: &Connection, caller: &Caller, name: &str) -> Result<i64> {
     let name = check_path_name("name", name)?;
     if users::entity_id(conn, &name)?.is_some() {

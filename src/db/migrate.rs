@@ -18,7 +18,7 @@ mod v6;
 mod v8;
 
 const SCHEMA: &str = include_str!("../../schema.sql");
-const SCHEMA_VERSION: i64 = 9;
+pub const SCHEMA_VERSION: i64 = 9;
 
 /// One version's upgrade from the version before: SQL, or Rust where SQL alone cannot do it.
 enum Step {

@@ -28,6 +28,7 @@ pub mod history;
 mod history_tests;
 pub mod journal;
 mod migrate;
+pub use migrate::SCHEMA_VERSION;
 pub mod org;
 pub mod results;
 pub mod tasks;

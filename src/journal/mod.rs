@@ -156,6 +156,22 @@ pub fn record(
     Ok(())
 }
 
+/// The name an act done on the server's machine (`assetport reset-password`) gives as its
+/// actor: whoever could run the program there, not a user of the register.
+pub const ON_MACHINE: &str = "本机命令";
+
+/// Records an act done to `user` from the server's machine, in `user`'s company.
+pub fn record_on_machine(
+    conn: &Connection,
+    user: &UserRow,
+    kind: Kind,
+    detail: Value,
+) -> Result<()> {
+    let actor = (user.entity_id, None, ON_MACHINE);
+    sql::insert(conn, &entry(actor, kind, None, None, detail))?;
+    Ok(())
+}
+
 /// The entry of a login of `user` from `address` (written with its session).
 pub fn login(user: &UserRow, address: &str) -> NewEntry {
     let actor = (user.entity_id, Some(user.id), user.name.as_str());
