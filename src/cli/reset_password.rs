@@ -6,6 +6,12 @@ use crate::config::Settings;
 use std::io::{BufRead, IsTerminal};
 
 pub fn run(settings: &Settings, user: &str) -> Result<(), String> {
+    if !settings.database.is_file() {
+        return Err(format!(
+            "no database at {}; is `database` set as the server's?",
+            settings.database.display()
+        ));
+    }
     let password = read_new_password(user)?;
     let pool = crate::db::open(&settings.database)?;
     let mut conn = pool.get().map_err(|e| e.to_string())?;
