@@ -99,8 +99,11 @@ impl r2d2::ManageConnection for Manager {
         })
     }
 
+    /// Run on every checkout (`test_on_check_out`): besides testing the connection, puts it
+    /// back at the durable level, whatever its last holder (a worker's batches: `Durability`)
+    /// left it at. Every connection handed out acknowledges only what a power cut keeps.
     fn is_valid(&self, conn: &mut Conn) -> rusqlite::Result<()> {
-        self.sqlite.is_valid(&mut conn.conn)
+        conn.conn.execute_batch(Durability::Durable.pragma())
     }
 
     fn has_broken(&self, conn: &mut Conn) -> bool {
@@ -126,8 +129,7 @@ pub fn open(path: &Path) -> Result<Pool, String> {
         side.push(suffix);
         crate::private_files::tighten(Path::new(&side));
     }
-    // WAL + synchronous=NORMAL survives a killed process (not a power cut) with no lost commit,
-    // and lets readers (the API) run while a worker writes. The journal mode is stored in the
+    // WAL lets readers (the API) run while a worker writes. The journal mode is stored in the
     // file, so one connection sets it (with the schema) before the pool exists: set by each of
     // the pool's connections as they opened in parallel, the switch's lock could fail one of them
     // with "database is locked" despite the busy timeout.
@@ -147,9 +149,9 @@ pub fn open(path: &Path) -> Result<Pool, String> {
         // Checkpoints every ~40 MiB of WAL rather than SQLite's 4 MiB: an import rewrites the
         // same index pages in every batch, and each checkpoint copied them again (a third of an
         // import's time); the WAL file is cut back to 64 MiB after a checkpoint.
+        c.execute_batch(Durability::Durable.pragma())?;
         c.execute_batch(
             "PRAGMA busy_timeout = 30000;
-             PRAGMA synchronous = NORMAL;
              PRAGMA foreign_keys = ON;
              PRAGMA cache_size = -32000;
              PRAGMA wal_autocheckpoint = 10000;
@@ -162,10 +164,49 @@ pub fn open(path: &Path) -> Result<Pool, String> {
     };
     let pool = r2d2::Pool::builder()
         .max_size(16)
+        // `is_valid` puts each connection back at the durable level as it is handed out.
+        .test_on_check_out(true)
         .connection_timeout(Duration::from_secs(30))
         .build(manager)
         .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
     Ok(pool)
+}
+
+/// How far a commit is on disk when it returns (`PRAGMA synchronous`, in WAL mode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// FULL: the WAL is synced at every commit, so a power cut or an OS crash keeps it. Every
+    /// pooled connection is at this level when handed out: whatever a client is told succeeded
+    /// (an edit, a user, a stored submission, a task's final state) is on disk.
+    Durable,
+    /// NORMAL: the WAL is synced only at checkpoints; a killed process loses nothing, but a
+    /// power cut may roll back the last commits. Only a task's intermediate batches run at this
+    /// level: a lost batch is run again, exactly once, from the checkpoint before it.
+    Batch,
+}
+
+impl Durability {
+    pub fn pragma(self) -> &'static str {
+        match self {
+            Durability::Durable => "PRAGMA synchronous = FULL;",
+            Durability::Batch => "PRAGMA synchronous = NORMAL;",
+        }
+    }
+
+    /// Sets the level of `conn`'s next transactions (SQLite refuses it inside one).
+    pub fn set(self, conn: &Connection) -> rusqlite::Result<()> {
+        conn.execute_batch(self.pragma())
+    }
+
+    /// The level `conn` commits at now.
+    pub fn of(conn: &Connection) -> rusqlite::Result<Option<Durability>> {
+        let level: i64 = conn.query_row("PRAGMA synchronous", [], |r| r.get(0))?;
+        Ok(match level {
+            1 => Some(Durability::Batch),
+            2 => Some(Durability::Durable),
+            _ => None,
+        })
+    }
 }
 
 /// Runs `f` on a pooled connection on Tokio's blocking thread pool.
@@ -260,6 +301,27 @@ fn write_tx_within(conn: &mut Conn, wait: Duration) -> rusqlite::Result<WriteTx<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Whatever level a connection's last holder left it at (a worker's batches run at
+    /// `Batch`), every connection handed out commits durably: what a client is told succeeded
+    /// survives a power cut.
+    #[test]
+    fn every_connection_handed_out_commits_durably() {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = open(&dir.path().join("one.sqlite3")).unwrap();
+        let held: Vec<_> = (0..4).map(|_| pool.get().unwrap()).collect();
+        for conn in &held {
+            assert_eq!(Durability::of(conn).unwrap(), Some(Durability::Durable));
+            Durability::Batch.set(conn).unwrap();
+            assert_eq!(Durability::of(conn).unwrap(), Some(Durability::Batch));
+        }
+        drop(held);
+        // The pool's every connection, those just left at `Batch` among them.
+        let again: Vec<_> = (0..16).map(|_| pool.get().unwrap()).collect();
+        for conn in &again {
+            assert_eq!(Durability::of(conn).unwrap(), Some(Durability::Durable));
+        }
+    }
 
     /// The turn is the database's: a second connection of the same pool waits for it, while
     /// another database (another test's server in the same process) writes at once.

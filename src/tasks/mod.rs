@@ -304,6 +304,30 @@ fn fail_rows_from(
     Ok((first + count, count - (seq - first)))
 }
 
+/// The level the next batch of `task_id` commits at. A batch lost to a power cut is run again
+/// from the checkpoint before it, so batches need not wait for the disk; the one that may end
+/// the task does, since a client may be told of its end (SQLite sets the level only between
+/// transactions, so this is judged before the batch begins, from its chunk). An undo's batch
+/// cannot be judged beforehand (a batch deletes whole ranges), so each of its few is durable.
+/// The pool puts the connection back at the durable level when it is next handed out.
+fn batch_durability(conn: &rusqlite::Connection, task_id: i64) -> Result<db::Durability> {
+    let Some(task) = sql::task_state(conn, task_id)? else {
+        return Ok(db::Durability::Durable);
+    };
+    if task.kind() == TaskKind::Undo || task.next_seq >= task.end_seq {
+        return Ok(db::Durability::Durable);
+    }
+    let last = match sql::chunk_end_at(conn, task.id, task.next_seq)? {
+        Some(end) => end >= task.end_seq,
+        None => true,
+    };
+    Ok(if last {
+        db::Durability::Durable
+    } else {
+        db::Durability::Batch
+    })
+}
+
 /// One chunk of a task's rows, parsed.
 pub struct Batch<'a> {
     pub first_seq: i64,
@@ -349,6 +373,7 @@ impl Runner<'_> {
         if self.stop.load(Ordering::SeqCst) {
             return Ok(Outcome::Stopped);
         }
+        batch_durability(self.conn, self.task.id)?.set(self.conn)?;
         let tx = db::write_tx(self.conn)?;
         let Some(task) = sql::task_state(&tx, self.task.id)? else {
             return Ok(Outcome::Done);
@@ -430,5 +455,50 @@ impl Runner<'_> {
             return Err(e.into());
         }
         Ok(Outcome::More)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::fixture::{self, TaskRow};
+    use crate::db::Durability;
+
+    /// A task of three chunks: the batches of the first two need not wait for the disk; the
+    /// last (which ends the task), a finished task's and an undo's every batch do.
+    #[test]
+    fn only_a_batch_that_may_end_its_task_waits_for_the_disk() {
+        let conn = fixture::db();
+        let company = fixture::insert_company(&conn);
+        let role = crate::auth::Role::Manager;
+        let user = fixture::insert_user(&conn, "liusn", role, Some(company.id), Some(company.cst));
+        let task_of = |kind| {
+            let row = TaskRow {
+                number_need: 30,
+                ..TaskRow::new(company.id, user, kind)
+            };
+            fixture::insert_task(&conn, &row)
+        };
+        let (import, undo) = (task_of(TaskKind::Import), task_of(TaskKind::Undo));
+        for task in [import, undo] {
+            for first in [0, 10, 20] {
+                conn.execute(
+                    "INSERT INTO task_chunk (task_id, first_seq, row_count, rows)
+                     VALUES (?1, ?2, 10, '[]')",
+                    [task, first],
+                )
+                .unwrap();
+            }
+        }
+        let at = |task: i64, seq: i64| {
+            conn.execute("UPDATE task SET next_seq = ?2 WHERE id = ?1", [task, seq])
+                .unwrap();
+            batch_durability(&conn, task).unwrap()
+        };
+        assert_eq!(at(import, 0), Durability::Batch);
+        assert_eq!(at(import, 15), Durability::Batch);
+        assert_eq!(at(import, 20), Durability::Durable);
+        assert_eq!(at(import, 30), Durability::Durable);
+        assert_eq!(at(undo, 0), Durability::Durable);
     }
 }

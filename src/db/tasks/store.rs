@@ -239,6 +239,16 @@ pub fn chunk_at(conn: &Connection, task_id: i64, seq: i64) -> rusqlite::Result<O
     .optional()
 }
 
+/// The seq after the pending chunk holding `seq` (its rows are not read).
+pub fn chunk_end_at(conn: &Connection, task_id: i64, seq: i64) -> rusqlite::Result<Option<i64>> {
+    conn.prepare_cached(
+        "SELECT first_seq + row_count FROM task_chunk
+         WHERE task_id = ?1 AND first_seq <= ?2 ORDER BY first_seq DESC LIMIT 1",
+    )?
+    .query_row(params![task_id, seq], |r| r.get(0))
+    .optional()
+}
+
 pub fn delete_chunk(conn: &Connection, task_id: i64, first_seq: i64) -> rusqlite::Result<()> {
     conn.prepare_cached("DELETE FROM task_chunk WHERE task_id = ?1 AND first_seq = ?2")?
         .execute(params![task_id, first_seq])?;
