@@ -14,3 +14,4 @@ mod config;
 mod durability;
 mod full_disk;
 mod load;
+mod service;
