@@ -44,8 +44,14 @@ pub fn figment() -> Figment {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default)]
 pub struct Settings {
-    /// Path of the SQLite file; its folder is created on first start.
+    /// Path of the SQLite file; its folder is created on first start. Absolute as given; a
+    /// relative path is in the user's data folder; unset (empty), the data folder's
+    /// `assetport.sqlite3`, or `data/assetport.sqlite3` of the working folder when that exists
+    /// (`resolve_database`). After `from_figment`, always absolute.
     pub database: PathBuf,
+    /// Open the page in the default browser once the server listens. Unset: when listening on
+    /// loopback from a desktop session (not under a service).
+    pub open_browser: Option<bool>,
     /// Worker threads that run import/export tasks.
     pub task_workers: usize,
     /// Password of the super administrator `admin`, used only when the database is created.
@@ -89,6 +95,52 @@ pub struct Settings {
     pub history_retention_days: u64,
 }
 
+/// The database's name in its folder.
+pub const DATABASE_FILE: &str = "assetport.sqlite3";
+
+/// Where versions before 0.2 kept the database: `data/` under the working folder.
+pub const LEGACY_DATABASE: &str = "data/assetport.sqlite3";
+
+/// The user's data folder of the platform, for assetport: `~/.local/share/assetport` on Linux
+/// (`$XDG_DATA_HOME/assetport`), `~/Library/Application Support/assetport` on macOS,
+/// `%APPDATA%\assetport\data` on Windows. None without a home folder.
+pub fn user_data_dir() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "assetport").map(|p| p.data_dir().to_path_buf())
+}
+
+/// The database file, absolute, whatever folder the process started in: `given` when absolute;
+/// a relative `given` inside the user's data folder; unset (empty), the data folder's
+/// `assetport.sqlite3` — unless the working folder has the `data/assetport.sqlite3` an older
+/// version made there, which keeps being used (the note says so, for the log).
+pub fn resolve_database(
+    given: &std::path::Path,
+    data_home: Option<PathBuf>,
+    cwd: &std::path::Path,
+) -> Result<(PathBuf, Option<String>), String> {
+    if given.is_absolute() {
+        return Ok((given.to_path_buf(), None));
+    }
+    let legacy = cwd.join(LEGACY_DATABASE);
+    if given.as_os_str().is_empty() && legacy.is_file() {
+        let default = data_home
+            .map(|d| d.join(DATABASE_FILE).display().to_string())
+            .unwrap_or_else(|| "the user's data folder".into());
+        let note = format!(
+            "using the existing database {} in the working folder (without it, the default is {default}; set `database` to choose)",
+            legacy.display()
+        );
+        return Ok((legacy, Some(note)));
+    }
+    let home = data_home.ok_or_else(|| {
+        "cannot find the user's data folder (no home folder); set `database` (ROCKET_DATABASE) to an absolute path".to_string()
+    })?;
+    if given.as_os_str().is_empty() {
+        Ok((home.join(DATABASE_FILE), None))
+    } else {
+        Ok((home.join(given), None))
+    }
+}
+
 /// A secret, where the settings are recorded: only whether it is set.
 fn only_whether_set<S: serde::Serializer>(value: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_bool(value.as_deref().is_some_and(|v| !v.is_empty()))
@@ -97,7 +149,8 @@ fn only_whether_set<S: serde::Serializer>(value: &Option<String>, s: S) -> Resul
 impl Default for Settings {
     fn default() -> Self {
         Settings {
-            database: PathBuf::from("data/assetport.sqlite3"),
+            database: PathBuf::new(),
+            open_browser: None,
             task_workers: 2,
             admin_password: None,
             demo: false,
@@ -146,12 +199,24 @@ impl Settings {
         }
     }
 
-    pub fn from_figment(figment: &rocket::figment::Figment) -> Result<Settings, String> {
-        let settings: Settings = figment
+    /// The settings, checked, with `database` made absolute (`resolve_database`); the second
+    /// value says where an unset `database` was found, for the log.
+    pub fn from_figment_noting(
+        figment: &rocket::figment::Figment,
+    ) -> Result<(Settings, Option<String>), String> {
+        let mut settings: Settings = figment
             .extract()
             .map_err(|e| format!("invalid configuration: {e}"))?;
         settings.check()?;
-        Ok(settings)
+        let cwd =
+            std::env::current_dir().map_err(|e| format!("cannot read the working folder: {e}"))?;
+        let (database, note) = resolve_database(&settings.database, user_data_dir(), &cwd)?;
+        settings.database = database;
+        Ok((settings, note))
+    }
+
+    pub fn from_figment(figment: &rocket::figment::Figment) -> Result<Settings, String> {
+        Self::from_figment_noting(figment).map(|(settings, _)| settings)
     }
 
     /// Every number within a range the server can work with: a huge `session_ttl_hours` once
@@ -214,5 +279,54 @@ impl Settings {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn the_database_does_not_depend_on_the_working_folder() {
+        let home = tempfile::tempdir().unwrap();
+        let (cwd_a, cwd_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let data = Some(home.path().join("assetport"));
+        let unset = Path::new("");
+        let from = |cwd: &Path, given: &Path| resolve_database(given, data.clone(), cwd).unwrap();
+        let expected = home.path().join("assetport").join(DATABASE_FILE);
+        assert_eq!(from(cwd_a.path(), unset), (expected.clone(), None));
+        assert_eq!(from(cwd_b.path(), unset), (expected, None));
+        assert_eq!(
+            from(cwd_a.path(), Path::new("one/r.sqlite3")).0,
+            home.path().join("assetport/one/r.sqlite3")
+        );
+        assert_eq!(
+            from(cwd_b.path(), Path::new("/srv/r.sqlite3")).0,
+            Path::new("/srv/r.sqlite3")
+        );
+    }
+
+    #[test]
+    fn an_existing_register_in_the_working_folder_keeps_being_used() {
+        let home = tempfile::tempdir().unwrap();
+        let cwd = tempfile::tempdir().unwrap();
+        std::fs::create_dir(cwd.path().join("data")).unwrap();
+        std::fs::write(cwd.path().join(LEGACY_DATABASE), b"").unwrap();
+        let (path, note) =
+            resolve_database(Path::new(""), Some(home.path().to_path_buf()), cwd.path()).unwrap();
+        assert_eq!(path, cwd.path().join(LEGACY_DATABASE));
+        let note = note.expect("the log says so");
+        assert!(note.contains(&path.display().to_string()), "{note}");
+        // A set `database` is what it says, even then.
+        let set = resolve_database(Path::new("/srv/r.sqlite3"), None, cwd.path()).unwrap();
+        assert_eq!(set, (Path::new("/srv/r.sqlite3").to_path_buf(), None));
+    }
+
+    #[test]
+    fn without_a_home_folder_an_unset_database_is_a_plain_error() {
+        let cwd = tempfile::tempdir().unwrap();
+        let e = resolve_database(Path::new(""), None, cwd.path()).unwrap_err();
+        assert!(e.contains("ROCKET_DATABASE"), "{e}");
     }
 }

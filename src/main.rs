@@ -29,7 +29,11 @@ fn main() {
 }
 
 fn settings_or_exit(figment: &rocket::figment::Figment) -> Settings {
-    match Settings::from_figment(figment) {
+    settings_noting_or_exit(figment).0
+}
+
+fn settings_noting_or_exit(figment: &rocket::figment::Figment) -> (Settings, Option<String>) {
+    match Settings::from_figment_noting(figment) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("assetport: {e}");
@@ -41,10 +45,13 @@ fn settings_or_exit(figment: &rocket::figment::Figment) -> Settings {
 #[rocket::main]
 async fn serve() {
     let figment = assetport::figment();
-    let settings = settings_or_exit(&figment);
+    let (settings, note) = settings_noting_or_exit(&figment);
     if let Err(e) = assetport::logging::init(&settings.database) {
         eprintln!("assetport: {e}");
         std::process::exit(2);
+    }
+    if let Some(note) = note {
+        log::info!("{note}");
     }
     let (figment, front) = match assetport::bind_front(figment) {
         Ok(bound) => bound,
