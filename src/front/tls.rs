@@ -105,6 +105,29 @@ mod tests {
     }
 
     #[test]
+    fn the_rocket_toml_table_is_read_and_a_bad_proxy_entry_refused() {
+        use rocket::figment::providers::{Format, Toml};
+        let toml = "[default]\ntrusted_proxies = [\"::1\", \"10.0.0.0/8\"]\n\
+                    [default.tls]\ncerts = \"c.pem\"\nkey = \"k.pem\"\n";
+        let figment = rocket::figment::Figment::from(Toml::string(toml).nested());
+        let settings = crate::config::Settings::from_figment(&figment).unwrap();
+        let files = TlsFiles {
+            certs: "c.pem".into(),
+            key: "k.pem".into(),
+        };
+        assert_eq!(settings.tls, Some(files));
+        assert_eq!(settings.trusted_proxies, ["::1", "10.0.0.0/8"]);
+        let bad = rocket::figment::Figment::from(
+            Toml::string("[default]\ntrusted_proxies = [\"10.0.0.0/8\", \"nginx\"]").nested(),
+        );
+        let err = crate::config::Settings::from_figment(&bad).unwrap_err();
+        assert!(
+            err.contains("trusted_proxies") && err.contains("nginx"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn rockets_own_tls_setting_stays_off_on_the_inner_listener() {
         // The same `tls` table configures the front listener; Rocket, built without its `tls`
         // feature, must not take it too.
