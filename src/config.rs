@@ -93,6 +93,12 @@ pub struct Settings {
     /// Asset history entries older than this many days are deleted (0 keeps them forever);
     /// the register as of a day before that can no longer be exported.
     pub history_retention_days: u64,
+    /// PEM files of the certificate chain and private key (`certs`, `key`): with them the
+    /// public listener speaks HTTPS (docs/https.md); without them plain HTTP.
+    pub tls: Option<crate::front::TlsFiles>,
+    /// Addresses or ranges (`10.0.0.0/8`, `fd00::/8`) of proxies whose `X-Forwarded-For` names
+    /// the client; nobody else's is believed.
+    pub trusted_proxies: Vec<String>,
 }
 
 /// The database's name in its folder.
@@ -168,6 +174,8 @@ impl Default for Settings {
             task_retention_days: 90,
             task_prune_interval_secs: 3600,
             history_retention_days: 0,
+            tls: None,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -181,6 +189,14 @@ impl Settings {
             client_timeout: std::time::Duration::from_secs(self.client_timeout_secs),
             min_body_rate: self.min_body_rate_kib << 10,
         }
+    }
+
+    /// What the public listener speaks and whom it believes; the TLS files are read here.
+    pub fn front_edge(&self) -> Result<crate::front::Edge, String> {
+        Ok(crate::front::Edge {
+            tls: self.tls.as_ref().map(crate::front::acceptor).transpose()?,
+            trusted: crate::front::TrustedProxies::parse(&self.trusted_proxies)?,
+        })
     }
 
     pub fn read_limits(&self) -> crate::files::ReadLimits {
@@ -208,6 +224,7 @@ impl Settings {
             .extract()
             .map_err(|e| format!("invalid configuration: {e}"))?;
         settings.check()?;
+        crate::front::TrustedProxies::parse(&settings.trusted_proxies)?;
         let cwd =
             std::env::current_dir().map_err(|e| format!("cannot read the working folder: {e}"))?;
         let (database, note) = resolve_database(&settings.database, user_data_dir(), &cwd)?;

@@ -41,6 +41,8 @@ pub fn figment() -> Figment {
 /// unfinished tasks) and assembles the server.
 pub fn build(figment: Figment) -> Result<Rocket<Build>, String> {
     let settings = Settings::from_figment(&figment)?;
+    // Before the database: a TLS file at fault stops the start having changed nothing.
+    let edge = settings.front_edge()?;
     let pool = db::open(&settings.database)?;
     // Whatever fails here (a read-only file, a full disk) is about the database: say which.
     let in_file = |e: String| format!("database {}: {e}", settings.database.display());
@@ -82,6 +84,7 @@ pub fn build(figment: Figment) -> Result<Rocket<Build>, String> {
         .attach(logging::RequestLog)
         .attach(api::NoStore)
         .manage(front::Ready::default())
+        .manage(edge)
         .attach(AdHoc::on_liftoff("front listener", |rocket| {
             Box::pin(async move {
                 if let Some(ready) = rocket.state::<front::Ready>() {
@@ -122,6 +125,7 @@ pub async fn launch<P: rocket::Phase>(
 ) -> Result<(), rocket::Error> {
     let workers = rocket.state::<Arc<tasks::Workers>>().cloned();
     let limits = rocket.state::<Settings>().map(Settings::front_limits);
+    let edge = rocket.state::<front::Edge>().cloned().unwrap_or_default();
     // The name `bind_front` chose (absent, `false`, where Rocket takes no address header).
     let address_header = rocket.figment().extract_inner::<String>("ip_header").ok();
     let mut listening = rocket.state::<front::Ready>().map(front::Ready::subscribe);
@@ -142,9 +146,13 @@ pub async fn launch<P: rocket::Phase>(
                 return;
             };
             if let Ok(address) = listener.local_addr() {
-                log::info!("assetport listening on http://{address}/");
+                let scheme = if edge.tls.is_some() { "https" } else { "http" };
+                log::info!("assetport listening on {scheme}://{address}/");
+                if let Some(warning) = front::plain_http_warning(address, edge.tls.is_some()) {
+                    log::warn!("{warning}");
+                }
             }
-            front::serve(listener, backend, address_header, limits, shutdown).await;
+            front::serve(listener, backend, address_header, limits, edge, shutdown).await;
         });
     }
     let sessions = rocket.state::<sessions::Sessions>().cloned();

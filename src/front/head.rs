@@ -8,6 +8,7 @@
 //! plain digits, a `Transfer-Encoding` other than `chunked` alone, both framing headers at once,
 //! `Transfer-Encoding` in HTTP/1.0, and versions other than 1.0 and 1.1.
 
+use super::proxies::TrustedProxies;
 use std::net::IpAddr;
 
 /// The longest request head taken (request line and headers).
@@ -89,6 +90,7 @@ pub fn read(
     checked: &mut usize,
     address_header: Option<&str>,
     address: IpAddr,
+    trusted: &TrustedProxies,
 ) -> Read {
     // Empty lines before the request line are skipped (RFC 9112 §2.2), by Rocket too: they are
     // not the end of a head.
@@ -116,7 +118,7 @@ pub fn read(
     if end > MAX_HEAD {
         return Read::Refused(Refusal::TooLarge);
     }
-    match frame(&buffer[start..end], address_header, address) {
+    match frame(&buffer[start..end], address_header, address, trusted) {
         Ok(framed) => Read::Complete(framed, end),
         Err(refusal) => Read::Refused(refusal),
     }
@@ -136,11 +138,12 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 
 /// Parses one complete head (ending in CRLF CRLF) and writes it anew: the request line as sent,
 /// every header but the dropped ones, the framing header, `Connection: close` and the client's
-/// address under `address_header`.
+/// address under `address_header`: the peer's `address`, or the one a trusted proxy forwarded.
 pub fn frame(
     head: &[u8],
     address_header: Option<&str>,
     address: IpAddr,
+    trusted: &TrustedProxies,
 ) -> Result<Framed, Refusal> {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut request = httparse::Request::new(&mut headers);
@@ -160,6 +163,7 @@ pub fn frame(
     let mut length: Option<u64> = None;
     let mut chunked = false;
     let mut hosts = 0;
+    let mut forwarded: Vec<&[u8]> = Vec::new();
     let mut out = Vec::with_capacity(head.len() + 96);
     out.extend_from_slice(format!("{method} {path} HTTP/1.{version}\r\n").as_bytes());
     for header in request.headers.iter() {
@@ -177,6 +181,8 @@ pub fn frame(
                 return Err(Refusal::Malformed("Transfer-Encoding只接受chunked"));
             }
             chunked = true;
+        } else if name.eq_ignore_ascii_case("x-forwarded-for") {
+            forwarded.push(header.value);
         } else if name.eq_ignore_ascii_case("host") {
             hosts += 1;
             if hosts > 1 {
@@ -214,6 +220,7 @@ pub fn frame(
     };
     out.extend_from_slice(b"Connection: close\r\n");
     if let Some(name) = address_header {
+        let address = trusted.client(address, &forwarded);
         out.extend_from_slice(format!("{name}: {address}\r\n").as_bytes());
     }
     out.extend_from_slice(b"\r\n");

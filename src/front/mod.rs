@@ -17,16 +17,26 @@
 //!   `min_body_rate_kib` KiB/s on average once that time has passed, is cut off;
 //! - a client that goes away before its request is complete ends it toward Rocket at once;
 //! - Rocket that says nothing for `client_timeout_secs` once the request is complete, and a
-//!   client that reads nothing for as long while an answer waits, end the connection.
+//!   client that reads nothing for as long while an answer waits, end the connection;
+//! - with `tls.certs` and `tls.key` it speaks TLS (rustls, TLS 1.2 and 1.3): the handshake
+//!   counts against the connection's place and against `header_timeout_secs` with its head
+//!   (`tls.rs`);
+//! - a client's address is the TCP peer's, or, only for a peer in `trusted_proxies`, the one
+//!   it forwards in `X-Forwarded-For` (`proxies.rs`).
 
 mod head;
+mod proxies;
 mod slots;
+mod tls;
+
+pub use proxies::TrustedProxies;
+pub use tls::{acceptor, plain_http_warning, TlsFiles};
 
 use head::{Framed, Refusal, Remaining};
 
-use rocket::tokio::io::{AsyncReadExt, AsyncWriteExt};
+use rocket::tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use rocket::tokio::net::{TcpListener, TcpStream};
-use rocket::tokio::time::timeout;
+use rocket::tokio::time::{timeout, timeout_at};
 use slots::{Full, Phase, Slot, Slots};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -44,13 +54,26 @@ pub struct Limits {
     pub min_body_rate: u64,
 }
 
+/// What the listener speaks and whom it believes: TLS (None: plain HTTP) and the proxies whose
+/// forwarded client address is taken.
+#[derive(Clone, Default)]
+pub struct Edge {
+    pub tls: Option<tokio_rustls::TlsAcceptor>,
+    pub trusted: TrustedProxies,
+}
+
 struct Front {
     backend: SocketAddr,
     limits: Limits,
     /// The header Rocket reads the client's address from (its `ip_header`).
     address_header: Option<String>,
+    edge: Edge,
     slots: Slots,
 }
+
+/// A client connection, plain or TLS.
+trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<S: AsyncRead + AsyncWrite + Unpin + Send> Stream for S {}
 
 /// A header name for the client's address that no client can guess: Rocket's `ip_header` for
 /// this process.
@@ -98,12 +121,14 @@ pub async fn serve(
     backend: SocketAddr,
     address_header: Option<String>,
     limits: Limits,
+    edge: Edge,
     shutdown: impl std::future::Future<Output = ()>,
 ) {
     let front = Arc::new(Front {
         backend,
         limits,
         address_header,
+        edge,
         slots: Slots::new(limits.max_connections, limits.max_connections_per_address),
     });
     rocket::tokio::pin!(shutdown);
@@ -142,8 +167,8 @@ fn refusal(status: &str, code: i64, info: &str) -> Vec<u8> {
 
 /// Sends a refusal and closes; with `lingering`, as `linger` does, so that the answer survives
 /// a client still sending (a refused head: the client holds its place meanwhile).
-async fn refuse(client: TcpStream, answer: Vec<u8>, lingering: bool) {
-    let (mut from_client, mut to_client) = client.into_split();
+async fn refuse(client: impl Stream, answer: Vec<u8>, lingering: bool) {
+    let (mut from_client, mut to_client) = rocket::tokio::io::split(client);
     let _ = timeout(Duration::from_secs(1), to_client.write_all(&answer)).await;
     let _ = timeout(Duration::from_secs(1), to_client.shutdown()).await;
     if lingering {
@@ -163,6 +188,8 @@ impl Front {
     async fn connection(&self, client: TcpStream, address: IpAddr) {
         let (slot, evict) = match self.slots.admit(address) {
             Ok(admitted) => admitted,
+            // A TLS client could not read a plain answer.
+            Err(_) if self.edge.tls.is_some() => return,
             Err(full) => {
                 let info = match full {
                     Full::Server => "服务器连接数已满，请稍后再试",
@@ -180,13 +207,31 @@ impl Front {
         }
     }
 
-    async fn exchange(&self, mut client: TcpStream, address: IpAddr, slot: &Slot<'_>) {
-        let head = timeout(
-            self.limits.header_timeout,
-            self.read_head(&mut client, address),
-        )
-        .await
-        .unwrap_or(Head::Gone);
+    /// The TLS handshake, if any, then the request: both within `header_timeout` of the
+    /// connection's start, so that a client saying nothing (or plain HTTP to a TLS port) holds
+    /// its place no longer than one that sends half a head.
+    async fn exchange(&self, client: TcpStream, address: IpAddr, slot: &Slot<'_>) {
+        let deadline = rocket::tokio::time::Instant::now() + self.limits.header_timeout;
+        match &self.edge.tls {
+            None => self.request(client, address, slot, deadline).await,
+            Some(acceptor) => match timeout_at(deadline, acceptor.accept(client)).await {
+                Ok(Ok(client)) => self.request(client, address, slot, deadline).await,
+                Ok(Err(e)) => log::debug!("TLS handshake from {address} failed: {e}"),
+                Err(_) => {}
+            },
+        }
+    }
+
+    async fn request(
+        &self,
+        mut client: impl Stream,
+        address: IpAddr,
+        slot: &Slot<'_>,
+        deadline: rocket::tokio::time::Instant,
+    ) {
+        let head = timeout_at(deadline, self.read_head(&mut client, address))
+            .await
+            .unwrap_or(Head::Gone);
         let (framed, rest) = match head {
             Head::Complete(framed, rest) => (framed, rest),
             Head::Refused(why) => {
@@ -211,7 +256,7 @@ impl Front {
     }
 
     /// Reads up to the end of the request head, and frames it.
-    async fn read_head(&self, client: &mut TcpStream, address: IpAddr) -> Head {
+    async fn read_head(&self, client: &mut impl Stream, address: IpAddr) -> Head {
         let mut buffer = Vec::with_capacity(4096);
         let mut chunk = [0u8; 4096];
         let mut checked = 0;
@@ -226,6 +271,7 @@ impl Front {
                 &mut checked,
                 self.address_header.as_deref(),
                 address,
+                &self.edge.trusted,
             ) {
                 head::Read::Partial => continue,
                 head::Read::Complete(framed, end) => {
@@ -259,13 +305,13 @@ enum Sent {
 
 /// Copies the request to Rocket and its answer back, until Rocket closes after its answer.
 async fn relay(
-    client: TcpStream,
+    client: impl Stream,
     backend: TcpStream,
     request: Request,
     limits: Limits,
     slot: &Slot<'_>,
 ) {
-    let (mut from_client, mut to_client) = client.into_split();
+    let (mut from_client, mut to_client) = rocket::tokio::io::split(client);
     let (mut from_backend, mut to_backend) = backend.into_split();
     let answering = AtomicBool::new(false);
     let sent = AtomicBool::new(false);
@@ -405,7 +451,7 @@ const LINGER_BYTES: usize = 64 << 20;
 /// already sent before the client reads it. What it still sends is read and dropped, while it
 /// keeps sending (pauses under 200 ms), for at most 2 s or 64 MiB; a client that is done closes
 /// at once.
-async fn linger(from_client: &mut rocket::tokio::net::tcp::OwnedReadHalf) {
+async fn linger(from_client: &mut (impl AsyncRead + Unpin)) {
     let deadline = Instant::now() + LINGER;
     let mut buffer = vec![0u8; 16 << 10];
     let mut drained = 0;

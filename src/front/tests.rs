@@ -17,7 +17,13 @@ fn local() -> IpAddr {
 
 fn framed(raw: &str) -> Result<Framed, Refusal> {
     let mut checked = 0;
-    match head::read(raw.as_bytes(), &mut checked, Some(HEADER), local()) {
+    match head::read(
+        raw.as_bytes(),
+        &mut checked,
+        Some(HEADER),
+        local(),
+        &TrustedProxies::default(),
+    ) {
         Read::Complete(framed, _) => Ok(framed),
         Read::Refused(why) => Err(why),
         Read::Partial => panic!("partial: {raw:?}"),
@@ -108,8 +114,20 @@ fn a_head_split_anywhere_reads_the_same_and_a_large_one_is_refused() {
     let raw = b"POST /api/login HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabcGET";
     for split in 1..raw.len() {
         let mut checked = 0;
-        let first = head::read(&raw[..split], &mut checked, Some(HEADER), local());
-        let whole = head::read(raw, &mut checked, Some(HEADER), local());
+        let first = head::read(
+            &raw[..split],
+            &mut checked,
+            Some(HEADER),
+            local(),
+            &TrustedProxies::default(),
+        );
+        let whole = head::read(
+            raw,
+            &mut checked,
+            Some(HEADER),
+            local(),
+            &TrustedProxies::default(),
+        );
         let Read::Complete(framed, end) = (match first {
             Read::Partial => whole,
             done => done,
@@ -126,7 +144,13 @@ fn a_head_split_anywhere_reads_the_same_and_a_large_one_is_refused() {
     let mut checked = 0;
     let big = format!("GET / HTTP/1.1\r\nX: {}", "a".repeat(head::MAX_HEAD));
     assert_eq!(
-        head::read(big.as_bytes(), &mut checked, None, local()),
+        head::read(
+            big.as_bytes(),
+            &mut checked,
+            None,
+            local(),
+            &TrustedProxies::default()
+        ),
         Read::Refused(Refusal::TooLarge)
     );
 }
@@ -417,6 +441,7 @@ fn property_what_rocket_receives_is_exactly_one_framed_request_per_connection() 
                 backend_address,
                 Some(HEADER.to_owned()),
                 limits,
+                Edge::default(),
                 std::future::pending(),
             ));
             let mut rng = Rng(seed);
