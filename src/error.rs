@@ -58,6 +58,12 @@ pub enum Error {
     NotAnExportTask,
     /// A cancel of a task that has already finished.
     TaskFinished,
+    /// The super admin has no password yet: only the first-start page and its endpoints answer.
+    SetupPending,
+    /// The first start was already completed.
+    SetupDone,
+    /// The first start asked from another machine (or a page not opened as localhost).
+    SetupNotLocal,
     /// The task's stored rows, records and failed rows were deleted (retention, or on request).
     TaskPruned,
     /// A confirm of a task that is not a finished, unconfirmed dry run; the text says why.
@@ -134,6 +140,17 @@ pub fn answer(error: &Error) -> (Status, i64, String) {
             "该API只可用于查看导出异步任务的成功记录".into(),
         ),
         TaskFinished => (Status::BadRequest, 12, "该异步任务已结束，无法取消".into()),
+        SetupPending => (
+            Status::ServiceUnavailable,
+            17,
+            "尚未完成首次设置：请在运行 assetport 的电脑上用浏览器打开本页设置超级管理员密码，或在该电脑上运行 assetport reset-password admin".into(),
+        ),
+        SetupDone => (Status::Conflict, 18, "首次设置已完成".into()),
+        SetupNotLocal => (
+            Status::Forbidden,
+            19,
+            "首次设置只能在运行 assetport 的电脑上进行（用 localhost 或 127.0.0.1 打开本页）".into(),
+        ),
         TaskPruned => (
             Status::Gone,
             13,
@@ -250,6 +267,9 @@ impl Clone for Error {
             TaskRunning => TaskRunning,
             NotAnExportTask => NotAnExportTask,
             TaskFinished => TaskFinished,
+            SetupPending => SetupPending,
+            SetupDone => SetupDone,
+            SetupNotLocal => SetupNotLocal,
             TaskPruned => TaskPruned,
             NotConfirmable(why) => NotConfirmable(why),
             NotUndoable(why) => NotUndoable(why),

@@ -24,6 +24,8 @@ pub mod paging;
 pub mod private_files;
 pub mod rows;
 pub mod sessions;
+pub mod setup;
+pub mod start;
 pub mod tasks;
 
 use config::Settings;
@@ -46,9 +48,12 @@ pub fn build(figment: Figment) -> Result<Rocket<Build>, String> {
     let pool = db::open(&settings.database)?;
     // Whatever fails here (a read-only file, a full disk) is about the database: say which.
     let in_file = |e: String| format!("database {}: {e}", settings.database.display());
+    let first_start;
     {
         let mut conn = pool.get().map_err(|e| in_file(e.to_string()))?;
         bootstrap::first_start(&mut conn, &settings).map_err(in_file)?;
+        let pending = db::users::super_admin_unset(&conn).map_err(|e| in_file(e.to_string()))?;
+        first_start = setup::Setup::new(pending);
         journal::record_settings(&mut conn, &settings).map_err(in_file)?;
         // Every start: expire idle sessions, and drop the failed-login counters older versions
         // kept in the database (they live in memory now: login.rs).
@@ -81,6 +86,8 @@ pub fn build(figment: Figment) -> Result<Rocket<Build>, String> {
         .mount("/", api::routes())
         .mount("/", page::routes())
         .register("/", api::catchers())
+        .manage(first_start)
+        .attach(setup::Gate)
         .attach(logging::RequestLog)
         .attach(api::NoStore)
         .manage(front::Ready::default())
@@ -96,17 +103,43 @@ pub fn build(figment: Figment) -> Result<Rocket<Build>, String> {
         })))
 }
 
+/// Why the public listener could not be bound.
+#[derive(Debug)]
+pub enum BindError {
+    /// The port is taken (by another program, or another assetport: `start::is_assetport`).
+    Taken(std::net::SocketAddr),
+    Failed(String),
+}
+
+impl std::fmt::Display for BindError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BindError::Taken(address) => f.write_str(&start::port_taken(*address)),
+            BindError::Failed(e) => f.write_str(e),
+        }
+    }
+}
+
 /// Binds the public listener at the figment's `address` and `port`, and returns the figment
 /// with Rocket moved to a loopback port of its own, behind the front listener (front/), and
 /// reading the client's address from a header name drawn for this process, which only the front
 /// listener writes.
-pub fn bind_front(figment: Figment) -> Result<(Figment, std::net::TcpListener), String> {
+pub fn bind_front(figment: Figment) -> Result<(Figment, std::net::TcpListener), BindError> {
     let config = rocket::Config::from(&figment);
-    let listener = std::net::TcpListener::bind((config.address, config.port))
-        .map_err(|e| format!("cannot listen on {}:{}: {e}", config.address, config.port))?;
+    let address = std::net::SocketAddr::new(config.address, config.port);
+    let listener = std::net::TcpListener::bind(address).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AddrInUse {
+            BindError::Taken(address)
+        } else {
+            BindError::Failed(format!(
+                "cannot listen on {}:{} (settings `address` and `port`): {e}",
+                config.address, config.port
+            ))
+        }
+    })?;
     listener
         .set_nonblocking(true)
-        .map_err(|e| format!("cannot listen: {e}"))?;
+        .map_err(|e| BindError::Failed(format!("cannot listen: {e}")))?;
     let inner = figment
         .merge(("address", "127.0.0.1"))
         .merge(("port", 0))
@@ -129,6 +162,13 @@ pub async fn launch<P: rocket::Phase>(
     // The name `bind_front` chose (absent, `false`, where Rocket takes no address header).
     let address_header = rocket.figment().extract_inner::<String>("ip_header").ok();
     let mut listening = rocket.state::<front::Ready>().map(front::Ready::subscribe);
+    let starting = rocket.state::<Settings>().map(|settings| Starting {
+        database: settings.database.clone(),
+        open_browser: settings.open_browser,
+        setup_pending: rocket
+            .state::<setup::Setup>()
+            .is_some_and(setup::Setup::flagged),
+    });
     if let (Some(listener), Some(limits)) = (front, limits) {
         front::raise_file_limit();
         let listener = rocket::tokio::net::TcpListener::from_std(listener);
@@ -146,10 +186,14 @@ pub async fn launch<P: rocket::Phase>(
                 return;
             };
             if let Ok(address) = listener.local_addr() {
-                let scheme = if edge.tls.is_some() { "https" } else { "http" };
+                let tls = edge.tls.is_some();
+                let scheme = if tls { "https" } else { "http" };
                 log::info!("assetport listening on {scheme}://{address}/");
-                if let Some(warning) = front::plain_http_warning(address, edge.tls.is_some()) {
+                if let Some(warning) = front::plain_http_warning(address, tls) {
                     log::warn!("{warning}");
+                }
+                if let Some(starting) = starting {
+                    starting.announce(address, tls);
                 }
             }
             front::serve(listener, backend, address_header, limits, edge, shutdown).await;
@@ -165,4 +209,25 @@ pub async fn launch<P: rocket::Phase>(
         let _ = rocket::tokio::task::spawn_blocking(move || sessions.stop()).await;
     }
     launched.map(|_| ())
+}
+
+/// What the start lines say and do once the public listener is bound.
+struct Starting {
+    database: std::path::PathBuf,
+    open_browser: Option<bool>,
+    setup_pending: bool,
+}
+
+impl Starting {
+    fn announce(self, address: std::net::SocketAddr, tls: bool) {
+        let urls = start::urls(address, tls, &start::lan_ips());
+        let local = start::local_url(address, tls);
+        let pending = self.setup_pending.then_some(local.as_str());
+        for line in start::lines(&self.database, &urls, pending) {
+            log::info!("{line}");
+        }
+        if start::should_open_browser(self.open_browser, address.ip()) {
+            start::open_in_browser(&local);
+        }
+    }
 }

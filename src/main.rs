@@ -55,6 +55,20 @@ async fn serve() {
     }
     let (figment, front) = match assetport::bind_front(figment) {
         Ok(bound) => bound,
+        Err(assetport::BindError::Taken(address)) if assetport::start::is_assetport(address) => {
+            // Started again (a second double-click): the running one's page is what was wanted.
+            let url = assetport::start::local_url(address, settings.tls.is_some());
+            log::info!(
+                "assetport is already running on port {}: {url}",
+                address.port()
+            );
+            if assetport::start::should_open_browser(settings.open_browser, address.ip()) {
+                assetport::start::open_in_browser(&url);
+                // The opener is started; give it a moment before this process ends.
+                std::thread::sleep(std::time::Duration::from_millis(500));
+            }
+            return;
+        }
         Err(e) => {
             log::error!("{e}");
             std::process::exit(1);

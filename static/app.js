@@ -30,6 +30,7 @@ const $ = (id) => document.getElementById(id);
 function showLogin(message) {
   stopPolling();
   $('app-screen').hidden = true;
+  $('setup-screen').hidden = true;
   $('login-screen').hidden = false;
   const msg = $('login-msg');
   msg.className = message ? 'msg msg-error' : 'msg';
@@ -145,17 +146,77 @@ function changePassword() {
   );
 }
 
+/**
+ * The first start: until the super admin has a password, the page asks for it (on the server's
+ * own computer; elsewhere it says where to go). Resolves true when the setup screen is shown.
+ */
+async function setupIfPending() {
+  let state;
+  try {
+    state = (await api('GET', '/api/setup')).data;
+  } catch (e) {
+    return false;
+  }
+  if (!state.pending) return false;
+  $('login-screen').hidden = true;
+  $('app-screen').hidden = true;
+  $('setup-screen').hidden = false;
+  $('setup-form').hidden = !state.local;
+  $('setup-elsewhere').hidden = state.local;
+  $('setup-local-url').textContent = `${location.protocol}//localhost${location.port ? `:${location.port}` : ''}/`;
+  $('setup-demo-row').hidden = state.demo;
+  if (state.local) $('setup-password').focus();
+  return true;
+}
+
+async function completeSetup(ev) {
+  ev.preventDefault();
+  const msg = $('setup-msg');
+  const submit = $('setup-submit');
+  const password = $('setup-password').value;
+  if (password !== $('setup-again').value) {
+    msg.className = 'msg msg-error';
+    msg.textContent = '两次输入的密码不一致';
+    return;
+  }
+  submit.disabled = true;
+  try {
+    const answer = await api('POST', '/api/setup', {
+      password,
+      password_again: $('setup-again').value,
+      demo: $('setup-demo').checked,
+    });
+    $('setup-password').value = '';
+    $('setup-again').value = '';
+    showLogin();
+    $('login-identity').value = 'admin';
+    const done = $('login-msg');
+    done.className = 'msg msg-ok';
+    done.textContent = answer.data.demo
+      ? '设置完成，已创建示例企业。请用 admin 和刚设置的密码登录（示例账号密码 demo123）。'
+      : '设置完成。请用 admin 和刚设置的密码登录。';
+    $('login-password').focus();
+  } catch (e) {
+    msg.className = 'msg msg-error';
+    msg.textContent = e.message;
+  } finally {
+    submit.disabled = false;
+  }
+}
+
 whenSessionLost(() => {
   session.clear();
   forgetOrg();
   showLogin('会话已失效，请重新登录');
 });
 
-document.addEventListener('DOMContentLoaded', () => {
+document.addEventListener('DOMContentLoaded', async () => {
   $('login-form').addEventListener('submit', login);
+  $('setup-form').addEventListener('submit', completeSetup);
   $('logout').addEventListener('click', logout);
   $('change-password').addEventListener('click', changePassword);
   window.addEventListener('hashchange', route);
+  if (await setupIfPending()) return;
   if (session.get()) enter();
   else showLogin();
 });

@@ -1178,3 +1178,62 @@ async fn system_admin_reads_the_journal_filters_it_and_downloads_it() {
     s.screenshot("52-journal-super-admin").await;
     s.end().await;
 }
+
+/// A double-click on a fresh machine: the page asks for the super admin's password (twice, by
+/// the same rule as elsewhere), offers the demo company, and then the login works for both.
+#[rocket::async_test]
+async fn the_first_start_page_sets_the_super_admin_password_and_offers_the_demo() {
+    let Some(s) = Scenario::first_start().await else {
+        return;
+    };
+    s.goto("/").await;
+    s.wait(and(shown("#setup-form"), shown("#setup-demo-row")))
+        .await;
+    assert!(
+        s.eval("document.getElementById('login-screen').hidden")
+            .await
+            == json!(true)
+    );
+    s.screenshot("60-first-start").await;
+    // Two passwords that differ; then one too short (the server's rule).
+    s.type_into("#setup-password", "first-secret").await;
+    s.type_into("#setup-again", "first-secreT").await;
+    s.click("#setup-submit").await;
+    s.wait(text_has("#setup-msg", "两次输入的密码不一致")).await;
+    s.set_value("#setup-password", "abc").await;
+    s.set_value("#setup-again", "abc").await;
+    s.click("#setup-submit").await;
+    s.wait(text_has("#setup-msg", "密码长度须在6到128之间"))
+        .await;
+    s.set_value("#setup-password", "first-secret").await;
+    s.set_value("#setup-again", "first-secret").await;
+    s.click("#setup-demo").await;
+    s.click("#setup-submit").await;
+    s.wait(and(
+        shown("#login-form"),
+        text_has("#login-msg", "已创建示例企业"),
+    ))
+    .await;
+    assert_eq!(
+        s.eval("document.getElementById('login-identity').value")
+            .await,
+        json!("admin")
+    );
+    s.screenshot("61-first-start-done").await;
+    s.type_into("#login-password", "first-secret").await;
+    s.click("#login-submit").await;
+    s.wait(text_has("#who-name", "admin")).await;
+    // The demo company is there: its asset manager logs in with the demo password.
+    s.click("#logout").await;
+    s.wait(shown("#login-form")).await;
+    s.login("liusn", harness::DEMO_PASSWORD).await;
+    // Reloaded, the page no longer asks.
+    s.goto("/").await;
+    s.wait(text_has("#who-name", "liusn")).await;
+    assert!(
+        s.eval("document.getElementById('setup-screen').hidden")
+            .await
+            == json!(true)
+    );
+    s.end().await;
+}

@@ -7,6 +7,7 @@ pub mod files;
 pub mod journal;
 pub mod org;
 pub mod session;
+pub mod setup;
 pub mod tasks;
 pub mod users;
 
@@ -195,6 +196,7 @@ pub fn routes() -> Vec<Route> {
     all.extend(failed::routes());
     all.extend(files::routes());
     all.extend(journal::routes());
+    all.extend(setup::routes());
     all
 }
 

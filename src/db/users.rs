@@ -56,6 +56,22 @@ pub fn user_count(conn: &Connection) -> rusqlite::Result<i64> {
     conn.query_row("SELECT count(*) FROM user", [], |r| r.get(0))
 }
 
+/// Whether the super admin has no password yet (a first start without `admin_password`).
+pub fn super_admin_unset(conn: &Connection) -> rusqlite::Result<bool> {
+    conn.prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM user WHERE character = 4 AND password_hash = '')",
+    )?
+    .query_row([], |r| r.get(0))
+}
+
+/// Sets the password of the super admin that has none; false if none is without one.
+pub fn set_unset_super_admin_password(conn: &Connection, hash: &str) -> rusqlite::Result<bool> {
+    Ok(conn.execute(
+        "UPDATE user SET password_hash = ?1 WHERE character = 4 AND password_hash = ''",
+        [hash],
+    )? > 0)
+}
+
 pub struct NewUser<'a> {
     pub name: &'a str,
     pub email: Option<&'a str>,

@@ -48,11 +48,12 @@ pub enum Kind {
     TaskRerun,
     TaskDeleted,
     SettingsChanged,
+    SetupDone,
 }
 
 impl Kind {
     /// Every kind, in the order the page offers them.
-    pub const ALL: [Kind; 20] = [
+    pub const ALL: [Kind; 21] = [
         Kind::Login,
         Kind::LoginFailed,
         Kind::Logout,
@@ -73,6 +74,7 @@ impl Kind {
         Kind::TaskRerun,
         Kind::TaskDeleted,
         Kind::SettingsChanged,
+        Kind::SetupDone,
     ];
 
     /// The table of kinds: each one's code (in the API, the database and the `kind` filter) and
@@ -99,6 +101,7 @@ impl Kind {
             Kind::TaskRerun => ("task_rerun", "重新提交失败行"),
             Kind::TaskDeleted => ("task_deleted", "清除任务数据"),
             Kind::SettingsChanged => ("settings_changed", "启动设置变更"),
+            Kind::SetupDone => ("setup_done", "首次设置"),
         }
     }
 
@@ -169,6 +172,19 @@ pub fn record_on_machine(
 ) -> Result<()> {
     let actor = (user.entity_id, None, ON_MACHINE);
     sql::insert(conn, &entry(actor, kind, None, None, detail))?;
+    Ok(())
+}
+
+/// Records an act of `user`'s from `address` done without a session (the first start).
+pub fn record_by(
+    conn: &Connection,
+    user: &UserRow,
+    kind: Kind,
+    address: Option<&str>,
+    detail: Value,
+) -> Result<()> {
+    let actor = (user.entity_id, Some(user.id), user.name.as_str());
+    sql::insert(conn, &entry(actor, kind, None, address, detail))?;
     Ok(())
 }
 

@@ -110,6 +110,10 @@ fn sentence(kind: Option<Kind>, e: &Entry, detail: &Value) -> String {
         Kind::UserLocked => format!("{who} 锁定用户「{user}」"),
         Kind::UserUnlocked => format!("{who} 解锁用户「{user}」"),
         Kind::PasswordReset => format!("{who} 重置了用户「{user}」的密码"),
+        Kind::SetupDone => match detail.get("demo").and_then(Value::as_bool) {
+            Some(true) => format!("{who} 完成首次设置：设置超级管理员密码，创建示例企业"),
+            _ => format!("{who} 完成首次设置：设置超级管理员密码"),
+        },
         Kind::DepartmentCreated => match text(detail, "parent") {
             "" => format!("{who} 新建部门「{department}」"),
             parent => format!("{who} 新建部门「{department}」（上级部门 {parent}）"),

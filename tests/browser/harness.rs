@@ -84,12 +84,18 @@ pub struct Server {
 
 impl Server {
     pub async fn start() -> Server {
+        Self::start_with(true, ADMIN_PASSWORD).await
+    }
+
+    /// With `demo` or not, and the super admin's password (empty: set on the first-start page).
+    pub async fn start_with(demo: bool, admin_password: &str) -> Server {
         let dir = tempfile::tempdir().expect("temp dir");
         let port = free_port();
         let figment = assetport::figment()
             .merge(("database", dir.path().join("db.sqlite3")))
-            .merge(("demo", true))
-            .merge(("admin_password", ADMIN_PASSWORD))
+            .merge(("demo", demo))
+            .merge(("admin_password", admin_password))
+            .merge(("open_browser", false))
             .merge(("address", "127.0.0.1"))
             .merge(("port", port))
             // Small batches so a task of a few thousand rows shows its progress moving.
@@ -135,6 +141,15 @@ impl Scenario {
     pub async fn start() -> Option<Scenario> {
         let tools = browser_tools()?;
         let server = Server::start().await;
+        let browser = Browser::open(&tools, &server.base).await;
+        Some(Scenario { browser, server })
+    }
+
+    /// A server on a fresh database as a double-click makes it: no demo company, no super
+    /// admin password (the first-start page asks for it).
+    pub async fn first_start() -> Option<Scenario> {
+        let tools = browser_tools()?;
+        let server = Server::start_with(false, "").await;
         let browser = Browser::open(&tools, &server.base).await;
         Some(Scenario { browser, server })
     }

@@ -48,6 +48,8 @@ impl Server {
             .env("ROCKET_DATABASE", database)
             .env("ROCKET_DEMO", "true")
             .env("ROCKET_ADMIN_PASSWORD", super::ADMIN_PASSWORD)
+            // A test opens no browser (one that checks the opening sets it, and BROWSER).
+            .env("ROCKET_OPEN_BROWSER", "false")
             .stdout(Stdio::null())
             .stderr(stderr);
         for (k, v) in extra_env {

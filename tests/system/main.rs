@@ -12,6 +12,7 @@ mod common;
 mod commands;
 mod config;
 mod durability;
+mod first_start;
 mod full_disk;
 mod load;
 mod service;

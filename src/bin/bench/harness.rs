@@ -17,6 +17,7 @@ pub(crate) fn serve(database: &Path, port: u16) {
         .merge(("address", "127.0.0.1"))
         .merge(("demo", true))
         .merge(("admin_password", "bench-admin"))
+        .merge(("open_browser", false))
         .merge(("log_level", "off"));
     rocket::execute(async move {
         let (figment, front) = assetport::bind_front(figment).expect("listen");
