@@ -4,6 +4,7 @@
 pub mod api;
 pub mod assets;
 pub mod auth;
+pub mod backup;
 pub mod bootstrap;
 pub mod cli;
 pub mod clock;
@@ -41,6 +42,8 @@ pub fn figment() -> Figment {
 /// unfinished tasks) and assembles the server.
 pub fn build(figment: Figment) -> Result<Rocket<Build>, String> {
     let settings = Settings::from_figment(&figment)?;
+    // Held for the server's life: `assetport restore` refuses while it is.
+    let lock = backup::lock::DatabaseLock::take(&settings.database)?;
     let pool = db::open(&settings.database)?;
     // Whatever fails here (a read-only file, a full disk) is about the database: say which.
     let in_file = |e: String| format!("database {}: {e}", settings.database.display());
@@ -68,6 +71,7 @@ pub fn build(figment: Figment) -> Result<Rocket<Build>, String> {
     let sessions = sessions::Sessions::start(pool.clone())
         .map_err(|e| format!("cannot start the session writer: {e}"))?;
     Ok(rocket::custom(figment)
+        .manage(lock)
         .manage(db::Db(pool))
         .manage(downloads)
         .manage(parsers)
