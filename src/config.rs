@@ -87,6 +87,10 @@ pub struct Settings {
     /// Asset history entries older than this many days are deleted (0 keeps them forever);
     /// the register as of a day before that can no longer be exported.
     pub history_retention_days: u64,
+    /// Hours between two scheduled backups into `backups/` beside the database (0: none).
+    pub backup_interval_hours: u64,
+    /// Scheduled backups kept in `backups/`: the newest; older ones are deleted.
+    pub backup_keep: u64,
 }
 
 /// A secret, where the settings are recorded: only whether it is set.
@@ -115,6 +119,8 @@ impl Default for Settings {
             task_retention_days: 90,
             task_prune_interval_secs: 3600,
             history_retention_days: 0,
+            backup_interval_hours: 24,
+            backup_keep: 7,
         }
     }
 }
@@ -158,8 +164,10 @@ impl Settings {
     /// overflowed into negative lifetimes and ended every session. Named with its range, so the
     /// start stops with a message a person can act on.
     fn check(&self) -> Result<(), String> {
-        let ranges: [(&str, u64, u64, u64); 15] = [
+        let ranges: [(&str, u64, u64, u64); 17] = [
             ("task_retention_days", self.task_retention_days, 0, 36_500),
+            ("backup_interval_hours", self.backup_interval_hours, 0, 8760),
+            ("backup_keep", self.backup_keep, 1, 1000),
             (
                 "history_retention_days",
                 self.history_retention_days,

@@ -70,8 +70,14 @@ pub fn build(figment: Figment) -> Result<Rocket<Build>, String> {
     let parsers = api::Parsers::new(settings.max_parsing_uploads);
     let sessions = sessions::Sessions::start(pool.clone())
         .map_err(|e| format!("cannot start the session writer: {e}"))?;
+    let backups = backup::schedule::Backups::start(
+        &settings.database,
+        settings.backup_interval_hours,
+        settings.backup_keep,
+    )?;
     Ok(rocket::custom(figment)
         .manage(lock)
+        .manage(backups)
         .manage(db::Db(pool))
         .manage(downloads)
         .manage(parsers)
@@ -152,7 +158,11 @@ pub async fn launch<P: rocket::Phase>(
         });
     }
     let sessions = rocket.state::<sessions::Sessions>().cloned();
+    let backups = rocket.state::<Arc<backup::schedule::Backups>>().cloned();
     let launched = rocket.launch().await;
+    if let Some(backups) = backups {
+        let _ = rocket::tokio::task::spawn_blocking(move || backups.stop()).await;
+    }
     if let Some(workers) = workers {
         let _ = rocket::tokio::task::spawn_blocking(move || workers.shutdown()).await;
     }

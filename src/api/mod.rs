@@ -2,6 +2,7 @@
 //! caller, call one domain function and shape the answer.
 
 pub mod assets;
+pub mod backups;
 pub mod failed;
 pub mod files;
 pub mod journal;
@@ -195,6 +196,7 @@ pub fn routes() -> Vec<Route> {
     all.extend(failed::routes());
     all.extend(files::routes());
     all.extend(journal::routes());
+    all.extend(backups::routes());
     all
 }
 

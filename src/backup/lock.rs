@@ -39,9 +39,7 @@ impl DatabaseLock {
                 database.display(),
                 path.display()
             )),
-            Err(TryLockError::Error(e)) => {
-                Err(format!("cannot lock {}: {e}", path.display()))
-            }
+            Err(TryLockError::Error(e)) => Err(format!("cannot lock {}: {e}", path.display())),
         }
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod lock;
 pub mod restore;
+pub mod schedule;
 
 use rusqlite::{Connection, OpenFlags};
 use serde::{Deserialize, Serialize};
@@ -218,10 +219,7 @@ pub fn read_manifest(file: &Path) -> Result<Option<Manifest>, String> {
 
 /// The folder of scheduled and pre-upgrade backups: `backups/` beside the database.
 pub fn folder(database: &Path) -> PathBuf {
-    database
-        .parent()
-        .unwrap_or(Path::new(""))
-        .join("backups")
+    database.parent().unwrap_or(Path::new("")).join("backups")
 }
 
 /// Before a schema upgrade at start: a backup of the database as it is, in `backups/`, named

@@ -122,8 +122,12 @@ fn keep_current(database: &Path) -> Result<Option<PathBuf>, String> {
     let mut kept = database.as_os_str().to_owned();
     kept.push(format!(".before-restore-{stamp}"));
     let kept = PathBuf::from(kept);
-    std::fs::rename(database, &kept)
-        .map_err(|e| format!("cannot keep the current database as {}: {e}", kept.display()))?;
+    std::fs::rename(database, &kept).map_err(|e| {
+        format!(
+            "cannot keep the current database as {}: {e}",
+            kept.display()
+        )
+    })?;
     for suffix in ["-wal", "-shm"] {
         let mut side = database.as_os_str().to_owned();
         side.push(suffix);

@@ -50,7 +50,10 @@ fn a_backup_is_a_private_verified_copy_with_its_manifest() {
     assert_eq!(manifest.assets, 5);
     assert_eq!(manifest.schema_version, crate::db::SCHEMA_VERSION);
     assert_eq!(manifest.assetport_version, env!("CARGO_PKG_VERSION"));
-    assert_eq!(digest(&dest).unwrap(), (manifest.size, manifest.sha256.clone()));
+    assert_eq!(
+        digest(&dest).unwrap(),
+        (manifest.size, manifest.sha256.clone())
+    );
     assert_eq!(read_manifest(&dest).unwrap(), Some(manifest));
     assert_eq!(count(&dest, "SELECT count(*) FROM asset"), 5);
     #[cfg(unix)]
@@ -113,11 +116,20 @@ fn a_restore_refuses_a_newer_schema_a_changed_file_and_a_running_server() {
     std::fs::copy(&dest, &newer).unwrap();
     Connection::open(&newer)
         .unwrap()
-        .execute_batch(&format!("PRAGMA user_version = {}", crate::db::SCHEMA_VERSION + 1))
+        .execute_batch(&format!(
+            "PRAGMA user_version = {}",
+            crate::db::SCHEMA_VERSION + 1
+        ))
         .unwrap();
     let e = restore::restore(&newer, &db).unwrap_err();
-    assert!(e.contains(&format!("version {}", crate::db::SCHEMA_VERSION + 1)), "{e}");
-    assert!(e.contains(&format!("version {}", crate::db::SCHEMA_VERSION)), "{e}");
+    assert!(
+        e.contains(&format!("version {}", crate::db::SCHEMA_VERSION + 1)),
+        "{e}"
+    );
+    assert!(
+        e.contains(&format!("version {}", crate::db::SCHEMA_VERSION)),
+        "{e}"
+    );
     // The server refuses to open it too.
     let Err(e) = crate::db::open(&newer) else {
         panic!("a newer schema was opened");

@@ -9,6 +9,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod backup;
 mod config;
 mod durability;
 mod full_disk;
