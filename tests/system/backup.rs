@@ -200,3 +200,76 @@ fn a_newer_schema_is_refused_by_restore_and_by_a_start() {
         text(&output)
     );
 }
+
+#[test]
+fn the_super_admin_lists_takes_and_downloads_backups() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = dir.path().join("db.sqlite3");
+    let server = Server::start(&database, &[]);
+    let admin = server.login("admin", common::ADMIN_PASSWORD);
+    let liusn = server.login("liusn", DEMO_PASSWORD);
+
+    let (status, answer) = server.get(&format!("/api/backups/{admin}"));
+    assert_eq!((status, &answer["data"]), (200, &json!([])), "{answer}");
+    // Nobody else: not even to list.
+    for (method, path) in [
+        ("GET", format!("/api/backups/{liusn}")),
+        ("POST", format!("/api/backups/{liusn}")),
+    ] {
+        let (status, answer) = server.request(method, &path, None);
+        assert_eq!(
+            (status, &answer["code"]),
+            (403, &json!(1)),
+            "{path}: {answer}"
+        );
+    }
+
+    let rows = Value::Array(vec![common::row("备份的资产", "liusn", "CST")]).to_string();
+    let (status, answer) = server.post(&format!("/api/asset/{liusn}"), &rows);
+    assert_eq!(status, 200, "{answer}");
+    server.wait_task(&liusn, answer["data"]["id"].as_i64().unwrap());
+    let (status, answer) = server.post(&format!("/api/backups/{admin}"), "");
+    assert_eq!(status, 200, "{answer}");
+    let name = answer["data"]["name"].as_str().unwrap().to_owned();
+    assert!(
+        answer["data"]["manifest"]["assets"].as_i64().unwrap() > 0,
+        "{answer}"
+    );
+    let (_, list) = server.get(&format!("/api/backups/{admin}"));
+    let listed = list["data"].as_array().unwrap();
+    assert_eq!(listed.len(), 1, "{list}");
+    assert_eq!(listed[0]["name"], name.as_str());
+    let file = dir.path().join("backups").join(&name);
+    assert_eq!(listed[0]["size"], std::fs::metadata(&file).unwrap().len());
+    assert_eq!(
+        listed[0]["manifest"]["sha256"],
+        json!(
+            serde_json::from_str::<Value>(
+                &std::fs::read_to_string(
+                    dir.path()
+                        .join("backups")
+                        .join(format!("{name}.manifest.json"))
+                )
+                .unwrap()
+            )
+            .unwrap()["sha256"]
+        )
+    );
+
+    let (status, bytes) =
+        server.request_bytes("GET", &format!("/api/backups/{admin}/{name}/file"), None);
+    assert_eq!(status, 200);
+    assert_eq!(bytes, std::fs::read(&file).unwrap());
+    // Only a backup of the folder, by its listed name.
+    for other in ["db.sqlite3", "..%2Fdb.sqlite3", "assetport-1.sqlite3"] {
+        let (status, answer) = server.get(&format!("/api/backups/{admin}/{other}/file"));
+        assert_eq!(
+            (status, &answer["code"]),
+            (404, &json!(7)),
+            "{other}: {answer}"
+        );
+    }
+    let (status, _) =
+        server.request_bytes("GET", &format!("/api/backups/{liusn}/{name}/file"), None);
+    assert_eq!(status, 403);
+}
