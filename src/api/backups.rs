@@ -46,12 +46,13 @@ async fn now(backups: &State<Arc<Backups>>, session: Session) -> Reply {
 }
 
 /// A backup's file, named as listed; any other name is 7 不存在.
-#[get("/api/backups/<_>/<name>/file")]
+#[get("/api/backups/<_>/<backup>/file")]
 async fn file(
     backups: &State<Arc<Backups>>,
     session: Session,
-    name: &str,
+    backup: &str,
 ) -> ApiResult<BackupFile> {
+    let name = backup;
     session.require(READERS)?;
     let path = backups.file(name).ok_or(Error::NotFound("该备份"))?;
     let file = rocket::tokio::fs::File::open(&path)
