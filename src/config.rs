@@ -93,6 +93,10 @@ pub struct Settings {
     /// Asset history entries older than this many days are deleted (0 keeps them forever);
     /// the register as of a day before that can no longer be exported.
     pub history_retention_days: u64,
+    /// Hours between two scheduled backups into `backups/` beside the database (0: none).
+    pub backup_interval_hours: u64,
+    /// Scheduled backups kept in `backups/`: the newest; older ones are deleted.
+    pub backup_keep: u64,
     /// PEM files of the certificate chain and private key (`certs`, `key`): with them the
     /// public listener speaks HTTPS (docs/https.md); without them plain HTTP.
     pub tls: Option<crate::front::TlsFiles>,
@@ -176,6 +180,8 @@ impl Default for Settings {
             history_retention_days: 0,
             tls: None,
             trusted_proxies: Vec::new(),
+            backup_interval_hours: 24,
+            backup_keep: 7,
         }
     }
 }
@@ -240,8 +246,10 @@ impl Settings {
     /// overflowed into negative lifetimes and ended every session. Named with its range, so the
     /// start stops with a message a person can act on.
     fn check(&self) -> Result<(), String> {
-        let ranges: [(&str, u64, u64, u64); 15] = [
+        let ranges: [(&str, u64, u64, u64); 17] = [
             ("task_retention_days", self.task_retention_days, 0, 36_500),
+            ("backup_interval_hours", self.backup_interval_hours, 0, 8760),
+            ("backup_keep", self.backup_keep, 1, 1000),
             (
                 "history_retention_days",
                 self.history_retention_days,

@@ -4,6 +4,7 @@
 pub mod api;
 pub mod assets;
 pub mod auth;
+pub mod backup;
 pub mod bootstrap;
 pub mod cli;
 pub mod clock;
@@ -45,6 +46,8 @@ pub fn build(figment: Figment) -> Result<Rocket<Build>, String> {
     let settings = Settings::from_figment(&figment)?;
     // Before the database: a TLS file at fault stops the start having changed nothing.
     let edge = settings.front_edge()?;
+    // Held for the server's life: `assetport restore` refuses while it is.
+    let lock = backup::lock::DatabaseLock::take(&settings.database)?;
     let pool = db::open(&settings.database)?;
     // Whatever fails here (a read-only file, a full disk) is about the database: say which.
     let in_file = |e: String| format!("database {}: {e}", settings.database.display());
@@ -74,7 +77,14 @@ pub fn build(figment: Figment) -> Result<Rocket<Build>, String> {
     let parsers = api::Parsers::new(settings.max_parsing_uploads);
     let sessions = sessions::Sessions::start(pool.clone())
         .map_err(|e| format!("cannot start the session writer: {e}"))?;
+    let backups = backup::schedule::Backups::start(
+        &settings.database,
+        settings.backup_interval_hours,
+        settings.backup_keep,
+    )?;
     Ok(rocket::custom(figment)
+        .manage(lock)
+        .manage(backups)
         .manage(db::Db(pool))
         .manage(downloads)
         .manage(parsers)
@@ -200,7 +210,11 @@ pub async fn launch<P: rocket::Phase>(
         });
     }
     let sessions = rocket.state::<sessions::Sessions>().cloned();
+    let backups = rocket.state::<Arc<backup::schedule::Backups>>().cloned();
     let launched = rocket.launch().await;
+    if let Some(backups) = backups {
+        let _ = rocket::tokio::task::spawn_blocking(move || backups.stop()).await;
+    }
     if let Some(workers) = workers {
         let _ = rocket::tokio::task::spawn_blocking(move || workers.shutdown()).await;
     }

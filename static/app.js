@@ -8,6 +8,7 @@ import { tasksView } from './task_list.js';
 import { stopPolling } from './task_parts.js';
 import { categoriesView, departmentsView, entitiesView, usersView } from './admin.js';
 import { journalView } from './journal.js';
+import { backupsView } from './backups.js';
 import { forgetOrg } from './org.js';
 
 const VIEWS = {
@@ -19,6 +20,7 @@ const VIEWS = {
   users: { label: '用户', roles: [3, 4], render: usersView },
   categories: { label: '分类', roles: [2, 3], render: categoriesView },
   journal: { label: '操作日志', roles: [3, 4], render: journalView },
+  backups: { label: '备份', roles: [4], render: backupsView },
   mine: { label: '我的资产', roles: [1], render: ownAssetsView },
   task: { roles: [2, 3], render: taskView, under: 'tasks' },
 };

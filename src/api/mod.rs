@@ -2,6 +2,7 @@
 //! caller, call one domain function and shape the answer.
 
 pub mod assets;
+pub mod backups;
 pub mod failed;
 pub mod files;
 pub mod journal;
@@ -197,6 +198,7 @@ pub fn routes() -> Vec<Route> {
     all.extend(files::routes());
     all.extend(journal::routes());
     all.extend(setup::routes());
+    all.extend(backups::routes());
     all
 }
 

@@ -1,6 +1,7 @@
 //! The command line: `assetport` (serve), and the commands run on the machine that holds the
 //! database (`backup`, `restore`, `reset-password`), `--help` and `--version`.
 
+mod backup;
 mod reset_password;
 
 use crate::config::Settings;
@@ -76,8 +77,8 @@ pub fn run(command: Command, settings: &Settings) -> Result<(), String> {
             println!("{}", version());
             Ok(())
         }
-        Command::Backup(file) => Err(format!("backup {}: not built yet", file.display())),
-        Command::Restore(file) => Err(format!("restore {}: not built yet", file.display())),
+        Command::Backup(file) => backup::backup(settings, &file),
+        Command::Restore(file) => backup::restore(settings, &file),
         Command::ResetPassword(user) => reset_password::run(settings, &user),
     }
 }

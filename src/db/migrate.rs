@@ -44,7 +44,10 @@ pub(super) fn migrate(conn: &mut Connection) -> Result<(), String> {
     let version: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .map_err(sql)?;
-    if version >= SCHEMA_VERSION {
+    if version > SCHEMA_VERSION {
+        return Err(newer(version));
+    }
+    if version == SCHEMA_VERSION {
         return Ok(());
     }
     let tx = conn
@@ -58,6 +61,15 @@ pub(super) fn migrate(conn: &mut Connection) -> Result<(), String> {
     tx.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))
         .map_err(sql)?;
     tx.commit().map_err(sql)
+}
+
+/// A database written by a newer assetport: this one would not know what its schema means.
+pub(super) fn newer(version: i64) -> String {
+    format!(
+        "its schema version is {version}, newer than this assetport {} knows (version \
+         {SCHEMA_VERSION}); run the assetport that wrote it, or a newer one",
+        env!("CARGO_PKG_VERSION")
+    )
 }
 
 /// Runs the steps after version `from`, up to version `to`, in order.

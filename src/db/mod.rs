@@ -139,6 +139,23 @@ pub fn open(path: &Path) -> Result<Pool, String> {
         first
             .execute_batch("PRAGMA busy_timeout = 30000; PRAGMA journal_mode = WAL;")
             .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+        let version: i64 = first
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+        if version > SCHEMA_VERSION {
+            return Err(format!("{}: {}", path.display(), migrate::newer(version)));
+        }
+        // An upgrade is kept from going wrong unseen: the database as it was goes to backups/
+        // first.
+        if version > 0 && version < SCHEMA_VERSION {
+            let copy = crate::backup::before_upgrade(path, version).map_err(|e| {
+                format!("no schema upgrade without a backup first, and the backup failed: {e}")
+            })?;
+            log::info!(
+                "backup before the schema upgrade {version} -> {SCHEMA_VERSION}: {}",
+                copy.display()
+            );
+        }
         migrate::migrate(&mut first)
             .map_err(|e| format!("cannot apply schema to {}: {e}", path.display()))?;
     }
@@ -207,6 +224,12 @@ impl Durability {
             _ => None,
         })
     }
+}
+
+/// Brings a database opened alone (a backup being restored) to this program's schema; refuses
+/// one of a newer schema.
+pub fn upgrade_schema(conn: &mut Connection) -> Result<(), String> {
+    migrate::migrate(conn)
 }
 
 /// Runs `f` on a pooled connection on Tokio's blocking thread pool.

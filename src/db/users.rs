@@ -289,6 +289,11 @@ pub fn end_sessions(
     )
 }
 
+/// Ends every session of every user (a restored database: nobody stays signed in).
+pub fn end_all_sessions(conn: &Connection) -> rusqlite::Result<usize> {
+    conn.execute("DELETE FROM session", [])
+}
+
 pub fn delete_idle_sessions(conn: &Connection, older_than: i64) -> rusqlite::Result<usize> {
     conn.execute("DELETE FROM session WHERE last_seen < ?1", [older_than])
 }

@@ -132,6 +132,9 @@ DELETE /api/async_task/<_>/<id>                     23
 GET    /api/journal/<_>                             34
 GET    /api/journal/<_>/file                        34
 GET    /api/journal/<_>/kinds                       34
+GET    /api/backups/<_>                             4
+POST   /api/backups/<_>                             4
+GET    /api/backups/<_>/<backup>/file               4
 "#;
 
 struct Endpoint {
@@ -164,6 +167,19 @@ fn endpoints() -> Vec<Endpoint> {
         .collect()
 }
 
+/// The name of a backup the POST line above took (none taken: a backup's name all the same,
+/// for the session checks that come first).
+fn newest_backup(app: &App) -> String {
+    let dir = app.db_path().with_file_name("backups");
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".sqlite3"))
+        .max()
+        .unwrap_or_else(|| "assetport-20260101-000000.sqlite3".to_owned())
+}
+
 impl Endpoint {
     /// Sends this endpoint's request as `role` with `session`.
     fn send(&self, app: &App, fx: &Fixture, role: i64, session: &str) -> Answer {
@@ -188,6 +204,7 @@ impl Endpoint {
             ("<department>", "CST".to_owned()),
             ("<node>", enc(node)),
             ("<seq>", "0".to_owned()),
+            ("<backup>", newest_backup(app)),
         ]
         .iter()
         .fold(self.route.to_owned(), |p, (from, to)| p.replace(from, to));

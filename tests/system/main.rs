@@ -9,6 +9,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod backup;
 mod commands;
 mod config;
 mod durability;

@@ -3,11 +3,12 @@
 //!
 //! `cargo run --release --bin bench -- [--rows N] [--load-rows M] [--clients C] [--csv-rows R]
 //! [--upload-rows U] [--fair-rows F] [--register-rows G] [--round-trip-rows T]
-//! [--history-rows H]`
+//! [--history-rows H] [--backup-rows B]`
 //! prints one `key=value` per line. The server runs in a child process (this same binary with
 //! `--serve`) so its memory is measured apart from the load generator's.
 #![forbid(unsafe_code)]
 
+mod backup;
 mod harness;
 mod history;
 mod phases;
@@ -32,6 +33,8 @@ struct Options {
     round_trip_rows: usize,
     /// History (and journal) entries grown on a register of `register_rows` assets.
     history_rows: usize,
+    /// Assets of the register a backup is timed on (0: not timed).
+    backup_rows: usize,
 }
 
 fn arg(args: &[String], name: &str, default: usize) -> usize {
@@ -58,11 +61,15 @@ fn main() {
         register_rows: arg(&args, "--register-rows", 1_000_000),
         round_trip_rows: arg(&args, "--round-trip-rows", 1_000_000),
         history_rows: arg(&args, "--history-rows", 10_000_000),
+        backup_rows: arg(&args, "--backup-rows", 1_000_000),
     };
     run(&options);
 }
 
 fn run(o: &Options) {
+    if o.backup_rows > 0 {
+        backup::backup(o.backup_rows);
+    }
     if o.register_rows > 0 {
         register(o.register_rows);
     }

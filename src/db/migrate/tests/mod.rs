@@ -490,3 +490,31 @@ fn table_tokens_ignore_layout_only() {
         );
     }
 }
+
+#[test]
+fn a_start_backs_up_an_older_database_before_it_upgrades_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.sqlite3");
+    upgraded_to(version_1(), 8)
+        .execute("VACUUM INTO ?1", [path.to_str().unwrap()])
+        .unwrap();
+    drop(crate::db::open(&path).unwrap());
+    assert_eq!(
+        user_version(&Connection::open(&path).unwrap()),
+        SCHEMA_VERSION
+    );
+
+    let backups: Vec<_> = std::fs::read_dir(dir.path().join("backups"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "sqlite3"))
+        .collect();
+    assert_eq!(backups.len(), 1, "{backups:?}");
+    let name = backups[0].file_name().unwrap().to_str().unwrap();
+    assert!(name.ends_with("-schema8.sqlite3"), "{name}");
+    let manifest = crate::backup::read_manifest(&backups[0]).unwrap().unwrap();
+    assert_eq!((manifest.schema_version, manifest.assets), (8, 2));
+    let copy = Connection::open(&backups[0]).unwrap();
+    assert_eq!(user_version(&copy), 8);
+    assert_eq!(count(&copy, "SELECT count(*) FROM asset"), 2);
+}
