@@ -30,8 +30,18 @@ impl DatabaseLock {
             }
         }
         let path = lock_path(database);
-        let file = crate::private_files::open_append(&path)
-            .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+        let file = crate::private_files::open_append(&path).map_err(|e| {
+            let why = match e.kind() {
+                std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem => {
+                    format!(
+                        "; the folder of {} is read-only for this user (assetport writes its lock, log and backups beside the database)",
+                        database.display()
+                    )
+                }
+                _ => String::new(),
+            };
+            format!("cannot open {}: {e}{why}", path.display())
+        })?;
         match file.try_lock() {
             Ok(()) => Ok(DatabaseLock { _file: file }),
             Err(TryLockError::WouldBlock) => Err(format!(

@@ -132,11 +132,8 @@ fn without_demo_there_is_only_the_super_admin() {
 }
 
 #[test]
-fn without_admin_password_the_admin_gets_a_random_one() {
+fn without_admin_password_none_is_invented_and_only_the_first_start_answers() {
     let app = App::with(&[("admin_password", "".into())]);
-    // The configured-looking passwords do not open it: the real one was printed once.
-    login_answer(&app, "admin", ADMIN_PASSWORD).err(400, 2, "用户名或密码错误");
-    login_answer(&app, "admin", "").err(400, 2, "用户名或密码错误");
     let conn = rusqlite::Connection::open(app.db_path()).unwrap();
     let (character, hash): (i64, String) = conn
         .query_row(
@@ -146,9 +143,26 @@ fn without_admin_password_the_admin_gets_a_random_one() {
         )
         .unwrap();
     assert_eq!(character, 4);
-    assert!(hash.starts_with("$argon2id$"), "{hash}");
-    // The demo company is still there.
-    app.demo("sysadmin");
+    assert_eq!(hash, "", "no password made up, none printed");
+    // Nobody logs in, the demo's users included, until the first start is done.
+    let pending = "尚未完成首次设置：请在运行 assetport 的电脑上用浏览器打开本页设置超级管理员密码，或在该电脑上运行 assetport reset-password admin";
+    login_answer(&app, "admin", "").err(503, 17, pending);
+    login_answer(&app, "sysadmin", DEMO_PASSWORD).err(503, 17, pending);
+    let state = app.get("/api/setup");
+    assert_eq!(state.ok()["pending"], true);
+    assert_eq!(
+        state.ok()["demo"],
+        true,
+        "the demo company is there already"
+    );
+    // This in-process client has no address: not this machine, so the setup is refused.
+    let form = serde_json::json!({"password": "secret-1", "password_again": "secret-1"});
+    app.post("/api/setup", &form).err(
+        403,
+        19,
+        "首次设置只能在运行 assetport 的电脑上进行（用 localhost 或 127.0.0.1 打开本页）",
+    );
+    assert_eq!(app.get("/api/setup").ok()["pending"], true);
 }
 
 #[test]
