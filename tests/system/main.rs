@@ -13,3 +13,4 @@ mod config;
 mod durability;
 mod full_disk;
 mod load;
+mod power_cut;
