@@ -373,7 +373,7 @@ fn acknowledged_commits_survive_a_power_cut() {
         assert_eq!(status, 200, "{answer}");
         let id = answer["data"]["id"].as_i64().unwrap();
         let finished = server.wait_task(&session, id);
-        assert_eq!(finished["finish"], 2, "{finished}");
+        assert_eq!(finished["number_succeed"], 3, "{finished}");
         tasks.push((id, finished));
     }
     let assets = total_assets(&server, &session);
@@ -388,7 +388,13 @@ fn acknowledged_commits_survive_a_power_cut() {
     let session = server.login("liusn", DEMO_PASSWORD);
     for (id, before) in &tasks {
         let after = server.task(&session, *id);
-        for key in ["finish", "number_need", "number_done", "number_succeed"] {
+        for key in [
+            "finish",
+            "number_need",
+            "number_done",
+            "number_succeed",
+            "number_failed",
+        ] {
             assert_eq!(
                 after[key], before[key],
                 "task {id} {key} after the power cut: {after}"
