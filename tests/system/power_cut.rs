@@ -377,6 +377,17 @@ fn acknowledged_commits_survive_a_power_cut() {
         tasks.push((id, finished));
     }
     let assets = total_assets(&server, &session);
+    // A task's last batch waits for the disk and so carries every commit before it: the
+    // writes that prove the pooled connections' level come after it. A login is a commit (the
+    // new session); so is an import's acknowledgement (the queued task).
+    let late_session = server.login("liusn", DEMO_PASSWORD);
+    let row = common::row("断电-最后", "liusn", "CST");
+    let (status, answer) = server.post(
+        &format!("/api/asset/{late_session}"),
+        &Value::Array(vec![row]).to_string(),
+    );
+    assert_eq!(status, 200, "{answer}");
+    let queued = answer["data"]["id"].as_i64().unwrap();
 
     // The power cut: the process dies, the disk keeps only what was synced.
     server.kill();
@@ -385,7 +396,8 @@ fn acknowledged_commits_survive_a_power_cut() {
     let session_fs = mount(&disk, &at);
 
     let server = Server::start(&database, &[]);
-    let session = server.login("liusn", DEMO_PASSWORD);
+    // The session from before the cut still opens the door.
+    let session = late_session;
     for (id, before) in &tasks {
         let after = server.task(&session, *id);
         for key in [
@@ -401,7 +413,10 @@ fn acknowledged_commits_survive_a_power_cut() {
             );
         }
     }
-    assert_eq!(total_assets(&server, &session), assets);
+    // The queued import survived too: it runs (or ran) and its row arrives.
+    let last = server.wait_task(&session, queued);
+    assert_eq!(last["number_succeed"], 1, "{last}");
+    assert_eq!(total_assets(&server, &session), assets + 1);
     server.kill();
-    session_fs.umount_and_join().expect("unmount");
+    drop(session_fs);
 }
