@@ -79,7 +79,7 @@ fn partial_path(dest: &Path) -> PathBuf {
 /// Copies `source` into the new private file `to` through the online backup API, all pages in
 /// one step (so under one read transaction), and makes the copy a self-contained file (rollback
 /// journal, no WAL beside it).
-pub(crate) fn copy_into(source: &Path, to: &Path) -> Result<(), String> {
+pub fn copy_into(source: &Path, to: &Path) -> Result<(), String> {
     create_private(to)?;
     let from = open_read_only(source)?;
     let mut copy = Connection::open(to).map_err(|e| format!("{}: {e}", to.display()))?;
