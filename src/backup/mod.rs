@@ -65,6 +65,13 @@ pub fn write(source: &Path, dest: &Path) -> Result<Manifest, String> {
         format!("cannot name the backup {}: {e}", dest.display())
     })?;
     write_manifest(dest, &manifest)?;
+    // The copy's pages were synced by its own commits; its name and the manifest's are synced
+    // with their folder's entries.
+    if let Some(dir) = dest.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if let Ok(folder) = std::fs::File::open(dir) {
+            let _ = folder.sync_all();
+        }
+    }
     Ok(manifest)
 }
 
@@ -221,7 +228,14 @@ fn write_manifest(file: &Path, manifest: &Manifest) -> Result<(), String> {
     let text = serde_json::to_string_pretty(manifest).map_err(|e| e.to_string())?;
     let _ = std::fs::remove_file(&path);
     create_private(&path)?;
-    std::fs::write(&path, text + "\n").map_err(|e| format!("{}: {e}", path.display()))
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .and_then(|mut f| {
+            std::io::Write::write_all(&mut f, (text + "\n").as_bytes())?;
+            f.sync_all()
+        });
+    written.map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// The manifest beside the backup `file`, if there is one.

@@ -37,6 +37,16 @@ pub enum Refused {
 impl Backups {
     /// Starts the `backup` thread unless `interval_hours` is 0.
     pub fn start(database: &Path, interval_hours: u64, keep: u64) -> Result<Arc<Backups>, String> {
+        let every = (interval_hours > 0).then(|| Duration::from_secs(interval_hours * 3600));
+        Self::start_every(database, every, keep)
+    }
+
+    /// Starts the `backup` thread writing one every `every` (none: no thread).
+    fn start_every(
+        database: &Path,
+        every: Option<Duration>,
+        keep: u64,
+    ) -> Result<Arc<Backups>, String> {
         let backups = Arc::new(Backups {
             database: database.to_path_buf(),
             keep: keep.max(1) as usize,
@@ -45,8 +55,7 @@ impl Backups {
             wake: Condvar::new(),
             thread: Mutex::new(None),
         });
-        if interval_hours > 0 {
-            let every = Duration::from_secs(interval_hours * 3600);
+        if let Some(every) = every {
             let me = backups.clone();
             let thread = std::thread::Builder::new()
                 .name("backup".into())
@@ -215,6 +224,33 @@ mod tests {
             assert!(!is_backup_name(name), "{name}");
         }
         assert!(!is_rotated("assetport-20261204-201500-schema8.sqlite3"));
+    }
+
+    /// The thread writes one every interval (none at start), keeps the newest, and stops at
+    /// once when asked, though its next one is far off.
+    #[test]
+    fn the_thread_writes_one_every_interval_and_stops_when_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("db.sqlite3");
+        drop(crate::db::open(&db).unwrap());
+        let every = Duration::from_millis(300);
+        let backups = Backups::start_every(&db, Some(every), 2).unwrap();
+        assert!(backups.list().is_empty(), "none at start");
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while backups.list().len() < 2 {
+            assert!(std::time::Instant::now() < deadline, "no scheduled backups");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        // Two are kept, whatever more the thread writes; each verified with its manifest.
+        std::thread::sleep(every * 3);
+        let listed = backups.list();
+        assert_eq!(listed.len(), 2, "{listed:?}");
+        assert!(listed.iter().all(|b| b.manifest.is_some()));
+        let quiet = Backups::start_every(&db, Some(Duration::from_secs(3600)), 2).unwrap();
+        let asked = std::time::Instant::now();
+        quiet.stop();
+        backups.stop();
+        assert!(asked.elapsed() < Duration::from_secs(10));
     }
 
     #[test]
