@@ -372,6 +372,23 @@ pub fn enc(s: &str) -> String {
 }
 
 /// A valid import row for the demo company.
+/// `n` import rows of liusn's in CST named `prefix-i`, every 7th breaking a rule (count 0): the
+/// JSON body, and how many will fail.
+pub fn rows_every_seventh_invalid(prefix: &str, n: usize) -> (String, usize) {
+    let mut invalid = 0;
+    let rows: Vec<Value> = (0..n)
+        .map(|i| {
+            let mut row = row(&format!("{prefix}-{i}"), "liusn", "CST");
+            if i % 7 == 3 {
+                row["count"] = json!(0);
+                invalid += 1;
+            }
+            row
+        })
+        .collect();
+    (Value::Array(rows).to_string(), invalid)
+}
+
 pub fn row(name: &str, user: &str, department: &str) -> Value {
     json!({
         "name": name, "parent": "", "assetClass": 0, "user": user, "price": 10.0,

@@ -37,18 +37,7 @@ fn text(output: &Output) -> String {
 
 /// ROWS rows with unique names; every 7th breaks a rule (count 0).
 fn rows() -> (String, usize) {
-    let mut invalid = 0;
-    let rows: Vec<Value> = (0..ROWS)
-        .map(|i| {
-            let mut row = common::row(&format!("备份-{i}"), "liusn", "CST");
-            if i % 7 == 3 {
-                row["count"] = json!(0);
-                invalid += 1;
-            }
-            row
-        })
-        .collect();
-    (Value::Array(rows).to_string(), invalid)
+    common::rows_every_seventh_invalid("备份", ROWS)
 }
 
 #[test]

@@ -5,7 +5,7 @@ use crate::common;
 
 use common::server::Server;
 use common::{App, DEMO_PASSWORD};
-use serde_json::{json, Value};
+use serde_json::json;
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
@@ -13,18 +13,7 @@ const ROWS: usize = 100_000;
 
 /// ROWS rows with unique names; every 7th breaks a rule (count 0).
 fn rows() -> (String, usize) {
-    let mut invalid = 0;
-    let rows: Vec<Value> = (0..ROWS)
-        .map(|i| {
-            let mut row = common::row(&format!("资产-{i}"), "liusn", "CST");
-            if i % 7 == 3 {
-                row["count"] = json!(0);
-                invalid += 1;
-            }
-            row
-        })
-        .collect();
-    (Value::Array(rows).to_string(), invalid)
+    common::rows_every_seventh_invalid("资产", ROWS)
 }
 
 #[test]

@@ -5,8 +5,7 @@
 //! (Debian package `sqlite3`).
 
 use super::harness::*;
-use super::PASSWORD;
-use serde_json::json;
+use super::register::add_register_owner;
 use std::path::Path;
 use std::time::Instant;
 
@@ -17,12 +16,7 @@ pub(crate) fn backup(n: usize) {
     let server = Server::start(&database);
     let client = server.client;
     let admin = client.login_as("sysadmin");
-    client.json(
-        "POST",
-        &format!("/api/user/{admin}"),
-        &json!({"name": "ruanjian", "password": PASSWORD, "department": "软件组", "character": 1})
-            .to_string(),
-    );
+    add_register_owner(&client, &admin);
     super::register::fill(&database, n);
     let shell = std::process::Command::new("sqlite3")
         .arg("--version")

@@ -2,8 +2,7 @@
 //! history and journal are grown to `entries` rows each, then the reads an auditor makes.
 
 use super::harness::*;
-use super::register::fill;
-use super::PASSWORD;
+use super::register::{add_register_owner, fill};
 use serde_json::json;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -21,12 +20,7 @@ pub(crate) fn history(n: usize, entries: usize) {
     let server = Server::start(&database);
     let client = server.client;
     let admin = client.login_as("sysadmin");
-    client.json(
-        "POST",
-        &format!("/api/user/{admin}"),
-        &json!({"name": "ruanjian", "password": PASSWORD, "department": "软件组", "character": 1})
-            .to_string(),
-    );
+    add_register_owner(&client, &admin);
     fill(&database, n);
     let started = Instant::now();
     let per_asset = (entries / n.max(1)).max(1) as i64;

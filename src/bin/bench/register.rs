@@ -16,13 +16,7 @@ pub(crate) fn register(n: usize) {
     let admin = client.login_as("sysadmin");
     let manager = client.login_as("liusn");
     let staff = client.login_as("zhangsan");
-    // A user of 软件组 to own its assets.
-    client.json(
-        "POST",
-        &format!("/api/user/{admin}"),
-        &json!({"name": "ruanjian", "password": PASSWORD, "department": "软件组", "character": 1})
-            .to_string(),
-    );
+    add_register_owner(&client, &admin);
     let started = Instant::now();
     fill(&database, n);
     println!("register_rows={n}");
@@ -133,6 +127,17 @@ pub(crate) fn register(n: usize) {
     for (key, ms) in keys {
         println!("{key}={ms:.2}");
     }
+}
+
+/// Adds ruanjian, the user of 软件组 who owns its assets in the register `fill` grows, as the
+/// system admin `admin` (a session).
+pub(crate) fn add_register_owner(client: &Client, admin: &str) {
+    client.json(
+        "POST",
+        &format!("/api/user/{admin}"),
+        &json!({"name": "ruanjian", "password": PASSWORD, "department": "软件组", "character": 1})
+            .to_string(),
+    );
 }
 
 /// Grows the demo company (with its user ruanjian of 软件组) to `n` assets straight into its
