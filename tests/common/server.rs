@@ -193,6 +193,31 @@ impl Server {
         (import, export)
     }
 
+    /// The names of every asset `session` sees, read page by page: there must be `total`, and
+    /// no name twice (an import that ran a row twice would show it).
+    pub fn asset_names_once(&self, session: &str, total: i64) -> std::collections::HashSet<String> {
+        let mut names = std::collections::HashSet::new();
+        let mut page = 1;
+        loop {
+            let (status, body) = self.post(
+                &format!("/api/search_assets/{session}"),
+                &serde_json::json!({"page": page, "size": 1000}).to_string(),
+            );
+            assert_eq!(status, 200, "{body}");
+            assert_eq!(body["total"].as_i64().unwrap(), total);
+            for asset in body["data"].as_array().unwrap() {
+                let name = asset["name"].as_str().unwrap().to_owned();
+                assert!(names.insert(name.clone()), "{name} imported twice");
+            }
+            if page >= body["pages"].as_i64().unwrap() {
+                break;
+            }
+            page += 1;
+        }
+        assert_eq!(names.len() as i64, total);
+        names
+    }
+
     pub fn login(&self, name: &str, password: &str) -> String {
         let (status, body) = self.post(
             "/api/login",

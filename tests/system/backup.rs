@@ -7,7 +7,6 @@ use crate::common;
 use common::server::Server;
 use common::DEMO_PASSWORD;
 use serde_json::{json, Value};
-use std::collections::HashSet;
 use std::path::Path;
 use std::process::Output;
 use std::time::{Duration, Instant};
@@ -118,25 +117,7 @@ fn a_backup_taken_mid_import_restores_to_a_register_that_adds_up() {
     assert_eq!(listed.iter().filter(|t| t["id"] == id).count(), 1, "{list}");
 
     // Every asset once: as many as succeeded rows, no name twice.
-    let mut names = HashSet::new();
-    let mut page = 1;
-    loop {
-        let (status, body) = server.post(
-            &format!("/api/search_assets/{session}"),
-            &json!({"page": page, "size": 1000}).to_string(),
-        );
-        assert_eq!(status, 200, "{body}");
-        assert_eq!(body["total"].as_i64().unwrap(), succeed);
-        for asset in body["data"].as_array().unwrap() {
-            let name = asset["name"].as_str().unwrap().to_owned();
-            assert!(names.insert(name.clone()), "{name} imported twice");
-        }
-        if page >= body["pages"].as_i64().unwrap() {
-            break;
-        }
-        page += 1;
-    }
-    assert_eq!(names.len() as i64, succeed);
+    server.asset_names_once(&session, succeed);
     drop(server);
     common::assert_history_matches_changes(&database);
 }

@@ -6,7 +6,6 @@ use crate::common;
 use common::server::Server;
 use common::{App, DEMO_PASSWORD};
 use serde_json::json;
-use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 const ROWS: usize = 100_000;
@@ -67,25 +66,7 @@ fn sigkill_mid_import_loses_and_duplicates_nothing() {
     }
 
     // Every asset once: as many as succeeded rows, no name twice, no failed row imported.
-    let mut names = HashSet::new();
-    let mut page = 1;
-    loop {
-        let (status, body) = server.post(
-            &format!("/api/search_assets/{session}"),
-            &json!({"page": page, "size": 1000}).to_string(),
-        );
-        assert_eq!(status, 200, "{body}");
-        assert_eq!(body["total"].as_i64().unwrap(), succeed);
-        for asset in body["data"].as_array().unwrap() {
-            let name = asset["name"].as_str().unwrap().to_owned();
-            assert!(names.insert(name.clone()), "{name} imported twice");
-        }
-        if page >= body["pages"].as_i64().unwrap() {
-            break;
-        }
-        page += 1;
-    }
-    assert_eq!(names.len() as i64, succeed);
+    let names = server.asset_names_once(&session, succeed);
     for row in &failed {
         assert!(!names.contains(row["name"].as_str().unwrap()));
     }
