@@ -79,11 +79,12 @@ impl Fairing for RequestLog {
     }
 
     async fn on_response<'r>(&self, req: &'r Request<'_>, res: &mut Response<'r>) {
-        log::info!(
-            "{} {} -> {}",
-            req.method(),
-            mask_path(req.uri().path().as_str()),
-            res.status().code
-        );
+        // A request the first-start gate turned away is logged as the client sent it.
+        let asked = req.local_cache(|| crate::setup::Asked(None));
+        let (method, path) = match &asked.0 {
+            Some((method, path)) => (*method, path.as_str()),
+            None => (req.method(), req.uri().path().as_str()),
+        };
+        log::info!("{} {} -> {}", method, mask_path(path), res.status().code);
     }
 }

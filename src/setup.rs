@@ -72,6 +72,10 @@ fn open_while_pending(method: Method, path: &str) -> bool {
 /// Sends every other request to `BLOCKED` while the first start is pending.
 pub struct Gate;
 
+/// The method and path a request the gate turned away was sent with (request-local), for the
+/// request log.
+pub struct Asked(pub Option<(Method, String)>);
+
 #[rocket::async_trait]
 impl Fairing for Gate {
     fn info(&self) -> Info {
@@ -90,6 +94,8 @@ impl Fairing for Gate {
             return;
         };
         if setup.pending(db).await {
+            let asked = (req.method(), req.uri().path().to_string());
+            req.local_cache(|| Asked(Some(asked)));
             req.set_method(Method::Get);
             if let Ok(uri) = rocket::http::uri::Origin::parse(BLOCKED) {
                 req.set_uri(uri);

@@ -125,6 +125,10 @@ fn without_admin_password_only_the_first_start_page_answers_until_it_is_done() {
             .unwrap()
             .contains("reset-password admin"));
     }
+    // The log says what was asked, not where the gate sent it.
+    let log = wait_log(&server, "POST /api/login -> 503");
+    assert!(log.contains("POST /api/login -> 503"), "{log}");
+    assert!(log.contains("GET /async_task/********/1 -> 503"), "{log}");
     assert_eq!(server.request_bytes("GET", "/", None).0, 200);
     let (status, about) = server.get("/api/about");
     assert_eq!(status, 200);
