@@ -58,7 +58,7 @@ fn item_13_a_full_disk_answers_clearly_and_a_task_resumes_once_there_is_space() 
     let _tmpfs = Tmpfs::mount(dir.path(), 192);
     let database = dir.path().join("db.sqlite3");
     // Small batches: the import is still running when the disk fills.
-    let server = Server::start(&database, &[("ROCKET_TASK_BATCH_ROWS", "200")]);
+    let server = Server::start(&database, &[("ROCKET_TASK_BATCH_ROWS", "100")]);
     let manager = server.login("liusn", DEMO_PASSWORD);
     let filler = dir.path().join("filler");
 
@@ -83,7 +83,9 @@ fn item_13_a_full_disk_answers_clearly_and_a_task_resumes_once_there_is_space() 
     // 2. The disk fills while a task runs: the task waits, visibly unfinished, and a re-run
     // of it is refused as running.
     std::fs::remove_file(&filler).unwrap();
-    let n = 60_000;
+    // Large enough that the task outlasts filling the disk on a fast machine too (60,000 rows
+    // once finished first), small enough that it then fits beside the database.
+    let n = 100_000;
     let (status, body) = server.post(&format!("/api/asset/{manager}"), &rows("资产", n));
     assert_eq!(status, 200, "{body}");
     let id = body["data"]["id"].as_i64().unwrap();
