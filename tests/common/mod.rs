@@ -180,23 +180,7 @@ impl App {
     /// Waits until the session writer has stored `session` in the database (a login queues it:
     /// src/sessions.rs), for tests that change the stored row.
     pub fn wait_stored(&self, session: &str) {
-        let conn = rusqlite::Connection::open(self.db_path()).expect("open db");
-        let hash = assetport::db::users::token_hash(session);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let stored: i64 = conn
-                .query_row(
-                    "SELECT count(*) FROM session WHERE token_hash = ?1",
-                    [&hash],
-                    |r| r.get(0),
-                )
-                .expect("read session");
-            if stored == 1 {
-                return;
-            }
-            assert!(Instant::now() < deadline, "the session was never stored");
-            std::thread::sleep(Duration::from_millis(2));
-        }
+        wait_session_stored(&self.db_path(), session);
     }
 
     /// Logs in a demo account.
@@ -374,6 +358,29 @@ pub fn enc(s: &str) -> String {
 /// A valid import row for the demo company.
 /// `n` import rows of liusn's in CST named `prefix-i`, every 7th breaking a rule (count 0): the
 /// JSON body, and how many will fail.
+/// Waits until the session writer has stored `session` in `database` (a login queues it:
+/// src/sessions.rs): a test that reads or changes the stored row, kills the server, or acts on
+/// the database from outside the server (a command on the machine) needs it there.
+pub fn wait_session_stored(database: &std::path::Path, session: &str) {
+    let conn = rusqlite::Connection::open(database).expect("open db");
+    let hash = assetport::db::users::token_hash(session);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let stored: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM session WHERE token_hash = ?1",
+                [&hash],
+                |r| r.get(0),
+            )
+            .expect("read session");
+        if stored == 1 {
+            return;
+        }
+        assert!(Instant::now() < deadline, "the session was never stored");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
 pub fn rows_every_seventh_invalid(prefix: &str, n: usize) -> (String, usize) {
     let mut invalid = 0;
     let rows: Vec<Value> = (0..n)

@@ -193,6 +193,13 @@ impl Server {
         (import, export)
     }
 
+    /// Submits the import `body` (a JSON array of rows) and returns its task's id.
+    pub fn import(&self, session: &str, body: &str) -> i64 {
+        let (status, answer) = self.post(&format!("/api/asset/{session}"), body);
+        assert_eq!(status, 200, "{answer}");
+        answer["data"]["id"].as_i64().expect("task id")
+    }
+
     /// The names of every asset `session` sees, read page by page: there must be `total`, and
     /// no name twice (an import that ran a row twice would show it).
     pub fn asset_names_once(&self, session: &str, total: i64) -> std::collections::HashSet<String> {

@@ -698,17 +698,7 @@ fn item_12_a_login_needs_no_write_lock_and_writers_wait_their_turn() {
     assert_eq!((status, &body["code"]), (200, &json!(0)), "{body}");
     // The session opened meanwhile is stored (by the session writer, once the lock is free)
     // and survives a restart.
-    let digest = sha2_hex(&manager);
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while !holder
-        .prepare("SELECT 1 FROM session WHERE token_hash = ?1")
-        .unwrap()
-        .exists([&digest])
-        .unwrap()
-    {
-        assert!(std::time::Instant::now() < deadline, "never stored");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    common::wait_session_stored(&database, &manager);
     server.kill();
     let server = Server::start(&database, &[]);
     let (status, _) = server.get(&format!("/api/character/{manager}"));

@@ -60,27 +60,6 @@ fn help_lists_every_command_and_version_names_the_schema() {
     assert!(!database.exists());
 }
 
-/// Waits until the session writer has stored `session` (a moment after its login): a command on
-/// the machine reaches the database, not the server's memory.
-fn wait_stored(database: &Path, session: &str) {
-    use sha2::{Digest, Sha256};
-    let digest: String = Sha256::digest(session.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    let conn = rusqlite::Connection::open(database).unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while !conn
-        .prepare("SELECT 1 FROM session WHERE token_hash = ?1")
-        .unwrap()
-        .exists([&digest])
-        .unwrap()
-    {
-        assert!(std::time::Instant::now() < deadline, "never stored");
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
-}
-
 fn session_lives(server: &Server, session: &str) -> bool {
     server.get(&format!("/api/character/{session}")).0 == 200
 }
@@ -97,8 +76,9 @@ fn reset_password_recovers_the_super_admin_and_ends_only_their_sessions() {
     let server = Server::start(&database, &[]);
     let admin = server.login("admin", ADMIN_PASSWORD);
     let staff = server.login("zhangsan", DEMO_PASSWORD);
-    wait_stored(&database, &admin);
-    wait_stored(&database, &staff);
+    // A command on the machine reaches the database, not the server's memory.
+    common::wait_session_stored(&database, &admin);
+    common::wait_session_stored(&database, &staff);
 
     // Refusals change nothing: a weak password, two that differ… (typed at a terminal only),
     // a user that does not exist.

@@ -24,9 +24,7 @@ fn sigkill_mid_import_loses_and_duplicates_nothing() {
     let server = Server::start(&database, &env);
     let session = server.login("liusn", DEMO_PASSWORD);
     let (body, invalid) = rows();
-    let (status, answer) = server.post(&format!("/api/asset/{session}"), &body);
-    assert_eq!(status, 200, "{answer}");
-    let id = answer["data"]["id"].as_i64().unwrap();
+    let id = server.import(&session, &body);
 
     // Kill once the task is part-way through.
     let deadline = Instant::now() + Duration::from_secs(120);
