@@ -214,12 +214,7 @@ pub fn digest(file: &Path) -> Result<(u64, String), String> {
         size += n as u64;
         hasher.update(&buffer[..n]);
     }
-    let hex = hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    Ok((size, hex))
+    Ok((size, format!("{:x}", hasher.finalize())))
 }
 
 /// Writes `FILE.manifest.json` (0600) beside the backup `file`.

@@ -5,7 +5,6 @@
 //! in the backup resume at the next start, like after any stop.
 
 use super::lock::DatabaseLock;
-use crate::db::SCHEMA_VERSION;
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
 
@@ -77,15 +76,8 @@ fn check(file: &Path) -> Result<i64, String> {
             file.display()
         ));
     }
-    if version > SCHEMA_VERSION {
-        return Err(format!(
-            "{} has database schema version {version}, newer than this assetport {} reads \
-             (version {SCHEMA_VERSION}); restore it with the assetport that wrote it, or a \
-             newer one; nothing was restored",
-            file.display(),
-            env!("CARGO_PKG_VERSION")
-        ));
-    }
+    crate::db::check_not_newer(version)
+        .map_err(|e| format!("{}: {e}; nothing was restored", file.display()))?;
     Ok(version)
 }
 

@@ -44,9 +44,7 @@ pub(super) fn migrate(conn: &mut Connection) -> Result<(), String> {
     let version: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .map_err(sql)?;
-    if version > SCHEMA_VERSION {
-        return Err(newer(version));
-    }
+    super::check_not_newer(version)?;
     if version == SCHEMA_VERSION {
         return Ok(());
     }
@@ -66,7 +64,7 @@ pub(super) fn migrate(conn: &mut Connection) -> Result<(), String> {
 /// A database written by a newer assetport: this one would not know what its schema means.
 pub(super) fn newer(version: i64) -> String {
     format!(
-        "its schema version is {version}, newer than this assetport {} knows (version \
+        "it has schema version {version}, newer than this assetport {} knows (version \
          {SCHEMA_VERSION}); run the assetport that wrote it, or a newer one",
         env!("CARGO_PKG_VERSION")
     )

@@ -142,11 +142,8 @@ pub fn open(path: &Path) -> Result<Pool, String> {
         let version: i64 = first
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
-        if version > SCHEMA_VERSION {
-            return Err(format!("{}: {}", path.display(), migrate::newer(version)));
-        }
         // An upgrade is kept from going wrong unseen: the database as it was goes to backups/
-        // first.
+        // first. (A newer database is refused by `migrate`.)
         if version > 0 && version < SCHEMA_VERSION {
             let copy = crate::backup::before_upgrade(path, version).map_err(|e| {
                 format!("no schema upgrade without a backup first, and the backup failed: {e}")
@@ -224,6 +221,14 @@ impl Durability {
             _ => None,
         })
     }
+}
+
+/// Refuses a database of `version` when it is newer than this program's schema.
+pub fn check_not_newer(version: i64) -> Result<(), String> {
+    if version > SCHEMA_VERSION {
+        return Err(migrate::newer(version));
+    }
+    Ok(())
 }
 
 /// Brings a database opened alone (a backup being restored) to this program's schema; refuses
