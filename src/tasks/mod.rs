@@ -304,16 +304,13 @@ fn fail_rows_from(
     Ok((first + count, count - (seq - first)))
 }
 
-/// The level the next batch of `task_id` commits at. A batch lost to a power cut is run again
+/// The level the next batch of `task` commits at. A batch lost to a power cut is run again
 /// from the checkpoint before it, so batches need not wait for the disk; the one that may end
 /// the task does, since a client may be told of its end (SQLite sets the level only between
 /// transactions, so this is judged before the batch begins, from its chunk). An undo's batch
 /// cannot be judged beforehand (a batch deletes whole ranges), so each of its few is durable.
 /// The pool puts the connection back at the durable level when it is next handed out.
-fn batch_durability(conn: &rusqlite::Connection, task_id: i64) -> Result<db::Durability> {
-    let Some(task) = sql::task_state(conn, task_id)? else {
-        return Ok(db::Durability::Durable);
-    };
+fn batch_durability(conn: &rusqlite::Connection, task: &sql::TaskState) -> Result<db::Durability> {
     if task.kind() == TaskKind::Undo || task.next_seq >= task.end_seq {
         return Ok(db::Durability::Durable);
     }
@@ -373,7 +370,9 @@ impl Runner<'_> {
         if self.stop.load(Ordering::SeqCst) {
             return Ok(Outcome::Stopped);
         }
-        batch_durability(self.conn, self.task.id)?.set(self.conn)?;
+        // Judged from the state `try_task` just read; the batch reads it again in its
+        // transaction, and one that finds it moved on (cancelled meanwhile) ends at most sooner.
+        batch_durability(self.conn, &self.task)?.set(self.conn)?;
         let tx = db::write_tx(self.conn)?;
         let Some(task) = sql::task_state(&tx, self.task.id)? else {
             return Ok(Outcome::Done);
@@ -493,7 +492,8 @@ mod tests {
         let at = |task: i64, seq: i64| {
             conn.execute("UPDATE task SET next_seq = ?2 WHERE id = ?1", [task, seq])
                 .unwrap();
-            batch_durability(&conn, task).unwrap()
+            let state = sql::task_state(&conn, task).unwrap().unwrap();
+            batch_durability(&conn, &state).unwrap()
         };
         assert_eq!(at(import, 0), Durability::Batch);
         assert_eq!(at(import, 15), Durability::Batch);
