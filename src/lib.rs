@@ -203,7 +203,8 @@ pub async fn launch<P: rocket::Phase>(
                     log::warn!("{warning}");
                 }
                 if let Some(starting) = starting {
-                    starting.announce(address, tls);
+                    // Reads the interfaces and may start a browser: not on an async thread.
+                    rocket::tokio::task::spawn_blocking(move || starting.announce(address, tls));
                 }
             }
             front::serve(listener, backend, address_header, limits, edge, shutdown).await;

@@ -19,7 +19,7 @@ fn main() {
         }
         Command::Serve => serve(),
         command => {
-            let settings = settings_or_exit(&assetport::figment());
+            let (settings, _) = settings_or_exit(&assetport::figment());
             if let Err(e) = cli::run(command, &settings) {
                 eprintln!("assetport: {e}");
                 std::process::exit(1);
@@ -28,11 +28,7 @@ fn main() {
     }
 }
 
-fn settings_or_exit(figment: &rocket::figment::Figment) -> Settings {
-    settings_noting_or_exit(figment).0
-}
-
-fn settings_noting_or_exit(figment: &rocket::figment::Figment) -> (Settings, Option<String>) {
+fn settings_or_exit(figment: &rocket::figment::Figment) -> (Settings, Option<String>) {
     match Settings::from_figment_noting(figment) {
         Ok(s) => s,
         Err(e) => {
@@ -45,7 +41,7 @@ fn settings_noting_or_exit(figment: &rocket::figment::Figment) -> (Settings, Opt
 #[rocket::main]
 async fn serve() {
     let figment = assetport::figment();
-    let (settings, note) = settings_noting_or_exit(&figment);
+    let (settings, note) = settings_or_exit(&figment);
     if let Err(e) = assetport::logging::init(&settings.database) {
         eprintln!("assetport: {e}");
         std::process::exit(2);
