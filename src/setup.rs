@@ -142,12 +142,9 @@ pub fn complete(conn: &mut Conn, setup: &Setup, form: &SetupForm, address: &str)
     }
     let hash = crate::auth::hash_password(&form.password)?;
     let tx = crate::db::write_tx(conn)?;
-    if !users::set_unset_super_admin_password(&tx, &hash)? {
-        return Err(Error::SetupDone);
-    }
+    let admin = users::set_unset_super_admin_password(&tx, &hash)?.ok_or(Error::SetupDone)?;
     let demo = form.demo && bootstrap::insert_demo(&tx)?;
-    let admin = users::user_by_name(&tx, "admin")?;
-    if let Some(admin) = admin.filter(|u| u.character == 4) {
+    if let Some(admin) = users::user_by_id(&tx, admin)? {
         let detail = json!({"demo": demo});
         journal::record_by(&tx, &admin, Kind::SetupDone, Some(address), detail)?;
     }

@@ -64,12 +64,18 @@ pub fn super_admin_unset(conn: &Connection) -> rusqlite::Result<bool> {
     .query_row([], |r| r.get(0))
 }
 
-/// Sets the password of the super admin that has none; false if none is without one.
-pub fn set_unset_super_admin_password(conn: &Connection, hash: &str) -> rusqlite::Result<bool> {
-    Ok(conn.execute(
-        "UPDATE user SET password_hash = ?1 WHERE character = 4 AND password_hash = ''",
+/// Sets the password of the super admin that has none; its id, or None if none is without one.
+pub fn set_unset_super_admin_password(
+    conn: &Connection,
+    hash: &str,
+) -> rusqlite::Result<Option<i64>> {
+    conn.query_row(
+        "UPDATE user SET password_hash = ?1 WHERE character = 4 AND password_hash = ''
+         RETURNING id",
         [hash],
-    )? > 0)
+        |r| r.get(0),
+    )
+    .optional()
 }
 
 pub struct NewUser<'a> {
