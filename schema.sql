@@ -1,4 +1,4 @@
--- assetport schema, version 9. Applied once to an empty database (PRAGMA user_version = 0),
+-- assetport schema, version 10. Applied once to an empty database (PRAGMA user_version = 0),
 -- in one transaction; src/db/migrate.rs sets user_version afterwards. Older databases are
 -- upgraded by the steps in src/db/migrate/, which are frozen once landed: a change here is also
 -- a new step there, and its tests check that the steps lead to exactly this schema.
@@ -292,3 +292,13 @@ CREATE INDEX journal_entity ON journal(entity_id, id);
 CREATE INDEX journal_actor ON journal(entity_id, actor_id, id);
 CREATE INDEX journal_kind ON journal(entity_id, kind, id);
 CREATE INDEX journal_task ON journal(task_id) WHERE task_id IS NOT NULL;
+
+-- The assets of each department per block of 16,384 consecutive ids (id >> 14), kept with
+-- department.asset_count by the code that inserts, moves and deletes assets: a page deep in a
+-- long list starts from its block (db::assets::blocks) instead of skipping every row before it.
+CREATE TABLE asset_block (
+    department_id INTEGER NOT NULL,
+    block         INTEGER NOT NULL,
+    n             INTEGER NOT NULL,
+    PRIMARY KEY (department_id, block)
+) WITHOUT ROWID;

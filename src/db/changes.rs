@@ -53,9 +53,11 @@ pub fn stored_asset(conn: &Connection, id: i64) -> rusqlite::Result<Option<Store
     .optional()
 }
 
-/// Moves one asset's share of the kept counts from `from` to `to` (department and category).
+/// Moves asset `id`'s share of the kept counts from `from` to `to` (department, its block of
+/// ids, and category).
 fn move_counts(
     conn: &Connection,
+    id: i64,
     from: Option<&NewAsset>,
     to: Option<&NewAsset>,
 ) -> rusqlite::Result<()> {
@@ -70,6 +72,7 @@ fn move_counts(
         let Some(a) = asset else { continue };
         if !same_department {
             department.execute(params![a.department_id, step])?;
+            super::assets::blocks::add(conn, a.department_id, super::assets::blocks::block_of(id), step)?;
         }
         if !same_category {
             category.execute(params![a.category_id, step])?;
@@ -138,7 +141,7 @@ pub fn rewrite_asset(
     let revision = conn
         .prepare_cached(&sql)?
         .query_row(values.as_slice(), |r| r.get(0))?;
-    move_counts(conn, Some(from), Some(to))?;
+    move_counts(conn, id, Some(from), Some(to))?;
     // Retirement is not rewritten here: both sides keep the asset's.
     let changes = history::diff_values(from, to);
     let entry = match changes.is_empty() {
@@ -159,7 +162,7 @@ pub fn delete_asset(
     let (id, values) = (asset.id, &asset.values);
     let changes = history::deleted(&asset.values, asset.expire);
     history::record(conn, source, Kind::UndoDeleted, id, &changes)?;
-    move_counts(conn, Some(values), None)?;
+    move_counts(conn, id, Some(values), None)?;
     conn.prepare_cached("DELETE FROM asset WHERE id = ?1")?
         .execute([id])?;
     conn.prepare_cached("UPDATE asset_id_floor SET highest = max(highest, ?1)")?

@@ -141,7 +141,7 @@ pub(crate) fn add_register_owner(client: &Client, admin: &str) {
 }
 
 /// Grows the demo company (with its user ruanjian of 软件组) to `n` assets straight into its
-/// table (as `raw_insert` does, then the kept counts set in the same transaction): 70% in CST,
+/// table (as `raw_insert` does, then the kept counts and block counts set in the same transaction): 70% in CST,
 /// 30% in 软件组, 10,000 owned by zhangsan, one in a hundred retired, a few named and described
 /// apart.
 pub(crate) fn fill(database: &std::path::Path, n: usize) {
@@ -210,7 +210,10 @@ pub(crate) fn fill(database: &std::path::Path, n: usize) {
         "UPDATE department SET asset_count =
              (SELECT count(*) FROM asset WHERE asset.department_id = department.id);
          UPDATE category SET asset_count =
-             (SELECT count(*) FROM asset WHERE asset.category_id = category.id);",
+             (SELECT count(*) FROM asset WHERE asset.category_id = category.id);
+         DELETE FROM asset_block;
+         INSERT INTO asset_block (department_id, block, n)
+             SELECT department_id, id >> 14, count(*) FROM asset GROUP BY 1, 2;",
     )
     .expect("counts");
     tx.commit().expect("commit");

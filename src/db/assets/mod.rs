@@ -1,6 +1,7 @@
 //! Assets: inserts, the asset view (with depreciation computed in SQL) and lookups. Searching
 //! and listing them is `search.rs`.
 
+pub mod blocks;
 mod search;
 
 pub use search::*;
@@ -82,7 +83,8 @@ pub fn next_asset_id(conn: &Connection) -> rusqlite::Result<i64> {
 
 /// Inserts assets through one prepared statement: an import batch takes it once, rather than
 /// looking the statement up (hashing its text) for every row. It tallies the assets per
-/// department and category, and `finish` adds them to the kept counts (`asset_count`) in the
+/// department and category (and block of ids), and `finish` adds them to the kept counts
+/// (`asset_count`, `asset_block`) in the
 /// same transaction, one update per department and category rather than per asset. (A trigger
 /// would keep them too, but an insert trigger on `asset` made every insert four times slower.)
 pub struct AssetInserter<'c> {
@@ -90,6 +92,8 @@ pub struct AssetInserter<'c> {
     insert: rusqlite::CachedStatement<'c>,
     /// Assets inserted since the last `finish`, by (department, category).
     added: std::collections::HashMap<(i64, i64), i64>,
+    /// The same, by department and block of ids (`asset_block`).
+    blocks: blocks::BlockTally,
     /// The ids are given here, consecutively from `first_id`, so the assets one inserter
     /// created are the range `first_id..next_id` (what an undo record keeps).
     first_id: i64,
@@ -105,6 +109,7 @@ impl<'c> AssetInserter<'c> {
             conn,
             insert: conn.prepare_cached(INSERT_ASSET)?,
             added: std::collections::HashMap::new(),
+            blocks: blocks::BlockTally::default(),
             first_id,
             next_id: first_id,
             recorded_to: first_id,
@@ -130,6 +135,7 @@ impl<'c> AssetInserter<'c> {
             .added
             .entry((a.department_id, a.category_id))
             .or_default() += 1;
+        self.blocks.count(a.department_id, id, 1);
         Ok(id)
     }
 
@@ -156,7 +162,7 @@ impl<'c> AssetInserter<'c> {
             department.execute(params![d, n])?;
             category.execute(params![c, n])?;
         }
-        Ok(())
+        self.blocks.finish(self.conn)
     }
 }
 

@@ -72,22 +72,24 @@ pub fn search(
             .query_row(bound.as_slice(), |r| r.get(0))?,
     };
     page.check(total)?;
-    // The page's positions [from, to) in id order; past the middle, walk from the other end.
+    // The page's positions [from, to) in id order.
     let from = page.offset().min(total);
     let to = from.saturating_add(page.size).min(total);
     if from >= to {
         return Ok((total, Vec::new()));
     }
-    let (descending, skip) = if from > total / 2 {
-        (true, total - to)
-    } else {
-        (false, from)
+    // A list the kept counts total starts from the block holding its first row; another walks
+    // from whichever end is nearer.
+    let start = match query.narrowed {
+        false => super::blocks::start(conn, scope, filter.department_id, from)?,
+        true => None,
     };
-    let view = format!(
-        "{} WHERE a.id IN ({}) ORDER BY a.id",
-        view_select(),
-        query.ids_sql(descending, to - from, skip)
-    );
+    let ids = match start {
+        Some((first_id, skip)) => query.ids_from_sql(first_id, to - from, skip),
+        None if from > total / 2 => query.ids_sql(true, to - from, total - to),
+        None => query.ids_sql(false, to - from, from),
+    };
+    let view = format!("{} WHERE a.id IN ({ids}) ORDER BY a.id", view_select());
     let mut all = bound;
     if !query.uses_price {
         all.push((":today", &today));
@@ -338,6 +340,17 @@ impl ListQuery {
         format!("SELECT count(*) FROM asset a WHERE {}", self.conditions)
     }
 
+    /// The ids of one page: `limit` of them after skipping `skip` from id `first_id` on (a
+    /// block's first id: `blocks::start`).
+    fn ids_from_sql(&self, first_id: i64, limit: i64, skip: i64) -> String {
+        format!(
+            "SELECT a.id FROM {} a WHERE {} AND a.id >= {first_id}
+             ORDER BY a.id LIMIT {limit} OFFSET {skip}",
+            self.table,
+            self.conditions()
+        )
+    }
+
     /// The ids of one page: `limit` of them after `skip`, from the low or the high end.
     fn ids_sql(&self, descending: bool, limit: i64, skip: i64) -> String {
         let order = if descending { "DESC" } else { "ASC" };
@@ -418,6 +431,7 @@ mod tests {
             query.count_sql(),
             query.ids_sql(false, 6, 0),
             query.ids_sql(true, 6, 0),
+            query.ids_from_sql(1 << 14, 6, 100),
         ] {
             let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
             let steps = stmt
