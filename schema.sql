@@ -293,12 +293,14 @@ CREATE INDEX journal_actor ON journal(entity_id, actor_id, id);
 CREATE INDEX journal_kind ON journal(entity_id, kind, id);
 CREATE INDEX journal_task ON journal(task_id) WHERE task_id IS NOT NULL;
 
--- The assets of each department per block of 16,384 consecutive ids (id >> 14), kept with
--- department.asset_count by the code that inserts, moves and deletes assets: a page deep in a
--- long list starts from its block (db::assets::blocks) instead of skipping every row before it.
+-- The assets of each department and category per block of 16,384 consecutive ids (id >> 14),
+-- kept with department.asset_count and category.asset_count by the code that inserts, moves
+-- and deletes assets: a page deep in a long list starts from its block (db::assets::blocks)
+-- instead of skipping every row before it.
 CREATE TABLE asset_block (
     department_id INTEGER NOT NULL,
+    category_id   INTEGER NOT NULL,
     block         INTEGER NOT NULL,
     n             INTEGER NOT NULL,
-    PRIMARY KEY (department_id, block)
+    PRIMARY KEY (department_id, category_id, block)
 ) WITHOUT ROWID;

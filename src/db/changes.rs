@@ -2,7 +2,7 @@
 //! the records an undo works from: the id ranges each batch created and the values each updated
 //! asset had before. Every function runs inside the caller's transaction.
 
-use super::assets::NewAsset;
+use super::assets::{blocks, NewAsset};
 use super::history::{self, Kind, Source, State};
 use rusqlite::{params, Connection, OptionalExtension};
 
@@ -53,8 +53,8 @@ pub fn stored_asset(conn: &Connection, id: i64) -> rusqlite::Result<Option<Store
     .optional()
 }
 
-/// Moves asset `id`'s share of the kept counts from `from` to `to` (department, its block of
-/// ids, and category).
+/// Moves asset `id`'s share of the kept counts from `from` to `to` (department, category, and
+/// their count in its block of ids).
 fn move_counts(
     conn: &Connection,
     id: i64,
@@ -72,10 +72,13 @@ fn move_counts(
         let Some(a) = asset else { continue };
         if !same_department {
             department.execute(params![a.department_id, step])?;
-            super::assets::blocks::add(conn, a.department_id, super::assets::blocks::block_of(id), step)?;
         }
         if !same_category {
             category.execute(params![a.category_id, step])?;
+        }
+        if !(same_department && same_category) {
+            let key = (a.department_id, a.category_id);
+            blocks::add(conn, key, blocks::block_of(id), step)?;
         }
     }
     Ok(())

@@ -70,6 +70,8 @@ pub(crate) fn register(n: usize) {
         )
     };
     let last_page = (n as f64 / 6.0).ceil() as i64;
+    // The middle page of a list of `rows` assets, 6 a page.
+    let middle = |rows: usize| (rows.div_ceil(6) / 2).max(1);
     let keys: Vec<(&str, f64)> = vec![
         ("register_list_page1_ms", search(&admin, json!({"page": 1}))),
         (
@@ -107,6 +109,29 @@ pub(crate) fn register(n: usize) {
         (
             "register_last_page_ms",
             search(&admin, json!({"page": last_page})),
+        ),
+        (
+            "register_manager_middle_page_ms",
+            search(&manager, json!({"page": last_page / 2})),
+        ),
+        (
+            "register_department_middle_page_ms",
+            search(&admin, json!({"page": middle(n * 3 / 10), "department": "软件组"})),
+        ),
+        (
+            "register_category_middle_page_ms",
+            search(
+                &admin,
+                json!({"page": last_page / 2, "asset_tree_node": "数量型资产"}),
+            ),
+        ),
+        (
+            "register_staff_middle_page_ms",
+            median(
+                "GET",
+                &format!("/api/asset_user_list/{staff}/{}", middle(n.div_ceil(70))),
+                "",
+            ),
         ),
         (
             "register_staff_own_list_ms",
@@ -212,8 +237,8 @@ pub(crate) fn fill(database: &std::path::Path, n: usize) {
          UPDATE category SET asset_count =
              (SELECT count(*) FROM asset WHERE asset.category_id = category.id);
          DELETE FROM asset_block;
-         INSERT INTO asset_block (department_id, block, n)
-             SELECT department_id, id >> 14, count(*) FROM asset GROUP BY 1, 2;",
+         INSERT INTO asset_block (department_id, category_id, block, n)
+             SELECT department_id, category_id, id >> 14, count(*) FROM asset GROUP BY 1, 2, 3;",
     )
     .expect("counts");
     tx.commit().expect("commit");

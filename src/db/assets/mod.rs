@@ -92,7 +92,7 @@ pub struct AssetInserter<'c> {
     insert: rusqlite::CachedStatement<'c>,
     /// Assets inserted since the last `finish`, by (department, category).
     added: std::collections::HashMap<(i64, i64), i64>,
-    /// The same, by department and block of ids (`asset_block`).
+    /// The same, by department, category and block of ids (`asset_block`).
     blocks: blocks::BlockTally,
     /// The ids are given here, consecutively from `first_id`, so the assets one inserter
     /// created are the range `first_id..next_id` (what an undo record keeps).
@@ -135,7 +135,7 @@ impl<'c> AssetInserter<'c> {
             .added
             .entry((a.department_id, a.category_id))
             .or_default() += 1;
-        self.blocks.count(a.department_id, id, 1);
+        self.blocks.count((a.department_id, a.category_id), id, 1);
         Ok(id)
     }
 

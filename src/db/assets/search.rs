@@ -80,9 +80,13 @@ pub fn search(
     }
     // A list the kept counts total starts from the block holding its first row; another walks
     // from whichever end is nearer.
-    let start = match query.narrowed {
-        false => super::blocks::start(conn, scope, filter.department_id, from)?,
-        true => None,
+    let start = match (query.narrowed, &filter.category) {
+        (false, _) => super::blocks::start(conn, scope, (filter.department_id, None), from)?,
+        (true, Some(category)) if query.by_category => {
+            let by = (filter.department_id, Some(category.as_str()));
+            super::blocks::start(conn, scope, by, from)?
+        }
+        (true, _) => None,
     };
     let ids = match start {
         Some((first_id, skip)) => query.ids_from_sql(first_id, to - from, skip),
