@@ -126,6 +126,13 @@ pub(crate) fn register(n: usize) {
             ),
         ),
         (
+            "register_name_middle_page_ms",
+            search(
+                &admin,
+                json!({"page": middle(n.div_ceil(1000)), "name": "投影仪"}),
+            ),
+        ),
+        (
             "register_staff_middle_page_ms",
             median(
                 "GET",
