@@ -70,7 +70,10 @@ fn totals_stay_exact_and_every_page_holds_what_an_ordered_walk_would() {
     // starts from its block: what lies before it in the list must be counted right).
     rusqlite::Connection::open(app.db_path())
         .unwrap()
-        .execute("UPDATE asset_id_floor SET highest = max(highest, 40000)", [])
+        .execute(
+            "UPDATE asset_id_floor SET highest = max(highest, 40000)",
+            [],
+        )
         .unwrap();
     assert_eq!(
         app.import(&liusn, &rows("软件组", "ruanjian", 47))["number_succeed"],
@@ -108,16 +111,23 @@ fn totals_stay_exact_and_every_page_holds_what_an_ordered_walk_would() {
     };
     let blocks = || {
         (
-            one("SELECT group_concat(x, ' ') FROM (SELECT department_id || ':' || category_id
-                     || ':' || block || ':' || n AS x FROM asset_block WHERE n <> 0 ORDER BY 1)"),
-            one("SELECT group_concat(x, ' ') FROM (SELECT department_id || ':' || category_id
+            one(
+                "SELECT group_concat(x, ' ') FROM (SELECT department_id || ':' || category_id
+                     || ':' || block || ':' || n AS x FROM asset_block WHERE n <> 0 ORDER BY 1)",
+            ),
+            one(
+                "SELECT group_concat(x, ' ') FROM (SELECT department_id || ':' || category_id
                      || ':' || (id >> 14) || ':' || count(*) AS x FROM asset
-                 GROUP BY department_id, category_id, id >> 14 ORDER BY 1)"),
+                 GROUP BY department_id, category_id, id >> 14 ORDER BY 1)",
+            ),
         )
     };
     let (kept, real) = blocks();
     assert_eq!(kept, real);
-    assert_eq!(one("SELECT CAST((max(id) >> 14) - (min(id) >> 14) AS TEXT) FROM asset"), "2");
+    assert_eq!(
+        one("SELECT CAST((max(id) >> 14) - (min(id) >> 14) AS TEXT) FROM asset"),
+        "2"
+    );
     let all_ids = counted(&app, "SELECT id FROM asset ORDER BY id");
 
     // The whole list in pages of 7: totals exact, pages from both ends in order, no gaps.

@@ -116,7 +116,10 @@ pub(crate) fn register(n: usize) {
         ),
         (
             "register_department_middle_page_ms",
-            search(&admin, json!({"page": middle(n * 3 / 10), "department": "软件组"})),
+            search(
+                &admin,
+                json!({"page": middle(n * 3 / 10), "department": "软件组"}),
+            ),
         ),
         (
             "register_category_middle_page_ms",

@@ -322,7 +322,10 @@ impl ListQuery {
             conditions = conditions
                 .replace("a.entity_id = :entity", "+a.entity_id = :entity")
                 .replace("a.department_id IN (SELECT", "+a.department_id IN (SELECT")
-                .replace("a.department_id = :department", "+a.department_id = :department");
+                .replace(
+                    "a.department_id = :department",
+                    "+a.department_id = :department",
+                );
         }
         ListQuery {
             conditions: conditions.replace("PRICE", PRICE_CENTS),
@@ -547,7 +550,9 @@ mod tests {
                 "{what}: {plan:#?}"
             );
             assert!(
-                !plan.iter().any(|step| step.starts_with("SEARCH a USING INDEX")),
+                !plan
+                    .iter()
+                    .any(|step| step.starts_with("SEARCH a USING INDEX")),
                 "{what}: {plan:#?}"
             );
         }
