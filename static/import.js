@@ -100,7 +100,7 @@ export function importView(root) {
       q.set('check_duplicate', 'true');
       answer = await send(q);
     } catch (e) {
-      // The same file (name and content) went in today: ask before importing it twice.
+      // A file of the same content created assets today: ask before creating them twice.
       if (e.code !== 16 || !confirm(`${e.message}。仍要再次导入吗？`)) throw e;
       q.delete('check_duplicate');
       answer = await send(q);

@@ -457,7 +457,7 @@ async fn files_template_upload_and_downloads() {
         .await;
     let asked = s.eval("window.__asked[0]").await;
     let asked = asked.as_str().unwrap_or_default();
-    assert!(asked.contains("同名同内容的文件已于"), "{asked}");
+    assert!(asked.contains("同样内容的文件已于"), "{asked}");
     s.js("window.confirm = () => true;", vec![]).await;
     s.click("#import-upload").await;
     let not_first = expr(&format!("location.hash !== {first}"));

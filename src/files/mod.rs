@@ -66,6 +66,13 @@ pub struct UploadRow {
     pub json: String,
 }
 
+/// Whether an upload's row (as the readers write it: a blank optional cell is left out) names
+/// an asset by its 资产编号, so that importing it updates that asset rather than creating one.
+/// A key is the only place `"id":` can stand unescaped in the row's JSON.
+pub fn row_names_asset(json: &str) -> bool {
+    json.contains("\"id\":")
+}
+
 #[derive(Debug, PartialEq, Eq)]
 pub enum FileError<E> {
     /// The file cannot be read at all; the reason is for the client (Chinese).

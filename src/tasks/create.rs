@@ -161,8 +161,9 @@ pub struct Upload {
     pub file_hash: Option<String>,
     /// `?dry_run=true`: check every row, write nothing until confirmed.
     pub dry_run: bool,
-    /// `?check_duplicate=true`: refuse (code 16) a file of the same name and content uploaded
-    /// in the last 24 hours, so the page can ask before importing it twice.
+    /// `?check_duplicate=true`: refuse (code 16) a file that would create assets and has the
+    /// content (whatever its name) of one imported for real in the last 24 hours and not
+    /// undone, so the page can ask before creating them twice. Never for a dry run.
     pub check_duplicate: bool,
 }
 
@@ -190,14 +191,18 @@ pub fn create_import(
         .filter(|n| !n.trim().is_empty());
     let owner = (caller.entity()?, caller.user_id);
     let file_hash = file_name.as_ref().and(upload.file_hash.clone());
-    if let (true, Some(name), Some(hash)) = (upload.check_duplicate, &file_name, &file_hash) {
-        let since = (chrono::Local::now() - chrono::Duration::hours(24))
-            .format("%Y-%m-%d %H:%M:%S")
-            .to_string();
-        if let Some((task, time)) = sql::same_upload_since(conn, owner.0, (name, hash), &since)? {
-            return Err(Error::SameFile { task, time });
+    // The same content (whatever its name) imported for real in the last day and not undone:
+    // asked, an upload is refused if it would create assets again. A dry run creates nothing,
+    // and a file of update rows alone (each with its 资产编号) changes the same assets again.
+    let earlier = match (upload.check_duplicate && !upload.dry_run, &file_hash) {
+        (true, Some(hash)) => {
+            let since = (chrono::Local::now() - chrono::Duration::hours(24))
+                .format("%Y-%m-%d %H:%M:%S")
+                .to_string();
+            sql::same_upload_since(conn, owner.0, hash, &since)?
         }
-    }
+        _ => None,
+    };
     let new = NewTask {
         file_name,
         dry_run: upload.dry_run,
@@ -206,7 +211,9 @@ pub fn create_import(
     };
     let mut writer = TaskWriter::create(conn, owner, TaskKind::Import, &new, chunk_rows)?;
     store_new(&mut writer, |writer| {
+        let mut creates = false;
         let rows = files::read_rows(format, file, limits, |row| {
+            creates |= !files::row_names_asset(&row.json);
             writer.push(&row.json, Some(row.line as i64))
         })
         .map_err(|e| match e {
@@ -218,6 +225,9 @@ pub fn create_import(
         if rows == 0 {
             return Err(Error::BadBody("文件中没有数据行".into()));
         }
-        Ok(())
+        match earlier {
+            Some((task, time)) if creates => Err(Error::SameFile { task, time }),
+            _ => Ok(()),
+        }
     })
 }

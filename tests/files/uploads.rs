@@ -605,11 +605,12 @@ fn a_20000_row_csv_becomes_one_task_with_the_right_counts() {
     );
 }
 
-/// Issue 13 (7): asked to (`check_duplicate=true`), an upload of the same file (name and
-/// content) as one uploaded in the last day is refused with code 16, naming the first task,
-/// and stores nothing; without asking, or with other content, it imports as always.
+/// Asked to (`check_duplicate=true`), an upload that would create assets and has the content
+/// (whatever its name) of a file imported for real in the last day is refused with code 16,
+/// naming the first task, and stores nothing (issue 13 (7), issue 22 (5)). A dry run, a file
+/// whose rows update (each names its 资产编号), other content, or not asking: a task as always.
 #[test]
-fn a_second_upload_of_the_same_file_the_same_day_is_pointed_out_when_asked() {
+fn a_second_upload_of_the_same_content_the_same_day_is_pointed_out_when_it_would_create() {
     let app = App::new();
     let s = app.demo("liusn");
     let csv = format!(
@@ -622,33 +623,51 @@ fn a_second_upload_of_the_same_file_the_same_day_is_pointed_out_when_asked() {
     let first = task_id(send("?check_duplicate=true", "清单.csv", &csv).ok());
     app.wait_task(&s, first);
     let before = app.table_counts();
-    let again = send("?check_duplicate=true", "清单.csv", &csv);
-    assert_eq!(
-        (again.status.code, again.code()),
-        (409, 16),
-        "{:?}",
-        again.body
-    );
-    assert!(
-        again.info().starts_with("同名同内容的文件已于")
-            && again.info().contains(&format!("（任务 #{first}）")),
-        "{}",
-        again.info()
-    );
-    assert_eq!(app.table_counts(), before);
+    for name in ["清单.csv", "清单 - 副本.csv"] {
+        let again = send("?check_duplicate=true", name, &csv);
+        assert_eq!(
+            (again.status.code, again.code()),
+            (409, 16),
+            "{:?}",
+            again.body
+        );
+        assert!(
+            again.info().starts_with("同样内容的文件已于")
+                && again.info().contains(&format!("（任务 #{first}）")),
+            "{}",
+            again.info()
+        );
+        assert_eq!(app.table_counts(), before);
+    }
     send("?check_duplicate=maybe", "清单.csv", &csv).err(
         400,
         -2,
         "缺少字段或类型错误：[check_duplicate]（true 或 false）",
     );
-    // Another name, other content, or not asking: a task as always.
+    // A dry run of it writes nothing and is not asked about.
+    let dry = task_id(send("?check_duplicate=true&dry_run=true", "清单.csv", &csv).ok());
+    assert_eq!(app.wait_task(&s, dry)["number_succeed"], 1);
+    // An update file (its rows name 资产编号), uploaded twice: it changes the same asset again.
+    let found = app.post(
+        &format!("/api/search_assets/{s}"),
+        &json!({"page": 1, "name": "重复椅"}),
+    );
+    let id = found.ok()[0]["id"].as_i64().unwrap();
+    let update = format!(
+        "资产编号,{}\n{id},重复椅,数量型,1,2,1,数量型资产,,,liusn,CST,\n",
+        TEMPLATE_HEADERS.join(",")
+    );
+    for _ in 0..2 {
+        let task = task_id(send("?check_duplicate=true", "编辑后重新导入.csv", &update).ok());
+        assert_eq!(app.wait_task(&s, task)["number_succeed"], 1);
+    }
+    // Other content, or not asking: a task as always.
     let other_content = csv.replace("重复椅", "另一把椅");
-    for (query, name, body) in [
-        ("?check_duplicate=true", "另一份.csv", csv.as_str()),
-        ("?check_duplicate=true", "清单.csv", other_content.as_str()),
-        ("", "清单.csv", csv.as_str()),
+    for (query, body) in [
+        ("?check_duplicate=true", other_content.as_str()),
+        ("", csv.as_str()),
     ] {
-        let id = task_id(send(query, name, body).ok());
+        let id = task_id(send(query, "清单.csv", body).ok());
         assert_eq!(app.wait_task(&s, id)["number_succeed"], 1);
     }
 }

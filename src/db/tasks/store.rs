@@ -380,21 +380,22 @@ pub fn end_failed(conn: &Connection, task_id: i64, failed: i64) -> rusqlite::Res
     Ok(())
 }
 
-/// The newest task of the entity made from a file of this name and content since `since` (a
-/// local time text): (id, create_time).
+/// The newest import of the entity made from a file of this content (whatever its name) since
+/// `since` (a local time text) that ran or runs for real and is not undone: (id, create_time).
+/// An unconfirmed dry run wrote nothing, and an undone import's assets are gone.
 pub fn same_upload_since(
     conn: &Connection,
     entity_id: i64,
-    (file_name, file_hash): (&str, &str),
+    file_hash: &str,
     since: &str,
 ) -> rusqlite::Result<Option<(i64, String)>> {
     conn.prepare_cached(
         "SELECT id, create_time FROM task
-         WHERE entity_id = ?1 AND file_name = ?2 AND file_hash = ?3 AND create_time >= ?4
-           AND stored = 1
+         WHERE entity_id = ?1 AND file_hash = ?2 AND create_time >= ?3 AND stored = 1
+           AND (dry_run = 0 OR confirmed = 1) AND undone_by IS NULL
          ORDER BY id DESC LIMIT 1",
     )?
-    .query_row(params![entity_id, file_name, file_hash, since], |r| {
+    .query_row(params![entity_id, file_hash, since], |r| {
         Ok((r.get(0)?, r.get(1)?))
     })
     .optional()
