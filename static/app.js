@@ -1,6 +1,6 @@
 // The admin page: login, the shell (top bar, navigation by role) and a hash router.
 
-import { api, ApiError, me, button, clear, field, h, msgLine, openDialog, ROLE_NAMES, session, busy, toast, whenSessionLost } from './core.js';
+import { api, ApiError, me, button, clear, field, h, msgLine, openDialog, ROLE_NAMES, session, SESSION_KEY, busy, toast, whenSessionLost } from './core.js';
 import { assetsView, ownAssetsView } from './assets.js';
 import { importView } from './import.js';
 import { taskView } from './task.js';
@@ -98,6 +98,11 @@ async function enter() {
   $('app-screen').hidden = false;
   buildNav();
   route();
+  // After login, the keyboard starts in the view: its first field, else its first control.
+  const view = $('view');
+  const first = view.querySelector('input:not([type=checkbox]):not([type=radio]):not([type=file])')
+    || view.querySelector('select, button, a[href], [tabindex="0"]');
+  if (first) first.focus();
 }
 
 function buildNav() {
@@ -218,6 +223,10 @@ document.addEventListener('DOMContentLoaded', async () => {
   $('logout').addEventListener('click', logout);
   $('change-password').addEventListener('click', changePassword);
   window.addEventListener('hashchange', route);
+  // Another tab of this browser logged in or out: this one follows (the session is shared).
+  window.addEventListener('storage', (e) => {
+    if (e.key === SESSION_KEY || e.key === null) location.reload();
+  });
   if (await setupIfPending()) return;
   if (session.get()) enter();
   else showLogin();

@@ -1,7 +1,7 @@
 // The asset list: department and category tree, search, paging, create, retire, export.
 
 import {
-  api, headRow, busy, button, CLASS_NAMES, clear, field, h, input, me, money, msgLine, openDialog, pager, path, select,
+  api, headRow, busy, button, CLASS_NAMES, clear, field, h, input, me, money, msgLine, openDialog, openable, pager, path, select,
   STATUS_NAMES, toast, withOwnerSuggestions,
 } from './core.js';
 import { categoryTree, departments, flattenCategories, nest, ownDepartment } from './org.js';
@@ -32,8 +32,8 @@ export function assetsView(root, arg) {
   const q = {
     name: input({ id: 'search-name', placeholder: '名称包含…' }),
     user: withOwnerSuggestions(input({ id: 'search-user', placeholder: '挂账人' })),
-    price_inf: input({ id: 'search-price-inf', type: 'number', min: '0', step: '0.01', placeholder: '最低' }),
-    price_sup: input({ id: 'search-price-sup', type: 'number', min: '0', step: '0.01', placeholder: '最高' }),
+    price_inf: input({ id: 'search-price-inf', type: 'number', min: '0', step: '0.01', placeholder: '最低', attrs: { 'aria-label': '最低价值' } }),
+    price_sup: input({ id: 'search-price-sup', type: 'number', min: '0', step: '0.01', placeholder: '最高', attrs: { 'aria-label': '最高价值' } }),
     description: input({ id: 'search-description', placeholder: '描述包含…' }),
     expire: select([['0', '在用'], ['1', '已清退'], ['', '全部']], { id: 'search-expire' }),
     status: select([['', '全部'], ['1', '闲置'], ['2', '使用中'], ['3', '维保中']], { id: 'search-status' }),
@@ -153,11 +153,8 @@ export function assetsView(root, arg) {
         h('td', {}, a.departmentName),
         h('td', {}, status),
         h('td', { className: 'muted' }, a.create_time));
-      // A click on the row (not its checkbox) opens the asset.
-      tr.addEventListener('click', (e) => {
-        if (e.target.closest('input, a, button')) return;
-        assetPanel(a, () => load());
-      });
+      // A click on the row (not its checkbox), or Enter on it, opens the asset.
+      openable(tr, () => assetPanel(a, () => load()));
       tableBody.append(tr);
     }
     checkAll.checked = state.rows.length > 0 && state.rows.every((a) => state.selected.has(a.id));
@@ -414,7 +411,7 @@ export function ownAssetsView(root) {
         h('td', { className: 'num' }, money(a.price)), h('td', {}, a.assetTree), h('td', {}, a.departmentName),
         h('td', {}, a.position),
         h('td', {}, a.expire ? '已清退' : STATUS_NAMES[a.status] || ''), h('td', { className: 'muted' }, a.create_time));
-      tr.addEventListener('click', () => assetPanel(a, () => load(page)));
+      openable(tr, () => assetPanel(a, () => load(page)));
       body.append(tr);
     }
     clear(pagerBox, pager(page, answer.pages, answer.total, load));

@@ -1,7 +1,9 @@
 // Shared helpers: the session, the JSON API, and DOM building that only ever creates text
 // nodes from data (never HTML), so a user-supplied string can never become markup.
 
-const SESSION_KEY = 'assetport.session';
+/** Where the session lives: this browser's local storage, so a new tab (Ctrl-click on 详情)
+ * is logged in as this one is; a logout in any tab ends it in all (app.js listens). */
+export const SESSION_KEY = 'assetport.session';
 
 export const ROLE_NAMES = { 1: '普通用户', 2: '资产管理员', 3: '系统管理员', 4: '超级管理员' };
 export const STATUS_NAMES = { 1: '闲置', 2: '使用中', 3: '维保中' };
@@ -11,9 +13,9 @@ export const CLASS_NAMES = { 0: '数量型', 1: '条目型' };
 export const me = { character: 0, name: '' };
 
 export const session = {
-  get: () => sessionStorage.getItem(SESSION_KEY),
-  set: (s) => sessionStorage.setItem(SESSION_KEY, s),
-  clear: () => sessionStorage.removeItem(SESSION_KEY),
+  get: () => localStorage.getItem(SESSION_KEY),
+  set: (s) => localStorage.setItem(SESSION_KEY, s),
+  clear: () => localStorage.removeItem(SESSION_KEY),
 };
 
 /** An error answered by the API: `info` is the server's message, shown to the user as is. */
@@ -236,6 +238,22 @@ const NUMERIC_HEADERS = new Set(['编号', '资产编号', '数量', '资产数�
 /** A table head row; numeric columns are right-aligned like their cells. */
 export function headRow(labels) {
   return h('thead', {}, h('tr', {}, labels.map((t) => h('th', { className: NUMERIC_HEADERS.has(t) ? 'num' : '' }, t))));
+}
+
+/** Makes a table row that opens something on click also open from the keyboard: it takes
+ * focus in Tab order (visibly) and Enter or Space opens it. */
+export function openable(tr, open) {
+  tr.tabIndex = 0;
+  tr.addEventListener('click', (e) => {
+    if (e.target.closest('input, a, button, select, label')) return;
+    open();
+  });
+  tr.addEventListener('keydown', (e) => {
+    if (e.target !== tr || (e.key !== 'Enter' && e.key !== ' ')) return;
+    e.preventDefault();
+    open();
+  });
+  return tr;
 }
 
 export function input(attrs) {

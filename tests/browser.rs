@@ -7,6 +7,8 @@
 
 #[path = "browser/harness.rs"]
 mod harness;
+#[path = "browser/keyboard_sessions.rs"]
+mod keyboard_sessions;
 
 use harness::{
     all, and, any_has, any_value, badge, count, count_having, expr, has, not, or, shown, text_has,
@@ -291,7 +293,7 @@ async fn asset_manager_imports_fixes_failed_rows_exports_and_logs_out() {
     s.screenshot("10b-export-failures").await;
 
     // Log out: back at the login, the session forgotten here and ended on the server.
-    let stored = "sessionStorage.getItem('assetport.session')";
+    let stored = "localStorage.getItem('assetport.session')";
     let session = s.eval(stored).await;
     let session = session.as_str().expect("session stored").to_owned();
     s.click("#logout").await;
@@ -842,7 +844,7 @@ async fn modify_asset(b: &Browser, change: Value) {
     let answer = b
         .js_async(
             "const done = arguments[arguments.length - 1]; \
-             fetch('/api/asset/' + sessionStorage.getItem('assetport.session'), \
+             fetch('/api/asset/' + localStorage.getItem('assetport.session'), \
                {method: 'PUT', headers: {'Content-Type': 'application/json'}, body: arguments[0]}) \
              .then(r => r.json()).then(done);",
             vec![json!(change.to_string())],
@@ -1113,7 +1115,7 @@ async fn system_admin_reads_the_journal_filters_it_and_downloads_it() {
     // The failed login is written a moment after it answers.
     s.js_async(
         "const done = arguments[arguments.length - 1]; \
-         const url = '/api/journal/' + sessionStorage.getItem('assetport.session') + '?kind=login_failed'; \
+         const url = '/api/journal/' + localStorage.getItem('assetport.session') + '?kind=login_failed'; \
          const look = () => fetch(url).then(r => r.json()) \
            .then(a => (a.total === 1 ? done() : setTimeout(look, 20))); \
          look();",

@@ -367,7 +367,7 @@ impl Browser {
     pub async fn post_api(&self, what: &str, body: &str) -> Value {
         self.js_async(
             "const done = arguments[arguments.length - 1]; \
-             fetch('/api/' + arguments[0] + '/' + sessionStorage.getItem('assetport.session'), \
+             fetch('/api/' + arguments[0] + '/' + localStorage.getItem('assetport.session'), \
                {method: 'POST', headers: {'Content-Type': 'application/json'}, body: arguments[1]}) \
              .then(r => r.json()).then(done);",
             vec![json!(what), json!(body)],
