@@ -217,12 +217,28 @@ whenSessionLost(() => {
   showLogin('会话已失效，请重新登录');
 });
 
+/** Gives every body cell of the view's tables its column's name (`data-label`), from the
+ * table's head, for the phone layout's card rows. */
+function labelCells() {
+  for (const table of $('view').querySelectorAll('table.table')) {
+    const heads = [...table.querySelectorAll('thead th')].map((th) => th.textContent.trim());
+    if (!heads.length) continue;
+    for (const tr of table.tBodies[0]?.rows || []) {
+      [...tr.cells].forEach((td, i) => {
+        if (heads[i] && !td.dataset.label && td.colSpan === 1) td.dataset.label = heads[i];
+      });
+    }
+  }
+}
+
 document.addEventListener('DOMContentLoaded', async () => {
   $('login-form').addEventListener('submit', login);
   $('setup-form').addEventListener('submit', completeSetup);
   $('logout').addEventListener('click', logout);
   $('change-password').addEventListener('click', changePassword);
   window.addEventListener('hashchange', route);
+  // Each table cell carries its column's name, which a phone shows beside it (app.css).
+  new MutationObserver(labelCells).observe($('view'), { childList: true, subtree: true });
   // Another tab of this browser logged in or out: this one follows (the session is shared).
   window.addEventListener('storage', (e) => {
     if (e.key === SESSION_KEY || e.key === null) location.reload();

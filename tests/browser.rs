@@ -9,6 +9,8 @@
 mod harness;
 #[path = "browser/keyboard_sessions.rs"]
 mod keyboard_sessions;
+#[path = "browser/phone_screens.rs"]
+mod phone_screens;
 
 use harness::{
     all, and, any_has, any_value, badge, count, count_having, expr, has, not, or, shown, text_has,

@@ -621,3 +621,37 @@ impl Browser {
         }
     }
 }
+
+impl Browser {
+    /// Fails, naming what sticks out, when any shown element of the page reaches past the
+    /// viewport's width (a phone must never scroll sideways). An element inside a box that
+    /// scrolls or clips sideways itself (the failed-rows editor, the nav bar) is that box's
+    /// business: the box is measured instead.
+    pub async fn assert_fits_viewport(&self, screen: &str) {
+        let found = self
+            .js(
+                "const width = document.documentElement.clientWidth; \
+                 const contained = (e) => { \
+                   for (let p = e.parentElement; p && p !== document.body; p = p.parentElement) { \
+                     if (getComputedStyle(p).overflowX !== 'visible') return true; } \
+                   return false; }; \
+                 const out = [...document.querySelectorAll('body *')].filter((e) => { \
+                   const r = e.getBoundingClientRect(); \
+                   return r.width > 0 && r.height > 0 && r.right > width + 1 \
+                     && getComputedStyle(e).visibility !== 'hidden' && !contained(e); }); \
+                 return { width, scroll: document.documentElement.scrollWidth, \
+                   out: out.slice(0, 5).map((e) => `${e.tagName.toLowerCase()}#${e.id}.${e.className} \
+                     right=${Math.round(e.getBoundingClientRect().right)} \
+                     \"${(e.textContent || '').trim().slice(0, 30)}\"`) };",
+                vec![],
+            )
+            .await;
+        let width = found["width"].as_i64().unwrap_or_default();
+        let scroll = found["scroll"].as_i64().unwrap_or_default();
+        let out = found["out"].as_array().cloned().unwrap_or_default();
+        assert!(
+            out.is_empty() && scroll <= width + 1,
+            "{screen}: wider than the viewport ({width} px; the page scrolls to {scroll} px): {out:#?}"
+        );
+    }
+}
