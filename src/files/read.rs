@@ -502,3 +502,23 @@ fn other_cell_text(value: &DataRef<'_>) -> String {
         DataRef::Error(_) | DataRef::Empty => String::new(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn row_text_is_escaped_as_serde_json_writes_it() {
+        for text in [
+            "",
+            "a\"b\\c",
+            "\u{1}\t\n\u{7f}",
+            "长😀",
+            "</script>",
+            "'=1+2",
+        ] {
+            let mut out = Vec::new();
+            super::json_string(&mut out, text);
+            let expected = serde_json::Value::from(text).to_string();
+            assert_eq!(String::from_utf8(out).unwrap(), expected);
+        }
+    }
+}

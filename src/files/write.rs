@@ -472,3 +472,82 @@ fn new_worksheet<'a>(
     }
     Ok(worksheet)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// Each cell's kind and CSV text.
+    fn texts(sheet: Sheet, json: &str) -> Option<Vec<(u8, String)>> {
+        let kind = |c: &Out| match c {
+            Out::Empty => 0,
+            Out::Text(_) => 1,
+            Out::Number(..) => 2,
+            Out::Date(..) => 3,
+        };
+        let cells = sheet.cells(json, "原因".into())?;
+        Some(
+            cells
+                .iter()
+                .map(|c| (kind(c), c.csv_text().into_owned()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn strict_and_value_by_value_reads_give_the_same_cells() {
+        // Every field any sheet shows, numbers and texts in turn, and one no sheet shows.
+        let mut row = serde_json::Map::new();
+        let keys = IMPORT_COLUMNS.iter().map(|c| c.field);
+        let keys = keys.chain(EXPORT_COLUMNS.iter().map(|c| c.view));
+        for (i, key) in keys.enumerate() {
+            let value = match i % 3 {
+                0 => json!(i as f64 + 0.25),
+                1 => json!(format!("值\"{i}\\")),
+                _ => json!(i),
+            };
+            row.insert(key.to_owned(), value);
+        }
+        row.insert("create_time".into(), json!("2026-01-02"));
+        row.insert("warning_amount".into(), json!(-1));
+        row.insert("assetClass".into(), json!(1));
+        row.insert("expire".into(), json!(0));
+        row.insert("extra".into(), json!([1, {"a": "\\ud800"}]));
+        let strict = Value::Object(row).to_string();
+        // An escaped key is not read strictly: the same row is then read value by value.
+        let escaped = strict.replacen("\"name\"", "\"n\\u0061me\"", 1);
+        assert!(picked(&strict, &|_| true).is_some());
+        assert!(picked(&escaped, &|_| true).is_none());
+        for sheet in [Sheet::Failed, Sheet::Export, Sheet::ForImport] {
+            let cells = texts(sheet, &strict).unwrap();
+            assert!(cells.iter().any(|(kind, _)| *kind == 2), "{sheet:?}");
+            assert_eq!(Some(cells), texts(sheet, &escaped), "{sheet:?}");
+        }
+        // A retired asset has no row in the import layout, read either way.
+        let retired = strict.replace("\"expire\":0", "\"expire\":1");
+        assert_eq!(texts(Sheet::ForImport, &retired), None);
+    }
+
+    #[test]
+    fn a_row_serde_json_refuses_is_read_value_by_value() {
+        // A lone surrogate, a number beyond f64, a repeated key (the last one counts).
+        let row = r#"{"name":"a\ud800","count":1e400,"price":"1","price":"12.5","position":1e20}"#;
+        assert!(picked(row, &|_| true).is_none());
+        let cells = texts(Sheet::Failed, row).unwrap();
+        let at = |field: &str| {
+            IMPORT_COLUMNS
+                .iter()
+                .position(|c| c.field == field)
+                .unwrap()
+        };
+        assert_eq!(cells[at("name")], (1, "a\u{fffd}".into()));
+        assert_eq!(cells[at("count")], (1, "1e400".into()));
+        assert_eq!(cells[at("price")], (2, "12.5".into()));
+        assert_eq!(cells[at("position")], (2, "1e20".into()));
+        let strict = r#"{"price":"1","price":"12.5","position":1e20}"#;
+        let cells = texts(Sheet::Failed, strict).unwrap();
+        assert_eq!(cells[at("price")], (2, "12.5".into()));
+        assert_eq!(cells[at("position")], (2, "1e20".into()));
+    }
+}
