@@ -544,10 +544,10 @@ mod tests {
         assert_eq!(cells[at("name")], (1, "a\u{fffd}".into()));
         assert_eq!(cells[at("count")], (1, "1e400".into()));
         assert_eq!(cells[at("price")], (2, "12.5".into()));
-        assert_eq!(cells[at("position")], (2, "1e20".into()));
+        assert_eq!(cells[at("position")], (2, "1e+20".into()));
         let strict = r#"{"price":"1","price":"12.5","position":1e20}"#;
         let cells = texts(Sheet::Failed, strict).unwrap();
         assert_eq!(cells[at("price")], (2, "12.5".into()));
-        assert_eq!(cells[at("position")], (2, "1e20".into()));
+        assert_eq!(cells[at("position")], (2, "1e+20".into()));
     }
 }
