@@ -2,7 +2,6 @@
 
 use super::*;
 use calamine::{DataRef, Reader, SheetType, Xlsx};
-use serde_json::Value;
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::io::{BufReader, Read, Seek, SeekFrom};
@@ -72,21 +71,29 @@ impl Columns {
         if values.iter().all(|v| v.is_empty()) {
             return None;
         }
-        let mut json = String::from("{");
+        let mut json = Vec::with_capacity(256);
+        json.push(b'{');
         for (field, column) in IMPORT_COLUMNS.iter().enumerate() {
             if !self.present[field] || (values[field].is_empty() && column.optional) {
                 continue;
             }
             if json.len() > 1 {
-                json.push(',');
+                json.push(b',');
             }
-            json.push_str(&Value::from(column.field).to_string());
-            json.push(':');
-            json.push_str(&Value::from(values[field]).to_string());
+            // Written straight into the row's text, escaped as serde_json escapes a string.
+            json_string(&mut json, column.field);
+            json.push(b':');
+            json_string(&mut json, values[field]);
         }
-        json.push('}');
-        Some(json)
+        json.push(b'}');
+        String::from_utf8(json).ok()
     }
+}
+
+/// A text as a JSON string, appended.
+fn json_string(out: &mut Vec<u8>, text: &str) {
+    // Writing into a Vec cannot fail, and a str always serializes.
+    let _ = serde_json::to_writer(&mut *out, text);
 }
 
 fn column_label(field: usize) -> String {
@@ -373,9 +380,12 @@ fn read_xlsx_cells<E, F: FnMut(UploadRow) -> Result<(), E>, R: Read + Seek>(
     let mut cells = workbook
         .worksheet_cells_reader(&sheet)
         .map_err(unreadable)?;
-    // Cells arrive row by row; gather one row's cells, then hand the row over.
+    // Cells arrive row by row; gather one row's cells, then hand the row over. The texts of a
+    // row share one buffer (`row_cells` holds each cell's column and end in it), kept from row
+    // to row: no allocation per cell.
     let mut row: Option<u32> = None;
-    let mut row_cells: Vec<(usize, String)> = Vec::new();
+    let mut row_cells: Vec<(usize, usize)> = Vec::new();
+    let mut texts = String::new();
     // Bytes of text in `row_cells`: one long shared string can fill every cell of a row.
     let mut row_text = 0u64;
     loop {
@@ -384,8 +394,14 @@ fn read_xlsx_cells<E, F: FnMut(UploadRow) -> Result<(), E>, R: Read + Seek>(
         if let Some(current) = row {
             if position.map(|p| p.0) != Some(current) {
                 let line = u64::from(current) + 1;
-                feeder.line(line, row_cells.iter().map(|(c, t)| (*c, t.as_str())))?;
+                let cells = row_cells.iter().scan(0, |start, &(c, end)| {
+                    let text = &texts[*start..end];
+                    *start = end;
+                    Some((c, text))
+                });
+                feeder.line(line, cells)?;
                 row_cells.clear();
+                texts.clear();
                 row_text = 0;
             }
         }
@@ -397,8 +413,11 @@ fn read_xlsx_cells<E, F: FnMut(UploadRow) -> Result<(), E>, R: Read + Seek>(
             ));
         }
         row = Some(r);
-        let text = cell_text(cell.get_value());
-        if text.chars().count() > XLSX_MAX_CHARS {
+        let start = texts.len();
+        push_cell_text(&mut texts, cell.get_value());
+        let len = texts.len() - start;
+        // Only a text of more bytes than the limit's characters can have too many characters.
+        if len > XLSX_MAX_CHARS && texts[start..].chars().count() > XLSX_MAX_CHARS {
             return Err(FileError::Unreadable(format!(
                 "第{}行第{}列的单元格超过Excel的{XLSX_MAX_CHARS}个字符上限",
                 r + 1,
@@ -406,8 +425,10 @@ fn read_xlsx_cells<E, F: FnMut(UploadRow) -> Result<(), E>, R: Read + Seek>(
             )));
         }
         // Past the header, a column the import does not read is not kept.
-        if !text.is_empty() && feeder.reads_column(c as usize) {
-            row_text += text.len() as u64;
+        if len == 0 || !feeder.reads_column(c as usize) {
+            texts.truncate(start);
+        } else {
+            row_text += len as u64;
             if row_text > feeder.limits.max_unpacked / 8 {
                 return Err(FileError::Unreadable(format!(
                     "XLSX文件第{}行的文本超过{} MiB（设置 upload_max_unpacked_mib 的八分之一），请拆分文件后上传",
@@ -422,7 +443,7 @@ fn read_xlsx_cells<E, F: FnMut(UploadRow) -> Result<(), E>, R: Read + Seek>(
                     r + 1
                 )));
             }
-            row_cells.push((c as usize, text));
+            row_cells.push((c as usize, texts.len()));
         }
     }
     feeder.finish()
@@ -438,7 +459,29 @@ fn xlsx_reason(ole: bool, e: &calamine::XlsxError) -> String {
     }
 }
 
+#[cfg(test)]
 pub(super) fn cell_text(value: &DataRef<'_>) -> String {
+    let mut text = String::new();
+    push_cell_text(&mut text, value);
+    text
+}
+
+/// A cell's value as the text an import reads, appended to `out`.
+fn push_cell_text(out: &mut String, value: &DataRef<'_>) {
+    use std::fmt::Write;
+    match value {
+        // Writing into a String cannot fail.
+        DataRef::Int(i) => drop(write!(out, "{i}")),
+        // f64's Display writes integral values without ".0".
+        DataRef::Float(f) => drop(write!(out, "{f}")),
+        DataRef::String(s) | DataRef::DurationIso(s) => out.push_str(s),
+        DataRef::SharedString(s) => out.push_str(s),
+        _ => out.push_str(&other_cell_text(value)),
+    }
+}
+
+/// The text of a cell that is neither a number nor a string.
+fn other_cell_text(value: &DataRef<'_>) -> String {
     match value {
         DataRef::Int(i) => i.to_string(),
         // f64's Display writes integral values without ".0".
@@ -457,5 +500,25 @@ pub(super) fn cell_text(value: &DataRef<'_>) -> String {
         }
         DataRef::DateTime(dt) => dt.as_f64().to_string(),
         DataRef::Error(_) | DataRef::Empty => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn row_text_is_escaped_as_serde_json_writes_it() {
+        for text in [
+            "",
+            "a\"b\\c",
+            "\u{1}\t\n\u{7f}",
+            "长😀",
+            "</script>",
+            "'=1+2",
+        ] {
+            let mut out = Vec::new();
+            super::json_string(&mut out, text);
+            let expected = serde_json::Value::from(text).to_string();
+            assert_eq!(String::from_utf8(out).unwrap(), expected);
+        }
     }
 }

@@ -112,7 +112,7 @@ impl PartScan {
         let mut i = 0;
         while i < chunk.len() {
             if self.state == State::Text {
-                match chunk[i..].iter().position(|&b| b == b'<') {
+                match memchr::memchr(b'<', &chunk[i..]) {
                     Some(at) => {
                         self.run += at as u64;
                         i += at;

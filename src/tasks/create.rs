@@ -173,7 +173,7 @@ pub fn create_import(
     conn: &mut Conn,
     caller: &Caller,
     upload: &Upload,
-    file: impl Read + Seek,
+    file: impl Read + Seek + Send,
     limits: ReadLimits,
     chunk_rows: usize,
 ) -> Result<i64> {
@@ -212,13 +212,9 @@ pub fn create_import(
     let mut writer = TaskWriter::create(conn, owner, TaskKind::Import, &new, chunk_rows)?;
     store_new(&mut writer, |writer| {
         let mut creates = false;
-        let rows = files::read_rows(format, file, limits, |row| {
+        let rows = read_beside(format, file, limits, |row| {
             creates |= !files::row_names_asset(&row.json);
             writer.push(&row.json, Some(row.line as i64))
-        })
-        .map_err(|e| match e {
-            FileError::Unreadable(why) => Error::BadBody(why),
-            FileError::Sink(db) => Error::from(db),
         })?;
         // A file of a header alone is a mistake (the wrong sheet, an empty export), not a
         // task of nothing that the list would show as 成功.
@@ -228,6 +224,68 @@ pub fn create_import(
         match earlier {
             Some((task, time)) if creates => Err(Error::SameFile { task, time }),
             _ => Ok(()),
+        }
+    })
+}
+
+/// Rows travel from the file's reader to the thread storing them in groups: the channel costs
+/// little a row.
+const UPLOAD_GROUP_ROWS: usize = 256;
+
+/// Reads the file on a thread of its own while this one stores its rows (`store`), in file
+/// order: reading (unzipping, XML, the rows' JSON) and storing (SQLite) each take a core.
+/// Returns the rows read; a file error or a store error stops both.
+fn read_beside<R: Read + Seek + Send>(
+    format: Format,
+    file: R,
+    limits: ReadLimits,
+    mut store: impl FnMut(&files::UploadRow) -> rusqlite::Result<()>,
+) -> Result<u64> {
+    std::thread::scope(|scope| {
+        let (send, receive) = crossbeam_channel::bounded::<Vec<files::UploadRow>>(8);
+        let reader = std::thread::Builder::new()
+            .name("upload-reader".into())
+            .spawn_scoped(scope, move || {
+                let mut group = Vec::with_capacity(UPLOAD_GROUP_ROWS);
+                // A closed channel: the storing side stopped, and says why.
+                let read = files::read_rows(format, file, limits, |row| {
+                    group.push(row);
+                    if group.len() == UPLOAD_GROUP_ROWS {
+                        send.send(std::mem::take(&mut group)).map_err(|_| ())?;
+                    }
+                    Ok(())
+                });
+                if read.is_ok() && !group.is_empty() {
+                    let _ = send.send(group);
+                }
+                read
+            })
+            .map_err(|e| Error::caused("cannot start upload reader", e))?;
+        let stored = {
+            // Taken here: leaving this block closes the channel, so a reader still sending
+            // stops.
+            let receive = receive;
+            let mut stored = Ok(());
+            'groups: for group in receive {
+                for row in &group {
+                    if let Err(e) = store(row) {
+                        stored = Err(e);
+                        break 'groups;
+                    }
+                }
+            }
+            stored
+        };
+        let read = reader
+            .join()
+            .map_err(|_| Error::internal("upload reader panicked"))?;
+        match (stored, read) {
+            (Err(db), _) => Err(Error::from(db)),
+            (Ok(()), Ok(rows)) => Ok(rows),
+            (Ok(()), Err(FileError::Unreadable(why))) => Err(Error::BadBody(why)),
+            (Ok(()), Err(FileError::Sink(()))) => {
+                Err(Error::internal("upload rows stopped being stored"))
+            }
         }
     })
 }

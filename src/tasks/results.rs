@@ -220,7 +220,7 @@ pub fn write_results_csv(pool: &Pool, task_id: i64, sheet: Sheet, out: impl Writ
 
 /// Writes a task's results as XLSX into a temporary file, read a chunk at a time.
 pub fn write_results_xlsx(pool: &Pool, task_id: i64, sheet: Sheet) -> Result<std::fs::File> {
-    files::write_xlsx(sheet, &mut result_rows(pool, task_id, sheet)).map_err(Error::internal)
+    files::write_xlsx(sheet, result_rows(pool, task_id, sheet)).map_err(Error::internal)
 }
 
 pub fn file_name(task_id: i64, sheet: Sheet, format: Format) -> String {

@@ -3,7 +3,7 @@
 //!
 //! `cargo run --release --bin bench -- [--rows N] [--load-rows M] [--clients C] [--csv-rows R]
 //! [--upload-rows U] [--fair-rows F] [--register-rows G] [--round-trip-rows T]
-//! [--history-rows H] [--backup-rows B]`
+//! [--history-rows H] [--backup-rows B] [--xlsx-rows X]`
 //! prints one `key=value` per line. The server runs in a child process (this same binary with
 //! `--serve`) so its memory is measured apart from the load generator's.
 #![forbid(unsafe_code)]
@@ -13,6 +13,7 @@ mod harness;
 mod history;
 mod phases;
 mod register;
+mod xlsx;
 
 use harness::*;
 use phases::{round_trip, three_uploads};
@@ -35,6 +36,8 @@ struct Options {
     history_rows: usize,
     /// Assets of the register a backup is timed on (0: not timed).
     backup_rows: usize,
+    /// Assets of the register downloaded as XLSX and uploaded again as a dry run (0: skipped).
+    xlsx_rows: usize,
 }
 
 fn arg(args: &[String], name: &str, default: usize) -> usize {
@@ -62,6 +65,7 @@ fn main() {
         round_trip_rows: arg(&args, "--round-trip-rows", 1_000_000),
         history_rows: arg(&args, "--history-rows", 10_000_000),
         backup_rows: arg(&args, "--backup-rows", 1_000_000),
+        xlsx_rows: arg(&args, "--xlsx-rows", 1_000_000),
     };
     run(&options);
 }
@@ -75,6 +79,9 @@ fn run(o: &Options) {
     }
     if o.round_trip_rows > 0 {
         round_trip(o.round_trip_rows);
+    }
+    if o.xlsx_rows > 0 {
+        xlsx::xlsx(o.xlsx_rows);
     }
     if o.history_rows > 0 && o.register_rows > 0 {
         history::history(o.register_rows, o.history_rows);
