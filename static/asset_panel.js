@@ -7,6 +7,7 @@ import {
   select, STATUS_NAMES, toast, withOwnerSuggestions,
 } from './core.js';
 import { categoryTree, flattenCategories } from './org.js';
+import { markFields } from './assets.js';
 
 /** History entries a page of 履历 shows. */
 const HISTORY_PAGE_SIZE = 10;
@@ -55,7 +56,9 @@ export async function assetPanel(a, changed) {
       f.assetTree.value = a.assetTree;
     }, (e) => msg.error(e));
     const form = h('div', { className: 'form-grid form-grid-2', id: 'asset-edit', hidden: true },
-      field('名称', f.name, 'span-2'), field('挂账人', f.user), field('所属品类', f.assetTree),
+      field('名称', f.name, 'span-2'),
+      field('所属部门', h('input', { id: 'edit-department', value: a.departmentName, readOnly: true, title: '移到其他部门：导出后在「所属部门」列改写并重新导入' })),
+      field('挂账人', f.user), field('所属品类', f.assetTree),
       field('原值（元）', f.price), field('数量', f.count), field('使用期限（年）', f.deadline),
       field('使用状态', f.status), field('位置', f.position), field('描述', f.description, 'span-2'));
     info.append(form);
@@ -72,7 +75,12 @@ export async function assetPanel(a, changed) {
       const texts = { name: a.name, user: a.userName, assetTree: a.assetTree, position: a.position, description: a.description };
       for (const [k, was] of Object.entries(numbers)) if (Number(f[k].value) !== was) req[k] = Number(f[k].value);
       for (const [k, was] of Object.entries(texts)) if (f[k].value !== was) req[k] = f[k].value;
-      await api('PUT', path('asset'), req);
+      try {
+        await api('PUT', path('asset'), req);
+      } catch (e) {
+        markFields(e, f);
+        throw e;
+      }
       close();
       toast(`已保存资产 #${a.id}`);
       changed();

@@ -297,6 +297,36 @@ async function renderTree(tree, choose) {
   if (!list.length) deptList.append(h('li', { className: 'muted tree-note' }, '暂无可显示的部门'));
 }
 
+/** The rule messages of a rejected row (SPEC §7) and the field each concerns; a field named in
+ * brackets (`缺少字段或类型错误：[count]`) is taken as is. */
+const RULE_FIELDS = [
+  ['对应部门不存在', 'department'], ['无权管理该部门的资产', 'department'], ['资产数量', 'count'],
+  ['仅数量型资产的数量可大于1', 'count'], ['资产价值不可为负', 'price'], ['资产使用期限不可为负', 'deadline'],
+  ['未找到指定层级分类', 'assetTree'], ['资产类别与层级分类不匹配', 'assetTree'], ['挂账人', 'user'],
+  ['父资产不符合规范', 'parent'],
+];
+
+/** Marks the inputs of `fields` ({field: input}) that the error's message concerns, and
+ * focuses the first; a mark goes when its input is changed. */
+export function markFields(error, fields) {
+  for (const el of Object.values(fields)) el.classList.remove('field-error');
+  const info = error instanceof Error ? error.message : String(error);
+  const named = new Set([...info.matchAll(/\[(\w+)\]/g)].map((m) => m[1]));
+  for (const part of info.split('；')) for (const [text, key] of RULE_FIELDS) if (part.includes(text)) named.add(key);
+  let first = null;
+  for (const key of named) {
+    const el = fields[key];
+    if (!el) continue;
+    el.classList.add('field-error');
+    el.setAttribute('aria-invalid', 'true');
+    const unmark = () => { el.classList.remove('field-error'); el.removeAttribute('aria-invalid'); };
+    el.addEventListener('input', unmark, { once: true });
+    el.addEventListener('change', unmark, { once: true });
+    first = first || el;
+  }
+  if (first) first.focus();
+}
+
 /** The create-one-asset dialog; `done` runs after a successful create. */
 export async function createAssetDialog(done) {
   const msg = msgLine();
@@ -327,7 +357,13 @@ export async function createAssetDialog(done) {
       msg.error(e);
     }
   };
-  f.department.addEventListener('change', loadCategories);
+  // The owner must belong to the chosen department: a change of department empties it (the
+  // manager pre-filled for their own department would be refused in a sub-department).
+  f.department.addEventListener('change', () => {
+    f.user.value = '';
+    f.user.placeholder = `${f.department.value}的成员`;
+    loadCategories();
+  });
   f.assetClass.addEventListener('change', () => {
     if (f.assetClass.value === '1') f.count.value = '1';
     const fixed = { 数量型资产: '0', 条目型资产: '1' };
@@ -349,7 +385,13 @@ export async function createAssetDialog(done) {
       description: f.description.value,
       parent: f.parent.value.trim(),
     };
-    const answer = await api('POST', path('post_asset'), row);
+    let answer;
+    try {
+      answer = await api('POST', path('post_asset'), row);
+    } catch (e) {
+      markFields(e, f);
+      throw e;
+    }
     close();
     toast(`已创建资产 #${answer.data.id}`);
     done(answer.data.id);

@@ -282,6 +282,9 @@ export function openDialog(title, body, footer) {
     footer ? h('div', { className: 'dialog-foot' }, footer) : null,
   );
   dlg.showModal();
+  // Focus lands on the dialog's first field (else its first button), not on the close cross.
+  const first = dlg.querySelector('.dialog-body input:not([type=hidden]):not([disabled]), .dialog-body select, .dialog-body textarea, .dialog-body button, .dialog-foot button');
+  if (first) first.focus();
   return close;
 }
 
