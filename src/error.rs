@@ -70,8 +70,8 @@ pub enum Error {
     NotConfirmable(&'static str),
     /// An undo of a task that cannot be undone (again); the text says why.
     NotUndoable(&'static str),
-    /// An upload asked to be checked (`check_duplicate`) is the same file (name and content)
-    /// as one uploaded in the last day, by the task `task` at `time`.
+    /// An upload asked to be checked (`check_duplicate`) would create assets from the same
+    /// content as a file imported in the last day, by the task `task` at `time`.
     SameFile { task: i64, time: String },
     /// No route for this path and method.
     UnknownPath,
@@ -161,7 +161,7 @@ pub fn answer(error: &Error) -> (Status, i64, String) {
         SameFile { task, time } => (
             Status::Conflict,
             16,
-            format!("同名同内容的文件已于{time}导入（任务 #{task}），再次导入会重复创建资产"),
+            format!("内容相同的文件已于{time}导入（任务 #{task}），再次导入会重复创建资产"),
         ),
         UnknownPath => (Status::NotFound, -3, "请求的接口不存在".into()),
         Busy(what) => (Status::ServiceUnavailable, 10, (*what).into()),

@@ -9,7 +9,7 @@ mod table;
 mod write;
 mod xlsx_cost;
 
-pub use read::{read_rows, ReadLimits};
+pub use read::{read_rows, FileRead, ReadLimits};
 pub use table::{write_cells_csv, write_cells_xlsx, Cell, XLSX_DATA_ROWS};
 pub use write::{template, write_csv, write_xlsx, Sheet};
 
@@ -139,7 +139,7 @@ mod tests {
                 Ok::<(), ()>(())
             },
         )?;
-        assert_eq!(n, rows.len() as u64);
+        assert_eq!(n.rows, rows.len() as u64);
         Ok(rows)
     }
 

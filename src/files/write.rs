@@ -131,7 +131,10 @@ impl Sheet {
                 .map(of)
                 .chain([(RESULT_HEADER, RESULT_WIDTH)])
                 .collect(),
-            Sheet::Export => EXPORT_COLUMNS.iter().map(of).collect(),
+            Sheet::Export => EXPORT_COLUMNS
+                .iter()
+                .map(|c| (c.export_header(), c.width))
+                .collect(),
             Sheet::ForImport => IMPORT_COLUMNS.iter().map(of).collect(),
         }
     }

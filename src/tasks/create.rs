@@ -161,8 +161,10 @@ pub struct Upload {
     pub file_hash: Option<String>,
     /// `?dry_run=true`: check every row, write nothing until confirmed.
     pub dry_run: bool,
-    /// `?check_duplicate=true`: refuse (code 16) a file of the same name and content uploaded
-    /// in the last 24 hours, so the page can ask before importing it twice.
+    /// `?check_duplicate=true`: refuse (code 16) a file that would create assets (a row without
+    /// 资产编号) when a file of the same content (whatever its name) was imported in the last 24
+    /// hours and not undone, so the page can ask before creating them twice. Never for a dry
+    /// run (it writes nothing), nor for a file whose rows all update.
     pub check_duplicate: bool,
 }
 
@@ -190,14 +192,17 @@ pub fn create_import(
         .filter(|n| !n.trim().is_empty());
     let owner = (caller.entity()?, caller.user_id);
     let file_hash = file_name.as_ref().and(upload.file_hash.clone());
-    if let (true, Some(name), Some(hash)) = (upload.check_duplicate, &file_name, &file_hash) {
-        let since = (chrono::Local::now() - chrono::Duration::hours(24))
-            .format("%Y-%m-%d %H:%M:%S")
-            .to_string();
-        if let Some((task, time)) = sql::same_upload_since(conn, owner.0, (name, hash), &since)? {
-            return Err(Error::SameFile { task, time });
+    // The earlier import of the same content, looked up before the file is read; whether the
+    // file creates assets is known once it is.
+    let earlier = match (upload.check_duplicate && !upload.dry_run, &file_hash) {
+        (true, Some(hash)) => {
+            let since = (chrono::Local::now() - chrono::Duration::hours(24))
+                .format("%Y-%m-%d %H:%M:%S")
+                .to_string();
+            sql::same_upload_since(conn, owner.0, hash, &since)?
         }
-    }
+        _ => None,
+    };
     let new = NewTask {
         file_name,
         dry_run: upload.dry_run,
@@ -206,7 +211,11 @@ pub fn create_import(
     };
     let mut writer = TaskWriter::create(conn, owner, TaskKind::Import, &new, chunk_rows)?;
     store_new(&mut writer, |writer| {
-        let rows = files::read_rows(format, file, limits, |row| {
+        // A row without 资产编号 creates an asset: `id`, the first import column, leads the
+        // row's JSON when the cell holds anything.
+        let mut creates = false;
+        let read = files::read_rows(format, file, limits, |row| {
+            creates |= !row.json.starts_with("{\"id\":");
             writer.push(&row.json, Some(row.line as i64))
         })
         .map_err(|e| match e {
@@ -215,9 +224,13 @@ pub fn create_import(
         })?;
         // A file of a header alone is a mistake (the wrong sheet, an empty export), not a
         // task of nothing that the list would show as 成功.
-        if rows == 0 {
+        if read.rows == 0 {
             return Err(Error::BadBody("文件中没有数据行".into()));
         }
+        if let (true, Some((task, time))) = (creates, earlier) {
+            return Err(Error::SameFile { task, time });
+        }
+        writer.note_unread_columns(read.unread_columns);
         Ok(())
     })
 }

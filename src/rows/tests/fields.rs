@@ -279,6 +279,13 @@ fn the_creation_date_is_a_day_no_later_than_today() {
         (json!(" 2024-06-15 "), today()),
         (json!("2024-06-14"), today() - 1),
         (json!("1970-01-01"), 0),
+        (json!("2024/6/1"), today() - 14),
+        (json!("2024/06/01"), today() - 14),
+        (json!("2024-06-01 08:30:00"), today() - 14),
+        // Excel date serials, as a number or as a cell's text: 25569 is 1970-01-01.
+        (json!(25569 + today() - 1), today() - 1),
+        (json!(format!("{}", 25569 + today() - 14)), today() - 14),
+        (json!(25569.75), 0),
     ] {
         let a = w.accepted(w.manager(), &row(&json!({ "create_time": create_time })));
         assert_eq!(a.create_day, day, "{create_time}");
@@ -286,18 +293,21 @@ fn the_creation_date_is_a_day_no_later_than_today() {
     let late = |shown: &str| {
         field(
             "create_time",
-            &format!("创建时间“{shown}”不是不晚于今天的日期"),
+            &format!("创建时间“{shown}”不是不晚于今天的日期（如2024-03-05或2024/3/5）"),
         )
     };
     let cases = [
         (json!({"create_time": "2024-06-16"}), late("2024-06-16")),
         (json!({"create_time": "2024-02-30"}), late("2024-02-30")),
-        (json!({"create_time": "2024/06/01"}), late("2024/06/01")),
+        (json!({"create_time": "2024/6/31"}), late("2024/6/31")),
+        (json!({"create_time": "24-6-1"}), late("24-6-1")),
+        (json!({"create_time": "2024.6.1"}), late("2024.6.1")),
+        (json!({"create_time": 25569 + today() + 1}), late(&format!("{}", 25569 + today() + 1))),
         (json!({"create_time": "昨天"}), late("昨天")),
         (json!({"create_time": 20240101}), late("20240101")),
         (
             json!({"create_time": true}),
-            field("create_time", "创建时间应为不晚于今天的日期"),
+            field("create_time", "创建时间应为不晚于今天的日期（如2024-03-05或2024/3/5）"),
         ),
     ];
     let cases: Vec<(Value, &str)> = cases.iter().map(|(e, m)| (e.clone(), m.as_str())).collect();
