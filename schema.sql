@@ -1,4 +1,4 @@
--- assetport schema, version 9. Applied once to an empty database (PRAGMA user_version = 0),
+-- assetport schema, version 10. Applied once to an empty database (PRAGMA user_version = 0),
 -- in one transaction; src/db/migrate.rs sets user_version afterwards. Older databases are
 -- upgraded by the steps in src/db/migrate/, which are frozen once landed: a change here is also
 -- a new step there, and its tests check that the steps lead to exactly this schema.

@@ -508,7 +508,7 @@ pub fn check_fields(
         }
     }
     if matches!(price, Some(c) if c < 0) {
-        p.rule("资产价值不可为负");
+        p.rule("原值不可为负");
     }
     if matches!(deadline, Some(d) if d < 0) {
         p.rule("资产使用期限不可为负");

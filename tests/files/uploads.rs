@@ -281,7 +281,7 @@ fn failed_rows_name_the_line_of_the_file() {
         "第4行：未找到该资产挂账人",
         "第5行：资产数量不可小于1",
         "第7行：对应部门不存在",
-        "第9行：资产价值不可为负；资产使用期限不可为负",
+        "第9行：原值不可为负；资产使用期限不可为负",
         "第11行：缺少字段或类型错误：[price]",
     ];
     for (text, query) in [(csv.join("\n"), "?format=csv"), (csv.join("\r\n"), "")] {
@@ -436,12 +436,12 @@ fn unreadable_files_are_refused_with_the_reason_and_make_no_task() {
         (
             "?format=csv",
             "资产名,资产价值,所属部门,描述信息\n椅子,1,CST,\n".into(),
-            "缺少必需的列：资产类型(assetClass), 资产数量(count), 使用期限(deadline), 所属品类(assetTree), 挂账人(user)",
+            "缺少必需的列：资产类型, 资产数量, 使用期限, 所属品类, 挂账人",
         ),
         (
             "?format=xlsx",
             xlsx_without_columns,
-            "缺少必需的列：资产类型(assetClass), 资产数量(count), 使用期限(deadline), 所属品类(assetTree), 挂账人(user), 所属部门(department)",
+            "缺少必需的列：资产类型, 资产数量, 使用期限, 所属品类, 挂账人, 所属部门",
         ),
         (
             "?format=csv",

@@ -82,12 +82,12 @@ fn a_field_missing_or_of_the_wrong_type_names_the_field_and_what_was_sent() {
         ),
         (json!({"user": ABSENT}), field("user", "缺少挂账人")),
         (json!({"user": 7}), field("user", "挂账人“7”不是文字")),
-        (json!({"price": ABSENT}), field("price", "缺少资产价值")),
+        (json!({"price": ABSENT}), field("price", "缺少原值")),
         (
             json!({"price": "十元"}),
-            field("price", "资产价值“十元”不是金额"),
+            field("price", "原值“十元”不是金额"),
         ),
-        (json!({"price": true}), field("price", "资产价值应为金额")),
+        (json!({"price": true}), field("price", "原值应为金额")),
         (
             json!({"description": 5}),
             field("description", "描述信息“5”不是文字"),
@@ -153,8 +153,8 @@ fn a_field_missing_or_of_the_wrong_type_names_the_field_and_what_was_sent() {
     );
     // Numbers past what the register keeps exact are not numbers to it.
     for (text, message) in [
-        ("1e400", field("price", "资产价值应为金额")),
-        ("1e14", field("price", "资产价值“100000000000000”不是金额")),
+        ("1e400", field("price", "原值应为金额")),
+        ("1e14", field("price", "原值“100000000000000”不是金额")),
     ] {
         w.refuses_row(w.manager(), &raw("price", text), &message);
     }
@@ -255,16 +255,16 @@ fn money_is_read_as_people_write_it_and_kept_in_cents() {
     ]
     .iter()
     .map(|price| {
-        let message = field("price", &format!("资产价值“{price}”不是金额"));
+        let message = field("price", &format!("原值“{price}”不是金额"));
         (json!({ "price": price }), message)
     })
     .collect();
     let cases: Vec<(Value, &str)> = cases.iter().map(|(e, m)| (e.clone(), m.as_str())).collect();
     w.refuses(&cases);
     w.refuses(&[
-        (json!({"price": -0.01}), "资产价值不可为负"),
-        (json!({"price": "¥-5"}), "资产价值不可为负"),
-        (json!({"price": "-1,000.5"}), "资产价值不可为负"),
+        (json!({"price": -0.01}), "原值不可为负"),
+        (json!({"price": "¥-5"}), "原值不可为负"),
+        (json!({"price": "-1,000.5"}), "原值不可为负"),
     ]);
 }
 
