@@ -313,7 +313,7 @@ mod tests {
         let reason = unreadable(read_all(Format::Csv, body.as_bytes()));
         assert_eq!(reason, "缺少必需的列：资产名, 挂账人");
         let reason = unreadable(read_all(Format::Csv, b"name,name\n"));
-        assert_eq!(reason, "列重复：资产名(name)");
+        assert_eq!(reason, "列重复：资产名");
         assert_eq!(unreadable(read_all(Format::Csv, b"\n\n")), "文件没有表头行");
         assert_eq!(
             unreadable(read_all(Format::Xlsx, &[])),

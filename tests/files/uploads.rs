@@ -446,7 +446,7 @@ fn unreadable_files_are_refused_with_the_reason_and_make_no_task() {
         (
             "?format=csv",
             format!("{header},name\n").into(),
-            "列重复：资产名(name)",
+            "列重复：资产名",
         ),
         (
             "?format=pdf",
