@@ -630,7 +630,7 @@ fn a_second_upload_of_the_same_file_the_same_day_is_pointed_out_when_asked() {
         again.body
     );
     assert!(
-        again.info().starts_with("同名同内容的文件已于")
+        again.info().starts_with("内容相同的文件已于")
             && again.info().contains(&format!("（任务 #{first}）")),
         "{}",
         again.info()
@@ -641,10 +641,21 @@ fn a_second_upload_of_the_same_file_the_same_day_is_pointed_out_when_asked() {
         -2,
         "缺少字段或类型错误：[check_duplicate]（true 或 false）",
     );
-    // Another name, other content, or not asking: a task as always.
+    // Issue 22 (5): the same content under another name is pointed out too; a dry run never.
+    assert_eq!(send("?check_duplicate=true", "另一份.csv", &csv).code(), 16);
+    let dry = send("?check_duplicate=true&dry_run=true", "另一份.csv", &csv);
+    assert_eq!(app.wait_task(&s, task_id(dry.ok()))["number_created"], 1);
+    // An update file (every row carries 资产编号) of the same content as an earlier import is
+    // not: its rows update.
+    let id = app.assets(&s).iter().find(|a| a["name"] == "重复椅").unwrap()["id"].clone();
+    let update = format!("资产编号,{}\n{id},重复椅,数量型,2,1,1,数量型资产,,,liusn,CST,\n", TEMPLATE_HEADERS[..11].join(","));
+    let first_update = task_id(send("?check_duplicate=true", "编辑后重新导入.csv", &update).ok());
+    app.wait_task(&s, first_update);
+    let again = task_id(send("?check_duplicate=true", "改名.csv", &update).ok());
+    assert_eq!(app.wait_task(&s, again)["number_failed"], 0);
+    // Other content, or not asking: a task as always.
     let other_content = csv.replace("重复椅", "另一把椅");
     for (query, name, body) in [
-        ("?check_duplicate=true", "另一份.csv", csv.as_str()),
         ("?check_duplicate=true", "清单.csv", other_content.as_str()),
         ("", "清单.csv", csv.as_str()),
     ] {
