@@ -463,7 +463,12 @@ mod tests {
 
     #[test]
     fn synonyms_name_their_column() {
-        let named = |text: &str| IMPORT_COLUMNS.iter().find(|c| c.named_by(text)).map(|c| c.field);
+        let named = |text: &str| {
+            IMPORT_COLUMNS
+                .iter()
+                .find(|c| c.named_by(text))
+                .map(|c| c.field)
+        };
         for (text, field) in [
             ("资产名称", "name"),
             ("NAME", "name"),

@@ -197,7 +197,11 @@ mod tests {
     const HEADER: &str = "资产名,资产类型,资产价值,资产数量,使用期限,所属品类,描述信息,位置信息,挂账人,所属部门,父资产";
 
     fn template_header() -> String {
-        TEMPLATE_COLUMNS.iter().map(|c| c.header).collect::<Vec<_>>().join("|")
+        TEMPLATE_COLUMNS
+            .iter()
+            .map(|c| c.header)
+            .collect::<Vec<_>>()
+            .join("|")
     }
 
     #[test]
@@ -400,7 +404,10 @@ mod tests {
                 "|椅子|数量型|12.5|3|5|t|||u|d|p,\"q\"||{}",
                 FAILED_ROWS[0].1
             )),
-            cells(&format!("|x|条目型|[1,2]|true|||||||||{}", FAILED_ROWS[1].1)),
+            cells(&format!(
+                "|x|条目型|[1,2]|true|||||||||{}",
+                FAILED_ROWS[1].1
+            )),
             cells(&format!("|||||||||||||{}", FAILED_ROWS[2].1)),
         ]
     }

@@ -428,7 +428,11 @@ fn unreadable_files_are_refused_with_the_reason_and_make_no_task() {
             b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1 an old .xls".to_vec(),
             "不支持旧版Excel（.xls）文件，请另存为.xlsx后上传",
         ),
-        ("?format=xlsx", Vec::new(), "无法读取XLSX文件：文件不是有效的xlsx格式"),
+        (
+            "?format=xlsx",
+            Vec::new(),
+            "无法读取XLSX文件：文件不是有效的xlsx格式",
+        ),
         ("?format=csv", Vec::new(), "文件没有表头行"),
         ("", Vec::new(), "文件没有表头行"),
         ("?format=csv", BOM.to_vec(), "文件没有表头行"),
@@ -647,8 +651,16 @@ fn a_second_upload_of_the_same_file_the_same_day_is_pointed_out_when_asked() {
     assert_eq!(app.wait_task(&s, task_id(dry.ok()))["number_created"], 1);
     // An update file (every row carries 资产编号) of the same content as an earlier import is
     // not: its rows update.
-    let id = app.assets(&s).iter().find(|a| a["name"] == "重复椅").unwrap()["id"].clone();
-    let update = format!("资产编号,{}\n{id},重复椅,数量型,2,1,1,数量型资产,,,liusn,CST,\n", TEMPLATE_HEADERS[..11].join(","));
+    let id = app
+        .assets(&s)
+        .iter()
+        .find(|a| a["name"] == "重复椅")
+        .unwrap()["id"]
+        .clone();
+    let update = format!(
+        "资产编号,{}\n{id},重复椅,数量型,2,1,1,数量型资产,,,liusn,CST,\n",
+        TEMPLATE_HEADERS[..11].join(",")
+    );
     let first_update = task_id(send("?check_duplicate=true", "编辑后重新导入.csv", &update).ok());
     app.wait_task(&s, first_update);
     let again = task_id(send("?check_duplicate=true", "改名.csv", &update).ok());

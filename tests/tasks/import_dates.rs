@@ -22,7 +22,10 @@ fn a_file_with_dates_in_each_format_imports_those_dates_and_names_unknown_column
                乙,数量型,100,1,10,数量型资产,liusn,CST,2019/7/1,\n\
                丙,数量型,100,1,10,数量型资产,liusn,CST,2999-01-01,\n\
                丁,数量型,100,1,10,数量型资产,liusn,CST,2020/2/30,\n";
-    let task = app.wait_task(&s, task_id(upload(&app, &s, "?format=csv", csv.as_bytes()).ok()));
+    let task = app.wait_task(
+        &s,
+        task_id(upload(&app, &s, "?format=csv", csv.as_bytes()).ok()),
+    );
     assert_eq!(task["number_succeed"], 2, "{task}");
     assert_eq!(task["unread_columns"], serde_json::json!(["保修期"]));
     assert_eq!(asset_named(&app, &s, "甲")["create_time"], "2020-03-05");
@@ -45,10 +48,30 @@ fn a_file_with_dates_in_each_format_imports_those_dates_and_names_unknown_column
     let xlsx = build_xlsx(
         0,
         &[
-            ["资产名", "资产类型", "资产价值", "资产数量", "使用期限", "所属品类", "挂账人", "所属部门", "购入日期"]
-                .map(t)
-                .to_vec(),
-            vec![t("戊"), t("数量型"), n(5.0), n(1.0), n(3.0), t("数量型资产"), t("liusn"), t("CST"), n(43_831.0)],
+            [
+                "资产名",
+                "资产类型",
+                "资产价值",
+                "资产数量",
+                "使用期限",
+                "所属品类",
+                "挂账人",
+                "所属部门",
+                "购入日期",
+            ]
+            .map(t)
+            .to_vec(),
+            vec![
+                t("戊"),
+                t("数量型"),
+                n(5.0),
+                n(1.0),
+                n(3.0),
+                t("数量型资产"),
+                t("liusn"),
+                t("CST"),
+                n(43_831.0),
+            ],
         ],
     );
     let task = app.wait_task(&s, task_id(upload(&app, &s, "?format=xlsx", &xlsx).ok()));

@@ -302,12 +302,18 @@ fn the_creation_date_is_a_day_no_later_than_today() {
         (json!({"create_time": "2024/6/31"}), late("2024/6/31")),
         (json!({"create_time": "24-6-1"}), late("24-6-1")),
         (json!({"create_time": "2024.6.1"}), late("2024.6.1")),
-        (json!({"create_time": 25569 + today() + 1}), late(&format!("{}", 25569 + today() + 1))),
+        (
+            json!({"create_time": 25569 + today() + 1}),
+            late(&format!("{}", 25569 + today() + 1)),
+        ),
         (json!({"create_time": "昨天"}), late("昨天")),
         (json!({"create_time": 20240101}), late("20240101")),
         (
             json!({"create_time": true}),
-            field("create_time", "创建时间应为不晚于今天的日期（如2024-03-05或2024/3/5）"),
+            field(
+                "create_time",
+                "创建时间应为不晚于今天的日期（如2024-03-05或2024/3/5）",
+            ),
         ),
     ];
     let cases: Vec<(Value, &str)> = cases.iter().map(|(e, m)| (e.clone(), m.as_str())).collect();

@@ -76,7 +76,10 @@ fn a_new_task_is_stored_in_chunks_and_seen_only_once_complete() {
             "{state}"
         );
         w.conn
-            .execute("UPDATE task SET dry_run = 0, undone_by = NULL WHERE id = ?1", [id])
+            .execute(
+                "UPDATE task SET dry_run = 0, undone_by = NULL WHERE id = ?1",
+                [id],
+            )
             .unwrap();
     }
     // The worker takes chunks away as it runs them.
