@@ -21,7 +21,7 @@ fn csv_template_has_the_headers_and_an_example_that_imports() {
     assert_eq!(rows.len(), 2, "headers and one example row: {rows:?}");
     assert_eq!(rows[0], TEMPLATE_HEADERS);
     let example = &rows[1];
-    assert_eq!(example.len(), 11);
+    assert_eq!(example.len(), 12);
     assert!(
         ["条目型", "数量型"].contains(&example[1].as_str()),
         "{example:?}"
@@ -58,13 +58,13 @@ fn xlsx_template_has_the_headers_numbers_as_numbers_and_an_example_that_imports(
     for (cell, header) in rows[0].iter().zip(TEMPLATE_HEADERS) {
         assert_eq!(cell, &Data::String(header.into()));
     }
-    assert_eq!(rows[0].len(), 11);
+    assert_eq!(rows[0].len(), 12);
     let example = &texts(&rows)[1];
     assert!(
         ["条目型", "数量型"].contains(&example[1].as_str()),
         "{example:?}"
     );
-    // 资产价值, 资产数量, 使用期限 are numeric cells: Excel does not flag "number stored as text".
+    // 原值, 资产数量, 使用期限 are numeric cells: Excel does not flag "number stored as text".
     for cell in &rows[1][2..=4] {
         assert!(matches!(cell, Data::Float(_)), "{cell:?}");
     }
