@@ -1,4 +1,4 @@
--- assetport schema, version 10. Applied once to an empty database (PRAGMA user_version = 0),
+-- assetport schema, version 11. Applied once to an empty database (PRAGMA user_version = 0),
 -- in one transaction; src/db/migrate.rs sets user_version afterwards. Older databases are
 -- upgraded by the steps in src/db/migrate/, which are frozen once landed: a change here is also
 -- a new step there, and its tests check that the steps lead to exactly this schema.
@@ -175,7 +175,10 @@ CREATE TABLE task (
     -- same day is pointed out before it makes another task.
     file_hash      TEXT,
     -- An export of the register as it stood at the end of this day (days since 1970-01-01).
-    as_of          INTEGER
+    as_of          INTEGER,
+    -- An import from a file: a JSON array of the file's headers the import does not read
+    -- (e.g. 保修期), which the task page names; NULL when there were none.
+    unread_columns TEXT
 );
 CREATE INDEX task_entity ON task(entity_id);
 CREATE INDEX task_unfinished ON task(finish) WHERE finish = 0;

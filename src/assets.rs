@@ -43,8 +43,9 @@ fn managed(conn: &Connection, scope: &Scope, id: i64) -> Result<sql::AssetRef> {
 }
 
 /// Fields a modification may not change: moving an asset between departments or classes is
-/// not an edit.
-const FIXED_FIELDS: [&str; 3] = ["department", "assetClass", "create_time"];
+/// not an edit. (Its date, `create_time`, may be corrected: a migrated asset's real date, which
+/// its depreciation counts from; a date after today is refused as on create.)
+const FIXED_FIELDS: [&str; 2] = ["department", "assetClass"];
 
 /// Modifies an asset: the request's fields replace the current ones and the result must pass
 /// the same rules as a new asset.
@@ -90,7 +91,9 @@ pub fn modify(conn: &Connection, caller: &Caller, mut req: Map<String, Value>) -
             .to_string();
         fields.insert("department".into(), current.department_name.clone().into());
         fields.insert("assetClass".into(), now.asset_class.into());
-        fields.insert("create_time".into(), created.into());
+        if fields.get("create_time").is_none_or(Value::is_null) {
+            fields.insert("create_time".into(), created.into());
+        }
         fields.remove("expire");
     }
     let mut lookups = Lookups::new(scope);

@@ -16,8 +16,11 @@ pub struct Column {
     /// The Chinese header of the files (and the page's label), e.g. 挂账人.
     pub header: &'static str,
     /// What else an uploaded file's header may say for it (ASCII case ignored), besides
-    /// `header`.
+    /// `header`: the JSON key, common synonyms and the headers of older files.
     pub aliases: &'static [&'static str],
+    /// The header of the full export where it names something else than the import's column:
+    /// the export's 当前价值 (depreciated) against the import's 原值. None: `header`.
+    pub export_header: Option<&'static str>,
     /// Its place among the import columns (资产编号, then the template's): the failed-rows
     /// file and the import-compatible export have exactly these, and an upload reads them.
     /// None: not an import column.
@@ -40,6 +43,7 @@ const fn column(field: &'static str, header: &'static str) -> Column {
         view: field,
         header,
         aliases: &[],
+        export_header: None,
         import: None,
         template: false,
         export: None,
@@ -62,7 +66,7 @@ pub const COLUMNS: &[Column] = &[
         ..column("id", "资产编号")
     },
     Column {
-        aliases: &["name"],
+        aliases: &["name", "资产名称", "名称"],
         import: Some(1),
         template: true,
         export: Some(2),
@@ -71,7 +75,7 @@ pub const COLUMNS: &[Column] = &[
     },
     Column {
         view: "parentName",
-        aliases: &["parent"],
+        aliases: &["parent", "父资产编号", "上级资产"],
         import: Some(11),
         template: true,
         export: Some(1),
@@ -89,22 +93,24 @@ pub const COLUMNS: &[Column] = &[
     },
     Column {
         view: "userName",
-        aliases: &["user"],
+        aliases: &["user", "使用人", "责任人"],
         import: Some(9),
         template: true,
         export: Some(4),
         ..column("user", "挂账人")
     },
     Column {
-        aliases: &["price"],
+        // Old files named the original value 资产价值 (which the full export now calls 当前价值).
+        aliases: &["price", "资产价值", "资产原值"],
+        export_header: Some("当前价值"),
         import: Some(3),
         template: true,
         export: Some(5),
         numeric: true,
-        ..column("price", "资产价值")
+        ..column("price", "原值")
     },
     Column {
-        aliases: &["description"],
+        aliases: &["description", "描述", "备注"],
         import: Some(7),
         template: true,
         export: Some(6),
@@ -113,7 +119,7 @@ pub const COLUMNS: &[Column] = &[
         ..column("description", "描述信息")
     },
     Column {
-        aliases: &["position"],
+        aliases: &["position", "位置", "存放位置"],
         import: Some(8),
         template: true,
         export: Some(7),
@@ -129,7 +135,7 @@ pub const COLUMNS: &[Column] = &[
         ..column("expire", "是否清退")
     },
     Column {
-        aliases: &["count"],
+        aliases: &["count", "数量"],
         import: Some(4),
         template: true,
         export: Some(9),
@@ -138,7 +144,7 @@ pub const COLUMNS: &[Column] = &[
         ..column("count", "资产数量")
     },
     Column {
-        aliases: &["assetTree"],
+        aliases: &["assetTree", "品类", "分类", "层级分类", "资产分类"],
         import: Some(6),
         template: true,
         export: Some(10),
@@ -147,14 +153,14 @@ pub const COLUMNS: &[Column] = &[
     },
     Column {
         view: "departmentName",
-        aliases: &["department"],
+        aliases: &["department", "部门"],
         import: Some(10),
         template: true,
         export: Some(11),
         ..column("department", "所属部门")
     },
     Column {
-        aliases: &["deadline"],
+        aliases: &["deadline", "使用年限"],
         import: Some(5),
         template: true,
         export: Some(13),
@@ -163,6 +169,9 @@ pub const COLUMNS: &[Column] = &[
         ..column("deadline", "使用期限")
     },
     Column {
+        aliases: &["create_time", "购入日期"],
+        import: Some(12),
+        template: true,
         export: Some(12),
         optional: true,
         width: 12.0,
@@ -171,7 +180,7 @@ pub const COLUMNS: &[Column] = &[
     Column {
         export: Some(14),
         numeric: true,
-        ..column("initial_price", "初始价值")
+        ..column("initial_price", "原值")
     },
     Column {
         export: Some(15),
@@ -215,6 +224,31 @@ pub fn by_field(field: &str) -> &'static Column {
         .iter()
         .find(|c| c.field == field)
         .unwrap_or_else(|| panic!("no column for field {field}"))
+}
+
+/// The legacy header of the full export's original value (now 原值): an old export uploaded
+/// again takes its price from it, not from its 资产价值 (then the depreciated value).
+pub const LEGACY_INITIAL_PRICE: &str = "初始价值";
+
+impl Column {
+    /// Its header in the full export.
+    pub fn export_header(&self) -> &'static str {
+        self.export_header.unwrap_or(self.header)
+    }
+
+    /// Whether an uploaded file's header names it (its header or an alias, ASCII case ignored).
+    pub fn named_by(&self, text: &str) -> bool {
+        text == self.header || self.aliases.iter().any(|a| text.eq_ignore_ascii_case(a))
+    }
+}
+
+/// Whether a header is one of the vocabulary's words though the import does not read it (the
+/// full export's derived columns such as 剩余年限, uploaded again): not reported as unknown.
+pub fn is_known_header(text: &str) -> bool {
+    text == LEGACY_INITIAL_PRICE
+        || COLUMNS
+            .iter()
+            .any(|c| c.named_by(text) || c.export_header() == text)
 }
 
 /// The header of `field` (an import row's key), or the field itself when it is not a column:
@@ -299,7 +333,7 @@ mod tests {
             [
                 "资产名",
                 "资产类型",
-                "资产价值",
+                "原值",
                 "资产数量",
                 "使用期限",
                 "所属品类",
@@ -307,21 +341,23 @@ mod tests {
                 "位置信息",
                 "挂账人",
                 "所属部门",
-                "父资产"
+                "父资产",
+                "创建时间"
             ]
         );
         assert_eq!(headers(&IMPORT_COLUMNS[..1]), ["资产编号"]);
         assert_eq!(&IMPORT_COLUMNS[1..], &TEMPLATE_COLUMNS[..]);
         // The export's headers, as docs/api.md shows them, in the asset view's order (SPEC §5).
+        let export: Vec<&str> = EXPORT_COLUMNS.iter().map(|c| c.export_header()).collect();
         assert_eq!(
-            headers(&EXPORT_COLUMNS),
+            export,
             [
                 "资产编号",
                 "父资产",
                 "资产名",
                 "资产类型",
                 "挂账人",
-                "资产价值",
+                "当前价值",
                 "描述信息",
                 "位置信息",
                 "是否清退",
@@ -330,7 +366,7 @@ mod tests {
                 "所属部门",
                 "创建时间",
                 "使用期限",
-                "初始价值",
+                "原值",
                 "预警数量",
                 "预警时间",
                 "剩余年限",
@@ -368,11 +404,16 @@ mod tests {
     fn names_are_unique() {
         let mut fields = HashSet::new();
         let mut views = HashSet::new();
-        // Headers and aliases share one space: a file's header names one column.
-        let mut spellings = HashSet::new();
+        // The import's headers and aliases share one space: a file's header names one column.
+        let mut spellings = HashSet::from([LEGACY_INITIAL_PRICE.to_owned()]);
+        let mut exported = HashSet::new();
         for c in COLUMNS {
             assert!(fields.insert(c.field), "field {} twice", c.field);
             assert!(views.insert(c.view), "view field {} twice", c.view);
+            assert!(exported.insert(c.export_header()), "export {}", c.field);
+            if c.import.is_none() {
+                continue;
+            }
             assert!(spellings.insert(c.header.to_owned()), "header {}", c.header);
             for alias in c.aliases {
                 let alias = alias.to_ascii_lowercase();
@@ -407,7 +448,10 @@ mod tests {
             .filter(|c| c.optional)
             .map(|c| c.field)
             .collect();
-        assert_eq!(optional, ["id", "description", "position", "parent"]);
+        assert_eq!(
+            optional,
+            ["id", "description", "position", "parent", "create_time"]
+        );
     }
 
     #[test]
@@ -415,5 +459,36 @@ mod tests {
         assert_eq!(by_field("user").view, "userName");
         assert_eq!(header_of("expire"), "是否清退");
         assert_eq!(header_of("body"), "body");
+    }
+
+    #[test]
+    fn synonyms_name_their_column() {
+        let named = |text: &str| {
+            IMPORT_COLUMNS
+                .iter()
+                .find(|c| c.named_by(text))
+                .map(|c| c.field)
+        };
+        for (text, field) in [
+            ("资产名称", "name"),
+            ("NAME", "name"),
+            ("分类", "assetTree"),
+            ("品类", "assetTree"),
+            ("层级分类", "assetTree"),
+            ("所属品类", "assetTree"),
+            ("描述", "description"),
+            ("资产价值", "price"),
+            ("原值", "price"),
+            ("购入日期", "create_time"),
+            ("创建时间", "create_time"),
+        ] {
+            assert_eq!(named(text), Some(field), "{text}");
+        }
+        assert_eq!(named("保修期"), None);
+        assert_eq!(named("当前价值"), None);
+        assert!(is_known_header("当前价值"));
+        assert!(is_known_header("剩余年限"));
+        assert!(is_known_header("初始价值"));
+        assert!(!is_known_header("保修期"));
     }
 }

@@ -44,6 +44,7 @@ export async function assetPanel(a, changed) {
       price: input({ id: 'edit-price', type: 'number', min: '0', step: '0.01', value: String(a.initial_price) }),
       count: input({ id: 'edit-count', type: 'number', min: '1', step: '1', value: String(a.count) }),
       deadline: input({ id: 'edit-deadline', type: 'number', min: '0', step: '1', value: String(a.deadline) }),
+      create_time: input({ id: 'edit-date', type: 'date', value: a.create_time, max: new Date().toLocaleDateString('sv') }),
       assetTree: select([], { id: 'edit-tree' }),
       status: select([['1', '闲置'], ['2', '使用中'], ['3', '维保中']], { id: 'edit-status' }),
       position: input({ id: 'edit-position', value: a.position, maxLength: 256 }),
@@ -60,7 +61,7 @@ export async function assetPanel(a, changed) {
       field('所属部门', h('input', { id: 'edit-department', value: a.departmentName, readOnly: true, title: '移到其他部门：导出后在「所属部门」列改写并重新导入' })),
       field('挂账人', f.user), field('所属品类', f.assetTree),
       field('原值（元）', f.price), field('数量', f.count), field('使用期限（年）', f.deadline),
-      field('使用状态', f.status), field('位置', f.position), field('描述', f.description, 'span-2'));
+      field('创建时间', f.create_time), field('使用状态', f.status), field('位置', f.position), field('描述', f.description, 'span-2'));
     info.append(form);
     const edit = button('编辑', () => {
       form.hidden = false;
@@ -72,7 +73,7 @@ export async function assetPanel(a, changed) {
     const save = button('保存', () => busy(save, msg, async () => {
       const req = { id: a.id };
       const numbers = { price: a.initial_price, count: a.count, deadline: a.deadline, status: a.status };
-      const texts = { name: a.name, user: a.userName, assetTree: a.assetTree, position: a.position, description: a.description };
+      const texts = { name: a.name, user: a.userName, assetTree: a.assetTree, position: a.position, description: a.description, create_time: a.create_time };
       for (const [k, was] of Object.entries(numbers)) if (Number(f[k].value) !== was) req[k] = Number(f[k].value);
       for (const [k, was] of Object.entries(texts)) if (f[k].value !== was) req[k] = f[k].value;
       try {

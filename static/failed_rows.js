@@ -191,7 +191,7 @@ function badFields(message) {
   const rules = [
     [/对应部门不存在|无权管理该部门/, 'department'], [/层级分类/, 'assetTree'],
     [/挂账人/, 'user'], [/父资产/, 'parent'], [/资产数量|数量型资产的数量/, 'count'],
-    [/资产价值/, 'price'], [/使用期限/, 'deadline'], [/资产编号|修改该资产|清退的资产不能修改/, 'id'],
+    [/原值|资产价值/, 'price'], [/使用期限/, 'deadline'], [/资产编号|修改该资产|清退的资产不能修改/, 'id'],
     [/资产类别|资产类型/, 'assetClass'],
   ];
   for (const [re, k] of rules) if (re.test(message)) out.add(k);

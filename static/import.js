@@ -18,6 +18,7 @@ const FIELD_NOTES = [
   [['position'], '可选，最长 256 字'],
   [['user', 'department'], '挂账人须属于该部门'],
   [['parent'], '可选：同部门条目型资产的名称或编号'],
+  [['create_time'], '可选：资产的日期（如 2024-03-05 或 2024/3/5，或 Excel 日期），不晚于今天；空白为今天。表头也可写“购入日期”，折旧从此日算起'],
 ];
 
 const EXAMPLE = [
@@ -97,7 +98,8 @@ export function importView(root) {
     const send = (query) => uploadFile(`${path('asset_file')}?${query}`, f, shown);
     let answer;
     try {
-      q.set('check_duplicate', 'true');
+      // A dry run writes nothing: no duplicate to warn of.
+      if (!dry) q.set('check_duplicate', 'true');
       answer = await send(q);
     } catch (e) {
       // A file of the same content created assets today: ask before creating them twice.

@@ -25,6 +25,7 @@ export function taskView(root, idText) {
       h('span', {}, `${unconfirmed(t) ? '将新建' : '新建'} ${t.number_created}`),
       h('span', {}, `${unconfirmed(t) ? '将更新' : '更新'} ${t.number_updated}`),
       h('span', {}, `无变化 ${t.number_unchanged}`)) : null,
+    unreadColumnsNote(t),
     t.undo_of ? h('p', { className: 'hint' }, '撤销导入任务 ', h('a', { href: `#task/${t.undo_of}` }, `#${t.undo_of}`), '：删除它新建的资产，恢复它更新过的资产；此后又被改动的资产保持不变并列为失败。') : null,
     t.as_of ? h('p', { className: 'hint', id: 'as-of-note' }, `截至 ${t.as_of}：导出该日结束时的登记表，其后新建的资产不在其中，其后的修改与清退已还原。`) : null,
     t.undone_by ? h('p', { className: 'hint', id: 'undone-note' }, '此任务已被撤销：', h('a', { href: `#task/${t.undone_by}` }, `撤销任务 #${t.undone_by}`)) : null,
@@ -187,4 +188,13 @@ export function taskView(root, idText) {
   }
 
   load();
+}
+
+/** The uploaded file's columns the import did not read (e.g. 列「保修期」未导入): never dropped
+ * without a word. */
+function unreadColumnsNote(t) {
+  const cols = t.unread_columns || [];
+  if (!cols.length) return null;
+  return h('p', { className: 'hint unread-columns', id: 'unread-columns' },
+    cols.map((c) => `列「${c}」`).join('、'), '未导入：导入不认识这些列名，其内容未保存。如需导入，请按模板的列名改表头（见“导入”页的列说明）。');
 }

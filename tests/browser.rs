@@ -200,7 +200,7 @@ async fn asset_manager_imports_fixes_failed_rows_exports_and_logs_out() {
             "失败原因",
             "资产名",
             "资产类型",
-            "资产价值",
+            "原值",
             "资产数量",
             "使用期限",
             "所属品类",
@@ -440,7 +440,7 @@ async fn files_template_upload_and_downloads() {
     assert!(s
         .text("#failed-table .row-message")
         .await
-        .contains("资产价值不可为负"));
+        .contains("原值不可为负"));
     let (_, failed) = s.download(".task-head a[download$=\"failed.csv\"]").await;
     let failed = String::from_utf8_lossy(&failed);
     assert!(

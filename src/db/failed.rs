@@ -40,7 +40,9 @@ pub fn page(
     page: Page,
 ) -> rusqlite::Result<Vec<FailedRow>> {
     let mut stmt = conn.prepare(&format!(
-        "SELECT seq, line, row, message FROM task_failure
+        // The page shows the line in a column of its own: the message comes without `第N行：`.
+        "SELECT seq, line, row, CASE WHEN line IS NULL THEN message ELSE {REASON} END
+         FROM task_failure
          WHERE task_id = ?1 AND (?2 IS NULL OR {REASON} = ?2)
          ORDER BY seq LIMIT ?3 OFFSET ?4"
     ))?;

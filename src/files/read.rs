@@ -14,6 +14,9 @@ struct Columns {
     /// column ZZZZZZZZ once asked for a 39 GB table).
     by_col: Vec<(usize, usize)>,
     present: [bool; IMPORT_COLUMNS.len()],
+    /// The header's texts that name no column of the vocabulary (e.g. 保修期), in file order:
+    /// the task names them so nothing is dropped without a word.
+    unread: Vec<String>,
 }
 
 impl Columns {
@@ -21,21 +24,29 @@ impl Columns {
         let mut columns = Columns {
             by_col: Vec::new(),
             present: [false; IMPORT_COLUMNS.len()],
+            unread: Vec::new(),
         };
-        // A header that stands for 资产价值 when the file has it: the full export's 初始价值
-        // (its 资产价值 is the depreciated value), so an export uploaded again keeps the price.
-        let initial_price_header = crate::columns::by_field("initial_price").header;
+        // A header that stands for 原值 when the file has it: an older full export's 初始价值
+        // (its 资产价值 was the depreciated value), so such an export uploaded again keeps the
+        // price.
         let price = IMPORT_COLUMNS.iter().position(|c| c.field == "price");
         let mut initial_price = None;
         for (col, text) in cells {
             let text = text.trim();
-            if text == initial_price_header {
+            if text == crate::columns::LEGACY_INITIAL_PRICE {
                 initial_price = Some(col);
                 continue;
             }
-            let Some(field) = IMPORT_COLUMNS.iter().position(|c| {
-                text == c.header || c.aliases.iter().any(|a| text.eq_ignore_ascii_case(a))
-            }) else {
+            let Some(field) = IMPORT_COLUMNS.iter().position(|c| c.named_by(text)) else {
+                // The full export's derived columns (剩余年限, 状态, ...) are the vocabulary's
+                // own words; anything else is named on the task.
+                if !text.is_empty()
+                    && !crate::columns::is_known_header(text)
+                    && columns.unread.len() < MAX_UNREAD
+                    && !columns.unread.iter().any(|t| t == text)
+                {
+                    columns.unread.push(text.chars().take(40).collect());
+                }
                 continue;
             };
             if columns.present[field] {
@@ -96,9 +107,20 @@ fn json_string(out: &mut Vec<u8>, text: &str) {
     let _ = serde_json::to_writer(&mut *out, text);
 }
 
+/// At most this many unread headers are kept (a sheet may have 16,384 columns).
+const MAX_UNREAD: usize = 50;
+
 fn column_label(field: usize) -> String {
-    let Column { header, field, .. } = IMPORT_COLUMNS[field];
-    format!("{header}({field})")
+    IMPORT_COLUMNS[field].header.to_owned()
+}
+
+/// What reading a file found besides its rows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FileRead {
+    /// The data rows passed to the sink.
+    pub rows: u64,
+    /// The header's texts the import does not read (e.g. 保修期), in file order.
+    pub unread_columns: Vec<String>,
 }
 
 /// Bounds on what one uploaded file may put into a task, from the settings `upload_max_rows` and
@@ -132,13 +154,13 @@ impl ReadLimits {
 
 /// Reads an uploaded file and calls `sink` once per non-blank data line, in file order, without
 /// collecting the rows (nor the file: it is read as it goes, from a temporary file in the server's
-/// case). Returns the number of rows passed to the sink.
+/// case). Returns the number of rows passed to the sink and the headers it did not read.
 pub fn read_rows<E, R: Read + Seek>(
     format: Format,
     file: R,
     limits: ReadLimits,
     sink: impl FnMut(UploadRow) -> Result<(), E>,
-) -> Result<u64, FileError<E>> {
+) -> Result<FileRead, FileError<E>> {
     let feeder = RowFeeder {
         columns: None,
         sink,
@@ -221,10 +243,13 @@ impl<E, F: FnMut(UploadRow) -> Result<(), E>> RowFeeder<E, F> {
         }
     }
 
-    fn finish(self) -> Result<u64, FileError<E>> {
+    fn finish(self) -> Result<FileRead, FileError<E>> {
         match self.columns {
             None => Err(FileError::Unreadable("文件没有表头行".into())),
-            Some(_) => Ok(self.rows),
+            Some(columns) => Ok(FileRead {
+                rows: self.rows,
+                unread_columns: columns.unread,
+            }),
         }
     }
 }
@@ -232,7 +257,7 @@ impl<E, F: FnMut(UploadRow) -> Result<(), E>> RowFeeder<E, F> {
 fn read_csv<E, F: FnMut(UploadRow) -> Result<(), E>, R: Read + Seek>(
     mut file: R,
     mut feeder: RowFeeder<E, F>,
-) -> Result<u64, FileError<E>> {
+) -> Result<FileRead, FileError<E>> {
     if head(&mut file, UTF8_BOM.len()).map_err(io_error)? == UTF8_BOM {
         file.seek(SeekFrom::Start(UTF8_BOM.len() as u64))
             .map_err(io_error)?;
@@ -341,7 +366,7 @@ const XLSX_MAX_COLUMNS: u32 = 16_384;
 fn read_xlsx<E, F: FnMut(UploadRow) -> Result<(), E>, R: Read + Seek>(
     file: R,
     feeder: RowFeeder<E, F>,
-) -> Result<u64, FileError<E>> {
+) -> Result<FileRead, FileError<E>> {
     let mut file = BufReader::with_capacity(64 << 10, file);
     let ole = head(&mut file, OLE_MAGIC.len()).map_err(io_error)? == OLE_MAGIC;
     xlsx_cost::check(&mut file, feeder.limits).map_err(FileError::Unreadable)?;
@@ -366,7 +391,7 @@ fn read_xlsx_cells<E, F: FnMut(UploadRow) -> Result<(), E>, R: Read + Seek>(
     file: R,
     ole: bool,
     mut feeder: RowFeeder<E, F>,
-) -> Result<u64, FileError<E>> {
+) -> Result<FileRead, FileError<E>> {
     let unreadable = |e: calamine::XlsxError| FileError::Unreadable(xlsx_reason(ole, &e));
     let mut workbook: Xlsx<_> = Xlsx::new(file).map_err(unreadable)?;
     let Some(sheet) = workbook

@@ -9,7 +9,8 @@ use std::io::{Seek, SeekFrom, Write};
 
 /// The import template: the Chinese header row and one example row.
 pub fn template(format: Format) -> Result<Vec<u8>, String> {
-    const EXAMPLE: &str = "办公椅,数量型,120.50,10,5,数量型资产,人体工学椅,A座301,liusn,CST,";
+    const EXAMPLE: &str =
+        "办公椅,数量型,120.50,10,5,数量型资产,人体工学椅,A座301,liusn,CST,,";
     match format {
         Format::Csv => {
             let mut out = UTF8_BOM.to_vec();
@@ -58,8 +59,8 @@ pub enum Sheet {
     Failed,
     /// An export task's asset records.
     Export,
-    /// An export task's assets in the import columns (资产编号 first, 资产价值 the initial
-    /// value), to edit and upload again as updates. Retired assets, which an
+    /// An export task's assets in the import columns (资产编号 first, 原值 the initial
+    /// value, 创建时间 the asset's date), to edit and upload again as updates. Retired assets, which an
     /// import cannot change, are left out.
     ForImport,
 }
@@ -138,7 +139,10 @@ impl Sheet {
                 .map(of)
                 .chain([(RESULT_HEADER, RESULT_WIDTH)])
                 .collect(),
-            Sheet::Export => EXPORT_COLUMNS.iter().map(of).collect(),
+            Sheet::Export => EXPORT_COLUMNS
+                .iter()
+                .map(|c| (c.export_header(), c.width))
+                .collect(),
             Sheet::ForImport => IMPORT_COLUMNS.iter().map(of).collect(),
         }
     }
@@ -223,6 +227,8 @@ impl Sheet {
                     .map(|c| match c.field {
                         "assetClass" => label(get(c.view), &[(0, "数量型"), (1, "条目型")]),
                         "price" => plain(get(by_field("initial_price").view)),
+                        // The asset's date goes back as a date cell: the round trip keeps it.
+                        "create_time" => date(get(c.view)),
                         _ => plain(get(c.view)),
                     })
                     .collect()

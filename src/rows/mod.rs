@@ -199,7 +199,7 @@ fn field_reason(field: &str, value: &Val) -> String {
         "price" => "金额",
         "assetClass" => "数量型或条目型",
         "expire" => "0或1",
-        "create_time" => "不晚于今天的日期",
+        "create_time" => "不晚于今天的日期（如2024-03-05或2024/3/5）",
         "parent" => "资产编号或名称",
         _ => "文字",
     };
@@ -337,17 +337,47 @@ fn parent(v: &Val) -> Option<Option<Parent>> {
 }
 
 fn create_day(v: &Val, today: i64) -> Option<i64> {
-    let s = match v {
+    let date = match v {
         Val::Absent => return Some(today),
-        Val::Str(s) => s.trim(),
-        _ => return None,
+        Val::Str(s) if s.trim().is_empty() => return Some(today),
+        Val::Str(s) => parse_date(s)?,
+        // An Excel date serial (a date cell read as its number).
+        Val::Num(n) => excel_serial_date(*n)?,
+        Val::Other => return None,
     };
-    if s.is_empty() {
-        return Some(today);
-    }
-    let date = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
     let day = crate::clock::day_of(date);
     (day <= today).then_some(day)
+}
+
+/// A date as people write it: `yyyy-mm-dd`, `yyyy/m/d` (one or two digits each), a time after
+/// it ignored (`2024-03-05 08:00:00`, as an Excel date-time cell reads), or an Excel date serial
+/// (`45356`, a date cell a program saved as a plain number).
+pub fn parse_date(s: &str) -> Option<chrono::NaiveDate> {
+    let s = s.trim();
+    let day = s.split([' ', 'T']).next().unwrap_or(s);
+    for format in ["%Y-%m-%d", "%Y/%m/%d"] {
+        if let Ok(date) = chrono::NaiveDate::parse_from_str(day, format) {
+            // chrono takes 1- to 4-digit years; a date a register holds has four.
+            if day.len() >= 8 && day.as_bytes()[4].is_ascii_punctuation() {
+                return Some(date);
+            }
+        }
+    }
+    if s.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        return excel_serial_date(s.parse().ok()?);
+    }
+    None
+}
+
+/// The day of an Excel date serial (1900 date system: 25569 is 1970-01-01); a time of day in
+/// the fraction is dropped. Serials before 1900-03-01 (Excel's own leap-year mistake) and
+/// past 9999 are no dates.
+fn excel_serial_date(n: f64) -> Option<chrono::NaiveDate> {
+    if !n.is_finite() || !(61.0..2_958_466.0).contains(&n) {
+        return None;
+    }
+    let base = chrono::NaiveDate::from_ymd_opt(1899, 12, 30)?;
+    base.checked_add_days(chrono::Days::new(n.trunc() as u64))
 }
 
 /// Checks one submitted row (JSON text). `Ok(Err(message))` is a rejected row; `Err` is a
@@ -478,7 +508,7 @@ pub fn check_fields(
         }
     }
     if matches!(price, Some(c) if c < 0) {
-        p.rule("资产价值不可为负");
+        p.rule("原值不可为负");
     }
     if matches!(deadline, Some(d) if d < 0) {
         p.rule("资产使用期限不可为负");

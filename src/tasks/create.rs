@@ -161,9 +161,10 @@ pub struct Upload {
     pub file_hash: Option<String>,
     /// `?dry_run=true`: check every row, write nothing until confirmed.
     pub dry_run: bool,
-    /// `?check_duplicate=true`: refuse (code 16) a file that would create assets and has the
-    /// content (whatever its name) of one imported for real in the last 24 hours and not
-    /// undone, so the page can ask before creating them twice. Never for a dry run.
+    /// `?check_duplicate=true`: refuse (code 16) a file that would create assets (a row without
+    /// 资产编号) when a file of the same content (whatever its name) was imported in the last 24
+    /// hours and not undone, so the page can ask before creating them twice. Never for a dry
+    /// run (it writes nothing), nor for a file whose rows all update.
     pub check_duplicate: bool,
 }
 
@@ -212,19 +213,20 @@ pub fn create_import(
     let mut writer = TaskWriter::create(conn, owner, TaskKind::Import, &new, chunk_rows)?;
     store_new(&mut writer, |writer| {
         let mut creates = false;
-        let rows = read_beside(format, file, limits, |row| {
+        let read = read_beside(format, file, limits, |row| {
             creates |= !files::row_names_asset(&row.json);
             writer.push(&row.json, Some(row.line as i64))
         })?;
         // A file of a header alone is a mistake (the wrong sheet, an empty export), not a
         // task of nothing that the list would show as 成功.
-        if rows == 0 {
+        if read.rows == 0 {
             return Err(Error::BadBody("文件中没有数据行".into()));
         }
-        match earlier {
-            Some((task, time)) if creates => Err(Error::SameFile { task, time }),
-            _ => Ok(()),
+        if let (true, Some((task, time))) = (creates, earlier) {
+            return Err(Error::SameFile { task, time });
         }
+        writer.note_unread_columns(read.unread_columns);
+        Ok(())
     })
 }
 
@@ -234,13 +236,14 @@ const UPLOAD_GROUP_ROWS: usize = 256;
 
 /// Reads the file on a thread of its own while this one stores its rows (`store`), in file
 /// order: reading (unzipping, XML, the rows' JSON) and storing (SQLite) each take a core.
-/// Returns the rows read; a file error or a store error stops both.
+/// Returns what was read (the rows, the headers not read); a file error or a store error stops
+/// both.
 fn read_beside<R: Read + Seek + Send>(
     format: Format,
     file: R,
     limits: ReadLimits,
     mut store: impl FnMut(&files::UploadRow) -> rusqlite::Result<()>,
-) -> Result<u64> {
+) -> Result<files::FileRead> {
     std::thread::scope(|scope| {
         let (send, receive) = crossbeam_channel::bounded::<Vec<files::UploadRow>>(8);
         let reader = std::thread::Builder::new()
@@ -281,7 +284,7 @@ fn read_beside<R: Read + Seek + Send>(
             .map_err(|_| Error::internal("upload reader panicked"))?;
         match (stored, read) {
             (Err(db), _) => Err(Error::from(db)),
-            (Ok(()), Ok(rows)) => Ok(rows),
+            (Ok(()), Ok(read)) => Ok(read),
             (Ok(()), Err(FileError::Unreadable(why))) => Err(Error::BadBody(why)),
             (Ok(()), Err(FileError::Sink(()))) => {
                 Err(Error::internal("upload rows stopped being stored"))

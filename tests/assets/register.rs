@@ -171,7 +171,7 @@ fn modify_replaces_fields_under_the_row_rules() {
 
     let before = app.digest();
     let modify = |body: Value| app.put(&format!("/api/asset/{s}"), &body);
-    modify(json!({"id": id, "price": -1})).err(400, 2, "资产价值不可为负");
+    modify(json!({"id": id, "price": -1})).err(400, 2, "原值不可为负");
     modify(json!({"id": id, "name": ""})).err_spec(400, 2, "字段长度不合法：[name]");
     modify(json!({"id": id, "user": "nobody"})).err(400, 2, "未找到该资产挂账人");
     modify(json!({"id": id, "count": 2})).err(400, 2, "仅数量型资产的数量可大于1");

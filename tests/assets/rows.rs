@@ -257,7 +257,7 @@ fn every_rule_alone_answers_its_message() {
         (
             "price -0.01",
             with(base(), json!({"price": -0.01})),
-            "资产价值不可为负".into(),
+            "原值不可为负".into(),
         ),
         (
             "deadline -1",
@@ -377,7 +377,7 @@ fn several_broken_rules_are_joined_in_table_order() {
         400,
         2,
         "缺少字段或类型错误：[position]；字段长度不合法：[name]；资产数量不可小于1；\
-         资产价值不可为负；资产使用期限不可为负；不能导入已清退的资产；\
+         原值不可为负；资产使用期限不可为负；不能导入已清退的资产；\
          资产类别与层级分类不匹配；未找到该资产挂账人；父资产不符合规范",
     );
     let fields = json!({
@@ -668,7 +668,7 @@ fn excel_money_is_accepted_and_messages_name_the_column_and_the_value() {
         post(&app, &s, &r).err(
             400,
             2,
-            &format!("缺少字段或类型错误：[price]（资产价值“{shown}”不是金额）"),
+            &format!("缺少字段或类型错误：[price]（原值“{shown}”不是金额）"),
         );
     }
     for (fields, message) in [

@@ -9,10 +9,10 @@ use serde_json::{json, Value};
 use std::io::Cursor;
 
 /// The template's headers, in order (SPEC §9).
-pub const TEMPLATE_HEADERS: [&str; 11] = [
+pub const TEMPLATE_HEADERS: [&str; 12] = [
     "资产名",
     "资产类型",
-    "资产价值",
+    "原值",
     "资产数量",
     "使用期限",
     "所属品类",
@@ -21,10 +21,11 @@ pub const TEMPLATE_HEADERS: [&str; 11] = [
     "挂账人",
     "所属部门",
     "父资产",
+    "创建时间",
 ];
 
 /// The JSON field name of each template column, in the same order.
-pub const TEMPLATE_FIELDS: [&str; 11] = [
+pub const TEMPLATE_FIELDS: [&str; 12] = [
     "name",
     "assetClass",
     "price",
@@ -36,6 +37,7 @@ pub const TEMPLATE_FIELDS: [&str; 11] = [
     "user",
     "department",
     "parent",
+    "create_time",
 ];
 
 pub const BOM: &[u8] = b"\xEF\xBB\xBF";

@@ -144,7 +144,7 @@ fn failed_rows_of_a_json_import_download_with_numbers_and_class_names() {
         [
             "未找到该资产挂账人",
             "仅数量型资产的数量可大于1；父资产不符合规范",
-            "资产价值不可为负"
+            "原值不可为负"
         ]
     );
     let expected: Vec<Vec<String>> = expected

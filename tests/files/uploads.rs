@@ -21,7 +21,7 @@ fn csv_template_has_the_headers_and_an_example_that_imports() {
     assert_eq!(rows.len(), 2, "headers and one example row: {rows:?}");
     assert_eq!(rows[0], TEMPLATE_HEADERS);
     let example = &rows[1];
-    assert_eq!(example.len(), 11);
+    assert_eq!(example.len(), 12);
     assert!(
         ["条目型", "数量型"].contains(&example[1].as_str()),
         "{example:?}"
@@ -58,13 +58,13 @@ fn xlsx_template_has_the_headers_numbers_as_numbers_and_an_example_that_imports(
     for (cell, header) in rows[0].iter().zip(TEMPLATE_HEADERS) {
         assert_eq!(cell, &Data::String(header.into()));
     }
-    assert_eq!(rows[0].len(), 11);
+    assert_eq!(rows[0].len(), 12);
     let example = &texts(&rows)[1];
     assert!(
         ["条目型", "数量型"].contains(&example[1].as_str()),
         "{example:?}"
     );
-    // 资产价值, 资产数量, 使用期限 are numeric cells: Excel does not flag "number stored as text".
+    // 原值, 资产数量, 使用期限 are numeric cells: Excel does not flag "number stored as text".
     for cell in &rows[1][2..=4] {
         assert!(matches!(cell, Data::Float(_)), "{cell:?}");
     }
@@ -281,7 +281,7 @@ fn failed_rows_name_the_line_of_the_file() {
         "第4行：未找到该资产挂账人",
         "第5行：资产数量不可小于1",
         "第7行：对应部门不存在",
-        "第9行：资产价值不可为负；资产使用期限不可为负",
+        "第9行：原值不可为负；资产使用期限不可为负",
         "第11行：缺少字段或类型错误：[price]",
     ];
     for (text, query) in [(csv.join("\n"), "?format=csv"), (csv.join("\r\n"), "")] {
@@ -428,7 +428,11 @@ fn unreadable_files_are_refused_with_the_reason_and_make_no_task() {
             b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1 an old .xls".to_vec(),
             "不支持旧版Excel（.xls）文件，请另存为.xlsx后上传",
         ),
-        ("?format=xlsx", Vec::new(), "无法读取XLSX文件：文件不是有效的xlsx格式"),
+        (
+            "?format=xlsx",
+            Vec::new(),
+            "无法读取XLSX文件：文件不是有效的xlsx格式",
+        ),
         ("?format=csv", Vec::new(), "文件没有表头行"),
         ("", Vec::new(), "文件没有表头行"),
         ("?format=csv", BOM.to_vec(), "文件没有表头行"),
@@ -436,17 +440,17 @@ fn unreadable_files_are_refused_with_the_reason_and_make_no_task() {
         (
             "?format=csv",
             "资产名,资产价值,所属部门,描述信息\n椅子,1,CST,\n".into(),
-            "缺少必需的列：资产类型(assetClass), 资产数量(count), 使用期限(deadline), 所属品类(assetTree), 挂账人(user)",
+            "缺少必需的列：资产类型, 资产数量, 使用期限, 所属品类, 挂账人",
         ),
         (
             "?format=xlsx",
             xlsx_without_columns,
-            "缺少必需的列：资产类型(assetClass), 资产数量(count), 使用期限(deadline), 所属品类(assetTree), 挂账人(user), 所属部门(department)",
+            "缺少必需的列：资产类型, 资产数量, 使用期限, 所属品类, 挂账人, 所属部门",
         ),
         (
             "?format=csv",
             format!("{header},name\n").into(),
-            "列重复：资产名(name)",
+            "列重复：资产名",
         ),
         (
             "?format=pdf",

@@ -71,7 +71,7 @@ fn fix_and_rerun_failed_rows_inside_the_same_task() {
 
     // Each failed row is exactly what was sent, odd fields and all, plus its message.
     let rows = failed(&app, &s, id);
-    let money_message = "资产价值不可为负；资产使用期限不可为负";
+    let money_message = "原值不可为负；资产使用期限不可为负";
     assert_eq!(
         rows,
         vec![
@@ -344,7 +344,7 @@ fn every_row_rule_message_through_an_import() {
         (other_department, "无权管理该部门的资产"),
         (with("count", json!(0)), "资产数量不可小于1"),
         (item_of_ten, "仅数量型资产的数量可大于1"),
-        (with("price", json!(-0.5)), "资产价值不可为负"),
+        (with("price", json!(-0.5)), "原值不可为负"),
         (with("deadline", json!(-1)), "资产使用期限不可为负"),
         (with("expire", json!(1)), "不能导入已清退的资产"),
         (
@@ -361,7 +361,7 @@ fn every_row_rule_message_through_an_import() {
         (with("parent", json!("不存在的父资产")), "父资产不符合规范"),
         (
             many,
-            "资产数量不可小于1；资产价值不可为负；资产使用期限不可为负；不能导入已清退的资产；\
+            "资产数量不可小于1；原值不可为负；资产使用期限不可为负；不能导入已清退的资产；\
              未找到指定层级分类；未找到该资产挂账人",
         ),
         (json!({}), all_missing),
@@ -488,7 +488,7 @@ fn a_row_with_an_out_of_range_number_comes_back_as_its_object() {
         vec![
             json!({"name": "巨价", "price": "1e400", "assetClass": 0, "user": "liusn",
             "count": 1, "assetTree": "默认分类", "department": "CST", "deadline": 1,
-            "message": "缺少字段或类型错误：[price]（资产价值应为金额）"})
+            "message": "缺少字段或类型错误：[price]（原值应为金额）"})
         ]
     );
     // Fixed in place and run again.

@@ -17,4 +17,5 @@ mod export;
 mod failed_rows;
 mod failures;
 mod import;
+mod import_dates;
 mod round_trip;

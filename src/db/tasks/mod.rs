@@ -183,6 +183,8 @@ pub struct TaskView {
     pub undone_by: Option<i64>,
     /// An export of the register as it stood at the end of this day ('YYYY-MM-DD').
     pub as_of: Option<String>,
+    /// An import from a file: the file's headers the import did not read (e.g. 保修期).
+    pub unread_columns: Vec<String>,
     /// What its caller may do with it now (`tasks::lifecycle::actions`); set by the task
     /// engine, not here.
     pub actions: Vec<&'static str>,
@@ -194,7 +196,7 @@ const VIEW_SELECT: &str = concat!(
     "SELECT t.id, u.name, t.create_time, t.number_need, t.number_succeed,
         t.finish, t.port_type, t.number_failed, t.start_time, t.finish_time, t.file_name,
         t.cancelled, t.pruned, t.number_created, t.number_updated, t.number_unchanged,
-        t.dry_run, t.confirmed, t.undo_of, t.undone_by, t.as_of, ",
+        t.dry_run, t.confirmed, t.undo_of, t.undone_by, t.as_of, t.unread_columns, ",
     status_columns!(),
     " FROM task t JOIN user u ON u.id = t.creator_id"
 );
@@ -229,8 +231,12 @@ fn view_row(r: &rusqlite::Row) -> rusqlite::Result<TaskView> {
         as_of: r
             .get::<_, Option<i64>>(20)?
             .map(|day| crate::clock::date_of(day).format("%Y-%m-%d").to_string()),
+        unread_columns: r
+            .get::<_, Option<String>>(21)?
+            .and_then(|json| serde_json::from_str(&json).ok())
+            .unwrap_or_default(),
         actions: Vec::new(),
-        status: status_at(r, 21)?,
+        status: status_at(r, 22)?,
     })
 }
 

@@ -35,6 +35,8 @@ pub struct TaskWriter<'c> {
     start_seq: i64,
     first_seq: i64,
     next_seq: i64,
+    /// The file's headers the import does not read, stored by `finish_new`.
+    unread_columns: Vec<String>,
 }
 
 impl<'c> TaskWriter<'c> {
@@ -85,6 +87,7 @@ impl<'c> TaskWriter<'c> {
             start_seq: first_seq,
             first_seq,
             next_seq: first_seq,
+            unread_columns: Vec::new(),
         }
     }
 
@@ -141,18 +144,26 @@ impl<'c> TaskWriter<'c> {
         Ok((self.next_seq - self.start_seq, self.conn))
     }
 
+    /// Notes the uploaded file's headers the import does not read, for `finish_new` to store.
+    pub fn note_unread_columns(&mut self, headers: Vec<String>) {
+        self.unread_columns = headers;
+    }
+
     /// Finishes a new task: sets its row count and makes it visible (a task of no rows is done
     /// at once). Returns the number of rows.
     pub fn finish_new(&mut self) -> rusqlite::Result<i64> {
         let task_id = self.task_id;
+        let unread = (!self.unread_columns.is_empty())
+            .then(|| serde_json::Value::from(self.unread_columns.clone()).to_string());
         let (rows, conn) = self.finish()?;
         let tx = crate::db::write_tx(conn)?;
         tx.execute(
             "UPDATE task SET number_need = ?2, end_seq = ?2, stored = 1,
                  finish = CASE WHEN ?2 = 0 THEN 1 ELSE 0 END,
-                 finish_time = CASE WHEN ?2 = 0 THEN create_time END
+                 finish_time = CASE WHEN ?2 = 0 THEN create_time END,
+                 unread_columns = ?3
              WHERE id = ?1",
-            params![task_id, rows],
+            params![task_id, rows, unread],
         )?;
         // The journal's entry of its creation, in the transaction that makes it visible.
         crate::journal::record_task_created(&tx, task_id)?;

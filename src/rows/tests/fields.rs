@@ -82,12 +82,12 @@ fn a_field_missing_or_of_the_wrong_type_names_the_field_and_what_was_sent() {
         ),
         (json!({"user": ABSENT}), field("user", "缺少挂账人")),
         (json!({"user": 7}), field("user", "挂账人“7”不是文字")),
-        (json!({"price": ABSENT}), field("price", "缺少资产价值")),
+        (json!({"price": ABSENT}), field("price", "缺少原值")),
         (
             json!({"price": "十元"}),
-            field("price", "资产价值“十元”不是金额"),
+            field("price", "原值“十元”不是金额"),
         ),
-        (json!({"price": true}), field("price", "资产价值应为金额")),
+        (json!({"price": true}), field("price", "原值应为金额")),
         (
             json!({"description": 5}),
             field("description", "描述信息“5”不是文字"),
@@ -153,8 +153,8 @@ fn a_field_missing_or_of_the_wrong_type_names_the_field_and_what_was_sent() {
     );
     // Numbers past what the register keeps exact are not numbers to it.
     for (text, message) in [
-        ("1e400", field("price", "资产价值应为金额")),
-        ("1e14", field("price", "资产价值“100000000000000”不是金额")),
+        ("1e400", field("price", "原值应为金额")),
+        ("1e14", field("price", "原值“100000000000000”不是金额")),
     ] {
         w.refuses_row(w.manager(), &raw("price", text), &message);
     }
@@ -255,16 +255,16 @@ fn money_is_read_as_people_write_it_and_kept_in_cents() {
     ]
     .iter()
     .map(|price| {
-        let message = field("price", &format!("资产价值“{price}”不是金额"));
+        let message = field("price", &format!("原值“{price}”不是金额"));
         (json!({ "price": price }), message)
     })
     .collect();
     let cases: Vec<(Value, &str)> = cases.iter().map(|(e, m)| (e.clone(), m.as_str())).collect();
     w.refuses(&cases);
     w.refuses(&[
-        (json!({"price": -0.01}), "资产价值不可为负"),
-        (json!({"price": "¥-5"}), "资产价值不可为负"),
-        (json!({"price": "-1,000.5"}), "资产价值不可为负"),
+        (json!({"price": -0.01}), "原值不可为负"),
+        (json!({"price": "¥-5"}), "原值不可为负"),
+        (json!({"price": "-1,000.5"}), "原值不可为负"),
     ]);
 }
 
@@ -279,6 +279,13 @@ fn the_creation_date_is_a_day_no_later_than_today() {
         (json!(" 2024-06-15 "), today()),
         (json!("2024-06-14"), today() - 1),
         (json!("1970-01-01"), 0),
+        (json!("2024/6/1"), today() - 14),
+        (json!("2024/06/01"), today() - 14),
+        (json!("2024-06-01 08:30:00"), today() - 14),
+        // Excel date serials, as a number or as a cell's text: 25569 is 1970-01-01.
+        (json!(25569 + today() - 1), today() - 1),
+        (json!(format!("{}", 25569 + today() - 14)), today() - 14),
+        (json!(25569.75), 0),
     ] {
         let a = w.accepted(w.manager(), &row(&json!({ "create_time": create_time })));
         assert_eq!(a.create_day, day, "{create_time}");
@@ -286,18 +293,27 @@ fn the_creation_date_is_a_day_no_later_than_today() {
     let late = |shown: &str| {
         field(
             "create_time",
-            &format!("创建时间“{shown}”不是不晚于今天的日期"),
+            &format!("创建时间“{shown}”不是不晚于今天的日期（如2024-03-05或2024/3/5）"),
         )
     };
     let cases = [
         (json!({"create_time": "2024-06-16"}), late("2024-06-16")),
         (json!({"create_time": "2024-02-30"}), late("2024-02-30")),
-        (json!({"create_time": "2024/06/01"}), late("2024/06/01")),
+        (json!({"create_time": "2024/6/31"}), late("2024/6/31")),
+        (json!({"create_time": "24-6-1"}), late("24-6-1")),
+        (json!({"create_time": "2024.6.1"}), late("2024.6.1")),
+        (
+            json!({"create_time": 25569 + today() + 1}),
+            late(&format!("{}", 25569 + today() + 1)),
+        ),
         (json!({"create_time": "昨天"}), late("昨天")),
         (json!({"create_time": 20240101}), late("20240101")),
         (
             json!({"create_time": true}),
-            field("create_time", "创建时间应为不晚于今天的日期"),
+            field(
+                "create_time",
+                "创建时间应为不晚于今天的日期（如2024-03-05或2024/3/5）",
+            ),
         ),
     ];
     let cases: Vec<(Value, &str)> = cases.iter().map(|(e, m)| (e.clone(), m.as_str())).collect();

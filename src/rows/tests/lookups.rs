@@ -186,7 +186,7 @@ fn several_broken_rules_are_joined_in_table_order() {
             [
                 "字段长度不合法：[name]（资产名不能为空）",
                 "仅数量型资产的数量可大于1",
-                "资产价值不可为负",
+                "原值不可为负",
                 "资产使用期限不可为负",
                 "不能导入已清退的资产",
                 "资产类别与层级分类不匹配",
@@ -202,7 +202,7 @@ fn several_broken_rules_are_joined_in_table_order() {
                 field("parent", "父资产应为资产编号或名称"),
                 field("assetClass", "资产类型“x”不是数量型或条目型"),
                 field("user", "挂账人“2”不是文字"),
-                field("price", "资产价值“y”不是金额"),
+                field("price", "原值“y”不是金额"),
                 field("description", "描述信息“3”不是文字"),
                 field("position", "位置信息“4”不是文字"),
                 field("expire", "是否清退“5”不是0或1"),
@@ -210,7 +210,10 @@ fn several_broken_rules_are_joined_in_table_order() {
                 field("assetTree", "所属品类“6”不是文字"),
                 field("department", "所属部门“7”不是文字"),
                 field("deadline", "使用期限“w”不是整数"),
-                field("create_time", "创建时间“昨天”不是不晚于今天的日期"),
+                field(
+                    "create_time",
+                    "创建时间“昨天”不是不晚于今天的日期（如2024-03-05或2024/3/5）",
+                ),
             ]
             .join("；"),
         ),
@@ -272,7 +275,7 @@ fn rows_that_are_not_objects_miss_every_required_field() {
         field("name", "缺少资产名"),
         field("assetClass", "缺少资产类型"),
         field("user", "缺少挂账人"),
-        field("price", "缺少资产价值"),
+        field("price", "缺少原值"),
         field("count", "缺少资产数量"),
         field("assetTree", "缺少所属品类"),
         field("department", "缺少所属部门"),

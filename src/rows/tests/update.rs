@@ -66,7 +66,7 @@ fn an_update_row_keeps_blank_cells_and_passes_the_rules_as_a_whole() {
     assert_eq!(
         u.changes(),
         json!({"资产名": {"old": "桌子", "new": "新桌子"},
-               "资产价值": {"old": 10.0, "new": 12.5}})
+               "原值": {"old": 10.0, "new": 12.5}})
     );
     // A new owner sets the status as a create does.
     let u = update(json!({"id": w.desk, "user": "liusn"})).unwrap();
