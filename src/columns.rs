@@ -110,7 +110,7 @@ pub const COLUMNS: &[Column] = &[
         ..column("price", "原值")
     },
     Column {
-        aliases: &["description", "描述", "备注"],
+        aliases: &["description", "描述"],
         import: Some(7),
         template: true,
         export: Some(6),

@@ -9,8 +9,7 @@ use std::io::{Seek, SeekFrom, Write};
 
 /// The import template: the Chinese header row and one example row.
 pub fn template(format: Format) -> Result<Vec<u8>, String> {
-    const EXAMPLE: &str =
-        "办公椅,数量型,120.50,10,5,数量型资产,人体工学椅,A座301,liusn,CST,,";
+    const EXAMPLE: &str = "办公椅,数量型,120.50,10,5,数量型资产,人体工学椅,A座301,liusn,CST,,";
     match format {
         Format::Csv => {
             let mut out = UTF8_BOM.to_vec();

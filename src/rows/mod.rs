@@ -199,7 +199,7 @@ fn field_reason(field: &str, value: &Val) -> String {
         "price" => "金额",
         "assetClass" => "数量型或条目型",
         "expire" => "0或1",
-        "create_time" => "不晚于今天的日期（如2024-03-05或2024/3/5）",
+        "create_time" => "今天或以前的日期，如2024-03-05或2024/3/5",
         "parent" => "资产编号或名称",
         _ => "文字",
     };

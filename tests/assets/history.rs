@@ -137,7 +137,7 @@ fn every_write_path_leaves_exactly_one_entry_per_change() {
         "{retired}"
     );
     let created = h.last().unwrap()["text"].as_str().unwrap();
-    assert!(created.contains("资产价值「10.00」"), "{created}");
+    assert!(created.contains("原值「10.00」"), "{created}");
     assert!(created.contains("状态「闲置」"), "{created}");
     assert!(!created.contains("描述信息「」"), "{created}");
     app.put(&format!("/api/expire_asset/{s}"), &json!([id]))

@@ -201,7 +201,7 @@ fn every_rule_alone_answers_its_message() {
         ),
         (
             "create_time not a date",
-            with(base(), json!({"create_time": "2020/01/01"})),
+            with(base(), json!({"create_time": "2020/13/01"})),
             field("create_time"),
         ),
         (
@@ -693,8 +693,8 @@ fn excel_money_is_accepted_and_messages_name_the_column_and_the_value() {
             "缺少字段或类型错误：[deadline]（使用期限应为整数）",
         ),
         (
-            json!({"create_time": "2020/1/1"}),
-            "缺少字段或类型错误：[create_time]（创建时间“2020/1/1”不是不晚于今天的日期）",
+            json!({"create_time": "2999/1/1"}),
+            "缺少字段或类型错误：[create_time]（创建时间“2999/1/1”不是今天或以前的日期，如2024-03-05或2024/3/5）",
         ),
     ] {
         post(&app, &s, &with(row("椅子", "liusn", "CST"), fields)).err(400, 2, message);

@@ -265,7 +265,10 @@ pub fn build_xlsx(first_row: u32, rows: &[Vec<Cell>]) -> Vec<u8> {
 /// Text rows as CSV text (the csv crate quotes what needs quoting), with or without a BOM.
 pub fn csv_bytes(rows: &[Vec<String>], bom: bool) -> Vec<u8> {
     let mut out = if bom { BOM.to_vec() } else { Vec::new() };
-    let mut writer = csv::Writer::from_writer(&mut out);
+    // Rows may be shorter than the header (a file that leaves its last columns out).
+    let mut writer = csv::WriterBuilder::new()
+        .flexible(true)
+        .from_writer(&mut out);
     for r in rows {
         writer.write_record(r).expect("csv record");
     }
@@ -288,8 +291,13 @@ pub fn header_row() -> Vec<String> {
 pub fn row_object(template_cells: &[String]) -> Value {
     let mut object = serde_json::Map::new();
     for (i, field) in TEMPLATE_FIELDS.iter().enumerate() {
-        let value = template_cells[i].trim();
-        if value.is_empty() && matches!(*field, "description" | "position" | "parent") {
+        let value = template_cells.get(i).map_or("", |v| v.trim());
+        if value.is_empty()
+            && matches!(
+                *field,
+                "description" | "position" | "parent" | "create_time"
+            )
+        {
             continue;
         }
         object.insert(field.to_string(), Value::from(value));

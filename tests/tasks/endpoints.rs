@@ -375,7 +375,8 @@ fn task_records_have_the_api_fields_in_id_order() {
                 "pruned",
                 "start_time",
                 "undo_of",
-                "undone_by"
+                "undone_by",
+                "unread_columns"
             ],
             "{task}"
         );

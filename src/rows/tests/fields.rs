@@ -293,7 +293,7 @@ fn the_creation_date_is_a_day_no_later_than_today() {
     let late = |shown: &str| {
         field(
             "create_time",
-            &format!("创建时间“{shown}”不是不晚于今天的日期（如2024-03-05或2024/3/5）"),
+            &format!("创建时间“{shown}”不是今天或以前的日期，如2024-03-05或2024/3/5"),
         )
     };
     let cases = [
