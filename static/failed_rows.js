@@ -209,6 +209,7 @@ export async function failedEditor(t, load) {
     const total = reasons.reduce((n, r) => n + r.count, 0);
     const chosen = reasons.find((r) => r.reason === state.reason);
     if (state.reason && !chosen) { state.reason = ''; state.value = null; keepState(state); }
+    if (chosen && state.value !== null && !chosen.values.some((v) => v.value === state.value)) { state.value = null; keepState(state); }
     clear(summaryBox, chip('', null, '全部', total, 'chip'),
       reasons.map((r) => h('div', { className: 'chip-group', dataset: { reason: r.reason } },
         chip(r.reason, null, r.reason, r.count, 'chip'),

@@ -84,11 +84,25 @@ pub fn page(
     rows.collect()
 }
 
-/// Replaces one failed row's text (its message stays until the row runs again); false if the
-/// task has no failed row `seq`.
+/// A changed row's message: what failed, said to be changed since (so the summary moves it out
+/// of its reason at once, before the re-run judges it again).
+fn changed_message() -> String {
+    format!(
+        "CASE WHEN message LIKE '{CHANGED}%' THEN message ELSE '{CHANGED}（' || {BASE} || '）' END"
+    )
+}
+
+/// What a changed failed row's message starts with.
+pub const CHANGED: &str = "已修改，待重新执行";
+
+/// Replaces one failed row's text (its message says it was changed until the row runs again);
+/// false if the task has no failed row `seq`.
 pub fn set_row(conn: &Connection, task_id: i64, seq: i64, row: &str) -> rusqlite::Result<bool> {
     Ok(conn.execute(
-        "UPDATE task_failure SET row = ?3 WHERE task_id = ?1 AND seq = ?2",
+        &format!(
+            "UPDATE task_failure SET row = ?3, message = {} WHERE task_id = ?1 AND seq = ?2",
+            changed_message()
+        ),
         params![task_id, seq, row],
     )? == 1)
 }
@@ -129,12 +143,13 @@ pub fn replace(
     (from, to): (&str, &str),
 ) -> rusqlite::Result<usize> {
     let path = format!("$.\"{field}\"");
-    conn.prepare_cached(
-        "UPDATE task_failure SET row = json_set(row, ?2, ?4)
+    conn.prepare_cached(&format!(
+        "UPDATE task_failure SET row = json_set(row, ?2, ?4), message = {}
          WHERE task_id = ?1 AND seq > ?5 AND seq <= ?6
            AND json_valid(row) AND json_type(row) = 'object'
            AND CAST(json_extract(row, ?2) AS TEXT) = ?3",
-    )?
+        changed_message()
+    ))?
     .execute(params![task_id, path, from, to, after, last])
 }
 
