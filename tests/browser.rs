@@ -6,6 +6,7 @@
 //! set, where they fail.
 
 #[path = "browser/harness.rs"]
+mod failed_rows_editor;
 mod harness;
 
 use harness::{
