@@ -77,10 +77,14 @@ pub fn page(
          ORDER BY seq LIMIT ?4 OFFSET ?5",
         shaped()
     ))?;
-    let args = params![task_id, filter.reason, filter.value, page.size, page.offset()];
-    let rows = stmt.query_map(args, |r| {
-        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-    })?;
+    let args = params![
+        task_id,
+        filter.reason,
+        filter.value,
+        page.size,
+        page.offset()
+    ];
+    let rows = stmt.query_map(args, |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
     rows.collect()
 }
 

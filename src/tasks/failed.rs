@@ -176,7 +176,8 @@ pub fn drop_rows(conn: &mut Conn, caller: &Caller, id: i64, body: &[u8]) -> Resu
 
 const NO_SUCH_REASON: &str = "该原因的失败行";
 
-/// A selection of failed rows by reason: `{"reason": …, "value": …}`, `reason` required.
+/// A selection of failed rows by reason: `{"reason": …, "value": …}`, `reason` required (any
+/// other object is a bad body, as before).
 fn selection(body: &[u8]) -> Result<sql::Filter> {
     #[derive(serde::Deserialize)]
     struct Selection {
@@ -189,7 +190,12 @@ fn selection(body: &[u8]) -> Result<sql::Filter> {
             Some("请指定失败原因（summary 中的 reason）"),
         ))
     };
-    let Selection { reason, value } = serde_json::from_slice(body).map_err(|_| bad())?;
+    let Selection { reason, value } = serde_json::from_slice(body).map_err(|_| {
+        Error::BadBody(missing_field_message(
+            "body",
+            Some("请求体必须是失败行seq的数组"),
+        ))
+    })?;
     if reason.is_empty() {
         return Err(bad());
     }

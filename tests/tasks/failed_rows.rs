@@ -179,7 +179,11 @@ fn failed_rows_group_by_reason_with_values_and_drop_by_reason() {
     let page = app.get(&base(
         &s,
         id,
-        &format!("/rows?reason={}&value={}", common::enc(&count_reason), common::enc("十")),
+        &format!(
+            "/rows?reason={}&value={}",
+            common::enc(&count_reason),
+            common::enc("十")
+        ),
     ));
     assert_eq!(page.ok().as_array().unwrap().len(), 6);
     assert_eq!(page.body["total"], 6);
@@ -193,11 +197,12 @@ fn failed_rows_group_by_reason_with_values_and_drop_by_reason() {
         &json!({"reason": count_reason, "value": "九"}),
     )
     .err(404, 7, "该原因的失败行不存在");
-    app.post(&base(&s, id, "/drop"), &json!({"reason": ""})).err(
-        400,
-        -2,
-        "缺少字段或类型错误：[reason]（请指定失败原因（summary 中的 reason））",
-    );
+    app.post(&base(&s, id, "/drop"), &json!({"reason": ""}))
+        .err(
+            400,
+            -2,
+            "缺少字段或类型错误：[reason]（请指定失败原因（summary 中的 reason））",
+        );
     assert_eq!(app.digest(), before);
 
     // One value of the reason, then the whole of another: the counts add up.
@@ -236,11 +241,19 @@ fn failed_rows_group_by_reason_with_values_and_drop_by_reason() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| (r["reason"].as_str().unwrap().to_owned(), r["count"].as_i64().unwrap()))
+        .map(|r| {
+            (
+                r["reason"].as_str().unwrap().to_owned(),
+                r["count"].as_i64().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(counts.len(), 2, "{summary}");
     assert_eq!(counts[0], (count_reason.clone(), 4));
-    assert!(counts[1].0.starts_with("已修改，待重新执行") && counts[1].1 == 3, "{summary}");
+    assert!(
+        counts[1].0.starts_with("已修改，待重新执行") && counts[1].1 == 3,
+        "{summary}"
+    );
 
     // The rest run again: the replaced rows succeed, the empty counts still fail.
     app.post(&base(&s, id, "/rerun"), &json!({})).ok();
