@@ -6,8 +6,9 @@
 //! set, where they fail.
 
 #[path = "browser/harness.rs"]
-mod failed_rows_editor;
 mod harness;
+#[path = "browser/failed_rows_editor.rs"]
+mod failed_rows_editor;
 
 use harness::{
     all, and, any_has, any_value, badge, count, count_having, expr, has, not, or, shown, text_has,
