@@ -5,10 +5,10 @@
 //! Without chromium and chromedriver these tests print "SKIPPED: …" and pass, unless `CI` is
 //! set, where they fail.
 
-#[path = "browser/harness.rs"]
-mod harness;
 #[path = "browser/failed_rows_editor.rs"]
 mod failed_rows_editor;
+#[path = "browser/harness.rs"]
+mod harness;
 
 use harness::{
     all, and, any_has, any_value, badge, count, count_having, expr, has, not, or, shown, text_has,
