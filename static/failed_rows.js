@@ -12,6 +12,48 @@ const FAILED_PAGE = 100;
  * for the result line once it ends. */
 let lastRerun = null;
 
+/** Edits of failed rows not yet saved on the server, by task and row seq (the row as it is
+ * to be sent): kept across the editor's reloads so none is lost silently, shown again where
+ * the row is shown, and asked about before the page is left. */
+const unsaved = new Map();
+/** Saves under way (a cell left just before a click elsewhere): awaited before rows are read. */
+const saving = new Set();
+
+function unsavedOf(id) {
+  if (!unsaved.has(id)) unsaved.set(id, new Map());
+  return unsaved.get(id);
+}
+
+function anyUnsaved() {
+  return saving.size > 0 || [...unsaved.values()].some((m) => m.size > 0);
+}
+
+window.addEventListener('beforeunload', (e) => {
+  if (!anyUnsaved()) return;
+  e.preventDefault();
+  e.returnValue = '';
+});
+// A link within the page (任务, another view) asks first while an edit could not be saved.
+document.addEventListener('click', (e) => {
+  const a = e.target.closest && e.target.closest('a[href^="#"]');
+  if (!a || !anyUnsaved() || saving.size) return;
+  if (!confirm('失败行中有修改未能保存，离开后这些修改会丢失。仍要离开吗？')) {
+    e.preventDefault();
+    e.stopPropagation();
+  }
+}, true);
+
+/** The editor's state kept in the history entry (so a reload of the list or of the page keeps
+ * the chosen reason, page and last message). */
+function keptState(id) {
+  const s = history.state && history.state.failed;
+  return s && s.id === id ? s : { id, page: 1, reason: '', value: null, msg: null };
+}
+
+function keepState(state) {
+  history.replaceState({ ...(history.state || {}), failed: state }, '', location.href);
+}
+
 /** How many rows the last re-run started from this page made succeed, if it was `t`'s. */
 export function rerunSucceeded(t) {
   return lastRerun && lastRerun.id === t.id ? t.number_succeed - lastRerun.succeeded : null;
@@ -30,8 +72,12 @@ export async function failedEditor(t, load) {
   const canEdit = can(t, 'edit_failed');
   const canRerun = can(t, 'rerun');
   const readOnly = !canEdit && !canRerun;
-  const state = { page: 1, reason: '' };
+  const state = keptState(id);
   const editMsg = msgLine();
+  editMsg.id = 'failed-msg';
+  const okKept = (text) => { editMsg.ok(text); state.msg = text; keepState(state); };
+  if (state.msg) editMsg.ok(state.msg);
+  await Promise.all([...saving]);
   const summaryBox = h('div', { className: 'chips', id: 'failed-summary' });
   const tableBox = h('div');
   const pagerBox = h('div');
@@ -60,67 +106,131 @@ export async function failedEditor(t, load) {
   const replaceGo = button('全部替换', () => busy(replaceGo, editMsg, async () => {
     await saveEdits();
     const answer = await api('POST', path('failed_task', id, 'replace'), { field: field.value, from: from.value, to: to.value });
-    editMsg.ok(`已在 ${answer.data.replaced} 行中把 ${labels[field.value]}「${from.value}」替换为「${to.value}」`);
+    okKept(`已在 ${answer.data.replaced} 行中把 ${labels[field.value]}「${from.value}」替换为「${to.value}」`);
+    await showSummary();
     await showPage();
   }), '', { id: 'replace-go' });
 
   const drop = button('放弃所选', () => busy(drop, editMsg, async () => {
+    await saveEdits();
     const chosen = seqs.filter((_, i) => picks[i].checked);
     if (!chosen.length) throw new Error('请先勾选要放弃的行');
     if (!confirm(`放弃所选的 ${chosen.length} 行？它们不会被导入，也不再计入此任务。`)) return;
     const answer = await api('POST', path('failed_task', id, 'drop'), chosen);
-    editMsg.ok(`已放弃 ${answer.data.dropped} 行`);
+    for (const seq of chosen) unsavedOf(id).delete(seq);
+    okKept(`已放弃 ${answer.data.dropped} 行`);
     await load();
   }), 'btn-danger', { id: 'drop-selected' });
+
+  // Every row of the chosen reason (of its chosen value), in one request.
+  const dropAll = button('放弃此原因的全部行', () => busy(dropAll, editMsg, async () => {
+    await saveEdits();
+    const what = state.value === null ? `「${state.reason}」` : `「${state.reason}」中值为“${state.value}”`;
+    if (!confirm(`放弃${what}的全部 ${dropAll.total} 行？它们不会被导入，也不再计入此任务。`)) return;
+    const body = state.value === null ? { reason: state.reason } : { reason: state.reason, value: state.value };
+    const answer = await api('POST', path('failed_task', id, 'drop'), body);
+    unsavedOf(id).clear();
+    state.page = 1;
+    okKept(`已放弃${what}的全部 ${answer.data.dropped} 行`);
+    await load();
+  }), 'btn-danger', { id: 'drop-reason' });
+  dropAll.hidden = true;
 
   const rerun = button(`重新执行全部 ${t.number_failed} 行`, () => busy(rerun, editMsg, async () => {
     await saveEdits();
     lastRerun = { id: t.id, succeeded: t.number_succeed };
+    state.msg = null;
+    keepState(state);
     await api('POST', path('failed_task', id, 'rerun'), {});
     editMsg.ok('已提交，正在重新执行…');
     await load();
   }), 'btn-primary', { id: 'rerun' });
 
-  /** Writes the edited rows of this page back to the server (before a page turn, a replace
-   * or a re-run). */
-  async function saveEdits() {
-    for (const [i, cells] of inputs.entries()) {
-      const els = Object.values(cells);
-      if (!els.some((el) => el.classList.contains('edited'))) continue;
-      const row = {};
-      for (const [k, el] of Object.entries(cells)) {
-        const v = cellValue(k, el, numeric);
-        if (v !== undefined) row[k] = v;
-      }
-      await api('PUT', path('failed_task', id, 'rows', seqs[i]), row);
+  /** Row `i` of the page as it is to be sent. */
+  function rowOf(i) {
+    const row = {};
+    for (const [k, el] of Object.entries(inputs[i])) {
+      const v = cellValue(k, el, numeric);
+      if (v !== undefined) row[k] = v;
+    }
+    return row;
+  }
+
+  /** Saves row `i` (a cell of it was left changed); a failure keeps the edit, marked, and says
+   * so. */
+  async function saveRow(i) {
+    const seq = seqs[i];
+    const cells = Object.values(inputs[i]);
+    unsavedOf(id).set(seq, rowOf(i));
+    const put = api('PUT', path('failed_task', id, 'rows', seq), unsavedOf(id).get(seq));
+    saving.add(put);
+    try {
+      await put;
+      unsavedOf(id).delete(seq);
+      for (const el of cells) el.classList.remove('cell-unsaved');
+      if (cells.some((el) => el.classList.contains('edited'))) for (const el of cells) if (el.classList.contains('edited')) el.classList.add('cell-saved');
+    } catch (e) {
+      for (const el of cells) if (el.classList.contains('edited')) el.classList.add('cell-unsaved');
+      editMsg.error(`第 ${seq + 1} 行的修改未能保存：${e.message}（修改仍保留，请重试）`);
+      throw e;
+    } finally {
+      saving.delete(put);
     }
   }
 
+  /** Writes every edit not yet saved (before a drop, a replace or a re-run). */
+  async function saveEdits() {
+    await Promise.all([...saving]);
+    for (const [seq, row] of [...unsavedOf(id)]) {
+      await api('PUT', path('failed_task', id, 'rows', seq), row);
+      unsavedOf(id).delete(seq);
+    }
+  }
+
+  /** The reasons, each with its bad values inside (click one to see only those rows). */
   async function showSummary() {
     const reasons = (await api('GET', path('failed_task', id, 'summary'))).data;
-    const chip = (reason, label, count) => {
-      const c = button(`${label}（${count}）`, async () => {
-        await saveEdits();
-        state.reason = reason;
-        state.page = 1;
-        await showSummary();
-        await showPage();
-      }, state.reason === reason ? 'chip chip-active' : 'chip');
+    const choose = (reason, value) => async () => {
+      await saveEdits();
+      state.reason = reason;
+      state.value = value;
+      state.page = 1;
+      keepState(state);
+      await showSummary();
+      await showPage();
+    };
+    const chip = (reason, value, label, count, cls) => {
+      const active = state.reason === reason && state.value === value;
+      const c = button(`${label}（${count}）`, choose(reason, value), `${cls}${active ? ' chip-active' : ''}`);
       c.dataset.reason = reason;
+      if (value !== null) c.dataset.value = value;
       return c;
     };
-    clear(summaryBox, chip('', '全部', reasons.reduce((n, r) => n + r.count, 0)),
-      reasons.map((r) => chip(r.reason, r.reason, r.count)));
+    const total = reasons.reduce((n, r) => n + r.count, 0);
+    const chosen = reasons.find((r) => r.reason === state.reason);
+    if (state.reason && !chosen) { state.reason = ''; state.value = null; keepState(state); }
+    if (chosen && state.value !== null && !chosen.values.some((v) => v.value === state.value)) { state.value = null; keepState(state); }
+    clear(summaryBox, chip('', null, '全部', total, 'chip'),
+      reasons.map((r) => h('div', { className: 'chip-group', dataset: { reason: r.reason } },
+        chip(r.reason, null, r.reason, r.count, 'chip'),
+        r.values.length ? h('span', { className: 'chip-values' },
+          r.values.map((v) => chip(r.reason, v.value, `“${v.value}”`, v.count, 'chip chip-value')),
+          r.others ? h('span', { className: 'muted' }, `其他 ${r.others} 行`) : null) : null)));
+    const chosenValue = chosen && state.value !== null ? chosen.values.find((v) => v.value === state.value) : null;
+    dropAll.total = chosenValue ? chosenValue.count : chosen ? chosen.count : 0;
+    dropAll.hidden = !chosen || !canEdit;
+    dropAll.textContent = `放弃此原因的全部 ${dropAll.total} 行`;
   }
 
   async function showPage() {
     const q = new URLSearchParams({ page: String(state.page), size: String(FAILED_PAGE) });
     if (state.reason) q.set('reason', state.reason);
+    if (state.reason && state.value !== null) q.set('value', state.value);
     let answer;
     try {
       answer = await api('GET', `${path('failed_task', id, 'rows')}?${q}`);
     } catch (e) {
-      if (e.code === 4 && state.page > 1) { state.page = 1; return showPage(); }
+      if (e.code === 4 && state.page > 1) { state.page = 1; keepState(state); return showPage(); }
       throw e;
     }
     const rows = answer.data;
@@ -133,12 +243,30 @@ export async function failedEditor(t, load) {
     for (const r of rows) for (const k of Object.keys(r)) if (!['message', 'seq', 'line'].includes(k) && !keys.includes(k)) keys.push(k);
     const categoryLists = await categoryDatalists(rows);
     inputs = rows.map((r) => Object.fromEntries(keys.map((k) => [k, cellInput(k, r[k], labels, departmentNames, categoryLists, r.department)])));
+    // An edit not saved yet (its save failed) is shown again, marked.
+    rows.forEach((r, i) => {
+      const kept = unsavedOf(id).get(r.seq);
+      if (!kept) return;
+      for (const [k, el] of Object.entries(inputs[i])) {
+        if (!(k in kept)) continue;
+        const text = kept[k] === null ? '' : typeof kept[k] === 'object' ? JSON.stringify(kept[k]) : String(kept[k]);
+        if (text === el.value) continue;
+        el.value = text;
+        el.classList.add('edited', 'cell-unsaved');
+      }
+    });
     if (!canEdit) for (const cells of inputs) for (const el of Object.values(cells)) el.disabled = true;
+    // A cell left changed is saved at once.
+    inputs.forEach((cells, i) => {
+      for (const el of Object.values(cells)) el.addEventListener('change', () => saveRow(i).catch(() => {}));
+    });
     picks = rows.map(() => h('input', { type: 'checkbox', className: 'drop-pick', attrs: { 'aria-label': '选择此行' } }));
+    const pickAll = h('input', { type: 'checkbox', id: 'pick-all', attrs: { 'aria-label': '选择本页全部行' } });
+    pickAll.addEventListener('change', () => { for (const p of picks) p.checked = pickAll.checked; });
     rows.forEach((r, i) => { for (const k of badFields(r.message)) inputs[i][k]?.classList.add('cell-bad'); });
     clear(tableBox, Object.values(categoryLists),
       h('div', { className: 'table-wrap' }, h('table', { className: 'table table-edit', id: 'failed-table' },
-        h('thead', {}, h('tr', {}, h('th', {}, ''), h('th', {}, '行'), h('th', { className: 'col-message' }, '失败原因'), keys.map((k) => h('th', {}, labels[k] || k)))),
+        h('thead', {}, h('tr', {}, h('th', {}, canEdit ? pickAll : ''), h('th', {}, '行'), h('th', { className: 'col-message' }, '失败原因'), keys.map((k) => h('th', {}, labels[k] || k)))),
         h('tbody', {}, rows.map((r, i) => h('tr', { dataset: { row: i, seq: r.seq } },
           h('td', {}, canEdit ? picks[i] : null),
           h('td', { className: 'num muted' }, r.line ?? r.seq + 1),
@@ -147,6 +275,7 @@ export async function failedEditor(t, load) {
     clear(pagerBox, pager(state.page, answer.pages, answer.total, async (p) => {
       await saveEdits();
       state.page = p;
+      keepState(state);
       await showPage();
     }));
   }
@@ -160,7 +289,7 @@ export async function failedEditor(t, load) {
     : h('section', { className: 'card', id: 'failed-editor' },
       h('div', { className: 'toolbar' },
         h('h2', { className: 'card-title' }, `失败的行（${t.number_failed}）`),
-        h('div', { className: 'toolbar-actions' }, h('span', { className: 'hint' }, '修改单元格后重新执行'), canEdit ? drop : null, canRerun ? rerun : null)),
+        h('div', { className: 'toolbar-actions' }, h('span', { className: 'hint' }, '修改单元格后重新执行'), canEdit ? drop : null, canEdit ? dropAll : null, canRerun ? rerun : null)),
       result, editMsg, summaryBox,
       canEdit ? h('div', { className: 'replace-bar', id: 'replace-bar' }, h('span', { className: 'muted' }, '全部替换：'), field, from, h('span', {}, '→'), to, replaceGo) : null,
       tableBox, pagerBox);

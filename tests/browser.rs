@@ -5,6 +5,8 @@
 //! Without chromium and chromedriver these tests print "SKIPPED: …" and pass, unless `CI` is
 //! set, where they fail.
 
+#[path = "browser/failed_rows_editor.rs"]
+mod failed_rows_editor;
 #[path = "browser/forms.rs"]
 mod forms;
 #[path = "browser/harness.rs"]

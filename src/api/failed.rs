@@ -5,6 +5,7 @@
 use super::{done, ok, paged, Body, BulkBody, Downloads, Reply};
 use crate::auth::{Session, ASSET_ROLES};
 use crate::config::Settings;
+use crate::db::failed::Filter;
 use crate::db::Db;
 use crate::error::{Error, Result};
 use crate::paging::Page;
@@ -32,7 +33,7 @@ async fn summary(db: &State<Db>, session: Session, id: &str) -> Reply {
         .await?)
 }
 
-#[get("/api/failed_task/<_>/<id>/rows?<page>&<size>&<reason>")]
+#[get("/api/failed_task/<_>/<id>/rows?<page>&<size>&<reason>&<value>")]
 async fn rows(
     db: &State<Db>,
     session: Session,
@@ -40,13 +41,17 @@ async fn rows(
     page: Option<&str>,
     size: Option<&str>,
     reason: Option<&str>,
+    value: Option<&str>,
 ) -> Reply {
     let caller = session.require(ASSET_ROLES)?;
     let id = task_id(id)?;
     let page = Page::parse(page.unwrap_or("1"), size)?;
-    let reason = reason.filter(|r| !r.is_empty()).map(str::to_owned);
+    let filter = Filter {
+        reason: reason.filter(|r| !r.is_empty()).map(str::to_owned),
+        value: value.map(str::to_owned),
+    };
     paged(
-        db.run(move |conn| failed::page(conn, &caller, id, reason.as_deref(), page))
+        db.run(move |conn| failed::page(conn, &caller, id, &filter, page))
             .await?,
     )
 }
@@ -80,7 +85,8 @@ async fn replace(db: &State<Db>, session: Session, id: &str, body: Body) -> Repl
     ok(json!({ "replaced": replaced }))
 }
 
-/// The body is the `seq`s of the rows to drop: a bulk body (thousands of them).
+/// The body is the `seq`s of the rows to drop (a bulk body: thousands of them), or
+/// `{"reason": …, "value": …}` for every row of a reason (of one bad value) at once.
 #[post("/api/failed_task/<_>/<id>/drop", data = "<body>")]
 async fn drop_rows(
     db: &State<Db>,

@@ -29,13 +29,38 @@ fn readable(conn: &Connection, caller: &Caller, id: i64) -> Result<TaskState> {
     Ok(task)
 }
 
-/// `[{"reason": …, "count": n}]`, most first.
+/// Bad values listed under a reason in the summary (the most frequent); the rest are counted
+/// as `others`.
+pub const SUMMARY_VALUES: usize = 20;
+
+/// `[{"reason": …, "count": n, "values": [{"value": …, "count": n}], "others": n}]`, most
+/// first: the failed rows by reason, the bad values each reason quoted inside it (a reason
+/// that quotes none has no values).
 pub fn summary(conn: &Connection, caller: &Caller, id: i64) -> Result<Value> {
     readable(conn, caller, id)?;
-    let reasons = sql::summary(conn, id)?
-        .into_iter()
-        .map(|(reason, count)| json!({ "reason": reason, "count": count }))
-        .collect();
+    let mut reasons: Vec<Value> = Vec::new();
+    let mut last: Option<String> = None;
+    for (reason, value, count) in sql::summary(conn, id)? {
+        if last.as_deref() != Some(reason.as_str()) {
+            reasons.push(json!({ "reason": reason, "count": 0, "values": [], "others": 0 }));
+            last = Some(reason);
+        }
+        let Some(Value::Object(group)) = reasons.last_mut() else {
+            continue;
+        };
+        let total = group["count"].as_i64().unwrap_or(0) + count;
+        group.insert("count".into(), total.into());
+        let Some(value) = value else { continue };
+        let listed = group["values"].as_array().map_or(0, Vec::len);
+        if listed < SUMMARY_VALUES {
+            if let Some(Value::Array(values)) = group.get_mut("values") {
+                values.push(json!({ "value": value, "count": count }));
+            }
+        } else {
+            let others = group["others"].as_i64().unwrap_or(0) + count;
+            group.insert("others".into(), others.into());
+        }
+    }
     Ok(Value::Array(reasons))
 }
 
@@ -45,13 +70,13 @@ pub fn page(
     conn: &Connection,
     caller: &Caller,
     id: i64,
-    reason: Option<&str>,
+    filter: &sql::Filter,
     page: Page,
 ) -> Result<Paged<Value>> {
     readable(conn, caller, id)?;
-    let total = sql::count(conn, id, reason)?;
+    let total = sql::count(conn, id, filter)?;
     let pages = page.check(total)?;
-    let data = sql::page(conn, id, reason, page)?
+    let data = sql::page(conn, id, filter, page)?
         .into_iter()
         .map(|(seq, line, row, message)| {
             let mut shown = results::with_message(&row, message);
@@ -131,9 +156,53 @@ fn replace_in_batches(
     Ok(replaced)
 }
 
-/// Drops the failed rows whose `seq`s the body lists from the task; returns how many went.
+/// Drops failed rows from the task; returns how many went. The body lists their `seq`s, or
+/// selects them by reason: `{"reason": …}` (every row of it, in one transaction), with
+/// `"value"` only those of one bad value. A reason with no row is refused, nothing dropped.
 pub fn drop_rows(conn: &mut Conn, caller: &Caller, id: i64, body: &[u8]) -> Result<i64> {
+    if body.trim_ascii_start().starts_with(b"{") {
+        let filter = selection(body)?;
+        let tx = db::write_tx(conn)?;
+        editable(&tx, caller, id)?;
+        let dropped = sql::drop_filtered(&tx, id, &filter)?;
+        if dropped == 0 {
+            return Err(Error::NotFound(NO_SUCH_REASON));
+        }
+        tx.commit()?;
+        return Ok(dropped);
+    }
     drop_in_batches(conn, caller, id, body, WRITE_BATCH_ROWS)
+}
+
+const NO_SUCH_REASON: &str = "该原因的失败行";
+
+/// A selection of failed rows by reason: `{"reason": …, "value": …}`, `reason` required (any
+/// other object is a bad body, as before).
+fn selection(body: &[u8]) -> Result<sql::Filter> {
+    #[derive(serde::Deserialize)]
+    struct Selection {
+        reason: String,
+        value: Option<String>,
+    }
+    let bad = || {
+        Error::BadBody(missing_field_message(
+            "reason",
+            Some("请指定失败原因（summary 中的 reason）"),
+        ))
+    };
+    let Selection { reason, value } = serde_json::from_slice(body).map_err(|_| {
+        Error::BadBody(missing_field_message(
+            "body",
+            Some("请求体必须是失败行seq的数组"),
+        ))
+    })?;
+    if reason.is_empty() {
+        return Err(bad());
+    }
+    Ok(sql::Filter {
+        reason: Some(reason),
+        value,
+    })
 }
 
 /// `drop_rows`, `batch` listed seqs per write transaction; the task's counts follow each batch.

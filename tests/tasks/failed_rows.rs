@@ -38,7 +38,8 @@ fn failed_rows_are_summarised_paged_replaced_edited_dropped_and_run_again() {
     let summary = app.get(&base(&s, id, "/summary"));
     assert_eq!(
         summary.ok(),
-        &json!([{"reason": "对应部门不存在", "count": 20}, {"reason": "资产数量不可小于1", "count": 10}])
+        &json!([{"reason": "对应部门不存在", "count": 20, "values": [], "others": 0},
+                {"reason": "资产数量不可小于1", "count": 10, "values": [], "others": 0}])
     );
     // A page of one reason, each row with its seq.
     let page = app.get(&base(&s, id, "/rows?page=2&size=4&reason=%E8%B5%84%E4%BA%A7%E6%95%B0%E9%87%8F%E4%B8%8D%E5%8F%AF%E5%B0%8F%E4%BA%8E1"));
@@ -90,7 +91,7 @@ fn failed_rows_are_summarised_paged_replaced_edited_dropped_and_run_again() {
     let summary = app.get(&base(&s, id, "/summary"));
     assert_eq!(
         summary.ok(),
-        &json!([{"reason": "资产数量不可小于1", "count": 6}])
+        &json!([{"reason": "资产数量不可小于1", "count": 6, "values": [], "others": 0}])
     );
     let names: Vec<Value> = app.assets(&s).iter().map(|a| a["name"].clone()).collect();
     assert!(names.contains(&json!("研发椅7")) && names.contains(&json!("零数4")));
@@ -126,4 +127,140 @@ fn failed_rows_are_summarised_paged_replaced_edited_dropped_and_run_again() {
     app.get(&base(&s, export, "/summary"))
         .err(400, 8, "不能通过此API获取导出的异步任务");
     assert_eq!(app.digest(), before);
+}
+
+/// Issue 22 (3): a reason's bad values grouped inside it; every row of a reason (or of one of
+/// its values) dropped in one request, the counts adding up and the other reasons untouched;
+/// an unknown reason refused, nothing changed; a replace moves the rows out of their reason at
+/// once.
+#[test]
+fn failed_rows_group_by_reason_with_values_and_drop_by_reason() {
+    let app = App::new();
+    let s = app.demo("liusn");
+    let mut rows = Vec::new();
+    for (n, count) in [(6, json!("十")), (4, json!("")), (3, json!("两台"))] {
+        for i in 0..n {
+            let mut r = row(&format!("数量椅{i}"), "liusn", "CST");
+            r["count"] = count.clone();
+            rows.push(r);
+        }
+    }
+    for i in 0..5 {
+        rows.push(row(&format!("研发椅{i}"), "liusn", "研发部"));
+    }
+    for i in 0..2 {
+        rows.push(row(&format!("好椅{i}"), "liusn", "CST"));
+    }
+    let task = app.import(&s, &json!(rows));
+    let id = task["id"].as_i64().unwrap();
+    assert_eq!(task["number_failed"], 18, "{task}");
+
+    // One reason for the count, its values inside, most first.
+    let summary = app.get(&base(&s, id, "/summary")).ok().clone();
+    let reasons = summary.as_array().unwrap();
+    assert_eq!(reasons.len(), 2, "{summary}");
+    let count_reason = reasons[0]["reason"].as_str().unwrap().to_owned();
+    assert!(
+        count_reason.contains("资产数量不是整数") && !count_reason.contains('“'),
+        "{count_reason}"
+    );
+    assert_eq!(
+        (&reasons[0]["count"], &reasons[0]["values"]),
+        (
+            &json!(13),
+            &json!([{"value": "十", "count": 6}, {"value": "", "count": 4}, {"value": "两台", "count": 3}])
+        )
+    );
+    assert_eq!(
+        reasons[1],
+        json!({"reason": "对应部门不存在", "count": 5, "values": [], "others": 0})
+    );
+    // A page of one value of the reason.
+    let page = app.get(&base(
+        &s,
+        id,
+        &format!(
+            "/rows?reason={}&value={}",
+            common::enc(&count_reason),
+            common::enc("十")
+        ),
+    ));
+    assert_eq!(page.ok().as_array().unwrap().len(), 6);
+    assert_eq!(page.body["total"], 6);
+
+    // Refused, changing nothing: an unknown reason, a value the reason does not have, no reason.
+    let before = app.digest();
+    app.post(&base(&s, id, "/drop"), &json!({"reason": "没有这个原因"}))
+        .err(404, 7, "该原因的失败行不存在");
+    app.post(
+        &base(&s, id, "/drop"),
+        &json!({"reason": count_reason, "value": "九"}),
+    )
+    .err(404, 7, "该原因的失败行不存在");
+    app.post(&base(&s, id, "/drop"), &json!({"reason": ""}))
+        .err(
+            400,
+            -2,
+            "缺少字段或类型错误：[reason]（请指定失败原因（summary 中的 reason））",
+        );
+    assert_eq!(app.digest(), before);
+
+    // One value of the reason, then the whole of another: the counts add up.
+    let dropped = app.post(
+        &base(&s, id, "/drop"),
+        &json!({"reason": count_reason, "value": "十"}),
+    );
+    assert_eq!(dropped.ok()["dropped"], 6);
+    let dropped = app.post(&base(&s, id, "/drop"), &json!({"reason": "对应部门不存在"}));
+    assert_eq!(dropped.ok()["dropped"], 5);
+    let task = app.wait_task(&s, id);
+    assert_eq!(
+        (
+            &task["number_need"],
+            &task["number_failed"],
+            &task["number_succeed"]
+        ),
+        (&json!(20 - 11), &json!(7), &json!(2)),
+        "{task}"
+    );
+    let summary = app.get(&base(&s, id, "/summary")).ok().clone();
+    assert_eq!(
+        summary,
+        json!([{"reason": count_reason, "count": 7, "others": 0,
+                "values": [{"value": "", "count": 4}, {"value": "两台", "count": 3}]}])
+    );
+
+    // A replace moves its rows out of the reason at once (they wait for the re-run).
+    let replaced = app.post(
+        &base(&s, id, "/replace"),
+        &json!({"field": "count", "from": "两台", "to": "2"}),
+    );
+    assert_eq!(replaced.ok()["replaced"], 3);
+    let summary = app.get(&base(&s, id, "/summary")).ok().clone();
+    let counts: Vec<(String, i64)> = summary
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["reason"].as_str().unwrap().to_owned(),
+                r["count"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(counts.len(), 2, "{summary}");
+    assert_eq!(counts[0], (count_reason.clone(), 4));
+    assert!(
+        counts[1].0.starts_with("已修改，待重新执行") && counts[1].1 == 3,
+        "{summary}"
+    );
+
+    // The rest run again: the replaced rows succeed, the empty counts still fail.
+    app.post(&base(&s, id, "/rerun"), &json!({})).ok();
+    let task = app.wait_task(&s, id);
+    assert_eq!(
+        (&task["number_succeed"], &task["number_failed"]),
+        (&json!(5), &json!(4)),
+        "{task}"
+    );
 }

@@ -312,7 +312,7 @@ fn the_creation_date_is_a_day_no_later_than_today() {
             json!({"create_time": true}),
             field(
                 "create_time",
-                "创建时间应为不晚于今天的日期（如2024-03-05或2024/3/5）",
+                "创建时间应为今天或以前的日期，如2024-03-05或2024/3/5",
             ),
         ),
     ];
