@@ -82,7 +82,7 @@ export function tasksView(root) {
         h('td', { className: failed ? 'num text-fail' : 'num' }, failed),
         h('td', {}, statusBadge(t)),
         h('td', {}, progressBar(t)),
-        h('td', { className: 'row-actions' }, open, cancelButton(t, msg, load), t.pruned ? h('span', { className: 'muted small' }, '数据已清除') : null, downloads(t))));
+        h('td', { className: 'row-actions' }, open, cancelButton(t, msg, load), t.pruned ? h('span', { className: 'muted small' }, { discarded: '已放弃', deleted: '数据已删除' }[t.removed] || '数据已按保留期限清除') : null, downloads(t))));
     }
     updated.textContent = `更新于 ${new Date().toLocaleTimeString('zh-CN')}`;
     // Poll the visible page only while something on it runs.
