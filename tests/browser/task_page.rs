@@ -125,7 +125,13 @@ async fn dry_run_discard_cancel_delete_and_undone_in_the_words_of_their_phase() 
         let asked = last_asked(&s).await;
         assert!(asked.contains("删除后此导入将无法撤销"), "{asked}");
         assert!(s.text("#pruned-note").await.contains("已被删除"));
-        for gone in ["#undo-task", "#failed-link", "#failed-editor", "#delete-task-data", "a[download]"] {
+        for gone in [
+            "#undo-task",
+            "#failed-link",
+            "#failed-editor",
+            "#delete-task-data",
+            "a[download]",
+        ] {
             assert!(!s.exists(gone).await, "{gone} after the data was deleted");
         }
         fits(&s, "deleted data").await;
@@ -142,7 +148,10 @@ async fn dry_run_discard_cancel_delete_and_undone_in_the_words_of_their_phase() 
         s.wait(and(has("#undone-note"), has("#failed-readonly")))
             .await;
         assert!(s.text("#failed-readonly").await.contains("已撤销"));
-        assert!(!s.text("#failed-editor .card-title").await.contains("将失败"));
+        assert!(!s
+            .text("#failed-editor .card-title")
+            .await
+            .contains("将失败"));
         assert!(!s.exists("#rerun").await);
         s.goto("/#tasks").await;
         let row = format!("#task-table tr[data-id=\"{undone}\"]");
@@ -153,16 +162,25 @@ async fn dry_run_discard_cancel_delete_and_undone_in_the_words_of_their_phase() 
         // and offers 撤销此任务 first.
         let big = id_of(&api(&s, "POST", "asset", "", &bulk_rows(200_000)).await);
         s.goto(&format!("/#task/{big}")).await;
-        s.wait(or(has(".task-cancel"), has(".task-head .badge[data-finish=\"1\"]")))
-            .await;
+        s.wait(or(
+            has(".task-cancel"),
+            has(".task-head .badge[data-finish=\"1\"]"),
+        ))
+        .await;
         if s.exists(".task-cancel").await {
             accept_and_record(&s).await;
             s.click(".task-cancel").await;
             let asked = last_asked(&s).await;
-            assert!(asked.contains("撤销此任务") && asked.contains("确定取消吗"), "{asked}");
+            assert!(
+                asked.contains("撤销此任务") && asked.contains("确定取消吗"),
+                "{asked}"
+            );
             s.wait(and(has("#cancelled-note"), has("#undo-task"))).await;
             let note = s.text("#cancelled-note").await;
-            assert!(note.contains("取消前已新建") && note.contains("撤销此任务"), "{note}");
+            assert!(
+                note.contains("取消前已新建") && note.contains("撤销此任务"),
+                "{note}"
+            );
             let first = s
                 .eval("document.querySelector('.task-head .actions').firstElementChild.id")
                 .await;

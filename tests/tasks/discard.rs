@@ -57,14 +57,19 @@ fn a_dry_run_is_discarded_writes_nothing_and_can_no_longer_be_confirmed() {
         .err(400, 14, "该校验任务已放弃，不能确认；请重新上传文件");
     app.post(&format!("/api/async_task/{s}/{id}/discard"), &json!({}))
         .err(400, 14, "该校验任务已放弃");
-    assert_eq!(app.get(&format!("/api/failed_task/{s}/{id}")).body["code"], 13);
+    assert_eq!(
+        app.get(&format!("/api/failed_task/{s}/{id}")).body["code"],
+        13
+    );
 }
 
 #[test]
 fn only_an_unconfirmed_dry_run_of_the_callers_is_discarded() {
     let app = App::new();
     let s = app.demo("liusn");
-    let plain = app.import(&s, &json!([item("椅子")]))["id"].as_i64().unwrap();
+    let plain = app.import(&s, &json!([item("椅子")]))["id"]
+        .as_i64()
+        .unwrap();
     let confirmed = dry_run(&app, &s, &json!([item("桌子")]));
     app.post(
         &format!("/api/async_task/{s}/{confirmed}/confirm"),
@@ -94,8 +99,11 @@ fn only_an_unconfirmed_dry_run_of_the_callers_is_discarded() {
         .filter(|c| *c != 0)
         .expect("a bad id is refused");
     let staff = app.demo("zhangsan");
-    app.post(&format!("/api/async_task/{staff}/{dry}/discard"), &json!({}))
-        .err(403, 1, "你无此权限");
+    app.post(
+        &format!("/api/async_task/{staff}/{dry}/discard"),
+        &json!({}),
+    )
+    .err(403, 1, "你无此权限");
     assert_eq!(app.digest(), before, "a refused discard changes nothing");
     assert!(!journal_kinds(&app, dry).contains(&"task_discarded".to_string()));
 }
@@ -116,8 +124,15 @@ fn a_deleted_tasks_data_says_a_user_deleted_it_and_its_import_is_no_longer_undon
 
     app.delete(&format!("/api/async_task/{s}/{id}")).ok();
     let t = task(&app, &s, id);
-    assert_eq!((&t["pruned"], &t["removed"]), (&json!(true), &json!("deleted")));
+    assert_eq!(
+        (&t["pruned"], &t["removed"]),
+        (&json!(true), &json!("deleted"))
+    );
     assert_eq!(t["actions"], json!([]), "no undo, download or failed rows");
-    assert_eq!(app.post(&format!("/api/async_task/{s}/{id}/undo"), &json!({})).body["code"], 13);
+    assert_eq!(
+        app.post(&format!("/api/async_task/{s}/{id}/undo"), &json!({}))
+            .body["code"],
+        13
+    );
     assert_eq!(journal_kinds(&app, id).last().unwrap(), "task_deleted");
 }

@@ -126,7 +126,8 @@ const UNDONE_FAILURES: &str = "该任务已撤销，不能再重新提交";
 const UNDO_NOT_CANCELLED: &str = "撤销任务不能取消";
 const DISCARDED: &str = "该校验任务已放弃，不能确认；请重新上传文件";
 const NOT_DISCARDABLE: &str = "该任务不是仅校验任务，不能放弃";
-const CONFIRMED_NOT_DISCARDED: &str = "该任务已确认执行，不能放弃；如需取回它写入的数据，请撤销此任务";
+const CONFIRMED_NOT_DISCARDED: &str =
+    "该任务已确认执行，不能放弃；如需取回它写入的数据，请撤销此任务";
 const DISCARDED_AGAIN: &str = "该校验任务已放弃";
 
 /// Whether `action` is allowed on a task with `status`; if not, the error that refuses it.
@@ -182,8 +183,14 @@ pub fn check(status: &Status, action: Action) -> Result<()> {
             let dry_import = kind == TaskKind::Import && status.dry_run;
             refuse(!dry_import, Error::NotConfirmable(NOT_DISCARDABLE))?;
             refuse(running, Error::TaskRunning)?;
-            refuse(status.confirmed, Error::NotConfirmable(CONFIRMED_NOT_DISCARDED))?;
-            refuse(phase == Phase::Discarded, Error::NotConfirmable(DISCARDED_AGAIN))?;
+            refuse(
+                status.confirmed,
+                Error::NotConfirmable(CONFIRMED_NOT_DISCARDED),
+            )?;
+            refuse(
+                phase == Phase::Discarded,
+                Error::NotConfirmable(DISCARDED_AGAIN),
+            )?;
             kept()
         }
         Action::Read(results) => {
@@ -367,12 +374,7 @@ pub fn delete_data(
 /// Ends a dry run that will not be confirmed: its stored rows and failed rows are deleted (as a
 /// delete of its data would) and it is marked discarded, recorded in the transaction that marks
 /// it. Nothing it checked was ever written, so there is nothing to undo.
-pub fn discard(
-    conn: &mut Conn,
-    caller: &Caller,
-    id: i64,
-    readers: &Arc<Readers>,
-) -> Result<()> {
+pub fn discard(conn: &mut Conn, caller: &Caller, id: i64, readers: &Arc<Readers>) -> Result<()> {
     let task = task_of(conn, caller, id)?;
     check(&task.status, Action::Discard)?;
     let _removing = readers.remove_waiting(id)?;

@@ -306,7 +306,10 @@ fn each_phase_lists_the_actions_that_would_do_something() {
             &["confirm", "discard", "delete_data", "download"],
         ),
         ("dry run cancelled", &["discard", "delete_data", "download"]),
-        ("dry run missing rows", &["discard", "delete_data", "download"]),
+        (
+            "dry run missing rows",
+            &["discard", "delete_data", "download"],
+        ),
         ("dry run pruned", &[]),
         ("dry run discarded", &[]),
         ("dry run deleted", &[]),
