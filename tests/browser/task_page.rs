@@ -193,6 +193,11 @@ async fn dry_run_discard_cancel_delete_and_undone_in_the_words_of_their_phase() 
             }
             fits(&s, "cancelled").await;
             s.screenshot(&format!("task-page-{size}-cancelled")).await;
+            // In the list, the cancelled import is a result to read, not rows to fix.
+            s.goto("/#tasks").await;
+            let row = format!("#task-table tr[data-id=\"{big}\"]");
+            s.wait(badge(&row, "已取消")).await;
+            assert!(!s.text(&row).await.contains("处理失败行"));
         } else {
             eprintln!("note: the big import finished before it could be cancelled");
         }
