@@ -95,8 +95,12 @@ async fn dry_run_discard_cancel_delete_and_undone_in_the_words_of_their_phase() 
         s.wait(badge(".task-head", "待确认")).await;
         assert_eq!(s.text("#succeed-count").await, "将成功 1 行（尚未写入）");
         assert_eq!(s.text("#failed-link").await, "将失败 1 行");
-        assert!(s.exists("#dry-failed-link").await);
-        assert!(s.exists("#failed-editor").await);
+        // The dry run's section and its failed rows are drawn after the head.
+        s.wait(and(
+            has("#dry-failed-link"),
+            has("#failed-editor #failed-table"),
+        ))
+        .await;
         s.click("#failed-link").await;
         s.wait(expr(
             "document.getElementById('failed-editor').getBoundingClientRect().top < window.innerHeight",
