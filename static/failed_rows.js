@@ -136,7 +136,10 @@ export async function failedEditor(t, load) {
   }), 'btn-danger', { id: 'drop-reason' });
   dropAll.hidden = true;
 
-  const rerun = button(`重新执行全部 ${t.number_failed} 行`, () => busy(rerun, editMsg, async () => {
+  // A cancelled import's rows include those never run: running them is not the first thing
+  // to offer (撤销此任务 is, above), so the button is a plain one.
+  const rerunText = t.cancelled ? `执行其余 ${t.number_failed} 行` : `重新执行全部 ${t.number_failed} 行`;
+  const rerun = button(rerunText, () => busy(rerun, editMsg, async () => {
     await saveEdits();
     lastRerun = { id: t.id, succeeded: t.number_succeed };
     state.msg = null;
@@ -144,7 +147,7 @@ export async function failedEditor(t, load) {
     await api('POST', path('failed_task', id, 'rerun'), {});
     editMsg.ok('已提交，正在重新执行…');
     await load();
-  }), 'btn-primary', { id: 'rerun' });
+  }), t.cancelled ? '' : 'btn-primary', { id: 'rerun' });
 
   /** Row `i` of the page as it is to be sent. */
   function rowOf(i) {
@@ -280,16 +283,22 @@ export async function failedEditor(t, load) {
     }));
   }
 
+  // Words by phase: a dry run's rows would fail; a real run's were not imported (a cancel's
+  // never ran, which is not a failure); an undone import's stay as they are.
+  const dry = t.dry_run && !t.confirmed;
+  const title = dry ? `将失败的行（${t.number_failed}）` : t.cancelled ? `未导入的行（${t.number_failed}）` : `失败的行（${t.number_failed}）`;
+  const readOnlyHint = dry ? '请在文件中修正这些行后重新上传校验'
+    : t.undone_by ? '此导入已撤销，这些行不能再修改或执行' : '这些行不能再修改或执行';
   const section = readOnly
     ? h('section', { className: 'card', id: 'failed-editor' },
       h('div', { className: 'toolbar' },
-        h('h2', { className: 'card-title' }, `将失败的行（${t.number_failed}）`),
-        h('span', { className: 'hint' }, '请在文件中修正这些行后重新上传校验')),
+        h('h2', { className: 'card-title' }, title),
+        h('span', { className: 'hint', id: 'failed-readonly' }, readOnlyHint)),
       editMsg, summaryBox, tableBox, pagerBox)
     : h('section', { className: 'card', id: 'failed-editor' },
       h('div', { className: 'toolbar' },
-        h('h2', { className: 'card-title' }, `失败的行（${t.number_failed}）`),
-        h('div', { className: 'toolbar-actions' }, h('span', { className: 'hint' }, '修改单元格后重新执行'), canEdit ? drop : null, canEdit ? dropAll : null, canRerun ? rerun : null)),
+        h('h2', { className: 'card-title' }, title),
+        h('div', { className: 'toolbar-actions' }, h('span', { className: 'hint' }, t.cancelled ? '包括因取消而未执行的行；可修改后执行' : '修改单元格后重新执行'), canEdit ? drop : null, canEdit ? dropAll : null, canRerun ? rerun : null)),
       result, editMsg, summaryBox,
       canEdit ? h('div', { className: 'replace-bar', id: 'replace-bar' }, h('span', { className: 'muted' }, '全部替换：'), field, from, h('span', {}, '→'), to, replaceGo) : null,
       tableBox, pagerBox);

@@ -19,8 +19,7 @@ export function taskView(root, idText) {
     h('div', { className: 'task-meta' },
       h('span', {}, `创建人：${t.manager}`), h('span', {}, `创建时间：${t.create_time}`),
       t.file_name ? h('span', {}, `文件：${t.file_name}`) : null,
-      h('span', {}, `需处理 ${t.number_need} 行`), h('span', {}, `成功 ${t.number_succeed} 行`),
-      t.finish !== 0 ? h('span', {}, `失败 ${t.number_failed} 行`) : null),
+      h('span', {}, `需处理 ${t.number_need} 行`), ...counts(t)),
     t.kind === 'import' && t.finish !== 0 ? h('div', { className: 'task-meta', id: 'task-outcomes' },
       h('span', {}, `${unconfirmed(t) ? '将新建' : '新建'} ${t.number_created}`),
       h('span', {}, `${unconfirmed(t) ? '将更新' : '更新'} ${t.number_updated}`),
@@ -29,8 +28,36 @@ export function taskView(root, idText) {
     t.undo_of ? h('p', { className: 'hint' }, '撤销导入任务 ', h('a', { href: `#task/${t.undo_of}` }, `#${t.undo_of}`), '：删除它新建的资产，恢复它更新过的资产；此后又被改动的资产保持不变并列为失败。') : null,
     t.as_of ? h('p', { className: 'hint', id: 'as-of-note' }, `截至 ${t.as_of}：导出该日结束时的登记表，其后新建的资产不在其中，其后的修改与清退已还原。`) : null,
     t.undone_by ? h('p', { className: 'hint', id: 'undone-note' }, '此任务已被撤销：', h('a', { href: `#task/${t.undone_by}` }, `撤销任务 #${t.undone_by}`)) : null,
+    cancelledNote(t),
+    t.removed === 'discarded' ? h('p', { className: 'hint', id: 'discarded-note' }, '此校验任务已放弃：未写入任何数据，它的行已删除。如需导入，请重新上传文件。') : null,
     progressBar(t),
-    h('div', { className: 'actions' }, downloads(t), undoButton(t), deleteDataButton(t)));
+    h('div', { className: 'actions' }, undoButton(t), downloads(t), deleteDataButton(t)));
+
+  /** The head's counts in the words of the task's phase: what a dry run would do, what a real
+   * run did. The failed count links to the rows. */
+  function counts(t) {
+    if (t.finish === 0) return [h('span', {}, `已完成 ${t.number_succeed} 行`)];
+    const dry = unconfirmed(t);
+    const failedText = dry ? `将失败 ${t.number_failed} 行` : t.cancelled ? `未导入 ${t.number_failed} 行` : `失败 ${t.number_failed} 行`;
+    const failed = t.number_failed > 0 && !t.pruned
+      ? h('a', { href: `#task/${t.id}`, id: 'failed-link', onclick: (e) => {
+        e.preventDefault();
+        document.getElementById('failed-editor')?.scrollIntoView({ block: 'start' });
+        document.getElementById('failed-too-many')?.scrollIntoView({ block: 'start' });
+        document.getElementById('failed-list')?.scrollIntoView({ block: 'start' });
+      } }, failedText)
+      : h('span', {}, failedText);
+    return [h('span', { id: 'succeed-count' }, dry ? `将成功 ${t.number_succeed} 行（尚未写入）` : `成功 ${t.number_succeed} 行`), failed];
+  }
+
+  /** A cancelled import: what it did before it stopped, and how to take that back. */
+  function cancelledNote(t) {
+    if (!t.cancelled || t.finish === 0 || t.kind !== 'import' || unconfirmed(t)) return null;
+    const done = `此任务已取消：取消前已新建 ${t.number_created} 项资产、更新 ${t.number_updated} 项；其余 ${t.number_failed} 行未导入（包括因取消而未执行的行）。`;
+    const next = can(t, 'undo') ? '如需取回已写入的资产，请点「撤销此任务」。'
+      : t.undone_by ? '' : '已写入的资产不能再撤销。';
+    return h('p', { className: 'hint', id: 'cancelled-note' }, done + next);
+  }
 
   /** 撤销此任务, when the server lists it: a finished import that wrote something. */
   function undoButton(t) {
@@ -41,16 +68,19 @@ export function taskView(root, idText) {
       if (!confirm(ask)) return;
       const answer = await api('POST', path('async_task', t.id, 'undo'), {});
       location.hash = `#task/${answer.data.id}`;
-    }), 'btn-danger', { id: 'undo-task' });
+    }), t.cancelled ? 'btn-primary' : 'btn-danger', { id: 'undo-task' });
     return undo;
   }
 
-  /** 清除数据, when the server lists it: the task's rows, records and failed rows are deleted
-   * now, as retention would; its counts stay. */
+  /** 删除任务数据, when the server lists it: the task's rows, records and failed rows are
+   * deleted now, as retention would; its counts stay. Warns when an undo becomes impossible. */
   function deleteDataButton(t) {
     if (!can(t, 'delete_data')) return null;
-    const remove = button('清除数据', () => busy(remove, msg, async () => {
-      const ask = `清除任务 #${t.id} 的行、记录与失败行？计数保留；此后不能再下载、修改失败行、重新执行或撤销。`;
+    const remove = button('删除任务数据', () => busy(remove, msg, async () => {
+      const what = t.kind === 'export' ? '导出记录' : '行与失败行';
+      const undoLost = can(t, 'undo')
+        ? `注意：删除后此导入将无法撤销，它新建的 ${t.number_created} 项资产与更新将永久保留。` : '';
+      const ask = `删除任务 #${t.id} 的${what}？计数保留，此后不能再下载或处理这些行。${undoLost}确定删除吗？`;
       if (!confirm(ask)) return;
       await api('DELETE', path('async_task', t.id));
       await load();
@@ -66,16 +96,25 @@ export function taskView(root, idText) {
       await api('POST', path('async_task', t.id, 'confirm'), {});
       await load();
     }), 'btn-primary', { id: 'confirm-import' });
+    const discard = !can(t, 'discard') ? null : button('放弃', () => busy(discard, confirmMsg, async () => {
+      if (!confirm(`放弃校验任务 #${t.id}？不会写入任何数据，它的行将被删除，之后不能再确认。`)) return;
+      await api('POST', path('async_task', t.id, 'discard'), {});
+      await load();
+    }), '', { id: 'discard-dry-run' });
     const preview = t.preview || [];
     const change = (p) => (p.action === 'create' ? p.name
       : Object.entries(p.changes || {}).map(([field, c]) => `${field}：${show(c.old)} → ${show(c.new)}`).join('；'));
     return h('section', { className: 'card', id: 'dry-run' },
       h('div', { className: 'toolbar' },
         h('h2', { className: 'card-title' }, '校验结果（尚未写入）'),
-        h('div', { className: 'toolbar-actions' }, go)),
+        h('div', { className: 'toolbar-actions' }, go, discard)),
       h('p', { id: 'dry-summary' },
         `将新建 ${t.number_created} 行，将更新 ${t.number_updated} 行，无变化 ${t.number_unchanged} 行，将失败 ${t.number_failed} 行。`,
-        t.number_failed ? ' 失败的行不会导入：修正文件后重新上传校验，或确认只导入其余的行。' : ''),
+        t.number_failed ? ' 失败的行不会导入：修正文件后重新上传校验，或确认只导入其余的行。' : '',
+        t.number_failed ? h('a', { href: `#task/${t.id}`, id: 'dry-failed-link', onclick: (e) => {
+          e.preventDefault();
+          document.getElementById('failed-editor')?.scrollIntoView({ block: 'start' });
+        } }, ` 查看将失败的 ${t.number_failed} 行`) : null),
       confirmMsg,
       preview.length ? h('div', { className: 'table-wrap' }, h('table', { className: 'table', id: 'dry-preview' },
         headRow(['行', '操作', '资产', '变更']),
@@ -100,7 +139,8 @@ export function taskView(root, idText) {
       return;
     }
     if (t.pruned) {
-      clear(content, h('section', { className: 'card muted' }, '该任务的行、记录与失败行已清除（超过保留期限或已被删除），计数保留。'));
+      const why = { discarded: '此校验任务已放弃，它的行已删除', deleted: '该任务的数据已被删除', retention: '该任务的数据已按保留期限清除' }[t.removed] || '该任务的数据已清除';
+      clear(content, h('section', { className: 'card muted', id: 'pruned-note' }, `${why}，计数保留。`));
       return;
     }
     if (unconfirmed(t)) clear(content, renderDryRun(t), await renderFailed(t));
@@ -131,7 +171,7 @@ export function taskView(root, idText) {
     }
     const undo = t.kind === 'undo';
     return h('section', { className: 'card' },
-      h('h2', { className: 'card-title' }, undo ? `未撤销的资产（${rows.length}）` : `将失败的行（${rows.length}）`),
+      h('h2', { className: 'card-title' }, undo ? `未撤销的资产（${rows.length}）` : unconfirmed(t) ? `将失败的行（${rows.length}）` : `失败的行（${rows.length}）`),
       h('div', { className: 'table-wrap' }, h('table', { className: 'table', id: 'failed-list' },
         headRow(undo ? ['资产编号', '资产名', '原因'] : ['#', '资产编号', '资产名', '原因']),
         h('tbody', {}, rows.map((r, i) => h('tr', {},

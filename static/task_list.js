@@ -66,9 +66,12 @@ export function tasksView(root) {
     if (!tasks.length) body.append(h('tr', {}, h('td', { className: 'empty', colSpan: 10 }, '没有任务。在「导入」页提交资产，或在「资产」页导出。')));
     for (const t of tasks) {
       const failed = t.number_failed ?? (t.finish === 0 ? 0 : t.number_need - t.number_succeed);
+      // A cancelled import's rows were mostly never run: not failures to fix first, but a
+      // result to read (what it wrote, and 撤销此任务).
+      const stopped = t.cancelled && t.finish !== 0;
       const open = can(t, 'confirm')
         ? h('a', { className: 'btn btn-small btn-primary', href: `#task/${t.id}` }, '查看并确认')
-        : can(t, 'edit_failed')
+        : can(t, 'edit_failed') && !stopped
           ? h('a', { className: 'btn btn-small btn-primary', href: `#task/${t.id}` }, '处理失败行')
           : h('a', { className: 'btn btn-small', href: `#task/${t.id}` }, '详情');
       const who = t.file_name ? [t.manager, h('div', { className: 'muted small' }, t.file_name)] : t.manager;
@@ -79,10 +82,10 @@ export function tasksView(root) {
         h('td', { className: 'muted' }, t.create_time),
         h('td', { className: 'num' }, t.number_need),
         h('td', { className: 'num' }, t.number_succeed),
-        h('td', { className: failed ? 'num text-fail' : 'num' }, failed),
+        h('td', { className: failed && !stopped ? 'num text-fail' : 'num', title: stopped ? '包括因取消而未执行的行' : null }, failed),
         h('td', {}, statusBadge(t)),
         h('td', {}, progressBar(t)),
-        h('td', { className: 'row-actions' }, open, cancelButton(t, msg, load), t.pruned ? h('span', { className: 'muted small' }, '数据已清除') : null, downloads(t))));
+        h('td', { className: 'row-actions' }, open, cancelButton(t, msg, load), t.pruned ? h('span', { className: 'muted small' }, { discarded: '已放弃', deleted: '数据已删除' }[t.removed] || '数据已按保留期限清除') : null, downloads(t))));
     }
     updated.textContent = `更新于 ${new Date().toLocaleTimeString('zh-CN')}`;
     // Poll the visible page only while something on it runs.

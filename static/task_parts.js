@@ -42,7 +42,9 @@ export function typeTag(t) {
 }
 
 export function statusBadge(t) {
+  if (t.finish === 0 && t.cancelled) return h('span', { className: 'badge badge-running', dataset: { finish: 0 }, title: '当前批次结束后停止，未执行的行不会导入' }, '正在取消');
   if (t.finish === 0) return h('span', { className: 'badge badge-running', dataset: { finish: 0 } }, '进行中');
+  if (t.removed === 'discarded') return h('span', { className: 'badge badge-empty', dataset: { finish: t.finish }, title: '未写入任何数据' }, '已放弃');
   if (can(t, 'confirm')) return h('span', { className: 'badge badge-pending', dataset: { finish: t.finish } }, '待确认');
   const counts = `${t.number_succeed} 行成功，${t.number_failed ?? 0} 行失败`;
   if (t.finish === 1 && !t.number_need) return h('span', { className: 'badge badge-empty', dataset: { finish: 1 }, title: '没有任何行' }, '无数据');
@@ -85,14 +87,22 @@ export function downloads(t) {
   ];
 }
 
-/** A 取消 button for a task that runs (none when it may not be cancelled): the task stops at
- * its next batch. */
+/** What a cancel of `t` will do, as its confirmation asks. */
+export function cancelQuestion(t) {
+  const kept = t.kind === 'import' && !(t.dry_run && !t.confirmed)
+    ? '已写入的资产会保留，之后可用「撤销此任务」取回；' : '';
+  return `取消任务 #${t.id}？当前批次结束后停止：${kept}尚未执行的行不会执行。确定取消吗？`;
+}
+
+/** A 取消 button for a task that runs (none when it may not be cancelled): asks first, then
+ * the task stops at its next batch. The status badge then says 正在取消, whatever reloads. */
 export function cancelButton(t, msg, after) {
   if (!can(t, 'cancel')) return null;
   const cancel = button('取消', () => busy(cancel, msg, async () => {
+    if (!confirm(cancelQuestion(t))) return;
     await api('POST', path('async_task', t.id, 'cancel'), {});
-    msg.ok(`任务 #${t.id} 将在当前批次结束后停止，未执行的行记为失败（已取消）。`);
     await after();
+    msg.ok(`任务 #${t.id} 将在当前批次结束后停止，尚未执行的行不会执行。`);
   }), 'btn-small btn-danger', { className: 'btn btn-small btn-danger task-cancel', dataset: { id: t.id } });
   return cancel;
 }

@@ -15,6 +15,8 @@ mod harness;
 mod keyboard_sessions;
 #[path = "browser/phone_screens.rs"]
 mod phone_screens;
+#[path = "browser/task_page.rs"]
+mod task_page;
 
 use harness::{
     all, and, any_has, any_value, badge, count, count_having, expr, has, not, or, shown, text_has,
@@ -169,6 +171,8 @@ async fn asset_manager_imports_fixes_failed_rows_exports_and_logs_out() {
     s.wait(or(has(&cancel), badge(&task_row(big), "成功")))
         .await;
     if s.exists(&cancel).await {
+        // The cancel asks first (task_page.rs checks what it says).
+        s.js("window.confirm = () => true;", vec![]).await;
         s.click(&cancel).await;
         s.wait(badge(&task_row(big), "已取消")).await;
         s.screenshot("04b-task-cancelled").await;

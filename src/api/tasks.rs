@@ -22,6 +22,7 @@ pub fn routes() -> Vec<Route> {
     routes![
         cancel,
         confirm,
+        discard,
         undo,
         delete_data,
         import,
@@ -141,6 +142,22 @@ async fn confirm(
     db.write(move |tx| lifecycle::confirm(tx, &caller, id))
         .await?;
     workers.queue(id)?;
+    done()
+}
+
+/// Ends a dry run that will not be confirmed: its rows are deleted, it shows as discarded.
+#[post("/api/async_task/<_>/<id>/discard")]
+async fn discard(
+    db: &State<Db>,
+    downloads: &State<Downloads>,
+    session: Session,
+    id: &str,
+) -> Reply {
+    let caller = session.require(ASSET_ROLES)?;
+    let id = task_id(id)?;
+    let readers = downloads.readers();
+    db.run(move |conn| lifecycle::discard(conn, &caller, id, &readers))
+        .await?;
     done()
 }
 

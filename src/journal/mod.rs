@@ -47,13 +47,14 @@ pub enum Kind {
     TaskUndone,
     TaskRerun,
     TaskDeleted,
+    TaskDiscarded,
     SettingsChanged,
     SetupDone,
 }
 
 impl Kind {
     /// Every kind, in the order the page offers them.
-    pub const ALL: [Kind; 21] = [
+    pub const ALL: [Kind; 22] = [
         Kind::Login,
         Kind::LoginFailed,
         Kind::Logout,
@@ -73,6 +74,7 @@ impl Kind {
         Kind::TaskUndone,
         Kind::TaskRerun,
         Kind::TaskDeleted,
+        Kind::TaskDiscarded,
         Kind::SettingsChanged,
         Kind::SetupDone,
     ];
@@ -100,6 +102,7 @@ impl Kind {
             Kind::TaskUndone => ("task_undone", "撤销任务"),
             Kind::TaskRerun => ("task_rerun", "重新提交失败行"),
             Kind::TaskDeleted => ("task_deleted", "清除任务数据"),
+            Kind::TaskDiscarded => ("task_discarded", "放弃校验任务"),
             Kind::SettingsChanged => ("settings_changed", "启动设置变更"),
             Kind::SetupDone => ("setup_done", "首次设置"),
         }

@@ -154,6 +154,7 @@ fn sentence(kind: Option<Kind>, e: &Entry, detail: &Value) -> String {
             format!("{who} 重新提交任务 {task} 的 {rows} 个失败行")
         }
         Kind::TaskDeleted => format!("{who} 清除任务 {task} 的数据"),
+        Kind::TaskDiscarded => format!("{who} 放弃仅校验任务 {task}（未写入任何数据）"),
         Kind::SettingsChanged => match detail.get("changed").and_then(Value::as_object) {
             Some(changed) if !changed.is_empty() => {
                 let each: Vec<String> = changed

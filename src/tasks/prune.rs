@@ -23,6 +23,7 @@ pub type OnPruned<'a> = &'a dyn Fn(&rusqlite::Connection) -> Result<()>;
 pub fn prune_task(
     conn: &mut crate::db::Conn,
     task_id: i64,
+    how: sql::Removed,
     mark: Option<OnPruned>,
 ) -> Result<bool> {
     loop {
@@ -35,7 +36,7 @@ pub fn prune_task(
         }
         let deleted = sql::delete_results(&tx, task_id, ROWS_PER_TRANSACTION)?;
         if deleted == 0 {
-            sql::mark_pruned(&tx, task_id)?;
+            sql::mark_pruned(&tx, task_id, how)?;
             if let Some(mark) = mark {
                 mark(&tx)?;
             }
@@ -66,7 +67,7 @@ pub fn prune_old(
         let Some(_removing) = readers.try_remove(id) else {
             continue;
         };
-        if prune_task(&mut conn, id, None)? {
+        if prune_task(&mut conn, id, sql::Removed::Retention, None)? {
             pruned += 1;
         }
     }

@@ -292,6 +292,9 @@ fn finished_tasks_past_retention_lose_their_data_and_keep_their_counters() {
         }
     };
     wait_pruned(export);
+    // Retention's deletion is told apart from a user's.
+    let removed = app.get(&format!("/api/async_task/{s}/{export}")).ok()["removed"].clone();
+    assert_eq!(removed, "retention");
     // The asset history outlives the task's data: 好's creation is still told.
     let good = app.assets(&s)[0]["id"].as_i64().unwrap();
     let history = app.get(&format!("/api/asset_history/{s}/{good}"));

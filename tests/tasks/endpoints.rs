@@ -373,6 +373,7 @@ fn task_records_have_the_api_fields_in_id_order() {
                 "number_updated",
                 "port_type",
                 "pruned",
+                "removed",
                 "start_time",
                 "undo_of",
                 "undone_by",

@@ -12,6 +12,7 @@ mod filekit;
 
 mod admin;
 mod as_of;
+mod discard;
 mod endpoints;
 mod export;
 mod failed_rows;

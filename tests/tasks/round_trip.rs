@@ -452,7 +452,7 @@ fn a_task_lists_the_actions_its_phase_allows_from_dry_run_to_deleted_data() {
     let id = id_of(&dry);
     assert_eq!(
         dry["actions"],
-        json!(["confirm", "delete_data", "download"])
+        json!(["confirm", "discard", "delete_data", "download"])
     );
     assert_eq!(code("POST", format!("/api/async_task/{s}/{id}/undo")), 15);
     assert_eq!(code("POST", format!("/api/async_task/{s}/{id}/cancel")), 12);

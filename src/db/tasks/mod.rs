@@ -96,6 +96,8 @@ pub struct Status {
     pub cancelled: bool,
     /// Its stored rows, records and failed rows were deleted; the counters stay.
     pub pruned: bool,
+    /// How its data went (`Removed`), when `pruned`.
+    pub removed: Option<Removed>,
     pub dry_run: bool,
     pub confirmed: bool,
     /// An import that an undo task took back.
@@ -134,11 +136,13 @@ const STATUS_COLUMNS: &str = status_columns!();
 
 /// Reads `STATUS_COLUMNS` from column `first` on.
 fn status_at(r: &rusqlite::Row, first: usize) -> rusqlite::Result<Status> {
+    let removed = Removed::of(r.get(first + 3)?);
     Ok(Status {
         kind: r.get(first)?,
         finish: r.get(first + 1)?,
         cancelled: r.get(first + 2)?,
-        pruned: r.get(first + 3)?,
+        pruned: removed.is_some(),
+        removed,
         dry_run: r.get(first + 4)?,
         confirmed: r.get(first + 5)?,
         undone: r.get(first + 6)?,
@@ -169,6 +173,9 @@ pub struct TaskView {
     pub cancelled: bool,
     /// Its stored rows, records and failed rows were deleted; the counters stay.
     pub pruned: bool,
+    /// How they went, when `pruned`: `retention` (the retention period ended), `deleted` (a
+    /// user deleted them), `discarded` (a dry run its user discarded).
+    pub removed: Option<&'static str>,
     /// "import", "export" or "undo" (port_type 1, 0, 2).
     pub kind: &'static str,
     /// An import's succeeded rows by what they did (or, in a dry run, would do).
@@ -219,7 +226,8 @@ fn view_row(r: &rusqlite::Row) -> rusqlite::Result<TaskView> {
         finish_time: r.get(9)?,
         file_name: r.get(10)?,
         cancelled: r.get(11)?,
-        pruned: r.get(12)?,
+        pruned: r.get::<_, i64>(12)? != 0,
+        removed: Removed::of(r.get(12)?).map(Removed::name),
         kind: kind.name(),
         number_created: r.get(13)?,
         number_updated: r.get(14)?,
@@ -394,8 +402,49 @@ pub fn delete_results(conn: &Connection, id: i64, limit: i64) -> rusqlite::Resul
     Ok(deleted)
 }
 
-pub fn mark_pruned(conn: &Connection, id: i64) -> rusqlite::Result<()> {
-    conn.execute("UPDATE task SET pruned = 1 WHERE id = ?1", [id])?;
+/// How a task's stored data went, as `task.pruned` keeps it (0 while it is kept).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Removed {
+    /// The retention period ended (1; also every task pruned before the others existed).
+    Retention,
+    /// A user deleted it (`DELETE /api/async_task/…`).
+    Deleted,
+    /// A user discarded the dry run it was (`POST …/discard`): it will never be confirmed.
+    Discarded,
+}
+
+impl Removed {
+    pub fn code(self) -> i64 {
+        match self {
+            Removed::Retention => 1,
+            Removed::Deleted => 2,
+            Removed::Discarded => 3,
+        }
+    }
+
+    pub fn of(code: i64) -> Option<Removed> {
+        match code {
+            0 => None,
+            2 => Some(Removed::Deleted),
+            3 => Some(Removed::Discarded),
+            _ => Some(Removed::Retention),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Removed::Retention => "retention",
+            Removed::Deleted => "deleted",
+            Removed::Discarded => "discarded",
+        }
+    }
+}
+
+pub fn mark_pruned(conn: &Connection, id: i64, how: Removed) -> rusqlite::Result<()> {
+    conn.execute(
+        "UPDATE task SET pruned = ?2 WHERE id = ?1",
+        [id, how.code()],
+    )?;
     Ok(())
 }
 

@@ -10,9 +10,11 @@
 //!                       │   ▲  re-run failed rows        (a dry run)
 //!                       │   └──────────────────┐
 //!                       └──────────────────▶ Finished ─────── undo ──────▶ Undone
+//!                                    AwaitingConfirm ── discard ──▶ Discarded
 //! ```
 //! Orthogonal to the phase, a task's stored data may be deleted (`pruned`, by retention or on
-//! request): its counters stay, its rows, records and failed rows are gone.
+//! request): its counters stay, its rows, records and failed rows are gone. `Status::removed`
+//! says how: by retention, deleted by a user, or a dry run discarded.
 //!
 //! Each act a client asks for is recorded in the operations journal (`crate::journal`) in the
 //! transaction that does it.
@@ -21,7 +23,7 @@ use super::create::for_each_element;
 use super::readers::Readers;
 use super::results::task_of;
 use crate::auth::Caller;
-use crate::db::tasks::{self as sql, Finish, Status, TaskKind, TaskWriter};
+use crate::db::tasks::{self as sql, Finish, Removed, Status, TaskKind, TaskWriter};
 use crate::db::Conn;
 use crate::error::{Error, Result};
 use crate::journal::{self, Kind};
@@ -41,6 +43,8 @@ pub enum Phase {
     Finished,
     /// An import that an undo task took back.
     Undone,
+    /// A dry run its user discarded: never confirmed, its rows deleted.
+    Discarded,
 }
 
 impl Phase {
@@ -52,7 +56,11 @@ impl Phase {
         } else if status.undone {
             Phase::Undone
         } else if status.dry_run && !status.confirmed {
-            Phase::AwaitingConfirm
+            if status.removed == Some(Removed::Discarded) {
+                Phase::Discarded
+            } else {
+                Phase::AwaitingConfirm
+            }
         } else {
             Phase::Finished
         }
@@ -87,13 +95,16 @@ pub enum Action {
     EditFailed,
     /// Delete its stored data now, as retention would.
     DeleteData,
+    /// End a dry run that will not be confirmed: its rows are deleted, it is marked discarded.
+    Discard,
     Read(Results),
 }
 
 impl Action {
     /// The actions a task lists, by the names the API shows.
-    pub const LISTED: [(&'static str, Action); 7] = [
+    pub const LISTED: [(&'static str, Action); 8] = [
         ("confirm", Action::Confirm),
+        ("discard", Action::Discard),
         ("undo", Action::Undo),
         ("cancel", Action::Cancel),
         ("rerun", Action::Rerun { seed: false }),
@@ -113,6 +124,11 @@ const NO_UNDO_RECORDS: &str = "该任务没有撤销记录（升级到支持撤�
 const DRY_RUN_FAILURES: &str = "仅校验的任务不能重新提交失败行：请修正文件后重新校验，或确认执行";
 const UNDONE_FAILURES: &str = "该任务已撤销，不能再重新提交";
 const UNDO_NOT_CANCELLED: &str = "撤销任务不能取消";
+const DISCARDED: &str = "该校验任务已放弃，不能确认；请重新上传文件";
+const NOT_DISCARDABLE: &str = "该任务不是仅校验任务，不能放弃";
+const CONFIRMED_NOT_DISCARDED: &str =
+    "该任务已确认执行，不能放弃；如需取回它写入的数据，请撤销此任务";
+const DISCARDED_AGAIN: &str = "该校验任务已放弃";
 
 /// Whether `action` is allowed on a task with `status`; if not, the error that refuses it.
 /// The order of the checks is the order of the answers: what the task is, then whether it
@@ -136,6 +152,7 @@ pub fn check(status: &Status, action: Action) -> Result<()> {
             refuse(!dry_import, Error::NotConfirmable(NOT_A_DRY_RUN))?;
             refuse(running, Error::TaskRunning)?;
             refuse(status.confirmed, Error::NotConfirmable(CONFIRMED))?;
+            refuse(phase == Phase::Discarded, Error::NotConfirmable(DISCARDED))?;
             kept()?;
             let complete = !status.cancelled && status.rows_complete;
             refuse(!complete, Error::NotConfirmable(INCOMPLETE))
@@ -147,7 +164,7 @@ pub fn check(status: &Status, action: Action) -> Result<()> {
             )?;
             refuse(running, Error::TaskRunning)?;
             refuse(phase == Phase::Undone, Error::NotUndoable(UNDONE))?;
-            let dry = phase == Phase::AwaitingConfirm;
+            let dry = matches!(phase, Phase::AwaitingConfirm | Phase::Discarded);
             refuse(dry, Error::NotUndoable(NOTHING_WRITTEN))?;
             kept()?;
             refuse(!status.undo_records, Error::NotUndoable(NO_UNDO_RECORDS))
@@ -156,12 +173,26 @@ pub fn check(status: &Status, action: Action) -> Result<()> {
             let rerun = matches!(action, Action::Rerun { seed: true });
             refuse(kind != TaskKind::Import, Error::NotAnImportTask { rerun })?;
             refuse(running, Error::TaskRunning)?;
-            let dry = phase == Phase::AwaitingConfirm;
+            let dry = matches!(phase, Phase::AwaitingConfirm | Phase::Discarded);
             refuse(dry, Error::NotConfirmable(DRY_RUN_FAILURES))?;
             refuse(phase == Phase::Undone, Error::NotUndoable(UNDONE_FAILURES))?;
             kept()
         }
         Action::DeleteData => refuse(running, Error::TaskRunning),
+        Action::Discard => {
+            let dry_import = kind == TaskKind::Import && status.dry_run;
+            refuse(!dry_import, Error::NotConfirmable(NOT_DISCARDABLE))?;
+            refuse(running, Error::TaskRunning)?;
+            refuse(
+                status.confirmed,
+                Error::NotConfirmable(CONFIRMED_NOT_DISCARDED),
+            )?;
+            refuse(
+                phase == Phase::Discarded,
+                Error::NotConfirmable(DISCARDED_AGAIN),
+            )?;
+            kept()
+        }
         Action::Read(results) => {
             let of_kind = match results {
                 Results::File => Ok(()),
@@ -193,6 +224,7 @@ pub fn actions(status: &Status) -> Vec<&'static str> {
         Action::Undo => status.wrote,
         Action::Rerun { .. } | Action::EditFailed => status.unsucceeded,
         Action::DeleteData => !status.pruned,
+        Action::Discard => true,
         Action::Read(_) => finished && (status.kind == TaskKind::Export || status.unsucceeded),
         Action::Confirm => true,
     };
@@ -335,7 +367,25 @@ pub fn delete_data(
     let _removing = readers.remove_waiting(id)?;
     let record =
         |tx: &Connection| journal::record(tx, caller, Kind::TaskDeleted, Some(id), json!({}));
-    crate::tasks::prune::prune_task(conn, id, Some(&record))?;
+    crate::tasks::prune::prune_task(conn, id, Removed::Deleted, Some(&record))?;
+    Ok(())
+}
+
+/// Ends a dry run that will not be confirmed: its stored rows and failed rows are deleted (as a
+/// delete of its data would) and it is marked discarded, recorded in the transaction that marks
+/// it. Nothing it checked was ever written, so there is nothing to undo.
+pub fn discard(conn: &mut Conn, caller: &Caller, id: i64, readers: &Arc<Readers>) -> Result<()> {
+    let task = task_of(conn, caller, id)?;
+    check(&task.status, Action::Discard)?;
+    let _removing = readers.remove_waiting(id)?;
+    let record =
+        |tx: &Connection| journal::record(tx, caller, Kind::TaskDiscarded, Some(id), json!({}));
+    if !crate::tasks::prune::prune_task(conn, id, Removed::Discarded, Some(&record))? {
+        // Confirmed, or its data deleted, in the meantime: answer as `check` now would.
+        let task = task_of(conn, caller, id)?;
+        check(&task.status, Action::Discard)?;
+        return Err(Error::TaskPruned);
+    }
     Ok(())
 }
 

@@ -7,6 +7,7 @@ fn finished_import() -> Status {
         finish: Finish::Failed,
         cancelled: false,
         pruned: false,
+        removed: None,
         dry_run: false,
         confirmed: false,
         undone: false,
@@ -60,6 +61,7 @@ fn phases() -> Vec<(&'static str, Status)> {
             "import pruned",
             Status {
                 pruned: true,
+                removed: Some(Removed::Retention),
                 ..import
             },
         ),
@@ -96,6 +98,23 @@ fn phases() -> Vec<(&'static str, Status)> {
             "dry run pruned",
             Status {
                 pruned: true,
+                removed: Some(Removed::Retention),
+                ..dry
+            },
+        ),
+        (
+            "dry run discarded",
+            Status {
+                pruned: true,
+                removed: Some(Removed::Discarded),
+                ..dry
+            },
+        ),
+        (
+            "dry run deleted",
+            Status {
+                pruned: true,
+                removed: Some(Removed::Deleted),
                 ..dry
             },
         ),
@@ -123,6 +142,7 @@ fn phases() -> Vec<(&'static str, Status)> {
             "export pruned",
             Status {
                 pruned: true,
+                removed: Some(Removed::Retention),
                 ..export
             },
         ),
@@ -144,7 +164,7 @@ impl Status {
     }
 }
 
-const ACTIONS: [(&str, Action); 11] = [
+const ACTIONS: [(&str, Action); 12] = [
     ("cancel", Action::Cancel),
     ("confirm", Action::Confirm),
     ("undo", Action::Undo),
@@ -152,6 +172,7 @@ const ACTIONS: [(&str, Action); 11] = [
     ("rerun", Action::Rerun { seed: false }),
     ("edit failed", Action::EditFailed),
     ("delete data", Action::DeleteData),
+    ("discard", Action::Discard),
     ("read file", Action::Read(Results::File)),
     ("read failures", Action::Read(Results::Failures)),
     ("read failed rows", Action::Read(Results::FailedRows)),
@@ -162,26 +183,28 @@ const ACTIONS: [(&str, Action); 11] = [
 /// them: 8 not an import task, 4 not an export task, 9 running, 12 finished, 13 data
 /// deleted, 14 not confirmable, 15 not undoable, 20 a rule (an undo is not cancelled).
 #[rustfmt::skip]
-const MATRIX: [(&str, [i64; 11]); 18] = [
-    //                                 cancel conf undo  rr*  rr  edit  del file fail rows recs
-    ("import running",                 [0,    14,  9,    9,   9,  9,    9,  0,   0,   0,   4]),
-    ("import cancelling",              [0,    14,  9,    9,   9,  9,    9,  0,   0,   0,   4]),
-    ("import finished",                [12,   14,  0,    0,   0,  0,    0,  0,   0,   0,   4]),
-    ("import finished, all succeeded", [12,   14,  0,    0,   0,  0,    0,  0,   0,   0,   4]),
-    ("import pruned",                  [12,   14,  13,   13,  13, 13,   0,  13,  13,  13,  4]),
-    ("import undone",                  [12,   14,  15,   15,  15, 15,   0,  0,   0,   0,   4]),
-    ("import without undo records",    [12,   14,  15,   0,   0,  0,    0,  0,   0,   0,   4]),
-    ("dry run awaiting confirm",       [12,   0,   15,   14,  14, 14,   0,  0,   0,   0,   4]),
-    ("dry run cancelled",              [12,   14,  15,   14,  14, 14,   0,  0,   0,   0,   4]),
-    ("dry run missing rows",           [12,   14,  15,   14,  14, 14,   0,  0,   0,   0,   4]),
-    ("dry run pruned",                 [12,   13,  15,   14,  14, 14,   0,  13,  13,  13,  4]),
-    ("dry run confirmed, running",     [0,    9,   9,    9,   9,  9,    9,  0,   0,   0,   4]),
-    ("dry run confirmed, finished",    [12,   14,  0,    0,   0,  0,    0,  0,   0,   0,   4]),
-    ("export running",                 [0,    14,  15,   8,   8,  8,    9,  0,   8,   8,   0]),
-    ("export finished",                [12,   14,  15,   8,   8,  8,    0,  0,   8,   8,   0]),
-    ("export pruned",                  [12,   14,  15,   8,   8,  8,    0,  13,  8,   8,   13]),
-    ("undo running",                   [20,   14,  15,   8,   8,  8,    9,  0,   0,   8,   4]),
-    ("undo finished",                  [20,   14,  15,   8,   8,  8,    0,  0,   0,   8,   4]),
+const MATRIX: [(&str, [i64; 12]); 20] = [
+    //                                 cancel conf undo  rr*  rr  edit  del disc file fail rows recs
+    ("import running",                 [0,    14,  9,    9,   9,  9,    9,  14,  0,   0,   0,   4]),
+    ("import cancelling",              [0,    14,  9,    9,   9,  9,    9,  14,  0,   0,   0,   4]),
+    ("import finished",                [12,   14,  0,    0,   0,  0,    0,  14,  0,   0,   0,   4]),
+    ("import finished, all succeeded", [12,   14,  0,    0,   0,  0,    0,  14,  0,   0,   0,   4]),
+    ("import pruned",                  [12,   14,  13,   13,  13, 13,   0,  14,  13,  13,  13,  4]),
+    ("import undone",                  [12,   14,  15,   15,  15, 15,   0,  14,  0,   0,   0,   4]),
+    ("import without undo records",    [12,   14,  15,   0,   0,  0,    0,  14,  0,   0,   0,   4]),
+    ("dry run awaiting confirm",       [12,   0,   15,   14,  14, 14,   0,  0,   0,   0,   0,   4]),
+    ("dry run cancelled",              [12,   14,  15,   14,  14, 14,   0,  0,   0,   0,   0,   4]),
+    ("dry run missing rows",           [12,   14,  15,   14,  14, 14,   0,  0,   0,   0,   0,   4]),
+    ("dry run pruned",                 [12,   13,  15,   14,  14, 14,   0,  13,  13,  13,  13,  4]),
+    ("dry run discarded",              [12,   14,  15,   14,  14, 14,   0,  14,  13,  13,  13,  4]),
+    ("dry run deleted",                [12,   13,  15,   14,  14, 14,   0,  13,  13,  13,  13,  4]),
+    ("dry run confirmed, running",     [0,    9,   9,    9,   9,  9,    9,  9,   0,   0,   0,   4]),
+    ("dry run confirmed, finished",    [12,   14,  0,    0,   0,  0,    0,  14,  0,   0,   0,   4]),
+    ("export running",                 [0,    14,  15,   8,   8,  8,    9,  14,  0,   8,   8,   0]),
+    ("export finished",                [12,   14,  15,   8,   8,  8,    0,  14,  0,   8,   8,   0]),
+    ("export pruned",                  [12,   14,  15,   8,   8,  8,    0,  14,  13,  8,   8,   13]),
+    ("undo running",                   [20,   14,  15,   8,   8,  8,    9,  14,  0,   0,   8,   4]),
+    ("undo finished",                  [20,   14,  15,   8,   8,  8,    0,  14,  0,   0,   8,   4]),
 ];
 
 fn code(result: Result<()>) -> i64 {
@@ -244,6 +267,17 @@ fn phases_follow_the_status() {
         ..import
     };
     assert_eq!(phase(undone), Phase::Undone);
+    let discarded = Status {
+        pruned: true,
+        removed: Some(Removed::Discarded),
+        ..dry
+    };
+    assert_eq!(phase(discarded), Phase::Discarded);
+    let deleted = Status {
+        removed: Some(Removed::Deleted),
+        ..discarded
+    };
+    assert_eq!(phase(deleted), Phase::AwaitingConfirm);
 }
 
 /// The listed actions, per phase: what the page shows as buttons.
@@ -269,11 +303,16 @@ fn each_phase_lists_the_actions_that_would_do_something() {
         ),
         (
             "dry run awaiting confirm",
-            &["confirm", "delete_data", "download"],
+            &["confirm", "discard", "delete_data", "download"],
         ),
-        ("dry run cancelled", &["delete_data", "download"]),
-        ("dry run missing rows", &["delete_data", "download"]),
+        ("dry run cancelled", &["discard", "delete_data", "download"]),
+        (
+            "dry run missing rows",
+            &["discard", "delete_data", "download"],
+        ),
         ("dry run pruned", &[]),
+        ("dry run discarded", &[]),
+        ("dry run deleted", &[]),
         ("dry run confirmed, running", &["cancel"]),
         (
             "dry run confirmed, finished",

@@ -54,7 +54,7 @@ fn a_pruned_task_loses_its_data_a_little_at_a_time_and_keeps_its_counters() {
     }
     // Failures 2 + 1, then one row of each other table.
     assert_eq!(calls, [2, 1, 1, 1, 1, 1, 1]);
-    mark_pruned(&w.conn, old).unwrap();
+    mark_pruned(&w.conn, old, Removed::Retention).unwrap();
     let view = w.view(old);
     assert!(view.pruned);
     assert_eq!(
