@@ -517,6 +517,14 @@ impl Browser {
 
     pub async fn click(&self, css: &str) {
         self.wait_until(&format!("{css} clickable"), &format!("(() => {{ const e = document.querySelector({css:?}); return e && !e.disabled && e.offsetParent !== null; }})()")).await;
+        // Into the middle of the screen first, as a user scrolls to it: the top bar stays over
+        // the page's top edge (sticky), where the driver's own scrolling would leave it.
+        self.js(
+            "const e = document.querySelector(arguments[0]); \
+             if (e) e.scrollIntoView({block: 'center', inline: 'nearest'});",
+            vec![json!(css)],
+        )
+        .await;
         self.client
             .find(Locator::Css(css))
             .await

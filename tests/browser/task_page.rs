@@ -13,7 +13,7 @@ const SIZES: [(u32, u32, &str); 2] = [(1366, 800, "desktop"), (390, 844, "phone"
 async fn api(b: &Browser, method: &str, what: &str, rest: &str, body: &Value) -> Value {
     b.js_async(
         "const done = arguments[arguments.length - 1]; \
-         const url = '/api/' + arguments[1] + '/' + sessionStorage.getItem('assetport.session') + arguments[2]; \
+         const url = '/api/' + arguments[1] + '/' + localStorage.getItem('assetport.session') + arguments[2]; \
          const init = { method: arguments[0], headers: { 'Content-Type': 'application/json' } }; \
          if (arguments[0] !== 'GET' && arguments[0] !== 'DELETE') init.body = arguments[3]; \
          fetch(url, init).then((r) => r.json()).then(done);",
