@@ -6,9 +6,10 @@ use crate::auth::{Caller, Session, ASSET_ROLES};
 use crate::config::Settings;
 use crate::db::results::{ResultRows, Source};
 use crate::db::tasks::{Finish, NewTask, TaskFilter, TaskKind};
-use crate::db::Db;
+use crate::db::{Conn, Db};
 use crate::error::{ApiResult, Error, Result};
 use crate::paging::Page;
+use crate::tasks::readers::Readers;
 use crate::tasks::results::{self, Shown};
 use crate::tasks::Workers;
 use crate::tasks::{create, lifecycle};
@@ -153,11 +154,21 @@ async fn discard(
     session: Session,
     id: &str,
 ) -> Reply {
+    removing_data(db, downloads, session, id, lifecycle::discard).await
+}
+
+/// One of the acts that remove a task's stored data (waiting for its downloads in progress).
+async fn removing_data(
+    db: &State<Db>,
+    downloads: &State<Downloads>,
+    session: Session,
+    id: &str,
+    act: fn(&mut Conn, &Caller, i64, &Arc<Readers>) -> Result<()>,
+) -> Reply {
     let caller = session.require(ASSET_ROLES)?;
     let id = task_id(id)?;
     let readers = downloads.readers();
-    db.run(move |conn| lifecycle::discard(conn, &caller, id, &readers))
-        .await?;
+    db.run(move |conn| act(conn, &caller, id, &readers)).await?;
     done()
 }
 
@@ -179,12 +190,7 @@ async fn delete_data(
     session: Session,
     id: &str,
 ) -> Reply {
-    let caller = session.require(ASSET_ROLES)?;
-    let id = task_id(id)?;
-    let readers = downloads.readers();
-    db.run(move |conn| lifecycle::delete_data(conn, &caller, id, &readers))
-        .await?;
-    done()
+    removing_data(db, downloads, session, id, lifecycle::delete_data).await
 }
 
 #[get("/api/async_task/<_>/<id>")]

@@ -38,17 +38,6 @@ fn rows(tag: &str) -> Value {
     ])
 }
 
-fn bulk_rows(n: usize) -> Value {
-    Value::Array(
-        (0..n)
-            .map(|i| {
-                json!({"name": format!("取消椅子 {i}"), "assetClass": 0, "price": 99, "count": 2,
-                       "deadline": 5, "assetTree": "数量型资产", "department": "CST", "user": "liusn"})
-            })
-            .collect(),
-    )
-}
-
 /// Opens the task page of `id` and waits until the task has ended.
 async fn open_finished(b: &Browser, id: i64) {
     b.goto(&format!("/#task/{id}")).await;
@@ -164,7 +153,7 @@ async fn dry_run_discard_cancel_delete_and_undone_in_the_words_of_their_phase() 
 
         // A cancel asks first and says what it keeps; the cancelled import says what it did
         // and offers 撤销此任务 first.
-        let big = id_of(&api(&s, "POST", "asset", "", &bulk_rows(200_000)).await);
+        let big = id_of(&api(&s, "POST", "asset", "", &super::bulk_rows(200_000)).await);
         s.goto(&format!("/#task/{big}")).await;
         s.wait(or(
             has(".task-cancel"),

@@ -127,6 +127,7 @@ POST   /api/failed_task/<_>/<id>/replace            23    {"field": "name", "fro
 POST   /api/failed_task/<_>/<id>/drop               23    []
 POST   /api/failed_task/<_>/<id>/rerun              23
 POST   /api/async_task/<_>/<id>/confirm             23
+POST   /api/async_task/<_>/<id>/discard             23
 POST   /api/async_task/<_>/<id>/undo                23
 DELETE /api/async_task/<_>/<id>                     23
 GET    /api/journal/<_>                             34
@@ -278,8 +279,9 @@ fn the_endpoint_table_covers_every_session_route() {
             if cancel {
                 assert_eq!(a.code(), 12, "{:?}", a.body);
             }
-            // It was no dry run: a confirm gets past the checks and is refused for that.
-            let confirm = e.route.ends_with("/confirm");
+            // It was no dry run: a confirm or a discard gets past the checks and is refused
+            // for that.
+            let confirm = e.route.ends_with("/confirm") || e.route.ends_with("/discard");
             if confirm {
                 assert_eq!(a.code(), 14, "{:?}", a.body);
             }

@@ -350,6 +350,8 @@ fn user_text_is_stored_and_matched_verbatim_never_as_sql() {
         ("asset_history", literal.len() as i64 + 2 + 1 + 1),
         ("task_failure", 3 + 2),
         ("export_chunk", 1),
+        // The kept counts of each department and category per block of ids.
+        ("asset_block", 4),
     ]);
     for (table, n) in app.table_counts() {
         let grew = n - counts_before.get(&table).copied().unwrap_or(0);
