@@ -27,7 +27,7 @@ export function tasksView(root) {
   const next = button('下一页', () => { state.page += 1; load(); }, 'btn-small', { id: 'tasks-next' });
   clear(root, h('section', { className: 'card' },
     h('div', { className: 'toolbar' },
-      h('h2', { className: 'card-title' }, '异步任务'),
+      h('h2', { className: 'card-title' }, '任务'),
       h('div', { className: 'toolbar-actions' }, updated, button('刷新', () => load(), 'btn-small', { id: 'tasks-refresh' }))),
     h('div', { className: 'filters', id: 'tasks-filters' }, type, finish, creator, since, button('筛选', refilter, 'btn-small', { id: 'tasks-filter' })),
     msg,
