@@ -4,6 +4,7 @@
 //! `tasks.rs` joins them to the task engine (an upload stored as an import task, a task's
 //! results written as a file).
 
+pub(crate) mod beside;
 mod read;
 mod table;
 mod write;

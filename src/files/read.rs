@@ -491,41 +491,36 @@ pub(super) fn cell_text(value: &DataRef<'_>) -> String {
     text
 }
 
-/// A cell's value as the text an import reads, appended to `out`.
+/// A cell's value as the text an import reads, appended to `out` (no text made on the way for
+/// numbers and strings, the cells nearly every row holds).
 fn push_cell_text(out: &mut String, value: &DataRef<'_>) {
     use std::fmt::Write;
-    match value {
-        // Writing into a String cannot fail.
-        DataRef::Int(i) => drop(write!(out, "{i}")),
+    // Writing into a String cannot fail.
+    let _ = match value {
+        DataRef::Int(i) => write!(out, "{i}"),
         // f64's Display writes integral values without ".0".
-        DataRef::Float(f) => drop(write!(out, "{f}")),
-        DataRef::String(s) | DataRef::DurationIso(s) => out.push_str(s),
-        DataRef::SharedString(s) => out.push_str(s),
-        _ => out.push_str(&other_cell_text(value)),
-    }
-}
-
-/// The text of a cell that is neither a number nor a string.
-fn other_cell_text(value: &DataRef<'_>) -> String {
-    match value {
-        DataRef::Int(i) => i.to_string(),
-        // f64's Display writes integral values without ".0".
-        DataRef::Float(f) => f.to_string(),
-        DataRef::String(s) | DataRef::DurationIso(s) => s.clone(),
-        DataRef::DateTimeIso(s) => s.strip_suffix("T00:00:00").unwrap_or(s).replace('T', " "),
-        DataRef::SharedString(s) => (*s).to_string(),
-        DataRef::Bool(b) => b.to_string(),
+        DataRef::Float(f) => write!(out, "{f}"),
+        DataRef::String(s) | DataRef::DurationIso(s) => write!(out, "{s}"),
+        DataRef::SharedString(s) => write!(out, "{s}"),
+        DataRef::DateTimeIso(s) => {
+            write!(
+                out,
+                "{}",
+                s.strip_suffix("T00:00:00").unwrap_or(s).replace('T', " ")
+            )
+        }
+        DataRef::Bool(b) => write!(out, "{b}"),
         DataRef::DateTime(dt) if dt.is_datetime() => {
             let (y, mo, d, h, mi, s, _) = dt.to_ymd_hms_milli();
             if (h, mi, s) == (0, 0, 0) {
-                format!("{y:04}-{mo:02}-{d:02}")
+                write!(out, "{y:04}-{mo:02}-{d:02}")
             } else {
-                format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}")
+                write!(out, "{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}")
             }
         }
-        DataRef::DateTime(dt) => dt.as_f64().to_string(),
-        DataRef::Error(_) | DataRef::Empty => String::new(),
-    }
+        DataRef::DateTime(dt) => write!(out, "{}", dt.as_f64()),
+        DataRef::Error(_) | DataRef::Empty => Ok(()),
+    };
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Writing the import template and a task's results (failed rows, export records) as CSV or
 //! XLSX.
 
+use super::beside::{beside, Feed};
 use super::*;
 use crate::columns::by_field;
 use rust_xlsxwriter::{ExcelDateTime, Workbook, Worksheet, XlsxError};
@@ -346,67 +347,39 @@ pub fn write_xlsx(
     write_xlsx_with_limit(sheet, rows, XLSX_MAX_ROWS)
 }
 
-/// Rows laid out as cells travel to the XLSX writer in groups: the channel costs little a row.
-const GROUP_ROWS: usize = 256;
-
-/// A group of rows as cells (None: the row has no place in the sheet), or why reading stopped.
-type CellGroup = Result<Vec<Option<Vec<Out>>>, String>;
+/// A row laid out as cells (None: it has no place in the sheet), or why reading stopped.
+type LaidOut = Result<Option<Vec<Out>>, String>;
 
 /// `write_xlsx` with `max_rows` rows (header included) per worksheet, so tests can spill early.
-/// The rows are read and laid out as cells on a second thread while this one writes them:
-/// the XLSX writer (its XML and the zip's deflate) is the larger half of the work, and would
-/// otherwise wait for every row's JSON to be read.
+/// The rows are read and laid out as cells on a second thread (`xlsx-cells`) while this one
+/// writes them: the XLSX writer (its XML and the zip's deflate) is the larger half of the work,
+/// and would otherwise wait for every row's JSON to be read.
 pub(super) fn write_xlsx_with_limit(
     sheet: Sheet,
     rows: impl Iterator<Item = Result<(String, String), String>> + Send,
     max_rows: u32,
 ) -> Result<std::fs::File, String> {
-    std::thread::scope(|scope| {
-        let (send, receive) = crossbeam_channel::bounded::<CellGroup>(4);
-        let reader = std::thread::Builder::new()
-            .name("xlsx-cells".into())
-            .spawn_scoped(scope, move || lay_out(sheet, rows, &send))
-            .map_err(|e| format!("生成XLSX文件失败：{e}"))?;
-        // The receiver goes with the writer: a writer that stops early stops the reader too.
-        let written = write_groups(sheet, receive, max_rows);
-        reader
-            .join()
-            .map_err(|_| "生成XLSX文件失败：读取行的线程出错".to_owned())?;
-        written
-    })
-}
-
-/// The reading thread: each row's cells, a group at a time, until the rows end, one fails to
-/// be read (sent on as the group's error), or the writer has gone.
-fn lay_out(
-    sheet: Sheet,
-    rows: impl Iterator<Item = Result<(String, String), String>>,
-    send: &crossbeam_channel::Sender<CellGroup>,
-) {
-    let mut group = Vec::with_capacity(GROUP_ROWS);
-    for item in rows {
-        match item {
-            Ok((json, message)) => group.push(sheet.cells(&json, message)),
-            Err(e) => {
-                if !group.is_empty() && send.send(Ok(std::mem::take(&mut group))).is_err() {
-                    return;
-                }
-                let _ = send.send(Err(e));
+    let lay_out = move |feed: &mut Feed<LaidOut>| {
+        for item in rows {
+            let cells = item.map(|(json, message)| sheet.cells(&json, message));
+            let failed = cells.is_err();
+            if !feed.push(cells) || failed {
                 return;
             }
         }
-        if group.len() == GROUP_ROWS && send.send(Ok(std::mem::take(&mut group))).is_err() {
-            return;
-        }
-    }
-    if !group.is_empty() {
-        let _ = send.send(Ok(group));
-    }
+    };
+    let ((), written) = beside("xlsx-cells", lay_out, |cells| {
+        write_rows(sheet, cells, max_rows)
+    })
+    .map_err(|e| format!("生成XLSX文件失败：{e}"))?;
+    written
 }
 
-fn write_groups(
+/// Writes the laid-out rows as the sheet, a new worksheet every `max_rows`; the first error
+/// stops it.
+fn write_rows(
     sheet: Sheet,
-    groups: crossbeam_channel::Receiver<CellGroup>,
+    rows: &mut dyn Iterator<Item = LaidOut>,
     max_rows: u32,
 ) -> Result<std::fs::File, String> {
     let xlsx = |e: XlsxError| format!("生成XLSX文件失败：{e}");
@@ -417,43 +390,42 @@ fn write_groups(
     let headers = sheet.headers();
     let mut worksheet = new_worksheet(&mut workbook, &headers, &bold).map_err(xlsx)?;
     let mut row: u32 = 1;
-    for group in groups {
-        for cells in group? {
-            if row >= max_rows {
-                worksheet = new_worksheet(&mut workbook, &headers, &bold).map_err(xlsx)?;
-                row = 1;
-            }
-            let Some(cells) = cells else {
-                continue;
-            };
-            for (col, cell) in cells.into_iter().enumerate() {
-                let c = col as u16;
-                match cell {
-                    Out::Empty => {}
-                    Out::Number(n, _) if sheet.is_money(col) => {
-                        worksheet
-                            .write_number_with_format(row, c, n, &money)
-                            .map_err(xlsx)?;
+    for cells in rows {
+        let cells = cells?;
+        if row >= max_rows {
+            worksheet = new_worksheet(&mut workbook, &headers, &bold).map_err(xlsx)?;
+            row = 1;
+        }
+        let Some(cells) = cells else {
+            continue;
+        };
+        for (col, cell) in cells.into_iter().enumerate() {
+            let c = col as u16;
+            match cell {
+                Out::Empty => {}
+                Out::Number(n, _) if sheet.is_money(col) => {
+                    worksheet
+                        .write_number_with_format(row, c, n, &money)
+                        .map_err(xlsx)?;
+                }
+                Out::Number(n, _) => {
+                    worksheet.write_number(row, c, n).map_err(xlsx)?;
+                }
+                Out::Date(d, _) => {
+                    worksheet
+                        .write_date_with_format(row, c, &d, &day)
+                        .map_err(xlsx)?;
+                }
+                Out::Text(mut s) => {
+                    if let Some((cut, _)) = s.char_indices().nth(XLSX_MAX_CHARS) {
+                        s.truncate(cut);
                     }
-                    Out::Number(n, _) => {
-                        worksheet.write_number(row, c, n).map_err(xlsx)?;
-                    }
-                    Out::Date(d, _) => {
-                        worksheet
-                            .write_date_with_format(row, c, &d, &day)
-                            .map_err(xlsx)?;
-                    }
-                    Out::Text(mut s) => {
-                        if let Some((cut, _)) = s.char_indices().nth(XLSX_MAX_CHARS) {
-                            s.truncate(cut);
-                        }
-                        // Handed over whole: the writer keeps the string it is given.
-                        worksheet.write_string(row, c, s).map_err(xlsx)?;
-                    }
+                    // Handed over whole: the writer keeps the string it is given.
+                    worksheet.write_string(row, c, s).map_err(xlsx)?;
                 }
             }
-            row += 1;
         }
+        row += 1;
     }
     let mut file = tempfile::tempfile().map_err(|e| format!("创建临时文件失败：{e}"))?;
     workbook.save_to_writer(&mut file).map_err(xlsx)?;

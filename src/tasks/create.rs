@@ -5,6 +5,7 @@ use crate::auth::Caller;
 use crate::db::tasks::{self as sql, NewTask, TaskKind, TaskWriter};
 use crate::db::Conn;
 use crate::error::{Error, Result};
+use crate::files::beside::{beside, Feed};
 use crate::files::{self, FileError, Format, ReadLimits};
 use crate::rows::missing_field_message;
 use serde::de::{self, SeqAccess, Visitor};
@@ -212,83 +213,52 @@ pub fn create_import(
     };
     let mut writer = TaskWriter::create(conn, owner, TaskKind::Import, &new, chunk_rows)?;
     store_new(&mut writer, |writer| {
-        let mut creates = false;
         let read = read_beside(format, file, limits, |row| {
-            creates |= !files::row_names_asset(&row.json);
-            writer.push(&row.json, Some(row.line as i64))
+            // Refused at the first row that would create an asset again, not after the file.
+            if let (Some((task, time)), false) = (&earlier, files::row_names_asset(&row.json)) {
+                return Err(Error::SameFile {
+                    task: *task,
+                    time: time.clone(),
+                });
+            }
+            Ok(writer.push(&row.json, Some(row.line as i64))?)
         })?;
         // A file of a header alone is a mistake (the wrong sheet, an empty export), not a
         // task of nothing that the list would show as 成功.
         if read.rows == 0 {
             return Err(Error::BadBody("文件中没有数据行".into()));
         }
-        if let (true, Some((task, time))) = (creates, earlier) {
-            return Err(Error::SameFile { task, time });
-        }
         writer.note_unread_columns(read.unread_columns);
         Ok(())
     })
 }
 
-/// Rows travel from the file's reader to the thread storing them in groups: the channel costs
-/// little a row.
-const UPLOAD_GROUP_ROWS: usize = 256;
-
-/// Reads the file on a thread of its own while this one stores its rows (`store`), in file
-/// order: reading (unzipping, XML, the rows' JSON) and storing (SQLite) each take a core.
-/// Returns what was read (the rows, the headers not read); a file error or a store error stops
-/// both.
+/// Reads the file on a thread of its own (`upload-reader`) while this one stores its rows
+/// (`store`), in file order: reading (unzipping, XML, the rows' JSON) and storing (SQLite) each
+/// take a core. Returns what was read (the rows, the headers not read); a file error or a store
+/// error stops both.
 fn read_beside<R: Read + Seek + Send>(
     format: Format,
     file: R,
     limits: ReadLimits,
-    mut store: impl FnMut(&files::UploadRow) -> rusqlite::Result<()>,
+    mut store: impl FnMut(&files::UploadRow) -> Result<()>,
 ) -> Result<files::FileRead> {
-    std::thread::scope(|scope| {
-        let (send, receive) = crossbeam_channel::bounded::<Vec<files::UploadRow>>(8);
-        let reader = std::thread::Builder::new()
-            .name("upload-reader".into())
-            .spawn_scoped(scope, move || {
-                let mut group = Vec::with_capacity(UPLOAD_GROUP_ROWS);
-                // A closed channel: the storing side stopped, and says why.
-                let read = files::read_rows(format, file, limits, |row| {
-                    group.push(row);
-                    if group.len() == UPLOAD_GROUP_ROWS {
-                        send.send(std::mem::take(&mut group)).map_err(|_| ())?;
-                    }
-                    Ok(())
-                });
-                if read.is_ok() && !group.is_empty() {
-                    let _ = send.send(group);
-                }
-                read
-            })
-            .map_err(|e| Error::caused("cannot start upload reader", e))?;
-        let stored = {
-            // Taken here: leaving this block closes the channel, so a reader still sending
-            // stops.
-            let receive = receive;
-            let mut stored = Ok(());
-            'groups: for group in receive {
-                for row in &group {
-                    if let Err(e) = store(row) {
-                        stored = Err(e);
-                        break 'groups;
-                    }
-                }
-            }
-            stored
-        };
-        let read = reader
-            .join()
-            .map_err(|_| Error::internal("upload reader panicked"))?;
-        match (stored, read) {
-            (Err(db), _) => Err(Error::from(db)),
-            (Ok(()), Ok(read)) => Ok(read),
-            (Ok(()), Err(FileError::Unreadable(why))) => Err(Error::BadBody(why)),
-            (Ok(()), Err(FileError::Sink(()))) => {
-                Err(Error::internal("upload rows stopped being stored"))
-            }
+    let read = move |feed: &mut Feed<files::UploadRow>| {
+        // A refused push: the storing side stopped, and says why.
+        files::read_rows(format, file, limits, |row| {
+            feed.push(row).then_some(()).ok_or(())
+        })
+    };
+    let store_all = |rows: &mut dyn Iterator<Item = files::UploadRow>| -> Result<()> {
+        for row in rows {
+            store(&row)?;
         }
+        Ok(())
+    };
+    let (read, stored) = beside("upload-reader", read, store_all).map_err(Error::internal)?;
+    stored?;
+    read.map_err(|e| match e {
+        FileError::Unreadable(why) => Error::BadBody(why),
+        FileError::Sink(()) => Error::internal("upload rows stopped being stored"),
     })
 }
