@@ -90,24 +90,16 @@ pub fn page(
     rows.collect()
 }
 
-/// A changed row's message, as SQL: changed since it failed, so the summary moves it out of
-/// its reason (and its bad value) at once, before the re-run judges it again.
-fn changed_message() -> String {
-    format!("'{CHANGED}'")
-}
-
-/// What a changed failed row's message starts with.
+/// A changed failed row's message until the row runs again: one reason quoting no value, so
+/// the summary moves the row out of its reason (and its bad value) at once.
 pub const CHANGED: &str = "已修改，待重新执行";
 
 /// Replaces one failed row's text (its message says it was changed until the row runs again);
 /// false if the task has no failed row `seq`.
 pub fn set_row(conn: &Connection, task_id: i64, seq: i64, row: &str) -> rusqlite::Result<bool> {
     Ok(conn.execute(
-        &format!(
-            "UPDATE task_failure SET row = ?3, message = {} WHERE task_id = ?1 AND seq = ?2",
-            changed_message()
-        ),
-        params![task_id, seq, row],
+        "UPDATE task_failure SET row = ?3, message = ?4 WHERE task_id = ?1 AND seq = ?2",
+        params![task_id, seq, row, CHANGED],
     )? == 1)
 }
 
@@ -147,14 +139,13 @@ pub fn replace(
     (from, to): (&str, &str),
 ) -> rusqlite::Result<usize> {
     let path = format!("$.\"{field}\"");
-    conn.prepare_cached(&format!(
-        "UPDATE task_failure SET row = json_set(row, ?2, ?4), message = {}
+    conn.prepare_cached(
+        "UPDATE task_failure SET row = json_set(row, ?2, ?4), message = ?7
          WHERE task_id = ?1 AND seq > ?5 AND seq <= ?6
            AND json_valid(row) AND json_type(row) = 'object'
            AND CAST(json_extract(row, ?2) AS TEXT) = ?3",
-        changed_message()
-    ))?
-    .execute(params![task_id, path, from, to, after, last])
+    )?
+    .execute(params![task_id, path, from, to, after, last, CHANGED])
 }
 
 /// Deletes these failed rows from the task (they will not be imported): the task's row count

@@ -37,31 +37,43 @@ pub const SUMMARY_VALUES: usize = 20;
 /// first: the failed rows by reason, the bad values each reason quoted inside it (a reason
 /// that quotes none has no values).
 pub fn summary(conn: &Connection, caller: &Caller, id: i64) -> Result<Value> {
+    #[derive(serde::Serialize)]
+    struct Reason {
+        reason: String,
+        count: i64,
+        values: Vec<BadValue>,
+        others: i64,
+    }
+    #[derive(serde::Serialize)]
+    struct BadValue {
+        value: String,
+        count: i64,
+    }
     readable(conn, caller, id)?;
-    let mut reasons: Vec<Value> = Vec::new();
-    let mut last: Option<String> = None;
+    let mut reasons: Vec<Reason> = Vec::new();
+    // The rows come a reason's values together, the reasons most first.
     for (reason, value, count) in sql::summary(conn, id)? {
-        if last.as_deref() != Some(reason.as_str()) {
-            reasons.push(json!({ "reason": reason, "count": 0, "values": [], "others": 0 }));
-            last = Some(reason);
+        if reasons.last().is_none_or(|group| group.reason != reason) {
+            reasons.push(Reason {
+                reason,
+                count: 0,
+                values: Vec::new(),
+                others: 0,
+            });
         }
-        let Some(Value::Object(group)) = reasons.last_mut() else {
+        let Some(group) = reasons.last_mut() else {
             continue;
         };
-        let total = group["count"].as_i64().unwrap_or(0) + count;
-        group.insert("count".into(), total.into());
-        let Some(value) = value else { continue };
-        let listed = group["values"].as_array().map_or(0, Vec::len);
-        if listed < SUMMARY_VALUES {
-            if let Some(Value::Array(values)) = group.get_mut("values") {
-                values.push(json!({ "value": value, "count": count }));
+        group.count += count;
+        match value {
+            Some(value) if group.values.len() < SUMMARY_VALUES => {
+                group.values.push(BadValue { value, count })
             }
-        } else {
-            let others = group["others"].as_i64().unwrap_or(0) + count;
-            group.insert("others".into(), others.into());
+            Some(_) => group.others += count,
+            None => {}
         }
     }
-    Ok(Value::Array(reasons))
+    Ok(json!(reasons))
 }
 
 /// A page of failed rows, of one reason or all: each the row as submitted (or as edited since),

@@ -31,7 +31,7 @@ pub fn prune_task(
         let Some(task) = sql::task_state(&tx, task_id)? else {
             return Ok(false);
         };
-        if task.running() || task.status.pruned {
+        if task.running() || task.status.pruned() {
             return Ok(false);
         }
         let deleted = sql::delete_results(&tx, task_id, ROWS_PER_TRANSACTION)?;

@@ -94,9 +94,7 @@ pub struct Status {
     pub finish: Finish,
     /// A cancel was asked for (the rows not run end as failed rows).
     pub cancelled: bool,
-    /// Its stored rows, records and failed rows were deleted; the counters stay.
-    pub pruned: bool,
-    /// How its data went (`Removed`), when `pruned`.
+    /// How its stored rows, records and failed rows went, if they did (the counters stay).
     pub removed: Option<Removed>,
     pub dry_run: bool,
     pub confirmed: bool,
@@ -112,6 +110,13 @@ pub struct Status {
     pub wrote: bool,
     /// Some rows did not succeed: there are failed rows to read, fix or run again.
     pub unsucceeded: bool,
+}
+
+impl Status {
+    /// Its stored rows, records and failed rows were deleted (retention, a user, a discard).
+    pub fn pruned(&self) -> bool {
+        self.removed.is_some()
+    }
 }
 
 /// `Status`'s columns over `task t`, in its order. The two subqueries run only for the
@@ -136,13 +141,11 @@ const STATUS_COLUMNS: &str = status_columns!();
 
 /// Reads `STATUS_COLUMNS` from column `first` on.
 fn status_at(r: &rusqlite::Row, first: usize) -> rusqlite::Result<Status> {
-    let removed = Removed::of(r.get(first + 3)?);
     Ok(Status {
         kind: r.get(first)?,
         finish: r.get(first + 1)?,
         cancelled: r.get(first + 2)?,
-        pruned: removed.is_some(),
-        removed,
+        removed: Removed::of(r.get(first + 3)?),
         dry_run: r.get(first + 4)?,
         confirmed: r.get(first + 5)?,
         undone: r.get(first + 6)?,
@@ -212,6 +215,7 @@ fn view_row(r: &rusqlite::Row) -> rusqlite::Result<TaskView> {
     let number_succeed: i64 = r.get(4)?;
     let number_failed: i64 = r.get(7)?;
     let kind: TaskKind = r.get(6)?;
+    let status = status_at(r, 22)?;
     Ok(TaskView {
         id: r.get(0)?,
         manager: r.get(1)?,
@@ -226,8 +230,8 @@ fn view_row(r: &rusqlite::Row) -> rusqlite::Result<TaskView> {
         finish_time: r.get(9)?,
         file_name: r.get(10)?,
         cancelled: r.get(11)?,
-        pruned: r.get::<_, i64>(12)? != 0,
-        removed: Removed::of(r.get(12)?).map(Removed::name),
+        pruned: status.pruned(),
+        removed: status.removed.map(Removed::name),
         kind: kind.name(),
         number_created: r.get(13)?,
         number_updated: r.get(14)?,
@@ -244,7 +248,7 @@ fn view_row(r: &rusqlite::Row) -> rusqlite::Result<TaskView> {
             .and_then(|json| serde_json::from_str(&json).ok())
             .unwrap_or_default(),
         actions: Vec::new(),
-        status: status_at(r, 22)?,
+        status,
     })
 }
 

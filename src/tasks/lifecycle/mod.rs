@@ -138,7 +138,7 @@ pub fn check(status: &Status, action: Action) -> Result<()> {
     let running = matches!(phase, Phase::Running { .. });
     let kind = status.kind;
     let refuse = |refused: bool, error: Error| if refused { Err(error) } else { Ok(()) };
-    let kept = || refuse(status.pruned, Error::TaskPruned);
+    let kept = || refuse(status.pruned(), Error::TaskPruned);
     match action {
         Action::Cancel => {
             refuse(
@@ -223,7 +223,7 @@ pub fn actions(status: &Status) -> Vec<&'static str> {
         Action::Cancel => !status.cancelled,
         Action::Undo => status.wrote,
         Action::Rerun { .. } | Action::EditFailed => status.unsucceeded,
-        Action::DeleteData => !status.pruned,
+        Action::DeleteData => !status.pruned(),
         Action::Discard => true,
         Action::Read(_) => finished && (status.kind == TaskKind::Export || status.unsucceeded),
         Action::Confirm => true,

@@ -6,7 +6,6 @@ fn finished_import() -> Status {
         kind: TaskKind::Import,
         finish: Finish::Failed,
         cancelled: false,
-        pruned: false,
         removed: None,
         dry_run: false,
         confirmed: false,
@@ -60,7 +59,6 @@ fn phases() -> Vec<(&'static str, Status)> {
         (
             "import pruned",
             Status {
-                pruned: true,
                 removed: Some(Removed::Retention),
                 ..import
             },
@@ -97,7 +95,6 @@ fn phases() -> Vec<(&'static str, Status)> {
         (
             "dry run pruned",
             Status {
-                pruned: true,
                 removed: Some(Removed::Retention),
                 ..dry
             },
@@ -105,7 +102,6 @@ fn phases() -> Vec<(&'static str, Status)> {
         (
             "dry run discarded",
             Status {
-                pruned: true,
                 removed: Some(Removed::Discarded),
                 ..dry
             },
@@ -113,7 +109,6 @@ fn phases() -> Vec<(&'static str, Status)> {
         (
             "dry run deleted",
             Status {
-                pruned: true,
                 removed: Some(Removed::Deleted),
                 ..dry
             },
@@ -141,7 +136,6 @@ fn phases() -> Vec<(&'static str, Status)> {
         (
             "export pruned",
             Status {
-                pruned: true,
                 removed: Some(Removed::Retention),
                 ..export
             },
@@ -268,7 +262,6 @@ fn phases_follow_the_status() {
     };
     assert_eq!(phase(undone), Phase::Undone);
     let discarded = Status {
-        pruned: true,
         removed: Some(Removed::Discarded),
         ..dry
     };
