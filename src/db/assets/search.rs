@@ -183,6 +183,18 @@ fn trigram_phrase(column: &str, text: &str) -> Option<String> {
     Some(format!("{column}:\"{}\"", text.replace('"', "\"\"")))
 }
 
+/// The scope's and department's conditions as an index takes them (`[0]`), and as checked on a
+/// row found by id (`[1]`, after a trigram search: see `ListQuery::new`).
+const ENTITY: [&str; 2] = ["a.entity_id = :entity", "+a.entity_id = :entity"];
+const DEPARTMENTS: [&str; 2] = [
+    "a.department_id IN (SELECT value FROM json_each(:departments))",
+    "+a.department_id IN (SELECT value FROM json_each(:departments))",
+];
+const DEPARTMENT: [&str; 2] = [
+    "a.department_id = :department",
+    "+a.department_id = :department",
+];
+
 /// The conditions of an asset list, only those given, with their parameters.
 struct ListQuery {
     conditions: String,
@@ -199,14 +211,24 @@ struct ListQuery {
 
 impl ListQuery {
     fn new(scope: &Scope, filter: &Filter, today: i64) -> ListQuery {
-        let mut conditions = vec!["a.entity_id = :entity"];
+        let name_phrase = filter
+            .name
+            .as_deref()
+            .and_then(|n| trigram_phrase("name", n));
+        let description_phrase =
+            (filter.description.as_deref()).and_then(|d| trigram_phrase("description", d));
+        // With the trigram index to go by, each asset it found is looked up by id and its
+        // entity and department are checked on the row: `+` keeps SQLite from taking their
+        // index for that, which costs a page of the index per asset found, twice the row's own.
+        let on_row = usize::from(name_phrase.is_some() || description_phrase.is_some());
+        let mut conditions = vec![ENTITY[on_row]];
         let mut params: Vec<(&'static str, Box<dyn rusqlite::ToSql>)> =
             vec![(":entity", Box::new(scope.entity_id()))];
         let mut narrowed = false;
         match scope {
             Scope::Entity(_) => {}
             Scope::Departments(_, ids) => {
-                conditions.push("a.department_id IN (SELECT value FROM json_each(:departments))");
+                conditions.push(DEPARTMENTS[on_row]);
                 let ids = serde_json::to_string(ids).unwrap_or_default();
                 params.push((":departments", Box::new(ids)));
             }
@@ -222,7 +244,7 @@ impl ListQuery {
                 params.push((name, value));
             };
         if let Some(d) = filter.department_id {
-            add("a.department_id = :department", ":department", Box::new(d));
+            add(DEPARTMENT[on_row], ":department", Box::new(d));
         }
         if let Some(c) = &filter.category {
             add(
@@ -240,7 +262,7 @@ impl ListQuery {
             add("a.id = :id", ":id", Box::new(id));
         }
         if let Some(name) = &filter.name {
-            if let Some(phrase) = trigram_phrase("name", name) {
+            if let Some(phrase) = name_phrase {
                 add(TEXT_INDEXED, ":name_match", Box::new(phrase));
             }
             add("instr(a.name, :name) > 0", ":name", Box::new(name.clone()));
@@ -260,7 +282,7 @@ impl ListQuery {
             add("(PRICE) <= :price_sup", ":price_sup", Box::new(p));
         }
         if let Some(d) = &filter.description {
-            if let Some(phrase) = trigram_phrase("description", d) {
+            if let Some(phrase) = description_phrase {
                 add(
                     TEXT_INDEXED_DESCRIPTION,
                     ":description_match",
@@ -311,22 +333,7 @@ impl ListQuery {
                 params.retain(|(name, _)| *name != ":entity");
             }
         }
-        // With the trigram index to go by, each asset it found is looked up by id: its entity
-        // and department are checked on the row (`+` keeps SQLite from taking their index,
-        // which costs a page of that index per asset found, twice the row's own).
-        let text_indexed = conditions
-            .iter()
-            .any(|c| *c == TEXT_INDEXED || *c == TEXT_INDEXED_DESCRIPTION);
-        let mut conditions = conditions.join(" AND ");
-        if text_indexed {
-            conditions = conditions
-                .replace("a.entity_id = :entity", "+a.entity_id = :entity")
-                .replace("a.department_id IN (SELECT", "+a.department_id IN (SELECT")
-                .replace(
-                    "a.department_id = :department",
-                    "+a.department_id = :department",
-                );
-        }
+        let conditions = conditions.join(" AND ");
         ListQuery {
             conditions: conditions.replace("PRICE", PRICE_CENTS),
             params,
