@@ -217,10 +217,19 @@ whenSessionLost(() => {
   showLogin('会话已失效，请重新登录');
 });
 
-/** Gives every body cell of the view's tables its column's name (`data-label`), from the
- * table's head, for the phone layout's card rows. */
-function labelCells() {
-  for (const table of $('view').querySelectorAll('table.table')) {
+/** Gives the body cells of the tables the view just drew (or added rows to) their column's name
+ * (`data-label`), from the table's head, for the phone layout's card rows. */
+function labelCells(records) {
+  const tables = new Set();
+  for (const record of records) {
+    for (const node of record.addedNodes) {
+      if (!(node instanceof Element)) continue;
+      const around = node.closest('table.table');
+      if (around) tables.add(around);
+      for (const inside of node.querySelectorAll('table.table')) tables.add(inside);
+    }
+  }
+  for (const table of tables) {
     const heads = [...table.querySelectorAll('thead th')].map((th) => th.textContent.trim());
     if (!heads.length) continue;
     for (const tr of table.tBodies[0]?.rows || []) {

@@ -3,11 +3,10 @@
 // time, and the whole history as an XLSX for the auditor).
 
 import {
-  api, busy, button, CLASS_NAMES, clear, downloadLink, field, h, input, me, money, msgLine, openDialog, pager, path,
+  api, busy, button, CLASS_NAMES, clear, downloadLink, field, h, input, markFields, me, money, msgLine, openDialog, pager, path,
   select, STATUS_NAMES, toast, withOwnerSuggestions,
 } from './core.js';
 import { categoryTree, flattenCategories } from './org.js';
-import { markFields } from './assets.js';
 
 /** History entries a page of 履历 shows. */
 const HISTORY_PAGE_SIZE = 10;

@@ -1,7 +1,7 @@
 // The asset list: department and category tree, search, paging, create, retire, export.
 
 import {
-  api, headRow, busy, button, CLASS_NAMES, clear, field, h, input, me, money, msgLine, openDialog, openable, pager, path, select,
+  api, headRow, busy, button, CLASS_NAMES, clear, field, h, input, markFields, me, money, msgLine, openDialog, openable, pager, path, select,
   STATUS_NAMES, toast, withOwnerSuggestions,
 } from './core.js';
 import { categoryTree, departments, flattenCategories, nest, ownDepartment } from './org.js';
@@ -295,36 +295,6 @@ async function renderTree(tree, choose) {
   };
   for (const d of nest(list)) addDept(deptList, d);
   if (!list.length) deptList.append(h('li', { className: 'muted tree-note' }, '暂无可显示的部门'));
-}
-
-/** The rule messages of a rejected row (SPEC §7) and the field each concerns; a field named in
- * brackets (`缺少字段或类型错误：[count]`) is taken as is. */
-const RULE_FIELDS = [
-  ['对应部门不存在', 'department'], ['无权管理该部门的资产', 'department'], ['资产数量', 'count'],
-  ['仅数量型资产的数量可大于1', 'count'], ['资产价值不可为负', 'price'], ['资产使用期限不可为负', 'deadline'],
-  ['未找到指定层级分类', 'assetTree'], ['资产类别与层级分类不匹配', 'assetTree'], ['挂账人', 'user'],
-  ['父资产不符合规范', 'parent'],
-];
-
-/** Marks the inputs of `fields` ({field: input}) that the error's message concerns, and
- * focuses the first; a mark goes when its input is changed. */
-export function markFields(error, fields) {
-  for (const el of Object.values(fields)) el.classList.remove('field-error');
-  const info = error instanceof Error ? error.message : String(error);
-  const named = new Set([...info.matchAll(/\[(\w+)\]/g)].map((m) => m[1]));
-  for (const part of info.split('；')) for (const [text, key] of RULE_FIELDS) if (part.includes(text)) named.add(key);
-  let first = null;
-  for (const key of named) {
-    const el = fields[key];
-    if (!el) continue;
-    el.classList.add('field-error');
-    el.setAttribute('aria-invalid', 'true');
-    const unmark = () => { el.classList.remove('field-error'); el.removeAttribute('aria-invalid'); };
-    el.addEventListener('input', unmark, { once: true });
-    el.addEventListener('change', unmark, { once: true });
-    first = first || el;
-  }
-  if (first) first.focus();
 }
 
 /** The create-one-asset dialog; `done` runs after a successful create. */

@@ -256,6 +256,42 @@ export function openable(tr, open) {
   return tr;
 }
 
+/** The words of the rule messages (SPEC §7) and the field each names. */
+const MESSAGE_FIELDS = [
+  [/对应部门不存在|无权管理该部门/, 'department'], [/层级分类/, 'assetTree'],
+  [/挂账人/, 'user'], [/父资产/, 'parent'], [/资产数量|数量型资产的数量/, 'count'],
+  [/原值|资产价值/, 'price'], [/使用期限/, 'deadline'], [/资产编号|修改该资产|清退的资产不能修改/, 'id'],
+  [/资产类别|资产类型/, 'assetClass'], [/创建时间/, 'create_time'],
+];
+
+/** The fields a rule message concerns: one named in brackets (`缺少字段或类型错误：[count]`)
+ * as is, and those its words name. The failed-rows editor marks their cells, the asset dialogs
+ * their inputs. */
+export function fieldsOfMessage(message) {
+  const text = String(message || '');
+  const out = new Set([...text.matchAll(/\[(\w+)\]/g)].map((m) => m[1]));
+  for (const [re, field] of MESSAGE_FIELDS) if (re.test(text)) out.add(field);
+  return out;
+}
+
+/** Marks the inputs of `fields` ({field: input}) that the error's message concerns, and
+ * focuses the first; a mark goes when its input is changed. */
+export function markFields(error, fields) {
+  for (const el of Object.values(fields)) el.classList.remove('field-error');
+  let first = null;
+  for (const key of fieldsOfMessage(error instanceof Error ? error.message : error)) {
+    const el = fields[key];
+    if (!el) continue;
+    el.classList.add('field-error');
+    el.setAttribute('aria-invalid', 'true');
+    const unmark = () => { el.classList.remove('field-error'); el.removeAttribute('aria-invalid'); };
+    el.addEventListener('input', unmark, { once: true });
+    el.addEventListener('change', unmark, { once: true });
+    first = first || el;
+  }
+  if (first) first.focus();
+}
+
 export function input(attrs) {
   return h('input', attrs);
 }

@@ -1,7 +1,7 @@
 // An import's failed rows in place: a summary by reason, a page of rows to edit (the cell a
 // message points at marked), 全部替换 across every failed row, rows dropped, and a re-run.
 
-import { api, busy, button, clear, columns, h, importColumns, msgLine, pager, path, withOwnerSuggestions } from './core.js';
+import { api, busy, button, clear, columns, fieldsOfMessage, h, importColumns, msgLine, pager, path, withOwnerSuggestions } from './core.js';
 import { categoryTree, departments, flattenCategories } from './org.js';
 import { can } from './task_parts.js';
 
@@ -266,7 +266,7 @@ export async function failedEditor(t, load) {
     picks = rows.map(() => h('input', { type: 'checkbox', className: 'drop-pick', attrs: { 'aria-label': '选择此行' } }));
     const pickAll = h('input', { type: 'checkbox', id: 'pick-all', attrs: { 'aria-label': '选择本页全部行' } });
     pickAll.addEventListener('change', () => { for (const p of picks) p.checked = pickAll.checked; });
-    rows.forEach((r, i) => { for (const k of badFields(r.message)) inputs[i][k]?.classList.add('cell-bad'); });
+    rows.forEach((r, i) => { for (const k of fieldsOfMessage(r.message)) inputs[i][k]?.classList.add('cell-bad'); });
     clear(tableBox, Object.values(categoryLists),
       h('div', { className: 'table-wrap' }, h('table', { className: 'table table-edit', id: 'failed-table' },
         h('thead', {}, h('tr', {}, h('th', {}, canEdit ? pickAll : ''), h('th', {}, '行'), h('th', { className: 'col-message' }, '失败原因'), keys.map((k) => h('th', {}, labels[k] || k)))),
@@ -320,20 +320,6 @@ async function categoryDatalists(rows) {
     }
   }
   return lists;
-}
-
-/** The columns a failed row's message points at. */
-function badFields(message) {
-  const out = new Set();
-  for (const m of String(message || '').matchAll(/\[(\w+)\]/g)) out.add(m[1]);
-  const rules = [
-    [/对应部门不存在|无权管理该部门/, 'department'], [/层级分类/, 'assetTree'],
-    [/挂账人/, 'user'], [/父资产/, 'parent'], [/资产数量|数量型资产的数量/, 'count'],
-    [/原值|资产价值/, 'price'], [/使用期限/, 'deadline'], [/资产编号|修改该资产|清退的资产不能修改/, 'id'],
-    [/资产类别|资产类型/, 'assetClass'],
-  ];
-  for (const [re, k] of rules) if (re.test(message)) out.add(k);
-  return out;
 }
 
 /** One editable cell of a failed row: a list for class and department, categories offered for
