@@ -262,7 +262,14 @@ impl App {
 
     /// Imports rows as a task, waits for it and returns its record.
     pub fn import(&self, session: &str, rows: &Value) -> Value {
-        let id = self.post(&format!("/api/asset/{session}"), rows).ok()["id"]
+        self.import_with(session, "", rows)
+    }
+
+    /// `import` with a query (e.g. "?dry_run=true").
+    pub fn import_with(&self, session: &str, query: &str, rows: &Value) -> Value {
+        let id = self
+            .post(&format!("/api/asset/{session}{query}"), rows)
+            .ok()["id"]
             .as_i64()
             .expect("task id");
         self.wait_task(session, id)

@@ -7,10 +7,9 @@ use common::{item, row, App};
 use serde_json::{json, Value};
 
 fn dry_run(app: &App, s: &str, rows: &Value) -> i64 {
-    let answer = app.post(&format!("/api/asset/{s}?dry_run=true"), rows);
-    let id = answer.ok()["id"].as_i64().unwrap();
-    app.wait_task(s, id);
-    id
+    app.import_with(s, "?dry_run=true", rows)["id"]
+        .as_i64()
+        .unwrap()
 }
 
 fn task(app: &App, s: &str, id: i64) -> Value {

@@ -45,14 +45,6 @@ fn assert_counts_kept(app: &App) {
     }
 }
 
-/// Submits an import (query e.g. "?dry_run=true"), waits and returns the task.
-fn import_with(app: &App, s: &str, query: &str, rows: &Value) -> Value {
-    let id = app.post(&format!("/api/asset/{s}{query}"), rows).ok()["id"]
-        .as_i64()
-        .unwrap();
-    app.wait_task(s, id)
-}
-
 fn counters(task: &Value) -> [i64; 5] {
     [
         "number_created",
@@ -352,7 +344,7 @@ fn a_dry_run_writes_nothing_and_its_confirm_equals_a_direct_import() {
 
     let s = &results[1];
     let before = (asset_table(&checked), checked.table_counts());
-    let dry = import_with(&checked, s, "?dry_run=true", &rows(1));
+    let dry = checked.import_with(s, "?dry_run=true", &rows(1));
     assert_eq!(
         (&dry["dry_run"], &dry["confirmed"]),
         (&json!(true), &json!(false))
@@ -413,7 +405,7 @@ fn a_dry_run_writes_nothing_and_its_confirm_equals_a_direct_import() {
         )
         .err(400, 14, "该任务不是仅校验任务，无需确认");
     // A dry run's failed rows are fixed in the file, not re-run.
-    let dry_again = import_with(&checked, s, "?dry_run=true", &json!([{"id": 999}]));
+    let dry_again = checked.import_with(s, "?dry_run=true", &json!([{"id": 999}]));
     checked
         .put(
             &format!("/api/failed_task/{s}/{}", id_of(&dry_again)),
@@ -448,7 +440,7 @@ fn a_task_lists_the_actions_its_phase_allows_from_dry_run_to_deleted_data() {
     };
     let mut bad = row("坏行", "liusn", "CST");
     bad["count"] = json!(0);
-    let dry = import_with(&app, &s, "?dry_run=true", &json!([item("电脑"), bad]));
+    let dry = app.import_with(&s, "?dry_run=true", &json!([item("电脑"), bad]));
     let id = id_of(&dry);
     assert_eq!(
         dry["actions"],
@@ -498,7 +490,7 @@ fn a_dry_run_of_a_file_finds_parents_created_by_earlier_batches() {
         row("b", "liusn", "CST"),
         child
     ]);
-    let dry = import_with(&app, &s, "?dry_run=true", &rows);
+    let dry = app.import_with(&s, "?dry_run=true", &rows);
     assert_eq!(counters(&dry), [4, 0, 0, 0, 4], "{dry}");
     let direct = app.import(&s, &rows);
     assert_eq!(counters(&direct), [4, 0, 0, 0, 4], "{direct}");
@@ -644,12 +636,7 @@ fn undo_takes_back_creates_and_updates_and_leaves_what_changed_since() {
     assert_counts_kept(&app);
 
     // Neither a dry run nor an export can be undone.
-    let dry = import_with(
-        &app,
-        &s,
-        "?dry_run=true",
-        &json!([row("x", "liusn", "CST")]),
-    );
+    let dry = app.import_with(&s, "?dry_run=true", &json!([row("x", "liusn", "CST")]));
     app.post(
         &format!("/api/async_task/{s}/{}/undo", id_of(&dry)),
         &json!({}),
