@@ -73,6 +73,9 @@ pub enum Error {
     /// An upload asked to be checked (`check_duplicate`) would create assets and has the content
     /// of a file imported in the last day by the task `task` at `time`.
     SameFile { task: i64, time: String },
+    /// A user who holds `count` assets leaves their department (an edit, or a deletion when
+    /// `deleting`) without saying where the assets go.
+    AssetsNeedChoice { count: i64, deleting: bool },
     /// No route for this path and method.
     UnknownPath,
     /// The server is at a bound it keeps for everyone's sake (connections, password checks,
@@ -162,6 +165,16 @@ pub fn answer(error: &Error) -> (Status, i64, String) {
             Status::Conflict,
             16,
             format!("同样内容的文件已于{time}导入（任务 #{task}），再次导入会重复创建资产"),
+        ),
+        AssetsNeedChoice { count, deleting: false } => (
+            Status::BadRequest,
+            30,
+            format!("该用户名下有{count}项资产，请选择这些资产的去向：随用户转入新部门，或留在原部门交给该部门的资产管理员"),
+        ),
+        AssetsNeedChoice { count, deleting: true } => (
+            Status::BadRequest,
+            30,
+            format!("该用户名下有{count}项资产，删除前须将这些资产交给原部门的资产管理员"),
         ),
         UnknownPath => (Status::NotFound, -3, "请求的接口不存在".into()),
         Busy(what) => (Status::ServiceUnavailable, 10, (*what).into()),
@@ -276,6 +289,10 @@ impl Clone for Error {
             SameFile { task, time } => SameFile {
                 task: *task,
                 time: time.clone(),
+            },
+            AssetsNeedChoice { count, deleting } => AssetsNeedChoice {
+                count: *count,
+                deleting: *deleting,
             },
             UnknownPath => UnknownPath,
             Busy(what) => Busy(what),

@@ -28,6 +28,7 @@ pub mod sessions;
 pub mod setup;
 pub mod start;
 pub mod tasks;
+pub mod user_admin;
 
 use config::Settings;
 use rocket::fairing::AdHoc;

@@ -50,6 +50,19 @@ fn check_path_name(field: &str, name: &str) -> Result<String> {
     Ok(name)
 }
 
+/// An email as it is stored: its one spelling, None when empty; up to 254 characters, with
+/// an `@`, without a control or format character.
+pub fn check_email(email: Option<&str>) -> Result<Option<String>> {
+    let email = email.map(names::normalize).filter(|e| !e.is_empty());
+    if let Some(e) = &email {
+        if e.chars().count() > 254 || !e.contains('@') {
+            return Err(Error::BadBody("字段长度不合法：[email]".into()));
+        }
+        check_visible("email", e)?;
+    }
+    Ok(email)
+}
+
 pub fn check_password_strength(password: &str) -> Result<()> {
     let n = password.chars().count();
     if !(6..=128).contains(&n) {
@@ -150,17 +163,7 @@ pub fn create_user(conn: &Connection, caller: &Caller, req: &NewUserRequest) -> 
         ));
     }
     check_password_strength(&req.password)?;
-    let email = req
-        .email
-        .as_deref()
-        .map(names::normalize)
-        .filter(|e| !e.is_empty());
-    if let Some(e) = &email {
-        if e.chars().count() > 254 || !e.contains('@') {
-            return Err(Error::BadBody("字段长度不合法：[email]".into()));
-        }
-        check_visible("email", e)?;
-    }
+    let email = check_email(req.email.as_deref())?;
     let email = email.as_deref();
     let (entity_id, department) = match (caller.role, req.character) {
         (Role::Super, 3) => (named_entity(conn, caller, &req.entity)?, None),

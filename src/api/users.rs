@@ -6,7 +6,8 @@ use crate::db::{users, Db};
 use crate::org::{self, ModifyUserRequest, NewUserRequest};
 use crate::paging::Page;
 use crate::sessions::Sessions;
-use rocket::{get, post, put, routes, Route, State};
+use crate::user_admin::{self, AssetsChoice, EditUserRequest};
+use rocket::{delete, get, post, put, routes, Route, State};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -16,6 +17,9 @@ pub fn routes() -> Vec<Route> {
         list_entities,
         create_user,
         modify_user,
+        user_detail,
+        edit_user,
+        delete_user,
         users_of_entity,
         owner_names
     ]
@@ -92,4 +96,69 @@ async fn users_of_entity(
         db.run(move |conn| org::users_of_entity(conn, &caller, &entity, page))
             .await?,
     )
+}
+
+/// The path's user id: a positive integer, else the user is not found.
+fn user_id(id: &str) -> Result<i64, crate::error::Error> {
+    id.trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or(crate::error::Error::NotFound("用户"))
+}
+
+/// One user as the edit dialog needs them (assets held, who would receive them). Not in the
+/// original API.
+#[get("/api/user/<_>/<id>")]
+async fn user_detail(db: &State<Db>, session: Session, id: &str) -> Reply {
+    let caller = session.require(&[Role::Super, Role::Admin])?;
+    let id = user_id(id)?;
+    ok(db
+        .run(move |conn| user_admin::detail(conn, &caller, id))
+        .await?)
+}
+
+/// Edits a user's department, role and email. Not in the original API.
+#[post("/api/user/<_>/<id>", data = "<body>")]
+async fn edit_user(
+    db: &State<Db>,
+    sessions: &State<Sessions>,
+    session: Session,
+    id: &str,
+    body: Body,
+) -> Reply {
+    let caller = session.require(&[Role::Super, Role::Admin])?;
+    let req: EditUserRequest = body.json()?;
+    let id = user_id(id)?;
+    let sessions = sessions.inner().clone();
+    let end = move |user: i64| sessions.end_user(user, None);
+    ok(db
+        .write(move |tx| user_admin::edit(tx, &end, &caller, id, &req))
+        .await?)
+}
+
+/// Deletes a user; `?assets=keep` hands the assets they hold to their department's asset
+/// manager. Not in the original API.
+#[delete("/api/user/<_>/<id>?<assets>")]
+async fn delete_user(
+    db: &State<Db>,
+    sessions: &State<Sessions>,
+    session: Session,
+    id: &str,
+    assets: Option<&str>,
+) -> Reply {
+    let caller = session.require(&[Role::Super, Role::Admin])?;
+    let id = user_id(id)?;
+    let choice = match assets.map(str::trim) {
+        None | Some("") => None,
+        Some("keep") => Some(AssetsChoice::Keep),
+        Some("move") => Some(AssetsChoice::Move),
+        Some(_) => return Err(crate::error::Error::missing_field("assets").into()),
+    };
+    let sessions = sessions.inner().clone();
+    let end = move |user: i64| sessions.end_user(user, None);
+    let moved = db
+        .write(move |tx| user_admin::delete(tx, &end, &caller, id, choice))
+        .await?;
+    ok(json!({ "assets": moved }))
 }

@@ -25,6 +25,10 @@ pub enum Kind {
     ImportUpdated,
     UndoRestored,
     UndoDeleted,
+    /// Moved to another department with its owner (a user edit that asked for it).
+    MovedWithOwner,
+    /// Handed to the department's asset manager by a user who left it (edited or deleted).
+    HandedOver,
 }
 
 /// A kind is answered by its API name.
@@ -35,7 +39,7 @@ impl serde::Serialize for Kind {
 }
 
 /// Each kind's stored code, API name and label.
-const KINDS: [(Kind, i64, &str, &str); 7] = [
+const KINDS: [(Kind, i64, &str, &str); 9] = [
     (Kind::Created, 1, "created", "新建"),
     (Kind::Modified, 2, "modified", "修改"),
     (Kind::Retired, 3, "retired", "清退"),
@@ -48,6 +52,8 @@ const KINDS: [(Kind, i64, &str, &str); 7] = [
         "撤销导入（恢复原值）",
     ),
     (Kind::UndoDeleted, 7, "undo_deleted", "撤销导入（删除）"),
+    (Kind::MovedWithOwner, 8, "moved_with_owner", "随挂账人调动"),
+    (Kind::HandedOver, 9, "handed_over", "交给部门资产管理员"),
 ];
 
 impl Kind {

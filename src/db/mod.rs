@@ -33,6 +33,7 @@ pub mod org;
 pub mod results;
 pub mod tasks;
 pub mod text_index;
+pub mod user_changes;
 pub mod users;
 
 use crate::error::{Error, Result};

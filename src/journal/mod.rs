@@ -37,6 +37,8 @@ pub enum Kind {
     UserLocked,
     UserUnlocked,
     PasswordReset,
+    UserEdited,
+    UserDeleted,
     DepartmentCreated,
     DepartmentDeleted,
     CategoryCreated,
@@ -54,7 +56,7 @@ pub enum Kind {
 
 impl Kind {
     /// Every kind, in the order the page offers them.
-    pub const ALL: [Kind; 22] = [
+    pub const ALL: [Kind; 24] = [
         Kind::Login,
         Kind::LoginFailed,
         Kind::Logout,
@@ -64,6 +66,8 @@ impl Kind {
         Kind::UserLocked,
         Kind::UserUnlocked,
         Kind::PasswordReset,
+        Kind::UserEdited,
+        Kind::UserDeleted,
         Kind::DepartmentCreated,
         Kind::DepartmentDeleted,
         Kind::CategoryCreated,
@@ -92,6 +96,8 @@ impl Kind {
             Kind::UserLocked => ("user_locked", "锁定用户"),
             Kind::UserUnlocked => ("user_unlocked", "解锁用户"),
             Kind::PasswordReset => ("password_reset", "重置密码"),
+            Kind::UserEdited => ("user_edited", "修改用户"),
+            Kind::UserDeleted => ("user_deleted", "删除用户"),
             Kind::DepartmentCreated => ("department_created", "新建部门"),
             Kind::DepartmentDeleted => ("department_deleted", "删除部门"),
             Kind::CategoryCreated => ("category_created", "新建分类"),

@@ -71,6 +71,17 @@ fn shown(value: &Value) -> String {
     }
 }
 
+/// Where a user's assets went when they left their department (`assets` of the detail).
+fn assets_moved(detail: &Value) -> Option<String> {
+    let assets = detail.get("assets")?;
+    let count = assets.get("count").and_then(Value::as_i64).unwrap_or(0);
+    let (department, owner) = (text(assets, "department"), text(assets, "owner"));
+    Some(match text(assets, "choice") {
+        "move" => format!("{count} 项资产随用户转入部门 {department}"),
+        _ => format!("{count} 项资产留在部门 {department}，交给资产管理员 {owner}"),
+    })
+}
+
 /// What the entry says happened, as a sentence.
 fn sentence(kind: Option<Kind>, e: &Entry, detail: &Value) -> String {
     let who = e.actor_name.as_str();
@@ -110,6 +121,42 @@ fn sentence(kind: Option<Kind>, e: &Entry, detail: &Value) -> String {
         Kind::UserLocked => format!("{who} 锁定用户「{user}」"),
         Kind::UserUnlocked => format!("{who} 解锁用户「{user}」"),
         Kind::PasswordReset => format!("{who} 重置了用户「{user}」的密码"),
+        Kind::UserEdited => {
+            let mut parts: Vec<String> = Vec::new();
+            if let Some(changes) = detail.get("changes").and_then(Value::as_object) {
+                for (key, label) in [
+                    ("department", "部门"),
+                    ("character", "角色"),
+                    ("email", "邮箱"),
+                ] {
+                    let Some(sides) = changes.get(key) else {
+                        continue;
+                    };
+                    let side = |i: usize| {
+                        let v = sides.get(i).unwrap_or(&Value::Null);
+                        match key {
+                            "character" => role_name(v.as_i64()).to_owned(),
+                            _ => shown(v),
+                        }
+                    };
+                    parts.push(format!("{label} {} → {}", side(0), side(1)));
+                }
+            }
+            parts.extend(assets_moved(detail));
+            format!("{who} 修改用户「{user}」：{}", parts.join("；"))
+        }
+        Kind::UserDeleted => {
+            let role = role_name(detail.get("character").and_then(Value::as_i64));
+            let place = match department {
+                "" => String::new(),
+                department => format!("（部门 {department}）"),
+            };
+            let mut text = format!("{who} 删除{role}「{user}」{place}");
+            if let Some(moved) = assets_moved(detail) {
+                text.push_str(&format!("；{moved}"));
+            }
+            text
+        }
         Kind::SetupDone => match detail.get("demo").and_then(Value::as_bool) {
             Some(true) => format!("{who} 完成首次设置：设置超级管理员密码，创建示例企业"),
             _ => format!("{who} 完成首次设置：设置超级管理员密码"),
