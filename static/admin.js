@@ -1,20 +1,20 @@
-// The system admin's screens (departments, users, categories) and the super admin's
-// (entities and their system admins).
+// The system admin's screens (departments, categories) and the super admin's (entities); the
+// users' screen is users.js.
 
-import { api, headRow, busy, button, clear, field, h, input, me, msgLine, openDialog, pager, path, ROLE_NAMES, select } from './core.js';
+import { api, headRow, busy, button, clear, field, h, input, msgLine, path, select } from './core.js';
 import { categoryTree, departments, entityName, flattenCategories, nest } from './org.js';
 
 /** Runs `render` with the caller's company (GET /api/character names it). */
-function withEntity(root, render) {
+export function withEntity(root, render) {
   if (entityName()) return render(entityName());
   clear(root, h('section', { className: 'card narrow' },
     h('p', { className: 'msg msg-error' }, '您的账号没有所属的业务实体，请联系超级管理员。')));
   return undefined;
 }
 
-const indentName = (depth, name) => `${'　'.repeat(depth)}${depth ? '└ ' : ''}${name}`;
+export const indentName = (depth, name) => `${'　'.repeat(depth)}${depth ? '└ ' : ''}${name}`;
 
-function flatDepartments(list) {
+export function flatDepartments(list) {
   const out = [];
   const walk = (nodes, depth) => {
     for (const d of nodes) {
@@ -81,127 +81,6 @@ export function departmentsView(root) {
   });
 }
 
-// ---------------------------------------------------------------- users
-
-export function usersView(root, entityArg) {
-  if (me.character === 4) {
-    superUsers(root, entityArg);
-    return;
-  }
-  withEntity(root, (entity) => userScreen(root, entity, false));
-}
-
-async function superUsers(root, entityArg) {
-  let entities = [];
-  try {
-    entities = (await api('GET', path('entity'))).data;
-  } catch (e) {
-    clear(root, h('p', { className: 'msg msg-error' }, e.message));
-    return;
-  }
-  if (!entities.length) {
-    clear(root, h('section', { className: 'card narrow' }, h('p', {}, '还没有业务实体，请先在「业务实体」页创建。')));
-    return;
-  }
-  const entity = entityArg && entities.some((e) => e.name === entityArg) ? entityArg : entities[0].name;
-  userScreen(root, entity, true, entities);
-}
-
-function userScreen(root, entity, isSuper, entities) {
-  const body = h('tbody');
-  const pagerBox = h('div');
-  const listMsg = msgLine();
-  let page = 1;
-  const f = {
-    name: input({ id: 'user-name', maxLength: 128, autocomplete: 'off' }),
-    password: input({ id: 'user-password', type: 'password', autocomplete: 'new-password' }),
-    character: isSuper ? select([['3', '系统管理员']], { id: 'user-character' }) : select([['2', '资产管理员'], ['1', '普通用户']], { id: 'user-character' }),
-    department: select([], { id: 'user-department' }),
-    email: input({ id: 'user-email', type: 'email', autocomplete: 'off' }),
-  };
-  const msg = msgLine();
-  const create = button(isSuper ? '创建系统管理员' : '创建用户', () => busy(create, msg, async () => {
-    await api('POST', path('user'), {
-      name: f.name.value.trim(),
-      password: f.password.value,
-      entity,
-      department: isSuper ? '' : f.department.value,
-      character: Number(f.character.value),
-      lock: false,
-      email: f.email.value.trim() || null,
-    });
-    msg.ok(`已创建用户「${f.name.value.trim()}」`);
-    f.name.value = '';
-    f.password.value = '';
-    f.email.value = '';
-    await load(page);
-  }), 'btn-primary', { id: 'user-create' });
-
-  const entityPicker = isSuper
-    ? field('业务实体', select(entities.map((e) => [e.name, e.name]), {
-      id: 'user-entity', value: entity, onchange: (e) => { location.hash = `#users/${encodeURIComponent(e.target.value)}`; },
-    }))
-    : null;
-  if (entityPicker) entityPicker.querySelector('select').value = entity;
-
-  clear(root, h('div', { className: 'grid-main-side' },
-    h('section', { className: 'card' },
-      h('div', { className: 'toolbar' }, h('h2', { className: 'card-title' }, isSuper ? '系统管理员' : '用户'), entityPicker),
-      listMsg,
-      h('div', { className: 'table-wrap' }, h('table', { className: 'table', id: 'user-table' },
-        headRow(['编号', '用户名', '邮箱', '角色', '部门', '状态', '操作']),
-        body)),
-      pagerBox),
-    h('section', { className: 'card' },
-      h('h2', { className: 'card-title' }, isSuper ? '新建系统管理员' : '新建用户'),
-      h('div', { className: 'form-grid' },
-        field('用户名', f.name), field('初始密码（6 到 128 位）', f.password), field('角色', f.character),
-        isSuper ? null : field('所属部门', f.department), field('邮箱（可选）', f.email)),
-      h('div', { className: 'actions' }, create), msg)));
-
-  const manageable = (u) => (isSuper ? u.character === 3 : u.character === 1 || u.character === 2);
-
-  const load = (p) => busy(null, listMsg, async () => {
-    const answer = await api('GET', `${path('user_entity', entity, p)}?size=20`);
-    page = p;
-    clear(body);
-    for (const u of answer.data) {
-      const lockBtn = button(u.lock ? '解锁' : '锁定', () => busy(lockBtn, listMsg, async () => {
-        await api('PUT', path('user'), { id: u.id, lock: !u.lock });
-        listMsg.ok(`已${u.lock ? '解锁' : '锁定'}用户「${u.name}」`);
-        await load(page);
-      }), u.lock ? 'btn-small' : 'btn-small btn-danger-ghost', { dataset: { action: 'lock' } });
-      const resetBtn = button('重置密码', () => resetPassword(u, listMsg), 'btn-small', { dataset: { action: 'reset' } });
-      body.append(h('tr', { dataset: { user: u.name } },
-        h('td', { className: 'num' }, u.id),
-        h('td', {}, u.name),
-        h('td', { className: 'muted' }, u.email || '—'),
-        h('td', {}, h('span', { className: `tag tag-role-${u.character}` }, ROLE_NAMES[u.character] || '')),
-        h('td', {}, u.department || '—'),
-        h('td', {}, u.lock ? h('span', { className: 'badge badge-fail' }, '已锁定') : h('span', { className: 'badge badge-ok' }, '正常')),
-        h('td', { className: 'row-actions' }, manageable(u) ? [lockBtn, resetBtn] : h('span', { className: 'muted' }, '—'))));
-    }
-    clear(pagerBox, pager(page, answer.pages, answer.total, load));
-  });
-
-  if (!isSuper) {
-    departments().then((list) => {
-      for (const d of flatDepartments(list)) f.department.append(h('option', { value: d.name }, indentName(d.depth, d.name)));
-    }, (e) => msg.error(e));
-  }
-  load(1);
-}
-
-function resetPassword(u, listMsg) {
-  const pw = input({ type: 'password', id: 'reset-password', autocomplete: 'new-password' });
-  const msg = msgLine();
-  const save = button('重置', () => busy(save, msg, async () => {
-    await api('PUT', path('user'), { id: u.id, password: pw.value });
-    close();
-    listMsg.ok(`已重置用户「${u.name}」的密码`);
-  }), 'btn-primary', { id: 'reset-save' });
-  const close = openDialog(`重置「${u.name}」的密码`, h('div', { className: 'form-grid' }, field('新密码（6 到 128 位）', pw), msg), [button('取消', () => close()), save]);
-}
 
 // ---------------------------------------------------------------- categories
 

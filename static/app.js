@@ -1,12 +1,14 @@
 // The admin page: login, the shell (top bar, navigation by role) and a hash router.
 
 import { api, ApiError, me, button, clear, field, h, msgLine, openDialog, ROLE_NAMES, session, SESSION_KEY, busy, toast, whenSessionLost } from './core.js';
-import { assetsView, ownAssetsView } from './assets.js';
+import { assetsView } from './assets.js';
+import { ownAssetsView } from './mine.js';
 import { importView } from './import.js';
 import { taskView } from './task.js';
 import { tasksView } from './task_list.js';
 import { stopPolling } from './task_parts.js';
-import { categoriesView, departmentsView, entitiesView, usersView } from './admin.js';
+import { categoriesView, departmentsView, entitiesView } from './admin.js';
+import { usersView } from './users.js';
 import { journalView } from './journal.js';
 import { backupsView } from './backups.js';
 import { forgetOrg } from './org.js';

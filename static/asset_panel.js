@@ -22,10 +22,10 @@ export async function assetPanel(a, changed) {
     ['创建日期', a.create_time], ['使用状态', STATUS_NAMES[a.status] || ''], ['是否清退', a.expire ? '已清退' : '在用'],
     ['上级资产', a.parentName || '—'], ['位置', a.position || '—'], ['描述', a.description || '—'],
   ].map(([k, v]) => [h('dt', {}, k), h('dd', {}, String(v))]));
-  // Children are found by a search, which is the asset roles' (staff have their own list only).
+  // Children are found by a search, within what the caller sees (staff: their own).
   const managesAssets = me.character === 2 || me.character === 3;
   const children = h('div', { id: 'asset-children' }, h('span', { className: 'muted' }, '加载中…'));
-  const kidsBox = managesAssets ? h('div', {}, h('h3', { className: 'sub-title' }, '下级资产'), children) : null;
+  const kidsBox = h('div', {}, h('h3', { className: 'sub-title' }, managesAssets ? '下级资产' : '您名下的下级资产'), children);
   const info = h('div', { id: 'asset-info', attrs: { role: 'tabpanel' } }, view, kidsBox);
   const history = assetHistory(a, () => close());
   // The buttons that act on the asset belong to 信息; 履历 only reads.
@@ -96,7 +96,6 @@ export async function assetPanel(a, changed) {
   }
   footer.push(button('关闭', () => close()));
   const close = openDialog(`资产 #${a.id} ${a.name}`, body, footer);
-  if (!kidsBox) return;
   try {
     const kids = (await api('POST', path('search_assets'), { parent: a.id, page: 1, size: 100 })).data;
     clear(children, kids.length

@@ -1,7 +1,7 @@
 // The asset list: department and category tree, search, paging, create, retire, export.
 
 import {
-  api, headRow, busy, button, CLASS_NAMES, clear, field, h, input, markFields, me, money, msgLine, openDialog, openable, pager, path, select,
+  api, busy, button, CLASS_NAMES, clear, field, h, input, markFields, me, money, msgLine, openDialog, openable, pager, path, select,
   STATUS_NAMES, toast, withOwnerSuggestions,
 } from './core.js';
 import { categoryTree, departments, flattenCategories, nest, ownDepartment } from './org.js';
@@ -117,6 +117,20 @@ export function assetsView(root, arg) {
     load();
   }
 
+  /** The row of an empty list: a search that found nothing, or an empty register with its next
+   * step (a department first for a new company, then categories, then assets). */
+  function emptyRow() {
+    const td = h('td', { className: 'empty', colSpan: 12, id: 'asset-empty' }, '没有符合条件的资产');
+    const f = currentFilter();
+    if (Object.keys(f).some((k) => k !== 'expire' || f[k] !== '0')) return h('tr', {}, td);
+    const link = (href, text) => h('a', { href, className: 'empty-link' }, text);
+    departments().then((list) => {
+      if (me.character === 3 && !list.length) clear(td, '登记表还是空的。请先', link('#departments', '创建部门'), '。');
+      else clear(td, '登记表还是空的。请先在', link('#categories', '「分类」'), '页建好分类，再点「新建资产」登记一项，或到', link('#import', '「导入」'), '页从 Excel 导入。');
+    }, () => {});
+    return h('tr', {}, td);
+  }
+
   function updateButtons() {
     const n = state.selected.size;
     retireBtn.disabled = n === 0;
@@ -127,9 +141,7 @@ export function assetsView(root, arg) {
 
   function renderRows() {
     clear(tableBody);
-    if (state.rows.length === 0) {
-      tableBody.append(h('tr', {}, h('td', { className: 'empty', colSpan: 12 }, '没有符合条件的资产')));
-    }
+    if (state.rows.length === 0) tableBody.append(emptyRow());
     for (const a of state.rows) {
       const box = h('input', { type: 'checkbox', checked: state.selected.has(a.id), attrs: { 'aria-label': `选择资产 ${a.id}` } });
       box.addEventListener('change', () => {
@@ -294,7 +306,12 @@ async function renderTree(tree, choose) {
     for (const c of d.children) addDept(kids, c);
   };
   for (const d of nest(list)) addDept(deptList, d);
-  if (!list.length) deptList.append(h('li', { className: 'muted tree-note' }, '暂无可显示的部门'));
+  if (!list.length) {
+    // A new company has none yet: say where they are made (the admin's 部门 page).
+    deptList.append(h('li', { className: 'muted tree-note', id: 'tree-empty' }, me.character === 3
+      ? ['还没有部门。', h('a', { href: '#departments', id: 'tree-empty-link' }, '到「部门」页创建第一个部门'), '，再到「用户」页为它添加资产管理员。']
+      : '您的部门不在可见范围内，请联系系统管理员。'));
+  }
 }
 
 /** The create-one-asset dialog; `done` runs after a successful create. */
@@ -402,35 +419,4 @@ export async function createAssetDialog(done) {
   } catch (e) {
     msg.error(e);
   }
-}
-
-/** Staff: their own assets; a click on one opens it (its fields and 履历). */
-export function ownAssetsView(root) {
-  const body = h('tbody');
-  const pagerBox = h('div');
-  const msg = msgLine();
-  clear(root, h('div', { className: 'card' },
-    h('div', { className: 'toolbar' }, h('span', { className: 'scope-label' }, '我名下的资产')),
-    msg,
-    h('div', { className: 'table-wrap' }, h('table', { className: 'table', id: 'own-asset-table' },
-      headRow(['编号', '名称', '类型', '数量', '当前价值', '分类', '部门', '位置', '状态', '创建日期']),
-      body)),
-    pagerBox));
-  const load = (page) => busy(null, msg, async () => {
-    const answer = await api('GET', path('asset_user_list', page) + `?size=${PAGE_SIZE}`);
-    clear(body);
-    if (!answer.data.length) body.append(h('tr', {}, h('td', { className: 'empty', colSpan: 10 }, '名下暂无资产')));
-    for (const a of answer.data) {
-      const tr = h('tr', { className: a.expire ? 'row-retired row-open' : 'row-open', dataset: { id: a.id }, title: '查看资产详情与履历' },
-        h('td', { className: 'num' }, a.id), h('td', { className: 'asset-name' }, a.name),
-        h('td', {}, CLASS_NAMES[a.assetClass] || ''), h('td', { className: 'num' }, a.count),
-        h('td', { className: 'num' }, money(a.price)), h('td', {}, a.assetTree), h('td', {}, a.departmentName),
-        h('td', {}, a.position),
-        h('td', {}, a.expire ? '已清退' : STATUS_NAMES[a.status] || ''), h('td', { className: 'muted' }, a.create_time));
-      openable(tr, () => assetPanel(a, () => load(page)));
-      body.append(tr);
-    }
-    clear(pagerBox, pager(page, answer.pages, answer.total, load));
-  });
-  load(1);
 }

@@ -56,9 +56,10 @@ async fn expire_assets(db: &State<Db>, session: Session, body: Body) -> Reply {
     done()
 }
 
+/// A search within what the caller sees: staff search their own assets only (`org::scope`).
 #[post("/api/search_assets/<_>", data = "<body>")]
 async fn search_assets(db: &State<Db>, session: Session, body: Body) -> Reply {
-    let caller = session.require(ASSET_ROLES)?;
+    let caller = session.require(&[Role::Staff, Role::Manager, Role::Admin])?;
     let req: SearchRequest = body.json()?;
     paged(
         db.run(move |conn| assets::search(conn, &caller, req))

@@ -615,7 +615,7 @@ fn each_role_is_allowed_and_refused_per_endpoint() {
         ),
         (
             "POST search_assets",
-            &["manager", "admin"],
+            &["staff", "manager", "admin"],
             Box::new(|_, s, _| app.post(&format!("/api/search_assets/{s}"), &json!({"page": 1}))),
         ),
         (

@@ -121,6 +121,7 @@ impl Ep {
             DepartmentNew | DepartmentDelete => &[Admin],
             Departments => &[Root, Admin, Manager],
             OwnAssets => &[Staff],
+            Search => &[Manager, Admin, Staff],
             _ => &[Manager, Admin],
         }
     }

@@ -7,3 +7,4 @@ mod common;
 
 mod isolation;
 mod structure;
+mod users;

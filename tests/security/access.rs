@@ -35,11 +35,24 @@ struct Fixture {
     staffs: i64,
     sysadmin_id: i64,
     zhangsan_id: i64,
+    /// A system admin and a staff member the DELETE line may delete (the demo ones' sessions
+    /// serve the lines after it).
+    spare_admin: i64,
+    spare_staff: i64,
 }
 
 fn fixture(app: &App) -> Fixture {
     let admin = login_as(app, ADMIN);
     let manager = login_as(app, MANAGER);
+    let root = login_as(app, SUPER);
+    let spare = |session: &str, name: &str, character: i64, department: &str| {
+        let body = json!({"name": name, "password": "secret1", "entity": DEMO,
+                          "department": department, "character": character});
+        let a = app.post(&format!("/api/user/{session}"), &body);
+        a.ok()["id"].as_i64().unwrap()
+    };
+    let spare_admin = spare(&root, "待删管理员", 3, "");
+    let spare_staff = spare(&admin, "待删员工", 1, "CST");
     app.post(
         &format!("/api/department/{admin}"),
         &json!({"name": "待删部门", "parent": ""}),
@@ -73,6 +86,8 @@ fn fixture(app: &App) -> Fixture {
         staffs,
         sysadmin_id: user_id(app, "sysadmin"),
         zhangsan_id: user_id(app, "zhangsan"),
+        spare_admin,
+        spare_staff,
     }
 }
 
@@ -90,6 +105,9 @@ POST   /api/user/<_>                                3     {"name": "新员工", 
 PUT    /api/user/<_>                                4     {"id": {sysadmin}, "lock": false}
 PUT    /api/user/<_>                                3     {"id": {zhangsan}, "lock": false}
 GET    /api/user_entity/<_>/<entity>/<page>         34
+GET    /api/user/<_>/<id>                           34
+POST   /api/user/<_>/<id>                           34    {"email": "changed@example.com"}
+DELETE /api/user/<_>/<id>                           34
 POST   /api/department/<_>                          3     {"name": "新部门", "parent": ""}
 GET    /api/all_departments/<_>/<entity>            234
 DELETE /api/department/<_>/<name>                   3
@@ -100,7 +118,7 @@ DELETE /api/sub_asset_tree/<_>/<department>/<node>  23
 POST   /api/post_asset/<_>                          23    {row}
 PUT    /api/asset/<_>                               23    {"id": {asset}, "name": "改名"}
 PUT    /api/expire_asset/<_>                        23    [{retire}]
-POST   /api/search_assets/<_>                       23    {"page": 1}
+POST   /api/search_assets/<_>                       123   {"page": 1}
 GET    /api/asset_user_list/<_>/<page>              1
 GET    /api/owner_names/<_>                         23
 GET    /api/columns/<_>                             1234
@@ -193,6 +211,13 @@ impl Endpoint {
             fx.export
         } else if self.route.starts_with("/api/asset_history") {
             fx.staffs
+        } else if self.route.starts_with("/api/user/") {
+            match (self.method, role) {
+                (Method::Delete, SUPER) => fx.spare_admin,
+                (Method::Delete, _) => fx.spare_staff,
+                (_, SUPER) => fx.sysadmin_id,
+                _ => fx.zhangsan_id,
+            }
         } else {
             fx.task
         };
