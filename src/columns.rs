@@ -4,6 +4,7 @@
 //! (through `GET /api/columns`) all read this table; nothing else spells a header.
 
 use serde::Serialize;
+use std::borrow::Cow;
 
 /// One column.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -316,8 +317,76 @@ const fn ordered<const N: usize>(which: Which) -> [&'static Column; N] {
     out
 }
 
+/// A rule message as a file shows it to a reader: a field the API's text names by its key in
+/// brackets (`缺少字段或类型错误：[price]`, the SPEC's wording) named by its column's header
+/// instead (`缺少字段或类型错误：「原值」`). A key that is no column, or brackets elsewhere than
+/// after the message's colon, stay as they are.
+pub fn readable(message: &str) -> Cow<'_, str> {
+    if !message.contains('[') {
+        return Cow::Borrowed(message);
+    }
+    let mut out = String::with_capacity(message.len() + 8);
+    let mut rest = message;
+    while let Some(open) = rest.find('[') {
+        let (before, from) = rest.split_at(open);
+        out.push_str(before);
+        let key = from[1..]
+            .split(']')
+            .next()
+            .filter(|k| from[1..].len() > k.len());
+        // Only where the SPEC's messages put a key: right after their colon (a value in a
+        // message is quoted, “[name]”, and stays).
+        let key = key.filter(|_| before.ends_with('：'));
+        match key.and_then(|k| COLUMNS.iter().find(|c| c.field == k)) {
+            Some(column) => {
+                out.push('「');
+                out.push_str(column.header);
+                out.push('」');
+                rest = &from[column.field.len() + 2..];
+            }
+            None => {
+                out.push('[');
+                rest = &from[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    Cow::Owned(out)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_message_names_columns_by_their_headers() {
+        use super::readable;
+        assert_eq!(readable("资产数量不可小于1"), "资产数量不可小于1");
+        assert_eq!(
+            readable("缺少字段或类型错误：[price]（原值“很贵”不是数字）"),
+            format!(
+                "缺少字段或类型错误：「{}」（原值“很贵”不是数字）",
+                super::header_of("price")
+            )
+        );
+        assert_eq!(
+            readable("字段长度不合法：[name]；缺少字段或类型错误：[count]"),
+            format!(
+                "字段长度不合法：「{}」；缺少字段或类型错误：「{}」",
+                super::header_of("name"),
+                super::header_of("count")
+            )
+        );
+        // Not a column, unclosed, or a value that merely holds brackets: left as written.
+        for kept in [
+            "缺少字段或类型错误：[page]",
+            "名称“[name”",
+            "[",
+            "a[]b",
+            "“[价格]”",
+        ] {
+            assert_eq!(readable(kept), kept);
+        }
+    }
+
     use super::*;
     use std::collections::HashSet;
 

@@ -1,6 +1,6 @@
 // The admin page: login, the shell (top bar, navigation by role) and a hash router.
 
-import { api, ApiError, me, button, clear, field, h, msgLine, openDialog, ROLE_NAMES, session, SESSION_KEY, busy, toast, whenSessionLost } from './core.js';
+import { api, ApiError, columns, me, button, clear, field, h, msgLine, openDialog, ROLE_NAMES, session, SESSION_KEY, busy, toast, whenSessionLost } from './core.js';
 import { assetsView } from './assets.js';
 import { ownAssetsView } from './mine.js';
 import { importView } from './import.js';
@@ -99,6 +99,8 @@ async function enter() {
   $('login-screen').hidden = true;
   $('app-screen').hidden = false;
   buildNav();
+  // The column names, which messages use for the API's field keys (`readable`).
+  columns().catch(() => {});
   route();
   // After login, the keyboard starts in the view: its first field, else its first control.
   const view = $('view');

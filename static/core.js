@@ -19,12 +19,33 @@ export const session = {
 };
 
 /** An error answered by the API: `info` is the server's message, shown to the user as is. */
+/** An API error: `info` is the API's text (the contract other tools read), `message` what the
+ * page shows (`readable`). */
 export class ApiError extends Error {
   constructor(status, code, info) {
-    super(info);
+    super(readable(info));
+    this.info = info;
     this.status = status;
     this.code = code;
   }
+}
+
+/** The names of the request fields that are not asset columns, as a message shows them. */
+const FIELD_WORDS = {
+  identity: '用户名', password: '密码', email: '邮箱', character: '角色', lock: '锁定', entity: '业务实体',
+  assets: '资产去向', page: '页码', size: '每页条数', kind: '操作类型', since: '开始日期', until: '结束日期',
+  task: '任务编号', reason: '失败原因', value: '值', as_of: '截至日期', filter: '筛选条件', ids: '资产编号',
+};
+
+/** Each asset field's column name, once GET /api/columns has answered. */
+let headers = new Map();
+
+/** A message as the page shows it: a field the API names by its key (`缺少字段或类型错误：[count]`)
+ * named as its column is (「资产数量」), and 您 where the API's text says 你. */
+export function readable(message) {
+  return String(message ?? '')
+    .replace(/：\[(\w+)\]/g, (whole, key) => `：「${headers.get(key) ?? FIELD_WORDS[key] ?? key}」`)
+    .replace(/你/g, '您');
 }
 
 let onSessionLost = () => {};
@@ -84,7 +105,10 @@ let columnsAsked = null;
  */
 export function columns() {
   if (!columnsAsked) {
-    columnsAsked = api('GET', path('columns')).then((answer) => answer.data);
+    columnsAsked = api('GET', path('columns')).then((answer) => {
+      headers = new Map(answer.data.map((c) => [c.field, c.header]));
+      return answer.data;
+    });
     columnsAsked.catch(() => { columnsAsked = null; });
   }
   return columnsAsked;
@@ -279,7 +303,8 @@ export function fieldsOfMessage(message) {
 export function markFields(error, fields) {
   for (const el of Object.values(fields)) el.classList.remove('field-error');
   let first = null;
-  for (const key of fieldsOfMessage(error instanceof Error ? error.message : error)) {
+  const text = error instanceof ApiError ? error.info : error instanceof Error ? error.message : error;
+  for (const key of fieldsOfMessage(text)) {
     const el = fields[key];
     if (!el) continue;
     el.classList.add('field-error');

@@ -1,7 +1,7 @@
 // An import's failed rows in place: a summary by reason, a page of rows to edit (the cell a
 // message points at marked), 全部替换 across every failed row, rows dropped, and a re-run.
 
-import { api, busy, button, clear, columns, fieldsOfMessage, h, importColumns, msgLine, pager, path, withOwnerSuggestions } from './core.js';
+import { api, busy, button, clear, columns, fieldsOfMessage, h, importColumns, readable, msgLine, pager, path, withOwnerSuggestions } from './core.js';
 import { categoryTree, departments, flattenCategories } from './org.js';
 import { can } from './task_parts.js';
 
@@ -125,7 +125,7 @@ export async function failedEditor(t, load) {
   // Every row of the chosen reason (of its chosen value), in one request.
   const dropAll = button('放弃此原因的全部行', () => busy(dropAll, editMsg, async () => {
     await saveEdits();
-    const what = state.value === null ? `「${state.reason}」` : `「${state.reason}」中值为“${state.value}”`;
+    const what = state.value === null ? `「${readable(state.reason)}」` : `「${readable(state.reason)}」中值为“${state.value}”`;
     if (!confirm(`放弃${what}的全部 ${dropAll.total} 行？它们不会被导入，也不再计入此任务。`)) return;
     const body = state.value === null ? { reason: state.reason } : { reason: state.reason, value: state.value };
     const answer = await api('POST', path('failed_task', id, 'drop'), body);
@@ -215,7 +215,7 @@ export async function failedEditor(t, load) {
     if (chosen && state.value !== null && !chosen.values.some((v) => v.value === state.value)) { state.value = null; keepState(state); }
     clear(summaryBox, chip('', null, '全部', total, 'chip'),
       reasons.map((r) => h('div', { className: 'chip-group', dataset: { reason: r.reason } },
-        chip(r.reason, null, r.reason, r.count, 'chip'),
+        chip(r.reason, null, readable(r.reason), r.count, 'chip'),
         r.values.length ? h('span', { className: 'chip-values' },
           r.values.map((v) => chip(r.reason, v.value, `“${v.value}”`, v.count, 'chip chip-value')),
           r.others ? h('span', { className: 'muted' }, `其他 ${r.others} 行`) : null) : null)));
@@ -273,7 +273,7 @@ export async function failedEditor(t, load) {
         h('tbody', {}, rows.map((r, i) => h('tr', { dataset: { row: i, seq: r.seq } },
           h('td', {}, canEdit ? picks[i] : null),
           h('td', { className: 'num muted' }, r.line ?? r.seq + 1),
-          h('td', { className: 'col-message row-message' }, r.message),
+          h('td', { className: 'col-message row-message' }, readable(r.message)),
           keys.map((k) => h('td', {}, inputs[i][k]))))))));
     clear(pagerBox, pager(state.page, answer.pages, answer.total, async (p) => {
       await saveEdits();

@@ -2,7 +2,7 @@
 // confirm, an import's failed rows (failed_rows.js), an undo's assets left alone, and an
 // export's records and the ids it could not take.
 
-import { api, busy, button, clear, columns, h, headRow, money, msgLine, path, CLASS_NAMES } from './core.js';
+import { api, busy, button, clear, columns, h, headRow, money, msgLine, path, readable, CLASS_NAMES } from './core.js';
 import { can, cancelButton, downloads, poll, progressBar, show, statusBadge, stopPolling, typeTag, unconfirmed, PREVIEW_MAX } from './task_parts.js';
 import { failedEditor, rerunSucceeded } from './failed_rows.js';
 
@@ -177,7 +177,7 @@ export function taskView(root, idText) {
         h('tbody', {}, rows.map((r, i) => h('tr', {},
           undo ? null : h('td', { className: 'num muted' }, i + 1),
           h('td', { className: 'num' }, r.id ?? ''), h('td', {}, show(r.name)),
-          h('td', { className: 'row-message' }, r.message)))))));
+          h('td', { className: 'row-message' }, readable(r.message))))))));
   }
 
 

@@ -19,6 +19,8 @@ mod phone_screens;
 mod staff_and_users;
 #[path = "browser/task_page.rs"]
 mod task_page;
+#[path = "browser/vocabulary.rs"]
+mod vocabulary;
 
 use harness::{
     all, and, any_has, any_value, badge, count, count_having, expr, has, not, or, shown, text_has,

@@ -201,7 +201,10 @@ impl Sheet {
                     _ if c.numeric => numeric(get(c.field)),
                     _ => plain(get(c.field)),
                 })
-                .chain([Out::Text(message)])
+                .chain([Out::Text(match crate::columns::readable(&message) {
+                    std::borrow::Cow::Borrowed(_) => message,
+                    std::borrow::Cow::Owned(named) => named,
+                })])
                 .collect(),
             Sheet::Export => EXPORT_COLUMNS
                 .iter()

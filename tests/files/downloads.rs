@@ -88,12 +88,17 @@ fn failed_rows_of_a_file_download_as_they_were_uploaded_with_the_message() {
         .collect();
     assert_eq!(shown, messages);
 
-    // The files' 结果 holds the whole message, explanation included.
+    // The files' 结果 holds the whole message, explanation included, a field named by its
+    // column's header rather than the API's key.
     let expected: Vec<Vec<String>> = [0, 2, 3, 4, 5]
         .iter()
         .zip(&rows)
         .map(|(&i, r)| {
-            let message = r["message"].as_str().unwrap().to_owned();
+            let message = r["message"]
+                .as_str()
+                .unwrap()
+                .replace("：[price]", "：「原值」")
+                .replace("：[name]", "：「资产名」");
             [uploaded[i].clone(), vec![message]].concat()
         })
         .collect();
