@@ -62,6 +62,9 @@ pub fn search(
 ) -> Result<(i64, Vec<AssetView>), crate::error::Error> {
     let query = ListQuery::new(scope, filter, today);
     let bound = query.bound();
+    if query.text_indexed {
+        return text_search(conn, &query, page, today);
+    }
     let total = match (query.narrowed, &filter.category) {
         (false, _) => kept_count(conn, scope, filter.department_id)?,
         (true, Some(category)) if query.by_category => {
@@ -100,6 +103,44 @@ pub fn search(
     }
     let mut stmt = conn.prepare_cached(&view)?;
     let rows = stmt.query_map(all.as_slice(), |r| view_row(r, today))?;
+    Ok((total, rows.collect::<rusqlite::Result<_>>()?))
+}
+
+/// A search the trigram index narrows: its matches are checked once, row by row (their entity,
+/// the exact substring), counting them and keeping the page's ids on the way, rather than
+/// counted in one pass and walked to the page in another. Their number is bounded by what the
+/// index found, not by the register.
+fn text_search(
+    conn: &Connection,
+    query: &ListQuery,
+    page: Page,
+    today: i64,
+) -> Result<(i64, Vec<AssetView>), crate::error::Error> {
+    let bound = query.bound();
+    let from = page.offset();
+    let to = from.saturating_add(page.size);
+    let (mut total, mut ids) = (0i64, Vec::new());
+    {
+        let mut stmt = conn.prepare_cached(&query.ids_sql(false, -1, 0))?;
+        let mut rows = stmt.query(bound.as_slice())?;
+        while let Some(row) = rows.next()? {
+            if (from..to).contains(&total) {
+                ids.push(row.get::<_, i64>(0)?.to_string());
+            }
+            total += 1;
+        }
+    }
+    page.check(total)?;
+    if ids.is_empty() {
+        return Ok((total, Vec::new()));
+    }
+    let view = format!(
+        "{} WHERE a.id IN ({}) ORDER BY a.id",
+        view_select(),
+        ids.join(",")
+    );
+    let mut stmt = conn.prepare(&view)?;
+    let rows = stmt.query_map(&[(":today", &today)], |r| view_row(r, today))?;
     Ok((total, rows.collect::<rusqlite::Result<_>>()?))
 }
 
@@ -204,6 +245,8 @@ struct ListQuery {
     /// What narrows it is a category subtree alone: its kept counts give the total.
     by_category: bool,
     uses_price: bool,
+    /// The trigram index narrows it (a name or description substring of 3 or more characters).
+    text_indexed: bool,
     /// The table the assets are read from: `asset`, or assets as they stood (`PAST_TABLE`),
     /// which the text index does not cover: there `instr` alone checks a name.
     table: &'static str,
@@ -340,6 +383,7 @@ impl ListQuery {
             narrowed,
             by_category,
             uses_price,
+            text_indexed: on_row == 1,
             table: "asset",
         }
     }
