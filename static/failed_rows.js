@@ -136,6 +136,23 @@ export async function failedEditor(t, load) {
   }), 'btn-danger', { id: 'drop-reason' });
   dropAll.hidden = true;
 
+  // The rows of the chosen reason (of its chosen value) run again; the others stay failed.
+  const rerunReason = button('重新执行此原因的行', () => busy(rerunReason, editMsg, async () => {
+    await saveEdits();
+    const what = state.value === null ? `「${readable(state.reason)}」` : `「${readable(state.reason)}」中值为“${state.value}”`;
+    const body = state.value === null ? { reason: state.reason } : { reason: state.reason, value: state.value };
+    lastRerun = { id: t.id, succeeded: t.number_succeed };
+    await api('POST', path('failed_task', id, 'rerun'), body);
+    state.reason = '';
+    state.value = null;
+    state.page = 1;
+    state.msg = null;
+    keepState(state);
+    editMsg.ok(`已提交${what}的 ${rerunReason.total} 行，正在重新执行…`);
+    await load();
+  }), '', { id: 'rerun-reason' });
+  rerunReason.hidden = true;
+
   // A cancelled import's rows include those never run: running them is not the first thing
   // to offer (撤销此任务 is, above), so the button is a plain one.
   const rerunText = t.cancelled ? `执行其余 ${t.number_failed} 行` : `重新执行全部 ${t.number_failed} 行`;
@@ -223,6 +240,9 @@ export async function failedEditor(t, load) {
     dropAll.total = chosenValue ? chosenValue.count : chosen ? chosen.count : 0;
     dropAll.hidden = !chosen || !canEdit;
     dropAll.textContent = `放弃此原因的全部 ${dropAll.total} 行`;
+    rerunReason.total = dropAll.total;
+    rerunReason.hidden = !chosen || !canRerun;
+    rerunReason.textContent = `重新执行此原因的 ${rerunReason.total} 行`;
   }
 
   async function showPage() {
@@ -298,7 +318,7 @@ export async function failedEditor(t, load) {
     : h('section', { className: 'card', id: 'failed-editor' },
       h('div', { className: 'toolbar' },
         h('h2', { className: 'card-title' }, title),
-        h('div', { className: 'toolbar-actions' }, h('span', { className: 'hint' }, t.cancelled ? '包括因取消而未执行的行；可修改后执行' : '修改单元格后重新执行'), canEdit ? drop : null, canEdit ? dropAll : null, canRerun ? rerun : null)),
+        h('div', { className: 'toolbar-actions' }, h('span', { className: 'hint' }, t.cancelled ? '包括因取消而未执行的行；可修改后执行' : '修改单元格后重新执行'), canEdit ? drop : null, canEdit ? dropAll : null, canRerun ? rerunReason : null, canRerun ? rerun : null)),
       result, editMsg, summaryBox,
       canEdit ? h('div', { className: 'replace-bar', id: 'replace-bar' }, h('span', { className: 'muted' }, '全部替换：'), field, from, h('span', {}, '→'), to, replaceGo) : null,
       tableBox, pagerBox);

@@ -106,8 +106,9 @@ async fn drop_rows(
     ok(json!({ "dropped": dropped }))
 }
 
-/// Runs every failed row again as it now stands (after edits and replacements).
-#[post("/api/failed_task/<_>/<id>/rerun")]
+/// Runs the failed rows again as they now stand (after edits and replacements): all of them,
+/// or with `{"reason": …, "value": …}` those of one reason (of one bad value).
+#[post("/api/failed_task/<_>/<id>/rerun", data = "<body>")]
 async fn rerun(
     db: &State<Db>,
     downloads: &State<Downloads>,
@@ -115,13 +116,15 @@ async fn rerun(
     settings: &State<Settings>,
     session: Session,
     id: &str,
+    body: Body,
 ) -> Reply {
     let caller = session.require(ASSET_ROLES)?;
     let id = task_id(id)?;
+    let bytes = body.bytes()?;
     let chunk_rows = settings.task_batch_rows;
     let queued = downloads
         .removing(db, id, move |conn| {
-            failed::rerun_stored(conn, &caller, id, chunk_rows)
+            failed::rerun_stored(conn, &caller, id, &bytes, chunk_rows)
         })
         .await?;
     if queued {

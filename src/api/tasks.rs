@@ -290,7 +290,13 @@ async fn rerun(
     // A re-run replaces the failed rows: not under a download of them.
     let queued = downloads
         .removing(db, id, move |conn| {
-            lifecycle::rerun(conn, &caller, id, &bytes, chunk_rows)
+            lifecycle::rerun(
+                conn,
+                &caller,
+                id,
+                lifecycle::RerunRows::Given(&bytes),
+                chunk_rows,
+            )
         })
         .await?;
     if queued {

@@ -189,20 +189,34 @@ pub fn drop_filtered(conn: &Connection, task_id: i64, filter: &Filter) -> rusqli
     Ok(dropped)
 }
 
-/// Every failed row's text, in seq order, as one JSON array: what a re-run of them as they
-/// stand sends.
-pub fn rows_as_array(conn: &Connection, task_id: i64) -> rusqlite::Result<String> {
-    let mut stmt = conn.prepare("SELECT row FROM task_failure WHERE task_id = ?1 ORDER BY seq")?;
-    let mut out = String::from("[");
-    let mut rows = stmt.query([task_id])?;
-    let mut first = true;
+/// The failed rows a re-run runs as they stand: their seqs and file lines, and their texts as
+/// one JSON array (what a re-run's body would send), in seq order.
+pub struct Selected {
+    pub seqs: Vec<i64>,
+    pub lines: Vec<Option<i64>>,
+    pub rows: String,
+}
+
+/// The failed rows a filter takes (every one with an empty filter), in seq order.
+pub fn selected(conn: &Connection, task_id: i64, filter: &Filter) -> rusqlite::Result<Selected> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT seq, line, row FROM {} WHERE {FILTERED} ORDER BY seq",
+        shaped()
+    ))?;
+    let mut out = Selected {
+        seqs: Vec::new(),
+        lines: Vec::new(),
+        rows: String::from("["),
+    };
+    let mut rows = stmt.query(params![task_id, filter.reason, filter.value])?;
     while let Some(r) = rows.next()? {
-        if !first {
-            out.push(',');
+        if !out.seqs.is_empty() {
+            out.rows.push(',');
         }
-        first = false;
-        out.push_str(&r.get::<_, String>(0)?);
+        out.seqs.push(r.get(0)?);
+        out.lines.push(r.get(1)?);
+        out.rows.push_str(&r.get::<_, String>(2)?);
     }
-    out.push(']');
+    out.rows.push(']');
     Ok(out)
 }

@@ -2,7 +2,7 @@
 //! a summary by reason, pages of one reason, one row edited, a value replaced in every row,
 //! rows dropped, and a re-run of the rows as they now stand (`lifecycle::rerun` underneath).
 
-use super::lifecycle::{self, Action, Results};
+use super::lifecycle::{self, Action, RerunRows, Results};
 use super::results;
 use crate::auth::Caller;
 use crate::db;
@@ -173,12 +173,12 @@ fn replace_in_batches(
 /// `"value"` only those of one bad value. A reason with no row is refused, nothing dropped.
 pub fn drop_rows(conn: &mut Conn, caller: &Caller, id: i64, body: &[u8]) -> Result<i64> {
     if body.trim_ascii_start().starts_with(b"{") {
-        let filter = selection(body)?;
+        let filter = selection(body, "请求体必须是失败行seq的数组")?;
         let tx = db::write_tx(conn)?;
         editable(&tx, caller, id)?;
         let dropped = sql::drop_filtered(&tx, id, &filter)?;
         if dropped == 0 {
-            return Err(Error::NotFound(NO_SUCH_REASON));
+            return Err(Error::NotFound(lifecycle::NO_SUCH_REASON));
         }
         tx.commit()?;
         return Ok(dropped);
@@ -186,11 +186,9 @@ pub fn drop_rows(conn: &mut Conn, caller: &Caller, id: i64, body: &[u8]) -> Resu
     drop_in_batches(conn, caller, id, body, WRITE_BATCH_ROWS)
 }
 
-const NO_SUCH_REASON: &str = "该原因的失败行";
-
 /// A selection of failed rows by reason: `{"reason": …, "value": …}`, `reason` required (any
 /// other object is a bad body, as before).
-fn selection(body: &[u8]) -> Result<sql::Filter> {
+fn selection(body: &[u8], shape: &str) -> Result<sql::Filter> {
     #[derive(serde::Deserialize)]
     struct Selection {
         reason: String,
@@ -202,12 +200,8 @@ fn selection(body: &[u8]) -> Result<sql::Filter> {
             Some("请指定失败原因（summary 中的 reason）"),
         ))
     };
-    let Selection { reason, value } = serde_json::from_slice(body).map_err(|_| {
-        Error::BadBody(missing_field_message(
-            "body",
-            Some("请求体必须是失败行seq的数组"),
-        ))
-    })?;
+    let Selection { reason, value } = serde_json::from_slice(body)
+        .map_err(|_| Error::BadBody(missing_field_message("body", Some(shape))))?;
     if reason.is_empty() {
         return Err(bad());
     }
@@ -242,11 +236,25 @@ fn drop_in_batches(
     Ok(dropped)
 }
 
-/// Runs every failed row again as it now stands; false when there is none.
-pub fn rerun_stored(conn: &mut Conn, caller: &Caller, id: i64, chunk_rows: usize) -> Result<bool> {
+/// Runs failed rows again as they now stand: every one (an empty body, or `{}`), or those of a
+/// reason, `{"reason": …}`, and of one bad value of it with `"value"`; the others stay failed.
+/// False when there is none; a reason with no row is refused.
+pub fn rerun_stored(
+    conn: &mut Conn,
+    caller: &Caller,
+    id: i64,
+    body: &[u8],
+    chunk_rows: usize,
+) -> Result<bool> {
+    let filter = match body.trim_ascii() {
+        b"" => sql::Filter::default(),
+        body => match serde_json::from_slice::<Value>(body) {
+            Ok(Value::Object(o)) if o.is_empty() => sql::Filter::default(),
+            _ => selection(body, "请求体须为空，或为{\"reason\": …}")?,
+        },
+    };
     editable(conn, caller, id)?;
-    let rows = sql::rows_as_array(conn, id)?;
-    lifecycle::rerun(conn, caller, id, rows.as_bytes(), chunk_rows)
+    lifecycle::rerun(conn, caller, id, RerunRows::Stored(&filter), chunk_rows)
 }
 
 #[cfg(test)]
@@ -362,5 +370,64 @@ mod tests {
             3
         );
         assert_eq!(counts(&conn), (10, 0, 1));
+    }
+
+    #[test]
+    fn a_rerun_by_reason_queues_only_its_rows_and_keeps_the_others_failed() {
+        let (_dir, mut conn, caller) = import_with_failures(9);
+        // Rows 3, 6 and 9 (owner "nobody") fail for a reason of their own.
+        conn.execute(
+            "UPDATE task_failure SET message = '第' || seq || '行：对应部门不存在'
+             WHERE row ->> 'user' = 'nobody'",
+            [],
+        )
+        .unwrap();
+        let seqs = |conn: &Connection| -> Vec<i64> {
+            let mut stmt = conn
+                .prepare("SELECT seq FROM task_failure WHERE task_id = 7 ORDER BY seq")
+                .unwrap();
+            let seqs = stmt.query_map([], |r| r.get(0)).unwrap();
+            seqs.map(Result::unwrap).collect()
+        };
+        // A reason no row has, or a selector that is not one: refused, nothing changed.
+        for (body, refused) in [
+            (r#"{"reason": "没有这个原因"}"#, "not found"),
+            (r#"{"reason": "对应部门不存在", "value": "x"}"#, "not found"),
+            (r#"{"reason": ""}"#, "bad"),
+            (r#"{"value": "x"}"#, "bad"),
+            ("[1, 2]", "bad"),
+            ("{oops", "bad"),
+        ] {
+            let e = rerun_stored(&mut conn, &caller, 7, body.as_bytes(), 2).unwrap_err();
+            match refused {
+                "not found" => assert!(matches!(e, Error::NotFound(_)), "{e:?}"),
+                _ => assert!(matches!(e, Error::BadBody(_)), "{e:?}"),
+            }
+            assert_eq!(seqs(&conn), (1..=9).collect::<Vec<_>>());
+            assert_eq!(counts(&conn), (19, 9, 2));
+        }
+
+        let body = r#"{"reason": "对应部门不存在"}"#.as_bytes();
+        assert!(rerun_stored(&mut conn, &caller, 7, body, 2).unwrap());
+        // The reason's three rows are queued after the task's end, with their file lines;
+        // the six of the other reason stay failed and counted.
+        assert_eq!(seqs(&conn), [1, 2, 4, 5, 7, 8]);
+        assert_eq!(counts(&conn), (19, 6, 0));
+        let (next, end): (i64, i64) = conn
+            .query_row("SELECT next_seq, end_seq FROM task WHERE id = 7", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        assert_eq!((next, end), (19, 22));
+        let lines: Vec<String> = conn
+            .prepare("SELECT lines FROM task_chunk WHERE task_id = 7 ORDER BY first_seq")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(lines.concat().replace("][", ","), "[3,6,9]");
+        // While it runs, the rows are not touched again.
+        assert!(rerun_stored(&mut conn, &caller, 7, b"", 2).is_err());
     }
 }

@@ -264,3 +264,88 @@ fn failed_rows_group_by_reason_with_values_and_drop_by_reason() {
         "{task}"
     );
 }
+
+/// Issue 22 (3): the rows of one reason run again in one step; the other reasons' rows stay
+/// failed, counted, and can be run later.
+#[test]
+fn the_rows_of_one_reason_run_again_and_the_others_stay_failed() {
+    let app = App::new();
+    let s = app.demo("liusn");
+    let mut rows = Vec::new();
+    for i in 0..20 {
+        rows.push(row(&format!("研发椅{i}"), "liusn", "研发部"));
+    }
+    for i in 0..10 {
+        let mut r = row(&format!("零数{i}"), "liusn", "CST");
+        r["count"] = json!(0);
+        rows.push(r);
+    }
+    let task = app.import(&s, &json!(rows));
+    let id = task["id"].as_i64().unwrap();
+    assert_eq!(task["number_failed"], 30);
+    // Fixed on the server, the 20 rows move to 已修改，待重新执行.
+    app.post(
+        &base(&s, id, "/replace"),
+        &json!({"field": "department", "from": "研发部", "to": "CST"}),
+    )
+    .ok();
+
+    // Selectors that take nothing, or are not selectors: refused, nothing runs.
+    let before = app.digest();
+    app.post(&base(&s, id, "/rerun"), &json!({"reason": "没有这个原因"}))
+        .err(404, 7, "该原因的失败行不存在");
+    for bad in [
+        json!({"reason": ""}),
+        json!({"value": "研发部"}),
+        json!([1, 2]),
+        json!("x"),
+    ] {
+        let answer = app.post(&base(&s, id, "/rerun"), &bad);
+        assert_eq!(answer.code(), -2, "{bad}: {}", answer.body);
+    }
+    assert_eq!(app.digest(), before);
+
+    app.post(
+        &base(&s, id, "/rerun"),
+        &json!({"reason": "已修改，待重新执行"}),
+    )
+    .ok();
+    let done = app.wait_task(&s, id);
+    assert_eq!(
+        (
+            &done["number_need"],
+            &done["number_succeed"],
+            &done["number_failed"],
+            &done["finish"]
+        ),
+        (&json!(30), &json!(20), &json!(10), &json!(2))
+    );
+    let summary = app.get(&base(&s, id, "/summary"));
+    assert_eq!(
+        summary.ok(),
+        &json!([{"reason": "资产数量不可小于1", "count": 10, "values": [], "others": 0}])
+    );
+    // The journal says which reason ran.
+    let journal = app.get(&format!(
+        "/api/journal/{}?kind=task_rerun&task={id}",
+        app.demo("sysadmin")
+    ));
+    assert_eq!(journal.ok()[0]["detail"]["reason"], "已修改，待重新执行");
+
+    // The rest, fixed one way or another, run with the plain re-run (every row left).
+    app.post(
+        &base(&s, id, "/replace"),
+        &json!({"field": "count", "from": "0", "to": "3"}),
+    )
+    .ok();
+    app.post(&base(&s, id, "/rerun"), &json!({})).ok();
+    let done = app.wait_task(&s, id);
+    assert_eq!(
+        (
+            &done["number_succeed"],
+            &done["number_failed"],
+            &done["finish"]
+        ),
+        (&json!(30), &json!(0), &json!(1))
+    );
+}

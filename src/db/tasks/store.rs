@@ -483,18 +483,31 @@ pub fn failure_lines(conn: &Connection, task_id: i64) -> rusqlite::Result<Vec<Op
 }
 
 /// Re-queues a task's failed rows for a re-run: the rows are replaced by `rows` (written by
-/// the caller with a TaskWriter from the returned seq), failures cleared, counters rewound.
+/// the caller with a TaskWriter from the returned seq), failures cleared (all of them, or only
+/// the seqs `only` names: the others stay failed and counted), counters rewound.
 pub fn clear_failures_for_rerun(
     conn: &Connection,
     task_id: i64,
     rerun_rows: i64,
+    only: Option<&[i64]>,
 ) -> rusqlite::Result<()> {
-    conn.execute("DELETE FROM task_failure WHERE task_id = ?1", [task_id])?;
+    let cleared = match only {
+        None => conn.execute("DELETE FROM task_failure WHERE task_id = ?1", [task_id])?,
+        Some(seqs) => {
+            let mut delete =
+                conn.prepare_cached("DELETE FROM task_failure WHERE task_id = ?1 AND seq = ?2")?;
+            let mut cleared = 0;
+            for seq in seqs {
+                cleared += delete.execute(params![task_id, seq])?;
+            }
+            cleared
+        }
+    };
     conn.execute(
-        "UPDATE task SET number_failed = 0, next_seq = end_seq, end_seq = end_seq + ?2, finish = 0,
-             finish_time = NULL, cancelled = 0
+        "UPDATE task SET number_failed = number_failed - ?3, next_seq = end_seq,
+             end_seq = end_seq + ?2, finish = 0, finish_time = NULL, cancelled = 0
          WHERE id = ?1",
-        params![task_id, rerun_rows],
+        params![task_id, rerun_rows, cleared as i64],
     )?;
     Ok(())
 }

@@ -23,6 +23,7 @@ use super::create::for_each_element;
 use super::readers::Readers;
 use super::results::task_of;
 use crate::auth::Caller;
+use crate::db::failed::Filter as FailedFilter;
 use crate::db::tasks::{self as sql, Finish, Removed, Status, TaskKind, TaskWriter};
 use crate::db::Conn;
 use crate::error::{Error, Result};
@@ -237,24 +238,46 @@ pub fn actions(status: &Status) -> Vec<&'static str> {
 
 // The acts that move a task from one phase to another, each allowed by `check` first.
 
-/// Replaces failed row i by element i of the body and queues those rows again, inside the same
-/// task. Returns whether anything was queued. The task is claimed first (it shows as running,
-/// so a second re-run is refused), the rows are stored a chunk per transaction, and one last
-/// transaction swaps them for the failed rows; a body found bad half-way changes nothing.
+/// What a re-run runs: corrected rows for every failed row, in order (the original API's
+/// `PUT /failed_task`), or the failed rows a filter takes as they now stand (all of them with
+/// an empty filter; the others stay failed).
+pub enum RerunRows<'a> {
+    Given(&'a [u8]),
+    Stored(&'a FailedFilter),
+}
+
+/// Queues failed rows again, inside the same task: row i of a given body replaces failed row i,
+/// stored rows run as they stand. Returns whether anything was queued. The task is claimed
+/// first (it shows as running, so a second re-run and any edit are refused), the rows are
+/// stored a chunk per transaction, and one last transaction swaps them for the failed rows; a
+/// body found bad half-way changes nothing. A filter that takes no row is refused.
 pub fn rerun(
     conn: &mut Conn,
     caller: &Caller,
     id: i64,
-    bytes: &[u8],
+    rows: RerunRows,
     chunk_rows: usize,
 ) -> Result<bool> {
-    let (task, lines) = {
+    let (task, lines, only, stored) = {
         let tx = crate::db::write_tx(conn)?;
         let task = task_of(&tx, caller, id)?;
         check(&task.status, Action::Rerun { seed: true })?;
-        let lines = sql::failure_lines(&tx, id)?;
+        let (lines, only, stored) = match rows {
+            RerunRows::Given(_) => (sql::failure_lines(&tx, id)?, None, None),
+            RerunRows::Stored(filter) => {
+                let picked = crate::db::failed::selected(&tx, id, filter)?;
+                if picked.seqs.is_empty() && filter.reason.is_some() {
+                    return Err(Error::NotFound(NO_SUCH_REASON));
+                }
+                let only = filter.reason.is_some().then_some(picked.seqs);
+                (picked.lines, only, Some(picked.rows))
+            }
+        };
         if lines.is_empty() {
             // Nothing to re-run: an empty list is the only body that fits.
+            let RerunRows::Given(bytes) = rows else {
+                return Ok(false);
+            };
             let mut count = 0;
             for_each_element(bytes, |_| {
                 count += 1;
@@ -270,10 +293,23 @@ pub fn rerun(
             return Err(Error::TaskRunning);
         }
         tx.commit()?;
-        (task, lines)
+        (task, lines, only, stored)
+    };
+    let (bytes, reason) = match (&rows, &stored) {
+        (RerunRows::Given(bytes), _) => (*bytes, None),
+        (RerunRows::Stored(filter), stored) => (
+            stored.as_deref().unwrap_or("[]").as_bytes(),
+            filter.reason.as_deref(),
+        ),
     };
     let mut writer = TaskWriter::append(conn, id, task.end_seq, chunk_rows);
-    let stored = store_rerun(&mut writer, caller, &lines, bytes);
+    let stored = store_rerun(
+        &mut writer,
+        caller,
+        (&lines, only.as_deref()),
+        bytes,
+        reason,
+    );
     if stored.is_err() {
         writer.abandon(false);
         drop(writer);
@@ -286,11 +322,15 @@ pub fn rerun(
     stored.map(|()| true)
 }
 
+/// A reason a re-run or a drop names that no failed row has (`404` code 7).
+pub const NO_SUCH_REASON: &str = "该原因的失败行";
+
 fn store_rerun(
     writer: &mut TaskWriter,
     caller: &Caller,
-    lines: &[Option<i64>],
+    (lines, only): (&[Option<i64>], Option<&[i64]>),
     bytes: &[u8],
+    reason: Option<&str>,
 ) -> Result<()> {
     let id = writer.task_id;
     let mut count = 0usize;
@@ -308,15 +348,13 @@ fn store_rerun(
     }
     let (rows, conn) = writer.finish()?;
     let tx = crate::db::write_tx(conn)?;
-    sql::clear_failures_for_rerun(&tx, id, rows)?;
+    sql::clear_failures_for_rerun(&tx, id, rows, only)?;
     sql::set_runner(&tx, id, caller.user_id)?;
-    journal::record(
-        &tx,
-        caller,
-        Kind::TaskRerun,
-        Some(id),
-        json!({"rows": rows}),
-    )?;
+    let mut detail = json!({"rows": rows});
+    if let Some(reason) = reason {
+        detail["reason"] = json!(reason);
+    }
+    journal::record(&tx, caller, Kind::TaskRerun, Some(id), detail)?;
     tx.commit()?;
     Ok(())
 }

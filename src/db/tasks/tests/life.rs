@@ -283,7 +283,7 @@ fn a_rerun_claims_a_finished_task_and_gives_it_back_if_refused() {
     // whoever sent it.
     assert!(claim_for_rerun(&w.conn, id).unwrap());
     cancel(&w.conn, id).unwrap();
-    clear_failures_for_rerun(&w.conn, id, 2).unwrap();
+    clear_failures_for_rerun(&w.conn, id, 2, None).unwrap();
     set_runner(&w.conn, id, w.sysadmin).unwrap();
     let state = w.state(id);
     assert_eq!(
