@@ -828,7 +828,7 @@ async fn twenty_thousand_failed_rows_open_fast_and_are_fixed_in_bulk() {
     s.goto(&format!("/#task/{task}")).await;
     s.wait(and(
         count("#failed-table tbody tr", 100),
-        has("#failed-summary [data-reason=\"对应部门不存在\"]"),
+        has("#failed-summary [data-reason=\"对应部门不存在（本企业没有部门）\"]"),
     ))
     .await;
     eprintln!(
@@ -838,7 +838,7 @@ async fn twenty_thousand_failed_rows_open_fast_and_are_fixed_in_bulk() {
     s.screenshot("46-failed-rows-20000").await;
     let summary = s.text("#failed-summary").await;
     assert!(
-        summary.contains("对应部门不存在（20000）")
+        summary.contains("对应部门不存在（本企业没有部门）（20000）")
             && summary.contains("资产数量不可小于1（1000）"),
         "{summary}"
     );

@@ -40,6 +40,7 @@ type CategoryHit = Option<(i64, Option<i64>)>;
 pub struct Lookups {
     pub scope: Scope,
     departments: HashMap<String, Option<i64>>,
+    department_names: HashMap<i64, String>,
     // Keyed by department, then name, so a hit costs no allocation.
     categories: HashMap<i64, HashMap<String, CategoryHit>>,
     owners: HashMap<String, Option<Owner>>,
@@ -62,6 +63,7 @@ impl Lookups {
         Lookups {
             scope,
             departments: HashMap::new(),
+            department_names: HashMap::new(),
             categories: HashMap::new(),
             owners: HashMap::new(),
             parents_by_id: HashMap::new(),
@@ -92,6 +94,16 @@ impl Lookups {
         let found = names::find(name, |n| org::department_by_name(c, entity, n))?.map(|d| d.id);
         self.departments.insert(name.to_owned(), found);
         Ok(found)
+    }
+
+    /// A department's name by id (an owner's, for a message).
+    fn department_name(&mut self, c: &Connection, id: i64) -> Result<String> {
+        if let Some(name) = self.department_names.get(&id) {
+            return Ok(name.clone());
+        }
+        let name = org::department_by_id(c, id)?.map_or_else(String::new, |d| d.name);
+        self.department_names.insert(id, name.clone());
+        Ok(name)
     }
 
     fn category(&mut self, c: &Connection, department_id: i64, name: &str) -> Result<CategoryHit> {
@@ -209,14 +221,22 @@ fn field_reason(field: &str, value: &Val) -> String {
     };
     match value {
         Val::Absent => format!("缺少{column}"),
-        Val::Str(s) => {
-            let shown: String = s.chars().take(40).collect();
-            let more = if s.chars().count() > 40 { "…" } else { "" };
-            format!("{column}“{shown}{more}”不是{wanted}")
-        }
+        Val::Str(s) => format!("{column}{}不是{wanted}", quoted(s)),
         Val::Num(n) => format!("{column}“{n}”不是{wanted}"),
         Val::Other => format!("{column}应为{wanted}"),
     }
+}
+
+/// A value as a message quotes it: in “”, its first 40 characters. A message quotes one value
+/// (the failed rows' summary groups a reason's messages by it).
+fn quoted(value: &str) -> String {
+    let shown: String = value.chars().take(40).collect();
+    let more = if value.chars().count() > 40 {
+        "…"
+    } else {
+        ""
+    };
+    format!("“{shown}{more}”")
 }
 
 /// Collects the messages of one row in rule order. Each keeps the SPEC's text and adds, in
@@ -354,15 +374,18 @@ pub fn check_fields(
         Some(d) => {
             let found = lookups.department(conn, d)?;
             if found.is_none() {
-                p.rule("对应部门不存在");
+                p.rule(&format!("对应部门不存在（本企业没有部门{}）", quoted(d)));
             }
             found
         }
         None => None,
     };
-    if let Some(d) = department_id {
+    if let (Some(d), Some(named)) = (department_id, &department) {
         if !lookups.scope.covers(d) {
-            p.rule("无权管理该部门的资产");
+            p.rule(&format!(
+                "无权管理该部门的资产（部门{}不在您管理的部门中）",
+                quoted(named)
+            ));
         }
     }
 
@@ -387,9 +410,13 @@ pub fn check_fields(
 
     // 5. category
     let mut category_id = None;
-    if let (Some(d), Some(t)) = (department_id, &tree) {
+    if let (Some(d), Some(t), Some(named)) = (department_id, &tree, &department) {
         match lookups.category(conn, d, t)? {
-            None => p.rule("未找到指定层级分类"),
+            // An asset takes a category of its own department's tree.
+            None => p.rule(&format!(
+                "未找到指定层级分类（分类{}不在部门「{named}」的分类树中）",
+                quoted(t)
+            )),
             Some((id, accepts)) => {
                 category_id = Some(id);
                 if let (Some(accepts), Some(c)) = (accepts, class) {
@@ -405,10 +432,24 @@ pub fn check_fields(
     let mut owner = None;
     if let Some(u) = &user {
         match lookups.owner(conn, u)? {
-            None => p.rule("未找到该资产挂账人"),
+            None => p.rule(&format!(
+                "未找到该资产挂账人（本企业没有用户{}）",
+                quoted(u)
+            )),
             Some(o) => {
-                if department_id.is_some() && o.department_id != department_id {
-                    p.rule("指定资产挂账人不处于当前部门");
+                if let (Some(_), Some(named)) = (department_id, &department) {
+                    if o.department_id != department_id {
+                        let theirs = match o.department_id {
+                            Some(id) => {
+                                format!("属于部门「{}」", lookups.department_name(conn, id)?)
+                            }
+                            None => "不属于任何部门".to_owned(),
+                        };
+                        p.rule(&format!(
+                            "指定资产挂账人不处于当前部门（{}{theirs}，资产在部门「{named}」）",
+                            quoted(u)
+                        ));
+                    }
                 }
                 owner = Some(o);
             }
@@ -432,7 +473,17 @@ pub fn check_fields(
             },
         };
         if found.is_none() {
-            p.rule("父资产不符合规范");
+            let named = department.as_deref().unwrap_or_default();
+            p.rule(&match wanted {
+                Parent::Id(id) => format!(
+                    "父资产不符合规范（编号{}不是部门「{named}」在用的条目型资产）",
+                    quoted(&id.to_string())
+                ),
+                Parent::Name(n) => format!(
+                    "父资产不符合规范（部门「{named}」没有恰好一项名为{}的在用条目型资产；可写资产编号）",
+                    quoted(n)
+                ),
+            });
         }
         parent_id = found;
     }

@@ -174,7 +174,11 @@ fn modify_replaces_fields_under_the_row_rules() {
     let modify = |body: Value| app.put(&format!("/api/asset/{s}"), &body);
     modify(json!({"id": id, "price": -1})).err(400, 2, "原值不可为负");
     modify(json!({"id": id, "name": ""})).err_spec(400, 2, "字段长度不合法：[name]");
-    modify(json!({"id": id, "user": "nobody"})).err(400, 2, "未找到该资产挂账人");
+    modify(json!({"id": id, "user": "nobody"})).err(
+        400,
+        2,
+        "未找到该资产挂账人（本企业没有用户“nobody”）",
+    );
     modify(json!({"id": id, "count": 2})).err(400, 2, "仅数量型资产的数量可大于1");
     modify(json!({"id": id, "assetTree": "数量型资产"})).err(400, 2, "资产类别与层级分类不匹配");
     modify(json!({"id": id, "name": "", "price": "x"})).err_spec(

@@ -426,7 +426,7 @@ fn several_broken_rules_are_joined_in_table_order() {
         &s,
         &with(row("行", "liusn", "财务部"), json!({"count": 0})),
     )
-    .err(
+    .err_spec(
         400,
         2,
         "无权管理该部门的资产；资产数量不可小于1；指定资产挂账人不处于当前部门",
@@ -435,7 +435,7 @@ fn several_broken_rules_are_joined_in_table_order() {
     post(&app, &sysadmin, &row("行", "liusn", "财务部")).err(
         400,
         2,
-        "指定资产挂账人不处于当前部门",
+        "指定资产挂账人不处于当前部门（“liusn”属于部门「CST」，资产在部门「财务部」）",
     );
     assert_eq!(app.digest(), before);
 }
@@ -472,13 +472,13 @@ fn rules_that_depend_on_a_failed_lookup_are_skipped() {
     post(&app, &s, &bad_class).err_spec(400, 2, &field("assetClass"));
     // No category: no class/category check.
     let no_category = with(item("电脑"), json!({"assetTree": "无此分类"}));
-    post(&app, &s, &no_category).err(400, 2, "未找到指定层级分类");
+    post(&app, &s, &no_category).err_spec(400, 2, "未找到指定层级分类");
     // No owner: no owner-department check.
     let no_owner = with(
         row("行", "liusn", "CST"),
         json!({"user": "nobody", "department": "软件组"}),
     );
-    post(&app, &s, &no_owner).err(400, 2, "未找到该资产挂账人");
+    post(&app, &s, &no_owner).err_spec(400, 2, "未找到该资产挂账人");
     // Bad count: no count rule; bad price, deadline: no sign rule.
     let bad_numbers = with(
         row("行", "liusn", "CST"),
@@ -533,18 +533,25 @@ fn parents_by_id_by_name_and_refused() {
         ("no such id as text", json!("999999")),
         ("no such name", json!("无此资产")),
     ] {
-        let a = post(&app, &s, &child(parent));
+        let a = post(&app, &s, &child(parent.clone()));
         assert_eq!(
-            (a.status.code, a.code(), a.info()),
-            (400, 2, "父资产不符合规范"),
+            (a.status.code, a.code(), common::spec_message(a.info())),
+            (400, 2, "父资产不符合规范".to_owned()),
             "{what}"
+        );
+        // The message names the parent asked for.
+        let asked = parent.as_str().map_or(parent.to_string(), str::to_owned);
+        assert!(
+            a.info().contains(&format!("“{asked}”")),
+            "{what}: {}",
+            a.info()
         );
     }
     assert_eq!(app.digest(), before);
 
     // A second 电脑 makes the name ambiguous; the id still works.
     let second = app.create_asset(&s, &item("电脑"));
-    post(&app, &s, &child(json!("电脑"))).err(400, 2, "父资产不符合规范");
+    post(&app, &s, &child(json!("电脑"))).err_spec(400, 2, "父资产不符合规范");
     app.create_asset(&s, &child(json!(computer)));
     // Retired assets are not parents by name: retiring one makes the name unique again.
     app.put(&format!("/api/expire_asset/{s}"), &json!([second]))
@@ -553,10 +560,10 @@ fn parents_by_id_by_name_and_refused() {
     assert_eq!(view(&app, &s, id)["parentName"], "电脑");
     app.put(&format!("/api/expire_asset/{s}"), &json!([computer]))
         .ok();
-    post(&app, &s, &child(json!("电脑"))).err(400, 2, "父资产不符合规范");
+    post(&app, &s, &child(json!("电脑"))).err_spec(400, 2, "父资产不符合规范");
     // Nor by id: a retired asset holds nothing.
     for parent in [json!(computer), json!(second.to_string())] {
-        post(&app, &s, &child(parent)).err(400, 2, "父资产不符合规范");
+        post(&app, &s, &child(parent)).err_spec(400, 2, "父资产不符合规范");
     }
 }
 

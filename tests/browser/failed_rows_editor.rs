@@ -32,7 +32,8 @@ fn rows() -> Value {
 }
 
 const NAME0: &str = "#failed-table tr[data-row=\"0\"] [data-key=\"name\"]";
-const DEPARTMENT_CHIP: &str = ".chip-group[data-reason=\"对应部门不存在\"] > button";
+const DEPARTMENT_CHIP: &str =
+    ".chip-group[data-reason=\"对应部门不存在（本企业没有部门）\"] > button";
 
 async fn editor_keeps_edits_and_works_in_bulk(width: u32, height: u32, shot: &str) {
     let Some(s) = Scenario::as_user("liusn").await else {
@@ -120,7 +121,10 @@ async fn editor_keeps_edits_and_works_in_bulk(width: u32, height: u32, shot: &st
     s.screenshot(shot).await;
     s.click("#drop-reason").await;
     s.wait(and(
-        text_has("#failed-msg", "已放弃「对应部门不存在」的全部 5 行"),
+        text_has(
+            "#failed-msg",
+            "已放弃「对应部门不存在（本企业没有部门）」的全部 5 行",
+        ),
         not(has(DEPARTMENT_CHIP)),
     ))
     .await;

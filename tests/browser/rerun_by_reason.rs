@@ -57,7 +57,8 @@ async fn one_reason_runs_again(width: u32, height: u32) {
     .await;
     s.wait(and(not(has(CHANGED_CHIP)), text_has("#rerun", "2 行")))
         .await;
-    s.wait(text_has("#rerun-result", "4 行成功，2 行仍失败")).await;
+    s.wait(text_has("#rerun-result", "4 行成功，2 行仍失败"))
+        .await;
     s.end().await;
 }
 

@@ -56,14 +56,15 @@ impl Answer {
     }
 }
 
-/// A row message with the explanation each field message carries (`…：[count]（资产数量“x”不是
-/// 整数）`) taken out: the SPEC's own words.
+/// A row message with the explanations taken out: the one each field message carries
+/// (`…：[count]（资产数量“x”不是整数）`) and a lookup's (`未找到该资产挂账人（本企业没有用户
+/// “nobody”）`). What is left is the SPEC's own words, which hold no `（`.
 pub fn spec_message(message: &str) -> String {
     let mut out = String::new();
     let mut rest = message;
-    while let Some(at) = rest.find("]（") {
-        out.push_str(&rest[..=at]);
-        rest = &rest[at + 1..];
+    while let Some(at) = rest.find('（') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
         match rest.find('）') {
             Some(end) => rest = &rest[end + '）'.len_utf8()..],
             None => break,
@@ -73,13 +74,29 @@ pub fn spec_message(message: &str) -> String {
     out
 }
 
-/// The message says `spec` in the SPEC's words, and every field message in it carries its
-/// explanation.
+/// The lookup rules' messages, each of which names the value and where it was looked for.
+pub const LOOKUP_MESSAGES: [&str; 5] = [
+    "对应部门不存在",
+    "无权管理该部门的资产",
+    "未找到指定层级分类",
+    "未找到该资产挂账人",
+    "指定资产挂账人不处于当前部门",
+];
+
+/// The message says `spec` in the SPEC's words, and every field message and lookup message in
+/// it carries its explanation.
 pub fn assert_spec_message(message: &str, spec: &str) {
     assert_eq!(spec_message(message), spec, "{message}");
     let fields =
         spec.matches("缺少字段或类型错误：[").count() + spec.matches("字段长度不合法：[").count();
     assert_eq!(message.matches("]（").count(), fields, "{message}");
+    for lookup in LOOKUP_MESSAGES {
+        assert_eq!(
+            message.matches(&format!("{lookup}（")).count(),
+            spec.matches(lookup).count(),
+            "{message}"
+        );
+    }
 }
 
 impl App {

@@ -154,8 +154,8 @@ fn failed_rows_of_a_json_import_download_with_numbers_and_class_names() {
     assert_eq!(
         messages,
         [
-            "未找到该资产挂账人",
-            "仅数量型资产的数量可大于1；父资产不符合规范",
+            "未找到该资产挂账人（本企业没有用户“nobody”）",
+            "仅数量型资产的数量可大于1；父资产不符合规范（编号“999999”不是部门「CST」在用的条目型资产）",
             "原值不可为负"
         ]
     );
@@ -383,9 +383,12 @@ fn round_trip(format: &str) {
         _ => texts(&read_xlsx(&download.bytes)),
     };
     let expected: Vec<Vec<String>> = [
-        (3, "第4行：未找到该资产挂账人"),
+        (3, "第4行：未找到该资产挂账人（本企业没有用户“nobody”）"),
         (5, "第6行：仅数量型资产的数量可大于1"),
-        (6, "第7行：未找到指定层级分类"),
+        (
+            6,
+            "第7行：未找到指定层级分类（分类“没有的分类”不在部门「CST」的分类树中）",
+        ),
     ]
     .iter()
     .map(|(i, m)| {

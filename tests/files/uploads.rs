@@ -179,7 +179,8 @@ fn xlsx_upload_with_numeric_cells_and_failed_rows_with_their_sheet_row() {
     // The failed row as the file gave it (cells as text), its message naming sheet row 6.
     let failed = failed(&app, &s, task_id(&task));
     let mut expected = row_object(&cells("坏键盘|条目型|80|2|1|条目型资产|说明||nobody|CST|"));
-    expected["message"] = json!("第6行：仅数量型资产的数量可大于1；未找到该资产挂账人");
+    expected["message"] =
+        json!("第6行：仅数量型资产的数量可大于1；未找到该资产挂账人（本企业没有用户“nobody”）");
     assert_eq!(failed, vec![expected]);
 }
 
@@ -228,7 +229,7 @@ fn csv_uploads_with_and_without_bom_in_any_column_order() {
         vec![json!({
             "department": "软件组", "user": "zhangsan", "name": "白板", "count": "1",
             "price": "300", "assetClass": "数量型", "deadline": "2", "assetTree": "数量型资产",
-            "message": "第3行：指定资产挂账人不处于当前部门"
+            "message": "第3行：指定资产挂账人不处于当前部门（“zhangsan”属于部门「CST」，资产在部门「软件组」）"
         })]
     );
 
@@ -599,7 +600,12 @@ fn a_20000_row_csv_becomes_one_task_with_the_right_counts() {
         .map(|r| r["message"].clone())
         .collect();
     let expected: Vec<Value> = (0..20)
-        .map(|k| json!(format!("第{}行：未找到该资产挂账人", 1000 * k + 999 + 2)))
+        .map(|k| {
+            let line = 1000 * k + 999 + 2;
+            json!(format!(
+                "第{line}行：未找到该资产挂账人（本企业没有用户“nobody”）"
+            ))
+        })
         .collect();
     assert_eq!(messages, expected);
     let sample = asset(&app, &s, "资产12345");

@@ -232,10 +232,19 @@ fn user_text_is_stored_and_matched_verbatim_never_as_sql() {
         .zip([&zero, &strangers, &lookalike])
         .zip(messages)
     {
+        // The message in the SPEC's words (the values it quotes are checked below).
+        let told = got["message"].as_str().unwrap();
+        common::assert_spec_message(told, message);
         let mut expected = sent.clone();
-        expected["message"] = json!(message);
+        expected["message"] = json!(told);
         assert_eq!(got, &expected);
     }
+    // A message quotes what was sent verbatim, as text.
+    assert_eq!(
+        failed[1]["message"],
+        "对应部门不存在（本企业没有部门“x' OR 1=1 --”）；未找到该资产挂账人（本企业没有用户“' OR '1'='1”）"
+    );
+    {}
     let imported = search(&app, &manager, json!({ "name": nasty("导入") }));
     assert_eq!(imported.len(), 1);
     for field in ["name", "description", "position", "assetTree"] {

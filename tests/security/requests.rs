@@ -454,7 +454,10 @@ fn item_5_a_rerun_runs_with_the_senders_rights_and_managers_see_only_their_scope
         .get(&format!("/failed_task/{liusn}/{mine}"))
         .ok()
         .clone();
-    assert_eq!(failed[0]["message"], "无权管理该部门的资产", "{failed}");
+    assert_eq!(
+        failed[0]["message"], "无权管理该部门的资产（部门“行政部”不在您管理的部门中）",
+        "{failed}"
+    );
     app.put(&format!("/failed_task/{sysadmin}/{mine}"), &json!([fixed]))
         .ok();
     let task = app.wait_task(&sysadmin, mine);
@@ -489,7 +492,10 @@ fn item_5_a_rerun_runs_with_the_senders_rights_and_managers_see_only_their_scope
         .get(&format!("/failed_task/{liusn}/{again}"))
         .ok()
         .clone();
-    assert_eq!(failed[0]["message"], "无权管理该部门的资产", "{failed}");
+    assert_eq!(
+        failed[0]["message"], "无权管理该部门的资产（部门“行政部”不在您管理的部门中）",
+        "{failed}"
+    );
 }
 
 #[test]

@@ -38,7 +38,8 @@ fn failed_rows_are_summarised_paged_replaced_edited_dropped_and_run_again() {
     let summary = app.get(&base(&s, id, "/summary"));
     assert_eq!(
         summary.ok(),
-        &json!([{"reason": "对应部门不存在", "count": 20, "values": [], "others": 0},
+        &json!([{"reason": "对应部门不存在（本企业没有部门）", "count": 20,
+                 "values": [{"value": "研发部", "count": 20}], "others": 0},
                 {"reason": "资产数量不可小于1", "count": 10, "values": [], "others": 0}])
     );
     // A page of one reason, each row with its seq.
@@ -173,7 +174,8 @@ fn failed_rows_group_by_reason_with_values_and_drop_by_reason() {
     );
     assert_eq!(
         reasons[1],
-        json!({"reason": "对应部门不存在", "count": 5, "values": [], "others": 0})
+        json!({"reason": "对应部门不存在（本企业没有部门）", "count": 5,
+               "values": [{"value": "研发部", "count": 5}], "others": 0})
     );
     // A page of one value of the reason.
     let page = app.get(&base(
@@ -211,7 +213,10 @@ fn failed_rows_group_by_reason_with_values_and_drop_by_reason() {
         &json!({"reason": count_reason, "value": "十"}),
     );
     assert_eq!(dropped.ok()["dropped"], 6);
-    let dropped = app.post(&base(&s, id, "/drop"), &json!({"reason": "对应部门不存在"}));
+    let dropped = app.post(
+        &base(&s, id, "/drop"),
+        &json!({"reason": "对应部门不存在（本企业没有部门）"}),
+    );
     assert_eq!(dropped.ok()["dropped"], 5);
     let task = app.wait_task(&s, id);
     assert_eq!(

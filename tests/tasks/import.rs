@@ -76,7 +76,10 @@ fn fix_and_rerun_failed_rows_inside_the_same_task() {
         rows,
         vec![
             with_message(&submitted[1], "资产数量不可小于1"),
-            with_message(&submitted[3], "未找到该资产挂账人"),
+            with_message(
+                &submitted[3],
+                "未找到该资产挂账人（本企业没有用户“nobody”）"
+            ),
             with_message(&submitted[4], money_message),
         ]
     );
@@ -182,7 +185,8 @@ fn parents_by_earlier_row_by_id_and_ambiguous_names() {
         .map(|r| {
             (
                 r["name"].as_str().unwrap().into(),
-                r["message"].as_str().unwrap().into(),
+                // The SPEC's words: each names its value (covered below).
+                common::spec_message(r["message"].as_str().unwrap()),
             )
         })
         .collect();
@@ -254,7 +258,7 @@ fn numeric_strings_and_class_names_are_accepted() {
     assert_eq!(task["number_succeed"], 2, "{task}");
     assert_eq!(
         failed(&app, &s, task_id(&task))[0]["message"],
-        "指定资产挂账人不处于当前部门"
+        "指定资产挂账人不处于当前部门（“liusn”属于部门「CST」，资产在部门「软件组」）"
     );
     let assets = assets_by_name(&app, &s);
     let laptop = &assets["笔记本"];

@@ -224,7 +224,7 @@ fn every_update_row_message() {
                 json!(own),
                 json!({"department": "财务部", "user": "财务员"}),
             ),
-            "无权管理该部门的资产",
+            "无权管理该部门的资产（部门“财务部”不在您管理的部门中）",
         ),
         (
             update(json!(own), json!({"assetClass": 1, "count": 1})),
@@ -240,7 +240,7 @@ fn every_update_row_message() {
         ),
         (
             update(json!(own), json!({"user": "王伟"})),
-            "指定资产挂账人不处于当前部门",
+            "指定资产挂账人不处于当前部门（“王伟”属于部门「软件组」，资产在部门「CST」）",
         ),
         (update(json!(own), json!({"count": 0})), "资产数量不可小于1"),
         (

@@ -6,16 +6,19 @@ use super::*;
 fn the_department_is_one_of_the_entity_within_the_callers_reach() {
     let w = world();
     w.refuses(&[
-        (json!({"department": "没有的部门"}), "对应部门不存在"),
+        (
+            json!({"department": "没有的部门"}),
+            &no_department("没有的部门"),
+        ),
         // Another company's department and people do not exist for this one.
-        (json!({"department": "销售部"}), "对应部门不存在"),
+        (json!({"department": "销售部"}), &no_department("销售部")),
         (
             json!({"department": "销售部", "user": "wangwu"}),
-            "对应部门不存在；未找到该资产挂账人",
+            &[no_department("销售部"), no_owner("wangwu")].join("；"),
         ),
         (
             json!({"department": "财务部", "user": "caiwu"}),
-            "无权管理该部门的资产",
+            &not_reached("财务部"),
         ),
     ]);
     // A sub-department is within the manager's reach.
@@ -39,7 +42,7 @@ fn the_department_is_one_of_the_entity_within_the_callers_reach() {
     w.refuses_row(
         Scope::Owner(w.company, w.zhangsan),
         &row(&json!({})),
-        "无权管理该部门的资产",
+        &not_reached("CST"),
     );
 }
 
@@ -78,9 +81,15 @@ fn counts_prices_service_lives_and_retirement() {
 fn the_category_is_of_the_department_and_takes_the_class() {
     let w = world();
     w.refuses(&[
-        (json!({"assetTree": "没有的分类"}), "未找到指定层级分类"),
+        (
+            json!({"assetTree": "没有的分类"}),
+            &no_category("没有的分类", "CST"),
+        ),
         // 账本类 is 财务部's.
-        (json!({"assetTree": "账本类"}), "未找到指定层级分类"),
+        (
+            json!({"assetTree": "账本类"}),
+            &no_category("账本类", "CST"),
+        ),
         (
             json!({"assetClass": 1, "count": 1, "assetTree": QUANTITY_CATEGORY}),
             "资产类别与层级分类不匹配",
@@ -117,13 +126,22 @@ fn the_category_is_of_the_department_and_takes_the_class() {
 fn the_owner_is_a_user_of_the_entity_in_that_very_department() {
     let w = world();
     w.refuses(&[
-        (json!({"user": "nobody"}), "未找到该资产挂账人"),
-        (json!({"user": "wangwu"}), "未找到该资产挂账人"),
-        (json!({"user": "caiwu"}), "指定资产挂账人不处于当前部门"),
+        (json!({"user": "nobody"}), &no_owner("nobody")),
+        (json!({"user": "wangwu"}), &no_owner("wangwu")),
+        (
+            json!({"user": "caiwu"}),
+            &owner_elsewhere("caiwu", Some("财务部"), "CST"),
+        ),
         // In a department below CST is not in CST.
-        (json!({"user": "ruanjian"}), "指定资产挂账人不处于当前部门"),
+        (
+            json!({"user": "ruanjian"}),
+            &owner_elsewhere("ruanjian", Some("软件组"), "CST"),
+        ),
         // A system admin belongs to no department.
-        (json!({"user": "sysadmin"}), "指定资产挂账人不处于当前部门"),
+        (
+            json!({"user": "sysadmin"}),
+            &owner_elsewhere("sysadmin", None, "CST"),
+        ),
     ]);
     for user in ["LIUSN", " liusn", "ｌｉｕｓｎ"] {
         let a = w.accepted(w.manager(), &row(&json!({ "user": user })));
@@ -144,24 +162,24 @@ fn a_parent_is_one_unretired_item_of_the_department() {
         let a = w.accepted(w.manager(), &row(&json!({ "parent": parent })));
         assert_eq!(a.parent_id, Some(w.server), "{parent}");
     }
-    let refused = "父资产不符合规范";
+    let (id, named) = (|id| bad_parent_id(id, "CST"), |n| bad_parent_name(n, "CST"));
     w.refuses(&[
         // Quantity assets are never parents.
-        (json!({"parent": w.chairs}), refused),
-        (json!({"parent": "椅子"}), refused),
-        (json!({"parent": w.old_server}), refused),
-        (json!({"parent": "旧服务器"}), refused),
+        (json!({"parent": w.chairs}), &id(w.chairs)),
+        (json!({"parent": "椅子"}), &named("椅子")),
+        (json!({"parent": w.old_server}), &id(w.old_server)),
+        (json!({"parent": "旧服务器"}), &named("旧服务器")),
         // Items of another department or company.
-        (json!({"parent": w.team_pc}), refused),
-        (json!({"parent": "组长电脑"}), refused),
-        (json!({"parent": w.foreign_server}), refused),
-        (json!({"parent": "外企服务器"}), refused),
-        (json!({"parent": 99_999}), refused),
-        (json!({"parent": "没有的资产"}), refused),
+        (json!({"parent": w.team_pc}), &id(w.team_pc)),
+        (json!({"parent": "组长电脑"}), &named("组长电脑")),
+        (json!({"parent": w.foreign_server}), &id(w.foreign_server)),
+        (json!({"parent": "外企服务器"}), &named("外企服务器")),
+        (json!({"parent": 99_999}), &id(99_999)),
+        (json!({"parent": "没有的资产"}), &named("没有的资产")),
         // Two items of that name: which one is not known.
-        (json!({"parent": "显示器"}), refused),
+        (json!({"parent": "显示器"}), &named("显示器")),
         // "0" is no id, so a name, and no asset has it.
-        (json!({"parent": "0"}), refused),
+        (json!({"parent": "0"}), &named("0")),
     ]);
 }
 
@@ -190,8 +208,8 @@ fn several_broken_rules_are_joined_in_table_order() {
                 "资产使用期限不可为负",
                 "不能导入已清退的资产",
                 "资产类别与层级分类不匹配",
-                "指定资产挂账人不处于当前部门",
-                "父资产不符合规范",
+                &owner_elsewhere("caiwu", Some("财务部"), "CST"),
+                &bad_parent_name("椅子", "CST"),
             ]
             .join("；"),
         ),
@@ -229,7 +247,12 @@ fn several_broken_rules_are_joined_in_table_order() {
         // Refused the department, the row is still checked against it.
         (
             json!({"department": "财务部", "assetTree": "账本类", "count": 0}),
-            "无权管理该部门的资产；资产数量不可小于1；指定资产挂账人不处于当前部门".to_owned(),
+            [
+                not_reached("财务部"),
+                "资产数量不可小于1".to_owned(),
+                owner_elsewhere("liusn", Some("CST"), "财务部"),
+            ]
+            .join("；"),
         ),
     ];
     let joined: Vec<(Value, &str)> = joined
@@ -247,7 +270,7 @@ fn rules_that_depend_on_a_failed_lookup_are_skipped() {
         (
             json!({"department": "没有的部门", "assetTree": "没有的分类", "user": "caiwu",
                    "parent": "没有的资产"}),
-            "对应部门不存在",
+            &no_department("没有的部门"),
         ),
         (
             json!({"department": 1, "assetTree": "没有的分类", "user": "caiwu", "parent": "x"}),
@@ -261,10 +284,10 @@ fn rules_that_depend_on_a_failed_lookup_are_skipped() {
         // No category: no class check.
         (
             json!({"assetClass": 1, "count": 1, "assetTree": "没有的分类"}),
-            "未找到指定层级分类",
+            &no_category("没有的分类", "CST"),
         ),
         // No owner: no department check for them.
-        (json!({"user": "nobody"}), "未找到该资产挂账人"),
+        (json!({"user": "nobody"}), &no_owner("nobody")),
     ]);
 }
 
@@ -299,7 +322,7 @@ fn later_rows_of_a_task_name_items_created_by_earlier_ones() {
     // Named before it exists: refused (and the miss is cached) ...
     assert_eq!(
         check(&mut lookups, json!({"parent": "新机柜"})),
-        Err("父资产不符合规范".to_owned())
+        Err(bad_parent_name("新机柜", "CST"))
     );
     // ... then created by a row of the task ...
     let asset = check(&mut lookups, new_item.clone()).unwrap();
@@ -324,7 +347,7 @@ fn later_rows_of_a_task_name_items_created_by_earlier_ones() {
     lookups.created(second_id, &second);
     assert_eq!(
         check(&mut lookups, json!({"parent": "新机柜"})),
-        Err("父资产不符合规范".to_owned())
+        Err(bad_parent_name("新机柜", "CST"))
     );
     assert_eq!(
         check(&mut lookups, json!({"parent": second_id}))
@@ -359,5 +382,5 @@ fn a_dry_run_names_items_its_earlier_batches_would_have_created() {
         .unwrap();
     assert_eq!(a.parent_id, Some(-5));
     // Outside the dry run nothing has that name.
-    w.refuses_row(w.manager(), &parent, "父资产不符合规范");
+    w.refuses_row(w.manager(), &parent, &bad_parent_name("虚拟柜", "CST"));
 }

@@ -212,6 +212,35 @@ fn field(field: &str, reason: &str) -> String {
     format!("缺少字段或类型错误：[{field}]（{reason}）")
 }
 
+// The lookup rules' messages: the SPEC's text, then the value and where it was looked for.
+fn no_department(named: &str) -> String {
+    format!("对应部门不存在（本企业没有部门“{named}”）")
+}
+fn not_reached(named: &str) -> String {
+    format!("无权管理该部门的资产（部门“{named}”不在您管理的部门中）")
+}
+fn no_category(category: &str, department: &str) -> String {
+    format!("未找到指定层级分类（分类“{category}”不在部门「{department}」的分类树中）")
+}
+fn no_owner(user: &str) -> String {
+    format!("未找到该资产挂账人（本企业没有用户“{user}”）")
+}
+/// `theirs`: the owner's department, None for a system admin (of none).
+fn owner_elsewhere(user: &str, theirs: Option<&str>, department: &str) -> String {
+    let theirs = theirs.map_or("不属于任何部门".to_owned(), |d| {
+        format!("属于部门「{d}」")
+    });
+    format!("指定资产挂账人不处于当前部门（“{user}”{theirs}，资产在部门「{department}」）")
+}
+fn bad_parent_id(id: i64, department: &str) -> String {
+    format!("父资产不符合规范（编号“{id}”不是部门「{department}」在用的条目型资产）")
+}
+fn bad_parent_name(name: &str, department: &str) -> String {
+    format!(
+        "父资产不符合规范（部门「{department}」没有恰好一项名为“{name}”的在用条目型资产；可写资产编号）"
+    )
+}
+
 mod columns;
 mod fields;
 mod lookups;

@@ -99,43 +99,57 @@ fn an_update_row_keeps_blank_cells_and_passes_the_rules_as_a_whole() {
         (w.finance, w.category(w.finance, ROOT_CATEGORY))
     );
 
-    let refused = [
+    let refused: [(Value, String); 9] = [
         // The merged row breaks the rules of a new asset.
         (
             json!({"id": w.desk, "user": "caiwu"}),
-            "指定资产挂账人不处于当前部门",
+            owner_elsewhere("caiwu", Some("财务部"), "CST"),
         ),
-        (json!({"id": w.desk, "count": 0}), "资产数量不可小于1"),
-        (json!({"id": w.desk, "expire": 1}), "不能导入已清退的资产"),
+        (
+            json!({"id": w.desk, "count": 0}),
+            "资产数量不可小于1".into(),
+        ),
+        (
+            json!({"id": w.desk, "expire": 1}),
+            "不能导入已清退的资产".into(),
+        ),
         (
             json!({"id": w.desk, "department": "财务部"}),
-            "无权管理该部门的资产；未找到指定层级分类；指定资产挂账人不处于当前部门",
+            [
+                not_reached("财务部"),
+                no_category("办公家具", "财务部"),
+                owner_elsewhere("zhangsan", Some("CST"), "财务部"),
+            ]
+            .join("；"),
         ),
         (
             json!({"id": w.cable, "parent": "旧服务器"}),
-            "父资产不符合规范",
+            bad_parent_name("旧服务器", "CST"),
         ),
         // The rules of an update.
-        (json!({"id": w.lamp, "assetClass": 1}), "资产类型不可修改"),
+        (
+            json!({"id": w.lamp, "assetClass": 1}),
+            "资产类型不可修改".into(),
+        ),
         (
             json!({"id": w.server, "department": "软件组", "user": "ruanjian"}),
-            "有子资产的资产不能移到其他部门",
+            "有子资产的资产不能移到其他部门".into(),
         ),
         // Its own child as parent would put it above itself.
         (
             json!({"id": w.server, "parent": w.disk}),
-            "父资产不符合规范",
+            "父资产不符合规范".into(),
         ),
         // A move takes the parent along, and it must be of the new department.
         (
             json!({"id": w.disk, "department": "软件组", "user": "ruanjian"}),
-            "父资产不符合规范",
+            bad_parent_id(w.server, "软件组"),
         ),
     ];
     for (edits, message) in refused {
         assert_eq!(
             update(edits.clone()).map(|_| ()),
-            Err(message.to_owned()),
+            Err(message.clone()),
             "{edits}"
         );
     }
