@@ -473,7 +473,7 @@ pub fn check_fields(
             },
         };
         if found.is_none() {
-            let named = department.as_deref().unwrap_or_default();
+            let named = department.unwrap_or_default();
             p.rule(&match wanted {
                 Parent::Id(id) => format!(
                     "父资产不符合规范（编号{}不是部门「{named}」在用的条目型资产）",
