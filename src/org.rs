@@ -343,6 +343,26 @@ pub fn scope(conn: &Connection, caller: &Caller) -> Result<Scope> {
     }
 }
 
+/// The import template's example for the caller: their own department's (or, for a system
+/// admin, the company's) category and people; None when nothing in reach has both.
+pub fn template_example(
+    conn: &Connection,
+    caller: &Caller,
+) -> Result<Option<sql::TemplateExample>> {
+    let (entity, departments) = match scope(conn, caller)? {
+        Scope::Entity(entity) => (entity, None),
+        Scope::Departments(entity, ids) => (entity, Some(ids)),
+        Scope::Owner(..) => return Err(Error::Forbidden),
+    };
+    let caller = (caller.user_id, caller.department_id);
+    Ok(sql::template_example(
+        conn,
+        entity,
+        departments.as_deref(),
+        caller,
+    )?)
+}
+
 /// Who the caller is, as the page needs it: role and name, company, own department, and the
 /// departments (name and parent, in tree order) whose assets they may manage.
 #[derive(Debug, Serialize)]

@@ -82,14 +82,16 @@ fn format_of(query: Option<&str>) -> Result<Format> {
 }
 
 #[get("/api/asset_template/<_>?<format>")]
-async fn template(session: Session, format: Option<&str>) -> ApiResult<Download> {
-    session.require(ASSET_ROLES)?;
+async fn template(db: &State<Db>, session: Session, format: Option<&str>) -> ApiResult<Download> {
+    let caller = session.require(ASSET_ROLES)?;
     let format = format_of(format)?;
-    // Building a workbook is CPU work: off Rocket's async threads.
-    let bytes = rocket::tokio::task::spawn_blocking(move || files::template(format))
-        .await
-        .map_err(|e| Error::caused("blocking task", e))?
-        .map_err(Error::internal)?;
+    // The example is the caller's own data; the workbook is built on the same blocking thread.
+    let bytes = db
+        .run(move |conn| {
+            let example = crate::org::template_example(conn, &caller)?;
+            files::template(format, example.as_ref()).map_err(Error::internal)
+        })
+        .await?;
     let name = format!("asset-template.{}", format.extension());
     Ok(Download::new(Body::Bytes(bytes), format, &name))
 }

@@ -220,3 +220,47 @@ pub fn delete_category(conn: &Connection, id: i64) -> rusqlite::Result<()> {
     conn.execute("DELETE FROM category WHERE id = ?1", [id])?;
     Ok(())
 }
+
+/// What the import template's example row names: a department within the caller's reach, one of
+/// its categories, and a user of it who may own assets.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TemplateExample {
+    pub department: String,
+    pub category: String,
+    /// The classes the category takes (None: both).
+    pub class: Option<i64>,
+    pub user: String,
+}
+
+/// The example for a caller within `departments` of `entity` (None: every department of it):
+/// the caller's own department and the caller first, then its asset manager, a category that
+/// takes quantity assets before one that does not; None when no department in reach has both a
+/// category and a user.
+pub fn template_example(
+    conn: &Connection,
+    entity: i64,
+    departments: Option<&[i64]>,
+    caller: (i64, Option<i64>),
+) -> rusqlite::Result<Option<TemplateExample>> {
+    let departments = departments.map(|ids| serde_json::to_string(ids).unwrap_or_default());
+    conn.prepare_cached(
+        "SELECT d.name, c.name, c.class, u.name
+         FROM department d
+         JOIN category c ON c.department_id = d.id
+         JOIN user u ON u.department_id = d.id AND u.character IN (1, 2)
+         WHERE d.entity_id = ?1
+           AND (?2 IS NULL OR d.id IN (SELECT value FROM json_each(?2)))
+         ORDER BY d.id = ?4 DESC, u.id = ?3 DESC, u.character DESC,
+                  coalesce(c.class, 0) = 0 DESC, d.id, c.id, u.id
+         LIMIT 1",
+    )?
+    .query_row(params![entity, departments, caller.0, caller.1], |r| {
+        Ok(TemplateExample {
+            department: r.get(0)?,
+            category: r.get(1)?,
+            class: r.get(2)?,
+            user: r.get(3)?,
+        })
+    })
+    .optional()
+}

@@ -7,12 +7,14 @@
 pub(crate) mod beside;
 mod read;
 mod table;
+mod template;
 mod write;
 mod xlsx_cost;
 
 pub use read::{read_rows, FileRead, ReadLimits};
 pub use table::{write_cells_csv, write_cells_xlsx, Cell, XLSX_DATA_ROWS};
-pub use write::{template, write_csv, write_xlsx, Sheet};
+pub use template::{example_cells, template};
+pub use write::{write_csv, write_xlsx, Sheet};
 
 use crate::columns::{Column, EXPORT_COLUMNS, IMPORT_COLUMNS, TEMPLATE_COLUMNS};
 use std::borrow::Cow;
@@ -223,9 +225,44 @@ mod tests {
         assert!(Format::Csv.content_type().starts_with("text/csv"));
     }
 
+    /// The demo's example: CST's 数量型资产 (quantity assets only) and liusn.
+    fn example() -> crate::db::org::TemplateExample {
+        crate::db::org::TemplateExample {
+            department: "CST".into(),
+            category: "数量型资产".into(),
+            class: Some(0),
+            user: "liusn".into(),
+        }
+    }
+
+    #[test]
+    fn a_template_without_an_example_is_its_header_alone() {
+        for format in [Format::Csv, Format::Xlsx] {
+            let bytes = template(format, None).unwrap();
+            assert_eq!(read_all(format, &bytes).unwrap(), vec![], "{format:?}");
+        }
+        let item = crate::db::org::TemplateExample {
+            class: Some(1),
+            category: "电脑".into(),
+            ..example()
+        };
+        let cells = example_cells(&item);
+        let at = |field: &str| {
+            &cells[TEMPLATE_COLUMNS
+                .iter()
+                .position(|c| c.field == field)
+                .unwrap()]
+        };
+        assert_eq!(
+            (at("assetClass").as_str(), at("count").as_str()),
+            ("条目型", "1")
+        );
+        assert_eq!(at("assetTree"), "电脑");
+    }
+
     #[test]
     fn csv_template_round_trips() {
-        let bytes = template(Format::Csv).unwrap();
+        let bytes = template(Format::Csv, Some(&example())).unwrap();
         assert!(bytes.starts_with(UTF8_BOM));
         let rows = read_all(Format::Csv, &bytes).unwrap();
         let expected = r#"{"name":"办公椅","assetClass":"数量型","price":"120.50","count":"10","deadline":"5","assetTree":"数量型资产","description":"人体工学椅","position":"A座301","user":"liusn","department":"CST"}"#;
@@ -234,7 +271,7 @@ mod tests {
 
     #[test]
     fn xlsx_template_round_trips() {
-        let bytes = template(Format::Xlsx).unwrap();
+        let bytes = template(Format::Xlsx, Some(&example())).unwrap();
         let rows = read_all(Format::Xlsx, &bytes).unwrap();
         let expected = r#"{"name":"办公椅","assetClass":"数量型","price":"120.5","count":"10","deadline":"5","assetTree":"数量型资产","description":"人体工学椅","position":"A座301","user":"liusn","department":"CST"}"#;
         assert_eq!(rows, vec![(2, expected.to_string())]);

@@ -8,50 +8,6 @@ use rust_xlsxwriter::{ExcelDateTime, Workbook, Worksheet, XlsxError};
 use serde_json::Value;
 use std::io::{Seek, SeekFrom, Write};
 
-/// The import template: the Chinese header row and one example row.
-pub fn template(format: Format) -> Result<Vec<u8>, String> {
-    const EXAMPLE: &str = "办公椅,数量型,120.50,10,5,数量型资产,人体工学椅,A座301,liusn,CST,,";
-    match format {
-        Format::Csv => {
-            let mut out = UTF8_BOM.to_vec();
-            let mut writer = csv::Writer::from_writer(&mut out);
-            writer
-                .write_record(TEMPLATE_COLUMNS.iter().map(|c| c.header))
-                .and_then(|()| writer.write_record(EXAMPLE.split(',')))
-                .map_err(|e| format!("生成模板失败：{e}"))?;
-            writer.flush().map_err(|e| format!("生成模板失败：{e}"))?;
-            drop(writer);
-            Ok(out)
-        }
-        Format::Xlsx => {
-            let build = || -> Result<Vec<u8>, XlsxError> {
-                let mut workbook = Workbook::new();
-                let header = rust_xlsxwriter::Format::new().set_bold();
-                let money = rust_xlsxwriter::Format::new().set_num_format("0.00");
-                let sheet = workbook.add_worksheet();
-                sheet.set_freeze_panes(1, 0)?;
-                for (col, (column, example)) in
-                    TEMPLATE_COLUMNS.iter().zip(EXAMPLE.split(',')).enumerate()
-                {
-                    let col = col as u16;
-                    sheet.set_column_width(col, column.width)?;
-                    sheet.write_string_with_format(0, col, column.header, &header)?;
-                    // Numbers as numbers, so Excel does not flag "number stored as text".
-                    match example.parse::<f64>() {
-                        Ok(n) if column.field == "price" => {
-                            sheet.write_number_with_format(1, col, n, &money)?
-                        }
-                        Ok(n) => sheet.write_number(1, col, n)?,
-                        Err(_) => sheet.write_string(1, col, example)?,
-                    };
-                }
-                workbook.save_to_buffer()
-            };
-            build().map_err(|e| format!("生成模板失败：{e}"))
-        }
-    }
-}
-
 /// Which file `write_csv` / `write_xlsx` produce.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Sheet {

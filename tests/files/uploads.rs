@@ -713,3 +713,76 @@ fn the_columns_are_served_to_every_role() {
     app.get(&format!("/api/columns/{}", sessions[0]))
         .err(401, 1, "你无此权限");
 }
+
+/// Issue 22 (9): the template's example row is built from the caller's own department, one of
+/// its categories and its people, so it names nothing the database lacks and imports as it
+/// stands; a company with no department gets the header alone.
+#[test]
+fn the_template_example_is_the_callers_own_data() {
+    let app = App::new();
+    let admin = app.demo("sysadmin");
+    app.post(
+        &format!("/api/user/{admin}"),
+        &json!({"name": "wangwei", "password": "secret5", "entity": "示例企业",
+                "department": "软件组", "character": 2, "lock": false}),
+    )
+    .ok();
+    let wangwei = app.login("wangwei", "secret5");
+    let (admin2, wangwu, _) = app.second_entity();
+    // (user, session, the department and owner the example must name)
+    for (who, s, department, owner) in [
+        ("the manager of 软件组", &wangwei, "软件组", "wangwei"),
+        ("the demo's manager", &app.demo("liusn"), "CST", "liusn"),
+        ("the other company's manager", &wangwu, "销售部", "wangwu"),
+        ("the other company's admin", &admin2, "销售部", "wangwu"),
+    ] {
+        let rows = read_csv(&template(&app, s, "csv").bytes);
+        assert_eq!(rows.len(), 2, "{who}: {rows:?}");
+        let example = &rows[1];
+        assert_eq!(
+            (example[9].as_str(), example[8].as_str()),
+            (department, owner),
+            "{who}: {example:?}"
+        );
+        // Its category is one of that department's.
+        let tree = app.get(&format!("/api/asset_tree_root/{s}/{}", common::enc(department)));
+        assert!(
+            tree.body
+                .to_string()
+                .contains(&format!("\"{}\"", example[5])),
+            "{who}: {} not in {}",
+            example[5],
+            tree.body
+        );
+        // As it stands, it imports (a dry run: nothing is written).
+        let task = import_file(
+            &app,
+            s,
+            "?format=csv&dry_run=true",
+            &template(&app, s, "csv").bytes,
+        );
+        assert_eq!(task["number_succeed"], 1, "{who}: {task}");
+        let xlsx = import_file(&app, s, "?dry_run=true", &template(&app, s, "xlsx").bytes);
+        assert_eq!(xlsx["number_succeed"], 1, "{who}: {xlsx}");
+    }
+
+    // A new company without departments: the header alone, nothing invented.
+    let root = app.login("admin", ADMIN_PASSWORD);
+    app.post(&format!("/api/entity/{root}"), &json!({"name": "空企业"}))
+        .ok();
+    app.post(
+        &format!("/api/user/{root}"),
+        &json!({"name": "admin3", "password": "secret6", "entity": "空企业",
+                "department": "", "character": 3, "lock": false}),
+    )
+    .ok();
+    let admin3 = app.login("admin3", "secret6");
+    for format in ["csv", "xlsx"] {
+        let file = template(&app, &admin3, format);
+        let rows = match format {
+            "csv" => read_csv(&file.bytes).len(),
+            _ => read_xlsx(&file.bytes).len(),
+        };
+        assert_eq!(rows, 1, "{format}");
+    }
+}
