@@ -745,7 +745,10 @@ fn the_template_example_is_the_callers_own_data() {
             "{who}: {example:?}"
         );
         // Its category is one of that department's.
-        let tree = app.get(&format!("/api/asset_tree_root/{s}/{}", common::enc(department)));
+        let tree = app.get(&format!(
+            "/api/asset_tree_root/{s}/{}",
+            common::enc(department)
+        ));
         assert!(
             tree.body
                 .to_string()
