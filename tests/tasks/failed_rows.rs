@@ -11,10 +11,8 @@ fn base(s: &str, id: i64, rest: &str) -> String {
     format!("/api/failed_task/{s}/{id}{rest}")
 }
 
-#[test]
-fn failed_rows_are_summarised_paged_replaced_edited_dropped_and_run_again() {
-    let app = App::new();
-    let s = app.demo("liusn");
+/// 20 rows of a department that does not exist, 10 of count 0, then `good` good ones.
+fn two_reasons(good: usize) -> Value {
     let mut rows = Vec::new();
     for i in 0..20 {
         rows.push(row(&format!("研发椅{i}"), "liusn", "研发部"));
@@ -24,10 +22,17 @@ fn failed_rows_are_summarised_paged_replaced_edited_dropped_and_run_again() {
         r["count"] = json!(0);
         rows.push(r);
     }
-    for i in 0..5 {
+    for i in 0..good {
         rows.push(row(&format!("好椅{i}"), "liusn", "CST"));
     }
-    let task = app.import(&s, &json!(rows));
+    json!(rows)
+}
+
+#[test]
+fn failed_rows_are_summarised_paged_replaced_edited_dropped_and_run_again() {
+    let app = App::new();
+    let s = app.demo("liusn");
+    let task = app.import(&s, &two_reasons(5));
     let id = task["id"].as_i64().unwrap();
     assert_eq!(
         (&task["number_failed"], &task["number_succeed"]),
@@ -276,16 +281,7 @@ fn failed_rows_group_by_reason_with_values_and_drop_by_reason() {
 fn the_rows_of_one_reason_run_again_and_the_others_stay_failed() {
     let app = App::new();
     let s = app.demo("liusn");
-    let mut rows = Vec::new();
-    for i in 0..20 {
-        rows.push(row(&format!("研发椅{i}"), "liusn", "研发部"));
-    }
-    for i in 0..10 {
-        let mut r = row(&format!("零数{i}"), "liusn", "CST");
-        r["count"] = json!(0);
-        rows.push(r);
-    }
-    let task = app.import(&s, &json!(rows));
+    let task = app.import(&s, &two_reasons(0));
     let id = task["id"].as_i64().unwrap();
     assert_eq!(task["number_failed"], 30);
     // Fixed on the server, the 20 rows move to 已修改，待重新执行.
