@@ -99,8 +99,8 @@ async function enter() {
   $('login-screen').hidden = true;
   $('app-screen').hidden = false;
   buildNav();
-  // The column names, which messages use for the API's field keys (`readable`).
-  columns().catch(() => {});
+  // The column names, which the views' labels and the messages (`readable`) use.
+  await columns().catch(() => {});
   route();
   // After login, the keyboard starts in the view: its first field, else its first control.
   const view = $('view');

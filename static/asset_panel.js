@@ -3,7 +3,7 @@
 // time, and the whole history as an XLSX for the auditor).
 
 import {
-  api, busy, button, CLASS_NAMES, clear, downloadLink, field, h, input, markFields, me, money, msgLine, openDialog, pager, path,
+  api, busy, button, CLASS_NAMES, clear, downloadLink, field, h, input, label, markFields, me, money, msgLine, openDialog, pager, path,
   select, STATUS_NAMES, toast, withOwnerSuggestions,
 } from './core.js';
 import { categoryTree, flattenCategories } from './org.js';
@@ -16,11 +16,12 @@ const HISTORY_PAGE_SIZE = 10;
 export async function assetPanel(a, changed) {
   const msg = msgLine();
   const view = h('dl', { className: 'asset-fields', id: 'asset-panel-fields' }, [
-    ['编号', a.id], ['名称', a.name], ['类型', CLASS_NAMES[a.assetClass] || ''], ['数量', a.count],
-    ['挂账人', a.userName], ['所属部门', a.departmentName], ['所属品类', a.assetTree],
-    ['当前价值', money(a.price)], ['原值', money(a.initial_price)], ['使用期限', `${a.deadline} 年（剩余 ${a.expire_date} 年）`],
-    ['创建日期', a.create_time], ['使用状态', STATUS_NAMES[a.status] || ''], ['是否清退', a.expire ? '已清退' : '在用'],
-    ['上级资产', a.parentName || '—'], ['位置', a.position || '—'], ['描述', a.description || '—'],
+    [label('id'), a.id], [label('name'), a.name], [label('assetClass'), CLASS_NAMES[a.assetClass] || ''], [label('count'), a.count],
+    [label('user'), a.userName], [label('department'), a.departmentName], [label('assetTree'), a.assetTree],
+    ['当前价值', money(a.price)], ['原值', money(a.initial_price)],
+    [label('deadline'), `${a.deadline} 年（${label('expire_date')} ${a.expire_date} 年）`],
+    [label('create_time'), a.create_time], [label('status'), STATUS_NAMES[a.status] || ''], [label('expire'), a.expire ? '已清退' : '在用'],
+    [label('parent'), a.parentName || '—'], [label('position'), a.position || '—'], [label('description'), a.description || '—'],
   ].map(([k, v]) => [h('dt', {}, k), h('dd', {}, String(v))]));
   // Children are found by a search, within what the caller sees (staff: their own).
   const managesAssets = me.character === 2 || me.character === 3;
@@ -56,11 +57,12 @@ export async function assetPanel(a, changed) {
       f.assetTree.value = a.assetTree;
     }, (e) => msg.error(e));
     const form = h('div', { className: 'form-grid form-grid-2', id: 'asset-edit', hidden: true },
-      field('名称', f.name, 'span-2'),
+      field(label('name'), f.name, 'span-2'),
       field('所属部门', h('input', { id: 'edit-department', value: a.departmentName, readOnly: true, title: '移到其他部门：导出后在「所属部门」列改写并重新导入' })),
       field('挂账人', f.user), field('所属品类', f.assetTree),
-      field('原值（元）', f.price), field('数量', f.count), field('使用期限（年）', f.deadline),
-      field('创建时间', f.create_time), field('使用状态', f.status), field('位置', f.position), field('描述', f.description, 'span-2'));
+      field('原值（元）', f.price), field(label('count'), f.count), field('使用期限（年）', f.deadline),
+      field(label('create_time'), f.create_time), field(label('status'), f.status), field(label('position'), f.position),
+      field(label('description'), f.description, 'span-2'));
     info.append(form);
     const edit = button('编辑', () => {
       form.hidden = false;

@@ -1,7 +1,7 @@
 // The asset list: department and category tree, search, paging, create, retire, export.
 
 import {
-  api, busy, button, CLASS_NAMES, clear, field, h, input, markFields, me, money, msgLine, openDialog, openable, pager, path, select,
+  api, busy, button, CLASS_NAMES, clear, field, h, input, label, markFields, me, money, msgLine, openDialog, openable, pager, path, select,
   STATUS_NAMES, toast, withOwnerSuggestions,
 } from './core.js';
 import { categoryTree, departments, flattenCategories, nest, ownDepartment } from './org.js';
@@ -42,12 +42,12 @@ export function assetsView(root, arg) {
   const searchForm = h(
     'form',
     { className: 'card search-bar', id: 'search-form', onsubmit: (e) => { e.preventDefault(); search(); } },
-    field('名称', q.name),
-    field('挂账人', q.user),
+    field(label('name'), q.name),
+    field(label('user'), q.user),
     h('div', { className: 'field' }, '价值区间', h('div', { className: 'range' }, q.price_inf, h('span', {}, '—'), q.price_sup)),
-    field('描述', q.description),
-    field('是否清退', q.expire),
-    field('使用状态', q.status),
+    field(label('description'), q.description),
+    field(label('expire'), q.expire),
+    field(label('status'), q.status),
     h('div', { className: 'search-actions' },
       h('button', { type: 'submit', className: 'btn btn-primary', id: 'search-submit' }, '搜索'),
       button('重置', () => { for (const i of Object.values(q)) i.value = ''; q.expire.value = '0'; search(); })),
@@ -87,8 +87,8 @@ export function assetsView(root, arg) {
             h('table', { className: 'table', id: 'asset-table' },
               h('thead', {}, h('tr', {},
                 h('th', { className: 'col-check' }, checkAll),
-                ['编号', '名称', '类型', '数量', '挂账人', '当前价值', '原值', '分类', '部门', '使用状态', '创建日期']
-                  .map((t) => h('th', { className: ['编号', '数量', '当前价值', '原值'].includes(t) ? 'num' : '' }, t)))),
+                [['id', 1], ['name'], ['assetClass'], ['count', 1], ['user'], ['当前价值', 1], ['原值', 1], ['assetTree'], ['department'], ['status'], ['create_time']]
+                  .map(([f, num]) => h('th', { className: num ? 'num' : '' }, label(f))))),
               tableBody)),
           pagerBox))),
   );
@@ -271,7 +271,7 @@ async function renderTree(tree, choose) {
   const deptList = h('ul', {});
   tree.firstChild.firstChild.append(deptList);
   const addDept = (parentUl, d) => {
-    const label = h('button', { type: 'button', className: 'tree-label', dataset: { department: d.name } }, d.name);
+    const deptButton = h('button', { type: 'button', className: 'tree-label', dataset: { department: d.name } }, d.name);
     const caret = h('button', { type: 'button', className: 'caret', title: '展开分类', attrs: { 'aria-expanded': 'false' } }, '▸');
     const cats = h('ul', { className: 'tree-cats', hidden: true });
     const kids = h('ul', {});
@@ -298,11 +298,11 @@ async function renderTree(tree, choose) {
         }
       }
     });
-    label.addEventListener('click', () => {
-      select(label, { department: d.name });
+    deptButton.addEventListener('click', () => {
+      select(deptButton, { department: d.name });
       if (cats.hidden) caret.click();
     });
-    parentUl.append(h('li', {}, h('div', { className: 'tree-row' }, caret, label), cats, kids));
+    parentUl.append(h('li', {}, h('div', { className: 'tree-row' }, caret, deptButton), cats, kids));
     for (const c of d.children) addDept(kids, c);
   };
   for (const d of nest(list)) addDept(deptList, d);
@@ -398,9 +398,9 @@ export async function createAssetDialog(done) {
       field('资产数量', f.count),
       field('使用期限（年）', f.deadline),
       field('创建时间', f.create_time),
-      field('位置', f.position),
+      field(label('position'), f.position),
       field('父资产', f.parent, 'span-2'),
-      field('描述', f.description, 'span-2')),
+      field(label('description'), f.description, 'span-2')),
     // The message sits by the buttons, where it is seen whatever the dialog's scroll.
     [h('div', { className: 'dialog-msg', id: 'asset-msg' }, msg), button('取消', () => close()), save],
   );

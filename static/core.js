@@ -114,6 +114,13 @@ export function columns() {
   return columnsAsked;
 }
 
+/** An asset field's name as the column table has it (资产名, 所属品类, 状态…): the one name of
+ * its concept on every screen, in the files and in messages. The app asks for the columns
+ * before it shows a view. */
+export function label(field) {
+  return headers.get(field) ?? field;
+}
+
 /** The import columns (资产编号, then the template's), in their order. */
 export async function importColumns() {
   return (await columns()).filter((c) => c.import !== null).sort((a, b) => a.import - b.import);

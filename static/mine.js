@@ -1,7 +1,7 @@
 // Staff: the assets they hold, with a search over them; a row opens the asset (its fields and
 // 履历, read-only). The server keeps the search within their own assets whatever is asked.
 
-import { api, busy, CLASS_NAMES, clear, field, h, headRow, input, money, msgLine, openable, pager, path, select, STATUS_NAMES } from './core.js';
+import { api, busy, CLASS_NAMES, clear, field, h, headRow, input, label, money, msgLine, openable, pager, path, select, STATUS_NAMES } from './core.js';
 import { assetPanel } from './asset_panel.js';
 
 const PAGE_SIZE = 20;
@@ -18,7 +18,7 @@ export function ownAssetsView(root) {
   };
   const summary = h('span', { className: 'scope-label', id: 'own-summary' }, '我名下的资产');
   const form = h('form', { className: 'card search-bar', id: 'own-search-form', onsubmit: (e) => { e.preventDefault(); load(1); } },
-    field('名称', q.name), field('描述', q.description), field('使用状态', q.status), field('是否清退', q.expire),
+    field(label('name'), q.name), field(label('description'), q.description), field(label('status'), q.status), field(label('expire'), q.expire),
     h('div', { className: 'search-actions' },
       h('button', { type: 'submit', className: 'btn btn-primary', id: 'own-search-submit' }, '搜索'),
       h('button', { type: 'button', className: 'btn', onclick: () => { for (const el of Object.values(q)) el.value = ''; load(1); } }, '重置')));
@@ -26,7 +26,7 @@ export function ownAssetsView(root) {
     h('div', { className: 'toolbar' }, summary),
     msg,
     h('div', { className: 'table-wrap' }, h('table', { className: 'table', id: 'own-asset-table' },
-      headRow(['编号', '名称', '类型', '数量', '当前价值', '分类', '部门', '位置', '状态', '创建日期']),
+      headRow(['id', 'name', 'assetClass', 'count', '当前价值', 'assetTree', 'department', 'position', 'status', 'create_time'].map(label)),
       body)),
     pagerBox)));
 

@@ -1,6 +1,7 @@
 //! Issue 22 (10): what a user reads names a field as its column does, never by the API's key
 //! (`[count]`), and says 您: in a dialog's error (whose field is still marked) and in the failed
-//! rows' reasons and messages. On a laptop and on a phone.
+//! rows' reasons and messages; the list, the search and the asset panel take the columns'
+//! names from the column table. On a laptop and on a phone.
 
 use crate::harness::{and, has, not, text_has, Scenario};
 use serde_json::json;
@@ -33,8 +34,15 @@ async fn messages_name_columns_and_say_nin() {
         s.assert_fits_viewport(&format!("failed rows ({width})"))
             .await;
 
-        // The create dialog: an empty name is named 资产名, and its field is marked.
+        // The list and the search name the columns as the files do.
         s.goto("/#assets").await;
+        s.wait(and(
+            text_has("#asset-table thead", "所属品类"),
+            text_has("#asset-table thead", "资产名"),
+        ))
+        .await;
+        s.wait(text_has("#search-form", "描述信息")).await;
+        // The create dialog: an empty name is named 资产名, and its field is marked.
         s.click("#new-asset").await;
         s.wait(has("#asset-tree option")).await;
         s.click("#asset-save").await;
