@@ -215,10 +215,19 @@ fn field_reason(field: &str, value: &Val) -> String {
         "price" => "金额",
         "assetClass" => "数量型或条目型",
         "expire" => "0或1",
-        "create_time" => "今天或以前的日期，如2024-03-05或2024/3/5",
+        "create_time" => "日期，如2024-03-05或2024/3/5",
         "parent" => "资产编号或名称",
         _ => "文字",
     };
+    // A date that is one, but after today, says so (create_day takes every other date).
+    let future = match (field, value) {
+        ("create_time", Val::Str(s)) => values::parse_date(s).map(|_| s.to_string()),
+        ("create_time", Val::Num(n)) => values::excel_serial_date(*n).map(|_| n.to_string()),
+        _ => None,
+    };
+    if let Some(shown) = future {
+        return format!("{column}{}晚于今天", quoted(&shown));
+    }
     match value {
         Val::Absent => format!("缺少{column}"),
         Val::Str(s) => format!("{column}{}不是{wanted}", quoted(s)),

@@ -701,7 +701,7 @@ fn excel_money_is_accepted_and_messages_name_the_column_and_the_value() {
         ),
         (
             json!({"create_time": "2999/1/1"}),
-            "缺少字段或类型错误：[create_time]（创建时间“2999/1/1”不是今天或以前的日期，如2024-03-05或2024/3/5）",
+            "缺少字段或类型错误：[create_time]（创建时间“2999/1/1”晚于今天）",
         ),
     ] {
         post(&app, &s, &with(row("椅子", "liusn", "CST"), fields)).err(400, 2, message);

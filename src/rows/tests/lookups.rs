@@ -230,7 +230,7 @@ fn several_broken_rules_are_joined_in_table_order() {
                 field("deadline", "使用期限“w”不是整数"),
                 field(
                     "create_time",
-                    "创建时间“昨天”不是今天或以前的日期，如2024-03-05或2024/3/5",
+                    "创建时间“昨天”不是日期，如2024-03-05或2024/3/5",
                 ),
             ]
             .join("；"),
