@@ -21,36 +21,80 @@ pub struct StoredAsset {
 }
 
 pub fn stored_asset(conn: &Connection, id: i64) -> rusqlite::Result<Option<StoredAsset>> {
-    conn.prepare_cached(
-        "SELECT a.entity_id, a.department_id, a.category_id, a.parent_id, a.owner_id, a.name,
-             a.asset_class, a.initial_price_cents, a.description, a.position, a.count,
-             a.create_day, a.deadline, a.status, a.expire, a.revision, d.name, c.name, u.name,
-             coalesce(p.name, '')
+    conn.prepare_cached(&format!(
+        "SELECT {STORED_COLUMNS}, d.name, c.name, u.name, coalesce(p.name, '')
          FROM asset a
          JOIN department d ON d.id = a.department_id
          JOIN category c ON c.id = a.category_id
          JOIN user u ON u.id = a.owner_id
          LEFT JOIN asset p ON p.id = a.parent_id
-         WHERE a.id = ?1",
-    )?
+         WHERE a.id = ?1"
+    ))?
     .query_row([id], |r| {
-        Ok(StoredAsset {
-            id,
-            values: from_row!(
-                r, NewAsset;
-                entity_id, department_id, category_id, parent_id, owner_id, name,
-                asset_class, initial_price_cents, description, position, count, create_day,
-                deadline, status
-            ),
-            expire: r.get::<_, i64>(14)? != 0,
-            revision: r.get(15)?,
-            department_name: r.get(16)?,
-            category_name: r.get(17)?,
-            owner_name: r.get(18)?,
-            parent_name: r.get(19)?,
-        })
+        let mut stored = stored_of(r, id)?;
+        stored.department_name = r.get(16)?;
+        stored.category_name = r.get(17)?;
+        stored.owner_name = r.get(18)?;
+        stored.parent_name = r.get(19)?;
+        Ok(stored)
     })
     .optional()
+}
+
+/// An asset as stored, its names left blank: one row read, where an update import's check
+/// fills them from the names it keeps for the task (`name_by_id`).
+pub fn stored_asset_unnamed(conn: &Connection, id: i64) -> rusqlite::Result<Option<StoredAsset>> {
+    conn.prepare_cached(&format!(
+        "SELECT {STORED_COLUMNS} FROM asset a WHERE a.id = ?1"
+    ))?
+    .query_row([id], |r| stored_of(r, id))
+    .optional()
+}
+
+const STORED_COLUMNS: &str = "a.entity_id, a.department_id, a.category_id, a.parent_id,
+    a.owner_id, a.name, a.asset_class, a.initial_price_cents, a.description, a.position, a.count,
+    a.create_day, a.deadline, a.status, a.expire, a.revision";
+
+fn stored_of(r: &rusqlite::Row, id: i64) -> rusqlite::Result<StoredAsset> {
+    Ok(StoredAsset {
+        id,
+        values: from_row!(
+            r, NewAsset;
+            entity_id, department_id, category_id, parent_id, owner_id, name,
+            asset_class, initial_price_cents, description, position, count, create_day,
+            deadline, status
+        ),
+        expire: r.get::<_, i64>(14)? != 0,
+        revision: r.get(15)?,
+        department_name: String::new(),
+        category_name: String::new(),
+        owner_name: String::new(),
+        parent_name: String::new(),
+    })
+}
+
+/// What `name_by_id` names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Named {
+    Department,
+    Category,
+    User,
+    Asset,
+}
+
+/// The name of a department, category, user or asset by id ('' for none).
+pub fn name_by_id(conn: &Connection, what: Named, id: i64) -> rusqlite::Result<String> {
+    let sql = match what {
+        Named::Department => "SELECT name FROM department WHERE id = ?1",
+        Named::Category => "SELECT name FROM category WHERE id = ?1",
+        Named::User => "SELECT name FROM user WHERE id = ?1",
+        Named::Asset => "SELECT name FROM asset WHERE id = ?1",
+    };
+    let name = conn
+        .prepare_cached(sql)?
+        .query_row([id], |r| r.get(0))
+        .optional()?;
+    Ok(name.unwrap_or_default())
 }
 
 /// Moves asset `id`'s share of the kept counts from `from` to `to` (department, category, and

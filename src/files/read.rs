@@ -497,11 +497,25 @@ fn push_cell_text(out: &mut String, value: &DataRef<'_>) {
     use std::fmt::Write;
     // Writing into a String cannot fail.
     let _ = match value {
-        DataRef::Int(i) => write!(out, "{i}"),
-        // f64's Display writes integral values without ".0".
+        DataRef::Int(i) => {
+            out.push_str(itoa::Buffer::new().format(*i));
+            Ok(())
+        }
+        // An integral value is written as f64's Display writes it (no ".0"), the common case
+        // without its formatting machinery.
+        DataRef::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => {
+            out.push_str(itoa::Buffer::new().format(*f as i64));
+            Ok(())
+        }
         DataRef::Float(f) => write!(out, "{f}"),
-        DataRef::String(s) | DataRef::DurationIso(s) => write!(out, "{s}"),
-        DataRef::SharedString(s) => write!(out, "{s}"),
+        DataRef::String(s) | DataRef::DurationIso(s) => {
+            out.push_str(s);
+            Ok(())
+        }
+        DataRef::SharedString(s) => {
+            out.push_str(s);
+            Ok(())
+        }
         DataRef::DateTimeIso(s) => {
             write!(
                 out,

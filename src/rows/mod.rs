@@ -46,6 +46,9 @@ pub struct Lookups {
     owners: HashMap<String, Option<Owner>>,
     parents_by_id: HashMap<i64, Option<assets::AssetRef>>,
     parents_by_name: HashMap<i64, HashMap<String, Vec<i64>>>,
+    /// The names of departments, categories and owners by id, that an update row's blank cells
+    /// fall back to (`update::stored`).
+    names: HashMap<(crate::db::changes::Named, i64), String>,
     /// A dry run's task: item assets its earlier batches would have created count as parents
     /// (under stand-in ids below zero), though those batches were never written.
     dry_run: Option<i64>,
@@ -68,6 +71,7 @@ impl Lookups {
             owners: HashMap::new(),
             parents_by_id: HashMap::new(),
             parents_by_name: HashMap::new(),
+            names: HashMap::new(),
             dry_run: None,
         }
     }

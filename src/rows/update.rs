@@ -6,7 +6,7 @@ use super::fields::{Fields, Val};
 use super::{check_fields, missing_field_message, Lookups};
 use crate::columns::header_of;
 use crate::db::assets::{self, NewAsset};
-use crate::db::changes::{self, StoredAsset};
+use crate::db::changes::{self, Named, StoredAsset};
 use crate::error::Result;
 use rusqlite::Connection;
 use serde_json::{json, Value};
@@ -120,8 +120,7 @@ fn check_update(
 ) -> Result<Result<Update, String>> {
     let entity = lookups.scope.entity_id();
     // Another company's asset answers as if it did not exist.
-    let Some(current) = changes::stored_asset(conn, id)?.filter(|a| a.values.entity_id == entity)
-    else {
+    let Some(current) = stored(conn, lookups, id)?.filter(|a| a.values.entity_id == entity) else {
         return Ok(Err("资产编号不存在".into()));
     };
     if !lookups.scope.covers(current.values.department_id) {
@@ -216,6 +215,31 @@ fn check_update(
         after,
         names,
     }))
+}
+
+/// Asset `id` as stored, with its names: the asset's row alone, its department's, category's
+/// and owner's names from those the task keeps (a re-import of the whole register reads one
+/// row per row, not four), its parent's read each time (an earlier row may have renamed it).
+fn stored(conn: &Connection, lookups: &mut Lookups, id: i64) -> Result<Option<StoredAsset>> {
+    let Some(mut asset) = changes::stored_asset_unnamed(conn, id)? else {
+        return Ok(None);
+    };
+    let mut name = |what: Named, id: i64| -> Result<String> {
+        if let Some(name) = lookups.names.get(&(what, id)) {
+            return Ok(name.clone());
+        }
+        let name = changes::name_by_id(conn, what, id)?;
+        lookups.names.insert((what, id), name.clone());
+        Ok(name)
+    };
+    let values = &asset.values;
+    asset.department_name = name(Named::Department, values.department_id)?;
+    asset.category_name = name(Named::Category, values.category_id)?;
+    asset.owner_name = name(Named::User, values.owner_id)?;
+    if let Some(parent) = values.parent_id {
+        asset.parent_name = changes::name_by_id(conn, Named::Asset, parent)?;
+    }
+    Ok(Some(asset))
 }
 
 /// Whether making `parent` the parent of `id` would put `id` above itself.

@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use crate::files::beside::{beside, Feed};
 use crate::files::{self, FileError, Format, ReadLimits};
 use crate::rows::missing_field_message;
+use crate::tasks::import::CheckAsStored;
 use serde::de::{self, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::Value;
@@ -213,6 +214,15 @@ pub fn create_import(
     };
     let mut writer = TaskWriter::create(conn, owner, TaskKind::Import, &new, chunk_rows)?;
     store_new(&mut writer, |writer| {
+        // A dry run is checked as its rows are stored, while the file is still being read.
+        let task_id = writer.task_id;
+        let mut check = match upload.dry_run {
+            true => Some(CheckAsStored::new(writer.conn(), task_id)?),
+            false => None,
+        };
+        if check.is_some() {
+            writer.keep_flushed();
+        }
         let read = read_beside(format, file, limits, |row| {
             // Refused at the first row that would create an asset again, not after the file.
             if let (Some((task, time)), false) = (&earlier, files::row_names_asset(&row.json)) {
@@ -221,7 +231,8 @@ pub fn create_import(
                     time: time.clone(),
                 });
             }
-            Ok(writer.push(&row.json, Some(row.line as i64))?)
+            writer.push(&row.json, Some(row.line as i64))?;
+            check_flushed(writer, check.as_mut())
         })?;
         // A file of a header alone is a mistake (the wrong sheet, an empty export), not a
         // task of nothing that the list would show as 成功.
@@ -229,8 +240,21 @@ pub fn create_import(
             return Err(Error::BadBody("文件中没有数据行".into()));
         }
         writer.note_unread_columns(read.unread_columns);
+        if let Some(mut check) = check {
+            writer.finish()?;
+            check_flushed(writer, Some(&mut check))?;
+            check.end(writer.conn())?;
+        }
         Ok(())
     })
+}
+
+/// Checks the chunk the writer just stored, if any and if a check is running.
+fn check_flushed(writer: &mut TaskWriter, check: Option<&mut CheckAsStored>) -> Result<()> {
+    if let (Some(check), Some(chunk)) = (check, writer.take_flushed()) {
+        check.chunk(writer.conn(), &chunk)?;
+    }
+    Ok(())
 }
 
 /// Reads the file on a thread of its own (`upload-reader`) while this one stores its rows

@@ -30,6 +30,59 @@ pub fn runner_scope(conn: &Connection, task: &sql::TaskState) -> Result<Scope> {
     })
 }
 
+/// A dry run's rows checked as they are stored, on the storing thread, chunk by chunk: the
+/// check overlaps the reading of the file (on the other core) instead of following it, and the
+/// task is done when it becomes visible. Each chunk's check (its counts, failed rows and
+/// preview, and the checkpoint) commits in a transaction of its own; an upload stopped half-way
+/// takes all of it back with the task (`TaskWriter::abandon`, `forget_unstored`).
+pub struct CheckAsStored {
+    task: sql::TaskState,
+    lookups: Lookups,
+}
+
+impl CheckAsStored {
+    /// For new dry-run task `task_id`, with the rights of its creator.
+    pub fn new(conn: &Connection, task_id: i64) -> Result<CheckAsStored> {
+        let task = sql::new_task_state(conn, task_id)?
+            .ok_or_else(|| Error::internal(format!("new task {task_id} vanished")))?;
+        let scope = runner_scope(conn, &task)?;
+        let lookups = Lookups::new(scope).for_dry_run(task_id);
+        Ok(CheckAsStored { task, lookups })
+    }
+
+    /// Checks a chunk just stored.
+    pub fn chunk(&mut self, conn: &mut db::Conn, chunk: &Chunk) -> Result<()> {
+        let tx = db::write_tx(conn)?;
+        let counts = run_batch(&tx, &self.task, &mut self.lookups, chunk, 0)?;
+        if counts.rows() != chunk.row_count {
+            return Err(Error::internal(format!(
+                "task {}: the chunk at {} gave {} of its {} rows",
+                self.task.id,
+                chunk.first_seq,
+                counts.rows(),
+                chunk.row_count
+            )));
+        }
+        sql::advance(
+            &tx,
+            self.task.id,
+            chunk.first_seq + chunk.row_count,
+            &counts,
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Ends the checks, every row seen: what stood in for the assets it would have created
+    /// goes.
+    pub fn end(self, conn: &mut db::Conn) -> Result<()> {
+        let tx = db::write_tx(conn)?;
+        sql::end_dry_run(&tx, self.task.id)?;
+        tx.commit()?;
+        Ok(())
+    }
+}
+
 /// Rows travel from the reader to the worker in groups, so the channel costs little per row.
 const GROUP_ROWS: usize = 64;
 

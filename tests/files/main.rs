@@ -11,6 +11,7 @@ mod filekit;
 
 mod csv_safety;
 mod downloads;
+mod dry_upload;
 mod upload_costs;
 mod uploads;
 mod xlsx_limits;

@@ -515,12 +515,22 @@ impl TaskState {
 }
 
 pub fn task_state(conn: &Connection, id: i64) -> rusqlite::Result<Option<TaskState>> {
+    state_of(conn, id, true)
+}
+
+/// The state of a task still being stored (invisible): a dry run checks its rows as they are
+/// stored.
+pub fn new_task_state(conn: &Connection, id: i64) -> rusqlite::Result<Option<TaskState>> {
+    state_of(conn, id, false)
+}
+
+fn state_of(conn: &Connection, id: i64, stored: bool) -> rusqlite::Result<Option<TaskState>> {
     conn.prepare_cached(&format!(
         "SELECT t.id, t.entity_id, t.creator_id, coalesce(t.runner_id, t.creator_id),
              t.number_failed, t.next_seq, t.end_seq, t.undo_of, {STATUS_COLUMNS}
-         FROM task t WHERE t.id = ?1 AND t.stored = 1"
+         FROM task t WHERE t.id = ?1 AND t.stored = ?2"
     ))?
-    .query_row([id], |r| {
+    .query_row(params![id, stored], |r| {
         Ok(TaskState {
             id: r.get(0)?,
             entity_id: r.get(1)?,

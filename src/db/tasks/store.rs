@@ -37,6 +37,10 @@ pub struct TaskWriter<'c> {
     next_seq: i64,
     /// The file's headers the import does not read, stored by `finish_new`.
     unread_columns: Vec<String>,
+    /// Whether each chunk written is kept for `take_flushed` (a dry run checked as it is
+    /// stored), and the last one written.
+    keep_flushed: bool,
+    flushed: Option<Chunk>,
 }
 
 impl<'c> TaskWriter<'c> {
@@ -88,7 +92,24 @@ impl<'c> TaskWriter<'c> {
             first_seq,
             next_seq: first_seq,
             unread_columns: Vec::new(),
+            keep_flushed: false,
+            flushed: None,
         }
+    }
+
+    /// Keeps each chunk as it is written, for `take_flushed`.
+    pub fn keep_flushed(&mut self) {
+        self.keep_flushed = true;
+    }
+
+    /// The chunk written last, once (with `keep_flushed`).
+    pub fn take_flushed(&mut self) -> Option<Chunk> {
+        self.flushed.take()
+    }
+
+    /// The connection the rows are written on, for work between two chunks.
+    pub fn conn(&mut self) -> &mut Conn {
+        self.conn
     }
 
     /// Adds one row: its JSON text exactly as submitted, and the file line it came from.
@@ -116,6 +137,11 @@ impl<'c> TaskWriter<'c> {
         self.rows.push(']');
         let lines = (self.lines.len() == self.in_chunk)
             .then(|| serde_json::to_string(&self.lines).unwrap_or_default());
+        // Rows stored for a task not yet visible (or past a re-run's end) are deleted at start
+        // if the process stops, so their commits need not wait for the disk; `finish` puts the
+        // connection back at the durable level for the commit that makes them count, whose
+        // sync takes every commit before it to the disk too.
+        crate::db::Durability::Batch.set(self.conn)?;
         let tx = crate::db::write_tx(self.conn)?;
         tx.prepare_cached(
             "INSERT INTO task_chunk (task_id, first_seq, row_count, rows, lines)
@@ -129,6 +155,16 @@ impl<'c> TaskWriter<'c> {
             lines
         ])?;
         tx.commit()?;
+        if self.keep_flushed {
+            let capacity = self.rows.len();
+            let rows = std::mem::replace(&mut self.rows, String::with_capacity(capacity));
+            self.flushed = Some(Chunk {
+                first_seq: self.first_seq,
+                row_count: self.in_chunk as i64,
+                rows,
+                lines,
+            });
+        }
         self.rows.clear();
         self.rows.push('[');
         self.lines.clear();
@@ -141,6 +177,7 @@ impl<'c> TaskWriter<'c> {
     /// transaction that makes them count (a re-run's).
     pub fn finish(&mut self) -> rusqlite::Result<(i64, &mut Conn)> {
         self.flush()?;
+        crate::db::Durability::Durable.set(self.conn)?;
         Ok((self.next_seq - self.start_seq, self.conn))
     }
 
@@ -149,8 +186,9 @@ impl<'c> TaskWriter<'c> {
         self.unread_columns = headers;
     }
 
-    /// Finishes a new task: sets its row count and makes it visible (a task of no rows is done
-    /// at once). Returns the number of rows.
+    /// Finishes a new task: sets its row count and makes it visible (a task of no rows, or a
+    /// dry run whose rows were all checked as they were stored, is done at once). Returns the
+    /// number of rows.
     pub fn finish_new(&mut self) -> rusqlite::Result<i64> {
         let task_id = self.task_id;
         let unread = (!self.unread_columns.is_empty())
@@ -159,8 +197,9 @@ impl<'c> TaskWriter<'c> {
         let tx = crate::db::write_tx(conn)?;
         tx.execute(
             "UPDATE task SET number_need = ?2, end_seq = ?2, stored = 1,
-                 finish = CASE WHEN ?2 = 0 THEN 1 ELSE 0 END,
-                 finish_time = CASE WHEN ?2 = 0 THEN create_time END,
+                 finish = CASE WHEN next_seq < ?2 THEN 0 WHEN number_failed > 0 THEN 2 ELSE 1 END,
+                 finish_time = CASE WHEN next_seq < ?2 THEN NULL
+                                    ELSE coalesce(finish_time, create_time) END,
                  unread_columns = ?3
              WHERE id = ?1",
             params![task_id, rows, unread],
@@ -176,16 +215,20 @@ impl<'c> TaskWriter<'c> {
     /// start removes what is left.
     pub fn abandon(&mut self, new_task: bool) {
         let (task_id, from) = (self.task_id, self.start_seq);
-        let taken_back = crate::db::write_tx(self.conn).and_then(|tx| {
-            tx.execute(
-                "DELETE FROM task_chunk WHERE task_id = ?1 AND first_seq >= ?2",
-                params![task_id, from],
-            )?;
-            if new_task {
-                tx.execute("DELETE FROM task WHERE id = ?1", [task_id])?;
-            }
-            tx.commit()
-        });
+        let durable = crate::db::Durability::Durable.set(self.conn);
+        let taken_back = durable
+            .and_then(|()| crate::db::write_tx(self.conn))
+            .and_then(|tx| {
+                if new_task {
+                    delete_new_task(&tx, task_id)?;
+                } else {
+                    tx.execute(
+                        "DELETE FROM task_chunk WHERE task_id = ?1 AND first_seq >= ?2",
+                        params![task_id, from],
+                    )?;
+                }
+                tx.commit()
+            });
         if let Err(e) = taken_back {
             log::error!("task {task_id}: cannot take back a half-stored submission: {e}");
         }
@@ -195,12 +238,31 @@ impl<'c> TaskWriter<'c> {
 /// Deletes what a stopped process left half-stored: new tasks whose submission never finished
 /// (their client never got an answer), and chunks a re-run stored past its task's end.
 pub fn forget_unstored(conn: &Connection) -> rusqlite::Result<()> {
+    let unstored: Vec<i64> = conn
+        .prepare("SELECT id FROM task WHERE stored = 0")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    for task_id in unstored {
+        delete_new_task(conn, task_id)?;
+    }
     conn.execute_batch(
-        "DELETE FROM task_chunk WHERE task_id IN (SELECT id FROM task WHERE stored = 0);
-         DELETE FROM task WHERE stored = 0;
-         DELETE FROM task_chunk
+        "DELETE FROM task_chunk
              WHERE first_seq >= (SELECT end_seq FROM task WHERE task.id = task_chunk.task_id);",
     )
+}
+
+/// Deletes a task that never became visible, with what was stored of it: its rows, and what
+/// a dry run checked as they were stored (failed rows, the items it would have created).
+fn delete_new_task(conn: &Connection, task_id: i64) -> rusqlite::Result<()> {
+    for sql in [
+        "DELETE FROM task_chunk WHERE task_id = ?1",
+        "DELETE FROM task_failure WHERE task_id = ?1",
+        "DELETE FROM task_dry_item WHERE task_id = ?1",
+        "DELETE FROM task WHERE id = ?1 AND stored = 0",
+    ] {
+        conn.execute(sql, [task_id])?;
+    }
+    Ok(())
 }
 
 /// Claims a finished task for a re-run: it shows as running (finish 0), so a second re-run is

@@ -121,6 +121,9 @@ fn a_task_half_stored_is_invisible_and_taken_back() {
     let half = writer.task_id;
     writer.push("1", None).unwrap();
     drop(writer);
+    // (a dry run checked as it was stored leaves a failed row and a stand-in too)
+    insert_failure(&w.conn, half, 0, Some(2), "1", "第2行：资产名不能为空").unwrap();
+    crate::db::changes::record_dry_item(&w.conn, half, w.cst, "服务器", 0).unwrap();
     assert!(task_state(&w.conn, half).unwrap().is_none());
     assert!(unfinished_tasks(&w.conn).unwrap().is_empty());
     assert_eq!(
@@ -139,6 +142,10 @@ fn a_task_half_stored_is_invisible_and_taken_back() {
     forget_unstored(&w.conn).unwrap();
     assert_eq!(w.count("SELECT count(*) FROM task WHERE id = ?1", half), 0);
     assert_eq!(w.chunks(half), 0);
+    for table in ["task_failure", "task_dry_item"] {
+        let sql = format!("SELECT count(*) FROM {table} WHERE task_id = ?1");
+        assert_eq!(w.count(&sql, half), 0, "{table}");
+    }
     assert_eq!(w.chunks(whole), 2);
     assert_eq!(stored_rows(&w.conn, whole).unwrap(), 3);
 
