@@ -34,6 +34,13 @@ pub fn date_of(day: i64) -> chrono::NaiveDate {
     epoch() + chrono::Duration::days(day)
 }
 
+/// A day as `YYYY-MM-DD` (a million update rows format one each: no format string parsed).
+pub fn day_text(day: i64) -> String {
+    use chrono::Datelike;
+    let date = date_of(day);
+    format!("{:04}-{:02}-{:02}", date.year(), date.month(), date.day())
+}
+
 fn epoch() -> chrono::NaiveDate {
     chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()
 }

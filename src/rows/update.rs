@@ -21,7 +21,8 @@ pub enum RowAction {
 pub struct Update {
     pub current: StoredAsset,
     pub after: NewAsset,
-    /// The names of the department, category and owner after the update.
+    /// The names of the department, category and owner after the update, as the row (or the
+    /// asset, for a blank cell) spells them.
     names: [String; 3],
 }
 
@@ -36,7 +37,8 @@ impl Update {
     pub fn changes(&self) -> Value {
         let (now, after, c) = (&self.current.values, &self.after, &self.current);
         let money = |cents: i64| json!(cents as f64 / 100.0);
-        let day = |d: i64| json!(crate::clock::date_of(d).format("%Y-%m-%d").to_string());
+        let name = |i: usize| json!(crate::names::normalize(&self.names[i]));
+        let day = |d: i64| json!(crate::clock::day_text(d));
         let fields = [
             ("name", json!(now.name), json!(after.name)),
             (
@@ -46,15 +48,15 @@ impl Update {
             ),
             ("count", json!(now.count), json!(after.count)),
             ("deadline", json!(now.deadline), json!(after.deadline)),
-            ("assetTree", json!(c.category_name), json!(self.names[1])),
+            ("assetTree", json!(c.category_name), name(1)),
             (
                 "description",
                 json!(now.description),
                 json!(after.description),
             ),
             ("position", json!(now.position), json!(after.position)),
-            ("user", json!(c.owner_name), json!(self.names[2])),
-            ("department", json!(c.department_name), json!(self.names[0])),
+            ("user", json!(c.owner_name), name(2)),
+            ("department", json!(c.department_name), name(0)),
             ("parent", json!(now.parent_id), json!(after.parent_id)),
             ("create_time", day(now.create_day), day(after.create_day)),
         ];
@@ -141,9 +143,7 @@ fn check_update(
     let text = |s: &str| Val::Str(s.to_owned().into());
     let cents = now.initial_price_cents;
     let price = format!("{}.{:02}", cents / 100, cents % 100);
-    let created = crate::clock::date_of(now.create_day)
-        .format("%Y-%m-%d")
-        .to_string();
+    let created = crate::clock::day_text(now.create_day);
     let department = keep(&raw.department, text(&current.department_name));
     let moves = !matches!(&department, Val::Str(d)
         if d.as_ref() == current.department_name
@@ -201,8 +201,9 @@ fn check_update(
     if after.owner_id == now.owner_id {
         after.status = now.status;
     }
+    // Spelled as written: `changes` (a preview's) puts them in their one spelling.
     let name_of = |v: &Val| match v {
-        Val::Str(s) => crate::names::normalize(s),
+        Val::Str(s) => s.to_string(),
         _ => String::new(),
     };
     let names = [

@@ -115,6 +115,16 @@ pub(super) fn create_day(v: &Val, today: i64) -> Option<i64> {
 pub fn parse_date(s: &str) -> Option<chrono::NaiveDate> {
     let s = s.trim();
     let day = s.split([' ', 'T']).next().unwrap_or(s);
+    // The common `yyyy-mm-dd` read without a format string (a million rows have one each);
+    // whatever else goes the general way below.
+    if let [y1, y2, y3, y4, b'-', m1, m2, b'-', d1, d2] = *day.as_bytes() {
+        let digits = [y1, y2, y3, y4, m1, m2, d1, d2];
+        if digits.iter().all(u8::is_ascii_digit) {
+            let n = |ds: &[u8]| ds.iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0'));
+            let (year, month, date) = (n(&digits[..4]), n(&digits[4..6]), n(&digits[6..]));
+            return chrono::NaiveDate::from_ymd_opt(year as i32, month, date);
+        }
+    }
     for format in ["%Y-%m-%d", "%Y/%m/%d"] {
         if let Ok(date) = chrono::NaiveDate::parse_from_str(day, format) {
             // chrono takes 1- to 4-digit years; a date a register holds has four.
