@@ -1,4 +1,4 @@
--- assetport schema, version 11. Applied once to an empty database (PRAGMA user_version = 0),
+-- assetport schema, version 12. Applied once to an empty database (PRAGMA user_version = 0),
 -- in one transaction; src/db/migrate.rs sets user_version afterwards. Older databases are
 -- upgraded by the steps in src/db/migrate/, which are frozen once landed: a change here is also
 -- a new step there, and its tests check that the steps lead to exactly this schema.
@@ -307,3 +307,38 @@ CREATE TABLE asset_block (
     n             INTEGER NOT NULL,
     PRIMARY KEY (department_id, category_id, block)
 ) WITHOUT ROWID;
+
+-- Requests with approval (issue 23): a request and its lines, each line keeping what its asset
+-- was when asked (owner, department, count); state 0 待审批, 1 已通过, 2 已驳回, 3 已撤回, 4 已失效;
+-- a line 0 pending, 1 executed, 2 not executed (invalid, or its request rejected or withdrawn).
+CREATE TABLE request (
+    id                   INTEGER PRIMARY KEY,
+    entity_id            INTEGER NOT NULL REFERENCES entity(id),
+    kind                 INTEGER NOT NULL CHECK (kind >= 1 AND kind <= 5),
+    initiator_id         INTEGER NOT NULL REFERENCES user(id),
+    reason               TEXT NOT NULL DEFAULT '',
+    target_user_id       INTEGER REFERENCES user(id),
+    target_department_id INTEGER REFERENCES department(id),
+    state                INTEGER NOT NULL DEFAULT 0 CHECK (state >= 0 AND state <= 4),
+    created_at           INTEGER NOT NULL,
+    reviewer_id          INTEGER REFERENCES user(id),
+    reviewed_at          INTEGER,
+    review_reason        TEXT,
+    finished_at          INTEGER
+);
+CREATE INDEX request_entity_state ON request(entity_id, state, id);
+CREATE INDEX request_initiator ON request(initiator_id, id);
+
+CREATE TABLE request_line (
+    request_id    INTEGER NOT NULL REFERENCES request(id),
+    seq           INTEGER NOT NULL,
+    asset_id      INTEGER NOT NULL,
+    count         INTEGER NOT NULL CHECK (count >= 1),
+    owner_id      INTEGER NOT NULL,
+    department_id INTEGER NOT NULL,
+    asset_count   INTEGER NOT NULL,
+    state         INTEGER NOT NULL DEFAULT 0 CHECK (state >= 0 AND state <= 2),
+    invalid       TEXT,
+    PRIMARY KEY (request_id, seq)
+) WITHOUT ROWID;
+CREATE INDEX request_line_pending ON request_line(asset_id) WHERE state = 0;

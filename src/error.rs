@@ -76,6 +76,10 @@ pub enum Error {
     /// A user who holds `count` assets leaves their department (an edit, or a deletion when
     /// `deleting`) without saying where the assets go.
     AssetsNeedChoice { count: i64, deleting: bool },
+    /// The caller already has a pending request (`request`) on this asset.
+    RequestPending { asset: String, request: i64 },
+    /// An approve, reject or withdraw of a request no longer pending; the text is its state.
+    RequestNotPending(&'static str),
     /// No route for this path and method.
     UnknownPath,
     /// The server is at a bound it keeps for everyone's sake (connections, password checks,
@@ -175,6 +179,16 @@ pub fn answer(error: &Error) -> (Status, i64, String) {
             Status::BadRequest,
             30,
             format!("该用户名下有{count}项资产，删除前须将这些资产交给原部门的资产管理员"),
+        ),
+        RequestPending { asset, request } => (
+            Status::Conflict,
+            31,
+            format!("您对资产“{asset}”已有待审批的申请（申请 #{request}），请勿重复申请"),
+        ),
+        RequestNotPending(state) => (
+            Status::Conflict,
+            32,
+            format!("该申请{state}，不能再审批或撤回"),
         ),
         UnknownPath => (Status::NotFound, -3, "请求的接口不存在".into()),
         Busy(what) => (Status::ServiceUnavailable, 10, (*what).into()),
@@ -284,6 +298,11 @@ impl Clone for Error {
             SetupDone => SetupDone,
             SetupNotLocal => SetupNotLocal,
             TaskPruned => TaskPruned,
+            RequestPending { asset, request } => RequestPending {
+                asset: asset.clone(),
+                request: *request,
+            },
+            RequestNotPending(state) => RequestNotPending(state),
             NotConfirmable(why) => NotConfirmable(why),
             NotUndoable(why) => NotUndoable(why),
             SameFile { task, time } => SameFile {

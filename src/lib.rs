@@ -23,6 +23,7 @@ pub mod org;
 pub mod page;
 pub mod paging;
 pub mod private_files;
+pub mod requests;
 pub mod rows;
 pub mod sessions;
 pub mod setup;

@@ -7,6 +7,7 @@ pub mod failed;
 pub mod files;
 pub mod journal;
 pub mod org;
+pub mod requests;
 pub mod session;
 pub mod setup;
 pub mod tasks;
@@ -196,6 +197,7 @@ pub fn routes() -> Vec<Route> {
     }
     all.extend(failed::routes());
     all.extend(files::routes());
+    all.extend(requests::routes());
     all.extend(journal::routes());
     all.extend(setup::routes());
     all.extend(backups::routes());

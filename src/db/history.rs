@@ -29,6 +29,18 @@ pub enum Kind {
     MovedWithOwner,
     /// Handed to the department's asset manager by a user who left it (edited or deleted).
     HandedOver,
+    /// Taken by its requester (领用), on an approved request.
+    Taken,
+    /// Returned to the department's asset manager (退库), on an approved request.
+    Returned,
+    /// Sent for repair (维保), on an approved request.
+    RepairStarted,
+    /// Back from repair to its holder (维保完成).
+    RepairFinished,
+    /// Handed to a colleague of the same department (转移), on an approved request.
+    Transferred,
+    /// Moved to another department (调拨), on an approved request.
+    Allocated,
 }
 
 /// A kind is answered by its API name.
@@ -39,7 +51,7 @@ impl serde::Serialize for Kind {
 }
 
 /// Each kind's stored code, API name and label.
-const KINDS: [(Kind, i64, &str, &str); 9] = [
+const KINDS: [(Kind, i64, &str, &str); 15] = [
     (Kind::Created, 1, "created", "新建"),
     (Kind::Modified, 2, "modified", "修改"),
     (Kind::Retired, 3, "retired", "清退"),
@@ -54,6 +66,12 @@ const KINDS: [(Kind, i64, &str, &str); 9] = [
     (Kind::UndoDeleted, 7, "undo_deleted", "撤销导入（删除）"),
     (Kind::MovedWithOwner, 8, "moved_with_owner", "随挂账人调动"),
     (Kind::HandedOver, 9, "handed_over", "交给部门资产管理员"),
+    (Kind::Taken, 10, "taken", "领用"),
+    (Kind::Returned, 11, "returned", "退库"),
+    (Kind::RepairStarted, 12, "repair_started", "维保"),
+    (Kind::RepairFinished, 13, "repair_finished", "维保完成"),
+    (Kind::Transferred, 14, "transferred", "转移"),
+    (Kind::Allocated, 15, "allocated", "调拨"),
 ];
 
 impl Kind {

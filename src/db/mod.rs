@@ -30,6 +30,7 @@ pub mod journal;
 mod migrate;
 pub use migrate::SCHEMA_VERSION;
 pub mod org;
+pub mod requests;
 pub mod results;
 pub mod tasks;
 pub mod text_index;

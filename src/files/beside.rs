@@ -7,9 +7,8 @@ use crossbeam_channel::{bounded, Sender};
 
 /// Items a group carries.
 const GROUP: usize = 256;
-/// Groups in flight: the reader runs at most this far ahead of the writer (a dry run's writer
-/// stops to check each chunk it stores, 2,000 rows by default, while the reader goes on).
-const IN_FLIGHT: usize = 16;
+/// Groups in flight: the reader runs at most this far ahead of the writer.
+const IN_FLIGHT: usize = 8;
 
 /// The reading side's end: items pushed one at a time travel in groups; what is left goes when
 /// it is dropped.

@@ -154,6 +154,14 @@ GET    /api/journal/<_>/kinds                       34
 GET    /api/backups/<_>                             4
 POST   /api/backups/<_>                             4
 GET    /api/backups/<_>/<backup>/file               4
+POST   /api/requests/<_>                            123   {"kind": "维保", "lines": [{"asset": {staffs}}]}
+GET    /api/requests/<_>                            123
+GET    /api/requests/<_>/to_do                      123
+GET    /api/requests/<_>/<id>                       123
+POST   /api/requests/<_>/<id>/reject                23    {"reason": "不需要"}
+POST   /api/requests/<_>/<id>/withdraw              3
+POST   /api/requests/<_>/<id>/approve               23
+POST   /api/requests/<_>/<id>/finish                23
 "#;
 
 struct Endpoint {
@@ -211,6 +219,17 @@ impl Endpoint {
             fx.export
         } else if self.route.starts_with("/api/asset_history") {
             fx.staffs
+        } else if self.route.starts_with("/api/requests") {
+            // The POST line above asks 维保 of the staff member's asset as each role: request
+            // 1 the staff member's, 2 the manager's (rejected), 3 the admin's (withdrawn by
+            // them); 1 is approved and finished.
+            if self.route.ends_with("/reject") {
+                2
+            } else if self.route.ends_with("/withdraw") {
+                3
+            } else {
+                1
+            }
         } else if self.route.starts_with("/api/user/") {
             match (self.method, role) {
                 (Method::Delete, SUPER) => fx.spare_admin,
@@ -248,6 +267,7 @@ impl Endpoint {
             ("{zhangsan}", fx.zhangsan_id.to_string()),
             ("{asset}", fx.to_modify.to_string()),
             ("{retire}", fx.to_retire.to_string()),
+            ("{staffs}", fx.staffs.to_string()),
             ("{row}", row("新资产", "liusn", "CST").to_string()),
             ("{item}", item("修好的行").to_string()),
             ("{csv}", csv.to_owned()),

@@ -1,0 +1,140 @@
+//! Requests with approval (领用, 退库, 维保, 转移, 调拨): asked by staff and managers, approved,
+//! rejected or withdrawn. Not in the original API; the rules are in `crate::requests`.
+
+use super::{ok, paged, Body, Reply};
+use crate::auth::{Role, Session};
+use crate::db::Db;
+use crate::error::Error;
+use crate::paging::Page;
+use crate::requests::{self, Kind, ListQuery, RequestBody};
+use rocket::{get, post, routes, Route, State};
+use serde::Deserialize;
+use serde_json::json;
+
+/// Everyone of a company may ask; only asset managers and system admins review.
+const ASKING: &[Role] = &[Role::Staff, Role::Manager, Role::Admin];
+
+pub fn routes() -> Vec<Route> {
+    routes![create, list, to_do, detail, approve, reject, withdraw, finish]
+}
+
+fn request_id(id: &str) -> Result<i64, Error> {
+    id.trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or(Error::NotFound("申请"))
+}
+
+#[post("/api/requests/<_>", data = "<body>")]
+async fn create(db: &State<Db>, session: Session, body: Body) -> Reply {
+    let caller = session.require(ASKING)?;
+    let request: RequestBody = body.json()?;
+    let id = db
+        .write(move |tx| requests::create(tx, &caller, &request))
+        .await?;
+    ok(json!({ "id": id }))
+}
+
+/// `?state=` 0 待审批, 1 已通过, 2 已驳回, 3 已撤回, 4 已失效; `?kind=` a kind's code, name or
+/// label; `?mine=true` only the caller's own (staff see only theirs anyway).
+#[get("/api/requests/<_>?<state>&<kind>&<mine>&<page>&<size>")]
+async fn list(
+    db: &State<Db>,
+    session: Session,
+    state: Option<&str>,
+    kind: Option<&str>,
+    mine: Option<&str>,
+    page: Option<&str>,
+    size: Option<&str>,
+) -> Reply {
+    let caller = session.require(ASKING)?;
+    let state = match state.map(str::trim) {
+        None | Some("") => None,
+        Some(text) => Some(
+            text.parse::<i64>()
+                .ok()
+                .filter(|s| (0..=4).contains(s))
+                .ok_or_else(|| {
+                    Error::BadBody(crate::rows::missing_field_message(
+                        "state",
+                        Some("状态须为0到4"),
+                    ))
+                })?,
+        ),
+    };
+    let kind = match kind.map(str::trim) {
+        None | Some("") => None,
+        Some(text) => Some(Kind::parse(&json!(text))?),
+    };
+    let query = ListQuery {
+        state,
+        kind,
+        mine: super::flag("mine", mine)?,
+        page: Page::parse(page.unwrap_or("1"), size)?,
+    };
+    paged(
+        db.run(move |conn| requests::list(conn, &caller, &query))
+            .await?,
+    )
+}
+
+/// The page's badge: pending requests waiting for the caller's review, and their own pending.
+#[get("/api/requests/<_>/to_do")]
+async fn to_do(db: &State<Db>, session: Session) -> Reply {
+    let caller = session.require(ASKING)?;
+    ok(db.run(move |conn| requests::to_do(conn, &caller)).await?)
+}
+
+#[get("/api/requests/<_>/<id>", rank = 2)]
+async fn detail(db: &State<Db>, session: Session, id: &str) -> Reply {
+    let caller = session.require(ASKING)?;
+    let id = request_id(id)?;
+    ok(db
+        .run(move |conn| requests::detail(conn, &caller, id))
+        .await?)
+}
+
+#[post("/api/requests/<_>/<id>/approve")]
+async fn approve(db: &State<Db>, session: Session, id: &str) -> Reply {
+    let caller = session.require(ASKING)?;
+    let id = request_id(id)?;
+    ok(db
+        .write(move |tx| requests::approve(tx, &caller, id))
+        .await?)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Rejection {
+    reason: String,
+}
+
+#[post("/api/requests/<_>/<id>/reject", data = "<body>")]
+async fn reject(db: &State<Db>, session: Session, id: &str, body: Body) -> Reply {
+    let caller = session.require(ASKING)?;
+    let id = request_id(id)?;
+    let Rejection { reason } = body.json()?;
+    ok(db
+        .write(move |tx| requests::reject(tx, &caller, id, &reason))
+        .await?)
+}
+
+#[post("/api/requests/<_>/<id>/withdraw")]
+async fn withdraw(db: &State<Db>, session: Session, id: &str) -> Reply {
+    let caller = session.require(ASKING)?;
+    let id = request_id(id)?;
+    ok(db
+        .write(move |tx| requests::withdraw(tx, &caller, id))
+        .await?)
+}
+
+/// Ends an approved 维保: the assets go back to their holders.
+#[post("/api/requests/<_>/<id>/finish")]
+async fn finish(db: &State<Db>, session: Session, id: &str) -> Reply {
+    let caller = session.require(ASKING)?;
+    let id = request_id(id)?;
+    ok(db
+        .write(move |tx| requests::finish(tx, &caller, id))
+        .await?)
+}

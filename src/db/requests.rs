@@ -1,0 +1,309 @@
+//! Requests with approval (领用, 退库, 维保, 转移, 调拨) and their lines, as stored. Every function
+//! runs inside the caller's transaction; the rules are in `crate::requests`.
+
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::Serialize;
+
+/// A request as stored, with the names a list shows.
+#[derive(Debug, Clone, Serialize)]
+pub struct RequestRow {
+    pub id: i64,
+    pub kind: i64,
+    pub state: i64,
+    pub initiator_id: i64,
+    pub initiator: String,
+    pub reason: String,
+    pub target_user_id: Option<i64>,
+    pub target_user: Option<String>,
+    pub target_department_id: Option<i64>,
+    pub target_department: Option<String>,
+    pub created_at: i64,
+    pub reviewer: Option<String>,
+    pub reviewed_at: Option<i64>,
+    pub review_reason: Option<String>,
+    pub finished_at: Option<i64>,
+    pub lines: i64,
+}
+
+/// One line as stored: its asset, the count asked, what the asset was when asked, and how the
+/// line ended.
+#[derive(Debug, Clone, Serialize)]
+pub struct LineRow {
+    pub seq: i64,
+    pub asset_id: i64,
+    pub count: i64,
+    pub owner_id: i64,
+    pub department_id: i64,
+    pub asset_count: i64,
+    pub state: i64,
+    pub invalid: Option<String>,
+}
+
+/// What a new request is.
+pub struct NewRequest<'a> {
+    pub entity_id: i64,
+    pub kind: i64,
+    pub initiator_id: i64,
+    pub reason: &'a str,
+    pub target_user_id: Option<i64>,
+    pub target_department_id: Option<i64>,
+}
+
+pub fn insert(conn: &Connection, new: &NewRequest, now: i64) -> rusqlite::Result<i64> {
+    conn.prepare_cached(
+        "INSERT INTO request (entity_id, kind, initiator_id, reason, target_user_id,
+             target_department_id, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        new.entity_id,
+        new.kind,
+        new.initiator_id,
+        new.reason,
+        new.target_user_id,
+        new.target_department_id,
+        now
+    ])?;
+    Ok(conn.last_insert_rowid())
+}
+
+pub fn insert_line(conn: &Connection, request_id: i64, line: &LineRow) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO request_line (request_id, seq, asset_id, count, owner_id, department_id,
+             asset_count)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        request_id,
+        line.seq,
+        line.asset_id,
+        line.count,
+        line.owner_id,
+        line.department_id,
+        line.asset_count
+    ])?;
+    Ok(())
+}
+
+/// The pending request (of `initiator`, if given) that already asks for asset `asset_id`.
+pub fn pending_for_asset(
+    conn: &Connection,
+    asset_id: i64,
+    initiator: Option<i64>,
+) -> rusqlite::Result<Option<i64>> {
+    conn.prepare_cached(
+        "SELECT r.id FROM request_line l JOIN request r ON r.id = l.request_id
+         WHERE l.asset_id = ?1 AND l.state = 0 AND r.state = 0
+           AND (?2 IS NULL OR r.initiator_id = ?2)
+         ORDER BY r.id LIMIT 1",
+    )?
+    .query_row(params![asset_id, initiator], |r| r.get(0))
+    .optional()
+}
+
+/// The other pending requests with a line on asset `asset_id` (not `except`).
+pub fn other_pending_for_asset(
+    conn: &Connection,
+    asset_id: i64,
+    except: i64,
+) -> rusqlite::Result<Vec<i64>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT DISTINCT l.request_id FROM request_line l JOIN request r ON r.id = l.request_id
+         WHERE l.asset_id = ?1 AND l.state = 0 AND r.state = 0 AND r.id != ?2",
+    )?;
+    let ids = stmt.query_map(params![asset_id, except], |r| r.get(0))?;
+    ids.collect()
+}
+
+const REQUEST_COLUMNS: &str = "r.id, r.kind, r.state, r.initiator_id, iu.name, r.reason,
+    r.target_user_id, tu.name, r.target_department_id, td.name, r.created_at, ru.name,
+    r.reviewed_at, r.review_reason, r.finished_at,
+    (SELECT count(*) FROM request_line l WHERE l.request_id = r.id)";
+
+const REQUEST_FROM: &str = "FROM request r
+    JOIN user iu ON iu.id = r.initiator_id
+    LEFT JOIN user tu ON tu.id = r.target_user_id
+    LEFT JOIN department td ON td.id = r.target_department_id
+    LEFT JOIN user ru ON ru.id = r.reviewer_id";
+
+fn request_of(r: &rusqlite::Row) -> rusqlite::Result<RequestRow> {
+    Ok(from_row!(
+        r, RequestRow;
+        id, kind, state, initiator_id, initiator, reason, target_user_id, target_user,
+        target_department_id, target_department, created_at, reviewer, reviewed_at,
+        review_reason, finished_at, lines
+    ))
+}
+
+/// Request `id` of the entity.
+pub fn request(conn: &Connection, entity_id: i64, id: i64) -> rusqlite::Result<Option<RequestRow>> {
+    conn.prepare_cached(&format!(
+        "SELECT {REQUEST_COLUMNS} {REQUEST_FROM} WHERE r.id = ?1 AND r.entity_id = ?2"
+    ))?
+    .query_row(params![id, entity_id], request_of)
+    .optional()
+}
+
+pub fn lines(conn: &Connection, request_id: i64) -> rusqlite::Result<Vec<LineRow>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, asset_id, count, owner_id, department_id, asset_count, state, invalid
+         FROM request_line WHERE request_id = ?1 ORDER BY seq",
+    )?;
+    let rows = stmt.query_map([request_id], |r| {
+        Ok(from_row!(
+            r, LineRow;
+            seq, asset_id, count, owner_id, department_id, asset_count, state, invalid
+        ))
+    })?;
+    rows.collect()
+}
+
+/// Which requests a list shows: of the entity, by state and kind, those the caller asked
+/// (`initiator`), or those with a line in `departments` (None: all of the entity's).
+pub struct RequestFilter {
+    pub entity_id: i64,
+    pub state: Option<i64>,
+    pub kind: Option<i64>,
+    pub initiator: Option<i64>,
+    pub departments: Option<Vec<i64>>,
+}
+
+impl RequestFilter {
+    fn clause(&self) -> (String, Vec<rusqlite::types::Value>) {
+        use rusqlite::types::Value;
+        let mut sql = String::from("r.entity_id = ?1");
+        let mut values = vec![Value::Integer(self.entity_id)];
+        let mut add = |text: &str, value: i64| {
+            values.push(Value::Integer(value));
+            sql.push_str(&format!(" AND {text} ?{}", values.len()));
+        };
+        if let Some(state) = self.state {
+            add("r.state =", state);
+        }
+        if let Some(kind) = self.kind {
+            add("r.kind =", kind);
+        }
+        if let Some(initiator) = self.initiator {
+            add("r.initiator_id =", initiator);
+        }
+        if let Some(departments) = &self.departments {
+            let list = departments
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(",");
+            // A 调拨 into one of the departments concerns them too.
+            sql.push_str(&format!(
+                " AND (EXISTS (SELECT 1 FROM request_line l WHERE l.request_id = r.id
+                        AND l.department_id IN ({list}))
+                     OR r.target_department_id IN ({list}))"
+            ));
+        }
+        (sql, values)
+    }
+}
+
+/// One page of the requests a filter finds, newest first, and how many it finds.
+pub fn list(
+    conn: &Connection,
+    filter: &RequestFilter,
+    (offset, limit): (i64, i64),
+) -> rusqlite::Result<(i64, Vec<RequestRow>)> {
+    let (clause, values) = filter.clause();
+    let total: i64 = conn.query_row(
+        &format!("SELECT count(*) FROM request r WHERE {clause}"),
+        rusqlite::params_from_iter(values.iter()),
+        |r| r.get(0),
+    )?;
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {REQUEST_COLUMNS} {REQUEST_FROM} WHERE {clause} ORDER BY r.id DESC
+         LIMIT {limit} OFFSET {offset}"
+    ))?;
+    let rows = stmt.query_map(rusqlite::params_from_iter(values.iter()), request_of)?;
+    Ok((total, rows.collect::<rusqlite::Result<_>>()?))
+}
+
+/// Ends a pending request: its state, who reviewed it and why; its pending lines end unexecuted.
+pub fn review(
+    conn: &Connection,
+    id: i64,
+    state: i64,
+    (reviewer_id, reason): (Option<i64>, Option<&str>),
+    now: i64,
+) -> rusqlite::Result<bool> {
+    let changed = conn
+        .prepare_cached(
+            "UPDATE request SET state = ?2, reviewer_id = coalesce(?3, reviewer_id),
+                 reviewed_at = ?4, review_reason = coalesce(?5, review_reason)
+             WHERE id = ?1 AND state = 0",
+        )?
+        .execute(params![id, state, reviewer_id, now, reason])?;
+    conn.prepare_cached("UPDATE request_line SET state = 2 WHERE request_id = ?1 AND state = 0")?
+        .execute([id])?;
+    Ok(changed == 1)
+}
+
+/// Ends one line: executed, or not with the reason.
+pub fn end_line(
+    conn: &Connection,
+    request_id: i64,
+    seq: i64,
+    invalid: Option<&str>,
+) -> rusqlite::Result<()> {
+    let state = if invalid.is_some() { 2 } else { 1 };
+    conn.prepare_cached(
+        "UPDATE request_line SET state = ?3, invalid = ?4 WHERE request_id = ?1 AND seq = ?2",
+    )?
+    .execute(params![request_id, seq, state, invalid])?;
+    Ok(())
+}
+
+/// Marks a 维保 request finished.
+pub fn finish(conn: &Connection, id: i64, now: i64) -> rusqlite::Result<bool> {
+    Ok(conn
+        .prepare_cached(
+            "UPDATE request SET finished_at = ?2
+             WHERE id = ?1 AND kind = 3 AND state = 1 AND finished_at IS NULL",
+        )?
+        .execute(params![id, now])?
+        == 1)
+}
+
+/// Pending requests the caller may approve: with a line in `departments` (None: all the
+/// entity's), or a 调拨 into one of them.
+pub fn to_do(
+    conn: &Connection,
+    entity_id: i64,
+    departments: Option<Vec<i64>>,
+) -> rusqlite::Result<i64> {
+    let filter = RequestFilter {
+        entity_id,
+        state: Some(0),
+        kind: None,
+        initiator: None,
+        departments,
+    };
+    let (clause, values) = filter.clause();
+    conn.query_row(
+        &format!("SELECT count(*) FROM request r WHERE {clause}"),
+        rusqlite::params_from_iter(values.iter()),
+        |r| r.get(0),
+    )
+}
+
+/// Ends the pending line of request `request_id` on asset `asset_id` unexecuted, with the
+/// reason; returns how many of the request's lines are still pending.
+pub fn invalidate_line(
+    conn: &Connection,
+    request_id: i64,
+    asset_id: i64,
+    why: &str,
+) -> rusqlite::Result<i64> {
+    conn.prepare_cached(
+        "UPDATE request_line SET state = 2, invalid = ?3
+         WHERE request_id = ?1 AND asset_id = ?2 AND state = 0",
+    )?
+    .execute(params![request_id, asset_id, why])?;
+    conn.prepare_cached("SELECT count(*) FROM request_line WHERE request_id = ?1 AND state = 0")?
+        .query_row([request_id], |r| r.get(0))
+}

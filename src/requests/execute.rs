@@ -1,0 +1,188 @@
+//! What an approval does, in the approving transaction: each pending line whose asset is as it
+//! was when asked is executed (the asset rewritten through `changes::rewrite_asset`, which keeps
+//! the kept counts and writes the history entry), the others end with their reason; the other
+//! pending requests on an executed asset lose that line (the first approval wins), and end
+//! 已失效 when none is left.
+
+use super::{department_receiver, history_kind, Kind, APPROVED, INVALID};
+use crate::db::assets::NewAsset;
+use crate::db::changes::{self, StoredAsset};
+use crate::db::history::{Kind as History, Source};
+use crate::db::org::{self as org_sql, ITEM_CATEGORY, QUANTITY_CATEGORY};
+use crate::db::requests::{self as sql, LineRow, RequestRow};
+use crate::db::users;
+use crate::error::{Error, Result};
+use rusqlite::Connection;
+
+pub(super) fn approve(conn: &Connection, source: &Source, request: &RequestRow) -> Result<()> {
+    let kind = Kind::of(request.kind).ok_or_else(|| {
+        Error::internal(format!("request {} has kind {}", request.id, request.kind))
+    })?;
+    let now = crate::clock::now_secs();
+    let mut executed = 0;
+    for line in sql::lines(conn, request.id)? {
+        if line.state != 0 {
+            continue;
+        }
+        let asset = changes::stored_asset(conn, line.asset_id)?;
+        let why = match &asset {
+            None => Some("资产已不存在".to_owned()),
+            Some(asset) => stale(conn, kind, request, &line, asset)?,
+        };
+        let (Some(asset), None) = (asset, &why) else {
+            sql::end_line(conn, request.id, line.seq, why.as_deref())?;
+            continue;
+        };
+        let after = changed(conn, kind, request, &asset)?;
+        let change = (source, history_kind(kind));
+        changes::rewrite_asset(conn, asset.id, &asset.values, (&after, None), change)?;
+        sql::end_line(conn, request.id, line.seq, None)?;
+        executed += 1;
+        let why = format!("资产已由申请#{}处理", request.id);
+        for other in sql::other_pending_for_asset(conn, asset.id, request.id)? {
+            if sql::invalidate_line(conn, other, asset.id, &why)? == 0 {
+                sql::review(conn, other, INVALID, (None, None), now)?;
+            }
+        }
+    }
+    let state = if executed > 0 { APPROVED } else { INVALID };
+    sql::review(conn, request.id, state, (Some(source.actor_id), None), now)?;
+    Ok(())
+}
+
+/// Why a line can no longer be executed: its asset changed since it was asked, or no longer
+/// allows what it asks.
+fn stale(
+    conn: &Connection,
+    kind: Kind,
+    request: &RequestRow,
+    line: &LineRow,
+    asset: &StoredAsset,
+) -> Result<Option<String>> {
+    let a = &asset.values;
+    let why = if asset.expire {
+        "资产已清退".to_owned()
+    } else if a.owner_id != line.owner_id {
+        format!("挂账人已变更（现为{}）", asset.owner_name)
+    } else if a.department_id != line.department_id {
+        format!("所属部门已变更（现为「{}」）", asset.department_name)
+    } else if a.count != line.asset_count {
+        format!(
+            "资产数量已变更（申请时{}，现为{}）",
+            line.asset_count, a.count
+        )
+    } else if kind == Kind::Take && a.status != 1 {
+        "资产已不是闲置资产".to_owned()
+    } else if kind == Kind::Repair && a.status == 3 {
+        "资产已在维保中".to_owned()
+    } else if kind != Kind::Repair && a.status == 3 {
+        "资产在维保中".to_owned()
+    } else {
+        let receiver = match kind {
+            Kind::Take => Some(request.initiator_id),
+            Kind::Transfer => request.target_user_id,
+            _ => None,
+        };
+        match receiver {
+            Some(id) => match users::user_by_id(conn, id)? {
+                Some(u) if u.lock => format!("{}已被锁定", u.name),
+                Some(u) if u.department_id != Some(a.department_id) => {
+                    format!("{}已不在资产所属的部门", u.name)
+                }
+                Some(_) => return Ok(None),
+                None => "接收人已不存在".to_owned(),
+            },
+            None => return Ok(None),
+        }
+    };
+    Ok(Some(why))
+}
+
+/// The asset as the executed line leaves it.
+fn changed(
+    conn: &Connection,
+    kind: Kind,
+    request: &RequestRow,
+    asset: &StoredAsset,
+) -> Result<NewAsset> {
+    let mut after = asset.values.clone();
+    let missing = || Error::internal(format!("request {} lacks its target", request.id));
+    match kind {
+        Kind::Take => {
+            after.owner_id = request.initiator_id;
+            after.status = 2;
+        }
+        Kind::Return => {
+            after.owner_id = department_receiver(conn, after.department_id)?.id;
+            after.status = 1;
+        }
+        Kind::Repair => after.status = 3,
+        Kind::Transfer => {
+            after.owner_id = request.target_user_id.ok_or_else(missing)?;
+            after.status = 2;
+        }
+        Kind::Allocate => {
+            let to = request.target_department_id.ok_or_else(missing)?;
+            after.department_id = to;
+            after.owner_id = department_receiver(conn, to)?.id;
+            after.category_id = category_in(conn, to, asset)?;
+            after.parent_id = None;
+            after.status = 1;
+        }
+    }
+    Ok(after)
+}
+
+/// The category an asset moved to department `to` goes to: one of the same name there that
+/// takes its class, else `to`'s fixed category of its class.
+fn category_in(conn: &Connection, to: i64, asset: &StoredAsset) -> Result<i64> {
+    let class = asset.values.asset_class;
+    let categories = org_sql::categories_of_department(conn, to)?;
+    let takes = |c: &org_sql::Category| c.class.is_none_or(|k| k == class);
+    if let Some(same) = categories
+        .iter()
+        .find(|c| c.name == asset.category_name && takes(c))
+    {
+        return Ok(same.id);
+    }
+    let fixed = if class == 1 {
+        ITEM_CATEGORY
+    } else {
+        QUANTITY_CATEGORY
+    };
+    categories
+        .iter()
+        .find(|c| c.name == fixed)
+        .map(|c| c.id)
+        .ok_or_else(|| Error::internal(format!("department {to} has no {fixed}")))
+}
+
+/// Ends a 维保: each executed line's asset still in repair goes back to its holder, in use (or
+/// idle, when its holder is an asset manager).
+pub(super) fn finish_repair(
+    conn: &Connection,
+    source: &Source,
+    request: &RequestRow,
+) -> Result<()> {
+    for line in sql::lines(conn, request.id)? {
+        if line.state != 1 {
+            continue;
+        }
+        let Some(asset) = changes::stored_asset(conn, line.asset_id)? else {
+            continue;
+        };
+        if asset.values.status != 3 || asset.expire {
+            continue;
+        }
+        let holder = users::user_by_id(conn, asset.values.owner_id)?;
+        let mut after = asset.values.clone();
+        after.status = if holder.is_some_and(|u| u.character == 2) {
+            1
+        } else {
+            2
+        };
+        let change = (source, History::RepairFinished);
+        changes::rewrite_asset(conn, asset.id, &asset.values, (&after, None), change)?;
+    }
+    Ok(())
+}

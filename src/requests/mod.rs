@@ -1,0 +1,547 @@
+//! Requests with approval: a staff member asks to take an idle asset (领用), to return one (退库),
+//! to have one repaired (维保) or to hand one to a colleague (转移); a manager may ask any of these
+//! for the departments they manage, and to move assets to another department (调拨). The asset
+//! manager of the asset's department (for 调拨, of the receiving one) or the system admin
+//! approves or rejects. Approval executes every line still valid in the approving transaction,
+//! with each asset's history entry; a line whose asset changed since it was asked (owner,
+//! department, count, retired) is not executed and says why.
+
+use crate::auth::{Caller, Role};
+use crate::db::changes::{self, StoredAsset};
+use crate::db::history::{Kind as History, Source};
+use crate::db::requests::{self as sql, LineRow, NewRequest, RequestFilter, RequestRow};
+use crate::db::{org as org_sql, user_changes, users};
+use crate::error::{Error, Result};
+use crate::paging::{Page, Paged};
+use rusqlite::Connection;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+mod execute;
+#[cfg(test)]
+mod tests;
+
+/// The most lines one request made from JSON may have.
+pub const LINES_MAX: usize = 10_000;
+
+/// A request's kind: its stored code, API name and label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Take = 1,
+    Return = 2,
+    Repair = 3,
+    Transfer = 4,
+    Allocate = 5,
+}
+
+const KINDS: [(Kind, &str, &str); 5] = [
+    (Kind::Take, "take", "领用"),
+    (Kind::Return, "return", "退库"),
+    (Kind::Repair, "repair", "维保"),
+    (Kind::Transfer, "transfer", "转移"),
+    (Kind::Allocate, "allocate", "调拨"),
+];
+
+impl Kind {
+    pub fn code(self) -> i64 {
+        self as i64
+    }
+
+    pub fn of(code: i64) -> Option<Kind> {
+        KINDS.iter().find(|k| k.0.code() == code).map(|k| k.0)
+    }
+
+    pub fn label(self) -> &'static str {
+        KINDS.iter().find(|k| k.0 == self).map_or("", |k| k.2)
+    }
+
+    pub fn name(self) -> &'static str {
+        KINDS.iter().find(|k| k.0 == self).map_or("", |k| k.1)
+    }
+
+    /// A kind as a client names it: its code, API name or label.
+    pub fn parse(value: &Value) -> Result<Kind> {
+        let found = match value {
+            Value::Number(n) => n.as_i64().and_then(Kind::of),
+            Value::String(s) => {
+                let s = s.trim();
+                KINDS
+                    .iter()
+                    .find(|k| k.1 == s || k.2 == s || s.parse::<i64>() == Ok(k.0.code()))
+                    .map(|k| k.0)
+            }
+            _ => None,
+        };
+        found.ok_or_else(|| {
+            Error::BadBody(crate::rows::missing_field_message(
+                "kind",
+                Some("申请类型须为领用、退库、维保、转移或调拨"),
+            ))
+        })
+    }
+}
+
+/// A request's states.
+pub const PENDING: i64 = 0;
+pub const APPROVED: i64 = 1;
+pub const REJECTED: i64 = 2;
+pub const WITHDRAWN: i64 = 3;
+pub const INVALID: i64 = 4;
+
+pub fn state_label(state: i64) -> &'static str {
+    match state {
+        PENDING => "待审批",
+        APPROVED => "已通过",
+        REJECTED => "已驳回",
+        WITHDRAWN => "已撤回",
+        _ => "已失效",
+    }
+}
+
+/// A request as a client sends it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestBody {
+    pub kind: Value,
+    #[serde(default)]
+    pub reason: String,
+    /// 转移: the receiving user's name.
+    pub target_user: Option<String>,
+    /// 调拨: the receiving department's name.
+    pub target_department: Option<String>,
+    pub lines: Vec<LineBody>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LineBody {
+    /// The asset's id (资产编号).
+    pub asset: i64,
+    /// For a quantity asset, how many of its count; absent: all of it.
+    pub count: Option<i64>,
+}
+
+const REASON_MAX: usize = 500;
+
+/// Stores a new request after checking who may ask what; returns its id.
+pub fn create(conn: &Connection, caller: &Caller, body: &RequestBody) -> Result<i64> {
+    let entity = caller.entity()?;
+    let kind = Kind::parse(&body.kind)?;
+    let reason = body.reason.trim();
+    if reason.chars().count() > REASON_MAX {
+        return Err(Error::Rule(format!("申请理由不能超过{REASON_MAX}个字")));
+    }
+    if body.lines.is_empty() {
+        return Err(Error::Rule("申请至少要有一项资产".into()));
+    }
+    if body.lines.len() > LINES_MAX {
+        return Err(Error::Rule(format!(
+            "一次申请最多{LINES_MAX}项资产，更多请分批或上传文件"
+        )));
+    }
+    if caller.role == Role::Staff && kind == Kind::Allocate {
+        return Err(Error::Rule("调拨只能由资产管理员或系统管理员申请".into()));
+    }
+    let target_user = match (kind, body.target_user.as_deref().map(str::trim)) {
+        (Kind::Transfer, Some(name)) if !name.is_empty() => Some(
+            crate::names::find(name, |n| users::user_by_name(conn, n))?
+                .filter(|u| u.entity_id == Some(entity))
+                .ok_or_else(|| Error::Rule(format!("接收人“{name}”不存在")))?,
+        ),
+        (Kind::Transfer, _) => return Err(Error::Rule("转移须指定接收人".into())),
+        _ => None,
+    };
+    if target_user.as_ref().is_some_and(|u| u.lock) {
+        return Err(Error::Rule("接收人已被锁定，不能接收资产".into()));
+    }
+    let target_department = match (kind, body.target_department.as_deref().map(str::trim)) {
+        (Kind::Allocate, Some(name)) if !name.is_empty() => Some(
+            crate::names::find(name, |n| org_sql::department_by_name(conn, entity, n))?
+                .ok_or_else(|| Error::Rule(format!("调入部门“{name}”不存在")))?,
+        ),
+        (Kind::Allocate, _) => return Err(Error::Rule("调拨须指定调入部门".into())),
+        _ => None,
+    };
+    let scope = crate::org::scope(conn, caller)?;
+    let mut seen = std::collections::HashSet::new();
+    let mut lines = Vec::with_capacity(body.lines.len());
+    for (i, line) in body.lines.iter().enumerate() {
+        let at = |why: String| Error::Rule(format!("第{}项：{why}", i + 1));
+        if !seen.insert(line.asset) {
+            return Err(at(format!("资产{}重复", line.asset)));
+        }
+        let asset = changes::stored_asset(conn, line.asset)?
+            .filter(|a| a.values.entity_id == entity)
+            .ok_or_else(|| at(format!("资产编号{}不存在", line.asset)))?;
+        let count = line.count.unwrap_or(asset.values.count);
+        let asks = Asks {
+            kind,
+            caller,
+            scope: &scope,
+            target_user: target_user.as_ref(),
+            target_department: target_department.as_ref().map(|d| d.id),
+        };
+        asks.check(conn, &asset, count).map_err(at)?;
+        if let Some(other) = sql::pending_for_asset(conn, asset.id, Some(caller.user_id))? {
+            return Err(Error::RequestPending {
+                asset: asset.values.name.clone(),
+                request: other,
+            });
+        }
+        lines.push(LineRow {
+            seq: i as i64 + 1,
+            asset_id: asset.id,
+            count,
+            owner_id: asset.values.owner_id,
+            department_id: asset.values.department_id,
+            asset_count: asset.values.count,
+            state: 0,
+            invalid: None,
+        });
+    }
+    let new = NewRequest {
+        entity_id: entity,
+        kind: kind.code(),
+        initiator_id: caller.user_id,
+        reason,
+        target_user_id: target_user.map(|u| u.id),
+        target_department_id: target_department.map(|d| d.id),
+    };
+    let id = sql::insert(conn, &new, crate::clock::now_secs())?;
+    for line in &lines {
+        sql::insert_line(conn, id, line)?;
+    }
+    Ok(id)
+}
+
+/// What one request asks, for checking its lines.
+struct Asks<'a> {
+    kind: Kind,
+    caller: &'a Caller,
+    scope: &'a crate::db::assets::Scope,
+    target_user: Option<&'a users::UserRow>,
+    target_department: Option<i64>,
+}
+
+impl Asks<'_> {
+    /// Whether the caller may ask this of `asset` (and it may be asked at all); the reason if
+    /// not.
+    fn check(
+        &self,
+        conn: &Connection,
+        asset: &StoredAsset,
+        count: i64,
+    ) -> std::result::Result<(), String> {
+        let a = &asset.values;
+        let name = &a.name;
+        if asset.expire {
+            return Err(format!("资产“{name}”已清退"));
+        }
+        if count < 1 || count > a.count {
+            return Err(format!("资产“{name}”的申请数量须在1到{}之间", a.count));
+        }
+        if count < a.count {
+            return Err(format!(
+                "资产“{name}”须申请其全部数量（{}）：部分数量的申请尚不支持",
+                a.count
+            ));
+        }
+        let staff = self.caller.role == Role::Staff;
+        let mine = a.owner_id == self.caller.user_id;
+        let reach = if staff {
+            match self.kind {
+                Kind::Take => self.caller.department_id == Some(a.department_id),
+                _ => mine,
+            }
+        } else {
+            self.scope.covers(a.department_id)
+        };
+        if !reach {
+            return Err(match (staff, self.kind) {
+                (true, Kind::Take) => format!("资产“{name}”不属于您的部门"),
+                (true, _) => format!("资产“{name}”不是您名下的资产"),
+                _ => format!("资产“{name}”不在您管理的部门中"),
+            });
+        }
+        let repairing = a.status == 3;
+        match self.kind {
+            Kind::Take if self.caller.department_id != Some(a.department_id) => {
+                return Err(format!(
+                    "资产“{name}”不属于您所在的部门，领用后须由本部门的人挂账"
+                ))
+            }
+            Kind::Take if a.status != 1 => return Err(format!("资产“{name}”不是闲置资产")),
+            Kind::Take if mine => return Err(format!("资产“{name}”已在您名下")),
+            Kind::Repair if repairing => return Err(format!("资产“{name}”已在维保中")),
+            Kind::Return | Kind::Transfer | Kind::Allocate if repairing => {
+                return Err(format!("资产“{name}”在维保中，须先完成维保"))
+            }
+            _ => {}
+        }
+        if let Some(user) = self.target_user {
+            if user.id == a.owner_id {
+                return Err(format!("资产“{name}”已在{}名下", user.name));
+            }
+            if user.department_id != Some(a.department_id) {
+                return Err(format!(
+                    "接收人{}不在资产“{name}”所属的部门，部门之间请用调拨",
+                    user.name
+                ));
+            }
+        }
+        if let Some(department) = self.target_department {
+            if department == a.department_id {
+                return Err(format!("资产“{name}”已在调入部门"));
+            }
+            let has_children = changes::has_children(conn, asset.id).map_err(|e| e.to_string())?;
+            if has_children {
+                return Err(format!("资产“{name}”有子资产，不能单独调拨"));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether the caller may approve, reject or finish `request`: the system admin, or an asset
+/// manager whose departments hold every line's asset (for 调拨, the receiving department).
+fn may_review(conn: &Connection, caller: &Caller, request: &RequestRow) -> Result<()> {
+    let scope = crate::org::scope(conn, caller)?;
+    let allowed = match caller.role {
+        Role::Admin => true,
+        Role::Manager => match (Kind::of(request.kind), request.target_department_id) {
+            (Some(Kind::Allocate), Some(d)) => scope.covers(d),
+            _ => sql::lines(conn, request.id)?
+                .iter()
+                .all(|l| scope.covers(l.department_id)),
+        },
+        _ => false,
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(Error::Forbidden)
+    }
+}
+
+/// The request of the caller's entity, or code 7.
+fn found(conn: &Connection, caller: &Caller, id: i64) -> Result<RequestRow> {
+    sql::request(conn, caller.entity()?, id)?.ok_or(Error::NotFound("申请"))
+}
+
+fn pending(request: &RequestRow) -> Result<()> {
+    if request.state == PENDING {
+        Ok(())
+    } else {
+        Err(Error::RequestNotPending(state_label(request.state)))
+    }
+}
+
+/// Approves a pending request: executes its valid lines (see `execute`); answers the request.
+pub fn approve(conn: &Connection, caller: &Caller, id: i64) -> Result<Value> {
+    let request = found(conn, caller, id)?;
+    pending(&request)?;
+    may_review(conn, caller, &request)?;
+    let source = Source {
+        entity_id: caller.entity()?,
+        actor_id: caller.user_id,
+        task_id: None,
+    };
+    execute::approve(conn, &source, &request)?;
+    detail(conn, caller, id)
+}
+
+/// Rejects a pending request with a reason.
+pub fn reject(conn: &Connection, caller: &Caller, id: i64, reason: &str) -> Result<Value> {
+    let request = found(conn, caller, id)?;
+    pending(&request)?;
+    may_review(conn, caller, &request)?;
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(Error::Rule("驳回须写明理由".into()));
+    }
+    if reason.chars().count() > REASON_MAX {
+        return Err(Error::Rule(format!("驳回理由不能超过{REASON_MAX}个字")));
+    }
+    let now = crate::clock::now_secs();
+    sql::review(
+        conn,
+        id,
+        REJECTED,
+        (Some(caller.user_id), Some(reason)),
+        now,
+    )?;
+    detail(conn, caller, id)
+}
+
+/// Withdraws one's own pending request.
+pub fn withdraw(conn: &Connection, caller: &Caller, id: i64) -> Result<Value> {
+    let request = found(conn, caller, id)?;
+    if request.initiator_id != caller.user_id {
+        return Err(Error::Forbidden);
+    }
+    pending(&request)?;
+    sql::review(conn, id, WITHDRAWN, (None, None), crate::clock::now_secs())?;
+    detail(conn, caller, id)
+}
+
+/// Ends an approved 维保: each asset still in repair goes back to its holder.
+pub fn finish(conn: &Connection, caller: &Caller, id: i64) -> Result<Value> {
+    let request = found(conn, caller, id)?;
+    if Kind::of(request.kind) != Some(Kind::Repair) || request.state != APPROVED {
+        return Err(Error::Rule("只有已通过的维保申请可以完成维保".into()));
+    }
+    if request.finished_at.is_some() {
+        return Err(Error::Rule("该维保申请已完成".into()));
+    }
+    may_review(conn, caller, &request)?;
+    let source = Source {
+        entity_id: caller.entity()?,
+        actor_id: caller.user_id,
+        task_id: None,
+    };
+    execute::finish_repair(conn, &source, &request)?;
+    sql::finish(conn, id, crate::clock::now_secs())?;
+    detail(conn, caller, id)
+}
+
+/// Whether the caller may see the request: its initiator, or whoever may review it.
+fn may_see(conn: &Connection, caller: &Caller, request: &RequestRow) -> Result<()> {
+    if request.initiator_id == caller.user_id {
+        return Ok(());
+    }
+    may_review(conn, caller, request).map_err(|_| Error::NotFound("申请"))
+}
+
+/// A request with its lines: each line's asset as it is now.
+pub fn detail(conn: &Connection, caller: &Caller, id: i64) -> Result<Value> {
+    let request = found(conn, caller, id)?;
+    may_see(conn, caller, &request)?;
+    let mut lines = Vec::new();
+    for line in sql::lines(conn, id)? {
+        let asset = changes::stored_asset(conn, line.asset_id)?;
+        let label = ["待处理", "已执行", "未执行"][line.state.clamp(0, 2) as usize];
+        lines.push(json!({
+            "seq": line.seq,
+            "asset": line.asset_id,
+            "asset_name": asset.as_ref().map(|a| a.values.name.clone()),
+            "owner": asset.as_ref().map(|a| a.owner_name.clone()),
+            "department": asset.as_ref().map(|a| a.department_name.clone()),
+            "count": line.count,
+            "state": line.state,
+            "state_label": label,
+            "invalid": line.invalid,
+        }));
+    }
+    let mut out = view(&request);
+    out["lines"] = Value::Array(lines);
+    Ok(out)
+}
+
+fn view(r: &RequestRow) -> Value {
+    let kind = Kind::of(r.kind);
+    json!({
+        "id": r.id,
+        "kind": kind.map(Kind::name),
+        "kind_label": kind.map(Kind::label),
+        "state": r.state,
+        "state_label": state_label(r.state),
+        "initiator": r.initiator,
+        "reason": r.reason,
+        "target_user": r.target_user,
+        "target_department": r.target_department,
+        "created_at": crate::clock::local_time(r.created_at),
+        "reviewer": r.reviewer,
+        "reviewed_at": r.reviewed_at.map(crate::clock::local_time),
+        "review_reason": r.review_reason,
+        "finished_at": r.finished_at.map(crate::clock::local_time),
+        "lines": r.lines,
+    })
+}
+
+/// What a list of requests asks for.
+pub struct ListQuery {
+    pub state: Option<i64>,
+    pub kind: Option<Kind>,
+    /// Only the caller's own requests.
+    pub mine: bool,
+    pub page: Page,
+}
+
+/// The departments whose requests the caller reviews (None: all of the entity's).
+fn reviewed_departments(conn: &Connection, caller: &Caller) -> Result<Option<Vec<i64>>> {
+    Ok(match (caller.role, caller.department_id) {
+        (Role::Admin, _) => None,
+        (Role::Manager, Some(d)) => Some(org_sql::department_subtree(conn, d)?),
+        _ => Some(Vec::new()),
+    })
+}
+
+/// A page of the requests the caller asked (`mine`, and always for staff) or reviews.
+pub fn list(conn: &Connection, caller: &Caller, query: &ListQuery) -> Result<Paged<Value>> {
+    let own = query.mine || caller.role == Role::Staff;
+    let filter = RequestFilter {
+        entity_id: caller.entity()?,
+        state: query.state,
+        kind: query.kind.map(Kind::code),
+        initiator: own.then_some(caller.user_id),
+        departments: if own {
+            None
+        } else {
+            reviewed_departments(conn, caller)?
+        },
+    };
+    let page = &query.page;
+    let (total, rows) = sql::list(conn, &filter, (page.offset(), page.size))?;
+    let pages = page.check(total)?;
+    Ok(Paged {
+        pages,
+        total,
+        data: rows.iter().map(view).collect(),
+    })
+}
+
+/// The pending requests waiting for the caller's review (the page's badge), and the caller's
+/// own pending ones.
+pub fn to_do(conn: &Connection, caller: &Caller) -> Result<Value> {
+    let entity = caller.entity()?;
+    let review = match caller.role {
+        Role::Admin | Role::Manager => {
+            sql::to_do(conn, entity, reviewed_departments(conn, caller)?)?
+        }
+        _ => 0,
+    };
+    let filter = RequestFilter {
+        entity_id: entity,
+        state: Some(PENDING),
+        kind: None,
+        initiator: Some(caller.user_id),
+        departments: None,
+    };
+    let (mine, _) = sql::list(conn, &filter, (0, 0))?;
+    Ok(json!({ "to_review": review, "mine_pending": mine }))
+}
+
+/// The user who receives an asset returned to (退库) or moved into (调拨) `department`: its
+/// asset manager (the first not locked).
+fn department_receiver(conn: &Connection, department: i64) -> Result<users::UserRow> {
+    user_changes::department_manager(conn, department, 0)?.ok_or_else(|| {
+        let name = org_sql::department_by_id(conn, department)
+            .ok()
+            .flatten()
+            .map_or_else(String::new, |d| d.name);
+        Error::Rule(format!(
+            "部门「{name}」没有可接收资产的资产管理员（未锁定），请先为该部门添加资产管理员"
+        ))
+    })
+}
+
+/// The kind of history entry an executed line of `kind` leaves.
+fn history_kind(kind: Kind) -> History {
+    match kind {
+        Kind::Take => History::Taken,
+        Kind::Return => History::Returned,
+        Kind::Repair => History::RepairStarted,
+        Kind::Transfer => History::Transferred,
+        Kind::Allocate => History::Allocated,
+    }
+}
