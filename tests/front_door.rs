@@ -294,7 +294,7 @@ fn item_3_one_address_cannot_take_every_place() {
 
 /// Reads an answer's head, then only `bytes` of its body: a client reading slowly.
 fn start_download(port: u16, path: &str, bytes: usize) -> (TcpStream, Vec<u8>) {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut stream = common::server::slow_reader(port);
     stream
         .write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())
         .unwrap();

@@ -139,7 +139,7 @@ fn items_2_and_3_twenty_unauthenticated_100_mib_bodies_and_500_logins_stay_under
 
 /// Starts a download and never reads it.
 fn stall(port: u16, path: &str) -> TcpStream {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    let mut stream = common::server::slow_reader(port);
     let head = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
     stream.write_all(head.as_bytes()).unwrap();
     stream

@@ -261,3 +261,15 @@ fn dechunk(mut data: &[u8]) -> Vec<u8> {
         data = &data[start + size + 2..];
     }
 }
+
+/// A connection whose client reads slowly: its receive buffer is kept small, so what the
+/// server streams stays in flight instead of ending early inside the kernel's buffers
+/// (which autotune to megabytes on loopback).
+pub fn slow_reader(port: u16) -> TcpStream {
+    let socket =
+        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).expect("socket");
+    socket.set_recv_buffer_size(16 * 1024).expect("SO_RCVBUF");
+    let address: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
+    socket.connect(&address.into()).expect("connect");
+    socket.into()
+}
