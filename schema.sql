@@ -272,7 +272,9 @@ CREATE TABLE asset_history (
     actor_id  INTEGER,
     task_id   INTEGER,
     kind      INTEGER NOT NULL,
-    changes   TEXT
+    changes   TEXT,
+    -- The request (申请) whose approval made the change, if one did.
+    request_id INTEGER
 );
 CREATE INDEX asset_history_asset ON asset_history(asset_id, at) WHERE last_id IS NULL;
 CREATE INDEX asset_history_range ON asset_history(asset_id) WHERE last_id IS NOT NULL;
@@ -339,6 +341,8 @@ CREATE TABLE request_line (
     asset_count   INTEGER NOT NULL,
     state         INTEGER NOT NULL DEFAULT 0 CHECK (state >= 0 AND state <= 2),
     invalid       TEXT,
+    -- For part of a quantity asset's count: the asset split off it, which the line moved.
+    split_id      INTEGER,
     PRIMARY KEY (request_id, seq)
 ) WITHOUT ROWID;
 CREATE INDEX request_line_pending ON request_line(asset_id) WHERE state = 0;

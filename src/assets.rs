@@ -27,6 +27,7 @@ fn source_of(caller: &Caller) -> Result<history::Source> {
         entity_id: caller.entity()?,
         actor_id: caller.user_id,
         task_id: None,
+        request_id: None,
     })
 }
 

@@ -290,6 +290,16 @@ impl Body {
         parse_json(&bytes)
     }
 
+    /// `json`, an empty body read as `T`'s default (an action whose details are optional).
+    pub fn json_or_default<T: DeserializeOwned + Default>(self) -> Result<T> {
+        let bytes = self.0?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(T::default());
+        }
+        require_object(&bytes)?;
+        parse_json(&bytes)
+    }
+
     /// Parses the body as the array `T`.
     pub fn list<T: DeserializeOwned>(self) -> Result<T> {
         parse_json(&self.0?)

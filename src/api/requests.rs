@@ -6,7 +6,7 @@ use crate::auth::{Role, Session};
 use crate::db::Db;
 use crate::error::Error;
 use crate::paging::Page;
-use crate::requests::{self, Kind, ListQuery, RequestBody};
+use crate::requests::{self, FinishBody, Kind, ListQuery, RequestBody};
 use rocket::{get, post, routes, Route, State};
 use serde::Deserialize;
 use serde_json::json;
@@ -129,12 +129,14 @@ async fn withdraw(db: &State<Db>, session: Session, id: &str) -> Reply {
         .await?)
 }
 
-/// Ends an approved 维保: the assets go back to their holders.
-#[post("/api/requests/<_>/<id>/finish")]
-async fn finish(db: &State<Db>, session: Session, id: &str) -> Reply {
+/// Ends an approved 维保: the assets go back to their holders, each maybe with its value after
+/// the repair and a longer service life (an empty body: as they were).
+#[post("/api/requests/<_>/<id>/finish", data = "<body>")]
+async fn finish(db: &State<Db>, session: Session, id: &str, body: Body) -> Reply {
     let caller = session.require(ASKING)?;
     let id = request_id(id)?;
+    let body: FinishBody = body.json_or_default()?;
     ok(db
-        .write(move |tx| requests::finish(tx, &caller, id))
+        .write(move |tx| requests::finish(tx, &caller, id, &body))
         .await?)
 }

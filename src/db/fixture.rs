@@ -143,6 +143,7 @@ pub(crate) fn source(asset: &NewAsset) -> crate::db::history::Source {
         entity_id: asset.entity_id,
         actor_id: asset.owner_id,
         task_id: None,
+        request_id: None,
     }
 }
 

@@ -41,6 +41,11 @@ pub enum Kind {
     Transferred,
     /// Moved to another department (调拨), on an approved request.
     Allocated,
+    /// Part of its count (and value) split off into a new asset by an approved request for
+    /// part of a quantity asset.
+    Split,
+    /// Brought into being as the part split off another asset (its entry holds every value).
+    SplitCreated,
 }
 
 /// A kind is answered by its API name.
@@ -51,7 +56,7 @@ impl serde::Serialize for Kind {
 }
 
 /// Each kind's stored code, API name and label.
-const KINDS: [(Kind, i64, &str, &str); 15] = [
+const KINDS: [(Kind, i64, &str, &str); 17] = [
     (Kind::Created, 1, "created", "新建"),
     (Kind::Modified, 2, "modified", "修改"),
     (Kind::Retired, 3, "retired", "清退"),
@@ -72,6 +77,8 @@ const KINDS: [(Kind, i64, &str, &str); 15] = [
     (Kind::RepairFinished, 13, "repair_finished", "维保完成"),
     (Kind::Transferred, 14, "transferred", "转移"),
     (Kind::Allocated, 15, "allocated", "调拨"),
+    (Kind::Split, 16, "split", "拆分"),
+    (Kind::SplitCreated, 17, "split_created", "拆分新建"),
 ];
 
 impl Kind {
@@ -100,7 +107,7 @@ impl Kind {
 
     /// The change brought the asset into being.
     pub fn creates(self) -> bool {
-        matches!(self, Kind::Created | Kind::Imported)
+        matches!(self, Kind::Created | Kind::Imported | Kind::SplitCreated)
     }
 }
 
@@ -111,6 +118,8 @@ pub struct Source {
     /// The user whose rights applied.
     pub actor_id: i64,
     pub task_id: Option<i64>,
+    /// The request (申请) whose approval made the change, if one did.
+    pub request_id: Option<i64>,
 }
 
 /// An asset's values with its retirement: what the history records changes of.
@@ -233,8 +242,9 @@ pub fn record(
     let text = serde_json::to_string(changes)
         .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
     conn.prepare_cached(
-        "INSERT INTO asset_history (asset_id, entity_id, at, actor_id, task_id, kind, changes)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO asset_history
+             (asset_id, entity_id, at, actor_id, task_id, kind, changes, request_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?
     .execute(params![
         asset_id,
@@ -243,7 +253,8 @@ pub fn record(
         source.actor_id,
         source.task_id,
         kind.code(),
-        text
+        text,
+        source.request_id
     ])?;
     Ok(conn.last_insert_rowid())
 }
@@ -280,6 +291,7 @@ pub struct Entry {
     pub at: i64,
     pub actor_id: Option<i64>,
     pub task_id: Option<i64>,
+    pub request_id: Option<i64>,
     pub kind: Kind,
     /// None for an import batch's created range.
     pub changes: Option<Map<String, Value>>,
@@ -290,7 +302,7 @@ pub struct Entry {
 macro_rules! select_entries {
     ($rest:literal) => {
         concat!(
-            "SELECT id, asset_id, entity_id, at, actor_id, task_id, kind, changes
+            "SELECT id, asset_id, entity_id, at, actor_id, task_id, kind, changes, request_id
              FROM asset_history ",
             $rest
         )
@@ -320,6 +332,7 @@ fn entry(r: &rusqlite::Row) -> rusqlite::Result<Entry> {
         at: r.get(3)?,
         actor_id: r.get(4)?,
         task_id: r.get(5)?,
+        request_id: r.get(8)?,
         kind,
         changes,
     })
@@ -379,11 +392,12 @@ pub fn own_after(conn: &Connection, asset_id: i64, end: i64) -> Result<Vec<Entry
 pub fn created_range(conn: &Connection, asset_id: i64) -> Result<Option<(Entry, i64)>> {
     let found = conn
         .prepare_cached(
-            "SELECT id, asset_id, entity_id, at, actor_id, task_id, kind, changes, last_id
+            "SELECT id, asset_id, entity_id, at, actor_id, task_id, kind, changes, request_id,
+                    last_id
              FROM asset_history WHERE last_id IS NOT NULL AND asset_id <= ?1
              ORDER BY asset_id DESC LIMIT 1",
         )?
-        .query_row([asset_id], |r| Ok((entry(r)?, r.get::<_, i64>(8)?)))
+        .query_row([asset_id], |r| Ok((entry(r)?, r.get::<_, i64>(9)?)))
         .optional()?;
     Ok(found.filter(|(_, last)| *last >= asset_id))
 }

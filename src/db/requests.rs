@@ -37,6 +37,15 @@ pub struct LineRow {
     pub asset_count: i64,
     pub state: i64,
     pub invalid: Option<String>,
+    /// The asset split off for a line asking part of a quantity asset's count.
+    pub split_id: Option<i64>,
+}
+
+impl LineRow {
+    /// The asset the executed line moved: the part split off, or the asset itself.
+    pub fn moved_asset(&self) -> i64 {
+        self.split_id.unwrap_or(self.asset_id)
+    }
 }
 
 /// What a new request is.
@@ -146,13 +155,14 @@ pub fn request(conn: &Connection, entity_id: i64, id: i64) -> rusqlite::Result<O
 
 pub fn lines(conn: &Connection, request_id: i64) -> rusqlite::Result<Vec<LineRow>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT seq, asset_id, count, owner_id, department_id, asset_count, state, invalid
+        "SELECT seq, asset_id, count, owner_id, department_id, asset_count, state, invalid,
+                split_id
          FROM request_line WHERE request_id = ?1 ORDER BY seq",
     )?;
     let rows = stmt.query_map([request_id], |r| {
         Ok(from_row!(
             r, LineRow;
-            seq, asset_id, count, owner_id, department_id, asset_count, state, invalid
+            seq, asset_id, count, owner_id, department_id, asset_count, state, invalid, split_id
         ))
     })?;
     rows.collect()
@@ -248,13 +258,14 @@ pub fn end_line(
     conn: &Connection,
     request_id: i64,
     seq: i64,
-    invalid: Option<&str>,
+    (invalid, split_id): (Option<&str>, Option<i64>),
 ) -> rusqlite::Result<()> {
     let state = if invalid.is_some() { 2 } else { 1 };
     conn.prepare_cached(
-        "UPDATE request_line SET state = ?3, invalid = ?4 WHERE request_id = ?1 AND seq = ?2",
+        "UPDATE request_line SET state = ?3, invalid = ?4, split_id = ?5
+         WHERE request_id = ?1 AND seq = ?2",
     )?
-    .execute(params![request_id, seq, state, invalid])?;
+    .execute(params![request_id, seq, state, invalid, split_id])?;
     Ok(())
 }
 

@@ -227,7 +227,10 @@ fn shown(names: &mut Names, entry: &Entry, changes: Map<String, Value>) -> Resul
         None => String::new(),
     };
     let source = match (entry.task_id, entry.kind) {
-        (None, _) => "页面/API".to_owned(),
+        (None, _) => match entry.request_id {
+            Some(r) => format!("申请 #{r}"),
+            None => "页面/API".to_owned(),
+        },
         (Some(t), Kind::UndoRestored | Kind::UndoDeleted) => format!("撤销任务 #{t}"),
         (Some(t), _) => format!("导入任务 #{t}"),
     };
@@ -290,7 +293,7 @@ fn worded(field: &str, v: &Value) -> String {
 fn told(kind: Kind, fields: &[FieldChange]) -> impl Iterator<Item = &FieldChange> {
     fields.iter().filter(move |f| {
         let whole = match kind {
-            Kind::Created | Kind::Imported => Some(&f.new),
+            Kind::Created | Kind::Imported | Kind::SplitCreated => Some(&f.new),
             Kind::UndoDeleted => Some(&f.old),
             _ => None,
         };
@@ -305,7 +308,9 @@ fn sentence(time: &str, actor: &str, source: &str, kind: Kind, fields: &[FieldCh
         .map(|f| {
             let (old, new) = (worded(f.field, &f.old), worded(f.field, &f.new));
             match kind {
-                Kind::Created | Kind::Imported => format!("{}「{new}」", f.header),
+                Kind::Created | Kind::Imported | Kind::SplitCreated => {
+                    format!("{}「{new}」", f.header)
+                }
                 Kind::UndoDeleted => format!("{}「{old}」", f.header),
                 _ => format!("{}「{old}」→「{new}」", f.header),
             }

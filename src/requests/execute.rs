@@ -4,7 +4,7 @@
 //! pending requests on an executed asset lose that line (the first approval wins), and end
 //! 已失效 when none is left.
 
-use super::{department_receiver, history_kind, Kind, APPROVED, INVALID};
+use super::{department_receiver, history_kind, Kind, Repaired, APPROVED, INVALID};
 use crate::db::assets::NewAsset;
 use crate::db::changes::{self, StoredAsset};
 use crate::db::history::{Kind as History, Source};
@@ -30,13 +30,20 @@ pub(super) fn approve(conn: &Connection, source: &Source, request: &RequestRow) 
             Some(asset) => stale(conn, kind, request, &line, asset)?,
         };
         let (Some(asset), None) = (asset, &why) else {
-            sql::end_line(conn, request.id, line.seq, why.as_deref())?;
+            sql::end_line(conn, request.id, line.seq, (why.as_deref(), None))?;
             continue;
         };
-        let after = changed(conn, kind, request, &asset)?;
+        let (moved, split_id) = if line.count < asset.values.count {
+            let part = split(conn, source, &asset, line.count)?;
+            let id = part.id;
+            (part, Some(id))
+        } else {
+            (asset.clone(), None)
+        };
+        let after = changed(conn, kind, request, &moved)?;
         let change = (source, history_kind(kind));
-        changes::rewrite_asset(conn, asset.id, &asset.values, (&after, None), change)?;
-        sql::end_line(conn, request.id, line.seq, None)?;
+        changes::rewrite_asset(conn, moved.id, &moved.values, (&after, None), change)?;
+        sql::end_line(conn, request.id, line.seq, (None, split_id))?;
         executed += 1;
         let why = format!("资产已由申请#{}处理", request.id);
         for other in sql::other_pending_for_asset(conn, asset.id, request.id)? {
@@ -48,6 +55,33 @@ pub(super) fn approve(conn: &Connection, source: &Source, request: &RequestRow) 
     let state = if executed > 0 { APPROVED } else { INVALID };
     sql::review(conn, request.id, state, (Some(source.actor_id), None), now)?;
     Ok(())
+}
+
+/// Splits `part` of a quantity asset's count off into a new asset, with its share of the value
+/// (the rest stays with the asset, so count and value keep their totals); returns the new
+/// asset, which the line then moves. Both get their history entry (拆分, 拆分新建).
+fn split(
+    conn: &Connection,
+    source: &Source,
+    asset: &StoredAsset,
+    part: i64,
+) -> Result<StoredAsset> {
+    let whole = &asset.values;
+    let share = i128::from(whole.initial_price_cents) * i128::from(part) / i128::from(whole.count);
+    let share = i64::try_from(share).map_err(|e| Error::caused("split value", e))?;
+    let mut rest = whole.clone();
+    rest.count -= part;
+    rest.initial_price_cents -= share;
+    changes::rewrite_asset(conn, asset.id, whole, (&rest, None), (source, History::Split))?;
+    let mut values = whole.clone();
+    values.count = part;
+    values.initial_price_cents = share;
+    let id = crate::db::assets::insert_asset_as(conn, &values, (source, History::SplitCreated))?;
+    Ok(StoredAsset {
+        id,
+        values,
+        ..asset.clone()
+    })
 }
 
 /// Why a line can no longer be executed: its asset changed since it was asked, or no longer
@@ -157,18 +191,62 @@ fn category_in(conn: &Connection, to: i64, asset: &StoredAsset) -> Result<i64> {
         .ok_or_else(|| Error::internal(format!("department {to} has no {fixed}")))
 }
 
+/// Gives a repaired asset its value and service life after the repair, refusing a value above
+/// the one before or a shorter service life.
+fn repaired_values(after: &mut NewAsset, r: &Repaired) -> Result<()> {
+    let name = after.name.clone();
+    if let Some(price) = r.price.as_ref().filter(|p| !p.is_null()) {
+        let cents = crate::rows::money_cents(price)
+            .filter(|c| *c >= 0)
+            .ok_or_else(|| Error::Rule(format!("资产“{name}”的维保后价值须为不小于0的金额")))?;
+        if cents > after.initial_price_cents {
+            return Err(Error::Rule(format!(
+                "资产“{name}”的维保后价值不能高于维保前的{}元",
+                format!("{}.{:02}", after.initial_price_cents / 100, after.initial_price_cents % 100)
+            )));
+        }
+        after.initial_price_cents = cents;
+    }
+    if let Some(deadline) = r.deadline {
+        if deadline < after.deadline {
+            return Err(Error::Rule(format!(
+                "资产“{name}”的使用期限不能短于维保前的{}年",
+                after.deadline
+            )));
+        }
+        after.deadline = deadline;
+    }
+    Ok(())
+}
+
 /// Ends a 维保: each executed line's asset still in repair goes back to its holder, in use (or
 /// idle, when its holder is an asset manager).
 pub(super) fn finish_repair(
     conn: &Connection,
     source: &Source,
     request: &RequestRow,
+    repaired: &[Repaired],
 ) -> Result<()> {
-    for line in sql::lines(conn, request.id)? {
+    let lines = sql::lines(conn, request.id)?;
+    let executed = |id: i64| lines.iter().any(|l| l.state == 1 && l.moved_asset() == id);
+    let mut seen = std::collections::HashSet::new();
+    for (i, r) in repaired.iter().enumerate() {
+        if !executed(r.asset) {
+            return Err(Error::Rule(format!(
+                "第{}项：资产{}不在该维保申请已执行的资产中",
+                i + 1,
+                r.asset
+            )));
+        }
+        if !seen.insert(r.asset) {
+            return Err(Error::Rule(format!("第{}项：资产{}重复", i + 1, r.asset)));
+        }
+    }
+    for line in &lines {
         if line.state != 1 {
             continue;
         }
-        let Some(asset) = changes::stored_asset(conn, line.asset_id)? else {
+        let Some(asset) = changes::stored_asset(conn, line.moved_asset())? else {
             continue;
         };
         if asset.values.status != 3 || asset.expire {
@@ -181,6 +259,9 @@ pub(super) fn finish_repair(
         } else {
             2
         };
+        if let Some(r) = repaired.iter().find(|r| r.asset == asset.id) {
+            repaired_values(&mut after, r)?;
+        }
         let change = (source, History::RepairFinished);
         changes::rewrite_asset(conn, asset.id, &asset.values, (&after, None), change)?;
     }

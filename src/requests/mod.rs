@@ -197,6 +197,7 @@ pub fn create(conn: &Connection, caller: &Caller, body: &RequestBody) -> Result<
             asset_count: asset.values.count,
             state: 0,
             invalid: None,
+            split_id: None,
         });
     }
     let new = NewRequest {
@@ -239,12 +240,6 @@ impl Asks<'_> {
         }
         if count < 1 || count > a.count {
             return Err(format!("资产“{name}”的申请数量须在1到{}之间", a.count));
-        }
-        if count < a.count {
-            return Err(format!(
-                "资产“{name}”须申请其全部数量（{}）：部分数量的申请尚不支持",
-                a.count
-            ));
         }
         let staff = self.caller.role == Role::Staff;
         let mine = a.owner_id == self.caller.user_id;
@@ -345,6 +340,7 @@ pub fn approve(conn: &Connection, caller: &Caller, id: i64) -> Result<Value> {
         entity_id: caller.entity()?,
         actor_id: caller.user_id,
         task_id: None,
+        request_id: Some(id),
     };
     execute::approve(conn, &source, &request)?;
     detail(conn, caller, id)
@@ -384,8 +380,26 @@ pub fn withdraw(conn: &Connection, caller: &Caller, id: i64) -> Result<Value> {
     detail(conn, caller, id)
 }
 
+/// How a 维保 ends, asset by asset (absent: as it was).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FinishBody {
+    #[serde(default)]
+    pub assets: Vec<Repaired>,
+}
+
+/// One repaired asset: its value after the repair (yuan, not above its value before) and its
+/// service life in years (not shorter than before).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Repaired {
+    pub asset: i64,
+    pub price: Option<Value>,
+    pub deadline: Option<i64>,
+}
+
 /// Ends an approved 维保: each asset still in repair goes back to its holder.
-pub fn finish(conn: &Connection, caller: &Caller, id: i64) -> Result<Value> {
+pub fn finish(conn: &Connection, caller: &Caller, id: i64, body: &FinishBody) -> Result<Value> {
     let request = found(conn, caller, id)?;
     if Kind::of(request.kind) != Some(Kind::Repair) || request.state != APPROVED {
         return Err(Error::Rule("只有已通过的维保申请可以完成维保".into()));
@@ -398,8 +412,9 @@ pub fn finish(conn: &Connection, caller: &Caller, id: i64) -> Result<Value> {
         entity_id: caller.entity()?,
         actor_id: caller.user_id,
         task_id: None,
+        request_id: Some(id),
     };
-    execute::finish_repair(conn, &source, &request)?;
+    execute::finish_repair(conn, &source, &request, &body.assets)?;
     sql::finish(conn, id, crate::clock::now_secs())?;
     detail(conn, caller, id)
 }
@@ -427,6 +442,7 @@ pub fn detail(conn: &Connection, caller: &Caller, id: i64) -> Result<Value> {
             "owner": asset.as_ref().map(|a| a.owner_name.clone()),
             "department": asset.as_ref().map(|a| a.department_name.clone()),
             "count": line.count,
+            "split_asset": line.split_id,
             "state": line.state,
             "state_label": label,
             "invalid": line.invalid,

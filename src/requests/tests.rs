@@ -141,6 +141,7 @@ fn an_approval_executes_valid_lines_and_ends_the_other_requests_on_them() {
         entity_id: before.entity_id,
         actor_id: w.manager.user_id,
         task_id: None,
+        request_id: None,
     };
     let change = (&source, crate::db::history::Kind::Modified);
     changes::rewrite_asset(&w.conn, w.held, &before, (&moved.values, None), change).unwrap();

@@ -15,7 +15,7 @@ pub mod lossy;
 mod update;
 mod values;
 
-pub use values::parse_date;
+pub use values::{money_cents, parse_date};
 use values::*;
 
 pub use update::{check_import_row, creates_cycle, RowAction, Update};

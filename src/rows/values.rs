@@ -149,3 +149,12 @@ pub(super) fn excel_serial_date(n: f64) -> Option<chrono::NaiveDate> {
     let base = chrono::NaiveDate::from_ymd_opt(1899, 12, 30)?;
     base.checked_add_days(chrono::Days::new(n.trunc() as u64))
 }
+
+/// Money a client sent in JSON (a number or text as `cents` reads it), in cents.
+pub fn money_cents(v: &serde_json::Value) -> Option<i64> {
+    match v {
+        serde_json::Value::Number(n) => cents(&Val::Num(n.as_f64()?)),
+        serde_json::Value::String(s) => cents(&Val::Str(s.as_str().into())),
+        _ => None,
+    }
+}

@@ -134,6 +134,7 @@ pub fn run_batch(
             entity_id: task.entity_id,
             actor_id: task.runner_id,
             task_id: Some(task.id),
+            request_id: None,
         },
         dry_run: task.checks_only(),
         preview: Vec::new(),

@@ -38,6 +38,7 @@ pub fn run_batch(tx: &Connection, task: &sql::TaskState, scope: &Scope) -> Resul
             entity_id: task.entity_id,
             actor_id: task.runner_id,
             task_id: Some(task.id),
+            request_id: None,
         },
         seq: task.next_seq,
         counts: Counts::default(),

@@ -368,5 +368,6 @@ fn source_of(caller: &Caller, target: &UserRow) -> Result<Source> {
         entity_id: target.entity_id.ok_or(Error::Forbidden)?,
         actor_id: caller.user_id,
         task_id: None,
+        request_id: None,
     })
 }

@@ -7,4 +7,5 @@
 mod common;
 
 mod kinds;
+mod quantity;
 mod rules;

@@ -172,6 +172,15 @@ pub fn insert_asset(
     a: &NewAsset,
     source: &history::Source,
 ) -> rusqlite::Result<i64> {
+    insert_asset_as(conn, a, (source, history::Kind::Created))
+}
+
+/// `insert_asset` with the kind of its history entry (one that `creates`).
+pub fn insert_asset_as(
+    conn: &Connection,
+    a: &NewAsset,
+    (source, kind): (&history::Source, history::Kind),
+) -> rusqlite::Result<i64> {
     let mut inserter = AssetInserter::new(conn)?;
     let id = inserter.insert(a)?;
     inserter.finish_counts()?;
@@ -180,7 +189,7 @@ pub fn insert_asset(
         expire: false,
     };
     let changes = history::diff(None, Some(&created));
-    history::record(conn, source, history::Kind::Created, id, &changes)?;
+    history::record(conn, source, kind, id, &changes)?;
     Ok(id)
 }
 

@@ -30,6 +30,11 @@ CREATE TABLE request_line (
     asset_count   INTEGER NOT NULL,
     state         INTEGER NOT NULL DEFAULT 0 CHECK (state >= 0 AND state <= 2),
     invalid       TEXT,
+    -- For part of a quantity asset's count: the asset split off it, which the line moved.
+    split_id      INTEGER,
     PRIMARY KEY (request_id, seq)
 ) WITHOUT ROWID;
 CREATE INDEX request_line_pending ON request_line(asset_id) WHERE state = 0;
+
+-- A history entry names the request whose approval made its change.
+ALTER TABLE asset_history ADD COLUMN request_id INTEGER;

@@ -124,6 +124,7 @@ fn world() -> World {
         entity_id: company,
         actor_id: liusn,
         task_id: None,
+        request_id: None,
     };
     crate::db::assets::retire_assets(&conn, &[old_server, rack], &source).unwrap();
     World {

@@ -87,7 +87,7 @@ const LANDED: [(&str, &str, &str); 16] = [
     (
         "v12.sql",
         include_str!("../v12.sql"),
-        "7e342d38e7488a47c0eccd8862d11890cb7518700d55fb18eb2bc5c10d75609e",
+        "a2f5ec3483ccb9fac3aeb517766ef4718174e2c681bdf3d86088a7da51d20c53",
     ),
 ];
 
