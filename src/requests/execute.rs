@@ -72,7 +72,13 @@ fn split(
     let mut rest = whole.clone();
     rest.count -= part;
     rest.initial_price_cents -= share;
-    changes::rewrite_asset(conn, asset.id, whole, (&rest, None), (source, History::Split))?;
+    changes::rewrite_asset(
+        conn,
+        asset.id,
+        whole,
+        (&rest, None),
+        (source, History::Split),
+    )?;
     let mut values = whole.clone();
     values.count = part;
     values.initial_price_cents = share;
@@ -202,7 +208,11 @@ fn repaired_values(after: &mut NewAsset, r: &Repaired) -> Result<()> {
         if cents > after.initial_price_cents {
             return Err(Error::Rule(format!(
                 "资产“{name}”的维保后价值不能高于维保前的{}元",
-                format!("{}.{:02}", after.initial_price_cents / 100, after.initial_price_cents % 100)
+                format!(
+                    "{}.{:02}",
+                    after.initial_price_cents / 100,
+                    after.initial_price_cents % 100
+                )
             )));
         }
         after.initial_price_cents = cents;

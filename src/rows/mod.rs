@@ -15,8 +15,8 @@ pub mod lossy;
 mod update;
 mod values;
 
-pub use values::{money_cents, parse_date};
 use values::*;
+pub use values::{money_cents, parse_date};
 
 pub use update::{check_import_row, creates_cycle, RowAction, Update};
 

@@ -8,4 +8,5 @@ mod common;
 
 mod kinds;
 mod quantity;
+mod race;
 mod rules;

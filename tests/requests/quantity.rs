@@ -51,7 +51,11 @@ fn taking_part_of_a_quantity_asset_splits_it_keeping_count_and_value() {
     );
     let value = |a: &Value| (a["initial_price"].as_f64().unwrap() * 100.0).round() as i64;
     assert_eq!((value(&rest), value(&taken)), (7000, 3000));
-    assert_eq!(value(&rest) + value(&taken), 10_000, "the total value is kept");
+    assert_eq!(
+        value(&rest) + value(&taken),
+        10_000,
+        "the total value is kept"
+    );
 
     // Each side's history says what happened and names the request.
     let source = format!("申请 #{request}");
@@ -121,10 +125,7 @@ fn a_repair_ends_with_its_value_and_service_life_after_the_repair() {
     ];
     for (body, message) in cases {
         let answer = app.post(&finish, &body);
-        let message = message.replace(
-            "资产不在",
-            &format!("资产{}不在", laptop + 100),
-        );
+        let message = message.replace("资产不在", &format!("资产{}不在", laptop + 100));
         answer.err(400, 20, &message);
         assert_eq!(asset(&app, &liusn, laptop)["status"], 3, "still in repair");
     }
