@@ -159,6 +159,33 @@ fn non_empty(s: Option<String>) -> Option<String> {
 
 pub fn search(conn: &Connection, caller: &Caller, req: SearchRequest) -> Result<Paged<AssetView>> {
     let scope = org::scope(conn, caller)?;
+    search_in(conn, scope, req)
+}
+
+/// The idle assets (闲置, not retired) the caller may ask to take (领用): of their own
+/// department for staff, of the departments they manage for a manager, of the company for a
+/// system admin; `req` narrows them further (its name, its page).
+pub fn idle_to_take(
+    conn: &Connection,
+    caller: &Caller,
+    req: SearchRequest,
+) -> Result<Paged<AssetView>> {
+    let scope = match (org::scope(conn, caller)?, caller.department_id) {
+        (Scope::Owner(entity, _), Some(d)) => Scope::Departments(entity, vec![d]),
+        (Scope::Owner(..), None) => {
+            return Err(Error::Rule("您不属于任何部门，没有可领用的资产".into()))
+        }
+        (scope, _) => scope,
+    };
+    let req = SearchRequest {
+        status: Some(1),
+        expire: Some(0),
+        ..req
+    };
+    search_in(conn, scope, req)
+}
+
+fn search_in(conn: &Connection, scope: Scope, req: SearchRequest) -> Result<Paged<AssetView>> {
     let page = Page::new(req.page.unwrap_or(1), req.size)?;
     let filter = filter_of(conn, &scope, req)?;
     let (total, data) = sql::search(conn, &scope, &filter, page, crate::clock::today_day())?;

@@ -12,6 +12,7 @@ import { usersView } from './users.js';
 import { journalView } from './journal.js';
 import { backupsView } from './backups.js';
 import { forgetOrg } from './org.js';
+import { refreshBadge, requestsView } from './requests.js';
 
 const VIEWS = {
   assets: { label: '资产', roles: [2, 3], render: assetsView },
@@ -24,6 +25,7 @@ const VIEWS = {
   journal: { label: '操作日志', roles: [3, 4], render: journalView },
   backups: { label: '备份', roles: [4], render: backupsView },
   mine: { label: '我的资产', roles: [1], render: ownAssetsView },
+  requests: { label: '申请', roles: [1, 2, 3], render: requestsView },
   task: { roles: [2, 3], render: taskView, under: 'tasks' },
 };
 
@@ -116,7 +118,13 @@ function buildNav() {
       .filter(([, v]) => v.label && v.roles.includes(me.character))
       .map(([name, v]) => h('a', { href: `#${name}`, className: 'nav-item', dataset: { view: name } }, v.label)),
   );
+  // The count of requests waiting for the caller's review, kept fresh while the page is open.
+  refreshBadge();
 }
+
+setInterval(() => {
+  if (!document.hidden && !$('app-screen').hidden) refreshBadge();
+}, 60000);
 
 function route() {
   if ($('app-screen').hidden) return;
@@ -252,6 +260,7 @@ document.addEventListener('DOMContentLoaded', async () => {
   window.addEventListener('hashchange', route);
   // Each table cell carries its column's name, which a phone shows beside it (app.css).
   new MutationObserver(labelCells).observe($('view'), { childList: true, subtree: true });
+  new MutationObserver(labelCells).observe($('dialog'), { childList: true, subtree: true });
   // Another tab of this browser logged in or out: this one follows (the session is shared).
   window.addEventListener('storage', (e) => {
     if (e.key === SESSION_KEY || e.key === null) location.reload();

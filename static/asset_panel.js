@@ -13,7 +13,7 @@ const HISTORY_PAGE_SIZE = 10;
 
 /** One asset: 信息 (every field, its children, and within the caller's reach, unless retired,
  * an edit form and 清退) and 履历. `changed` runs after an edit or a retire. */
-export async function assetPanel(a, changed) {
+export async function assetPanel(a, changed, tab) {
   const msg = msgLine();
   const view = h('dl', { className: 'asset-fields', id: 'asset-panel-fields' }, [
     [label('id'), a.id], [label('name'), a.name], [label('assetClass'), CLASS_NAMES[a.assetClass] || ''], [label('count'), a.count],
@@ -98,6 +98,7 @@ export async function assetPanel(a, changed) {
   }
   footer.push(button('关闭', () => close()));
   const close = openDialog(`资产 #${a.id} ${a.name}`, body, footer);
+  if (tab) document.getElementById(`asset-tab-${tab}`)?.click();
   try {
     const kids = (await api('POST', path('search_assets'), { parent: a.id, page: 1, size: 100 })).data;
     clear(children, kids.length
@@ -172,7 +173,7 @@ function assetHistory(a, leave) {
 
 /** Kinds whose changes are the values the asset came with (no old side), and the kind whose
  * changes are the values it had when an undo deleted it (no new side). */
-const CREATING = new Set(['created', 'imported']);
+const CREATING = new Set(['created', 'imported', 'split_created']);
 const DELETING = 'undo_deleted';
 
 /** One entry: when, who, what kind, through what (the task linked, for those who see tasks),
@@ -181,7 +182,9 @@ function historyEntry(e, leave) {
   const seesTasks = me.character === 2 || me.character === 3;
   const source = e.task && seesTasks
     ? h('a', { href: `#task/${e.task}`, className: 'history-task', onclick: leave }, e.source)
-    : e.source;
+    : e.request
+      ? h('a', { href: `#requests/${e.request}`, className: 'history-request', onclick: leave }, e.source)
+      : e.source;
   const side = CREATING.has(e.kind) ? 'new' : e.kind === DELETING ? 'old' : null;
   const changes = side
     // What an asset was created with (or had when deleted): its values, the empty ones left out.

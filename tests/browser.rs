@@ -15,6 +15,8 @@ mod harness;
 mod keyboard_sessions;
 #[path = "browser/phone_screens.rs"]
 mod phone_screens;
+#[path = "browser/requests.rs"]
+mod requests;
 #[path = "browser/rerun_by_reason.rs"]
 mod rerun_by_reason;
 #[path = "browser/staff_and_users.rs"]

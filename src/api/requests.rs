@@ -15,7 +15,7 @@ use serde_json::json;
 const ASKING: &[Role] = &[Role::Staff, Role::Manager, Role::Admin];
 
 pub fn routes() -> Vec<Route> {
-    routes![create, list, to_do, detail, approve, reject, withdraw, finish]
+    routes![create, list, to_do, idle, detail, approve, reject, withdraw, finish]
 }
 
 fn request_id(id: &str) -> Result<i64, Error> {
@@ -84,6 +84,29 @@ async fn list(
 async fn to_do(db: &State<Db>, session: Session) -> Reply {
     let caller = session.require(ASKING)?;
     ok(db.run(move |conn| requests::to_do(conn, &caller)).await?)
+}
+
+/// The idle assets the caller may ask to take (领用), a page at a time, maybe by name.
+#[get("/api/requests/<_>/idle?<name>&<page>&<size>")]
+async fn idle(
+    db: &State<Db>,
+    session: Session,
+    name: Option<String>,
+    page: Option<&str>,
+    size: Option<&str>,
+) -> Reply {
+    let caller = session.require(ASKING)?;
+    let page = Page::parse(page.unwrap_or("1"), size)?;
+    let req = crate::assets::SearchRequest {
+        name: name.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()),
+        page: Some(page.page),
+        size: Some(page.size),
+        ..Default::default()
+    };
+    paged(
+        db.run(move |conn| crate::assets::idle_to_take(conn, &caller, req))
+            .await?,
+    )
 }
 
 #[get("/api/requests/<_>/<id>", rank = 2)]

@@ -26,7 +26,9 @@ pub struct HistoryEntry {
     pub actor: String,
     /// The task it came from (None: the page or the API).
     pub task: Option<i64>,
-    /// 页面/API, 导入任务 #N or 撤销任务 #N.
+    /// The request (申请) whose approval made it, if one did.
+    pub request: Option<i64>,
+    /// 页面/API, 导入任务 #N, 撤销任务 #N or 申请 #N.
     pub source: String,
     /// Its API name (`created`, `modified`, …).
     pub kind: Kind,
@@ -254,6 +256,7 @@ fn shown(names: &mut Names, entry: &Entry, changes: Map<String, Value>) -> Resul
         time,
         actor,
         task: entry.task_id,
+        request: entry.request_id,
         source,
         kind: entry.kind,
         kind_label: entry.kind.label(),

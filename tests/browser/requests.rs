@@ -1,0 +1,135 @@
+//! Issue 23 (5): a staff member asks from the page (领用 of an idle asset of the department,
+//! 维保 of one they hold), the asset manager sees the count on 申请, approves both at once,
+//! and a request's line leads to the asset's 履历, which names the request. On a laptop and on
+//! a phone.
+
+use crate::harness::{and, any_has, count, has, not, text_has, Scenario};
+use serde_json::json;
+
+#[rocket::async_test]
+async fn staff_ask_the_manager_approves_and_the_history_names_the_request() {
+    let Some(s) = Scenario::as_user("liusn").await else {
+        return;
+    };
+    for (width, height) in [(1366, 800), (390, 844)] {
+        s.resize(width, height).await;
+        // An idle asset of CST (the manager's), and one zhangsan holds.
+        let mut ids = Vec::new();
+        for (name, user) in [
+            (format!("投影仪{width}"), "liusn"),
+            (format!("笔记本{width}"), "zhangsan"),
+        ] {
+            let row = json!({"name": name, "assetClass": 1, "user": user, "price": 3000, "count": 1,
+                             "assetTree": "条目型资产", "department": "CST", "deadline": 5});
+            let answer = s.post_api("post_asset", &row.to_string()).await;
+            assert_eq!(answer["code"], 0, "{answer}");
+            ids.push(answer["data"]["id"].as_i64().unwrap());
+        }
+        let (projector, laptop) = (ids[0], ids[1]);
+        s.click("#logout").await;
+        s.login_as("zhangsan").await;
+
+        // 领用: from the idle assets of the department.
+        s.goto("/#requests").await;
+        s.wait(has("#request-table")).await;
+        s.click("#request-take").await;
+        let tick = format!("#idle-table input[data-id=\"{projector}\"]");
+        s.wait(has(&tick)).await;
+        s.assert_fits_viewport(&format!("idle assets ({width})"))
+            .await;
+        s.click(&tick).await;
+        s.click("#idle-next").await;
+        s.wait(has("#request-ask-lines")).await;
+        s.type_into("#request-reason", "周会投屏").await;
+        s.click("#request-submit").await;
+        s.wait(and(
+            not(has("#dialog[open]")),
+            any_has("#request-table tbody tr", "领用"),
+        ))
+        .await;
+
+        // 维保: from 我的资产.
+        s.goto("/#mine").await;
+        let tick = format!("#own-asset-table input[data-id=\"{laptop}\"]");
+        s.wait(has(&tick)).await;
+        s.click(&tick).await;
+        s.wait(text_has("#own-chosen", "已选 1 项")).await;
+        s.click("#own-ask-repair").await;
+        s.wait(has("#request-ask-lines")).await;
+        s.assert_fits_viewport(&format!("ask repair ({width})"))
+            .await;
+        s.click("#request-submit").await;
+        s.wait(not(has("#dialog[open]"))).await;
+        s.goto("/#requests").await;
+        s.wait(count("#request-table tbody tr[data-state=\"0\"]", 2))
+            .await;
+        s.screenshot(&format!("requests-staff-{width}")).await;
+        s.assert_fits_viewport(&format!("my requests ({width})"))
+            .await;
+
+        // The manager: the badge counts both; approve them at once.
+        s.click("#logout").await;
+        s.login_as("liusn").await;
+        s.wait(text_has("#requests-badge", "2")).await;
+        s.goto("/#requests").await;
+        s.wait(count("#request-table tbody tr[data-state=\"0\"]", 2))
+            .await;
+        s.assert_fits_viewport(&format!("to review ({width})"))
+            .await;
+        s.js("window.confirm = () => true;", vec![]).await;
+        s.click("#requests-select-all").await;
+        s.wait(text_has("#requests-approve", "（2）")).await;
+        s.click("#requests-approve").await;
+        s.wait(and(
+            any_has(".msg-ok", "已批准 2 项申请"),
+            text_has("#requests-summary", "0 项"),
+        ))
+        .await;
+        s.wait(not(has("#requests-badge"))).await;
+
+        // 全部: the 领用 request, its line, and from there the asset's 履历.
+        s.click("#requests-tab-all").await;
+        s.wait(any_has("#request-table tbody tr", "已通过")).await;
+        let row = s
+            .js(
+                "return [...document.querySelectorAll('#request-table tbody tr')] \
+                 .find((tr) => tr.textContent.includes('领用') && tr.textContent.includes('已通过'))?.dataset.id;",
+                vec![],
+            )
+            .await;
+        let request = row.as_str().expect("the approved 领用").to_owned();
+        s.click(&format!(
+            "#request-table tbody tr[data-id=\"{request}\"] td:nth-child(2)"
+        ))
+        .await;
+        s.wait(and(
+            has("#dialog[open]"),
+            any_has("#request-lines tbody tr", "已执行"),
+        ))
+        .await;
+        s.screenshot(&format!("request-detail-{width}")).await;
+        s.assert_fits_viewport(&format!("request detail ({width})"))
+            .await;
+        s.click("#request-lines .request-line-history").await;
+        s.wait(has("#asset-history-list li[data-kind=\"taken\"]"))
+            .await;
+        s.wait(text_has(
+            "#asset-history-list li[data-kind=\"taken\"] .history-request",
+            &format!("申请 #{request}"),
+        ))
+        .await;
+        s.assert_fits_viewport(&format!("asset history ({width})"))
+            .await;
+        s.js("document.querySelector('#dialog').close();", vec![])
+            .await;
+        // The laptop is in repair now.
+        let found = s
+            .post_api(
+                "search_assets",
+                &json!({"id": laptop, "page": 1, "size": 1}).to_string(),
+            )
+            .await;
+        assert_eq!(found["data"][0]["status"], 3, "{found}");
+    }
+    s.end().await;
+}
