@@ -77,7 +77,7 @@ impl<'r> Responder<'r, 'static> for Download {
     }
 }
 
-fn format_of(query: Option<&str>) -> Result<Format> {
+pub(super) fn format_of(query: Option<&str>) -> Result<Format> {
     Format::from_query(query).map_err(Error::BadBody)
 }
 
@@ -98,11 +98,11 @@ async fn template(db: &State<Db>, session: Session, format: Option<&str>) -> Api
 
 /// An uploaded file, waiting in a private temporary file in the database's folder to be read:
 /// a server taking several large uploads at once holds none of them in memory.
-struct Received {
-    file: std::fs::File,
-    name: Option<String>,
+pub(super) struct Received {
+    pub(super) file: std::fs::File,
+    pub(super) name: Option<String>,
     /// The file's first bytes, to tell its format.
-    head: Vec<u8>,
+    pub(super) head: Vec<u8>,
     /// The SHA-256 of a named file (multipart), for `check_duplicate`.
     hash: Option<String>,
 }
@@ -168,7 +168,7 @@ impl Spool {
 
 /// Receives the upload into a temporary file: the whole body, or the first file of a multipart
 /// form (with its name).
-async fn read_upload(
+pub(super) async fn read_upload(
     mut data: Data<'_>,
     content_type: Option<&ContentType>,
     limit: rocket::data::ByteUnit,
@@ -231,7 +231,11 @@ async fn read_upload(
 }
 
 /// The file's format: as asked, else from its name, else from its first bytes (XLSX is a zip).
-fn detect_format(query: Option<&str>, name: Option<&str>, bytes: &[u8]) -> Result<Format> {
+pub(super) fn detect_format(
+    query: Option<&str>,
+    name: Option<&str>,
+    bytes: &[u8],
+) -> Result<Format> {
     if query.is_some() {
         return format_of(query);
     }

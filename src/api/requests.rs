@@ -5,8 +5,11 @@ use super::{ok, paged, Body, Reply};
 use crate::auth::{Role, Session};
 use crate::db::Db;
 use crate::error::Error;
+use crate::files::Format;
 use crate::paging::Page;
+use crate::requests::file::FileAsk;
 use crate::requests::{self, FinishBody, Kind, ListQuery, RequestBody};
+use rocket::data::ToByteUnit;
 use rocket::{get, post, routes, Route, State};
 use serde::Deserialize;
 use serde_json::json;
@@ -15,7 +18,7 @@ use serde_json::json;
 const ASKING: &[Role] = &[Role::Staff, Role::Manager, Role::Admin];
 
 pub fn routes() -> Vec<Route> {
-    routes![create, list, to_do, idle, detail, approve, reject, withdraw, finish]
+    routes![create, upload, template, list, to_do, idle, detail, approve, reject, withdraw, finish]
 }
 
 fn request_id(id: &str) -> Result<i64, Error> {
@@ -34,6 +37,84 @@ async fn create(db: &State<Db>, session: Session, body: Body) -> Reply {
         .write(move |tx| requests::create(tx, &caller, &request))
         .await?;
     ok(json!({ "id": id }))
+}
+
+/// A request of many lines as a CSV or XLSX file (资产编号, 数量): `?dry_run=true` checks every
+/// line and names those that cannot be asked; otherwise the request is stored, or refused
+/// whole while any line has a problem.
+#[allow(clippy::too_many_arguments)]
+#[post(
+    "/api/request_file/<_>?<kind>&<dry_run>&<target_user>&<target_department>&<reason>&<format>",
+    data = "<data>"
+)]
+async fn upload(
+    db: &State<Db>,
+    parsers: &State<super::Parsers>,
+    settings: &State<crate::config::Settings>,
+    limits: &rocket::data::Limits,
+    session: Session,
+    kind: Option<&str>,
+    dry_run: Option<&str>,
+    target_user: Option<String>,
+    target_department: Option<String>,
+    reason: Option<String>,
+    format: Option<&str>,
+    content_type: Option<&rocket::http::ContentType>,
+    data: rocket::Data<'_>,
+) -> Reply {
+    let caller = session.require(ASKING)?;
+    let ask = FileAsk {
+        kind: json!(kind.ok_or_else(|| Error::missing_field("kind"))?),
+        target_user,
+        target_department,
+        reason: reason.unwrap_or_default(),
+        dry_run: super::flag("dry_run", dry_run)?,
+    };
+    let limit = limits
+        .get("file")
+        .unwrap_or(crate::config::DEFAULT_BODY_LIMIT_MIB.mebibytes());
+    let received =
+        super::files::read_upload(data, content_type, limit, settings.data_dir()).await?;
+    let format = super::files::detect_format(format, received.name.as_deref(), &received.head)?;
+    let read_limits = settings.read_limits();
+    let permit = match format {
+        Format::Xlsx => {
+            let wait = settings.client_timeout_secs.saturating_sub(5).max(1);
+            Some(parsers.start(std::time::Duration::from_secs(wait)).await?)
+        }
+        Format::Csv => None,
+    };
+    let file = received.file;
+    let dry_run = ask.dry_run;
+    let work = move |conn: &rusqlite::Connection| {
+        let _permit = permit;
+        requests::file::ask_file(conn, &caller, &ask, (format, file, read_limits))
+    };
+    // A dry run only reads; a submission writes the request in one transaction.
+    ok(if dry_run {
+        db.run(move |conn| work(conn)).await?
+    } else {
+        db.write(move |tx| work(tx)).await?
+    })
+}
+
+/// The template of a request file (资产编号, 数量, 备注).
+#[get("/api/request_template/<_>?<format>")]
+async fn template(
+    session: Session,
+    format: Option<&str>,
+) -> crate::error::ApiResult<super::files::Download> {
+    session.require(ASKING)?;
+    let format = super::files::format_of(format)?;
+    let bytes = rocket::tokio::task::spawn_blocking(move || requests::file::template(format))
+        .await
+        .map_err(|e| Error::internal(e.to_string()))??;
+    let name = format!("request-template.{}", format.extension());
+    Ok(super::files::Download::new(
+        super::files::Body::Bytes(bytes),
+        format,
+        &name,
+    ))
 }
 
 /// `?state=` 0 待审批, 1 已通过, 2 已驳回, 3 已撤回, 4 已失效; `?kind=` a kind's code, name or

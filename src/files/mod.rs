@@ -11,7 +11,7 @@ mod template;
 mod write;
 mod xlsx_cost;
 
-pub use read::{read_rows, FileRead, ReadLimits};
+pub use read::{read_rows, read_rows_needing, FileRead, ReadLimits};
 pub use table::{write_cells_csv, write_cells_xlsx, Cell, XLSX_DATA_ROWS};
 pub use template::{example_cells, template};
 pub use write::{write_csv, write_xlsx, Sheet};

@@ -20,7 +20,12 @@ struct Columns {
 }
 
 impl Columns {
-    fn from_header<'a>(cells: impl Iterator<Item = (usize, &'a str)>) -> Result<Columns, String> {
+    /// The columns a header names; `required`: the fields it must have (None: every import
+    /// column not optional).
+    fn from_header<'a>(
+        cells: impl Iterator<Item = (usize, &'a str)>,
+        required: Option<&[&str]>,
+    ) -> Result<Columns, String> {
         let mut columns = Columns {
             by_col: Vec::new(),
             present: [false; IMPORT_COLUMNS.len()],
@@ -61,7 +66,13 @@ impl Columns {
             columns.present[price] = true;
         }
         let missing: Vec<String> = (0..IMPORT_COLUMNS.len())
-            .filter(|&f| !columns.present[f] && !IMPORT_COLUMNS[f].optional)
+            .filter(|&f| {
+                let needed = match required {
+                    Some(fields) => fields.contains(&IMPORT_COLUMNS[f].field),
+                    None => !IMPORT_COLUMNS[f].optional,
+                };
+                !columns.present[f] && needed
+            })
             .map(column_label)
             .collect();
         if missing.is_empty() {
@@ -161,8 +172,20 @@ pub fn read_rows<E, R: Read + Seek>(
     limits: ReadLimits,
     sink: impl FnMut(UploadRow) -> Result<(), E>,
 ) -> Result<FileRead, FileError<E>> {
+    read_rows_needing(format, file, (limits, None), sink)
+}
+
+/// `read_rows` of a file whose header must name only the fields `required` (a request file:
+/// 资产编号) instead of an import's.
+pub fn read_rows_needing<E, R: Read + Seek>(
+    format: Format,
+    file: R,
+    (limits, required): (ReadLimits, Option<&'static [&'static str]>),
+    sink: impl FnMut(UploadRow) -> Result<(), E>,
+) -> Result<FileRead, FileError<E>> {
     let feeder = RowFeeder {
         columns: None,
+        required,
         sink,
         rows: 0,
         text: 0,
@@ -190,6 +213,7 @@ fn head<R: Read + Seek>(file: &mut R, n: usize) -> std::io::Result<Vec<u8>> {
 /// Feeds rows after the header: shared by the CSV and XLSX readers.
 struct RowFeeder<E, F: FnMut(UploadRow) -> Result<(), E>> {
     columns: Option<Columns>,
+    required: Option<&'static [&'static str]>,
     sink: F,
     rows: u64,
     /// Bytes of row text passed to the sink so far.
@@ -207,8 +231,10 @@ impl<E, F: FnMut(UploadRow) -> Result<(), E>> RowFeeder<E, F> {
             None => {
                 // The header is the first line with any text.
                 if cells.clone().any(|(_, t)| !t.trim().is_empty()) {
-                    self.columns =
-                        Some(Columns::from_header(cells).map_err(FileError::Unreadable)?);
+                    self.columns = Some(
+                        Columns::from_header(cells, self.required)
+                            .map_err(FileError::Unreadable)?,
+                    );
                 }
             }
             Some(columns) => {

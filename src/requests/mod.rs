@@ -7,9 +7,9 @@
 //! department, count, retired) is not executed and says why.
 
 use crate::auth::{Caller, Role};
-use crate::db::changes::{self, StoredAsset};
+use crate::db::changes;
 use crate::db::history::{Kind as History, Source};
-use crate::db::requests::{self as sql, LineRow, NewRequest, RequestFilter, RequestRow};
+use crate::db::requests::{self as sql, RequestFilter, RequestRow};
 use crate::db::{org as org_sql, user_changes, users};
 use crate::error::{Error, Result};
 use crate::paging::{Page, Paged};
@@ -17,7 +17,9 @@ use rusqlite::Connection;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+mod asks;
 mod execute;
+pub mod file;
 #[cfg(test)]
 mod tests;
 
@@ -123,14 +125,15 @@ pub struct LineBody {
 
 const REASON_MAX: usize = 500;
 
-/// Stores a new request after checking who may ask what; returns its id.
+/// Stores a new request after checking who may ask what; returns its id. The first line that
+/// cannot be asked refuses the whole request, naming it (第N项).
 pub fn create(conn: &Connection, caller: &Caller, body: &RequestBody) -> Result<i64> {
-    let entity = caller.entity()?;
-    let kind = Kind::parse(&body.kind)?;
-    let reason = body.reason.trim();
-    if reason.chars().count() > REASON_MAX {
-        return Err(Error::Rule(format!("申请理由不能超过{REASON_MAX}个字")));
-    }
+    let what = (
+        &body.kind,
+        body.target_user.as_deref(),
+        body.target_department.as_deref(),
+    );
+    let asked = asks::Asked::new(conn, caller, what, &body.reason)?;
     if body.lines.is_empty() {
         return Err(Error::Rule("申请至少要有一项资产".into()));
     }
@@ -139,162 +142,14 @@ pub fn create(conn: &Connection, caller: &Caller, body: &RequestBody) -> Result<
             "一次申请最多{LINES_MAX}项资产，更多请分批或上传文件"
         )));
     }
-    if caller.role == Role::Staff && kind == Kind::Allocate {
-        return Err(Error::Rule("调拨只能由资产管理员或系统管理员申请".into()));
-    }
-    let target_user = match (kind, body.target_user.as_deref().map(str::trim)) {
-        (Kind::Transfer, Some(name)) if !name.is_empty() => Some(
-            crate::names::find(name, |n| users::user_by_name(conn, n))?
-                .filter(|u| u.entity_id == Some(entity))
-                .ok_or_else(|| Error::Rule(format!("接收人“{name}”不存在")))?,
-        ),
-        (Kind::Transfer, _) => return Err(Error::Rule("转移须指定接收人".into())),
-        _ => None,
-    };
-    if target_user.as_ref().is_some_and(|u| u.lock) {
-        return Err(Error::Rule("接收人已被锁定，不能接收资产".into()));
-    }
-    let target_department = match (kind, body.target_department.as_deref().map(str::trim)) {
-        (Kind::Allocate, Some(name)) if !name.is_empty() => Some(
-            crate::names::find(name, |n| org_sql::department_by_name(conn, entity, n))?
-                .ok_or_else(|| Error::Rule(format!("调入部门“{name}”不存在")))?,
-        ),
-        (Kind::Allocate, _) => return Err(Error::Rule("调拨须指定调入部门".into())),
-        _ => None,
-    };
-    let scope = crate::org::scope(conn, caller)?;
-    let mut seen = std::collections::HashSet::new();
     let mut lines = Vec::with_capacity(body.lines.len());
     for (i, line) in body.lines.iter().enumerate() {
-        let at = |why: String| Error::Rule(format!("第{}项：{why}", i + 1));
-        if !seen.insert(line.asset) {
-            return Err(at(format!("资产{}重复", line.asset)));
+        match asked.line(conn, line.asset, line.count)? {
+            Ok(row) => lines.push(row),
+            Err(problem) => return Err(problem.error(&format!("第{}项", i + 1))),
         }
-        let asset = changes::stored_asset(conn, line.asset)?
-            .filter(|a| a.values.entity_id == entity)
-            .ok_or_else(|| at(format!("资产编号{}不存在", line.asset)))?;
-        let count = line.count.unwrap_or(asset.values.count);
-        let asks = Asks {
-            kind,
-            caller,
-            scope: &scope,
-            target_user: target_user.as_ref(),
-            target_department: target_department.as_ref().map(|d| d.id),
-        };
-        asks.check(conn, &asset, count).map_err(at)?;
-        if let Some(other) = sql::pending_for_asset(conn, asset.id, Some(caller.user_id))? {
-            return Err(Error::RequestPending {
-                asset: asset.values.name.clone(),
-                request: other,
-            });
-        }
-        lines.push(LineRow {
-            seq: i as i64 + 1,
-            asset_id: asset.id,
-            count,
-            owner_id: asset.values.owner_id,
-            department_id: asset.values.department_id,
-            asset_count: asset.values.count,
-            state: 0,
-            invalid: None,
-            split_id: None,
-        });
     }
-    let new = NewRequest {
-        entity_id: entity,
-        kind: kind.code(),
-        initiator_id: caller.user_id,
-        reason,
-        target_user_id: target_user.map(|u| u.id),
-        target_department_id: target_department.map(|d| d.id),
-    };
-    let id = sql::insert(conn, &new, crate::clock::now_secs())?;
-    for line in &lines {
-        sql::insert_line(conn, id, line)?;
-    }
-    Ok(id)
-}
-
-/// What one request asks, for checking its lines.
-struct Asks<'a> {
-    kind: Kind,
-    caller: &'a Caller,
-    scope: &'a crate::db::assets::Scope,
-    target_user: Option<&'a users::UserRow>,
-    target_department: Option<i64>,
-}
-
-impl Asks<'_> {
-    /// Whether the caller may ask this of `asset` (and it may be asked at all); the reason if
-    /// not.
-    fn check(
-        &self,
-        conn: &Connection,
-        asset: &StoredAsset,
-        count: i64,
-    ) -> std::result::Result<(), String> {
-        let a = &asset.values;
-        let name = &a.name;
-        if asset.expire {
-            return Err(format!("资产“{name}”已清退"));
-        }
-        if count < 1 || count > a.count {
-            return Err(format!("资产“{name}”的申请数量须在1到{}之间", a.count));
-        }
-        let staff = self.caller.role == Role::Staff;
-        let mine = a.owner_id == self.caller.user_id;
-        let reach = if staff {
-            match self.kind {
-                Kind::Take => self.caller.department_id == Some(a.department_id),
-                _ => mine,
-            }
-        } else {
-            self.scope.covers(a.department_id)
-        };
-        if !reach {
-            return Err(match (staff, self.kind) {
-                (true, Kind::Take) => format!("资产“{name}”不属于您的部门"),
-                (true, _) => format!("资产“{name}”不是您名下的资产"),
-                _ => format!("资产“{name}”不在您管理的部门中"),
-            });
-        }
-        let repairing = a.status == 3;
-        match self.kind {
-            Kind::Take if self.caller.department_id != Some(a.department_id) => {
-                return Err(format!(
-                    "资产“{name}”不属于您所在的部门，领用后须由本部门的人挂账"
-                ))
-            }
-            Kind::Take if a.status != 1 => return Err(format!("资产“{name}”不是闲置资产")),
-            Kind::Take if mine => return Err(format!("资产“{name}”已在您名下")),
-            Kind::Repair if repairing => return Err(format!("资产“{name}”已在维保中")),
-            Kind::Return | Kind::Transfer | Kind::Allocate if repairing => {
-                return Err(format!("资产“{name}”在维保中，须先完成维保"))
-            }
-            _ => {}
-        }
-        if let Some(user) = self.target_user {
-            if user.id == a.owner_id {
-                return Err(format!("资产“{name}”已在{}名下", user.name));
-            }
-            if user.department_id != Some(a.department_id) {
-                return Err(format!(
-                    "接收人{}不在资产“{name}”所属的部门，部门之间请用调拨",
-                    user.name
-                ));
-            }
-        }
-        if let Some(department) = self.target_department {
-            if department == a.department_id {
-                return Err(format!("资产“{name}”已在调入部门"));
-            }
-            let has_children = changes::has_children(conn, asset.id).map_err(|e| e.to_string())?;
-            if has_children {
-                return Err(format!("资产“{name}”有子资产，不能单独调拨"));
-            }
-        }
-        Ok(())
-    }
+    asked.store(conn, &lines)
 }
 
 /// Whether the caller may approve, reject or finish `request`: the system admin, or an asset

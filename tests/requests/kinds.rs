@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 pub fn asset(app: &App, s: &str, id: i64) -> Value {
     let found = app.post(
         &format!("/api/search_assets/{s}"),
-        &json!({"page": 1, "size": 1000}),
+        &json!({"id": id, "page": 1, "size": 10}),
     );
     found
         .ok()

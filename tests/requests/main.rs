@@ -6,6 +6,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod files;
 mod kinds;
 mod quantity;
 mod race;
