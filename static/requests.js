@@ -193,7 +193,10 @@ export async function requestDialog(id, changed) {
       h('td', {}, h('span', { className: `badge ${LINE_BADGES[l.state] || ''}` }, l.state_label)),
       h('td', { className: 'muted' }, note), h('td', {}, history)));
   }
-  const body = [facts, h('h3', { className: 'sub-title' }, `资产（${r.lines.length} 项）`),
+  const c = r.line_counts || {};
+  const shownNote = r.line_total > r.lines.length ? `，下面列出前 ${r.lines.length} 项` : '';
+  const tally = r.state === 0 ? '' : `：已执行 ${c.executed || 0}，未执行 ${c.not_executed || 0}`;
+  const body = [facts, h('h3', { className: 'sub-title', id: 'request-line-total' }, `资产（${r.line_total} 项${tally}${shownNote}）`),
     h('div', { className: 'table-wrap' }, h('table', { className: 'table', id: 'request-lines' },
       headRow(['资产编号', '资产名称', '数量', '挂账人', '所属部门', '处理', '说明', '']), lines))];
   const act = (action, text, kind, payload) => button(text, async (ev) => {

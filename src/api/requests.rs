@@ -190,12 +190,21 @@ async fn idle(
     )
 }
 
-#[get("/api/requests/<_>/<id>", rank = 2)]
-async fn detail(db: &State<Db>, session: Session, id: &str) -> Reply {
+/// A request with a page of its lines (`?page=`, `?size=` up to 1000, all 1000 by default).
+#[get("/api/requests/<_>/<id>?<page>&<size>", rank = 2)]
+async fn detail(
+    db: &State<Db>,
+    session: Session,
+    id: &str,
+    page: Option<&str>,
+    size: Option<&str>,
+) -> Reply {
     let caller = session.require(ASKING)?;
     let id = request_id(id)?;
+    let size = size.filter(|s| !s.trim().is_empty()).or(Some("1000"));
+    let page = Page::parse(page.unwrap_or("1"), size)?;
     ok(db
-        .run(move |conn| requests::detail(conn, &caller, id))
+        .run(move |conn| requests::detail(conn, &caller, id, &page))
         .await?)
 }
 
@@ -204,7 +213,7 @@ async fn approve(db: &State<Db>, session: Session, id: &str) -> Reply {
     let caller = session.require(ASKING)?;
     let id = request_id(id)?;
     ok(db
-        .write(move |tx| requests::approve(tx, &caller, id))
+        .write_many(move |tx| requests::approve(tx, &caller, id))
         .await?)
 }
 

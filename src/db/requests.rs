@@ -124,6 +124,23 @@ pub fn other_pending_for_asset(
     ids.collect()
 }
 
+/// The assets of request `id`'s lines that some other pending request also asks for: read once
+/// per approval, so a line on an asset nobody else asks for needs no lookup of its own.
+pub fn assets_asked_elsewhere(
+    conn: &Connection,
+    id: i64,
+) -> rusqlite::Result<std::collections::HashSet<i64>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT DISTINCT o.asset_id FROM request_line m
+         JOIN request_line o INDEXED BY request_line_pending
+           ON o.asset_id = m.asset_id AND o.state = 0 AND o.request_id != m.request_id
+         JOIN request r ON r.id = o.request_id AND r.state = 0
+         WHERE m.request_id = ?1",
+    )?;
+    let ids = stmt.query_map([id], |r| r.get(0))?;
+    ids.collect()
+}
+
 const REQUEST_COLUMNS: &str = "r.id, r.kind, r.state, r.initiator_id, iu.name, r.reason,
     r.target_user_id, tu.name, r.target_department_id, td.name, r.created_at, ru.name,
     r.reviewed_at, r.review_reason, r.finished_at,
@@ -166,6 +183,42 @@ pub fn lines(conn: &Connection, request_id: i64) -> rusqlite::Result<Vec<LineRow
         ))
     })?;
     rows.collect()
+}
+
+/// A page of a request's lines, by seq: `limit` from `offset`.
+pub fn lines_page(
+    conn: &Connection,
+    request_id: i64,
+    (offset, limit): (i64, i64),
+) -> rusqlite::Result<Vec<LineRow>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, asset_id, count, owner_id, department_id, asset_count, state, invalid,
+                split_id
+         FROM request_line WHERE request_id = ?1 ORDER BY seq LIMIT ?3 OFFSET ?2",
+    )?;
+    let rows = stmt.query_map(params![request_id, offset, limit], |r| {
+        Ok(from_row!(
+            r, LineRow;
+            seq, asset_id, count, owner_id, department_id, asset_count, state, invalid, split_id
+        ))
+    })?;
+    rows.collect()
+}
+
+/// How many of a request's lines are in each line state (待处理, 已执行, 未执行).
+pub fn line_counts(conn: &Connection, request_id: i64) -> rusqlite::Result<[i64; 3]> {
+    let mut counts = [0; 3];
+    let mut stmt = conn.prepare_cached(
+        "SELECT state, count(*) FROM request_line WHERE request_id = ?1 GROUP BY state",
+    )?;
+    let rows = stmt.query_map([request_id], |r| Ok((r.get::<_, i64>(0)?, r.get(1)?)))?;
+    for row in rows {
+        let (state, n) = row?;
+        if let Some(slot) = counts.get_mut(state as usize) {
+            *slot = n;
+        }
+    }
+    Ok(counts)
 }
 
 /// Which requests a list shows: of the entity, by state and kind, those the caller asked

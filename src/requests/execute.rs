@@ -6,13 +6,14 @@
 
 use super::{department_receiver, history_kind, Kind, Repaired, APPROVED, INVALID};
 use crate::db::assets::NewAsset;
-use crate::db::changes::{self, StoredAsset};
+use crate::db::changes::{self, Named, StoredAsset};
 use crate::db::history::{Kind as History, Source};
 use crate::db::org::{self as org_sql, ITEM_CATEGORY, QUANTITY_CATEGORY};
 use crate::db::requests::{self as sql, LineRow, RequestRow};
 use crate::db::users;
 use crate::error::{Error, Result};
 use rusqlite::Connection;
+use std::collections::HashMap;
 
 pub(super) fn approve(conn: &Connection, source: &Source, request: &RequestRow) -> Result<()> {
     let kind = Kind::of(request.kind).ok_or_else(|| {
@@ -20,14 +21,18 @@ pub(super) fn approve(conn: &Connection, source: &Source, request: &RequestRow) 
     })?;
     let now = crate::clock::now_secs();
     let mut executed = 0;
+    let mut known = Known::default();
+    let mut moves = changes::CountMoves::default();
+    let contested = sql::assets_asked_elsewhere(conn, request.id)?;
     for line in sql::lines(conn, request.id)? {
         if line.state != 0 {
             continue;
         }
-        let asset = changes::stored_asset(conn, line.asset_id)?;
+        // One row read: the few names a line needs are looked up (and kept) as needed.
+        let asset = changes::stored_asset_unnamed(conn, line.asset_id)?;
         let why = match &asset {
             None => Some("资产已不存在".to_owned()),
-            Some(asset) => stale(conn, kind, request, &line, asset)?,
+            Some(asset) => stale(conn, &mut known, (kind, request), &line, asset)?,
         };
         let (Some(asset), None) = (asset, &why) else {
             sql::end_line(conn, request.id, line.seq, (why.as_deref(), None))?;
@@ -40,11 +45,15 @@ pub(super) fn approve(conn: &Connection, source: &Source, request: &RequestRow) 
         } else {
             (asset.clone(), None)
         };
-        let after = changed(conn, kind, request, &moved)?;
+        let after = changed(conn, &mut known, (kind, request), &moved)?;
         let change = (source, history_kind(kind));
-        changes::rewrite_asset(conn, moved.id, &moved.values, (&after, None), change)?;
+        let to = (&after, None);
+        changes::rewrite_asset_moving(conn, moved.id, &moved.values, to, change, &mut moves)?;
         sql::end_line(conn, request.id, line.seq, (None, split_id))?;
         executed += 1;
+        if !contested.contains(&asset.id) {
+            continue;
+        }
         let why = format!("资产已由申请#{}处理", request.id);
         for other in sql::other_pending_for_asset(conn, asset.id, request.id)? {
             if sql::invalidate_line(conn, other, asset.id, &why)? == 0 {
@@ -52,6 +61,7 @@ pub(super) fn approve(conn: &Connection, source: &Source, request: &RequestRow) 
             }
         }
     }
+    moves.flush(conn)?;
     let state = if executed > 0 { APPROVED } else { INVALID };
     sql::review(conn, request.id, state, (Some(source.actor_id), None), now)?;
     Ok(())
@@ -90,12 +100,59 @@ fn split(
     })
 }
 
+/// What one approval looks up again and again, read once: the departments' receivers and
+/// categories, the receiving users.
+#[derive(Default)]
+struct Known {
+    receivers: HashMap<i64, i64>,
+    categories: HashMap<i64, Vec<org_sql::Category>>,
+    users: HashMap<i64, Option<users::UserRow>>,
+    category_names: HashMap<i64, String>,
+}
+
+impl Known {
+    /// The user who receives assets returned to or moved into `department`.
+    fn receiver(&mut self, conn: &Connection, department: i64) -> Result<i64> {
+        if let Some(id) = self.receivers.get(&department) {
+            return Ok(*id);
+        }
+        let id = department_receiver(conn, department)?.id;
+        self.receivers.insert(department, id);
+        Ok(id)
+    }
+
+    fn categories(&mut self, conn: &Connection, department: i64) -> Result<&[org_sql::Category]> {
+        if !self.categories.contains_key(&department) {
+            let found = org_sql::categories_of_department(conn, department)?;
+            self.categories.insert(department, found);
+        }
+        Ok(self.categories.get(&department).map_or(&[], Vec::as_slice))
+    }
+
+    fn category_name(&mut self, conn: &Connection, id: i64) -> Result<String> {
+        if let Some(name) = self.category_names.get(&id) {
+            return Ok(name.clone());
+        }
+        let name = changes::name_by_id(conn, Named::Category, id)?;
+        self.category_names.insert(id, name.clone());
+        Ok(name)
+    }
+
+    fn user(&mut self, conn: &Connection, id: i64) -> Result<Option<&users::UserRow>> {
+        if !self.users.contains_key(&id) {
+            let found = users::user_by_id(conn, id)?;
+            self.users.insert(id, found);
+        }
+        Ok(self.users.get(&id).and_then(Option::as_ref))
+    }
+}
+
 /// Why a line can no longer be executed: its asset changed since it was asked, or no longer
 /// allows what it asks.
 fn stale(
     conn: &Connection,
-    kind: Kind,
-    request: &RequestRow,
+    known: &mut Known,
+    (kind, request): (Kind, &RequestRow),
     line: &LineRow,
     asset: &StoredAsset,
 ) -> Result<Option<String>> {
@@ -103,9 +160,11 @@ fn stale(
     let why = if asset.expire {
         "资产已清退".to_owned()
     } else if a.owner_id != line.owner_id {
-        format!("挂账人已变更（现为{}）", asset.owner_name)
+        let owner = changes::name_by_id(conn, Named::User, a.owner_id)?;
+        format!("挂账人已变更（现为{owner}）")
     } else if a.department_id != line.department_id {
-        format!("所属部门已变更（现为「{}」）", asset.department_name)
+        let department = changes::name_by_id(conn, Named::Department, a.department_id)?;
+        format!("所属部门已变更（现为「{department}」）")
     } else if a.count != line.asset_count {
         format!(
             "资产数量已变更（申请时{}，现为{}）",
@@ -124,7 +183,7 @@ fn stale(
             _ => None,
         };
         match receiver {
-            Some(id) => match users::user_by_id(conn, id)? {
+            Some(id) => match known.user(conn, id)? {
                 Some(u) if u.lock => format!("{}已被锁定", u.name),
                 Some(u) if u.department_id != Some(a.department_id) => {
                     format!("{}已不在资产所属的部门", u.name)
@@ -141,8 +200,8 @@ fn stale(
 /// The asset as the executed line leaves it.
 fn changed(
     conn: &Connection,
-    kind: Kind,
-    request: &RequestRow,
+    known: &mut Known,
+    (kind, request): (Kind, &RequestRow),
     asset: &StoredAsset,
 ) -> Result<NewAsset> {
     let mut after = asset.values.clone();
@@ -153,7 +212,7 @@ fn changed(
             after.status = 2;
         }
         Kind::Return => {
-            after.owner_id = department_receiver(conn, after.department_id)?.id;
+            after.owner_id = known.receiver(conn, after.department_id)?;
             after.status = 1;
         }
         Kind::Repair => after.status = 3,
@@ -164,8 +223,9 @@ fn changed(
         Kind::Allocate => {
             let to = request.target_department_id.ok_or_else(missing)?;
             after.department_id = to;
-            after.owner_id = department_receiver(conn, to)?.id;
-            after.category_id = category_in(conn, to, asset)?;
+            after.owner_id = known.receiver(conn, to)?;
+            let name = known.category_name(conn, asset.values.category_id)?;
+            after.category_id = category_in(known.categories(conn, to)?, to, (asset, &name))?;
             after.parent_id = None;
             after.status = 1;
         }
@@ -175,13 +235,16 @@ fn changed(
 
 /// The category an asset moved to department `to` goes to: one of the same name there that
 /// takes its class, else `to`'s fixed category of its class.
-fn category_in(conn: &Connection, to: i64, asset: &StoredAsset) -> Result<i64> {
+fn category_in(
+    categories: &[org_sql::Category],
+    to: i64,
+    (asset, category_name): (&StoredAsset, &str),
+) -> Result<i64> {
     let class = asset.values.asset_class;
-    let categories = org_sql::categories_of_department(conn, to)?;
     let takes = |c: &org_sql::Category| c.class.is_none_or(|k| k == class);
     if let Some(same) = categories
         .iter()
-        .find(|c| c.name == asset.category_name && takes(c))
+        .find(|c| c.name == category_name && takes(c))
     {
         return Ok(same.id);
     }

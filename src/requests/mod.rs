@@ -198,7 +198,7 @@ pub fn approve(conn: &Connection, caller: &Caller, id: i64) -> Result<Value> {
         request_id: Some(id),
     };
     execute::approve(conn, &source, &request)?;
-    detail(conn, caller, id)
+    detail(conn, caller, id, &FIRST_LINES)
 }
 
 /// Rejects a pending request with a reason.
@@ -221,7 +221,7 @@ pub fn reject(conn: &Connection, caller: &Caller, id: i64, reason: &str) -> Resu
         (Some(caller.user_id), Some(reason)),
         now,
     )?;
-    detail(conn, caller, id)
+    detail(conn, caller, id, &FIRST_LINES)
 }
 
 /// Withdraws one's own pending request.
@@ -232,7 +232,7 @@ pub fn withdraw(conn: &Connection, caller: &Caller, id: i64) -> Result<Value> {
     }
     pending(&request)?;
     sql::review(conn, id, WITHDRAWN, (None, None), crate::clock::now_secs())?;
-    detail(conn, caller, id)
+    detail(conn, caller, id, &FIRST_LINES)
 }
 
 /// How a 维保 ends, asset by asset (absent: as it was).
@@ -271,7 +271,7 @@ pub fn finish(conn: &Connection, caller: &Caller, id: i64, body: &FinishBody) ->
     };
     execute::finish_repair(conn, &source, &request, &body.assets)?;
     sql::finish(conn, id, crate::clock::now_secs())?;
-    detail(conn, caller, id)
+    detail(conn, caller, id, &FIRST_LINES)
 }
 
 /// Whether the caller may see the request: its initiator, or whoever may review it.
@@ -282,12 +282,22 @@ fn may_see(conn: &Connection, caller: &Caller, request: &RequestRow) -> Result<(
     may_review(conn, caller, request).map_err(|_| Error::NotFound("申请"))
 }
 
-/// A request with its lines: each line's asset as it is now.
-pub fn detail(conn: &Connection, caller: &Caller, id: i64) -> Result<Value> {
+/// The lines an action's answer shows: the first thousand (the rest are a page away).
+const FIRST_LINES: Page = Page {
+    page: 1,
+    size: crate::paging::MAX_PAGE_SIZE,
+};
+
+/// A request with a page of its lines (each line's asset as it is now) and how many lines are
+/// in each state.
+pub fn detail(conn: &Connection, caller: &Caller, id: i64, page: &Page) -> Result<Value> {
     let request = found(conn, caller, id)?;
     may_see(conn, caller, &request)?;
+    let [pending, executed, not_executed] = sql::line_counts(conn, id)?;
+    let total = pending + executed + not_executed;
+    let pages = page.check(total)?;
     let mut lines = Vec::new();
-    for line in sql::lines(conn, id)? {
+    for line in sql::lines_page(conn, id, (page.offset(), page.size))? {
         let asset = changes::stored_asset(conn, line.asset_id)?;
         let label = ["待处理", "已执行", "未执行"][line.state.clamp(0, 2) as usize];
         lines.push(json!({
@@ -305,6 +315,14 @@ pub fn detail(conn: &Connection, caller: &Caller, id: i64) -> Result<Value> {
     }
     let mut out = view(&request);
     out["lines"] = Value::Array(lines);
+    out["line_total"] = json!(total);
+    out["line_page"] = json!(page.page);
+    out["line_pages"] = json!(pages);
+    out["line_counts"] = json!({
+        "pending": pending,
+        "executed": executed,
+        "not_executed": not_executed,
+    });
     Ok(out)
 }
 

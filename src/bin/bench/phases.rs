@@ -59,6 +59,55 @@ pub(crate) fn round_trip(n: usize) {
         assert_eq!(undo["number_succeed"], n as i64, "{undo}");
         println!("{key}={:.0}", n as f64 / start.elapsed().as_secs_f64());
     }
+    request_approval(client, &session, &database, n.min(REQUEST_LINES));
+}
+
+/// The lines of the request whose approval is timed (a 调拨单 of a department's year).
+const REQUEST_LINES: usize = 100_000;
+
+/// A 调拨单 of `lines` assets (CST → 软件组) uploaded as a CSV, then approved in one call: the
+/// rate of its lines executed, each asset rewritten with its history entry.
+fn request_approval(client: &Client, session: &str, database: &std::path::Path, lines: usize) {
+    let body = import_body("req", lines);
+    submit(
+        client,
+        session,
+        body.as_bytes(),
+        "/api/asset",
+        "application/json",
+    );
+    let admin = client.login_as("sysadmin");
+    let manager = json!({"name": "zhaoliu", "password": "demo123", "entity": "示例企业",
+                         "department": "软件组", "character": 2, "lock": false});
+    client.json("POST", &format!("/api/user/{admin}"), &manager.to_string());
+    let mut csv = String::from("资产编号\n");
+    for id in asset_ids(database, "req") {
+        csv.push_str(&format!("{id}\n"));
+    }
+    // kind=调拨, target_department=软件组
+    let url = format!(
+        "/api/request_file/{session}?kind=allocate&target_department=%E8%BD%AF%E4%BB%B6%E7%BB%84"
+    );
+    let start = Instant::now();
+    let (status, answer) = client.request("POST", &url, "text/csv", csv.as_bytes());
+    let answer: Value = serde_json::from_slice(&answer).expect("JSON");
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["data"]["lines"], lines as i64, "{answer}");
+    println!("request_lines={lines}");
+    println!("request_file_seconds={:.3}", start.elapsed().as_secs_f64());
+    let id = answer["data"]["id"].as_i64().expect("request id");
+    let start = Instant::now();
+    let approved = client.json("POST", &format!("/api/requests/{admin}/{id}/approve"), "");
+    let seconds = start.elapsed().as_secs_f64();
+    let executed = &approved["data"]["line_counts"]["executed"];
+    assert_eq!(
+        executed,
+        &json!(lines),
+        "{}",
+        approved["data"]["line_counts"]
+    );
+    println!("request_approve_seconds={seconds:.3}");
+    println!("request_approve_rows_per_s={:.0}", lines as f64 / seconds);
 }
 
 /// Phase 6: logins while three large CSV uploads are being stored, on a server and database of
