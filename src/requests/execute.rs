@@ -122,11 +122,13 @@ impl Known {
     }
 
     fn categories(&mut self, conn: &Connection, department: i64) -> Result<&[org_sql::Category]> {
-        if !self.categories.contains_key(&department) {
-            let found = org_sql::categories_of_department(conn, department)?;
-            self.categories.insert(department, found);
-        }
-        Ok(self.categories.get(&department).map_or(&[], Vec::as_slice))
+        let found = match self.categories.entry(department) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(org_sql::categories_of_department(conn, department)?)
+            }
+        };
+        Ok(found.as_slice())
     }
 
     fn category_name(&mut self, conn: &Connection, id: i64) -> Result<String> {
@@ -139,11 +141,11 @@ impl Known {
     }
 
     fn user(&mut self, conn: &Connection, id: i64) -> Result<Option<&users::UserRow>> {
-        if !self.users.contains_key(&id) {
-            let found = users::user_by_id(conn, id)?;
-            self.users.insert(id, found);
-        }
-        Ok(self.users.get(&id).and_then(Option::as_ref))
+        let found = match self.users.entry(id) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => e.insert(users::user_by_id(conn, id)?),
+        };
+        Ok(found.as_ref())
     }
 }
 
