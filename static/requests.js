@@ -3,7 +3,7 @@
 // managers and system admins review 待审批 (many at once), each request showing its lines with
 // what will change, and each line leading to the asset's 履历.
 
-import { api, busy, button, clear, field, h, headRow, input, me, msgLine, openable, openDialog, pager, path, seg, session, toast } from './core.js';
+import { api, busy, button, clear, downloadLink, field, h, headRow, input, me, msgLine, openable, openDialog, pager, path, seg, select, session, toast, uploadFile } from './core.js';
 import { assetPanel } from './asset_panel.js';
 
 const PAGE_SIZE = 20;
@@ -59,6 +59,7 @@ export function requestsView(root, id) {
   const approveSelected = button('批准所选', () => review('approve'), 'btn-primary', { id: 'requests-approve', disabled: true });
   const rejectSelected = button('驳回所选', () => review('reject'), 'btn-danger', { id: 'requests-reject', disabled: true });
   const take = button('申请领用', () => takeDialog(() => load(1)), me.character === 1 ? 'btn-primary' : '', { id: 'request-take' });
+  const upload = reviews() ? button('上传申请单', () => fileDialog(() => { tab = 'mine'; load(1); }), '', { id: 'request-file-open' }) : null;
   const bar = h('div', { className: 'tabs', attrs: { role: 'tablist' } }, tabs.map(([name, text]) => h('button', {
     type: 'button', className: 'tab', id: `requests-tab-${name}`, dataset: { tab: name }, attrs: { role: 'tab' },
     onclick: () => { tab = name; load(1); },
@@ -69,7 +70,7 @@ export function requestsView(root, id) {
     h('label', { className: 'check-row' }, all, '全选本页'), approveSelected, rejectSelected);
   clear(root, h('div', { className: 'main' }, h('div', { className: 'card' },
     bar,
-    h('div', { className: 'toolbar' }, summary, h('div', { className: 'toolbar-actions' }, bulk, take)),
+    h('div', { className: 'toolbar' }, summary, h('div', { className: 'toolbar-actions' }, bulk, upload, take)),
     msg,
     h('div', { className: 'table-wrap' }, h('table', { className: 'table', id: 'request-table' },
       headRow(['', '编号', '类型', '申请人', '资产', '理由', '状态', '申请时间']), body)),
@@ -305,4 +306,59 @@ function takeDialog(done) {
     h('div', { className: 'table-wrap' }, h('table', { className: 'table', id: 'idle-table' }, headRow(['', '资产编号', '资产名称', '数量', '位置']), list)), pagerBox];
   const close = openDialog('申请领用', body, [h('div', { className: 'dialog-msg' }, msg), h('div', { className: 'dialog-actions' }, button('取消', () => close()), next)]);
   load(1);
+}
+
+/** 上传申请单: a CSV or XLSX of 资产编号 (and 数量) becomes one request, checked first (仅校验):
+ * every line that cannot be asked is listed with its file line and reason. */
+function fileDialog(done) {
+  const msg = msgLine();
+  const kinds = Object.entries(KINDS).map(([k, [label]]) => [k, label]);
+  const kind = select(kinds, { id: 'request-file-kind' });
+  kind.value = 'allocate';
+  const department = input({ id: 'request-file-department', placeholder: '调入部门名称' });
+  const user = input({ id: 'request-file-user', placeholder: '接收人用户名' });
+  const reason = input({ id: 'request-file-reason', placeholder: '申请理由（选填）', maxLength: REASON_MAX });
+  const file = h('input', { type: 'file', id: 'request-file-input', accept: '.csv,.xlsx', attrs: { 'aria-label': '申请单文件' } });
+  const departmentField = field('调入部门', department);
+  const userField = field('接收人', user);
+  const shown = () => {
+    departmentField.hidden = kind.value !== 'allocate';
+    userField.hidden = kind.value !== 'transfer';
+  };
+  kind.addEventListener('change', shown);
+  shown();
+  const report = h('div', { id: 'request-file-report' });
+  const url = (dry) => {
+    const q = new URLSearchParams({ kind: kind.value, dry_run: String(dry), reason: reason.value.trim() });
+    if (kind.value === 'allocate') q.set('target_department', department.value.trim());
+    if (kind.value === 'transfer') q.set('target_user', user.value.trim());
+    return `/api/request_file/${seg(session.get())}?${q}`;
+  };
+  const chosen = () => {
+    if (!file.files.length) throw new Error('请先选择申请单文件（CSV 或 XLSX）');
+    return file.files[0];
+  };
+  const check = button('仅校验', () => busy(check, msg, async () => {
+    const answer = (await uploadFile(url(true), chosen(), () => {})).data;
+    const rows = answer.problems.map((p) => h('tr', {}, h('td', { className: 'num' }, p.line), h('td', { className: 'num' }, p.asset ?? '—'), h('td', {}, p.reason)));
+    const more = answer.problem_count > answer.problems.length ? `（列出前 ${answer.problems.length} 行）` : '';
+    clear(report,
+      h('p', { className: answer.problem_count ? 'msg msg-error' : 'msg msg-ok', id: 'request-file-summary' },
+        `共 ${answer.lines} 行：可申请 ${answer.valid} 行，不能申请 ${answer.problem_count} 行${more}`),
+      answer.unread_columns.length ? h('p', { className: 'hint' }, `未读取的列：${answer.unread_columns.join('、')}`) : null,
+      rows.length ? h('div', { className: 'table-wrap' }, h('table', { className: 'table', id: 'request-file-problems' }, headRow(['行', '资产编号', '原因']), h('tbody', {}, rows))) : null);
+  }), '', { id: 'request-file-check' });
+  const submit = button('提交申请', () => busy(submit, msg, async () => {
+    const answer = (await uploadFile(url(false), chosen(), () => {})).data;
+    close();
+    toast(`已提交申请 #${answer.id}（${answer.lines} 项资产），等待审批`);
+    done();
+  }), 'btn-primary', { id: 'request-file-submit' });
+  const body = [
+    h('p', { className: 'hint' }, '每行一项资产：填写资产编号，数量型资产可在「数量」列只申请一部分；其他列不读取。先「仅校验」查看每行能否申请，再提交。',
+      ' ', downloadLink('下载模板', `${path('request_template')}?format=xlsx`, 'request-template.xlsx')),
+    h('div', { className: 'form-grid form-grid-2' }, field('申请类型', kind), departmentField, userField, field('理由', reason), field('文件', file, 'span-2')),
+    report,
+  ];
+  const close = openDialog('上传申请单', body, [h('div', { className: 'dialog-msg' }, msg), h('div', { className: 'dialog-actions' }, button('取消', () => close()), check, submit)]);
 }

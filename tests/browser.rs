@@ -335,7 +335,7 @@ async fn system_admin_manages_departments_users_and_categories() {
     let Some(s) = Scenario::as_user("zhangsan").await else {
         return;
     };
-    assert_eq!(s.text("#nav").await, "我的资产");
+    assert_eq!(s.text("#nav").await, "我的资产申请");
     s.wait(has("#view tbody td")).await;
     s.screenshot("15-staff-own-assets").await;
     s.click("#logout").await;

@@ -133,3 +133,75 @@ async fn staff_ask_the_manager_approves_and_the_history_names_the_request() {
     }
     s.end().await;
 }
+
+/// Puts a file made of `text` into the file input at `css`, as choosing it would.
+async fn choose_file(s: &Scenario, css: &str, name: &str, text: &str) {
+    s.js(
+        "const dt = new DataTransfer(); \
+         dt.items.add(new File([arguments[1]], arguments[2], {type: 'text/csv'})); \
+         const input = document.querySelector(arguments[0]); input.files = dt.files; \
+         input.dispatchEvent(new Event('change'));",
+        vec![json!(css), json!(text), json!(name)],
+    )
+    .await;
+}
+
+#[rocket::async_test]
+async fn a_manager_checks_a_request_file_then_submits_it() {
+    let Some(s) = Scenario::as_user("sysadmin").await else {
+        return;
+    };
+    // 软件组 gets an asset manager, who receives what is allocated to it.
+    let manager = json!({"name": "zhaoliu", "password": "secret5", "entity": "示例企业",
+                         "department": "软件组", "character": 2, "lock": false});
+    let answer = s.post_api("user", &manager.to_string()).await;
+    assert_eq!(answer["code"], 0, "{answer}");
+    s.click("#logout").await;
+    s.login_as("liusn").await;
+    for (width, height) in [(1366, 800), (390, 844)] {
+        s.resize(width, height).await;
+        let mut ids = Vec::new();
+        for i in 0..3 {
+            let row = json!({"name": format!("调拨椅{width}-{i}"), "assetClass": 0, "user": "liusn",
+                             "price": 100, "count": 10, "assetTree": "数量型资产",
+                             "department": "CST", "deadline": 5});
+            let answer = s.post_api("post_asset", &row.to_string()).await;
+            ids.push(answer["data"]["id"].as_i64().expect("asset id"));
+        }
+        s.goto("/#requests").await;
+        s.click("#request-file-open").await;
+        s.wait(has("#request-file-kind")).await;
+        s.type_into("#request-file-department", "软件组").await;
+        // One line asks for more chairs than there are.
+        let bad = format!("资产编号,数量\n{}\n{},4\n{},11\n", ids[0], ids[1], ids[2]);
+        choose_file(&s, "#request-file-input", "调拨单.csv", &bad).await;
+        s.click("#request-file-check").await;
+        s.wait(text_has(
+            "#request-file-summary",
+            "可申请 2 行，不能申请 1 行",
+        ))
+        .await;
+        s.wait(any_has(
+            "#request-file-problems tbody tr",
+            "申请数量须在1到10之间",
+        ))
+        .await;
+        s.assert_fits_viewport(&format!("request file check ({width})"))
+            .await;
+        // Submitted as it is, it is refused whole.
+        s.click("#request-file-submit").await;
+        s.wait(any_has("#dialog .msg-error", "文件中有1行不能申请"))
+            .await;
+        // Fixed, it becomes one request of three lines.
+        let good = format!("资产编号,数量\n{}\n{},4\n{},10\n", ids[0], ids[1], ids[2]);
+        choose_file(&s, "#request-file-input", "调拨单.csv", &good).await;
+        s.click("#request-file-submit").await;
+        s.wait(and(
+            not(has("#dialog[open]")),
+            any_has("#request-table tbody tr", "调拨"),
+        ))
+        .await;
+        s.screenshot(&format!("request-file-{width}")).await;
+    }
+    s.end().await;
+}

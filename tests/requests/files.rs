@@ -16,6 +16,37 @@ fn enc(text: &str) -> String {
         .collect()
 }
 
+/// The kept counts (per department, per category, per department, category and block of ids)
+/// equal a count of the asset table.
+fn assert_kept_counts_agree(app: &App) {
+    let conn = rusqlite::Connection::open(app.db_path()).unwrap();
+    let one = |sql: &str| -> String { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+    let pairs = [
+        (
+            "SELECT group_concat(x, ' ') FROM (SELECT id || ':' || asset_count AS x
+                 FROM department ORDER BY id)",
+            "SELECT group_concat(x, ' ') FROM (SELECT d.id || ':' || (SELECT count(*) FROM asset a
+                 WHERE a.department_id = d.id) AS x FROM department d ORDER BY d.id)",
+        ),
+        (
+            "SELECT group_concat(x, ' ') FROM (SELECT id || ':' || asset_count AS x
+                 FROM category ORDER BY id)",
+            "SELECT group_concat(x, ' ') FROM (SELECT c.id || ':' || (SELECT count(*) FROM asset a
+                 WHERE a.category_id = c.id) AS x FROM category c ORDER BY c.id)",
+        ),
+        (
+            "SELECT group_concat(x, ' ') FROM (SELECT department_id || ':' || category_id
+                 || ':' || block || ':' || n AS x FROM asset_block WHERE n <> 0 ORDER BY 1)",
+            "SELECT group_concat(x, ' ') FROM (SELECT department_id || ':' || category_id
+                 || ':' || (id >> 14) || ':' || count(*) AS x FROM asset
+             GROUP BY department_id, category_id, id >> 14 ORDER BY 1)",
+        ),
+    ];
+    for (kept, real) in pairs {
+        assert_eq!(one(kept), one(real), "{kept}");
+    }
+}
+
 /// An XLSX request file: a header, then one row per (资产编号, 数量).
 fn xlsx(rows: &[(Value, Value)]) -> Vec<u8> {
     let mut book = rust_xlsxwriter::Workbook::new();
@@ -163,6 +194,7 @@ fn a_request_file_is_checked_line_by_line_and_refused_whole_until_clean() {
     let part = lines[1]["split_asset"].as_i64().unwrap();
     assert_eq!(asset(&app, &admin, part)["departmentName"], "软件组");
     assert_eq!(asset(&app, &admin, part)["count"], 4);
+    assert_kept_counts_agree(&app);
 
     // Staff may not upload a 调拨单; a file with no lines, or of another format, is named.
     let staff = app.post_raw(
@@ -207,6 +239,8 @@ fn a_ten_thousand_line_allocation_from_xlsx_is_checked_submitted_and_approved() 
     let request = app.post_raw(&url, file).ok()["id"].as_i64().unwrap();
     let approved = act(&app, &admin, request, "approve");
     assert_eq!(approved.ok()["state_label"], "已通过");
+    // The counts moved with the assets, written once for the whole approval.
+    assert_kept_counts_agree(&app);
     let counts = &approved.ok()["line_counts"];
     assert_eq!(counts["executed"], N, "{counts}");
     assert_eq!(approved.ok()["line_total"], N);

@@ -157,6 +157,9 @@ GET    /api/backups/<_>/<backup>/file               4
 POST   /api/requests/<_>                            123   {"kind": "维保", "lines": [{"asset": {staffs}}]}
 GET    /api/requests/<_>                            123
 GET    /api/requests/<_>/to_do                      123
+GET    /api/requests/<_>/idle                       123
+GET    /api/request_template/<_>                    123
+POST   /api/request_file/<_>                        123   {request_csv}
 GET    /api/requests/<_>/<id>                       123
 POST   /api/requests/<_>/<id>/reject                23    {"reason": "不需要"}
 POST   /api/requests/<_>/<id>/withdraw              3
@@ -259,6 +262,10 @@ impl Endpoint {
         {
             path.push_str("?format=csv");
         }
+        if path.contains("/request_file/") {
+            // A dry run of a 维保 of the staff member's asset: it changes nothing.
+            path.push_str(&format!("?kind={}&dry_run=true", enc("维保")));
+        }
         let csv = "name,assetClass,price,count,deadline,assetTree,user,department\n\
                    文件资产,1,5,1,3,条目型资产,liusn,CST\n";
         let body = [
@@ -271,6 +278,7 @@ impl Endpoint {
             ("{row}", row("新资产", "liusn", "CST").to_string()),
             ("{item}", item("修好的行").to_string()),
             ("{csv}", csv.to_owned()),
+            ("{request_csv}", format!("资产编号\n{}\n", fx.staffs)),
         ]
         .iter()
         .fold(self.body.to_owned(), |b, (from, to)| b.replace(from, to));
