@@ -321,12 +321,15 @@ CREATE TABLE request (
     reason               TEXT NOT NULL DEFAULT '',
     target_user_id       INTEGER REFERENCES user(id),
     target_department_id INTEGER REFERENCES department(id),
-    state                INTEGER NOT NULL DEFAULT 0 CHECK (state >= 0 AND state <= 4),
+    state                INTEGER NOT NULL DEFAULT 0 CHECK (state >= 0 AND state <= 5),
     created_at           INTEGER NOT NULL,
     reviewer_id          INTEGER REFERENCES user(id),
     reviewed_at          INTEGER,
     review_reason        TEXT,
-    finished_at          INTEGER
+    finished_at          INTEGER,
+    -- An approved request taken back (state 5 已撤销): when and by whom.
+    undone_at            INTEGER,
+    undoer_id            INTEGER REFERENCES user(id)
 );
 CREATE INDEX request_entity_state ON request(entity_id, state, id);
 CREATE INDEX request_initiator ON request(initiator_id, id);
@@ -339,10 +342,14 @@ CREATE TABLE request_line (
     owner_id      INTEGER NOT NULL,
     department_id INTEGER NOT NULL,
     asset_count   INTEGER NOT NULL,
-    state         INTEGER NOT NULL DEFAULT 0 CHECK (state >= 0 AND state <= 2),
+    state         INTEGER NOT NULL DEFAULT 0 CHECK (state >= 0 AND state <= 3),
     invalid       TEXT,
     -- For part of a quantity asset's count: the asset split off it, which the line moved.
     split_id      INTEGER,
+    -- The revision the executed line left its asset at (for a split, the part's) and, for a
+    -- split, the rest's: an undo takes back only what nothing changed since.
+    revision      INTEGER,
+    rest_revision INTEGER,
     PRIMARY KEY (request_id, seq)
 ) WITHOUT ROWID;
 CREATE INDEX request_line_pending ON request_line(asset_id) WHERE state = 0;

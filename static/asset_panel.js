@@ -174,7 +174,7 @@ function assetHistory(a, leave) {
 /** Kinds whose changes are the values the asset came with (no old side), and the kind whose
  * changes are the values it had when an undo deleted it (no new side). */
 const CREATING = new Set(['created', 'imported', 'split_created']);
-const DELETING = 'undo_deleted';
+const DELETING = new Set(['undo_deleted', 'split_merged']);
 
 /** One entry: when, who, what kind, through what (the task linked, for those who see tasks),
  * and each changed field as 「header」old → new. */
@@ -185,7 +185,7 @@ function historyEntry(e, leave) {
     : e.request
       ? h('a', { href: `#requests/${e.request}`, className: 'history-request', onclick: leave }, e.source)
       : e.source;
-  const side = CREATING.has(e.kind) ? 'new' : e.kind === DELETING ? 'old' : null;
+  const side = CREATING.has(e.kind) ? 'new' : DELETING.has(e.kind) ? 'old' : null;
   const changes = side
     // What an asset was created with (or had when deleted): its values, the empty ones left out.
     ? e.changes.filter((c) => !blank(c[side])).map((c) => h('li', {},

@@ -18,8 +18,8 @@ export const KINDS = {
   allocate: ['调拨', '移到调入部门，由其资产管理员挂账，状态改为闲置'],
 };
 
-const STATE_BADGES = { 0: 'badge-pending', 1: 'badge-ok', 2: 'badge-fail', 3: 'badge-muted', 4: 'badge-muted' };
-const LINE_BADGES = { 0: 'badge-pending', 1: 'badge-ok', 2: 'badge-fail' };
+const STATE_BADGES = { 0: 'badge-pending', 1: 'badge-ok', 2: 'badge-fail', 3: 'badge-muted', 4: 'badge-muted', 5: 'badge-muted' };
+const LINE_BADGES = { 0: 'badge-pending', 1: 'badge-ok', 2: 'badge-fail', 3: 'badge-muted' };
 
 const reviews = () => me.character === 2 || me.character === 3;
 
@@ -179,6 +179,7 @@ export async function requestDialog(id, changed) {
     r.reviewer ? ['审批人', `${r.reviewer}（${r.reviewed_at}）`] : null,
     r.review_reason ? ['驳回理由', r.review_reason] : null,
     r.finished_at ? ['维保完成', r.finished_at] : null,
+    r.undone_at ? ['撤销', `${r.undoer}（${r.undone_at}）`] : null,
   ].filter(Boolean).map(([k, v]) => [h('dt', {}, k), h('dd', {}, String(v))]));
   const lines = h('tbody');
   let close = () => {};
@@ -206,7 +207,8 @@ export async function requestDialog(id, changed) {
     await busy(ev.currentTarget, msg, async () => {
       const answer = await api('POST', `${path('requests', id)}/${action}`, data);
       close();
-      toast(`申请 #${id}：${answer.data.state_label}${action === 'finish' ? '，维保已完成' : ''}`);
+      const left = action === 'undo' ? answer.data.line_counts.executed : 0;
+      toast(`申请 #${id}：${answer.data.state_label}${action === 'finish' ? '，维保已完成' : ''}${left ? `，${left} 项资产已被修改，未撤销` : ''}`);
       changed();
       refreshBadge();
     });
@@ -222,6 +224,11 @@ export async function requestDialog(id, changed) {
   }
   if (r.state === 0 && r.initiator === me.name) actions.push(act('withdraw', '撤回', ''));
   if (r.kind === 'repair' && r.state === 1 && !r.finished_at && mayReview) actions.push(act('finish', '完成维保', 'btn-primary'));
+  if (r.state === 1 && mayReview) {
+    actions.unshift(act('undo', '撤销此申请', 'btn-danger', () => (confirm(
+      `撤销申请 #${r.id}？已执行的资产会恢复到批准前（拆分出的部分并回原资产）；批准后又被修改过的资产保持不变，并注明原因。`,
+    ) ? {} : null)));
+  }
   actions.push(button('关闭', () => close()));
   close = openDialog(`申请 #${r.id} ${r.kind_label}`, body, [h('div', { className: 'dialog-msg' }, msg), h('div', { className: 'dialog-actions' }, actions)]);
 }

@@ -18,7 +18,10 @@ use serde_json::json;
 const ASKING: &[Role] = &[Role::Staff, Role::Manager, Role::Admin];
 
 pub fn routes() -> Vec<Route> {
-    routes![create, upload, template, list, to_do, idle, detail, approve, reject, withdraw, finish]
+    routes![
+        create, upload, template, list, to_do, idle, detail, approve, reject, withdraw, finish,
+        undo
+    ]
 }
 
 fn request_id(id: &str) -> Result<i64, Error> {
@@ -135,11 +138,11 @@ async fn list(
         Some(text) => Some(
             text.parse::<i64>()
                 .ok()
-                .filter(|s| (0..=4).contains(s))
+                .filter(|s| (0..=5).contains(s))
                 .ok_or_else(|| {
                     Error::BadBody(crate::rows::missing_field_message(
                         "state",
-                        Some("状态须为0到4"),
+                        Some("状态须为0到5"),
                     ))
                 })?,
         ),
@@ -214,6 +217,16 @@ async fn approve(db: &State<Db>, session: Session, id: &str) -> Reply {
     let id = request_id(id)?;
     ok(db
         .write_many(move |tx| requests::approve(tx, &caller, id))
+        .await?)
+}
+
+/// Takes back an approved request: what its lines changed, where nothing changed it since.
+#[post("/api/requests/<_>/<id>/undo")]
+async fn undo(db: &State<Db>, session: Session, id: &str) -> Reply {
+    let caller = session.require(ASKING)?;
+    let id = request_id(id)?;
+    ok(db
+        .write_many(move |tx| requests::undo(tx, &caller, id))
         .await?)
 }
 

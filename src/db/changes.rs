@@ -251,9 +251,18 @@ pub fn delete_asset(
     asset: &StoredAsset,
     source: &Source,
 ) -> rusqlite::Result<()> {
+    delete_asset_as(conn, asset, (source, Kind::UndoDeleted))
+}
+
+/// `delete_asset` with the kind of its history entry (one that `deletes`).
+pub fn delete_asset_as(
+    conn: &Connection,
+    asset: &StoredAsset,
+    (source, kind): (&Source, Kind),
+) -> rusqlite::Result<()> {
     let (id, values) = (asset.id, &asset.values);
     let changes = history::deleted(&asset.values, asset.expire);
-    history::record(conn, source, Kind::UndoDeleted, id, &changes)?;
+    history::record(conn, source, kind, id, &changes)?;
     move_counts(conn, id, Some(values), None)?;
     conn.prepare_cached("DELETE FROM asset WHERE id = ?1")?
         .execute([id])?;

@@ -46,6 +46,11 @@ pub enum Kind {
     Split,
     /// Brought into being as the part split off another asset (its entry holds every value).
     SplitCreated,
+    /// Given back the values it had before an approved request changed it (撤销申请).
+    RequestUndone,
+    /// A part split off by a request, merged back into its asset when the request was undone
+    /// (its entry holds every value it had, as a deletion's does).
+    SplitMerged,
 }
 
 /// A kind is answered by its API name.
@@ -56,7 +61,7 @@ impl serde::Serialize for Kind {
 }
 
 /// Each kind's stored code, API name and label.
-const KINDS: [(Kind, i64, &str, &str); 17] = [
+const KINDS: [(Kind, i64, &str, &str); 19] = [
     (Kind::Created, 1, "created", "新建"),
     (Kind::Modified, 2, "modified", "修改"),
     (Kind::Retired, 3, "retired", "清退"),
@@ -79,6 +84,13 @@ const KINDS: [(Kind, i64, &str, &str); 17] = [
     (Kind::Allocated, 15, "allocated", "调拨"),
     (Kind::Split, 16, "split", "拆分"),
     (Kind::SplitCreated, 17, "split_created", "拆分新建"),
+    (Kind::RequestUndone, 18, "request_undone", "撤销申请"),
+    (
+        Kind::SplitMerged,
+        19,
+        "split_merged",
+        "撤销申请（并回原资产）",
+    ),
 ];
 
 impl Kind {
@@ -108,6 +120,11 @@ impl Kind {
     /// The change brought the asset into being.
     pub fn creates(self) -> bool {
         matches!(self, Kind::Created | Kind::Imported | Kind::SplitCreated)
+    }
+
+    /// The change took the asset away (its entry holds every value it had).
+    pub fn deletes(self) -> bool {
+        matches!(self, Kind::UndoDeleted | Kind::SplitMerged)
     }
 }
 

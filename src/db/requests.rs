@@ -23,6 +23,8 @@ pub struct RequestRow {
     pub review_reason: Option<String>,
     pub finished_at: Option<i64>,
     pub lines: i64,
+    pub undone_at: Option<i64>,
+    pub undoer: Option<String>,
 }
 
 /// One line as stored: its asset, the count asked, what the asset was when asked, and how the
@@ -39,6 +41,9 @@ pub struct LineRow {
     pub invalid: Option<String>,
     /// The asset split off for a line asking part of a quantity asset's count.
     pub split_id: Option<i64>,
+    /// The revision the executed line left its asset at (a split's part), and a split's rest.
+    pub revision: Option<i64>,
+    pub rest_revision: Option<i64>,
 }
 
 impl LineRow {
@@ -144,20 +149,21 @@ pub fn assets_asked_elsewhere(
 const REQUEST_COLUMNS: &str = "r.id, r.kind, r.state, r.initiator_id, iu.name, r.reason,
     r.target_user_id, tu.name, r.target_department_id, td.name, r.created_at, ru.name,
     r.reviewed_at, r.review_reason, r.finished_at,
-    (SELECT count(*) FROM request_line l WHERE l.request_id = r.id)";
+    (SELECT count(*) FROM request_line l WHERE l.request_id = r.id), r.undone_at, uu.name";
 
 const REQUEST_FROM: &str = "FROM request r
     JOIN user iu ON iu.id = r.initiator_id
     LEFT JOIN user tu ON tu.id = r.target_user_id
     LEFT JOIN department td ON td.id = r.target_department_id
-    LEFT JOIN user ru ON ru.id = r.reviewer_id";
+    LEFT JOIN user ru ON ru.id = r.reviewer_id
+    LEFT JOIN user uu ON uu.id = r.undoer_id";
 
 fn request_of(r: &rusqlite::Row) -> rusqlite::Result<RequestRow> {
     Ok(from_row!(
         r, RequestRow;
         id, kind, state, initiator_id, initiator, reason, target_user_id, target_user,
         target_department_id, target_department, created_at, reviewer, reviewed_at,
-        review_reason, finished_at, lines
+        review_reason, finished_at, lines, undone_at, undoer
     ))
 }
 
@@ -173,13 +179,14 @@ pub fn request(conn: &Connection, entity_id: i64, id: i64) -> rusqlite::Result<O
 pub fn lines(conn: &Connection, request_id: i64) -> rusqlite::Result<Vec<LineRow>> {
     let mut stmt = conn.prepare_cached(
         "SELECT seq, asset_id, count, owner_id, department_id, asset_count, state, invalid,
-                split_id
+                split_id, revision, rest_revision
          FROM request_line WHERE request_id = ?1 ORDER BY seq",
     )?;
     let rows = stmt.query_map([request_id], |r| {
         Ok(from_row!(
             r, LineRow;
-            seq, asset_id, count, owner_id, department_id, asset_count, state, invalid, split_id
+            seq, asset_id, count, owner_id, department_id, asset_count, state, invalid, split_id,
+            revision, rest_revision
         ))
     })?;
     rows.collect()
@@ -193,21 +200,22 @@ pub fn lines_page(
 ) -> rusqlite::Result<Vec<LineRow>> {
     let mut stmt = conn.prepare_cached(
         "SELECT seq, asset_id, count, owner_id, department_id, asset_count, state, invalid,
-                split_id
+                split_id, revision, rest_revision
          FROM request_line WHERE request_id = ?1 ORDER BY seq LIMIT ?3 OFFSET ?2",
     )?;
     let rows = stmt.query_map(params![request_id, offset, limit], |r| {
         Ok(from_row!(
             r, LineRow;
-            seq, asset_id, count, owner_id, department_id, asset_count, state, invalid, split_id
+            seq, asset_id, count, owner_id, department_id, asset_count, state, invalid, split_id,
+            revision, rest_revision
         ))
     })?;
     rows.collect()
 }
 
-/// How many of a request's lines are in each line state (待处理, 已执行, 未执行).
-pub fn line_counts(conn: &Connection, request_id: i64) -> rusqlite::Result<[i64; 3]> {
-    let mut counts = [0; 3];
+/// How many of a request's lines are in each line state (待处理, 已执行, 未执行, 已撤销).
+pub fn line_counts(conn: &Connection, request_id: i64) -> rusqlite::Result<[i64; 4]> {
+    let mut counts = [0; 4];
     let mut stmt = conn.prepare_cached(
         "SELECT state, count(*) FROM request_line WHERE request_id = ?1 GROUP BY state",
     )?;
@@ -311,15 +319,59 @@ pub fn end_line(
     conn: &Connection,
     request_id: i64,
     seq: i64,
-    (invalid, split_id): (Option<&str>, Option<i64>),
+    invalid: Option<&str>,
 ) -> rusqlite::Result<()> {
-    let state = if invalid.is_some() { 2 } else { 1 };
     conn.prepare_cached(
-        "UPDATE request_line SET state = ?3, invalid = ?4, split_id = ?5
+        "UPDATE request_line SET state = 2, invalid = ?3 WHERE request_id = ?1 AND seq = ?2",
+    )?
+    .execute(params![request_id, seq, invalid])?;
+    Ok(())
+}
+
+/// Ends a line executed: the part split off (if one was), the revision it left that asset at
+/// and, for a split, the rest's.
+pub fn executed_line(
+    conn: &Connection,
+    (request_id, seq): (i64, i64),
+    split_id: Option<i64>,
+    (revision, rest_revision): (i64, Option<i64>),
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "UPDATE request_line SET state = 1, invalid = NULL, split_id = ?3, revision = ?4,
+             rest_revision = ?5
          WHERE request_id = ?1 AND seq = ?2",
     )?
-    .execute(params![request_id, seq, state, invalid, split_id])?;
+    .execute(params![request_id, seq, split_id, revision, rest_revision])?;
     Ok(())
+}
+
+/// Ends an executed line's undo: taken back (state 3), or left as it is, saying why.
+pub fn undone_line(
+    conn: &Connection,
+    (request_id, seq): (i64, i64),
+    not_undone: Option<&str>,
+) -> rusqlite::Result<()> {
+    match not_undone {
+        None => conn
+            .prepare_cached("UPDATE request_line SET state = 3 WHERE request_id = ?1 AND seq = ?2")?
+            .execute(params![request_id, seq])?,
+        Some(why) => conn
+            .prepare_cached(
+                "UPDATE request_line SET invalid = ?3 WHERE request_id = ?1 AND seq = ?2",
+            )?
+            .execute(params![request_id, seq, why])?,
+    };
+    Ok(())
+}
+
+/// Marks an approved request undone (已撤销) by `undoer_id`.
+pub fn mark_undone(conn: &Connection, id: i64, undoer_id: i64, now: i64) -> rusqlite::Result<bool> {
+    Ok(conn
+        .prepare_cached(
+            "UPDATE request SET state = 5, undone_at = ?3, undoer_id = ?2 WHERE id = ?1 AND state = 1",
+        )?
+        .execute(params![id, undoer_id, now])?
+        == 1)
 }
 
 /// Marks a 维保 request finished.

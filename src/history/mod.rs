@@ -131,11 +131,11 @@ fn last_state(conn: &Connection, asset_id: i64) -> Result<Option<(i64, State)>> 
     }
     match sql::latest_own(conn, asset_id)? {
         Some(Entry {
-            kind: Kind::UndoDeleted,
+            kind,
             entity_id,
             changes: Some(changes),
             ..
-        }) => Ok(Some((entity_id, sql::whole_side(entity_id, &changes, 0)?))),
+        }) if kind.deletes() => Ok(Some((entity_id, sql::whole_side(entity_id, &changes, 0)?))),
         _ => Ok(None),
     }
 }
@@ -297,7 +297,7 @@ fn told(kind: Kind, fields: &[FieldChange]) -> impl Iterator<Item = &FieldChange
     fields.iter().filter(move |f| {
         let whole = match kind {
             Kind::Created | Kind::Imported | Kind::SplitCreated => Some(&f.new),
-            Kind::UndoDeleted => Some(&f.old),
+            Kind::UndoDeleted | Kind::SplitMerged => Some(&f.old),
             _ => None,
         };
         !matches!(whole, Some(Value::Null))
@@ -314,7 +314,7 @@ fn sentence(time: &str, actor: &str, source: &str, kind: Kind, fields: &[FieldCh
                 Kind::Created | Kind::Imported | Kind::SplitCreated => {
                     format!("{}「{new}」", f.header)
                 }
-                Kind::UndoDeleted => format!("{}「{old}」", f.header),
+                Kind::UndoDeleted | Kind::SplitMerged => format!("{}「{old}」", f.header),
                 _ => format!("{}「{old}」→「{new}」", f.header),
             }
         })

@@ -155,6 +155,8 @@ impl<'a> Asked<'a> {
             state: 0,
             invalid: None,
             split_id: None,
+            revision: None,
+            rest_revision: None,
         }))
     }
 

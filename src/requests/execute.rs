@@ -35,21 +35,23 @@ pub(super) fn approve(conn: &Connection, source: &Source, request: &RequestRow) 
             Some(asset) => stale(conn, &mut known, (kind, request), &line, asset)?,
         };
         let (Some(asset), None) = (asset, &why) else {
-            sql::end_line(conn, request.id, line.seq, (why.as_deref(), None))?;
+            sql::end_line(conn, request.id, line.seq, why.as_deref())?;
             continue;
         };
-        let (moved, split_id) = if line.count < asset.values.count {
-            let part = split(conn, source, &asset, line.count)?;
+        let (moved, split_id, rest_revision) = if line.count < asset.values.count {
+            let (part, rest_revision) = split(conn, source, &asset, line.count)?;
             let id = part.id;
-            (part, Some(id))
+            (part, Some(id), Some(rest_revision))
         } else {
-            (asset.clone(), None)
+            (asset.clone(), None, None)
         };
         let after = changed(conn, &mut known, (kind, request), &moved)?;
         let change = (source, history_kind(kind));
         let to = (&after, None);
-        changes::rewrite_asset_moving(conn, moved.id, &moved.values, to, change, &mut moves)?;
-        sql::end_line(conn, request.id, line.seq, (None, split_id))?;
+        let (revision, _) =
+            changes::rewrite_asset_moving(conn, moved.id, &moved.values, to, change, &mut moves)?;
+        let revisions = (revision, rest_revision);
+        sql::executed_line(conn, (request.id, line.seq), split_id, revisions)?;
         executed += 1;
         if !contested.contains(&asset.id) {
             continue;
@@ -69,20 +71,21 @@ pub(super) fn approve(conn: &Connection, source: &Source, request: &RequestRow) 
 
 /// Splits `part` of a quantity asset's count off into a new asset, with its share of the value
 /// (the rest stays with the asset, so count and value keep their totals); returns the new
-/// asset, which the line then moves. Both get their history entry (拆分, 拆分新建).
+/// asset, which the line then moves, and the revision the rest is left at. Both get their
+/// history entry (拆分, 拆分新建).
 fn split(
     conn: &Connection,
     source: &Source,
     asset: &StoredAsset,
     part: i64,
-) -> Result<StoredAsset> {
+) -> Result<(StoredAsset, i64)> {
     let whole = &asset.values;
     let share = i128::from(whole.initial_price_cents) * i128::from(part) / i128::from(whole.count);
     let share = i64::try_from(share).map_err(|e| Error::caused("split value", e))?;
     let mut rest = whole.clone();
     rest.count -= part;
     rest.initial_price_cents -= share;
-    changes::rewrite_asset(
+    let (rest_revision, _) = changes::rewrite_asset(
         conn,
         asset.id,
         whole,
@@ -93,11 +96,12 @@ fn split(
     values.count = part;
     values.initial_price_cents = share;
     let id = crate::db::assets::insert_asset_as(conn, &values, (source, History::SplitCreated))?;
-    Ok(StoredAsset {
+    let part = StoredAsset {
         id,
         values,
         ..asset.clone()
-    })
+    };
+    Ok((part, rest_revision))
 }
 
 /// What one approval looks up again and again, read once: the departments' receivers and

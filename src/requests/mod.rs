@@ -22,6 +22,7 @@ mod execute;
 pub mod file;
 #[cfg(test)]
 mod tests;
+mod undo;
 
 /// The most lines one request made from JSON may have.
 pub const LINES_MAX: usize = 10_000;
@@ -89,6 +90,7 @@ pub const APPROVED: i64 = 1;
 pub const REJECTED: i64 = 2;
 pub const WITHDRAWN: i64 = 3;
 pub const INVALID: i64 = 4;
+pub const UNDONE: i64 = 5;
 
 pub fn state_label(state: i64) -> &'static str {
     match state {
@@ -96,6 +98,7 @@ pub fn state_label(state: i64) -> &'static str {
         APPROVED => "已通过",
         REJECTED => "已驳回",
         WITHDRAWN => "已撤回",
+        UNDONE => "已撤销",
         _ => "已失效",
     }
 }
@@ -201,6 +204,28 @@ pub fn approve(conn: &Connection, caller: &Caller, id: i64) -> Result<Value> {
     detail(conn, caller, id, &FIRST_LINES)
 }
 
+/// Takes back an approved request (see `undo`): by whoever may review it. Its executed lines
+/// whose assets nothing changed since get back what they had; the others say why not.
+pub fn undo(conn: &Connection, caller: &Caller, id: i64) -> Result<Value> {
+    let request = found(conn, caller, id)?;
+    if request.state != APPROVED {
+        return Err(Error::Rule(format!(
+            "只有已通过的申请可以撤销（该申请{}）",
+            state_label(request.state)
+        )));
+    }
+    may_review(conn, caller, &request)?;
+    let source = Source {
+        entity_id: caller.entity()?,
+        actor_id: caller.user_id,
+        task_id: None,
+        request_id: Some(id),
+    };
+    undo::undo(conn, &source, &request)?;
+    sql::mark_undone(conn, id, caller.user_id, crate::clock::now_secs())?;
+    detail(conn, caller, id, &FIRST_LINES)
+}
+
 /// Rejects a pending request with a reason.
 pub fn reject(conn: &Connection, caller: &Caller, id: i64, reason: &str) -> Result<Value> {
     let request = found(conn, caller, id)?;
@@ -293,13 +318,13 @@ const FIRST_LINES: Page = Page {
 pub fn detail(conn: &Connection, caller: &Caller, id: i64, page: &Page) -> Result<Value> {
     let request = found(conn, caller, id)?;
     may_see(conn, caller, &request)?;
-    let [pending, executed, not_executed] = sql::line_counts(conn, id)?;
-    let total = pending + executed + not_executed;
+    let [pending, executed, not_executed, undone] = sql::line_counts(conn, id)?;
+    let total = pending + executed + not_executed + undone;
     let pages = page.check(total)?;
     let mut lines = Vec::new();
     for line in sql::lines_page(conn, id, (page.offset(), page.size))? {
         let asset = changes::stored_asset(conn, line.asset_id)?;
-        let label = ["待处理", "已执行", "未执行"][line.state.clamp(0, 2) as usize];
+        let label = ["待处理", "已执行", "未执行", "已撤销"][line.state.clamp(0, 3) as usize];
         lines.push(json!({
             "seq": line.seq,
             "asset": line.asset_id,
@@ -322,6 +347,7 @@ pub fn detail(conn: &Connection, caller: &Caller, id: i64, page: &Page) -> Resul
         "pending": pending,
         "executed": executed,
         "not_executed": not_executed,
+        "undone": undone,
     });
     Ok(out)
 }
@@ -343,6 +369,8 @@ fn view(r: &RequestRow) -> Value {
         "reviewed_at": r.reviewed_at.map(crate::clock::local_time),
         "review_reason": r.review_reason,
         "finished_at": r.finished_at.map(crate::clock::local_time),
+        "undone_at": r.undone_at.map(crate::clock::local_time),
+        "undoer": r.undoer,
         "lines": r.lines,
     })
 }

@@ -18,7 +18,7 @@ fn enc(text: &str) -> String {
 
 /// The kept counts (per department, per category, per department, category and block of ids)
 /// equal a count of the asset table.
-fn assert_kept_counts_agree(app: &App) {
+pub fn assert_kept_counts_agree(app: &App) {
     let conn = rusqlite::Connection::open(app.db_path()).unwrap();
     let one = |sql: &str| -> String { conn.query_row(sql, [], |r| r.get(0)).unwrap() };
     let pairs = [

@@ -11,3 +11,4 @@ mod kinds;
 mod quantity;
 mod race;
 mod rules;
+mod undo;

@@ -165,6 +165,7 @@ POST   /api/requests/<_>/<id>/reject                23    {"reason": "不需要"
 POST   /api/requests/<_>/<id>/withdraw              3
 POST   /api/requests/<_>/<id>/approve               23
 POST   /api/requests/<_>/<id>/finish                23
+POST   /api/requests/<_>/<id>/undo                  23
 "#;
 
 struct Endpoint {
@@ -312,7 +313,7 @@ fn the_endpoint_table_covers_every_session_route() {
     for e in endpoints() {
         for (n, role) in e.roles.iter().enumerate() {
             // Deleting a task's data, or undoing it, waits for the re-runs above to finish.
-            let undo = e.route.ends_with("/undo");
+            let undo = e.route.starts_with("/api/async_task") && e.route.ends_with("/undo");
             let in_place = e.route.starts_with("/api/failed_task/<_>/<id>/");
             if undo
                 || in_place

@@ -87,7 +87,7 @@ const LANDED: [(&str, &str, &str); 16] = [
     (
         "v12.sql",
         include_str!("../v12.sql"),
-        "a2f5ec3483ccb9fac3aeb517766ef4718174e2c681bdf3d86088a7da51d20c53",
+        "bd5809c2191173a3e6d958b08207788db936892702e0c53b02a4025464ec1cd9",
     ),
 ];
 
