@@ -177,19 +177,8 @@ pub fn request(conn: &Connection, entity_id: i64, id: i64) -> rusqlite::Result<O
 }
 
 pub fn lines(conn: &Connection, request_id: i64) -> rusqlite::Result<Vec<LineRow>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT seq, asset_id, count, owner_id, department_id, asset_count, state, invalid,
-                split_id, revision, rest_revision
-         FROM request_line WHERE request_id = ?1 ORDER BY seq",
-    )?;
-    let rows = stmt.query_map([request_id], |r| {
-        Ok(from_row!(
-            r, LineRow;
-            seq, asset_id, count, owner_id, department_id, asset_count, state, invalid, split_id,
-            revision, rest_revision
-        ))
-    })?;
-    rows.collect()
+    // LIMIT -1: no limit.
+    lines_page(conn, request_id, (0, -1))
 }
 
 /// A page of a request's lines, by seq: `limit` from `offset`.
