@@ -285,6 +285,13 @@ fn repaired_values(after: &mut NewAsset, r: &Repaired) -> Result<()> {
         after.initial_price_cents = cents;
     }
     if let Some(deadline) = r.deadline {
+        // The bound an import or an edit puts on an integer.
+        if deadline as f64 > crate::rows::INT_MAX {
+            return Err(Error::Rule(format!(
+                "资产“{name}”的使用期限须为不大于{}的整数",
+                crate::rows::INT_MAX as i64
+            )));
+        }
         if deadline < after.deadline {
             return Err(Error::Rule(format!(
                 "资产“{name}”的使用期限不能短于维保前的{}年",

@@ -25,7 +25,7 @@ pub const POSITION_MAX: usize = 256;
 pub const DESCRIPTION_MAX: usize = 4096;
 /// Money above this (in yuan) is rejected as malformed: it keeps cents exact in an f64.
 const MONEY_MAX: f64 = 1e13;
-const INT_MAX: f64 = 1e15;
+pub(crate) const INT_MAX: f64 = 1e15;
 
 #[derive(Debug, Clone, PartialEq)]
 enum Parent {

@@ -115,6 +115,10 @@ fn a_repair_ends_with_its_value_and_service_life_after_the_repair() {
             "资产“笔记本”的使用期限不能短于维保前的5年",
         ),
         (
+            json!({"assets": [{"asset": laptop, "deadline": i64::MAX}]}),
+            "资产“笔记本”的使用期限须为不大于1000000000000000的整数",
+        ),
+        (
             json!({"assets": [{"asset": laptop + 100}]}),
             "第1项：资产不在该维保申请已执行的资产中",
         ),
