@@ -114,6 +114,22 @@ pub fn raise_file_limit() {
     }
 }
 
+/// The receive buffer of the connection to Rocket. Left to the kernel, a loopback buffer grows
+/// to `net.ipv4.tcp_rmem`'s maximum (32 MiB on some hosts) while the relay reads: Rocket could
+/// then finish writing an answer a stalled client never reads, and end its download (whose
+/// place and whose guard against a deletion last only while Rocket writes). Kept small, a slow
+/// client slows Rocket down, as it does without the relay.
+const BACKEND_RECEIVE_BUFFER: u32 = 256 * 1024;
+
+async fn connect_backend(backend: SocketAddr) -> std::io::Result<TcpStream> {
+    let socket = match backend {
+        SocketAddr::V4(_) => rocket::tokio::net::TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => rocket::tokio::net::TcpSocket::new_v6()?,
+    };
+    socket.set_recv_buffer_size(BACKEND_RECEIVE_BUFFER)?;
+    socket.connect(backend).await
+}
+
 /// Accepts client connections on `listener` and passes each to Rocket at `backend`, with the
 /// client's address in `address_header`, until `shutdown` resolves.
 pub async fn serve(
@@ -242,7 +258,7 @@ impl Front {
             Head::Gone => return,
         };
         slot.set_phase(Phase::Body);
-        let Ok(backend) = TcpStream::connect(self.backend).await else {
+        let Ok(backend) = connect_backend(self.backend).await else {
             let answer = refusal("503 Service Unavailable", 10, "服务器正在停止，请稍后再试");
             return refuse(client, answer, false).await;
         };
