@@ -100,9 +100,9 @@ async fn template(db: &State<Db>, session: Session, format: Option<&str>) -> Api
 /// a server taking several large uploads at once holds none of them in memory.
 pub(super) struct Received {
     pub(super) file: std::fs::File,
-    pub(super) name: Option<String>,
+    name: Option<String>,
     /// The file's first bytes, to tell its format.
-    pub(super) head: Vec<u8>,
+    head: Vec<u8>,
     /// The SHA-256 of a named file (multipart), for `check_duplicate`.
     hash: Option<String>,
 }
@@ -166,9 +166,49 @@ impl Spool {
     }
 }
 
+/// What receiving an uploaded file needs: the body limit, the settings, the places to parse.
+pub(super) struct Upload<'a> {
+    pub(super) limits: &'a Limits,
+    pub(super) settings: &'a Settings,
+    pub(super) parsers: &'a Parsers,
+    pub(super) content_type: Option<&'a ContentType>,
+}
+
+impl Upload<'_> {
+    /// Receives the file (within the `file` body limit), tells its format (`?format=`, its
+    /// name, its first bytes) and, for an XLSX, waits for a place to parse it. A CSV is read as
+    /// a stream in little memory: only an XLSX waits. The wait ends before the front
+    /// listener's bound on a silent server (`client_timeout_secs`) would.
+    pub(super) async fn receive(
+        &self,
+        data: Data<'_>,
+        format: Option<&str>,
+    ) -> Result<(Received, Format, Option<super::ParserPermit>)> {
+        let limit = self
+            .limits
+            .get("file")
+            .unwrap_or(crate::config::DEFAULT_BODY_LIMIT_MIB.mebibytes());
+        let dir = self.settings.data_dir();
+        let received = read_upload(data, self.content_type, limit, dir).await?;
+        let format = detect_format(format, received.name.as_deref(), &received.head)?;
+        let permit = match format {
+            Format::Xlsx => {
+                let wait = self.settings.client_timeout_secs.saturating_sub(5).max(1);
+                Some(
+                    self.parsers
+                        .start(std::time::Duration::from_secs(wait))
+                        .await?,
+                )
+            }
+            Format::Csv => None,
+        };
+        Ok((received, format, permit))
+    }
+}
+
 /// Receives the upload into a temporary file: the whole body, or the first file of a multipart
 /// form (with its name).
-pub(super) async fn read_upload(
+async fn read_upload(
     mut data: Data<'_>,
     content_type: Option<&ContentType>,
     limit: rocket::data::ByteUnit,
@@ -231,11 +271,7 @@ pub(super) async fn read_upload(
 }
 
 /// The file's format: as asked, else from its name, else from its first bytes (XLSX is a zip).
-pub(super) fn detect_format(
-    query: Option<&str>,
-    name: Option<&str>,
-    bytes: &[u8],
-) -> Result<Format> {
+fn detect_format(query: Option<&str>, name: Option<&str>, bytes: &[u8]) -> Result<Format> {
     if query.is_some() {
         return format_of(query);
     }
@@ -276,11 +312,13 @@ async fn upload(
     let caller = session.require(ASSET_ROLES)?;
     let dry_run = super::tasks::dry_run(dry_run)?;
     let check_duplicate = super::flag("check_duplicate", check_duplicate)?;
-    let limit = limits
-        .get("file")
-        .unwrap_or(crate::config::DEFAULT_BODY_LIMIT_MIB.mebibytes());
-    let received = read_upload(data, content_type, limit, settings.data_dir()).await?;
-    let format = detect_format(format, received.name.as_deref(), &received.head)?;
+    let upload = Upload {
+        limits,
+        settings,
+        parsers,
+        content_type,
+    };
+    let (received, format, permit) = upload.receive(data, format).await?;
     let chunk_rows = settings.task_batch_rows;
     let limits = settings.read_limits();
     let upload = create::Upload {
@@ -291,15 +329,6 @@ async fn upload(
         check_duplicate,
     };
     let file = received.file;
-    // A CSV is read as a stream in little memory: only an XLSX waits for a place. The wait ends
-    // before the front listener's bound on a silent server (`client_timeout_secs`) would.
-    let permit = match format {
-        Format::Xlsx => {
-            let wait = settings.client_timeout_secs.saturating_sub(5).max(1);
-            Some(parsers.start(std::time::Duration::from_secs(wait)).await?)
-        }
-        Format::Csv => None,
-    };
     let id = db
         .run(move |conn| {
             let _permit = permit;

@@ -5,11 +5,9 @@ use super::{ok, paged, Body, Reply};
 use crate::auth::{Role, Session};
 use crate::db::Db;
 use crate::error::Error;
-use crate::files::Format;
 use crate::paging::Page;
 use crate::requests::file::FileAsk;
 use crate::requests::{self, FinishBody, Kind, ListQuery, RequestBody};
-use rocket::data::ToByteUnit;
 use rocket::{get, post, routes, Route, State};
 use serde::Deserialize;
 use serde_json::json;
@@ -73,20 +71,14 @@ async fn upload(
         reason: reason.unwrap_or_default(),
         dry_run: super::flag("dry_run", dry_run)?,
     };
-    let limit = limits
-        .get("file")
-        .unwrap_or(crate::config::DEFAULT_BODY_LIMIT_MIB.mebibytes());
-    let received =
-        super::files::read_upload(data, content_type, limit, settings.data_dir()).await?;
-    let format = super::files::detect_format(format, received.name.as_deref(), &received.head)?;
-    let read_limits = settings.read_limits();
-    let permit = match format {
-        Format::Xlsx => {
-            let wait = settings.client_timeout_secs.saturating_sub(5).max(1);
-            Some(parsers.start(std::time::Duration::from_secs(wait)).await?)
-        }
-        Format::Csv => None,
+    let upload = super::files::Upload {
+        limits,
+        settings,
+        parsers,
+        content_type,
     };
+    let (received, format, permit) = upload.receive(data, format).await?;
+    let read_limits = settings.read_limits();
     let file = received.file;
     let dry_run = ask.dry_run;
     let work = move |conn: &rusqlite::Connection| {

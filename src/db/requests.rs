@@ -181,6 +181,14 @@ pub fn lines(conn: &Connection, request_id: i64) -> rusqlite::Result<Vec<LineRow
     lines_page(conn, request_id, (0, -1))
 }
 
+/// The departments a request's lines' assets were in when asked, each once.
+pub fn line_departments(conn: &Connection, request_id: i64) -> rusqlite::Result<Vec<i64>> {
+    let mut stmt = conn
+        .prepare_cached("SELECT DISTINCT department_id FROM request_line WHERE request_id = ?1")?;
+    let ids = stmt.query_map([request_id], |r| r.get(0))?;
+    ids.collect()
+}
+
 /// A page of a request's lines, by seq: `limit` from `offset`.
 pub fn lines_page(
     conn: &Connection,

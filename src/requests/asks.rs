@@ -23,7 +23,7 @@ pub(super) struct Asked<'a> {
     scope: Scope,
     target_user: Option<users::UserRow>,
     target_department: Option<i64>,
-    seen: std::cell::RefCell<HashSet<i64>>,
+    seen: HashSet<i64>,
 }
 
 /// Why one line cannot be asked.
@@ -118,18 +118,15 @@ impl<'a> Asked<'a> {
     /// The line asking `count` (None: all) of asset `asset_id`, or why it cannot be asked.
     /// Lines are numbered in the order they are checked.
     pub(super) fn line(
-        &self,
+        &mut self,
         conn: &Connection,
         asset_id: i64,
         count: Option<i64>,
     ) -> Result<std::result::Result<LineRow, Problem>> {
-        let seq = {
-            let mut seen = self.seen.borrow_mut();
-            if !seen.insert(asset_id) {
-                return Ok(Err(Problem::Rule(format!("资产{asset_id}重复"))));
-            }
-            seen.len() as i64
-        };
+        if !self.seen.insert(asset_id) {
+            return Ok(Err(Problem::Rule(format!("资产{asset_id}重复"))));
+        }
+        let seq = self.seen.len() as i64;
         let Some(asset) =
             changes::stored_asset(conn, asset_id)?.filter(|a| a.values.entity_id == self.entity)
         else {

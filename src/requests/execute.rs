@@ -275,11 +275,9 @@ fn repaired_values(after: &mut NewAsset, r: &Repaired) -> Result<()> {
             .filter(|c| *c >= 0)
             .ok_or_else(|| Error::Rule(format!("资产“{name}”的维保后价值须为不小于0的金额")))?;
         if cents > after.initial_price_cents {
-            let before = after.initial_price_cents;
             return Err(Error::Rule(format!(
-                "资产“{name}”的维保后价值不能高于维保前的{}.{:02}元",
-                before / 100,
-                before % 100
+                "资产“{name}”的维保后价值不能高于维保前的{}元",
+                crate::rows::yuan_text(after.initial_price_cents)
             )));
         }
         after.initial_price_cents = cents;

@@ -48,7 +48,7 @@ pub fn ask_file(
         ask.target_user.as_deref(),
         ask.target_department.as_deref(),
     );
-    let asked = Asked::new(conn, caller, what, &ask.reason)?;
+    let mut asked = Asked::new(conn, caller, what, &ask.reason)?;
     let limits = ReadLimits {
         max_rows: limits.max_rows.min(FILE_LINES_MAX),
         ..limits
@@ -120,21 +120,13 @@ fn asset_and_count(json: &str) -> std::result::Result<(i64, Option<i64>), (Optio
     let row: Value = serde_json::from_str(json).map_err(|_| (None, "该行无法读取".to_owned()))?;
     let whole = |field: &str| -> std::result::Result<Option<i64>, String> {
         let value = &row[field];
-        let n = match value {
-            Value::Null => return Ok(None),
-            Value::Number(n) => n.as_f64(),
-            Value::String(s) if s.trim().is_empty() => return Ok(None),
-            Value::String(s) => s.trim().parse::<f64>().ok(),
-            _ => None,
-        };
-        match n {
-            Some(n) if n.fract() == 0.0 && n.abs() < 9.0e15 => Ok(Some(n as i64)),
-            _ => Err(format!(
+        crate::rows::whole_number(value).ok_or_else(|| {
+            format!(
                 "{}“{}”不是整数",
                 crate::columns::header_of(field),
                 plain(value)
-            )),
-        }
+            )
+        })
     };
     let asset = whole("id")
         .and_then(|id| id.ok_or_else(|| "缺少资产编号".to_owned()))

@@ -136,7 +136,7 @@ pub fn create(conn: &Connection, caller: &Caller, body: &RequestBody) -> Result<
         body.target_user.as_deref(),
         body.target_department.as_deref(),
     );
-    let asked = asks::Asked::new(conn, caller, what, &body.reason)?;
+    let mut asked = asks::Asked::new(conn, caller, what, &body.reason)?;
     if body.lines.is_empty() {
         return Err(Error::Rule("申请至少要有一项资产".into()));
     }
@@ -163,9 +163,9 @@ fn may_review(conn: &Connection, caller: &Caller, request: &RequestRow) -> Resul
         Role::Admin => true,
         Role::Manager => match (Kind::of(request.kind), request.target_department_id) {
             (Some(Kind::Allocate), Some(d)) => scope.covers(d),
-            _ => sql::lines(conn, request.id)?
-                .iter()
-                .all(|l| scope.covers(l.department_id)),
+            _ => sql::line_departments(conn, request.id)?
+                .into_iter()
+                .all(|d| scope.covers(d)),
         },
         _ => false,
     };

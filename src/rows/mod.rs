@@ -16,7 +16,7 @@ mod update;
 mod values;
 
 use values::*;
-pub use values::{money_cents, parse_date};
+pub use values::{money_cents, parse_date, whole_number, yuan_text};
 
 pub use update::{check_import_row, creates_cycle, RowAction, Update};
 

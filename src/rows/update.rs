@@ -142,7 +142,7 @@ fn check_update(
     };
     let text = |s: &str| Val::Str(s.to_owned().into());
     let cents = now.initial_price_cents;
-    let price = format!("{}.{:02}", cents / 100, cents % 100);
+    let price = super::yuan_text(cents);
     let created = crate::clock::day_text(now.create_day);
     let department = keep(&raw.department, text(&current.department_name));
     let moves = !matches!(&department, Val::Str(d)

@@ -150,6 +150,24 @@ pub(super) fn excel_serial_date(n: f64) -> Option<chrono::NaiveDate> {
     base.checked_add_days(chrono::Days::new(n.trunc() as u64))
 }
 
+/// A whole number a client or a file sent in JSON (a number or text, as `integer` reads it):
+/// Some(None) when absent or blank, None when it is not one.
+pub fn whole_number(v: &serde_json::Value) -> Option<Option<i64>> {
+    match v {
+        serde_json::Value::Null => Some(None),
+        serde_json::Value::String(s) if s.trim().is_empty() => Some(None),
+        serde_json::Value::Number(n) => integer(&Val::Num(n.as_f64()?)).map(Some),
+        serde_json::Value::String(s) => integer(&Val::Str(s.as_str().into())).map(Some),
+        _ => None,
+    }
+}
+
+/// Money as text with two decimals (12.50).
+pub fn yuan_text(cents: i64) -> String {
+    let sign = if cents < 0 { "-" } else { "" };
+    format!("{sign}{}.{:02}", (cents / 100).abs(), (cents % 100).abs())
+}
+
 /// Money a client sent in JSON (a number or text as `cents` reads it), in cents.
 pub fn money_cents(v: &serde_json::Value) -> Option<i64> {
     match v {
