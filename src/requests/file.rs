@@ -49,13 +49,17 @@ pub fn ask_file(
         ask.target_department.as_deref(),
     );
     let mut asked = Asked::new(conn, caller, what, &ask.reason)?;
-    let limits = ReadLimits {
-        max_rows: limits.max_rows.min(FILE_LINES_MAX),
-        ..limits
-    };
     let mut lines = Vec::new();
     let mut problems = Vec::new();
+    let mut rows = 0;
     let read = files::read_rows_needing(format, file, (limits, Some(&["id"])), |row: UploadRow| {
+        // A request's own bound, said as such (the reader's names the import setting).
+        rows += 1;
+        if rows > FILE_LINES_MAX {
+            return Err(Error::Rule(format!(
+                "一份申请单最多{FILE_LINES_MAX}行，请拆分为多份申请"
+            )));
+        }
         let (asset, count) = match asset_and_count(&row.json) {
             Ok(found) => found,
             Err((asset, why)) => {

@@ -212,6 +212,13 @@ fn a_request_file_is_checked_line_by_line_and_refused_whole_until_clean() {
         20,
         "文件中没有资产行：每行一项资产，填写资产编号（数量型资产可填数量）",
     );
+    // More lines than one request may have: its own bound, said as such.
+    let mut big = String::from("资产编号\n");
+    for i in 0..200_001 {
+        big.push_str(&format!("{}\n", i + 1));
+    }
+    app.post_raw(&url(true), big)
+        .err(400, 20, "一份申请单最多200000行，请拆分为多份申请");
     let no_kind = app.post_raw(&format!("/api/request_file/{liusn}"), "资产编号\n1\n");
     assert_eq!(no_kind.status.code, 400, "{}", no_kind.body);
 }
