@@ -1,4 +1,4 @@
--- assetport schema, version 12. Applied once to an empty database (PRAGMA user_version = 0),
+-- assetport schema, version 13. Applied once to an empty database (PRAGMA user_version = 0),
 -- in one transaction; src/db/migrate.rs sets user_version afterwards. Older databases are
 -- upgraded by the steps in src/db/migrate/, which are frozen once landed: a change here is also
 -- a new step there, and its tests check that the steps lead to exactly this schema.
@@ -127,7 +127,8 @@ CREATE TRIGGER asset_text_removed AFTER DELETE ON asset
         VALUES ('delete', old.id, old.name, old.description);
 END;
 
--- Asynchronous tasks. port_type 1 import, 0 export, 2 undo of an import (undo_of).
+-- Asynchronous tasks. port_type 1 import, 0 export, 2 undo of an import (undo_of), 3 approval of
+-- a request and 4 undo of an approved one (request_id).
 -- finish 0 queued or running, 1 all rows succeeded, 2 at least one row failed.
 -- Rows with seq in [next_seq, end_seq) are still to run; next_seq is the checkpoint, moved in the
 -- same transaction as the assets, failures and counters of each batch.
@@ -136,7 +137,7 @@ CREATE TABLE task (
     entity_id      INTEGER NOT NULL REFERENCES entity(id),
     creator_id     INTEGER NOT NULL REFERENCES user(id),
     create_time    TEXT NOT NULL,
-    port_type      INTEGER NOT NULL CHECK (port_type = 0 OR port_type = 1 OR port_type = 2),
+    port_type      INTEGER NOT NULL CHECK (port_type >= 0 AND port_type <= 4),
     number_need    INTEGER NOT NULL,
     number_succeed INTEGER NOT NULL DEFAULT 0,
     number_failed  INTEGER NOT NULL DEFAULT 0,
@@ -178,10 +179,13 @@ CREATE TABLE task (
     as_of          INTEGER,
     -- An import from a file: a JSON array of the file's headers the import does not read
     -- (e.g. 保修期), which the task page names; NULL when there were none.
-    unread_columns TEXT
+    unread_columns TEXT,
+    -- An approval (port_type 3) or undo (4) task's request.
+    request_id     INTEGER REFERENCES request(id)
 );
 CREATE INDEX task_entity ON task(entity_id);
 CREATE INDEX task_unfinished ON task(finish) WHERE finish = 0;
+CREATE INDEX task_request ON task(request_id) WHERE request_id IS NOT NULL;
 
 -- Rows still to run, stored as submitted in chunks (a JSON array of the raw row texts), so the
 -- POST writes a few large rows instead of one per asset. A chunk is deleted by the batch that
@@ -321,7 +325,7 @@ CREATE TABLE request (
     reason               TEXT NOT NULL DEFAULT '',
     target_user_id       INTEGER REFERENCES user(id),
     target_department_id INTEGER REFERENCES department(id),
-    state                INTEGER NOT NULL DEFAULT 0 CHECK (state >= 0 AND state <= 5),
+    state                INTEGER NOT NULL DEFAULT 0 CHECK (state >= 0 AND state <= 7),
     created_at           INTEGER NOT NULL,
     reviewer_id          INTEGER REFERENCES user(id),
     reviewed_at          INTEGER,

@@ -8,6 +8,7 @@ use crate::error::Error;
 use crate::paging::Page;
 use crate::requests::file::FileAsk;
 use crate::requests::{self, FinishBody, Kind, ListQuery, RequestBody};
+use crate::tasks::Workers;
 use rocket::{get, post, routes, Route, State};
 use serde::Deserialize;
 use serde_json::json;
@@ -112,7 +113,7 @@ async fn template(
     ))
 }
 
-/// `?state=` 0 待审批, 1 已通过, 2 已驳回, 3 已撤回, 4 已失效; `?kind=` a kind's code, name or
+/// `?state=` 0 待审批, 1 已通过, 2 已驳回, 3 已撤回, 4 已失效, 5 已撤销, 6 执行中, 7 撤销中; `?kind=` a kind's code, name or
 /// label; `?mine=true` only the caller's own (staff see only theirs anyway).
 #[get("/api/requests/<_>?<state>&<kind>&<mine>&<page>&<size>")]
 async fn list(
@@ -130,11 +131,11 @@ async fn list(
         Some(text) => Some(
             text.parse::<i64>()
                 .ok()
-                .filter(|s| (0..=5).contains(s))
+                .filter(|s| (0..=7).contains(s))
                 .ok_or_else(|| {
                     Error::BadBody(crate::rows::missing_field_message(
                         "state",
-                        Some("状态须为0到5"),
+                        Some("状态须为0到7"),
                     ))
                 })?,
         ),
@@ -203,23 +204,50 @@ async fn detail(
         .await?)
 }
 
+/// Approves a pending request. A request of more than `task_batch_rows` pending lines is
+/// executed by a task (its id is the answer's `task`; the request is 执行中 until it ends).
 #[post("/api/requests/<_>/<id>/approve")]
-async fn approve(db: &State<Db>, session: Session, id: &str) -> Reply {
+async fn approve(
+    db: &State<Db>,
+    workers: &State<std::sync::Arc<Workers>>,
+    settings: &State<crate::config::Settings>,
+    session: Session,
+    id: &str,
+) -> Reply {
     let caller = session.require(ASKING)?;
     let id = request_id(id)?;
-    ok(db
-        .write_many(move |tx| requests::approve(tx, &caller, id))
-        .await?)
+    let batch = settings.task_batch_rows;
+    let reviewed = db
+        .write_many(move |tx| requests::approve(tx, &caller, id, batch))
+        .await?;
+    queued(workers, reviewed)
 }
 
-/// Takes back an approved request: what its lines changed, where nothing changed it since.
+/// Takes back an approved request: what its lines changed, where nothing changed it since; a
+/// task when more than `task_batch_rows` lines were executed.
 #[post("/api/requests/<_>/<id>/undo")]
-async fn undo(db: &State<Db>, session: Session, id: &str) -> Reply {
+async fn undo(
+    db: &State<Db>,
+    workers: &State<std::sync::Arc<Workers>>,
+    settings: &State<crate::config::Settings>,
+    session: Session,
+    id: &str,
+) -> Reply {
     let caller = session.require(ASKING)?;
     let id = request_id(id)?;
-    ok(db
-        .write_many(move |tx| requests::undo(tx, &caller, id))
-        .await?)
+    let batch = settings.task_batch_rows;
+    let reviewed = db
+        .write_many(move |tx| requests::undo(tx, &caller, id, batch))
+        .await?;
+    queued(workers, reviewed)
+}
+
+/// Hands the task an approval or undo stored (if it did) to the workers; answers the request.
+fn queued(workers: &Workers, reviewed: requests::Reviewed) -> Reply {
+    if let Some(task) = reviewed.task {
+        workers.queue(task)?;
+    }
+    ok(reviewed.request)
 }
 
 #[derive(Deserialize)]

@@ -355,7 +355,14 @@ fn list_query<'a>(
                     "import" | "1" => TaskKind::Import,
                     "export" | "0" => TaskKind::Export,
                     "undo" | "2" => TaskKind::Undo,
-                    _ => return Err(bad("type", "import、export 或 undo")),
+                    "approval" | "3" => TaskKind::Approval,
+                    "request_undo" | "4" => TaskKind::RequestUndo,
+                    _ => {
+                        return Err(bad(
+                            "type",
+                            "import、export、undo、approval 或 request_undo",
+                        ))
+                    }
                 })
             }
             "finish" => {

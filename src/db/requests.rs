@@ -25,6 +25,9 @@ pub struct RequestRow {
     pub lines: i64,
     pub undone_at: Option<i64>,
     pub undoer: Option<String>,
+    /// The newest task that executed its lines (a request of many), and that took them back.
+    pub approval_task: Option<i64>,
+    pub undo_task: Option<i64>,
 }
 
 /// One line as stored: its asset, the count asked, what the asset was when asked, and how the
@@ -107,7 +110,7 @@ pub fn pending_for_asset(
 ) -> rusqlite::Result<Option<i64>> {
     conn.prepare_cached(
         "SELECT r.id FROM request_line l JOIN request r ON r.id = l.request_id
-         WHERE l.asset_id = ?1 AND l.state = 0 AND r.state = 0
+         WHERE l.asset_id = ?1 AND l.state = 0 AND (r.state = 0 OR r.state = 6)
            AND (?2 IS NULL OR r.initiator_id = ?2)
          ORDER BY r.id LIMIT 1",
     )?
@@ -129,27 +132,56 @@ pub fn other_pending_for_asset(
     ids.collect()
 }
 
-/// The assets of request `id`'s lines that some other pending request also asks for: read once
-/// per approval, so a line on an asset nobody else asks for needs no lookup of its own.
-pub fn assets_asked_elsewhere(
+/// What other requests ask of the assets of request `id`'s lines from `first` to `last` (seq):
+/// the assets another pending request also asks for (its line loses them when this one
+/// executes), and those an approved request still executing has a pending line on (with its
+/// id: that one was approved first). Read once per approval batch, so a line on an asset nobody
+/// else asks for needs no lookup of its own.
+pub struct Contested {
+    pub asked: std::collections::HashSet<i64>,
+    pub executing: std::collections::HashMap<i64, i64>,
+}
+
+pub fn contested(
     conn: &Connection,
     id: i64,
-) -> rusqlite::Result<std::collections::HashSet<i64>> {
+    (first, last): (i64, i64),
+) -> rusqlite::Result<Contested> {
     let mut stmt = conn.prepare_cached(
-        "SELECT DISTINCT o.asset_id FROM request_line m
+        "SELECT DISTINCT o.asset_id, r.id, r.state FROM request_line m
          JOIN request_line o INDEXED BY request_line_pending
            ON o.asset_id = m.asset_id AND o.state = 0 AND o.request_id != m.request_id
-         JOIN request r ON r.id = o.request_id AND r.state = 0
-         WHERE m.request_id = ?1",
+         JOIN request r ON r.id = o.request_id AND (r.state = 0 OR r.state = 6)
+         WHERE m.request_id = ?1 AND m.seq >= ?2 AND m.seq <= ?3",
     )?;
-    let ids = stmt.query_map([id], |r| r.get(0))?;
-    ids.collect()
+    let mut found = Contested {
+        asked: Default::default(),
+        executing: Default::default(),
+    };
+    let rows = stmt.query_map(params![id, first, last], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, i64>(2)?,
+        ))
+    })?;
+    for row in rows {
+        let (asset, request, state) = row?;
+        if state == 6 {
+            found.executing.insert(asset, request);
+        } else {
+            found.asked.insert(asset);
+        }
+    }
+    Ok(found)
 }
 
 const REQUEST_COLUMNS: &str = "r.id, r.kind, r.state, r.initiator_id, iu.name, r.reason,
     r.target_user_id, tu.name, r.target_department_id, td.name, r.created_at, ru.name,
     r.reviewed_at, r.review_reason, r.finished_at,
-    (SELECT count(*) FROM request_line l WHERE l.request_id = r.id), r.undone_at, uu.name";
+    (SELECT count(*) FROM request_line l WHERE l.request_id = r.id), r.undone_at, uu.name,
+    (SELECT max(t.id) FROM task t WHERE t.request_id = r.id AND t.port_type = 3),
+    (SELECT max(t.id) FROM task t WHERE t.request_id = r.id AND t.port_type = 4)";
 
 const REQUEST_FROM: &str = "FROM request r
     JOIN user iu ON iu.id = r.initiator_id
@@ -163,7 +195,7 @@ fn request_of(r: &rusqlite::Row) -> rusqlite::Result<RequestRow> {
         r, RequestRow;
         id, kind, state, initiator_id, initiator, reason, target_user_id, target_user,
         target_department_id, target_department, created_at, reviewer, reviewed_at,
-        review_reason, finished_at, lines, undone_at, undoer
+        review_reason, finished_at, lines, undone_at, undoer, approval_task, undo_task
     ))
 }
 
@@ -208,6 +240,51 @@ pub fn lines_page(
         ))
     })?;
     rows.collect()
+}
+
+/// Up to `limit` of a request's lines in line state `state` after seq `after`, by seq: the next
+/// batch an approval (pending lines) or an undo (executed ones) works through.
+pub fn lines_after(
+    conn: &Connection,
+    request_id: i64,
+    state: i64,
+    (after, limit): (i64, i64),
+) -> rusqlite::Result<Vec<LineRow>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, asset_id, count, owner_id, department_id, asset_count, state, invalid,
+                split_id, revision, rest_revision
+         FROM request_line WHERE request_id = ?1 AND seq > ?3 AND state = ?2
+         ORDER BY seq LIMIT ?4",
+    )?;
+    let rows = stmt.query_map(params![request_id, state, after, limit], |r| {
+        Ok(from_row!(
+            r, LineRow;
+            seq, asset_id, count, owner_id, department_id, asset_count, state, invalid, split_id,
+            revision, rest_revision
+        ))
+    })?;
+    rows.collect()
+}
+
+/// Whether more than `batch` of a request's lines in line state `state` follow seq `after`: a
+/// batch of `batch` from there would not be the last.
+pub fn more_than_a_batch_after(
+    conn: &Connection,
+    request_id: i64,
+    state: i64,
+    (after, batch): (i64, i64),
+) -> rusqlite::Result<bool> {
+    conn.prepare_cached(
+        "SELECT 1 FROM request_line WHERE request_id = ?1 AND seq > ?3 AND state = ?2
+         ORDER BY seq LIMIT 1 OFFSET ?4",
+    )?
+    .exists(params![request_id, state, after, batch])
+}
+
+/// The last seq of a request's lines (0 without lines).
+pub fn last_seq(conn: &Connection, request_id: i64) -> rusqlite::Result<i64> {
+    conn.prepare_cached("SELECT coalesce(max(seq), 0) FROM request_line WHERE request_id = ?1")?
+        .query_row([request_id], |r| r.get(0))
 }
 
 /// How many of a request's lines are in each line state (待处理, 已执行, 未执行, 已撤销).
@@ -311,6 +388,31 @@ pub fn review(
     Ok(changed == 1)
 }
 
+/// Approves a pending request: it is executing (state 6) from now, by `reviewer_id`; false if
+/// it was no longer pending.
+pub fn start_execution(
+    conn: &Connection,
+    id: i64,
+    reviewer_id: i64,
+    now: i64,
+) -> rusqlite::Result<bool> {
+    Ok(conn
+        .prepare_cached(
+            "UPDATE request SET state = 6, reviewer_id = ?2, reviewed_at = ?3
+             WHERE id = ?1 AND state = 0",
+        )?
+        .execute(params![id, reviewer_id, now])?
+        == 1)
+}
+
+/// Moves a request from state `from` to `to`; false if it was not in `from`.
+pub fn settle(conn: &Connection, id: i64, (from, to): (i64, i64)) -> rusqlite::Result<bool> {
+    Ok(conn
+        .prepare_cached("UPDATE request SET state = ?3 WHERE id = ?1 AND state = ?2")?
+        .execute(params![id, from, to])?
+        == 1)
+}
+
 /// Ends one line: executed, or not with the reason.
 pub fn end_line(
     conn: &Connection,
@@ -361,13 +463,19 @@ pub fn undone_line(
     Ok(())
 }
 
-/// Marks an approved request undone (已撤销) by `undoer_id`.
-pub fn mark_undone(conn: &Connection, id: i64, undoer_id: i64, now: i64) -> rusqlite::Result<bool> {
+/// Marks an approved request taken back by `undoer_id`: state `to`, 已撤销 (5), or 撤销中 (7)
+/// while an undo task works through its lines.
+pub fn mark_undone(
+    conn: &Connection,
+    id: i64,
+    (undoer_id, now): (i64, i64),
+    to: i64,
+) -> rusqlite::Result<bool> {
     Ok(conn
         .prepare_cached(
-            "UPDATE request SET state = 5, undone_at = ?3, undoer_id = ?2 WHERE id = ?1 AND state = 1",
+            "UPDATE request SET state = ?4, undone_at = ?3, undoer_id = ?2 WHERE id = ?1 AND state = 1",
         )?
-        .execute(params![id, undoer_id, now])?
+        .execute(params![id, undoer_id, now, to])?
         == 1)
 }
 

@@ -228,13 +228,12 @@ fn shown(names: &mut Names, entry: &Entry, changes: Map<String, Value>) -> Resul
         Some(id) => names.of("user", id)?,
         None => String::new(),
     };
-    let source = match (entry.task_id, entry.kind) {
-        (None, _) => match entry.request_id {
-            Some(r) => format!("申请 #{r}"),
-            None => "页面/API".to_owned(),
-        },
-        (Some(t), Kind::UndoRestored | Kind::UndoDeleted) => format!("撤销任务 #{t}"),
-        (Some(t), _) => format!("导入任务 #{t}"),
+    // A request's change names the request, also when its task made it (`task` names that).
+    let source = match (entry.request_id, entry.task_id, entry.kind) {
+        (Some(r), _, _) => format!("申请 #{r}"),
+        (None, None, _) => "页面/API".to_owned(),
+        (None, Some(t), Kind::UndoRestored | Kind::UndoDeleted) => format!("撤销任务 #{t}"),
+        (None, Some(t), _) => format!("导入任务 #{t}"),
     };
     let mut fields = Vec::new();
     for (column, field) in FIELDS {

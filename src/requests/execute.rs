@@ -1,10 +1,11 @@
-//! What an approval does, in the approving transaction: each pending line whose asset is as it
-//! was when asked is executed (the asset rewritten through `changes::rewrite_asset`, which keeps
+//! What an approval does, in the approving transaction (or, for a request of many lines, a batch
+//! of lines per transaction of its task): each pending line whose asset is as it was when asked
+//! is executed (the asset rewritten through `changes::rewrite_asset`, which keeps
 //! the kept counts and writes the history entry), the others end with their reason; the other
 //! pending requests on an executed asset lose that line (the first approval wins), and end
 //! 已失效 when none is left.
 
-use super::{department_receiver, history_kind, Kind, Repaired, APPROVED, INVALID};
+use super::{department_receiver, history_kind, Kind, Repaired, APPROVED, EXECUTING, INVALID};
 use crate::db::assets::NewAsset;
 use crate::db::changes::{self, Named, StoredAsset};
 use crate::db::history::{Kind as History, Source};
@@ -15,27 +16,53 @@ use crate::error::{Error, Result};
 use rusqlite::Connection;
 use std::collections::HashMap;
 
-pub(super) fn approve(conn: &Connection, source: &Source, request: &RequestRow) -> Result<()> {
+/// How one line of an approval (or of its undo) ended: None when it was done, else why not.
+pub struct LineOutcome {
+    pub seq: i64,
+    pub asset_id: i64,
+    pub count: i64,
+    pub not_done: Option<String>,
+}
+
+/// Executes up to `limit` pending lines of an approved (executing) request after seq `after`,
+/// in seq order; returns how each ended. Each line leaves the pending state in the calling
+/// transaction, so a batch run again after a crash finds only the lines not yet done.
+pub(super) fn approve_lines(
+    conn: &Connection,
+    source: &Source,
+    request: &RequestRow,
+    (after, limit): (i64, i64),
+) -> Result<Vec<LineOutcome>> {
     let kind = Kind::of(request.kind).ok_or_else(|| {
         Error::internal(format!("request {} has kind {}", request.id, request.kind))
     })?;
     let now = crate::clock::now_secs();
-    let mut executed = 0;
     let mut known = Known::default();
     let mut moves = changes::CountMoves::default();
-    let contested = sql::assets_asked_elsewhere(conn, request.id)?;
-    for line in sql::lines(conn, request.id)? {
-        if line.state != 0 {
-            continue;
-        }
+    let lines = sql::lines_after(conn, request.id, 0, (after, limit))?;
+    let (Some(first), Some(last)) = (lines.first(), lines.last()) else {
+        return Ok(Vec::new());
+    };
+    let contested = sql::contested(conn, request.id, (first.seq, last.seq))?;
+    let mut outcomes = Vec::with_capacity(lines.len());
+    for line in lines {
         // One row read: the few names a line needs are looked up (and kept) as needed.
         let asset = changes::stored_asset_unnamed(conn, line.asset_id)?;
-        let why = match &asset {
-            None => Some("资产已不存在".to_owned()),
-            Some(asset) => stale(conn, &mut known, (kind, request), &line, asset)?,
+        let why = match (&asset, contested.executing.get(&line.asset_id)) {
+            (None, _) => Some("资产已不存在".to_owned()),
+            (Some(_), Some(other)) => Some(format!("资产正由先通过的申请#{other}执行")),
+            (Some(asset), None) => stale(conn, &mut known, (kind, request), &line, asset)?,
+        };
+        let mut outcome = LineOutcome {
+            seq: line.seq,
+            asset_id: line.asset_id,
+            count: line.count,
+            not_done: None,
         };
         let (Some(asset), None) = (asset, &why) else {
             sql::end_line(conn, request.id, line.seq, why.as_deref())?;
+            outcome.not_done = why;
+            outcomes.push(outcome);
             continue;
         };
         let (moved, split_id, rest_revision) = if line.count < asset.values.count {
@@ -52,8 +79,8 @@ pub(super) fn approve(conn: &Connection, source: &Source, request: &RequestRow) 
             changes::rewrite_asset_moving(conn, moved.id, &moved.values, to, change, &mut moves)?;
         let revisions = (revision, rest_revision);
         sql::executed_line(conn, (request.id, line.seq), split_id, revisions)?;
-        executed += 1;
-        if !contested.contains(&asset.id) {
+        outcomes.push(outcome);
+        if !contested.asked.contains(&asset.id) {
             continue;
         }
         let why = format!("资产已由申请#{}处理", request.id);
@@ -64,8 +91,37 @@ pub(super) fn approve(conn: &Connection, source: &Source, request: &RequestRow) 
         }
     }
     moves.flush(conn)?;
+    Ok(outcomes)
+}
+
+/// Ends up to `limit` pending lines after seq `after` unexecuted with `why` (a cancelled or
+/// failed approval task); returns how each ended.
+pub(super) fn end_lines(
+    conn: &Connection,
+    request: &RequestRow,
+    (after, limit): (i64, i64),
+    why: &str,
+) -> Result<Vec<LineOutcome>> {
+    let lines = sql::lines_after(conn, request.id, 0, (after, limit))?;
+    let mut outcomes = Vec::with_capacity(lines.len());
+    for line in lines {
+        sql::end_line(conn, request.id, line.seq, Some(why))?;
+        outcomes.push(LineOutcome {
+            seq: line.seq,
+            asset_id: line.asset_id,
+            count: line.count,
+            not_done: Some(why.to_owned()),
+        });
+    }
+    Ok(outcomes)
+}
+
+/// Ends an executing request once no line is pending: 已通过 if a line was executed, else
+/// 已失效.
+pub(super) fn settle(conn: &Connection, request_id: i64) -> Result<()> {
+    let [_, executed, ..] = sql::line_counts(conn, request_id)?;
     let state = if executed > 0 { APPROVED } else { INVALID };
-    sql::review(conn, request.id, state, (Some(source.actor_id), None), now)?;
+    sql::settle(conn, request_id, (EXECUTING, state))?;
     Ok(())
 }
 

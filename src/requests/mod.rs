@@ -10,6 +10,7 @@ use crate::auth::{Caller, Role};
 use crate::db::changes;
 use crate::db::history::{Kind as History, Source};
 use crate::db::requests::{self as sql, RequestFilter, RequestRow};
+use crate::db::tasks::{self as tasks_sql, TaskKind};
 use crate::db::{org as org_sql, user_changes, users};
 use crate::error::{Error, Result};
 use crate::paging::{Page, Paged};
@@ -20,6 +21,7 @@ use serde_json::{json, Value};
 mod asks;
 mod execute;
 pub mod file;
+pub mod task;
 #[cfg(test)]
 mod tests;
 mod undo;
@@ -91,6 +93,10 @@ pub const REJECTED: i64 = 2;
 pub const WITHDRAWN: i64 = 3;
 pub const INVALID: i64 = 4;
 pub const UNDONE: i64 = 5;
+/// Approved, its lines being executed by a task (a request of more than a batch of lines).
+pub const EXECUTING: i64 = 6;
+/// Being taken back by a task.
+pub const UNDOING: i64 = 7;
 
 pub fn state_label(state: i64) -> &'static str {
     match state {
@@ -99,6 +105,8 @@ pub fn state_label(state: i64) -> &'static str {
         REJECTED => "已驳回",
         WITHDRAWN => "已撤回",
         UNDONE => "已撤销",
+        EXECUTING => "执行中",
+        UNDOING => "撤销中",
         _ => "已失效",
     }
 }
@@ -189,24 +197,56 @@ fn pending(request: &RequestRow) -> Result<()> {
     }
 }
 
-/// Approves a pending request: executes its valid lines (see `execute`); answers the request.
-pub fn approve(conn: &Connection, caller: &Caller, id: i64) -> Result<Value> {
+/// What an approval or an undo answers: the request, and the task that works through its lines
+/// when there are more than a batch of them.
+pub struct Reviewed {
+    pub request: Value,
+    pub task: Option<i64>,
+}
+
+/// Approves a pending request: executes its valid lines (see `execute`) in this transaction or,
+/// when more than `batch` lines are pending, stores a task that executes them a batch per
+/// transaction (the request is 执行中 meanwhile); answers the request.
+pub fn approve(conn: &Connection, caller: &Caller, id: i64, batch: usize) -> Result<Reviewed> {
     let request = found(conn, caller, id)?;
     pending(&request)?;
     may_review(conn, caller, &request)?;
-    let source = Source {
+    sql::start_execution(conn, id, caller.user_id, crate::clock::now_secs())?;
+    let [pending_lines, ..] = sql::line_counts(conn, id)?;
+    let task = if pending_lines > batch as i64 {
+        let last = sql::last_seq(conn, id)?;
+        let owner = (caller.entity()?, caller.user_id);
+        let kind = TaskKind::Approval;
+        Some(tasks_sql::create_request_task(
+            conn,
+            owner,
+            kind,
+            id,
+            (pending_lines, last),
+        )?)
+    } else {
+        execute::approve_lines(conn, &source(caller, id)?, &request, (0, -1))?;
+        execute::settle(conn, id)?;
+        None
+    };
+    let request = detail(conn, caller, id, &FIRST_LINES)?;
+    Ok(Reviewed { request, task })
+}
+
+/// Who and what the history of a request's changes names.
+fn source(caller: &Caller, id: i64) -> Result<Source> {
+    Ok(Source {
         entity_id: caller.entity()?,
         actor_id: caller.user_id,
         task_id: None,
         request_id: Some(id),
-    };
-    execute::approve(conn, &source, &request)?;
-    detail(conn, caller, id, &FIRST_LINES)
+    })
 }
 
 /// Takes back an approved request (see `undo`): by whoever may review it. Its executed lines
-/// whose assets nothing changed since get back what they had; the others say why not.
-pub fn undo(conn: &Connection, caller: &Caller, id: i64) -> Result<Value> {
+/// whose assets nothing changed since get back what they had; the others say why not. More
+/// than `batch` executed lines are taken back by a task (the request is 撤销中 meanwhile).
+pub fn undo(conn: &Connection, caller: &Caller, id: i64, batch: usize) -> Result<Reviewed> {
     let request = found(conn, caller, id)?;
     if request.state != APPROVED {
         return Err(Error::Rule(format!(
@@ -215,15 +255,27 @@ pub fn undo(conn: &Connection, caller: &Caller, id: i64) -> Result<Value> {
         )));
     }
     may_review(conn, caller, &request)?;
-    let source = Source {
-        entity_id: caller.entity()?,
-        actor_id: caller.user_id,
-        task_id: None,
-        request_id: Some(id),
+    let [_, executed, ..] = sql::line_counts(conn, id)?;
+    let now = crate::clock::now_secs();
+    let task = if executed > batch as i64 {
+        sql::mark_undone(conn, id, (caller.user_id, now), UNDOING)?;
+        let last = sql::last_seq(conn, id)?;
+        let owner = (caller.entity()?, caller.user_id);
+        let kind = TaskKind::RequestUndo;
+        Some(tasks_sql::create_request_task(
+            conn,
+            owner,
+            kind,
+            id,
+            (executed, last),
+        )?)
+    } else {
+        undo::undo_lines(conn, &source(caller, id)?, &request, (0, -1))?;
+        sql::mark_undone(conn, id, (caller.user_id, now), UNDONE)?;
+        None
     };
-    undo::undo(conn, &source, &request)?;
-    sql::mark_undone(conn, id, caller.user_id, crate::clock::now_secs())?;
-    detail(conn, caller, id, &FIRST_LINES)
+    let request = detail(conn, caller, id, &FIRST_LINES)?;
+    Ok(Reviewed { request, task })
 }
 
 /// Rejects a pending request with a reason.
@@ -288,13 +340,7 @@ pub fn finish(conn: &Connection, caller: &Caller, id: i64, body: &FinishBody) ->
         return Err(Error::Rule("该维保申请已完成".into()));
     }
     may_review(conn, caller, &request)?;
-    let source = Source {
-        entity_id: caller.entity()?,
-        actor_id: caller.user_id,
-        task_id: None,
-        request_id: Some(id),
-    };
-    execute::finish_repair(conn, &source, &request, &body.assets)?;
+    execute::finish_repair(conn, &source(caller, id)?, &request, &body.assets)?;
     sql::finish(conn, id, crate::clock::now_secs())?;
     detail(conn, caller, id, &FIRST_LINES)
 }
@@ -371,6 +417,8 @@ fn view(r: &RequestRow) -> Value {
         "finished_at": r.finished_at.map(crate::clock::local_time),
         "undone_at": r.undone_at.map(crate::clock::local_time),
         "undoer": r.undoer,
+        "task": r.approval_task,
+        "undo_task": r.undo_task,
         "lines": r.lines,
     })
 }

@@ -114,7 +114,7 @@ fn an_approval_executes_valid_lines_and_ends_the_other_requests_on_them() {
     let w = world();
     let first = create(&w.conn, &w.staff, &body("领用", &[w.idle])).unwrap();
     let second = create(&w.conn, &w.other_staff, &body("领用", &[w.idle])).unwrap();
-    approve(&w.conn, &w.manager, first).unwrap();
+    approve(&w.conn, &w.manager, first, 100).unwrap();
     assert_eq!(state(&w, first), (APPROVED, vec![(1, None)]));
     let why = format!("资产已由申请#{first}处理");
     assert_eq!(state(&w, second), (INVALID, vec![(2, Some(why))]));
@@ -124,13 +124,13 @@ fn an_approval_executes_valid_lines_and_ends_the_other_requests_on_them() {
         (w.staff.user_id, 2)
     );
     assert!(matches!(
-        approve(&w.conn, &w.manager, second),
+        approve(&w.conn, &w.manager, second, 100),
         Err(Error::RequestNotPending("已失效"))
     ));
     // Staff review nothing.
     let third = create(&w.conn, &w.staff, &body("维保", &[w.held])).unwrap();
     assert!(matches!(
-        approve(&w.conn, &w.staff, third),
+        approve(&w.conn, &w.staff, third, 100),
         Err(Error::Forbidden)
     ));
     // A line whose asset moved to another holder since is not executed.
@@ -145,7 +145,185 @@ fn an_approval_executes_valid_lines_and_ends_the_other_requests_on_them() {
     };
     let change = (&source, crate::db::history::Kind::Modified);
     changes::rewrite_asset(&w.conn, w.held, &before, (&moved.values, None), change).unwrap();
-    approve(&w.conn, &w.manager, third).unwrap();
+    approve(&w.conn, &w.manager, third, 100).unwrap();
     let why = "挂账人已变更（现为lisi）".to_owned();
     assert_eq!(state(&w, third), (INVALID, vec![(2, Some(why))]));
+}
+
+/// Idle assets of the manager's in CST, named 椅子1…
+fn idle_assets(w: &World, n: usize) -> Vec<i64> {
+    let c = w.manager.entity_id.unwrap();
+    let cst = w.manager.department_id.unwrap();
+    let category = crate::db::org::categories_of_department(&w.conn, cst)
+        .unwrap()
+        .into_iter()
+        .find(|k| k.name == crate::db::org::QUANTITY_CATEGORY)
+        .unwrap();
+    (1..=n)
+        .map(|i| {
+            let mut a = fixture::new_asset(
+                &w.conn,
+                (cst, crate::db::org::QUANTITY_CATEGORY),
+                w.manager.user_id,
+                &format!("椅子{i}"),
+            );
+            assert_eq!((a.entity_id, a.category_id), (c, category.id));
+            a.status = 1;
+            fixture::insert_asset(&w.conn, &a)
+        })
+        .collect()
+}
+
+/// Runs a request's task a batch of `batch` lines per transaction until it ends; returns how
+/// many batches it took.
+fn run_task(w: &mut World, task: i64, batch: usize) -> usize {
+    let mut batches = 0;
+    loop {
+        let state = tasks_sql::task_state(&w.conn, task).unwrap().unwrap();
+        if !state.running() {
+            return batches;
+        }
+        let tx = w.conn.transaction().unwrap();
+        let (next, counts) = super::task::run_batch(&tx, &state, batch).unwrap();
+        tasks_sql::advance(&tx, task, next, &counts).unwrap();
+        tx.commit().unwrap();
+        batches += 1;
+        assert!(batches < 100, "the task never ends");
+    }
+}
+
+fn task_counts(w: &World, task: i64) -> (i64, i64, i64, i64) {
+    w.conn
+        .query_row(
+            "SELECT number_need, number_succeed, number_failed, finish FROM task WHERE id = ?1",
+            [task],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .unwrap()
+}
+
+fn failures(w: &World, task: i64) -> Vec<String> {
+    let mut stmt = w
+        .conn
+        .prepare("SELECT message FROM task_failure WHERE task_id = ?1 ORDER BY seq")
+        .unwrap();
+    let rows = stmt.query_map([task], |r| r.get(0)).unwrap();
+    rows.collect::<rusqlite::Result<_>>().unwrap()
+}
+
+#[test]
+fn a_request_of_more_than_a_batch_is_approved_and_taken_back_by_tasks() {
+    let mut w = world();
+    let assets = idle_assets(&w, 5);
+    let id = create(&w.conn, &w.staff, &body("领用", &assets)).unwrap();
+    // Asked by another before the approval: loses the race to the request approved first.
+    let later = create(&w.conn, &w.other_staff, &body("领用", &[assets[4]])).unwrap();
+    // A line whose asset changed since it was asked is not executed.
+    let mut moved = changes::stored_asset(&w.conn, assets[2]).unwrap().unwrap();
+    let before = moved.values.clone();
+    moved.values.owner_id = w.other_staff.user_id;
+    let source = Source {
+        entity_id: before.entity_id,
+        actor_id: w.manager.user_id,
+        task_id: None,
+        request_id: None,
+    };
+    let change = (&source, crate::db::history::Kind::Modified);
+    changes::rewrite_asset(&w.conn, assets[2], &before, (&moved.values, None), change).unwrap();
+
+    let reviewed = approve(&w.conn, &w.manager, id, 2).unwrap();
+    let task = reviewed.task.expect("more than a batch: a task");
+    assert_eq!(reviewed.request["state_label"], "执行中");
+    assert_eq!(reviewed.request["task"], task);
+    assert_eq!(state(&w, id).1, vec![(0, None); 5], "nothing executed yet");
+    // Neither withdrawn nor reviewed again while it executes.
+    assert!(matches!(
+        withdraw(&w.conn, &w.staff, id),
+        Err(Error::RequestNotPending("执行中"))
+    ));
+    // The later request on one of its assets is approved meanwhile: the first approval wins.
+    approve(&w.conn, &w.manager, later, 100).unwrap();
+    let why = format!("资产正由先通过的申请#{id}执行");
+    assert_eq!(state(&w, later), (INVALID, vec![(2, Some(why))]));
+
+    assert_eq!(run_task(&mut w, task, 2), 3, "5 lines, 2 a batch");
+    let changed = "挂账人已变更（现为lisi）".to_owned();
+    let (request_state, lines) = state(&w, id);
+    assert_eq!(request_state, APPROVED);
+    assert_eq!(
+        lines,
+        [
+            (1, None),
+            (1, None),
+            (2, Some(changed.clone())),
+            (1, None),
+            (1, None)
+        ]
+    );
+    assert_eq!(task_counts(&w, task), (5, 4, 1, 2));
+    assert_eq!(failures(&w, task), [format!("第3项：{changed}")]);
+    let history: i64 = w
+        .conn
+        .query_row(
+            "SELECT count(*) FROM asset_history WHERE request_id = ?1 AND task_id = ?2",
+            [id, task],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        history, 4,
+        "each executed line once, naming the request and task"
+    );
+
+    // Taken back by a task too: each executed line once.
+    let reviewed = undo(&w.conn, &w.manager, id, 2).unwrap();
+    let undo_task = reviewed.task.expect("more than a batch executed: a task");
+    assert_eq!(reviewed.request["state_label"], "撤销中");
+    assert_eq!(run_task(&mut w, undo_task, 2), 2);
+    let (request_state, lines) = state(&w, id);
+    assert_eq!(request_state, UNDONE);
+    assert_eq!(lines.iter().filter(|l| l.0 == 3).count(), 4);
+    assert_eq!(task_counts(&w, undo_task), (4, 4, 0, 1));
+    for asset in [assets[0], assets[1], assets[3], assets[4]] {
+        let a = changes::stored_asset(&w.conn, asset).unwrap().unwrap();
+        assert_eq!((a.values.owner_id, a.values.status), (w.manager.user_id, 1));
+    }
+}
+
+#[test]
+fn a_cancelled_approval_task_ends_its_remaining_lines_unexecuted() {
+    let mut w = world();
+    let assets = idle_assets(&w, 7);
+    let id = create(&w.conn, &w.staff, &body("领用", &assets[..4])).unwrap();
+    let task = approve(&w.conn, &w.manager, id, 2).unwrap().task.unwrap();
+    let first = tasks_sql::task_state(&w.conn, task).unwrap().unwrap();
+    let tx = w.conn.transaction().unwrap();
+    let (next, counts) = super::task::run_batch(&tx, &first, 2).unwrap();
+    tasks_sql::advance(&tx, task, next, &counts).unwrap();
+    tx.commit().unwrap();
+    assert!(tasks_sql::cancel(&w.conn, task).unwrap());
+    run_task(&mut w, task, 2);
+    let cancelled = Some(crate::tasks::CANCELLED.to_owned());
+    assert_eq!(
+        state(&w, id),
+        (
+            APPROVED,
+            vec![(1, None), (1, None), (2, cancelled.clone()), (2, cancelled)]
+        )
+    );
+    assert_eq!(task_counts(&w, task), (4, 2, 2, 2));
+    assert_eq!(failures(&w, task), ["第3项：已取消", "第4项：已取消"]);
+    // Cancelled before any line ran: nothing executed, the request 已失效.
+    let id = create(&w.conn, &w.other_staff, &body("领用", &assets[4..])).unwrap();
+    let task = approve(&w.conn, &w.manager, id, 2).unwrap().task.unwrap();
+    assert!(tasks_sql::cancel(&w.conn, task).unwrap());
+    run_task(&mut w, task, 2);
+    let (request_state, lines) = state(&w, id);
+    assert_eq!(request_state, INVALID);
+    assert!(lines.iter().all(|l| l.0 == 2), "{lines:?}");
+    assert_eq!(task_counts(&w, task), (3, 0, 3, 2));
+    for asset in &assets[4..] {
+        let a = changes::stored_asset(&w.conn, *asset).unwrap().unwrap();
+        assert_eq!((a.values.owner_id, a.values.status), (w.manager.user_id, 1));
+    }
 }

@@ -1,9 +1,11 @@
-//! Taking back an approved request (撤销申请), in one transaction: each executed line whose asset
+//! Taking back an approved request (撤销申请), in one transaction (or, for a request of many
+//! lines, a batch per transaction of its task): each executed line whose asset
 //! nothing changed since the approval (its revision is the one the line left) gets back the
 //! values it had before, from the approval's own history entry; a part split off is merged back
 //! into its asset (count and value), when neither changed since. A line whose asset changed is
 //! left as it is and says why, as an import's undo leaves a changed asset.
 
+use super::execute::LineOutcome;
 use crate::db::changes::{self, StoredAsset};
 use crate::db::history::{self, Kind as History, Source, State};
 use crate::db::requests::{self as sql, LineRow, RequestRow};
@@ -14,24 +16,31 @@ const CHANGED_SINCE: &str = "未撤销：资产在此申请之后已被修改";
 const GONE: &str = "未撤销：资产已不存在";
 const HISTORY_GONE: &str = "未撤销：资产的履历已超过保留期限被清除，无法还原";
 
-/// Undoes every executed line it can; returns how many were taken back and how many were left.
-pub(super) fn undo(conn: &Connection, source: &Source, request: &RequestRow) -> Result<(i64, i64)> {
-    let (mut undone, mut left) = (0, 0);
-    for line in sql::lines(conn, request.id)? {
-        if line.state != 1 {
-            continue;
-        }
+/// Takes back up to `limit` executed lines after seq `after`, in seq order; returns how each
+/// ended. A line taken back leaves the executed state, one left keeps it with its reason, in the
+/// calling transaction; an undo task's checkpoint (the last seq done) moves in the same one.
+pub(super) fn undo_lines(
+    conn: &Connection,
+    source: &Source,
+    request: &RequestRow,
+    (after, limit): (i64, i64),
+) -> Result<Vec<LineOutcome>> {
+    let lines = sql::lines_after(conn, request.id, 1, (after, limit))?;
+    let mut outcomes = Vec::with_capacity(lines.len());
+    for line in lines {
         let verdict = match line.split_id {
             None => restore(conn, source, request, &line)?,
             Some(part) => merge(conn, source, &line, part)?,
         };
         sql::undone_line(conn, (request.id, line.seq), verdict)?;
-        match verdict {
-            None => undone += 1,
-            Some(_) => left += 1,
-        }
+        outcomes.push(LineOutcome {
+            seq: line.seq,
+            asset_id: line.asset_id,
+            count: line.count,
+            not_done: verdict.map(str::to_owned),
+        });
     }
-    Ok((undone, left))
+    Ok(outcomes)
 }
 
 /// The asset as stored if it is still at `revision` (nothing changed it since), else why not.

@@ -52,6 +52,7 @@ impl Workers {
         for n in 0..settings.task_workers {
             let worker = Worker {
                 pool: pool.clone(),
+                batch_rows: settings.task_batch_rows,
                 receiver: receiver.clone(),
                 requeue: sender.clone(),
                 stop: stop.clone(),
@@ -134,6 +135,8 @@ impl Workers {
 
 struct Worker {
     pool: Pool,
+    /// The most lines of a request one batch of an approval or its undo works through.
+    batch_rows: usize,
     receiver: Receiver<i64>,
     /// Where a task goes back after each batch: workers take turns between tasks batch by
     /// batch, so a small task never waits behind a whole large one.
@@ -246,13 +249,24 @@ impl Worker {
         if task.checks_only() {
             lookups = lookups.for_dry_run(task.id);
         }
+        // A request's batch rewrites many assets, each through several indexes: its statement
+        // journal is kept in memory, as `Db::write_many` keeps an approval's in one call.
+        let many = task.kind().of_request();
+        if many {
+            conn.execute_batch("PRAGMA temp_store = MEMORY")?;
+        }
         let mut runner = Runner {
             conn: &mut conn,
             task,
             lookups,
             stop: &self.stop,
+            batch_rows: self.batch_rows,
         };
-        runner.run()
+        let outcome = runner.run();
+        if many {
+            conn.execute_batch("PRAGMA temp_store = DEFAULT")?;
+        }
+        outcome
     }
 
     /// Fails every row not yet run, so the task ends (finish 2) with consistent counters.
@@ -262,6 +276,12 @@ impl Worker {
         let Some(task) = sql::task_state(&tx, task_id)? else {
             return Ok(());
         };
+        if task.kind().of_request() {
+            let failed = crate::requests::task::fail_rest(&tx, &task)?;
+            sql::end_failed(&tx, task_id, failed)?;
+            tx.commit()?;
+            return Ok(());
+        }
         let mut seq = task.next_seq;
         let mut failed = 0;
         while seq < task.end_seq {
@@ -307,16 +327,32 @@ fn fail_rows_from(
 /// The level the next batch of `task` commits at. A batch lost to a power cut is run again
 /// from the checkpoint before it, so batches need not wait for the disk; the one that may end
 /// the task does, since a client may be told of its end (SQLite sets the level only between
-/// transactions, so this is judged before the batch begins, from its chunk). An undo's batch
-/// cannot be judged beforehand (a batch deletes whole ranges), so each of its few is durable.
+/// transactions, so this is judged before the batch begins, from its chunk, or for a request's
+/// approval or undo from the lines left after the checkpoint). An undo's batch cannot be judged
+/// beforehand (a batch deletes whole ranges), so each of its few is durable.
 /// The pool puts the connection back at the durable level when it is next handed out.
-fn batch_durability(conn: &rusqlite::Connection, task: &sql::TaskState) -> Result<db::Durability> {
+fn batch_durability(
+    conn: &rusqlite::Connection,
+    task: &sql::TaskState,
+    batch_rows: usize,
+) -> Result<db::Durability> {
     if task.kind() == TaskKind::Undo || task.next_seq >= task.end_seq {
         return Ok(db::Durability::Durable);
     }
-    let last = match sql::chunk_end_at(conn, task.id, task.next_seq)? {
-        Some(end) => end >= task.end_seq,
-        None => true,
+    let last = if task.kind().of_request() {
+        let request = task.request_id.unwrap_or(0);
+        let state = if task.kind() == TaskKind::Approval {
+            0
+        } else {
+            1
+        };
+        let window = (task.next_seq, batch_rows as i64);
+        !crate::db::requests::more_than_a_batch_after(conn, request, state, window)?
+    } else {
+        match sql::chunk_end_at(conn, task.id, task.next_seq)? {
+            Some(end) => end >= task.end_seq,
+            None => true,
+        }
     };
     Ok(if last {
         db::Durability::Durable
@@ -362,6 +398,7 @@ struct Runner<'w> {
     task: sql::TaskState,
     lookups: crate::rows::Lookups,
     stop: &'w AtomicBool,
+    batch_rows: usize,
 }
 
 impl Runner<'_> {
@@ -372,7 +409,7 @@ impl Runner<'_> {
         }
         // Judged from the state `try_task` just read; the batch reads it again in its
         // transaction, and one that finds it moved on (cancelled meanwhile) ends at most sooner.
-        batch_durability(self.conn, &self.task)?.set(self.conn)?;
+        batch_durability(self.conn, &self.task, self.batch_rows)?.set(self.conn)?;
         let tx = db::write_tx(self.conn)?;
         let Some(task) = sql::task_state(&tx, self.task.id)? else {
             return Ok(Outcome::Done);
@@ -386,8 +423,11 @@ impl Runner<'_> {
             tx.commit()?;
             return Ok(Outcome::Done);
         }
-        if task.kind() == TaskKind::Undo {
-            let (next, counts) = undo::run_batch(&tx, &task, &self.lookups.scope)?;
+        if task.kind() == TaskKind::Undo || task.kind().of_request() {
+            let (next, counts) = match task.kind() {
+                TaskKind::Undo => undo::run_batch(&tx, &task, &self.lookups.scope)?,
+                _ => crate::requests::task::run_batch(&tx, &task, self.batch_rows)?,
+            };
             sql::advance(&tx, task.id, next, &counts)?;
             tx.commit()?;
             return Ok(Outcome::More);
@@ -464,7 +504,8 @@ mod tests {
     use crate::db::Durability;
 
     /// A task of three chunks: the batches of the first two need not wait for the disk; the
-    /// last (which ends the task), a finished task's and an undo's every batch do.
+    /// last (which ends the task), a finished task's and an undo's every batch do; a request's
+    /// approval waits for the disk with the batch that takes its last pending lines.
     #[test]
     fn only_a_batch_that_may_end_its_task_waits_for_the_disk() {
         let conn = fixture::db();
@@ -493,12 +534,52 @@ mod tests {
             conn.execute("UPDATE task SET next_seq = ?2 WHERE id = ?1", [task, seq])
                 .unwrap();
             let state = sql::task_state(&conn, task).unwrap().unwrap();
-            batch_durability(&conn, &state).unwrap()
+            batch_durability(&conn, &state, 10).unwrap()
         };
         assert_eq!(at(import, 0), Durability::Batch);
         assert_eq!(at(import, 15), Durability::Batch);
         assert_eq!(at(import, 20), Durability::Durable);
         assert_eq!(at(import, 30), Durability::Durable);
         assert_eq!(at(undo, 0), Durability::Durable);
+
+        // An approval of 25 lines (seqs 1 to 25), 10 a batch: the batch after seq 15 takes the
+        // last ten pending lines, so it waits for the disk; one after seq 5 does not.
+        conn.execute(
+            "INSERT INTO request (id, entity_id, kind, initiator_id, state, created_at)
+             VALUES (1, ?1, 2, ?2, 6, 0)",
+            [company.id, user],
+        )
+        .unwrap();
+        for seq in 1..=25 {
+            conn.execute(
+                "INSERT INTO request_line (request_id, seq, asset_id, count, owner_id,
+                     department_id, asset_count) VALUES (1, ?1, ?1, 1, ?2, ?3, 1)",
+                [seq, user, company.cst],
+            )
+            .unwrap();
+        }
+        let approval = task_of(TaskKind::Approval);
+        conn.execute(
+            "UPDATE task SET request_id = 1, end_seq = 25 WHERE id = ?1",
+            [approval],
+        )
+        .unwrap();
+        assert_eq!(at(approval, 0), Durability::Batch);
+        assert_eq!(at(approval, 5), Durability::Batch);
+        assert_eq!(at(approval, 15), Durability::Durable);
+        // Lines already done no longer count: with seqs 6 to 10 executed, after seq 5 only
+        // fifteen are pending, and their first batch is not yet the last.
+        conn.execute(
+            "UPDATE request_line SET state = 1 WHERE request_id = 1 AND seq BETWEEN 6 AND 10",
+            [],
+        )
+        .unwrap();
+        assert_eq!(at(approval, 5), Durability::Batch);
+        conn.execute(
+            "UPDATE request_line SET state = 1 WHERE request_id = 1 AND seq BETWEEN 11 AND 15",
+            [],
+        )
+        .unwrap();
+        assert_eq!(at(approval, 5), Durability::Durable);
     }
 }

@@ -198,7 +198,9 @@ pub fn result_sheet(
         }
     };
     Ok(match task.kind() {
-        TaskKind::Import | TaskKind::Undo => Sheet::Failed,
+        TaskKind::Import | TaskKind::Undo | TaskKind::Approval | TaskKind::RequestUndo => {
+            Sheet::Failed
+        }
         TaskKind::Export if import_layout => Sheet::ForImport,
         TaskKind::Export => Sheet::Export,
     })

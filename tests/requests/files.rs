@@ -244,9 +244,14 @@ fn a_ten_thousand_line_allocation_from_xlsx_is_checked_submitted_and_approved() 
         checked.body
     );
     let request = app.post_raw(&url, file).ok()["id"].as_i64().unwrap();
-    let approved = act(&app, &admin, request, "approve");
+    // More than a batch (task_batch_rows, 2,000): executed by a task.
+    let answer = act(&app, &admin, request, "approve");
+    assert_eq!(answer.ok()["state_label"], "执行中");
+    let task = app.wait_task(&admin, answer.ok()["task"].as_i64().unwrap());
+    assert_eq!(task["number_succeed"], N, "{task}");
+    let approved = app.get(&format!("/api/requests/{admin}/{request}"));
     assert_eq!(approved.ok()["state_label"], "已通过");
-    // The counts moved with the assets, written once for the whole approval.
+    // The counts moved with the assets.
     assert_kept_counts_agree(&app);
     let counts = &approved.ok()["line_counts"];
     assert_eq!(counts["executed"], N, "{counts}");

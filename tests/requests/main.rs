@@ -6,9 +6,11 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod crash;
 mod files;
 mod kinds;
 mod quantity;
 mod race;
 mod rules;
+mod tasks;
 mod undo;

@@ -374,6 +374,7 @@ fn task_records_have_the_api_fields_in_id_order() {
                 "port_type",
                 "pruned",
                 "removed",
+                "request",
                 "start_time",
                 "undo_of",
                 "undone_by",

@@ -17,9 +17,18 @@ pub enum TaskKind {
     Import = 1,
     /// Takes back what an import did (`undo_of`).
     Undo = 2,
+    /// Executes the lines of an approved request (`request_id`), batch by batch.
+    Approval = 3,
+    /// Takes back what an approved request's lines did (`request_id`).
+    RequestUndo = 4,
 }
 
 impl TaskKind {
+    /// Whether it works through a request's lines (an approval, or its undo), not stored rows.
+    pub fn of_request(self) -> bool {
+        matches!(self, TaskKind::Approval | TaskKind::RequestUndo)
+    }
+
     pub fn code(self) -> i64 {
         self as i64
     }
@@ -29,6 +38,8 @@ impl TaskKind {
             TaskKind::Export => "export",
             TaskKind::Import => "import",
             TaskKind::Undo => "undo",
+            TaskKind::Approval => "approval",
+            TaskKind::RequestUndo => "request_undo",
         }
     }
 
@@ -37,6 +48,8 @@ impl TaskKind {
             0 => Some(TaskKind::Export),
             1 => Some(TaskKind::Import),
             2 => Some(TaskKind::Undo),
+            3 => Some(TaskKind::Approval),
+            4 => Some(TaskKind::RequestUndo),
             _ => None,
         }
     }
@@ -179,7 +192,7 @@ pub struct TaskView {
     /// How they went, when `pruned`: `retention` (the retention period ended), `deleted` (a
     /// user deleted them), `discarded` (a dry run its user discarded).
     pub removed: Option<&'static str>,
-    /// "import", "export" or "undo" (port_type 1, 0, 2).
+    /// "import", "export", "undo", "approval" or "request_undo" (port_type 1, 0, 2, 3, 4).
     pub kind: &'static str,
     /// An import's succeeded rows by what they did (or, in a dry run, would do).
     pub number_created: i64,
@@ -191,6 +204,8 @@ pub struct TaskView {
     /// An undo task's import, and an undone import's undo task.
     pub undo_of: Option<i64>,
     pub undone_by: Option<i64>,
+    /// An approval's or request undo's request.
+    pub request: Option<i64>,
     /// An export of the register as it stood at the end of this day ('YYYY-MM-DD').
     pub as_of: Option<String>,
     /// An import from a file: the file's headers the import did not read (e.g. 保修期).
@@ -206,7 +221,7 @@ const VIEW_SELECT: &str = concat!(
     "SELECT t.id, u.name, t.create_time, t.number_need, t.number_succeed,
         t.finish, t.port_type, t.number_failed, t.start_time, t.finish_time, t.file_name,
         t.cancelled, t.pruned, t.number_created, t.number_updated, t.number_unchanged,
-        t.dry_run, t.confirmed, t.undo_of, t.undone_by, t.as_of, t.unread_columns, ",
+        t.dry_run, t.confirmed, t.undo_of, t.undone_by, t.as_of, t.unread_columns, t.request_id, ",
     status_columns!(),
     " FROM task t JOIN user u ON u.id = t.creator_id"
 );
@@ -215,7 +230,7 @@ fn view_row(r: &rusqlite::Row) -> rusqlite::Result<TaskView> {
     let number_succeed: i64 = r.get(4)?;
     let number_failed: i64 = r.get(7)?;
     let kind: TaskKind = r.get(6)?;
-    let status = status_at(r, 22)?;
+    let status = status_at(r, 23)?;
     Ok(TaskView {
         id: r.get(0)?,
         manager: r.get(1)?,
@@ -247,6 +262,7 @@ fn view_row(r: &rusqlite::Row) -> rusqlite::Result<TaskView> {
             .get::<_, Option<String>>(21)?
             .and_then(|json| serde_json::from_str(&json).ok())
             .unwrap_or_default(),
+        request: r.get(22)?,
         actions: Vec::new(),
         status,
     })
@@ -496,6 +512,8 @@ pub struct TaskState {
     pub next_seq: i64,
     pub end_seq: i64,
     pub undo_of: Option<i64>,
+    /// An approval's or request undo's request.
+    pub request_id: Option<i64>,
     pub status: Status,
 }
 
@@ -527,7 +545,7 @@ pub fn new_task_state(conn: &Connection, id: i64) -> rusqlite::Result<Option<Tas
 fn state_of(conn: &Connection, id: i64, stored: bool) -> rusqlite::Result<Option<TaskState>> {
     conn.prepare_cached(&format!(
         "SELECT t.id, t.entity_id, t.creator_id, coalesce(t.runner_id, t.creator_id),
-             t.number_failed, t.next_seq, t.end_seq, t.undo_of, {STATUS_COLUMNS}
+             t.number_failed, t.next_seq, t.end_seq, t.undo_of, t.request_id, {STATUS_COLUMNS}
          FROM task t WHERE t.id = ?1 AND t.stored = ?2"
     ))?
     .query_row(params![id, stored], |r| {
@@ -540,7 +558,8 @@ fn state_of(conn: &Connection, id: i64, stored: bool) -> rusqlite::Result<Option
             next_seq: r.get(5)?,
             end_seq: r.get(6)?,
             undo_of: r.get(7)?,
-            status: status_at(r, 8)?,
+            request_id: r.get(8)?,
+            status: status_at(r, 9)?,
         })
     })
     .optional()

@@ -535,6 +535,33 @@ pub fn create_undo(
     Ok(undo_id)
 }
 
+/// Stores a task that works through request `request_id`'s lines (an approval, or its undo),
+/// already visible: `need` lines, whose seqs run up to `last_seq` (its checkpoint is the seq of
+/// the last line done). Returns its id.
+pub fn create_request_task(
+    conn: &Connection,
+    (entity_id, creator_id): (i64, i64),
+    kind: TaskKind,
+    request_id: i64,
+    (need, last_seq): (i64, i64),
+) -> rusqlite::Result<i64> {
+    conn.execute(
+        "INSERT INTO task (entity_id, creator_id, create_time, port_type, number_need, end_seq,
+             request_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            entity_id,
+            creator_id,
+            crate::clock::now_text(),
+            kind,
+            need,
+            last_seq,
+            request_id
+        ],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
 /// The file line of each failed row, in order (None where a row came from a JSON body): what a
 /// re-run keeps for the rows that replace them.
 pub fn failure_lines(conn: &Connection, task_id: i64) -> rusqlite::Result<Vec<Option<i64>>> {

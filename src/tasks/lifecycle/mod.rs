@@ -125,6 +125,7 @@ const NO_UNDO_RECORDS: &str = "该任务没有撤销记录（升级到支持撤�
 const DRY_RUN_FAILURES: &str = "仅校验的任务不能重新提交失败行：请修正文件后重新校验，或确认执行";
 const UNDONE_FAILURES: &str = "该任务已撤销，不能再重新提交";
 const UNDO_NOT_CANCELLED: &str = "撤销任务不能取消";
+const UNDO_AT_REQUEST: &str = "申请的执行在申请中撤销（撤销此申请）";
 const DISCARDED: &str = "该校验任务已放弃，不能确认；请重新上传文件";
 const NOT_DISCARDABLE: &str = "该任务不是仅校验任务，不能放弃";
 const CONFIRMED_NOT_DISCARDED: &str =
@@ -143,7 +144,7 @@ pub fn check(status: &Status, action: Action) -> Result<()> {
     match action {
         Action::Cancel => {
             refuse(
-                kind == TaskKind::Undo,
+                kind == TaskKind::Undo || kind == TaskKind::RequestUndo,
                 Error::Rule(UNDO_NOT_CANCELLED.into()),
             )?;
             refuse(!running, Error::TaskFinished)
@@ -159,6 +160,10 @@ pub fn check(status: &Status, action: Action) -> Result<()> {
             refuse(!complete, Error::NotConfirmable(INCOMPLETE))
         }
         Action::Undo => {
+            refuse(
+                kind == TaskKind::Approval,
+                Error::NotUndoable(UNDO_AT_REQUEST),
+            )?;
             refuse(
                 kind != TaskKind::Import,
                 Error::NotUndoable(UNDO_IMPORTS_ONLY),

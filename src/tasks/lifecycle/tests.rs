@@ -145,6 +145,22 @@ fn phases() -> Vec<(&'static str, Status)> {
             Status { ..running }.with_kind(TaskKind::Undo),
         ),
         ("undo finished", undo),
+        (
+            "approval running",
+            Status { ..running }.with_kind(TaskKind::Approval),
+        ),
+        (
+            "approval finished",
+            Status { ..undo }.with_kind(TaskKind::Approval),
+        ),
+        (
+            "request undo running",
+            Status { ..running }.with_kind(TaskKind::RequestUndo),
+        ),
+        (
+            "request undo finished",
+            Status { ..undo }.with_kind(TaskKind::RequestUndo),
+        ),
     ]
 }
 
@@ -175,9 +191,10 @@ const ACTIONS: [(&str, Action); 12] = [
 
 /// The code each phase answers each action with (0: allowed), as docs/api.md documents
 /// them: 8 not an import task, 4 not an export task, 9 running, 12 finished, 13 data
-/// deleted, 14 not confirmable, 15 not undoable, 20 a rule (an undo is not cancelled).
+/// deleted, 14 not confirmable, 15 not undoable (an approval is undone at its request), 20 a
+/// rule (an undo is not cancelled).
 #[rustfmt::skip]
-const MATRIX: [(&str, [i64; 12]); 20] = [
+const MATRIX: [(&str, [i64; 12]); 24] = [
     //                                 cancel conf undo  rr*  rr  edit  del disc file fail rows recs
     ("import running",                 [0,    14,  9,    9,   9,  9,    9,  14,  0,   0,   0,   4]),
     ("import cancelling",              [0,    14,  9,    9,   9,  9,    9,  14,  0,   0,   0,   4]),
@@ -199,6 +216,10 @@ const MATRIX: [(&str, [i64; 12]); 20] = [
     ("export pruned",                  [12,   14,  15,   8,   8,  8,    0,  14,  13,  8,   8,   13]),
     ("undo running",                   [20,   14,  15,   8,   8,  8,    9,  14,  0,   0,   8,   4]),
     ("undo finished",                  [20,   14,  15,   8,   8,  8,    0,  14,  0,   0,   8,   4]),
+    ("approval running",               [0,    14,  15,   8,   8,  8,    9,  14,  0,   0,   8,   4]),
+    ("approval finished",              [12,   14,  15,   8,   8,  8,    0,  14,  0,   0,   8,   4]),
+    ("request undo running",           [20,   14,  15,   8,   8,  8,    9,  14,  0,   0,   8,   4]),
+    ("request undo finished",          [20,   14,  15,   8,   8,  8,    0,  14,  0,   0,   8,   4]),
 ];
 
 fn code(result: Result<()>) -> i64 {
@@ -316,6 +337,10 @@ fn each_phase_lists_the_actions_that_would_do_something() {
         ("export pruned", &[]),
         ("undo running", &[]),
         ("undo finished", &["delete_data", "download"]),
+        ("approval running", &["cancel"]),
+        ("approval finished", &["delete_data", "download"]),
+        ("request undo running", &[]),
+        ("request undo finished", &["delete_data", "download"]),
     ];
     for ((name, got), (expected_name, want)) in listed.iter().zip(&expected) {
         assert_eq!(name, expected_name);

@@ -8,7 +8,7 @@ const V1: &str = include_str!("../v1.sql");
 /// Each landed step's files with the SHA-256 of their text as it landed (line ends read as
 /// `\n`, so a checkout with CRLF line ends does not count as a change). A step is frozen from the
 /// moment it reaches main; before that, its hash here may follow its edits.
-const LANDED: [(&str, &str, &str); 16] = [
+const LANDED: [(&str, &str, &str); 18] = [
     (
         "v1.sql",
         V1,
@@ -88,6 +88,16 @@ const LANDED: [(&str, &str, &str); 16] = [
         "v12.sql",
         include_str!("../v12.sql"),
         "bd5809c2191173a3e6d958b08207788db936892702e0c53b02a4025464ec1cd9",
+    ),
+    (
+        "v13.sql",
+        include_str!("../v13.sql"),
+        "987784657f0a08d435fa4a5a8b90518671f9ab4e810de7397ff8e4e6612e4405",
+    ),
+    (
+        "v13.rs",
+        include_str!("../v13.rs"),
+        "2bda89df665d8f8e76b1d1828c9add07e795ab2fd2e75247776050f054c2a44e",
     ),
 ];
 

@@ -198,18 +198,22 @@ fn the_task_list_is_paged_newest_first_and_filtered() {
 
 #[test]
 fn kinds_and_finishes_keep_their_codes() {
-    for kind in [TaskKind::Export, TaskKind::Import, TaskKind::Undo] {
+    let kinds = [
+        TaskKind::Export,
+        TaskKind::Import,
+        TaskKind::Undo,
+        TaskKind::Approval,
+        TaskKind::RequestUndo,
+    ];
+    for kind in kinds {
         assert_eq!(TaskKind::from_code(kind.code()), Some(kind));
     }
+    assert_eq!(kinds.map(TaskKind::code), [0, 1, 2, 3, 4]);
+    assert_eq!(TaskKind::from_code(5), None);
     assert_eq!(
-        [
-            TaskKind::Export.code(),
-            TaskKind::Import.code(),
-            TaskKind::Undo.code()
-        ],
-        [0, 1, 2]
+        kinds.map(TaskKind::of_request),
+        [false, false, false, true, true]
     );
-    assert_eq!(TaskKind::from_code(3), None);
     for finish in [Finish::Running, Finish::Succeeded, Finish::Failed] {
         assert_eq!(Finish::from_code(finish.code()), Some(finish));
     }
