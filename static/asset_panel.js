@@ -176,14 +176,14 @@ function assetHistory(a, leave) {
 const CREATING = new Set(['created', 'imported', 'split_created']);
 const DELETING = new Set(['undo_deleted', 'split_merged']);
 
-/** One entry: when, who, what kind, through what (the task linked, for those who see tasks),
- * and each changed field as 「header」old → new. */
+/** One entry: when, who, what kind, through what (the request linked; else the task, for those
+ * who see tasks), and each changed field as 「header」old → new. */
 function historyEntry(e, leave) {
   const seesTasks = me.character === 2 || me.character === 3;
-  const source = e.task && seesTasks
-    ? h('a', { href: `#task/${e.task}`, className: 'history-task', onclick: leave }, e.source)
-    : e.request
-      ? h('a', { href: `#requests/${e.request}`, className: 'history-request', onclick: leave }, e.source)
+  const source = e.request
+    ? h('a', { href: `#requests/${e.request}`, className: 'history-request', onclick: leave }, e.source)
+    : e.task && seesTasks
+      ? h('a', { href: `#task/${e.task}`, className: 'history-task', onclick: leave }, e.source)
       : e.source;
   const side = CREATING.has(e.kind) ? 'new' : DELETING.has(e.kind) ? 'old' : null;
   const changes = side

@@ -18,7 +18,7 @@ export const KINDS = {
   allocate: ['调拨', '移到调入部门，由其资产管理员挂账，状态改为闲置'],
 };
 
-const STATE_BADGES = { 0: 'badge-pending', 1: 'badge-ok', 2: 'badge-fail', 3: 'badge-muted', 4: 'badge-muted', 5: 'badge-muted' };
+const STATE_BADGES = { 0: 'badge-pending', 1: 'badge-ok', 2: 'badge-fail', 3: 'badge-muted', 4: 'badge-muted', 5: 'badge-muted', 6: 'badge-running', 7: 'badge-running' };
 const LINE_BADGES = { 0: 'badge-pending', 1: 'badge-ok', 2: 'badge-fail', 3: 'badge-muted' };
 
 const reviews = () => me.character === 2 || me.character === 3;
@@ -140,9 +140,11 @@ export function requestsView(root, id) {
     const button = action === 'approve' ? approveSelected : rejectSelected;
     await busy(button, msg, async () => {
       const failed = [];
+      const tasks = [];
       for (const id of ids) {
         try {
-          await api('POST', `${path('requests', id)}/${action}`, action === 'reject' ? { reason } : {});
+          const answer = await api('POST', `${path('requests', id)}/${action}`, action === 'reject' ? { reason } : {});
+          if (answer.data.state === 6) tasks.push(`#${answer.data.task}`);
         } catch (e) {
           failed.push(`#${id}：${e.message}`);
         }
@@ -150,8 +152,10 @@ export function requestsView(root, id) {
       await load(page);
       const done = ids.length - failed.length;
       const verb = action === 'approve' ? '批准' : '驳回';
-      if (failed.length) msg.error(`已${verb} ${done} 项；${failed.length} 项未能${verb}：${failed.join('；')}`);
-      else msg.ok(`已${verb} ${done} 项申请`);
+      // A request of many lines runs as a task: say where its progress is.
+      const running = tasks.length ? `；${tasks.length} 项较大的申请由任务 ${tasks.join('、')} 分批执行，进度见「任务」` : '';
+      if (failed.length) msg.error(`已${verb} ${done} 项${running}；${failed.length} 项未能${verb}：${failed.join('；')}`);
+      else msg.ok(`已${verb} ${done} 项申请${running}`);
     });
   }
 
@@ -180,7 +184,10 @@ export async function requestDialog(id, changed) {
     r.review_reason ? ['驳回理由', r.review_reason] : null,
     r.finished_at ? ['维保完成', r.finished_at] : null,
     r.undone_at ? ['撤销', `${r.undoer}（${r.undone_at}）`] : null,
-  ].filter(Boolean).map(([k, v]) => [h('dt', {}, k), h('dd', {}, String(v))]));
+    // A request of many lines is executed (and taken back) by a task: its progress is there.
+    r.task ? ['执行任务', taskLink(r.task, r.state === 6, () => close())] : null,
+    r.undo_task ? ['撤销任务', taskLink(r.undo_task, r.state === 7, () => close())] : null,
+  ].filter(Boolean).map(([k, v]) => [h('dt', {}, k), h('dd', {}, v instanceof Node ? v : String(v))]));
   const lines = h('tbody');
   let close = () => {};
   for (const l of r.lines) {
@@ -207,8 +214,10 @@ export async function requestDialog(id, changed) {
     await busy(ev.currentTarget, msg, async () => {
       const answer = await api('POST', `${path('requests', id)}/${action}`, data);
       close();
-      const left = action === 'undo' ? answer.data.line_counts.executed : 0;
-      toast(`申请 #${id}：${answer.data.state_label}${action === 'finish' ? '，维保已完成' : ''}${left ? `，${left} 项资产已被修改，未撤销` : ''}`);
+      const a = answer.data;
+      const left = action === 'undo' && a.state === 5 ? a.line_counts.executed : 0;
+      const task = a.state === 6 ? a.task : a.state === 7 ? a.undo_task : null;
+      toast(`申请 #${id}：${a.state_label}${action === 'finish' ? '，维保已完成' : ''}${left ? `，${left} 项资产已被修改，未撤销` : ''}${task ? `，共 ${a.line_total} 项由任务 #${task} 分批执行，进度见「任务」` : ''}`);
       changed();
       refreshBadge();
     });
@@ -231,6 +240,12 @@ export async function requestDialog(id, changed) {
   }
   actions.push(button('关闭', () => close()));
   close = openDialog(`申请 #${r.id} ${r.kind_label}`, body, [h('div', { className: 'dialog-msg' }, msg), h('div', { className: 'dialog-actions' }, actions)]);
+}
+
+/** A link to a request's task, saying whether it still runs (only its reviewers see tasks). */
+function taskLink(task, running, leave) {
+  const text = `任务 #${task}${running ? '（执行中）' : ''}`;
+  return me.character === 2 || me.character === 3 ? h('a', { href: `#task/${task}`, className: 'request-task', onclick: leave }, text) : h('span', {}, text);
 }
 
 /** Opens an asset on its 履历 (found by a search within what the caller sees). */

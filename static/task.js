@@ -25,6 +25,8 @@ export function taskView(root, idText) {
       h('span', {}, `${unconfirmed(t) ? '将更新' : '更新'} ${t.number_updated}`),
       h('span', {}, `无变化 ${t.number_unchanged}`)) : null,
     unreadColumnsNote(t),
+    t.request ? h('p', { className: 'hint', id: 'task-request' }, t.kind === 'approval' ? '执行已通过的' : '撤销', h('a', { href: `#requests/${t.request}` }, `申请 #${t.request}`),
+      t.kind === 'approval' ? '的各项：每批在一个事务中执行；取消后未执行的项记为「已取消」，已执行的可在申请中撤销。' : '已执行的各项：此后又被改动的资产保持不变并列为未撤销。') : null,
     t.undo_of ? h('p', { className: 'hint' }, '撤销导入任务 ', h('a', { href: `#task/${t.undo_of}` }, `#${t.undo_of}`), '：删除它新建的资产，恢复它更新过的资产；此后又被改动的资产保持不变并列为失败。') : null,
     t.as_of ? h('p', { className: 'hint', id: 'as-of-note' }, `截至 ${t.as_of}：导出该日结束时的登记表，其后新建的资产不在其中，其后的修改与清退已还原。`) : null,
     t.undone_by ? h('p', { className: 'hint', id: 'undone-note' }, '此任务已被撤销：', h('a', { href: `#task/${t.undone_by}` }, `撤销任务 #${t.undone_by}`)) : null,
@@ -164,14 +166,17 @@ export function taskView(root, idText) {
     const rows = t.number_failed ? (await api('GET', path('failed_task', id))).data : [];
     if (!rows.length) {
       if (unconfirmed(t)) return null;
-      const done = t.kind === 'undo' ? `全部 ${t.number_need} 项已撤销。` : ` 全部 ${t.number_need} 行已导入。`;
+      const done = { undo: `全部 ${t.number_need} 项已撤销。`, request_undo: `全部 ${t.number_need} 项已撤销。`,
+        approval: `全部 ${t.number_need} 项已执行。` }[t.kind] || ` 全部 ${t.number_need} 行已导入。`;
       const succeeded = rerunSucceeded(t);
       const result = succeeded !== null ? ` 重新执行：${succeeded} 行成功，0 行仍失败。` : '';
       return h('section', { className: 'card done-note' }, h('span', { className: 'badge badge-ok' }, '成功'), ` ${done}${result}`);
     }
-    const undo = t.kind === 'undo';
+    const undo = t.kind === 'undo' || t.kind === 'request_undo';
+    const title = undo ? `未撤销的资产（${rows.length}）` : t.kind === 'approval' ? `未执行的项（${rows.length}）`
+      : unconfirmed(t) ? `将失败的行（${rows.length}）` : `失败的行（${rows.length}）`;
     return h('section', { className: 'card' },
-      h('h2', { className: 'card-title' }, undo ? `未撤销的资产（${rows.length}）` : unconfirmed(t) ? `将失败的行（${rows.length}）` : `失败的行（${rows.length}）`),
+      h('h2', { className: 'card-title' }, title),
       h('div', { className: 'table-wrap' }, h('table', { className: 'table', id: 'failed-list' },
         headRow(undo ? ['资产编号', '资产名', '原因'] : ['#', '资产编号', '资产名', '原因']),
         h('tbody', {}, rows.map((r, i) => h('tr', {},

@@ -31,6 +31,8 @@ export const unconfirmed = (t) => t.dry_run && !t.confirmed;
 
 export function typeTag(t) {
   if (t.kind === 'undo') return h('span', { className: 'tag tag-undo' }, '撤销');
+  if (t.kind === 'approval') return h('span', { className: 'tag tag-approval' }, '审批执行');
+  if (t.kind === 'request_undo') return h('span', { className: 'tag tag-undo' }, '撤销申请');
   return [
     t.kind === 'import'
       ? h('span', { className: 'tag tag-import' }, '导入')

@@ -205,3 +205,86 @@ async fn a_manager_checks_a_request_file_then_submits_it() {
     }
     s.end().await;
 }
+
+/// GETs `/api/{what}/{the page's session}{rest}` from the page; returns the answer.
+async fn get_api(s: &Scenario, what: &str, rest: &str) -> serde_json::Value {
+    s.js_async(
+        "const done = arguments[arguments.length - 1]; \
+         fetch('/api/' + arguments[0] + '/' + localStorage.getItem('assetport.session') + arguments[1]) \
+         .then(r => r.json()).then(done);",
+        vec![json!(what), json!(rest)],
+    )
+    .await
+}
+
+/// A request of more than a batch of lines (2,001; a batch is 2,000 by default) is approved by
+/// a task: the answer says so, the request links its task, and the task page, tagged 审批执行,
+/// links back to the request.
+#[rocket::async_test]
+async fn a_large_request_is_approved_by_a_task_that_links_back_to_it() {
+    const LINES: usize = 2001;
+    let Some(s) = Scenario::as_user("sysadmin").await else {
+        return;
+    };
+    let manager = json!({"name": "zhaoliu", "password": "secret5", "entity": "示例企业",
+                         "department": "软件组", "character": 2, "lock": false});
+    assert_eq!(s.post_api("user", &manager.to_string()).await["code"], 0);
+    let rows: Vec<serde_json::Value> = (0..LINES)
+        .map(|i| {
+            json!({"name": format!("大批椅{i:04}"), "assetClass": 0, "user": "liusn",
+                   "price": 100, "count": 2, "assetTree": "数量型资产",
+                   "department": "CST", "deadline": 5})
+        })
+        .collect();
+    let import = s.post_api("asset", &json!(rows).to_string()).await;
+    let task = import["data"]["id"].as_i64().expect("import task");
+    let mut done = false;
+    for _ in 0..600 {
+        let t = get_api(&s, "async_task", &format!("/{task}")).await;
+        if t["data"]["finish"] != 0 {
+            assert_eq!(t["data"]["number_succeed"], LINES, "{t}");
+            done = true;
+            break;
+        }
+        rocket::tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(done, "the import never ended");
+    let mut ids = Vec::new();
+    for page in 1..=3 {
+        let found = s
+            .post_api(
+                "search_assets",
+                &json!({"name": "大批椅", "page": page, "size": 1000}).to_string(),
+            )
+            .await;
+        for a in found["data"].as_array().unwrap() {
+            ids.push(a["id"].as_i64().unwrap());
+        }
+    }
+    assert_eq!(ids.len(), LINES);
+    let lines: Vec<serde_json::Value> = ids.iter().map(|id| json!({"asset": id})).collect();
+    let ask = json!({"kind": "调拨", "target_department": "软件组", "lines": lines});
+    let asked = s.post_api("requests", &ask.to_string()).await;
+    let request = asked["data"]["id"].as_i64().expect("request id");
+
+    s.goto(&format!("/#requests/{request}")).await;
+    s.wait(and(has("#dialog[open]"), has("#request-approve")))
+        .await;
+    s.click("#request-approve").await;
+    s.wait(text_has("#toast", "由任务 #")).await;
+    // The request names its task; the task its request.
+    s.goto("/#tasks").await;
+    s.goto(&format!("/#requests/{request}")).await;
+    s.wait(has("#request-fields .request-task")).await;
+    s.click("#request-fields .request-task").await;
+    s.wait(and(
+        has(".task-head .tag-approval"),
+        text_has("#task-request a", &format!("申请 #{request}")),
+    ))
+    .await;
+    s.wait(text_has(".done-note", "全部 2001 项已执行")).await;
+    s.screenshot("request-task-1366").await;
+    s.resize(390, 844).await;
+    s.assert_fits_viewport("request task (390)").await;
+    s.end().await;
+}
