@@ -65,6 +65,18 @@ pub(super) fn approve_lines(
             outcomes.push(outcome);
             continue;
         };
+        // What the line makes of the asset; a department left without an asset manager to
+        // receive it since the approval began (a task's later batch) ends the line, saying so.
+        let mut after = match changed(conn, &mut known, (kind, request), &asset) {
+            Ok(after) => after,
+            Err(Error::Rule(why)) => {
+                sql::end_line(conn, request.id, line.seq, Some(&why))?;
+                outcome.not_done = Some(why);
+                outcomes.push(outcome);
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         let (moved, split_id, rest_revision) = if line.count < asset.values.count {
             let (part, rest_revision) = split(conn, source, &asset, line.count)?;
             let id = part.id;
@@ -72,7 +84,9 @@ pub(super) fn approve_lines(
         } else {
             (asset.clone(), None, None)
         };
-        let after = changed(conn, &mut known, (kind, request), &moved)?;
+        // A part split off differs from the whole only in its count and value.
+        after.count = moved.values.count;
+        after.initial_price_cents = moved.values.initial_price_cents;
         let change = (source, history_kind(kind));
         let to = (&after, None);
         let (revision, _) =

@@ -211,6 +211,7 @@ pub fn approve(conn: &Connection, caller: &Caller, id: i64, batch: usize) -> Res
     let request = found(conn, caller, id)?;
     pending(&request)?;
     may_review(conn, caller, &request)?;
+    receivers_exist(conn, &request)?;
     sql::start_execution(conn, id, caller.user_id, crate::clock::now_secs())?;
     let [pending_lines, ..] = sql::line_counts(conn, id)?;
     let task = if pending_lines > batch as i64 {
@@ -231,6 +232,20 @@ pub fn approve(conn: &Connection, caller: &Caller, id: i64, batch: usize) -> Res
     };
     let request = detail(conn, caller, id, &FIRST_LINES)?;
     Ok(Reviewed { request, task })
+}
+
+/// A 退库 or 调拨 needs an asset manager to receive its assets in each department they go to:
+/// refused before anything is executed (the request stays pending) when one has none.
+fn receivers_exist(conn: &Connection, request: &RequestRow) -> Result<()> {
+    let departments = match (Kind::of(request.kind), request.target_department_id) {
+        (Some(Kind::Return), _) => sql::line_departments(conn, request.id)?,
+        (Some(Kind::Allocate), Some(to)) => vec![to],
+        _ => Vec::new(),
+    };
+    for department in departments {
+        department_receiver(conn, department)?;
+    }
+    Ok(())
 }
 
 /// Who and what the history of a request's changes names.

@@ -327,3 +327,58 @@ fn a_cancelled_approval_task_ends_its_remaining_lines_unexecuted() {
         assert_eq!((a.values.owner_id, a.values.status), (w.manager.user_id, 1));
     }
 }
+
+#[test]
+fn a_department_without_a_receiver_refuses_a_return_at_once_or_ends_its_lines_in_a_task() {
+    let mut w = world();
+    let held: Vec<i64> = (0..3)
+        .map(|i| {
+            let a = fixture::new_asset(
+                &w.conn,
+                (w.manager.department_id.unwrap(), "数量型资产"),
+                w.staff.user_id,
+                &format!("显示器{i}"),
+            );
+            fixture::insert_asset(&w.conn, &a)
+        })
+        .collect();
+    let id = create(&w.conn, &w.staff, &body("退库", &held)).unwrap();
+    let lock = |w: &World, locked: bool| {
+        w.conn
+            .execute(
+                "UPDATE user SET lock = ?2 WHERE id = ?1",
+                (w.manager.user_id, locked),
+            )
+            .unwrap();
+    };
+    // No unlocked asset manager in CST: refused before anything runs; the request stays.
+    lock(&w, true);
+    let refused = approve(&w.conn, &w.manager, id, 1).map(|_| ());
+    assert!(
+        matches!(&refused, Err(Error::Rule(why)) if why.contains("没有可接收资产的资产管理员")),
+        "{refused:?}"
+    );
+    assert_eq!(state(&w, id), (PENDING, vec![(0, None); 3]));
+    // Approved with one, which is locked after the first batch: the rest end saying why.
+    lock(&w, false);
+    let task = approve(&w.conn, &w.manager, id, 1).unwrap().task.unwrap();
+    let first = tasks_sql::task_state(&w.conn, task).unwrap().unwrap();
+    let tx = w.conn.transaction().unwrap();
+    let (next, counts) = super::task::run_batch(&tx, &first, 1).unwrap();
+    tasks_sql::advance(&tx, task, next, &counts).unwrap();
+    tx.commit().unwrap();
+    lock(&w, true);
+    run_task(&mut w, task, 1);
+    let (request_state, lines) = state(&w, id);
+    assert_eq!(request_state, APPROVED);
+    assert_eq!(lines[0], (1, None));
+    for line in &lines[1..] {
+        assert_eq!(line.0, 2);
+        assert!(line
+            .1
+            .as_deref()
+            .unwrap()
+            .contains("没有可接收资产的资产管理员"));
+    }
+    assert_eq!(task_counts(&w, task), (3, 1, 2, 2));
+}
