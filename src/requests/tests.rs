@@ -382,3 +382,35 @@ fn a_department_without_a_receiver_refuses_a_return_at_once_or_ends_its_lines_in
     }
     assert_eq!(task_counts(&w, task), (3, 1, 2, 2));
 }
+
+#[test]
+fn an_approval_task_that_keeps_failing_ends_its_remaining_lines_and_its_request() {
+    let mut w = world();
+    let assets = idle_assets(&w, 3);
+    let id = create(&w.conn, &w.staff, &body("领用", &assets)).unwrap();
+    let task = approve(&w.conn, &w.manager, id, 1).unwrap().task.unwrap();
+    let first = tasks_sql::task_state(&w.conn, task).unwrap().unwrap();
+    let tx = w.conn.transaction().unwrap();
+    let (next, counts) = super::task::run_batch(&tx, &first, 1).unwrap();
+    tasks_sql::advance(&tx, task, next, &counts).unwrap();
+    tx.commit().unwrap();
+    // What the worker does after the third failed attempt of a batch.
+    let now = tasks_sql::task_state(&w.conn, task).unwrap().unwrap();
+    let tx = w.conn.transaction().unwrap();
+    let failed = super::task::fail_rest(&tx, &now).unwrap();
+    tasks_sql::end_failed(&tx, task, failed).unwrap();
+    tx.commit().unwrap();
+    let why = Some("任务执行出错，该项未执行".to_owned());
+    assert_eq!(
+        state(&w, id),
+        (APPROVED, vec![(1, None), (2, why.clone()), (2, why)])
+    );
+    assert_eq!(task_counts(&w, task), (3, 1, 2, 2));
+    assert_eq!(
+        failures(&w, task),
+        [
+            "第2项：任务执行出错，该项未执行",
+            "第3项：任务执行出错，该项未执行"
+        ]
+    );
+}
