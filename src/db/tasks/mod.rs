@@ -1,8 +1,10 @@
 //! Tasks: their kinds and states, the lists and views of them, and the changes of a task's
 //! state. Writing a task's rows, failed rows, snapshots and counters is `store.rs`.
 
+mod made;
 mod store;
 
+pub use made::*;
 pub use store::*;
 
 use rusqlite::{params, Connection, OptionalExtension};
