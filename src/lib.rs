@@ -28,6 +28,7 @@ pub mod rows;
 pub mod sessions;
 pub mod setup;
 pub mod start;
+pub mod stocktake;
 pub mod tasks;
 pub mod user_admin;
 

@@ -10,6 +10,7 @@ pub mod org;
 pub mod requests;
 pub mod session;
 pub mod setup;
+pub mod stocktake;
 pub mod tasks;
 pub mod users;
 
@@ -198,6 +199,7 @@ pub fn routes() -> Vec<Route> {
     all.extend(failed::routes());
     all.extend(files::routes());
     all.extend(requests::routes());
+    all.extend(stocktake::routes());
     all.extend(journal::routes());
     all.extend(setup::routes());
     all.extend(backups::routes());

@@ -32,6 +32,7 @@ pub use migrate::SCHEMA_VERSION;
 pub mod org;
 pub mod requests;
 pub mod results;
+pub mod stocktake;
 pub mod tasks;
 pub mod text_index;
 pub mod user_changes;

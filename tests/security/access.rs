@@ -166,6 +166,14 @@ POST   /api/requests/<_>/<id>/withdraw              3
 POST   /api/requests/<_>/<id>/approve               23
 POST   /api/requests/<_>/<id>/finish                23
 POST   /api/requests/<_>/<id>/undo                  23
+POST   /api/stocktake/<_>                           23    {"name": "年度盘点", "filter": {"department": "CST"}}
+GET    /api/stocktake/<_>                           23
+GET    /api/stocktake/<_>/<id>                      23
+GET    /api/stocktake/<_>/<id>/lines                23
+GET    /api/stocktake/<_>/<id>/extras               23
+POST   /api/stocktake/<_>/<id>/scan                 23    {"code": "{staffs}"}
+POST   /api/stocktake/<_>/<id>/complete             23
+POST   /api/stocktake/<_>/<id>/void                 23
 "#;
 
 struct Endpoint {
@@ -231,6 +239,14 @@ impl Endpoint {
                 2
             } else if self.route.ends_with("/withdraw") {
                 3
+            } else {
+                1
+            }
+        } else if self.route.starts_with("/api/stocktake") {
+            // The POST line above starts stocktakes 1 and 2 of CST (as the manager, then the
+            // admin): 1 is counted and completed, 2 voided.
+            if self.route.ends_with("/void") {
+                2
             } else {
                 1
             }

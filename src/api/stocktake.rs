@@ -1,0 +1,126 @@
+//! Stocktakes (盘点): started over a search by asset managers and system admins, counted by scan,
+//! completed or voided. Not in the original API; the rules are in `crate::stocktake`.
+
+use super::{ok, paged, Body, Reply};
+use crate::auth::{Role, Session};
+use crate::db::Db;
+use crate::error::Error;
+use crate::paging::Page;
+use crate::stocktake::{self, NewStocktake, Scan};
+use rocket::{get, post, routes, Route, State};
+use serde_json::json;
+
+/// Asset managers and system admins count; staff do not.
+const COUNTING: &[Role] = &[Role::Manager, Role::Admin];
+
+pub fn routes() -> Vec<Route> {
+    routes![start, list, detail, lines, extras, scan, complete, void]
+}
+
+fn stocktake_id(id: &str) -> Result<i64, Error> {
+    id.trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or(Error::NotFound("盘点"))
+}
+
+/// Starts a stocktake: `{"name": "2026年度盘点", "filter": {"department": "CST"}}`; the assets
+/// the filter finds are frozen as its expected lines.
+#[post("/api/stocktake/<_>", data = "<body>")]
+async fn start(db: &State<Db>, session: Session, body: Body) -> Reply {
+    let caller = session.require(COUNTING)?;
+    let new: NewStocktake = body.json()?;
+    let id = db
+        .write_many(move |tx| stocktake::start(tx, &caller, new))
+        .await?;
+    ok(json!({ "id": id }))
+}
+
+#[get("/api/stocktake/<_>?<page>&<size>")]
+async fn list(db: &State<Db>, session: Session, page: Option<&str>, size: Option<&str>) -> Reply {
+    let caller = session.require(COUNTING)?;
+    let page = Page::parse(page.unwrap_or("1"), size)?;
+    paged(
+        db.run(move |conn| stocktake::list(conn, &caller, &page))
+            .await?,
+    )
+}
+
+/// A stocktake with its lines counted by state (the progress: counted of expected).
+#[get("/api/stocktake/<_>/<id>", rank = 2)]
+async fn detail(db: &State<Db>, session: Session, id: &str) -> Reply {
+    let caller = session.require(COUNTING)?;
+    let id = stocktake_id(id)?;
+    ok(db
+        .run(move |conn| stocktake::detail(conn, &caller, id))
+        .await?)
+}
+
+/// A page of its lines, in one state if asked (`?state=` a code, name or label).
+#[get("/api/stocktake/<_>/<id>/lines?<state>&<page>&<size>")]
+async fn lines(
+    db: &State<Db>,
+    session: Session,
+    id: &str,
+    state: Option<String>,
+    page: Option<&str>,
+    size: Option<&str>,
+) -> Reply {
+    let caller = session.require(COUNTING)?;
+    let id = stocktake_id(id)?;
+    let page = Page::parse(page.unwrap_or("1"), size)?;
+    paged(
+        db.run(move |conn| stocktake::lines(conn, &caller, id, state.as_deref(), &page))
+            .await?,
+    )
+}
+
+/// The codes found that it did not expect (盘盈).
+#[get("/api/stocktake/<_>/<id>/extras?<page>&<size>")]
+async fn extras(
+    db: &State<Db>,
+    session: Session,
+    id: &str,
+    page: Option<&str>,
+    size: Option<&str>,
+) -> Reply {
+    let caller = session.require(COUNTING)?;
+    let id = stocktake_id(id)?;
+    let page = Page::parse(page.unwrap_or("1"), size)?;
+    paged(
+        db.run(move |conn| stocktake::extras(conn, &caller, id, &page))
+            .await?,
+    )
+}
+
+/// One scan: `{"code": "1024", "position": "A座301", "count": 1, "holder": "zhangsan"}`.
+#[post("/api/stocktake/<_>/<id>/scan", data = "<body>")]
+async fn scan(db: &State<Db>, session: Session, id: &str, body: Body) -> Reply {
+    let caller = session.require(COUNTING)?;
+    let id = stocktake_id(id)?;
+    let scan: Scan = body.json()?;
+    ok(db
+        .write(move |tx| stocktake::scan(tx, &caller, id, &scan))
+        .await?)
+}
+
+/// Completes it: every line not counted becomes 盘亏, and it is frozen.
+#[post("/api/stocktake/<_>/<id>/complete")]
+async fn complete(db: &State<Db>, session: Session, id: &str) -> Reply {
+    let caller = session.require(COUNTING)?;
+    let id = stocktake_id(id)?;
+    ok(db
+        .write(move |tx| stocktake::end(tx, &caller, id, true))
+        .await?)
+}
+
+/// Voids it (已作废): nothing it counted is used.
+#[post("/api/stocktake/<_>/<id>/void")]
+async fn void(db: &State<Db>, session: Session, id: &str) -> Reply {
+    let caller = session.require(COUNTING)?;
+    let id = stocktake_id(id)?;
+    ok(db
+        .write(move |tx| stocktake::end(tx, &caller, id, false))
+        .await?)
+}

@@ -1,0 +1,230 @@
+//! The stocktake rules on an in-memory database: the frozen expected list, each line state a
+//! scan can give, a second scan counting nothing, 盘盈, an asset changed after the snapshot,
+//! 盘亏 on completion, and who may count.
+
+use super::*;
+use crate::db::fixture;
+use crate::db::history::Source;
+
+struct World {
+    conn: crate::db::Conn,
+    manager: Caller,
+    admin: Caller,
+    staff: Caller,
+    /// Three assets of CST held by the manager, at 「A座」, ten of each.
+    assets: Vec<i64>,
+}
+
+fn caller(id: i64, name: &str, role: Role, entity: i64, department: i64) -> Caller {
+    Caller {
+        user_id: id,
+        name: name.into(),
+        role,
+        entity_id: Some(entity),
+        department_id: Some(department),
+        token: String::new(),
+    }
+}
+
+fn world() -> World {
+    let conn = fixture::db();
+    let c = fixture::insert_company(&conn);
+    let liusn = fixture::insert_user(&conn, "liusn", Role::Manager, Some(c.id), Some(c.cst));
+    let zhangsan = fixture::insert_user(&conn, "zhangsan", Role::Staff, Some(c.id), Some(c.cst));
+    let admin = fixture::insert_user(&conn, "sysadmin", Role::Admin, Some(c.id), None);
+    let assets = (0..3)
+        .map(|i| {
+            let mut a =
+                fixture::new_asset(&conn, (c.cst, "数量型资产"), liusn, &format!("椅子{i}"));
+            a.position = "A座".into();
+            a.count = 10;
+            fixture::insert_asset(&conn, &a)
+        })
+        .collect();
+    World {
+        manager: caller(liusn, "liusn", Role::Manager, c.id, c.cst),
+        admin: caller(admin, "sysadmin", Role::Admin, c.id, c.cst),
+        staff: caller(zhangsan, "zhangsan", Role::Staff, c.id, c.cst),
+        conn,
+        assets,
+    }
+}
+
+fn new(name: &str) -> NewStocktake {
+    NewStocktake {
+        name: name.into(),
+        filter: None,
+    }
+}
+
+fn scan_of(code: Value) -> Scan {
+    Scan {
+        code,
+        position: None,
+        count: None,
+        holder: None,
+        note: None,
+    }
+}
+
+#[test]
+fn each_scan_gives_its_line_state_once_and_completion_marks_the_rest_missing() {
+    let w = world();
+    let id = start(&w.conn, &w.manager, new("年度盘点")).unwrap();
+    let summary = detail(&w.conn, &w.manager, id).unwrap();
+    assert_eq!(
+        (
+            &summary["expected"],
+            &summary["counted"],
+            &summary["state_label"]
+        ),
+        (&json!(3), &json!(0), &json!("进行中"))
+    );
+    // As expected: 相符.
+    let first = scan(&w.conn, &w.manager, id, &scan_of(json!(w.assets[0]))).unwrap();
+    assert_eq!(first["result_label"], "相符", "{first}");
+    // Again, by someone else: 已盘过, by whom, counting nothing.
+    let again = scan(
+        &w.conn,
+        &w.admin,
+        id,
+        &scan_of(json!(w.assets[0].to_string())),
+    )
+    .unwrap();
+    assert_eq!(
+        (&again["result_label"], &again["counted_by"]),
+        (&json!("已盘过"), &json!("liusn")),
+        "{again}"
+    );
+    // Elsewhere: 位置不符, with where it was found.
+    let moved = Scan {
+        position: Some("B座".into()),
+        ..scan_of(json!(w.assets[1]))
+    };
+    let found = scan(&w.conn, &w.manager, id, &moved).unwrap();
+    assert_eq!(found["result_label"], "位置不符");
+    assert_eq!(found["line"]["found_position"], "B座");
+    assert_eq!(found["line"]["expected_position"], "A座");
+    // A code nobody expected: 盘盈, once.
+    let extra = scan(&w.conn, &w.manager, id, &scan_of(json!("X-0042"))).unwrap();
+    assert_eq!(extra["result_label"], "盘盈");
+    let extra = scan(&w.conn, &w.admin, id, &scan_of(json!("X-0042"))).unwrap();
+    assert_eq!(extra["result_label"], "已盘过");
+    let summary = detail(&w.conn, &w.manager, id).unwrap();
+    assert_eq!(
+        (
+            &summary["counted"],
+            &summary["extras"],
+            &summary["by_state"]["misplaced"]
+        ),
+        (&json!(2), &json!(1), &json!(1))
+    );
+    // Completed: the line never counted is 盘亏, and no more scans.
+    let done = end(&w.conn, &w.manager, id, true).unwrap();
+    assert_eq!(done["state_label"], "已完成");
+    assert_eq!(done["by_state"]["missing"], 1);
+    let page = Page { page: 1, size: 10 };
+    let missing = lines(&w.conn, &w.manager, id, Some("盘亏"), &page).unwrap();
+    assert_eq!(missing.data.len(), 1);
+    assert_eq!(missing.data[0]["asset"], w.assets[2]);
+    assert!(matches!(
+        scan(&w.conn, &w.manager, id, &scan_of(json!(w.assets[2]))),
+        Err(Error::Rule(why)) if why == "该盘点已完成，不能再盘点"
+    ));
+    assert!(matches!(
+        end(&w.conn, &w.manager, id, false),
+        Err(Error::Rule(_))
+    ));
+}
+
+#[test]
+fn a_count_or_holder_that_differs_and_an_asset_changed_since_are_told_apart() {
+    let w = world();
+    let id = start(&w.conn, &w.manager, new("复盘")).unwrap();
+    // An unknown holder is refused and counts nothing.
+    let unknown = Scan {
+        holder: Some("nobody".into()),
+        ..scan_of(json!(w.assets[0]))
+    };
+    assert!(matches!(
+        scan(&w.conn, &w.manager, id, &unknown),
+        Err(Error::Rule(why)) if why == "用户「nobody」不存在"
+    ));
+    let short = Scan {
+        count: Some(8),
+        ..scan_of(json!(w.assets[0]))
+    };
+    assert_eq!(
+        scan(&w.conn, &w.manager, id, &short).unwrap()["result_label"],
+        "数量不符"
+    );
+    let held = Scan {
+        holder: Some("zhangsan".into()),
+        ..scan_of(json!(w.assets[1]))
+    };
+    let found = scan(&w.conn, &w.manager, id, &held).unwrap();
+    assert_eq!(found["result_label"], "持有人不符");
+    assert_eq!(found["line"]["found_holder"], "zhangsan");
+    // Changed in the register after the snapshot: flagged on its line.
+    let before = changes::stored_asset(&w.conn, w.assets[2])
+        .unwrap()
+        .unwrap();
+    let mut after = before.values.clone();
+    after.position = "仓库".into();
+    let source = Source {
+        entity_id: after.entity_id,
+        actor_id: w.manager.user_id,
+        task_id: None,
+        request_id: None,
+    };
+    let change = (&source, crate::db::history::Kind::Modified);
+    changes::rewrite_asset(&w.conn, w.assets[2], &before.values, (&after, None), change).unwrap();
+    let found = scan(&w.conn, &w.manager, id, &scan_of(json!(w.assets[2]))).unwrap();
+    assert_eq!(found["result_label"], "相符", "compared with the snapshot");
+    assert_eq!(found["line"]["changed_since"], true);
+    let page = Page { page: 1, size: 10 };
+    let all = lines(&w.conn, &w.manager, id, None, &page).unwrap();
+    assert_eq!(all.total, 3);
+    assert_eq!(detail(&w.conn, &w.manager, id).unwrap()["counted"], 3);
+}
+
+#[test]
+fn staff_neither_start_nor_count_and_bad_scans_are_refused() {
+    let w = world();
+    assert!(matches!(
+        start(&w.conn, &w.staff, new("x")),
+        Err(Error::Forbidden)
+    ));
+    assert!(matches!(
+        start(&w.conn, &w.manager, new("  ")),
+        Err(Error::Rule(_))
+    ));
+    let id = start(&w.conn, &w.admin, new("全公司")).unwrap();
+    assert!(matches!(
+        detail(&w.conn, &w.staff, id),
+        Err(Error::Forbidden)
+    ));
+    // The whole company's stocktake is the system admin's: a manager does not see it.
+    assert!(matches!(
+        detail(&w.conn, &w.manager, id),
+        Err(Error::NotFound(_))
+    ));
+    for code in [json!(""), json!(null), json!([1]), json!("a\u{0}b")] {
+        assert!(
+            matches!(
+                scan(&w.conn, &w.admin, id, &scan_of(code.clone())),
+                Err(Error::BadBody(_))
+            ),
+            "{code}"
+        );
+    }
+    let negative = Scan {
+        count: Some(-1),
+        ..scan_of(json!(w.assets[0]))
+    };
+    assert!(matches!(
+        scan(&w.conn, &w.admin, id, &negative),
+        Err(Error::BadBody(_))
+    ));
+    assert_eq!(detail(&w.conn, &w.admin, id).unwrap()["counted"], 0);
+}

@@ -1,0 +1,207 @@
+//! Stocktakes (issue 24) through HTTP: started over a search, counted by scan (two people
+//! scanning the same asset at once: one counts it, the other is told 已盘过), 盘盈 and 盘亏, an
+//! asset changed after the snapshot flagged, and each company's and department's stocktakes
+//! seen only by those who manage them. Each test has its own database.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+use common::{row, App};
+use serde_json::{json, Value};
+
+/// Starts a stocktake as `session`; its id.
+fn start(app: &App, session: &str, body: &Value) -> i64 {
+    app.post(&format!("/api/stocktake/{session}"), body).ok()["id"]
+        .as_i64()
+        .expect("stocktake id")
+}
+
+fn scan(app: &App, session: &str, id: i64, body: &Value) -> Value {
+    app.post(&format!("/api/stocktake/{session}/{id}/scan"), body)
+        .ok()
+        .clone()
+}
+
+#[test]
+fn a_department_is_counted_by_scan_and_completed() {
+    let app = App::new();
+    let admin = app.demo("sysadmin");
+    let liusn = app.demo("liusn");
+    app.post(
+        &format!("/api/user/{admin}"),
+        &json!({"name": "zhaoliu", "password": "secret5", "entity": "示例企业",
+                "department": "软件组", "character": 2, "lock": false}),
+    )
+    .ok();
+    let mut ids = Vec::new();
+    for (name, user, department) in [
+        ("椅子", "liusn", "CST"),
+        ("桌子", "liusn", "CST"),
+        ("台灯", "liusn", "CST"),
+        ("服务器", "zhaoliu", "软件组"),
+    ] {
+        let mut r = row(name, user, department);
+        r["position"] = json!("A座301");
+        ids.push(app.create_asset(&admin, &r));
+    }
+    // CST and the departments below it (软件组 is one).
+    let id = start(
+        &app,
+        &liusn,
+        &json!({"name": "2026年度盘点", "filter": {"department": "CST"}}),
+    );
+    let summary = app.get(&format!("/api/stocktake/{liusn}/{id}"));
+    assert_eq!(summary.ok()["expected"], 4, "{}", summary.body);
+
+    let first = scan(&app, &liusn, id, &json!({"code": ids[0].to_string()}));
+    assert_eq!(first["result_label"], "相符");
+    let again = scan(&app, &admin, id, &json!({"code": ids[0]}));
+    assert_eq!(
+        (&again["result_label"], &again["counted_by"]),
+        (&json!("已盘过"), &json!("liusn"))
+    );
+
+    // Found elsewhere; one code nobody expected; the server's asset changed since the snapshot.
+    let moved = scan(
+        &app,
+        &liusn,
+        id,
+        &json!({"code": ids[1], "position": "B座"}),
+    );
+    assert_eq!(moved["result_label"], "位置不符");
+    let extra = scan(
+        &app,
+        &liusn,
+        id,
+        &json!({"code": "ZC-999", "position": "B座"}),
+    );
+    assert_eq!(extra["result_label"], "盘盈");
+    app.put(
+        &format!("/api/asset/{admin}"),
+        &json!({"id": ids[3], "position": "机房"}),
+    )
+    .ok();
+    let server = scan(&app, &liusn, id, &json!({"code": ids[3]}));
+    assert_eq!(server["line"]["changed_since"], true, "{server}");
+
+    let done = app.post(&format!("/api/stocktake/{liusn}/{id}/complete"), &json!({}));
+    let d = done.ok();
+    assert_eq!(d["state_label"], "已完成");
+    assert_eq!(
+        d["by_state"],
+        json!({"uncounted": 0, "matched": 2, "misplaced": 1, "count_differs": 0,
+               "holder_differs": 0, "missing": 1})
+    );
+    assert_eq!(d["extras"], 1);
+    let missing = app.get(&format!(
+        "/api/stocktake/{liusn}/{id}/lines?state=missing&page=1&size=10"
+    ));
+    assert_eq!(missing.ok()[0]["asset"], ids[2], "{}", missing.body);
+    let extras = app.get(&format!("/api/stocktake/{liusn}/{id}/extras"));
+    assert_eq!(extras.ok()[0]["code"], "ZC-999");
+    app.post(
+        &format!("/api/stocktake/{liusn}/{id}/scan"),
+        &json!({"code": ids[2]}),
+    )
+    .err(400, 20, "该盘点已完成，不能再盘点");
+    let listed = app.get(&format!("/api/stocktake/{liusn}?page=1&size=10"));
+    assert_eq!(listed.ok()[0]["id"], id);
+}
+
+#[test]
+fn each_stocktake_is_seen_only_by_those_who_manage_it_and_bad_input_changes_nothing() {
+    let app = App::new();
+    let admin = app.demo("sysadmin");
+    let liusn = app.demo("liusn");
+    let staff = app.demo("zhangsan");
+    let (other_admin, _, _) = app.second_entity();
+    app.create_asset(&admin, &row("椅子", "liusn", "CST"));
+    app.post(&format!("/api/stocktake/{staff}"), &json!({"name": "x"}))
+        .err(403, 1, "你无此权限");
+    let id = start(&app, &admin, &json!({"name": "全公司盘点"}));
+    // Another company's admin, the staff and a manager (a whole-company stocktake is the
+    // admin's) do not see it.
+    app.get(&format!("/api/stocktake/{other_admin}/{id}"))
+        .err(404, 7, "盘点不存在");
+    app.get(&format!("/api/stocktake/{liusn}/{id}"))
+        .err(404, 7, "盘点不存在");
+    app.get(&format!("/api/stocktake/{staff}/{id}"))
+        .err(403, 1, "你无此权限");
+    let before = app.table_counts();
+    for body in [
+        json!({"code": ""}),
+        json!({"code": null}),
+        json!({"code": "1", "count": -3}),
+        json!({"code": "1", "unknown": 1}),
+        json!([]),
+    ] {
+        let answer = app.post(&format!("/api/stocktake/{admin}/{id}/scan"), &body);
+        assert_eq!(answer.status.code, 400, "{body}: {}", answer.body);
+    }
+    for bad in ["abc", "0", "-1", "99999999999999999999"] {
+        app.get(&format!("/api/stocktake/{admin}/{bad}"))
+            .err(404, 7, "盘点不存在");
+    }
+    app.get(&format!("/api/stocktake/{admin}/{id}/lines?state=lost"))
+        .err(400, -2, "缺少字段或类型错误：[state]（状态须为0到5，或 uncounted、matched、misplaced、count_differs、holder_differs、missing）");
+    app.post(
+        &format!("/api/stocktake/{admin}"),
+        &json!({"name": "x", "filter": {"department": "没有的部门"}}),
+    )
+    .err(400, 20, "部门「没有的部门」不存在");
+    assert_eq!(app.table_counts(), before);
+}
+
+/// Two people scan the same asset at the same moment, on the real server, for 20 assets: each
+/// is counted exactly once (one 相符, one 已盘过).
+#[test]
+fn two_concurrent_scans_of_one_asset_count_it_once() {
+    use common::server::Server;
+    const ASSETS: usize = 20;
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("db.sqlite3"), &[]);
+    let admin = server.login("sysadmin", common::DEMO_PASSWORD);
+    let liusn = server.login("liusn", common::DEMO_PASSWORD);
+    let mut ids = Vec::new();
+    for i in 0..ASSETS {
+        let (status, body) = server.post(
+            &format!("/api/post_asset/{admin}"),
+            &row(&format!("椅子{i}"), "liusn", "CST").to_string(),
+        );
+        assert_eq!(status, 200, "{body}");
+        ids.push(body["data"]["id"].as_i64().unwrap());
+    }
+    let (status, body) = server.post(
+        &format!("/api/stocktake/{liusn}"),
+        &json!({"name": "并发盘点", "filter": {"department": "CST"}}).to_string(),
+    );
+    assert_eq!(status, 200, "{body}");
+    let id = body["data"]["id"].as_i64().unwrap();
+    let together = std::sync::Barrier::new(2);
+    let scans = |session: &str| {
+        ids.iter()
+            .map(|asset| {
+                together.wait();
+                let (status, body) = server.post(
+                    &format!("/api/stocktake/{session}/{id}/scan"),
+                    &json!({"code": asset.to_string()}).to_string(),
+                );
+                assert_eq!(status, 200, "{body}");
+                body["data"]["result_label"].as_str().unwrap().to_owned()
+            })
+            .collect::<Vec<String>>()
+    };
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(|| scans(&liusn));
+        let b = s.spawn(|| scans(&admin));
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    for i in 0..ASSETS {
+        let mut pair = [a[i].as_str(), b[i].as_str()];
+        pair.sort_unstable();
+        assert_eq!(pair, ["已盘过", "相符"], "asset {}", ids[i]);
+    }
+    let (_, summary) = server.get(&format!("/api/stocktake/{liusn}/{id}"));
+    assert_eq!(summary["data"]["counted"], ASSETS, "{summary}");
+    server.kill();
+}
