@@ -13,6 +13,7 @@ import { journalView } from './journal.js';
 import { backupsView } from './backups.js';
 import { forgetOrg } from './org.js';
 import { refreshBadge, requestsView } from './requests.js';
+import { stocktakeView } from './stocktake.js';
 
 const VIEWS = {
   assets: { label: '资产', roles: [2, 3], render: assetsView },
@@ -26,6 +27,7 @@ const VIEWS = {
   backups: { label: '备份', roles: [4], render: backupsView },
   mine: { label: '我的资产', roles: [1], render: ownAssetsView },
   requests: { label: '申请', roles: [1, 2, 3], render: requestsView },
+  stocktake: { label: '盘点', roles: [2, 3], render: stocktakeView },
   task: { roles: [2, 3], render: taskView, under: 'tasks' },
 };
 

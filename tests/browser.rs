@@ -21,6 +21,8 @@ mod requests;
 mod rerun_by_reason;
 #[path = "browser/staff_and_users.rs"]
 mod staff_and_users;
+#[path = "browser/stocktake.rs"]
+mod stocktake;
 #[path = "browser/task_page.rs"]
 mod task_page;
 #[path = "browser/vocabulary.rs"]

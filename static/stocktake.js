@@ -1,0 +1,224 @@
+// 盘点 (stocktakes), for asset managers and system admins: the list and a new stocktake over a
+// department (and those below it), and one stocktake's screen: its progress by state, a scan box
+// (a phone's keyboard, or a USB/Bluetooth scanner that types the code and Enter) with a big last
+// result, its lines by state, and 完成盘点 / 作废. A scan the network lost is queued in the
+// browser and sent when it is back; the server counts each asset once, so a resend is harmless.
+
+import { ApiError, api, busy, button, clear, field, h, headRow, input, msgLine, pager, path, seg, toast } from './core.js';
+
+const PAGE_SIZE = 20;
+const STATE_BADGES = { 0: 'badge-running', 1: 'badge-ok', 2: 'badge-muted', 3: 'badge-muted' };
+const LINE_STATES = [
+  ['uncounted', '未盘'], ['matched', '相符'], ['misplaced', '位置不符'], ['count_differs', '数量不符'],
+  ['holder_differs', '持有人不符'], ['missing', '盘亏'],
+];
+const LINE_BADGES = { 0: 'badge-pending', 1: 'badge-ok', 2: 'badge-partial', 3: 'badge-partial', 4: 'badge-partial', 5: 'badge-fail' };
+/** How each scan result shows: its colour. */
+const RESULT_CLASS = {
+  matched: 'scan-ok', misplaced: 'scan-warn', count_differs: 'scan-warn', holder_differs: 'scan-warn',
+  already_counted: 'scan-again', unexpected: 'scan-extra',
+};
+
+export function stocktakeView(root, id) {
+  if (id) return stocktakeScreen(root, Number(id));
+  return stocktakeList(root);
+}
+
+function stocktakeList(root) {
+  const body = h('tbody');
+  const pagerBox = h('div');
+  const msg = msgLine();
+  const name = input({ id: 'stocktake-name', placeholder: '如：2026年度盘点', maxLength: 100 });
+  const department = input({ id: 'stocktake-department', placeholder: '部门（含下级；不填为您管理的全部）' });
+  const category = input({ id: 'stocktake-category', placeholder: '分类（选填）' });
+  const assetName = input({ id: 'stocktake-asset-name', placeholder: '名称包含（选填）' });
+  const start = button('开始盘点', () => busy(start, msg, async () => {
+    const filter = {};
+    if (department.value.trim()) filter.department = department.value.trim();
+    if (category.value.trim()) filter.assetTreeNode = category.value.trim();
+    if (assetName.value.trim()) filter.name = assetName.value.trim();
+    const answer = await api('POST', path('stocktake'), { name: name.value.trim(), filter });
+    location.hash = `#stocktake/${answer.data.id}`;
+  }), 'btn-primary', { id: 'stocktake-start' });
+  clear(root,
+    h('section', { className: 'card' },
+      h('h2', { className: 'card-title' }, '新盘点'),
+      h('p', { className: 'hint' }, '开始时冻结应盘清单（资产、位置、持有人、数量）；之后扫码或录入实盘结果，完成时未盘的记为盘亏。'),
+      h('div', { className: 'form-grid' }, field('名称', name), field('部门', department), field('分类', category), field('资产名称', assetName)),
+      h('div', { className: 'actions' }, start), msg),
+    h('section', { className: 'card' },
+      h('h2', { className: 'card-title' }, '盘点'),
+      h('div', { className: 'table-wrap' }, h('table', { className: 'table', id: 'stocktake-table' },
+        headRow(['#', '名称', '部门', '状态', '创建人', '开始时间']), body)),
+      pagerBox));
+
+  async function load(page) {
+    await busy(null, msg, async () => {
+      const answer = await api('GET', `${path('stocktake')}?page=${page}&size=${PAGE_SIZE}`);
+      clear(body, answer.data.length ? answer.data.map((s) => h('tr', { className: 'row-open', dataset: { id: s.id }, onclick: () => { location.hash = `#stocktake/${s.id}`; } },
+        h('td', { className: 'num' }, s.id),
+        h('td', {}, h('a', { href: `#stocktake/${s.id}` }, s.name)),
+        h('td', {}, s.department || '全公司'),
+        h('td', {}, h('span', { className: `badge ${STATE_BADGES[s.state] || ''}` }, s.state_label)),
+        h('td', {}, s.creator), h('td', {}, s.created_at)))
+        : [h('tr', {}, h('td', { colSpan: 6, className: 'muted' }, '还没有盘点。填写名称并点「开始盘点」。'))]);
+      clear(pagerBox, pager(page, answer.pages, answer.total, load));
+    });
+  }
+  load(1);
+  name.focus();
+}
+
+/** The scans the network lost, per stocktake, kept in the browser until they are sent. */
+const queueKey = (id) => `assetport.scans.${id}`;
+const queued = (id) => JSON.parse(localStorage.getItem(queueKey(id)) || '[]');
+const keep = (id, scans) => (scans.length ? localStorage.setItem(queueKey(id), JSON.stringify(scans)) : localStorage.removeItem(queueKey(id)));
+
+function stocktakeScreen(root, id) {
+  const head = h('section', { className: 'card', id: 'stocktake-head' });
+  const result = h('div', { className: 'scan-result', id: 'scan-result', attrs: { 'aria-live': 'polite' } }, '等待扫码…');
+  const offline = h('p', { className: 'hint', id: 'scan-queue', hidden: true });
+  const code = input({ id: 'scan-code', placeholder: '扫码或输入资产编号，回车', autocomplete: 'off', inputMode: 'text', attrs: { 'aria-label': '资产编号' } });
+  const position = input({ id: 'scan-position', placeholder: '实盘位置（与应盘不同才填）', attrs: { 'aria-label': '实盘位置' } });
+  const count = input({ id: 'scan-count', type: 'number', min: '0', step: '1', placeholder: '实盘数量（不同才填）', attrs: { 'aria-label': '实盘数量' } });
+  const scanBox = h('section', { className: 'card', id: 'scan-box' },
+    h('h2', { className: 'card-title' }, '扫码盘点'),
+    // The result right under the code, in view on a phone; what differs is typed before the code.
+    field('资产编号', code), result, offline,
+    h('div', { className: 'form-grid' }, field('实盘位置', position), field('实盘数量', count)));
+  const msg = msgLine();
+  const state = h('select', { id: 'stocktake-line-state', attrs: { 'aria-label': '盘点结果' } },
+    h('option', { value: '' }, '全部'), LINE_STATES.map(([v, l]) => h('option', { value: v }, l)));
+  const body = h('tbody');
+  const pagerBox = h('div');
+  const linesCard = h('section', { className: 'card' },
+    h('div', { className: 'toolbar' }, h('h2', { className: 'card-title' }, '清单'), state),
+    h('div', { className: 'table-wrap' }, h('table', { className: 'table', id: 'stocktake-lines' },
+      headRow(['资产编号', '资产名', '应盘位置', '实盘位置', '数量', '持有人', '结果', '盘点人']), body)),
+    pagerBox);
+  clear(root, h('div', { className: 'crumbs' }, h('a', { href: '#stocktake' }, '盘点'), ' / ', `盘点 #${id}`), msg, scanBox, head, linesCard);
+  let current = null;
+  let linePage = 1;
+
+  async function loadHead() {
+    current = (await api('GET', path('stocktake', id))).data;
+    const s = current;
+    const done = s.expected ? Math.round((100 * s.counted) / s.expected) : 100;
+    const chips = LINE_STATES.filter(([k]) => s.by_state[k]).map(([k, l]) => h('span', { className: 'chip', dataset: { state: k } }, `${l} ${s.by_state[k]}`));
+    const actions = [];
+    if (s.state === 0) {
+      actions.push(button('完成盘点', () => finish(true), 'btn-primary', { id: 'stocktake-complete' }));
+      actions.push(button('作废', () => finish(false), 'btn-danger', { id: 'stocktake-void' }));
+    }
+    clear(head,
+      h('div', { className: 'task-title' }, h('h2', { className: 'card-title' }, s.name),
+        h('span', { className: `badge ${STATE_BADGES[s.state] || ''}`, id: 'stocktake-state' }, s.state_label)),
+      h('div', { className: 'task-meta' }, h('span', {}, `范围：${s.department || '全公司'}`), h('span', {}, `创建人：${s.creator}`), h('span', {}, `开始：${s.created_at}`)),
+      h('div', { className: 'progress-cell' }, h('div', { className: 'progress' }, h('div', { className: 'progress-fill progress-1', style: `width:${done}%` })),
+        h('span', { className: 'progress-text' }, `${done}%`)),
+      h('p', { id: 'stocktake-progress' }, `已盘 ${s.counted} / 应盘 ${s.expected}`, s.extras ? `，盘盈 ${s.extras}` : ''),
+      h('div', { className: 'chips', id: 'stocktake-chips' }, chips),
+      h('div', { className: 'actions' }, actions));
+    scanBox.hidden = s.state !== 0;
+  }
+
+  async function loadLines(page) {
+    linePage = page;
+    const q = state.value ? `&state=${seg(state.value)}` : '';
+    const answer = await api('GET', `${path('stocktake', id, 'lines')}?page=${page}&size=${PAGE_SIZE}${q}`);
+    clear(body, answer.data.map((l) => h('tr', { dataset: { asset: l.asset, state: l.state } },
+      h('td', { className: 'num' }, l.asset), h('td', { className: 'asset-name' }, l.name, l.changed_since ? h('span', { className: 'tag tag-undone', title: '盘点开始后登记表中已修改' }, '已变更') : null),
+      h('td', {}, l.expected_position || '—'), h('td', {}, l.found_position ?? '—'),
+      h('td', { className: 'num' }, l.found_count ?? l.expected_count), h('td', {}, l.found_holder || l.expected_holder),
+      h('td', {}, h('span', { className: `badge ${LINE_BADGES[l.state] || ''}` }, l.state_label)),
+      h('td', { className: 'muted small' }, l.counted_by ? `${l.counted_by} ${l.counted_at}` : ''))));
+    clear(pagerBox, pager(page, answer.pages, answer.total, (p) => busy(null, msg, () => loadLines(p))));
+  }
+
+  /** Shows a scan's answer big: green 相符, amber with what was expected, grey 已盘过, blue 盘盈. */
+  function show(answer) {
+    const a = answer.data;
+    const line = a.line;
+    const detail = a.result === 'already_counted' ? `${a.counted_by || ''} 已于 ${a.counted_at || ''} 盘过，不重复计数`
+      : a.result === 'unexpected' ? '不在应盘清单中，记为盘盈'
+        : a.result === 'misplaced' ? `应在「${line.expected_position || '（未填）'}」，实盘「${line.found_position}」`
+          : a.result === 'count_differs' ? `应盘 ${line.expected_count}，实盘 ${line.found_count}`
+            : a.result === 'holder_differs' ? `应由 ${line.expected_holder} 持有，实为 ${line.found_holder}`
+              : line ? `${line.name}（${line.expected_position || '位置未填'}）` : '';
+    clear(result, h('div', { className: 'scan-label' }, a.result_label), h('div', { className: 'scan-code' }, `#${a.code}`), h('div', { className: 'scan-detail' }, detail));
+    result.className = `scan-result ${RESULT_CLASS[a.result] || ''}`;
+    result.dataset.result = a.result;
+  }
+
+  async function send(scan) {
+    return api('POST', path('stocktake', id, 'scan'), scan);
+  }
+
+  /** Sends the scans the network lost, oldest first; stops at the first still unsent. */
+  async function flush() {
+    let scans = queued(id);
+    while (scans.length) {
+      try {
+        await send(scans[0]);
+      } catch (e) {
+        if (e instanceof ApiError && e.status === 0) break;
+        toast(`离线扫码 #${scans[0].code} 未计入：${e.message}`, true);
+      }
+      scans = scans.slice(1);
+      keep(id, scans);
+    }
+    offline.hidden = !scans.length;
+    offline.textContent = scans.length ? `网络中断：${scans.length} 条扫码已暂存，恢复连接后自动发送` : '';
+    if (!scans.length) await refresh();
+  }
+
+  async function refresh() {
+    await busy(null, msg, async () => { await loadHead(); await loadLines(linePage); });
+  }
+
+  async function scanNow() {
+    const text = code.value.trim();
+    if (!text) return;
+    const scan = { code: text };
+    if (position.value.trim()) scan.position = position.value.trim();
+    if (count.value.trim()) scan.count = Number(count.value);
+    code.value = '';
+    position.value = '';
+    count.value = '';
+    code.focus();
+    try {
+      show(await send(scan));
+      await refresh();
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 0) {
+        keep(id, [...queued(id), scan]);
+        offline.hidden = false;
+        offline.textContent = `网络中断：${queued(id).length} 条扫码已暂存，恢复连接后自动发送`;
+        clear(result, h('div', { className: 'scan-label' }, '已暂存'), h('div', { className: 'scan-code' }, `#${text}`));
+        result.className = 'scan-result scan-again';
+      } else {
+        clear(result, h('div', { className: 'scan-label' }, '未计入'), h('div', { className: 'scan-detail' }, e.message));
+        result.className = 'scan-result scan-error';
+        result.dataset.result = 'error';
+      }
+    }
+  }
+
+  async function finish(complete) {
+    const s = current;
+    const left = s ? s.by_state.uncounted : 0;
+    const ask = complete ? `完成盘点「${s.name}」？未盘的 ${left} 项将记为盘亏，此后不能再扫码。` : `作废盘点「${s.name}」？已盘结果不再使用。`;
+    if (!confirm(ask)) return;
+    await busy(null, msg, async () => {
+      await api('POST', path('stocktake', id, complete ? 'complete' : 'void'), {});
+      toast(complete ? '盘点已完成' : '盘点已作废');
+      await refresh();
+    });
+  }
+
+  code.addEventListener('keydown', (e) => { if (e.key === 'Enter') { e.preventDefault(); scanNow(); } });
+  state.addEventListener('change', () => busy(null, msg, () => loadLines(1)));
+  window.addEventListener('online', () => { if (document.body.contains(result)) flush(); });
+  refresh().then(() => { if (queued(id).length) flush(); });
+  code.focus();
+}

@@ -1,0 +1,81 @@
+//! Issue 24 (7): an asset manager starts a stocktake of CST from the page and counts it on a
+//! phone, the codes typed into the scan box as a USB or Bluetooth scanner types them (the code,
+//! then Enter): 相符 in green, 位置不符 with where it should be, 已盘过 for a second scan, 盘盈
+//! for a code not expected; then completes it, the asset never scanned 盘亏. At both sizes.
+
+use crate::harness::{and, any_has, has, text_has, Scenario};
+use serde_json::json;
+
+/// Types `code` into the scan box and presses Enter, as a keyboard scanner does; waits for the
+/// answer to show.
+async fn scanner_types(s: &Scenario, code: &str, result: &str) {
+    s.type_into("#scan-code", &format!("{code}\u{E007}")).await;
+    s.wait(and(
+        text_has("#scan-result", &format!("#{code}")),
+        text_has("#scan-result .scan-label", result),
+    ))
+    .await;
+}
+
+#[rocket::async_test]
+async fn a_manager_counts_a_department_by_scanning_on_a_phone() {
+    let Some(s) = Scenario::as_user("liusn").await else {
+        return;
+    };
+    for (width, height) in [(390, 844), (1366, 800)] {
+        s.resize(width, height).await;
+        let mut ids = Vec::new();
+        for name in ["扫码椅", "扫码桌", "扫码灯"] {
+            let row = json!({"name": format!("{name}{width}"), "assetClass": 1, "user": "liusn",
+                             "price": 100, "count": 1, "assetTree": "条目型资产",
+                             "department": "CST", "deadline": 5, "position": "A座301"});
+            let answer = s.post_api("post_asset", &row.to_string()).await;
+            ids.push(answer["data"]["id"].as_i64().expect("asset id"));
+        }
+        s.goto("/#stocktake").await;
+        s.wait(has("#stocktake-name")).await;
+        s.assert_fits_viewport(&format!("stocktake list ({width})"))
+            .await;
+        s.type_into("#stocktake-name", &format!("年度盘点{width}"))
+            .await;
+        s.type_into("#stocktake-department", "CST").await;
+        // This round's assets only (the other round's are in CST too).
+        s.type_into("#stocktake-asset-name", &width.to_string())
+            .await;
+        s.click("#stocktake-start").await;
+        s.wait(and(
+            has("#scan-code"),
+            text_has("#stocktake-progress", "已盘 0"),
+        ))
+        .await;
+
+        scanner_types(&s, &ids[0].to_string(), "相符").await;
+        s.wait(has("#scan-result.scan-ok")).await;
+        s.screenshot(&format!("stocktake-scan-{width}")).await;
+        s.assert_fits_viewport(&format!("stocktake scan ({width})"))
+            .await;
+        // Found elsewhere: the position typed first, then the code.
+        s.type_into("#scan-position", "B座").await;
+        scanner_types(&s, &ids[1].to_string(), "位置不符").await;
+        s.wait(text_has("#scan-result .scan-detail", "应在「A座301」"))
+            .await;
+        scanner_types(&s, &ids[0].to_string(), "已盘过").await;
+        scanner_types(&s, "ZC-404", "盘盈").await;
+        s.wait(text_has("#stocktake-progress", "盘盈 1")).await;
+
+        s.js("window.confirm = () => true;", vec![]).await;
+        s.click("#stocktake-complete").await;
+        s.wait(text_has("#stocktake-state", "已完成")).await;
+        s.wait(any_has("#stocktake-chips .chip", "盘亏 1")).await;
+        s.choose("#stocktake-line-state", "missing").await;
+        s.wait(has(&format!(
+            "#stocktake-lines tbody tr[data-asset=\"{}\"]",
+            ids[2]
+        )))
+        .await;
+        s.screenshot(&format!("stocktake-done-{width}")).await;
+        s.assert_fits_viewport(&format!("stocktake done ({width})"))
+            .await;
+    }
+    s.end().await;
+}
