@@ -4,7 +4,7 @@
 // result, its lines by state, and 完成盘点 / 作废. A scan the network lost is queued in the
 // browser and sent when it is back; the server counts each asset once, so a resend is harmless.
 
-import { ApiError, api, busy, button, clear, field, h, headRow, input, msgLine, pager, path, seg, toast } from './core.js';
+import { ApiError, api, busy, button, clear, downloadLink, field, h, headRow, input, msgLine, pager, path, seg, toast } from './core.js';
 
 const PAGE_SIZE = 20;
 const STATE_BADGES = { 0: 'badge-running', 1: 'badge-ok', 2: 'badge-muted', 3: 'badge-muted' };
@@ -105,7 +105,9 @@ function stocktakeScreen(root, id) {
     const s = current;
     const done = s.expected ? Math.round((100 * s.counted) / s.expected) : 100;
     const chips = LINE_STATES.filter(([k]) => s.by_state[k]).map(([k, l]) => h('span', { className: 'chip', dataset: { state: k } }, `${l} ${s.by_state[k]}`));
-    const actions = [];
+    // The auditor's report: expected against found, by state, who counted what and when.
+    const actions = [downloadLink('报告 XLSX', `${path('stocktake', id, 'report')}?format=xlsx`),
+      downloadLink('报告 CSV', `${path('stocktake', id, 'report')}?format=csv`)];
     if (s.state === 0) {
       actions.push(button('完成盘点', () => finish(true), 'btn-primary', { id: 'stocktake-complete' }));
       actions.push(button('作废', () => finish(false), 'btn-danger', { id: 'stocktake-void' }));

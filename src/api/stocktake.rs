@@ -1,12 +1,14 @@
 //! Stocktakes (盘点): started over a search by asset managers and system admins, counted by scan,
 //! completed or voided. Not in the original API; the rules are in `crate::stocktake`.
 
+use super::files::{Body as FileBody, Download};
 use super::{ok, paged, Body, Reply};
 use crate::auth::{Role, Session};
 use crate::db::Db;
 use crate::error::Error;
+use crate::files::Format;
 use crate::paging::Page;
-use crate::stocktake::{self, NewStocktake, Scan};
+use crate::stocktake::{self, report as sheet, NewStocktake, Scan};
 use rocket::{get, post, routes, Route, State};
 use serde_json::json;
 
@@ -14,7 +16,7 @@ use serde_json::json;
 const COUNTING: &[Role] = &[Role::Manager, Role::Admin];
 
 pub fn routes() -> Vec<Route> {
-    routes![start, list, detail, lines, extras, scan, complete, void]
+    routes![start, list, detail, lines, extras, report, scan, complete, void]
 }
 
 fn stocktake_id(id: &str) -> Result<i64, Error> {
@@ -92,6 +94,44 @@ async fn extras(
         db.run(move |conn| stocktake::extras(conn, &caller, id, &page))
             .await?,
     )
+}
+
+/// The report for the auditor: every line as expected and as found, by state, who counted it
+/// and when, and the extras; `?format=xlsx` (the default) or `csv`.
+#[get("/api/stocktake/<_>/<id>/report?<format>")]
+async fn report(
+    db: &State<Db>,
+    downloads: &State<super::Downloads>,
+    session: Session,
+    id: &str,
+    format: Option<&str>,
+) -> crate::error::ApiResult<Download> {
+    let caller = session.require(COUNTING)?;
+    let id = stocktake_id(id)?;
+    let format = match format.map(str::trim) {
+        None | Some("") => Format::Xlsx,
+        Some(f) => Format::from_query(Some(f)).map_err(Error::BadBody)?,
+    };
+    let id = db
+        .run(move |conn| stocktake::seen(conn, &caller, id))
+        .await?;
+    let permit = downloads.place()?;
+    let name = sheet::file_name(id, format);
+    match format {
+        Format::Xlsx => {
+            let file = db
+                .with_pool(move |pool| {
+                    let _permit = permit;
+                    sheet::write_xlsx(pool, id)
+                })
+                .await?;
+            Ok(Download::xlsx(file, &name))
+        }
+        Format::Csv => {
+            let body = super::stream(db, permit, move |pool, out| sheet::write_csv(pool, id, out));
+            Ok(Download::new(FileBody::Stream(body), format, &name))
+        }
+    }
 }
 
 /// One scan: `{"code": "1024", "position": "A座301", "count": 1, "holder": "zhangsan"}`.

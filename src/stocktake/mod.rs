@@ -18,6 +18,7 @@ use rusqlite::Connection;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+pub mod report;
 #[cfg(test)]
 mod tests;
 
@@ -163,6 +164,11 @@ fn found(conn: &Connection, caller: &Caller, id: i64) -> Result<StocktakeRow> {
     }
 }
 
+/// Checks the caller may see stocktake `id` (for its report); returns its id.
+pub fn seen(conn: &Connection, caller: &Caller, id: i64) -> Result<i64> {
+    found(conn, caller, id).map(|row| row.id)
+}
+
 /// A stocktake with how many lines are in each state and how many extras it found.
 pub fn detail(conn: &Connection, caller: &Caller, id: i64) -> Result<Value> {
     let row = found(conn, caller, id)?;
@@ -219,7 +225,7 @@ pub fn list(conn: &Connection, caller: &Caller, page: &Page) -> Result<Paged<Val
 
 /// The names of users and departments a page of lines shows, each read once.
 #[derive(Default)]
-struct Names {
+pub(crate) struct Names {
     known: std::collections::HashMap<(bool, i64), String>,
 }
 

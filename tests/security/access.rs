@@ -171,6 +171,7 @@ GET    /api/stocktake/<_>                           23
 GET    /api/stocktake/<_>/<id>                      23
 GET    /api/stocktake/<_>/<id>/lines                23
 GET    /api/stocktake/<_>/<id>/extras               23
+GET    /api/stocktake/<_>/<id>/report               23
 POST   /api/stocktake/<_>/<id>/scan                 23    {"code": "{staffs}"}
 POST   /api/stocktake/<_>/<id>/complete             23
 POST   /api/stocktake/<_>/<id>/void                 23

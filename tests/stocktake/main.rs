@@ -5,6 +5,8 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+#[path = "../filekit/mod.rs"]
+mod filekit;
 
 use common::{row, App};
 use serde_json::{json, Value};
@@ -106,6 +108,56 @@ fn a_department_is_counted_by_scan_and_completed() {
     .err(400, 20, "该盘点已完成，不能再盘点");
     let listed = app.get(&format!("/api/stocktake/{liusn}?page=1&size=10"));
     assert_eq!(listed.ok()[0]["id"], id);
+
+    // The auditor's report: every line by state, expected against found, who and when, the
+    // changed asset flagged; then the extra. The XLSX holds the same rows.
+    let csv = filekit::fetch(
+        &app,
+        &format!("/api/stocktake/{liusn}/{id}/report?format=csv"),
+    );
+    csv.expect("csv", &format!("stocktake-{id}.csv"));
+    let rows = filekit::read_csv(&csv.bytes);
+    assert_eq!(
+        rows[0][..6],
+        [
+            "盘点结果",
+            "资产编号",
+            "资产名称",
+            "所属部门",
+            "应盘位置",
+            "实盘位置"
+        ]
+    );
+    let summary: Vec<(String, String, String, String)> = rows[1..]
+        .iter()
+        .map(|r| (r[0].clone(), r[1].clone(), r[5].clone(), r[10].clone()))
+        .collect();
+    let own = |i: usize| ids[i].to_string();
+    let row = |state: &str, code: String, found: &str, changed: &str| {
+        (state.to_owned(), code, found.to_owned(), changed.to_owned())
+    };
+    assert_eq!(
+        summary,
+        [
+            row("相符", own(0), "A座301", "否"),
+            row("相符", own(3), "A座301", "是"),
+            row("位置不符", own(1), "B座", "否"),
+            row("盘亏", own(2), "", "否"),
+            row("盘盈", "ZC-999".to_owned(), "B座", ""),
+        ]
+    );
+    assert_eq!(rows[1][11], "liusn", "who counted it");
+    let xlsx = filekit::fetch(&app, &format!("/api/stocktake/{liusn}/{id}/report"));
+    xlsx.expect("xlsx", &format!("stocktake-{id}.xlsx"));
+    let sheet = filekit::texts(&filekit::read_xlsx(&xlsx.bytes));
+    assert_eq!(sheet.len(), rows.len());
+    assert_eq!(sheet[4][0], "盘亏");
+    filekit::fetch(
+        &app,
+        &format!("/api/stocktake/{liusn}/{id}/report?format=pdf"),
+    )
+    .answer()
+    .err(400, -2, "不支持的文件格式：pdf，只支持 csv 或 xlsx");
 }
 
 #[test]
