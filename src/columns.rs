@@ -94,7 +94,7 @@ pub const COLUMNS: &[Column] = &[
     },
     Column {
         view: "userName",
-        aliases: &["user", "使用人", "责任人"],
+        aliases: &["user", "使用人", "责任人", "实盘持有人"],
         import: Some(9),
         template: true,
         export: Some(4),
@@ -120,7 +120,7 @@ pub const COLUMNS: &[Column] = &[
         ..column("description", "描述信息")
     },
     Column {
-        aliases: &["position", "位置", "存放位置"],
+        aliases: &["position", "位置", "存放位置", "实盘位置"],
         import: Some(8),
         template: true,
         export: Some(7),
@@ -136,7 +136,7 @@ pub const COLUMNS: &[Column] = &[
         ..column("expire", "是否清退")
     },
     Column {
-        aliases: &["count", "数量"],
+        aliases: &["count", "数量", "实盘数量"],
         import: Some(4),
         template: true,
         export: Some(9),
@@ -243,10 +243,15 @@ impl Column {
     }
 }
 
+/// A stocktake's count sheet template shows what is expected beside what a counter fills in
+/// (实盘位置, 实盘数量, 实盘持有人, aliases of the import's columns): read back, these are left.
+const STOCKTAKE_REFERENCE: [&str; 3] = ["应盘位置", "应盘数量", "应盘持有人"];
+
 /// Whether a header is one of the vocabulary's words though the import does not read it (the
 /// full export's derived columns such as 剩余年限, uploaded again): not reported as unknown.
 pub fn is_known_header(text: &str) -> bool {
     text == LEGACY_INITIAL_PRICE
+        || STOCKTAKE_REFERENCE.contains(&text)
         || COLUMNS
             .iter()
             .any(|c| c.named_by(text) || c.export_header() == text)

@@ -4,7 +4,7 @@
 // result, its lines by state, and 完成盘点 / 作废. A scan the network lost is queued in the
 // browser and sent when it is back; the server counts each asset once, so a resend is harmless.
 
-import { ApiError, api, busy, button, clear, downloadLink, field, h, headRow, input, msgLine, pager, path, seg, toast } from './core.js';
+import { ApiError, api, busy, button, clear, downloadLink, field, h, headRow, input, msgLine, pager, path, seg, toast, uploadFile } from './core.js';
 
 const PAGE_SIZE = 20;
 const STATE_BADGES = { 0: 'badge-running', 1: 'badge-ok', 2: 'badge-muted', 3: 'badge-muted' };
@@ -86,6 +86,26 @@ function stocktakeScreen(root, id) {
     // The result right under the code, in view on a phone; what differs is typed before the code.
     field('资产编号', code), result, offline,
     h('div', { className: 'form-grid' }, field('实盘位置', position), field('实盘数量', count)));
+  // Counting from a sheet: the stocktake's template (what is expected), filled in where things
+  // differ, uploaded as a task; its progress and the rows it could not count are the task's.
+  const sheetInput = h('input', { type: 'file', id: 'stocktake-sheet-input', accept: '.csv,.xlsx', attrs: { 'aria-label': '盘点表文件' } });
+  const sheetMsg = msgLine();
+  const sheetSend = button('上传盘点表', () => busy(sheetSend, sheetMsg, async () => {
+    const file = sheetInput.files[0];
+    if (!file) throw new Error('请先选择盘点表文件（CSV 或 XLSX）');
+    const answer = (await uploadFile(path('stocktake_file', id), file, () => {})).data;
+    sheetMsg.ok('');
+    clear(sheetMsg, '已上传，正由 ', h('a', { href: `#task/${answer.id}`, id: 'stocktake-sheet-task' }, `任务 #${answer.id}`), ' 逐批盘点；完成后刷新本页查看结果。');
+    sheetInput.value = '';
+  }), '', { id: 'stocktake-sheet-send' });
+  const sheetBox = h('section', { className: 'card', id: 'sheet-box' },
+    h('h2', { className: 'card-title' }, '按盘点表盘点'),
+    h('p', { className: 'hint' }, '下载盘点表（应盘清单），在「实盘位置」「实盘数量」「实盘持有人」中填写与应盘不同之处，上传后逐行盘点；已盘过的行不会重复计数，并列出原因。'),
+    h('div', { className: 'actions' },
+      downloadLink('盘点表 XLSX', `${path('stocktake', id, 'template')}?format=xlsx`),
+      downloadLink('盘点表 CSV', `${path('stocktake', id, 'template')}?format=csv`),
+      sheetInput, sheetSend),
+    sheetMsg);
   const msg = msgLine();
   const state = h('select', { id: 'stocktake-line-state', attrs: { 'aria-label': '盘点结果' } },
     h('option', { value: '' }, '全部'), LINE_STATES.map(([v, l]) => h('option', { value: v }, l)));
@@ -96,7 +116,7 @@ function stocktakeScreen(root, id) {
     h('div', { className: 'table-wrap' }, h('table', { className: 'table', id: 'stocktake-lines' },
       headRow(['资产编号', '资产名', '应盘位置', '实盘位置', '数量', '持有人', '结果', '盘点人']), body)),
     pagerBox);
-  clear(root, h('div', { className: 'crumbs' }, h('a', { href: '#stocktake' }, '盘点'), ' / ', `盘点 #${id}`), msg, scanBox, head, linesCard);
+  clear(root, h('div', { className: 'crumbs' }, h('a', { href: '#stocktake' }, '盘点'), ' / ', `盘点 #${id}`), msg, scanBox, head, sheetBox, linesCard);
   let current = null;
   let linePage = 1;
 
@@ -122,6 +142,7 @@ function stocktakeScreen(root, id) {
       h('div', { className: 'chips', id: 'stocktake-chips' }, chips),
       h('div', { className: 'actions' }, actions));
     scanBox.hidden = s.state !== 0;
+    sheetBox.hidden = s.state !== 0;
   }
 
   async function loadLines(page) {

@@ -27,6 +27,8 @@ export function taskView(root, idText) {
     unreadColumnsNote(t),
     t.request ? h('p', { className: 'hint', id: 'task-request' }, t.kind === 'approval' ? '执行已通过的' : '撤销', h('a', { href: `#requests/${t.request}` }, `申请 #${t.request}`),
       t.kind === 'approval' ? '的各项：每批在一个事务中执行；取消后未执行的项记为「已取消」，已执行的可在申请中撤销。' : '已执行的各项：此后又被改动的资产保持不变并列为未撤销。') : null,
+    t.stocktake ? h('p', { className: 'hint', id: 'task-stocktake' }, '按盘点表盘点 ', h('a', { href: `#stocktake/${t.stocktake}` }, `盘点 #${t.stocktake}`),
+      '：每行计入一项（已盘过的行不重复计数，列为失败并注明由谁何时盘过）；不在应盘清单中的编号记为盘盈。') : null,
     t.undo_of ? h('p', { className: 'hint' }, '撤销导入任务 ', h('a', { href: `#task/${t.undo_of}` }, `#${t.undo_of}`), '：删除它新建的资产，恢复它更新过的资产；此后又被改动的资产保持不变并列为失败。') : null,
     t.as_of ? h('p', { className: 'hint', id: 'as-of-note' }, `截至 ${t.as_of}：导出该日结束时的登记表，其后新建的资产不在其中，其后的修改与清退已还原。`) : null,
     t.undone_by ? h('p', { className: 'hint', id: 'undone-note' }, '此任务已被撤销：', h('a', { href: `#task/${t.undone_by}` }, `撤销任务 #${t.undone_by}`)) : null,
@@ -167,13 +169,14 @@ export function taskView(root, idText) {
     if (!rows.length) {
       if (unconfirmed(t)) return null;
       const done = { undo: `全部 ${t.number_need} 项已撤销。`, request_undo: `全部 ${t.number_need} 项已撤销。`,
-        approval: `全部 ${t.number_need} 项已执行。` }[t.kind] || ` 全部 ${t.number_need} 行已导入。`;
+        approval: `全部 ${t.number_need} 项已执行。`, count: `全部 ${t.number_need} 行已盘点。` }[t.kind] || ` 全部 ${t.number_need} 行已导入。`;
       const succeeded = rerunSucceeded(t);
       const result = succeeded !== null ? ` 重新执行：${succeeded} 行成功，0 行仍失败。` : '';
       return h('section', { className: 'card done-note' }, h('span', { className: 'badge badge-ok' }, '成功'), ` ${done}${result}`);
     }
     const undo = t.kind === 'undo' || t.kind === 'request_undo';
     const title = undo ? `未撤销的资产（${rows.length}）` : t.kind === 'approval' ? `未执行的项（${rows.length}）`
+      : t.kind === 'count' ? `未计入的行（${rows.length}）`
       : unconfirmed(t) ? `将失败的行（${rows.length}）` : `失败的行（${rows.length}）`;
     return h('section', { className: 'card' },
       h('h2', { className: 'card-title' }, title),

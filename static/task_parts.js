@@ -33,6 +33,7 @@ export function typeTag(t) {
   if (t.kind === 'undo') return h('span', { className: 'tag tag-undo' }, '撤销');
   if (t.kind === 'approval') return h('span', { className: 'tag tag-approval' }, '审批执行');
   if (t.kind === 'request_undo') return h('span', { className: 'tag tag-undo' }, '撤销申请');
+  if (t.kind === 'count') return h('span', { className: 'tag tag-approval' }, '盘点表');
   return [
     t.kind === 'import'
       ? h('span', { className: 'tag tag-import' }, '导入')

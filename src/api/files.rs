@@ -100,7 +100,7 @@ async fn template(db: &State<Db>, session: Session, format: Option<&str>) -> Api
 /// a server taking several large uploads at once holds none of them in memory.
 pub(super) struct Received {
     pub(super) file: std::fs::File,
-    name: Option<String>,
+    pub(super) name: Option<String>,
     /// The file's first bytes, to tell its format.
     head: Vec<u8>,
     /// The SHA-256 of a named file (multipart), for `check_duplicate`.

@@ -16,7 +16,7 @@ use serde_json::json;
 const COUNTING: &[Role] = &[Role::Manager, Role::Admin];
 
 pub fn routes() -> Vec<Route> {
-    routes![start, list, detail, lines, extras, report, scan, complete, void]
+    routes![start, list, detail, lines, extras, report, template, upload, scan, complete, void]
 }
 
 fn stocktake_id(id: &str) -> Result<i64, Error> {
@@ -132,6 +132,65 @@ async fn report(
             Ok(Download::new(FileBody::Stream(body), format, &name))
         }
     }
+}
+
+/// The count sheet template: every expected line (资产编号, 资产名称, what is expected) with the
+/// 实盘位置, 实盘数量 and 实盘持有人 columns to fill in where they differ.
+#[get("/api/stocktake/<_>/<id>/template?<format>")]
+async fn template(
+    db: &State<Db>,
+    session: Session,
+    id: &str,
+    format: Option<&str>,
+) -> crate::error::ApiResult<Download> {
+    let caller = session.require(COUNTING)?;
+    let id = stocktake_id(id)?;
+    let format = super::files::format_of(format)?;
+    let id = db
+        .run(move |conn| stocktake::seen(conn, &caller, id))
+        .await?;
+    let bytes = db
+        .with_pool(move |pool| sheet::write_template(pool, id, format))
+        .await?;
+    let name = format!("stocktake-{id}-count-sheet.{}", format.extension());
+    Ok(Download::new(FileBody::Bytes(bytes), format, &name))
+}
+
+/// A count sheet (CSV or XLSX, raw or the first file of a multipart form): stored as a count
+/// task (its id is the answer) that the workers count a batch at a time.
+#[allow(clippy::too_many_arguments)]
+#[post("/api/stocktake_file/<_>/<id>?<format>", data = "<data>")]
+async fn upload(
+    db: &State<Db>,
+    workers: &State<std::sync::Arc<crate::tasks::Workers>>,
+    parsers: &State<super::Parsers>,
+    settings: &State<crate::config::Settings>,
+    limits: &rocket::data::Limits,
+    session: Session,
+    id: &str,
+    format: Option<&str>,
+    content_type: Option<&rocket::http::ContentType>,
+    data: rocket::Data<'_>,
+) -> Reply {
+    let caller = session.require(COUNTING)?;
+    let id = stocktake_id(id)?;
+    let upload = super::files::Upload {
+        limits,
+        settings,
+        parsers,
+        content_type,
+    };
+    let (received, format, permit) = upload.receive(data, format).await?;
+    let read = (settings.read_limits(), settings.task_batch_rows);
+    let (file, name) = (received.file, received.name);
+    let task = db
+        .run(move |conn| {
+            let _permit = permit;
+            stocktake::count::create(conn, &caller, id, (format, name), file, read)
+        })
+        .await?;
+    workers.queue(task)?;
+    ok(json!({ "id": task }))
 }
 
 /// One scan: `{"code": "1024", "position": "A座301", "count": 1, "holder": "zhangsan"}`.

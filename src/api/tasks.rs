@@ -357,10 +357,11 @@ fn list_query<'a>(
                     "undo" | "2" => TaskKind::Undo,
                     "approval" | "3" => TaskKind::Approval,
                     "request_undo" | "4" => TaskKind::RequestUndo,
+                    "count" | "5" => TaskKind::Count,
                     _ => {
                         return Err(bad(
                             "type",
-                            "import、export、undo、approval 或 request_undo",
+                            "import、export、undo、approval、request_undo 或 count",
                         ))
                     }
                 })

@@ -18,6 +18,7 @@ use rusqlite::Connection;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+pub mod count;
 pub mod report;
 #[cfg(test)]
 mod tests;
@@ -372,39 +373,87 @@ pub fn scan(conn: &Connection, caller: &Caller, id: i64, scan: &Scan) -> Result<
             Some("实盘数量须为不小于0的整数"),
         )));
     }
+    let entity = caller.entity()?;
+    let holder = text(&scan.holder, "holder")?;
+    let found = Count {
+        position: position.as_deref(),
+        count: scan.count,
+        holder: holder.as_deref(),
+        note: note.as_deref(),
+    };
     let now = (caller.user_id, crate::clock::now_secs());
+    match count_code(conn, (&row, entity), &code, &found, now)? {
+        Counted::Extra => Ok(json!({"result": "unexpected", "result_label": "盘盈", "code": code})),
+        Counted::Already(who) => Ok(already(who, &code)),
+        Counted::Line(asset, state) => {
+            let mut names = Names::default();
+            let counted = sql::line(conn, row.id, asset)?
+                .ok_or_else(|| Error::internal("a counted line is gone"))?;
+            Ok(json!({
+                "result": LINE_NAMES[state as usize],
+                "result_label": LINE_LABELS[state as usize],
+                "code": code,
+                "line": line_view(conn, &mut names, &counted)?,
+            }))
+        }
+    }
+}
+
+/// What a scan or a count sheet's row found, where it differs from what is expected.
+pub(crate) struct Count<'a> {
+    pub position: Option<&'a str>,
+    pub count: Option<i64>,
+    /// The name of the user found holding it.
+    pub holder: Option<&'a str>,
+    pub note: Option<&'a str>,
+}
+
+/// How one code counted.
+pub(crate) enum Counted {
+    /// An expected line, now counted in this state.
+    Line(i64, i64),
+    /// Counted before (by whom, when), or an extra recorded before: nothing counted now.
+    Already(Option<(String, i64)>),
+    /// Not expected: recorded as an extra (盘盈).
+    Extra,
+}
+
+/// Counts `code` in stocktake `row` (of `entity`, in progress) as `user` at `now`, in the calling
+/// transaction: an expected line once (the update is conditional on 未盘), else an extra once.
+pub(crate) fn count_code(
+    conn: &Connection,
+    (row, entity): (&StocktakeRow, i64),
+    code: &str,
+    found: &Count,
+    now: (i64, i64),
+) -> Result<Counted> {
     // An asset's code is its id (资产编号), as its label's QR code and barcode carry it.
     let line = match code.parse::<i64>() {
         Ok(asset) if asset > 0 => sql::line(conn, row.id, asset)?,
         _ => None,
     };
     let Some(line) = line else {
-        let extra = (
-            code.as_str(),
-            position.as_deref(),
-            scan.count,
-            note.as_deref(),
-        );
+        let extra = (code, found.position, found.count, found.note);
         if sql::add_extra(conn, row.id, extra, now)? {
-            return Ok(json!({"result": "unexpected", "result_label": "盘盈", "code": code}));
+            return Ok(Counted::Extra);
         }
-        let before = sql::extra(conn, row.id, &code)?;
-        return Ok(already(before.map(|e| (e.counted_by, e.counted_at)), &code));
+        let before = sql::extra(conn, row.id, code)?;
+        return Ok(Counted::Already(
+            before.map(|e| (e.counted_by, e.counted_at)),
+        ));
     };
     if line.state != 0 {
-        let who = line.counted_by.clone().zip(line.counted_at);
-        return Ok(already(who, &code));
+        return Ok(Counted::Already(line.counted_by.zip(line.counted_at)));
     }
-    let entity = caller.entity()?;
-    let holder = match text(&scan.holder, "holder")? {
+    let holder = match found.holder {
         None => line.owner_id,
-        Some(name) => users::user_by_name(conn, &name)?
+        Some(name) => users::user_by_name(conn, name)?
             .filter(|u| u.entity_id == Some(entity))
             .map(|u| u.id)
             .ok_or_else(|| Error::Rule(format!("用户「{name}」不存在")))?,
     };
-    let found_position = position.unwrap_or_else(|| line.position.clone());
-    let found_count = scan.count.unwrap_or(line.count);
+    let found_position = found.position.unwrap_or(&line.position);
+    let found_count = found.count.unwrap_or(line.count);
     let state = if found_position != line.position {
         2
     } else if found_count != line.count {
@@ -414,27 +463,20 @@ pub fn scan(conn: &Connection, caller: &Caller, id: i64, scan: &Scan) -> Result<
     } else {
         1
     };
-    let found = Found {
+    let counted = Found {
         state,
-        position: &found_position,
+        position: found_position,
         count: found_count,
         owner_id: holder,
-        note: note.as_deref(),
+        note: found.note,
     };
-    if !sql::count_line(conn, (row.id, line.asset_id), &found, now)? {
+    if !sql::count_line(conn, (row.id, line.asset_id), &counted, now)? {
         let line = sql::line(conn, row.id, line.asset_id)?;
-        let who = line.and_then(|l| l.counted_by.zip(l.counted_at));
-        return Ok(already(who, &code));
+        return Ok(Counted::Already(
+            line.and_then(|l| l.counted_by.zip(l.counted_at)),
+        ));
     }
-    let mut names = Names::default();
-    let counted = sql::line(conn, row.id, line.asset_id)?
-        .ok_or_else(|| Error::internal("a counted line is gone"))?;
-    Ok(json!({
-        "result": LINE_NAMES[state as usize],
-        "result_label": LINE_LABELS[state as usize],
-        "code": code,
-        "line": line_view(conn, &mut names, &counted)?,
-    }))
+    Ok(Counted::Line(line.asset_id, state))
 }
 
 /// A second count of the same code: nothing counted, who counted it and when.

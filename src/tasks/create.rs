@@ -211,6 +211,7 @@ pub fn create_import(
         dry_run: upload.dry_run,
         file_hash,
         as_of: None,
+        stocktake_id: None,
     };
     let mut writer = TaskWriter::create(conn, owner, TaskKind::Import, &new, chunk_rows)?;
     store_new(&mut writer, |writer| {
@@ -223,7 +224,7 @@ pub fn create_import(
         if check.is_some() {
             writer.keep_flushed();
         }
-        let read = read_beside(format, file, limits, |row| {
+        let read = read_beside(format, file, (limits, None), |row| {
             // Refused at the first row that would create an asset again, not after the file.
             if let (Some((task, time)), false) = (&earlier, files::row_names_asset(&row.json)) {
                 return Err(Error::SameFile {
@@ -261,15 +262,16 @@ fn check_flushed(writer: &mut TaskWriter, check: Option<&mut CheckAsStored>) -> 
 /// (`store`), in file order: reading (unzipping, XML, the rows' JSON) and storing (SQLite) each
 /// take a core. Returns what was read (the rows, the headers not read); a file error or a store
 /// error stops both.
-fn read_beside<R: Read + Seek + Send>(
+/// `required`: the fields the header must name (None: the import's).
+pub(crate) fn read_beside<R: Read + Seek + Send>(
     format: Format,
     file: R,
-    limits: ReadLimits,
+    (limits, required): (ReadLimits, Option<&'static [&'static str]>),
     mut store: impl FnMut(&files::UploadRow) -> Result<()>,
 ) -> Result<files::FileRead> {
     let read = move |feed: &mut Feed<files::UploadRow>| {
         // A refused push: the storing side stopped, and says why.
-        files::read_rows(format, file, limits, |row| {
+        files::read_rows_needing(format, file, (limits, required), |row| {
             feed.push(row).then_some(()).ok_or(())
         })
     };

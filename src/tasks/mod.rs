@@ -450,11 +450,12 @@ impl Runner<'_> {
             )));
         };
         let skip = (task.next_seq - chunk.first_seq) as usize;
-        let outcome = if task.kind() == TaskKind::Import {
-            import::run_batch(&tx, &task, &mut self.lookups, &chunk, skip)
-        } else {
-            Batch::parse(chunk.first_seq, &chunk.rows, chunk.lines.as_deref())
-                .and_then(|batch| export::run_batch(&tx, &task, &self.lookups.scope, &batch, skip))
+        let outcome = match task.kind() {
+            TaskKind::Import => import::run_batch(&tx, &task, &mut self.lookups, &chunk, skip),
+            TaskKind::Count => Batch::parse(chunk.first_seq, &chunk.rows, chunk.lines.as_deref())
+                .and_then(|batch| crate::stocktake::count::run_batch(&tx, &task, &batch, skip)),
+            _ => Batch::parse(chunk.first_seq, &chunk.rows, chunk.lines.as_deref())
+                .and_then(|batch| export::run_batch(&tx, &task, &self.lookups.scope, &batch, skip)),
         };
         // Every row of the chunk must have been seen, or the checkpoint would skip some.
         let expected = chunk.row_count - skip as i64;

@@ -198,9 +198,11 @@ pub fn result_sheet(
         }
     };
     Ok(match task.kind() {
-        TaskKind::Import | TaskKind::Undo | TaskKind::Approval | TaskKind::RequestUndo => {
-            Sheet::Failed
-        }
+        TaskKind::Import
+        | TaskKind::Undo
+        | TaskKind::Approval
+        | TaskKind::RequestUndo
+        | TaskKind::Count => Sheet::Failed,
         TaskKind::Export if import_layout => Sheet::ForImport,
         TaskKind::Export => Sheet::Export,
     })

@@ -363,3 +363,11 @@ pub fn assert_made_from(asset: &Value, cells: &[String]) {
     assert_eq!(asset["parentName"], cells[10].trim());
     assert_eq!(asset["expire"], 0);
 }
+
+/// POST /api/stocktake_file/{session}/{id}?format=csv with `bytes` as the body.
+pub fn upload_count(app: &App, session: &str, id: i64, bytes: &[u8]) -> Answer {
+    app.post_raw(
+        &format!("/api/stocktake_file/{session}/{id}?format=csv"),
+        bytes.to_vec(),
+    )
+}

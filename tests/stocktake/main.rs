@@ -257,3 +257,119 @@ fn two_concurrent_scans_of_one_asset_count_it_once() {
     assert_eq!(summary["data"]["counted"], ASSETS, "{summary}");
     server.kill();
 }
+
+mod crash;
+
+/// A count sheet: the stocktake's own template filled in where things differ, uploaded as a
+/// task; each row counted once, the rows that cannot be counted named with their lines.
+#[test]
+fn a_count_sheet_is_counted_as_a_task_and_names_the_rows_it_cannot_count() {
+    let app = App::with(&[("task_batch_rows", json!(2))]);
+    let admin = app.demo("sysadmin");
+    let liusn = app.demo("liusn");
+    let ids: Vec<i64> = ["甲", "乙", "丙", "丁"]
+        .iter()
+        .map(|n| {
+            let mut r = row(&format!("盘点{n}"), "liusn", "CST");
+            r["position"] = json!("仓库");
+            app.create_asset(&admin, &r)
+        })
+        .collect();
+    let id = start(
+        &app,
+        &liusn,
+        &json!({"name": "表格盘点", "filter": {"department": "CST", "name": "盘点"}}),
+    );
+    // 甲 is scanned before the sheet comes in.
+    scan(&app, &liusn, id, &json!({"code": ids[0]}));
+    let template = filekit::fetch(
+        &app,
+        &format!("/api/stocktake/{liusn}/{id}/template?format=csv"),
+    );
+    template.expect("csv", &format!("stocktake-{id}-count-sheet.csv"));
+    let rows = filekit::read_csv(&template.bytes);
+    assert_eq!(
+        rows[0],
+        [
+            "资产编号",
+            "资产名称",
+            "应盘位置",
+            "应盘数量",
+            "应盘持有人",
+            "实盘位置",
+            "实盘数量",
+            "实盘持有人"
+        ]
+    );
+    assert_eq!(rows.len(), 5, "{rows:?}");
+    assert_eq!(
+        rows[1][..5],
+        [
+            ids[0].to_string(),
+            "盘点甲".into(),
+            "仓库".into(),
+            "10".into(),
+            "liusn".into()
+        ]
+    );
+    // The template filled in: 甲 again, 乙 found in 二楼, 丙 short by two, 丁's count not a
+    // number, an unknown holder, a code not expected. 丁 is left uncounted.
+    let mut csv = String::from(
+        "资产编号,资产名称,应盘位置,应盘数量,应盘持有人,实盘位置,实盘数量,实盘持有人\n",
+    );
+    csv.push_str(&format!("{},盘点甲,仓库,10,liusn,,,\n", ids[0]));
+    csv.push_str(&format!("{},盘点乙,仓库,10,liusn,二楼,,\n", ids[1]));
+    csv.push_str(&format!("{},盘点丙,仓库,10,liusn,,8,\n", ids[2]));
+    csv.push_str(&format!("{},盘点丁,仓库,10,liusn,,十,\n", ids[3]));
+    csv.push_str(&format!("{},盘点丁,仓库,10,liusn,,,nobody\n", ids[3]));
+    csv.push_str("ZC-77,外来设备,,,,三楼,1,\n");
+    let answer = filekit::upload_count(&app, &liusn, id, csv.as_bytes());
+    let task = app.wait_task(&liusn, answer.ok()["id"].as_i64().unwrap());
+    assert_eq!(
+        (
+            &task["kind"],
+            &task["stocktake"],
+            &task["number_need"],
+            &task["number_succeed"],
+            &task["number_failed"]
+        ),
+        (&json!("count"), &json!(id), &json!(6), &json!(3), &json!(3)),
+        "{task}"
+    );
+    assert!(
+        task["unread_columns"].as_array().unwrap().is_empty(),
+        "{task}"
+    );
+    let failed = app.get(&format!(
+        "/failed_task/{liusn}/{}?page=1&size=10",
+        task["id"]
+    ));
+    let messages: Vec<String> = failed.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["message"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(messages.len(), 3, "{messages:?}");
+    assert!(
+        messages[0].starts_with("第2行：已盘过（liusn，"),
+        "{messages:?}"
+    );
+    assert_eq!(messages[1], "第5行：实盘数量“十”须为不小于0的整数");
+    assert_eq!(messages[2], "第6行：用户「nobody」不存在");
+    let d = app.get(&format!("/api/stocktake/{liusn}/{id}"));
+    assert_eq!(
+        d.ok()["by_state"],
+        json!({"uncounted": 1, "matched": 1, "misplaced": 1, "count_differs": 1,
+               "holder_differs": 0, "missing": 0})
+    );
+    assert_eq!(d.ok()["extras"], 1);
+    // Once completed, no sheet is taken.
+    app.post(&format!("/api/stocktake/{liusn}/{id}/complete"), &json!({}))
+        .ok();
+    filekit::upload_count(&app, &liusn, id, csv.as_bytes()).err(
+        400,
+        20,
+        "该盘点已完成，不能再盘点",
+    );
+}

@@ -23,6 +23,8 @@ pub enum TaskKind {
     Approval = 3,
     /// Takes back what an approved request's lines did (`request_id`).
     RequestUndo = 4,
+    /// Counts a stocktake's lines from the rows of an uploaded count sheet (`stocktake_id`).
+    Count = 5,
 }
 
 impl TaskKind {
@@ -42,6 +44,7 @@ impl TaskKind {
             TaskKind::Undo => "undo",
             TaskKind::Approval => "approval",
             TaskKind::RequestUndo => "request_undo",
+            TaskKind::Count => "count",
         }
     }
 
@@ -52,6 +55,7 @@ impl TaskKind {
             2 => Some(TaskKind::Undo),
             3 => Some(TaskKind::Approval),
             4 => Some(TaskKind::RequestUndo),
+            5 => Some(TaskKind::Count),
             _ => None,
         }
     }
@@ -194,7 +198,8 @@ pub struct TaskView {
     /// How they went, when `pruned`: `retention` (the retention period ended), `deleted` (a
     /// user deleted them), `discarded` (a dry run its user discarded).
     pub removed: Option<&'static str>,
-    /// "import", "export", "undo", "approval" or "request_undo" (port_type 1, 0, 2, 3, 4).
+    /// "import", "export", "undo", "approval", "request_undo" or "count" (port_type 1, 0, 2, 3,
+    /// 4, 5).
     pub kind: &'static str,
     /// An import's succeeded rows by what they did (or, in a dry run, would do).
     pub number_created: i64,
@@ -208,6 +213,8 @@ pub struct TaskView {
     pub undone_by: Option<i64>,
     /// An approval's or request undo's request.
     pub request: Option<i64>,
+    /// A count sheet's stocktake.
+    pub stocktake: Option<i64>,
     /// An export of the register as it stood at the end of this day ('YYYY-MM-DD').
     pub as_of: Option<String>,
     /// An import from a file: the file's headers the import did not read (e.g. 保修期).
@@ -223,7 +230,7 @@ const VIEW_SELECT: &str = concat!(
     "SELECT t.id, u.name, t.create_time, t.number_need, t.number_succeed,
         t.finish, t.port_type, t.number_failed, t.start_time, t.finish_time, t.file_name,
         t.cancelled, t.pruned, t.number_created, t.number_updated, t.number_unchanged,
-        t.dry_run, t.confirmed, t.undo_of, t.undone_by, t.as_of, t.unread_columns, t.request_id, ",
+        t.dry_run, t.confirmed, t.undo_of, t.undone_by, t.as_of, t.unread_columns, t.request_id, t.stocktake_id, ",
     status_columns!(),
     " FROM task t JOIN user u ON u.id = t.creator_id"
 );
@@ -232,7 +239,7 @@ fn view_row(r: &rusqlite::Row) -> rusqlite::Result<TaskView> {
     let number_succeed: i64 = r.get(4)?;
     let number_failed: i64 = r.get(7)?;
     let kind: TaskKind = r.get(6)?;
-    let status = status_at(r, 23)?;
+    let status = status_at(r, 24)?;
     Ok(TaskView {
         id: r.get(0)?,
         manager: r.get(1)?,
@@ -265,6 +272,7 @@ fn view_row(r: &rusqlite::Row) -> rusqlite::Result<TaskView> {
             .and_then(|json| serde_json::from_str(&json).ok())
             .unwrap_or_default(),
         request: r.get(22)?,
+        stocktake: r.get(23)?,
         actions: Vec::new(),
         status,
     })
@@ -516,6 +524,8 @@ pub struct TaskState {
     pub undo_of: Option<i64>,
     /// An approval's or request undo's request.
     pub request_id: Option<i64>,
+    /// A count sheet's stocktake.
+    pub stocktake_id: Option<i64>,
     pub status: Status,
 }
 
@@ -547,7 +557,8 @@ pub fn new_task_state(conn: &Connection, id: i64) -> rusqlite::Result<Option<Tas
 fn state_of(conn: &Connection, id: i64, stored: bool) -> rusqlite::Result<Option<TaskState>> {
     conn.prepare_cached(&format!(
         "SELECT t.id, t.entity_id, t.creator_id, coalesce(t.runner_id, t.creator_id),
-             t.number_failed, t.next_seq, t.end_seq, t.undo_of, t.request_id, {STATUS_COLUMNS}
+             t.number_failed, t.next_seq, t.end_seq, t.undo_of, t.request_id, t.stocktake_id,
+             {STATUS_COLUMNS}
          FROM task t WHERE t.id = ?1 AND t.stored = ?2"
     ))?
     .query_row(params![id, stored], |r| {
@@ -561,7 +572,8 @@ fn state_of(conn: &Connection, id: i64, stored: bool) -> rusqlite::Result<Option
             end_seq: r.get(6)?,
             undo_of: r.get(7)?,
             request_id: r.get(8)?,
-            status: status_at(r, 9)?,
+            stocktake_id: r.get(9)?,
+            status: status_at(r, 10)?,
         })
     })
     .optional()

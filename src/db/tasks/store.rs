@@ -17,6 +17,8 @@ pub struct NewTask {
     pub file_hash: Option<String>,
     /// An export of the register as it stood at the end of this day (days since 1970-01-01).
     pub as_of: Option<i64>,
+    /// A count sheet's stocktake.
+    pub stocktake_id: Option<i64>,
 }
 
 /// Writes a task's rows in chunks as they are read, each chunk in a write transaction of its
@@ -56,8 +58,8 @@ impl<'c> TaskWriter<'c> {
         let tx = crate::db::write_tx(conn)?;
         tx.execute(
             "INSERT INTO task (entity_id, creator_id, create_time, port_type, number_need,
-                 end_seq, stored, file_name, dry_run, file_hash, as_of)
-             VALUES (?1, ?2, ?3, ?4, 0, 0, 0, ?5, ?6, ?7, ?8)",
+                 end_seq, stored, file_name, dry_run, file_hash, as_of, stocktake_id)
+             VALUES (?1, ?2, ?3, ?4, 0, 0, 0, ?5, ?6, ?7, ?8, ?9)",
             params![
                 entity_id,
                 creator_id,
@@ -66,7 +68,8 @@ impl<'c> TaskWriter<'c> {
                 new.file_name,
                 new.dry_run,
                 new.file_hash,
-                new.as_of
+                new.as_of,
+                new.stocktake_id
             ],
         )?;
         let task_id = tx.last_insert_rowid();

@@ -161,6 +161,14 @@ fn phases() -> Vec<(&'static str, Status)> {
             "request undo finished",
             Status { ..undo }.with_kind(TaskKind::RequestUndo),
         ),
+        (
+            "count running",
+            Status { ..running }.with_kind(TaskKind::Count),
+        ),
+        (
+            "count finished",
+            Status { ..undo }.with_kind(TaskKind::Count),
+        ),
     ]
 }
 
@@ -194,7 +202,7 @@ const ACTIONS: [(&str, Action); 12] = [
 /// deleted, 14 not confirmable, 15 not undoable (an approval is undone at its request), 20 a
 /// rule (an undo is not cancelled).
 #[rustfmt::skip]
-const MATRIX: [(&str, [i64; 12]); 24] = [
+const MATRIX: [(&str, [i64; 12]); 26] = [
     //                                 cancel conf undo  rr*  rr  edit  del disc file fail rows recs
     ("import running",                 [0,    14,  9,    9,   9,  9,    9,  14,  0,   0,   0,   4]),
     ("import cancelling",              [0,    14,  9,    9,   9,  9,    9,  14,  0,   0,   0,   4]),
@@ -220,6 +228,8 @@ const MATRIX: [(&str, [i64; 12]); 24] = [
     ("approval finished",              [12,   14,  15,   8,   8,  8,    0,  14,  0,   0,   8,   4]),
     ("request undo running",           [20,   14,  15,   8,   8,  8,    9,  14,  0,   0,   8,   4]),
     ("request undo finished",          [20,   14,  15,   8,   8,  8,    0,  14,  0,   0,   8,   4]),
+    ("count running",                  [0,    14,  15,   8,   8,  8,    9,  14,  0,   0,   8,   4]),
+    ("count finished",                 [12,   14,  15,   8,   8,  8,    0,  14,  0,   0,   8,   4]),
 ];
 
 fn code(result: Result<()>) -> i64 {
@@ -341,6 +351,8 @@ fn each_phase_lists_the_actions_that_would_do_something() {
         ("approval finished", &["delete_data", "download"]),
         ("request undo running", &[]),
         ("request undo finished", &["delete_data", "download"]),
+        ("count running", &["cancel"]),
+        ("count finished", &["delete_data", "download"]),
     ];
     for ((name, got), (expected_name, want)) in listed.iter().zip(&expected) {
         assert_eq!(name, expected_name);

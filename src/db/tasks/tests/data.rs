@@ -204,15 +204,16 @@ fn kinds_and_finishes_keep_their_codes() {
         TaskKind::Undo,
         TaskKind::Approval,
         TaskKind::RequestUndo,
+        TaskKind::Count,
     ];
     for kind in kinds {
         assert_eq!(TaskKind::from_code(kind.code()), Some(kind));
     }
-    assert_eq!(kinds.map(TaskKind::code), [0, 1, 2, 3, 4]);
-    assert_eq!(TaskKind::from_code(5), None);
+    assert_eq!(kinds.map(TaskKind::code), [0, 1, 2, 3, 4, 5]);
+    assert_eq!(TaskKind::from_code(6), None);
     assert_eq!(
         kinds.map(TaskKind::of_request),
-        [false, false, false, true, true]
+        [false, false, false, true, true, false]
     );
     for finish in [Finish::Running, Finish::Succeeded, Finish::Failed] {
         assert_eq!(Finish::from_code(finish.code()), Some(finish));

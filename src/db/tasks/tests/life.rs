@@ -11,6 +11,7 @@ fn a_new_task_is_stored_in_chunks_and_seen_only_once_complete() {
         dry_run: false,
         file_hash: Some("ab12".into()),
         as_of: None,
+        stocktake_id: None,
     };
     let mut writer =
         TaskWriter::create(&mut w.conn, (w.company, w.liusn), TaskKind::Import, &new, 2).unwrap();
