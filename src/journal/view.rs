@@ -178,6 +178,7 @@ fn sentence(kind: Option<Kind>, e: &Entry, detail: &Value) -> String {
         Kind::TaskCreated => {
             let kind = match text(detail, "type") {
                 "export" => "导出",
+                "count" => "盘点表",
                 _ => "导入",
             };
             let rows = detail.get("rows").and_then(Value::as_i64).unwrap_or(0);

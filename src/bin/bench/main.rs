@@ -3,7 +3,7 @@
 //!
 //! `cargo run --release --bin bench -- [--rows N] [--load-rows M] [--clients C] [--csv-rows R]
 //! [--upload-rows U] [--fair-rows F] [--register-rows G] [--round-trip-rows T]
-//! [--history-rows H] [--backup-rows B] [--xlsx-rows X]`
+//! [--history-rows H] [--backup-rows B] [--xlsx-rows X] [--stocktake-rows S]`
 //! prints one `key=value` per line. The server runs in a child process (this same binary with
 //! `--serve`) so its memory is measured apart from the load generator's.
 #![forbid(unsafe_code)]
@@ -13,6 +13,7 @@ mod harness;
 mod history;
 mod phases;
 mod register;
+mod stocktake;
 mod xlsx;
 
 use harness::*;
@@ -38,6 +39,9 @@ struct Options {
     backup_rows: usize,
     /// Assets of the register downloaded as XLSX and uploaded again as a dry run (0: skipped).
     xlsx_rows: usize,
+    /// Assets of the register a stocktake counts from a sheet, and scans during an import of
+    /// as many (0: skipped).
+    stocktake_rows: usize,
 }
 
 fn arg(args: &[String], name: &str, default: usize) -> usize {
@@ -66,6 +70,7 @@ fn main() {
         history_rows: arg(&args, "--history-rows", 10_000_000),
         backup_rows: arg(&args, "--backup-rows", 1_000_000),
         xlsx_rows: arg(&args, "--xlsx-rows", 1_000_000),
+        stocktake_rows: arg(&args, "--stocktake-rows", 1_000_000),
     };
     run(&options);
 }
@@ -82,6 +87,9 @@ fn run(o: &Options) {
     }
     if o.xlsx_rows > 0 {
         xlsx::xlsx(o.xlsx_rows);
+    }
+    if o.stocktake_rows > 0 {
+        stocktake::stocktake(o.stocktake_rows);
     }
     if o.history_rows > 0 && o.register_rows > 0 {
         history::history(o.register_rows, o.history_rows);
