@@ -34,6 +34,16 @@ pub fn ok<T: Serialize>(data: T) -> Reply {
     Ok(Json(json!({"code": 0, "info": "Succeed", "data": data})))
 }
 
+/// A record's id from the path: a positive integer, else `what` is not found (code 7), as an
+/// id naming nothing would be.
+pub fn positive_id(id: &str, what: &'static str) -> Result<i64> {
+    id.trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or(crate::error::Error::NotFound(what))
+}
+
 /// A yes/no query value (`?dry_run=`, `?check_duplicate=`): true or 1, false or 0, absent or
 /// empty for no; anything else is code -2 naming the key.
 pub fn flag(key: &str, value: Option<&str>) -> Result<bool> {

@@ -24,11 +24,7 @@ pub fn routes() -> Vec<Route> {
 }
 
 fn request_id(id: &str) -> Result<i64, Error> {
-    id.trim()
-        .parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or(Error::NotFound("申请"))
+    super::positive_id(id, "申请")
 }
 
 #[post("/api/requests/<_>", data = "<body>")]

@@ -20,11 +20,7 @@ pub fn routes() -> Vec<Route> {
 }
 
 fn stocktake_id(id: &str) -> Result<i64, Error> {
-    id.trim()
-        .parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or(Error::NotFound("盘点"))
+    super::positive_id(id, "盘点")
 }
 
 /// Starts a stocktake: `{"name": "2026年度盘点", "filter": {"department": "CST"}}`; the assets

@@ -267,3 +267,20 @@ mod tests {
         assert!(orphan.is_err());
     }
 }
+
+/// A logged-in caller of `role` (entity and department as given), as the API would build one.
+pub(crate) fn caller(
+    id: i64,
+    name: &str,
+    role: crate::auth::Role,
+    (entity, department): (i64, i64),
+) -> crate::auth::Caller {
+    crate::auth::Caller {
+        user_id: id,
+        name: name.into(),
+        role,
+        entity_id: Some(entity),
+        department_id: Some(department),
+        token: String::new(),
+    }
+}

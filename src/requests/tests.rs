@@ -15,17 +15,6 @@ struct World {
     held: i64,
 }
 
-fn caller(id: i64, name: &str, role: Role, entity: i64, department: i64) -> Caller {
-    Caller {
-        user_id: id,
-        name: name.into(),
-        role,
-        entity_id: Some(entity),
-        department_id: Some(department),
-        token: String::new(),
-    }
-}
-
 fn world() -> World {
     let conn = fixture::db();
     let c = fixture::insert_company(&conn);
@@ -38,9 +27,9 @@ fn world() -> World {
     let held = fixture::new_asset(&conn, (c.cst, "数量型资产"), zhangsan, "笔记本");
     let held = fixture::insert_asset(&conn, &held);
     World {
-        manager: caller(liusn, "liusn", Role::Manager, c.id, c.cst),
-        staff: caller(zhangsan, "zhangsan", Role::Staff, c.id, c.cst),
-        other_staff: caller(lisi, "lisi", Role::Staff, c.id, c.cst),
+        manager: fixture::caller(liusn, "liusn", Role::Manager, (c.id, c.cst)),
+        staff: fixture::caller(zhangsan, "zhangsan", Role::Staff, (c.id, c.cst)),
+        other_staff: fixture::caller(lisi, "lisi", Role::Staff, (c.id, c.cst)),
         conn,
         idle,
         held,
@@ -178,18 +167,24 @@ fn idle_assets(w: &World, n: usize) -> Vec<i64> {
 /// many batches it took.
 fn run_task(w: &mut World, task: i64, batch: usize) -> usize {
     let mut batches = 0;
-    loop {
-        let state = tasks_sql::task_state(&w.conn, task).unwrap().unwrap();
-        if !state.running() {
-            return batches;
-        }
-        let tx = w.conn.transaction().unwrap();
-        let (next, counts) = super::task::run_batch(&tx, &state, batch).unwrap();
-        tasks_sql::advance(&tx, task, next, &counts).unwrap();
-        tx.commit().unwrap();
+    while run_one(w, task, batch) {
         batches += 1;
         assert!(batches < 100, "the task never ends");
     }
+    batches
+}
+
+/// Runs one batch of a running task, as a worker does; false if it had ended.
+fn run_one(w: &mut World, task: i64, batch: usize) -> bool {
+    let state = tasks_sql::task_state(&w.conn, task).unwrap().unwrap();
+    if !state.running() {
+        return false;
+    }
+    let tx = w.conn.transaction().unwrap();
+    let (next, counts) = super::task::run_batch(&tx, &state, batch).unwrap();
+    tasks_sql::advance(&tx, task, next, &counts).unwrap();
+    tx.commit().unwrap();
+    true
 }
 
 fn task_counts(w: &World, task: i64) -> (i64, i64, i64, i64) {
@@ -296,11 +291,7 @@ fn a_cancelled_approval_task_ends_its_remaining_lines_unexecuted() {
     let assets = idle_assets(&w, 7);
     let id = create(&w.conn, &w.staff, &body("领用", &assets[..4])).unwrap();
     let task = approve(&w.conn, &w.manager, id, 2).unwrap().task.unwrap();
-    let first = tasks_sql::task_state(&w.conn, task).unwrap().unwrap();
-    let tx = w.conn.transaction().unwrap();
-    let (next, counts) = super::task::run_batch(&tx, &first, 2).unwrap();
-    tasks_sql::advance(&tx, task, next, &counts).unwrap();
-    tx.commit().unwrap();
+    run_one(&mut w, task, 2);
     assert!(tasks_sql::cancel(&w.conn, task).unwrap());
     run_task(&mut w, task, 2);
     let cancelled = Some(crate::tasks::CANCELLED.to_owned());
@@ -362,11 +353,7 @@ fn a_department_without_a_receiver_refuses_a_return_at_once_or_ends_its_lines_in
     // Approved with one, which is locked after the first batch: the rest end saying why.
     lock(&w, false);
     let task = approve(&w.conn, &w.manager, id, 1).unwrap().task.unwrap();
-    let first = tasks_sql::task_state(&w.conn, task).unwrap().unwrap();
-    let tx = w.conn.transaction().unwrap();
-    let (next, counts) = super::task::run_batch(&tx, &first, 1).unwrap();
-    tasks_sql::advance(&tx, task, next, &counts).unwrap();
-    tx.commit().unwrap();
+    run_one(&mut w, task, 1);
     lock(&w, true);
     run_task(&mut w, task, 1);
     let (request_state, lines) = state(&w, id);
@@ -389,11 +376,7 @@ fn an_approval_task_that_keeps_failing_ends_its_remaining_lines_and_its_request(
     let assets = idle_assets(&w, 3);
     let id = create(&w.conn, &w.staff, &body("领用", &assets)).unwrap();
     let task = approve(&w.conn, &w.manager, id, 1).unwrap().task.unwrap();
-    let first = tasks_sql::task_state(&w.conn, task).unwrap().unwrap();
-    let tx = w.conn.transaction().unwrap();
-    let (next, counts) = super::task::run_batch(&tx, &first, 1).unwrap();
-    tasks_sql::advance(&tx, task, next, &counts).unwrap();
-    tx.commit().unwrap();
+    run_one(&mut w, task, 1);
     // What the worker does after the third failed attempt of a batch.
     let now = tasks_sql::task_state(&w.conn, task).unwrap().unwrap();
     let tx = w.conn.transaction().unwrap();

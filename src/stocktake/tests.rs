@@ -15,17 +15,6 @@ struct World {
     assets: Vec<i64>,
 }
 
-fn caller(id: i64, name: &str, role: Role, entity: i64, department: i64) -> Caller {
-    Caller {
-        user_id: id,
-        name: name.into(),
-        role,
-        entity_id: Some(entity),
-        department_id: Some(department),
-        token: String::new(),
-    }
-}
-
 fn world() -> World {
     let conn = fixture::db();
     let c = fixture::insert_company(&conn);
@@ -42,9 +31,9 @@ fn world() -> World {
         })
         .collect();
     World {
-        manager: caller(liusn, "liusn", Role::Manager, c.id, c.cst),
-        admin: caller(admin, "sysadmin", Role::Admin, c.id, c.cst),
-        staff: caller(zhangsan, "zhangsan", Role::Staff, c.id, c.cst),
+        manager: fixture::caller(liusn, "liusn", Role::Manager, (c.id, c.cst)),
+        admin: fixture::caller(admin, "sysadmin", Role::Admin, (c.id, c.cst)),
+        staff: fixture::caller(zhangsan, "zhangsan", Role::Staff, (c.id, c.cst)),
         conn,
         assets,
     }

@@ -149,6 +149,24 @@ impl Server {
         body["data"].clone()
     }
 
+    /// Polls a task until it has done part of its rows and not all (to kill the server then);
+    /// fails if it ends first.
+    pub fn wait_part_done(&self, session: &str, id: i64) {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let t = self.task(session, id);
+            assert_eq!(
+                t["finish"], 0,
+                "the task ended before it could be killed: {t}"
+            );
+            if t["number_done"].as_i64().unwrap_or(0) > 0 {
+                return;
+            }
+            assert!(Instant::now() < deadline, "never started: {t}");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
     /// Polls a task until it is done (finish 1 or 2) and returns its record.
     pub fn wait_task(&self, session: &str, id: i64) -> Value {
         let deadline = Instant::now() + Duration::from_secs(300);

@@ -8,7 +8,6 @@ use crate::common::server::Server;
 use crate::common::DEMO_PASSWORD;
 use serde_json::{json, Value};
 use std::path::Path;
-use std::time::{Duration, Instant};
 
 const LINES: usize = 20_000;
 const CANCELLED_LINES: usize = 10_000;
@@ -141,19 +140,7 @@ fn approval_task_survives_sigkill() {
     let task = approve(&server, &admin, request);
 
     // Killed once some batches are committed, and not all.
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let t = server.task(&admin, task);
-        assert_eq!(
-            t["finish"], 0,
-            "the task ended before it could be killed: {t}"
-        );
-        if t["number_done"].as_i64().unwrap() > 0 {
-            break;
-        }
-        assert!(Instant::now() < deadline, "never started: {t}");
-        std::thread::sleep(Duration::from_millis(1));
-    }
+    server.wait_part_done(&admin, task);
     server.kill();
     let done_when_killed = count(
         &database,

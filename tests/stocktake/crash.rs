@@ -5,7 +5,6 @@
 use crate::common::server::Server;
 use crate::common::DEMO_PASSWORD;
 use serde_json::{json, Value};
-use std::time::{Duration, Instant};
 
 /// Lines of the sheet, as the issue asks (every tenth found elsewhere).
 const LINES: usize = 1_000_000;
@@ -61,19 +60,7 @@ fn a_count_sheet_task_killed_part_way_counts_every_line_once() {
     assert_eq!(status, 200, "{answer}");
     let task = answer["data"]["id"].as_i64().unwrap();
 
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let t = server.task(&liusn, task);
-        assert_eq!(
-            t["finish"], 0,
-            "the task ended before it could be killed: {t}"
-        );
-        if t["number_done"].as_i64().unwrap() > 0 {
-            break;
-        }
-        assert!(Instant::now() < deadline, "never started: {t}");
-        std::thread::sleep(Duration::from_millis(1));
-    }
+    server.wait_part_done(&liusn, task);
     server.kill();
     let counted = count(
         &database,

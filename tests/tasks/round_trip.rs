@@ -653,20 +653,8 @@ fn undo_takes_back_creates_and_updates_and_leaves_what_changed_since() {
 
 /// Kills the server once task `id` has done part of its rows (and not all).
 fn kill_part_way(server: common::server::Server, session: &str, id: i64) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
-    loop {
-        let t = server.task(session, id);
-        assert_eq!(
-            t["finish"], 0,
-            "the task ended before it could be killed: {t}"
-        );
-        if t["number_done"].as_i64().unwrap() > 0 {
-            server.kill();
-            return;
-        }
-        assert!(std::time::Instant::now() < deadline, "never started: {t}");
-        std::thread::sleep(std::time::Duration::from_millis(1));
-    }
+    server.wait_part_done(session, id);
+    server.kill();
 }
 
 fn count(database: &std::path::Path, query: &str) -> i64 {
