@@ -182,6 +182,8 @@ function historyEntry(e, leave) {
   const seesTasks = me.character === 2 || me.character === 3;
   const source = e.request
     ? h('a', { href: `#requests/${e.request}`, className: 'history-request', onclick: leave }, e.source)
+    : e.stocktake && seesTasks
+      ? h('a', { href: `#stocktake/${e.stocktake}`, className: 'history-stocktake', onclick: leave }, e.source)
     : e.task && seesTasks
       ? h('a', { href: `#task/${e.task}`, className: 'history-task', onclick: leave }, e.source)
       : e.source;

@@ -128,6 +128,15 @@ function stocktakeScreen(root, id) {
     // The auditor's report: expected against found, by state, who counted what and when.
     const actions = [downloadLink('报告 XLSX', `${path('stocktake', id, 'report')}?format=xlsx`),
       downloadLink('报告 CSV', `${path('stocktake', id, 'report')}?format=csv`)];
+    if (s.state === 1) {
+      // The differences found, as an update import: previewed first, confirmed on its task.
+      actions.push(button('调整登记表（预览）', () => busy(null, msg, async () => {
+        const answer = (await api('POST', `${path('stocktake', id, 'adjust')}?dry_run=true`, {})).data;
+        toast(`${answer.rows} 项差异将更新登记表${answer.left_out ? `；${answer.left_out} 项盘点后已被修改，未纳入` : ''}：请在任务中查看预览并确认`);
+        location.hash = `#task/${answer.task}`;
+      }), 'btn-primary', { id: 'stocktake-adjust' }));
+    }
+    if (s.adjust_task) actions.push(h('a', { href: `#task/${s.adjust_task}`, className: 'btn btn-small', id: 'stocktake-adjust-task' }, `调整任务 #${s.adjust_task}`));
     if (s.state === 0) {
       actions.push(button('完成盘点', () => finish(true), 'btn-primary', { id: 'stocktake-complete' }));
       actions.push(button('作废', () => finish(false), 'btn-danger', { id: 'stocktake-void' }));

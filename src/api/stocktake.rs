@@ -16,7 +16,9 @@ use serde_json::json;
 const COUNTING: &[Role] = &[Role::Manager, Role::Admin];
 
 pub fn routes() -> Vec<Route> {
-    routes![start, list, detail, lines, extras, report, template, upload, scan, complete, void]
+    routes![
+        start, list, detail, lines, extras, report, template, upload, adjust, scan, complete, void
+    ]
 }
 
 fn stocktake_id(id: &str) -> Result<i64, Error> {
@@ -187,6 +189,32 @@ async fn upload(
         .await?;
     workers.queue(task)?;
     ok(json!({ "id": task }))
+}
+
+/// Corrects the register from a completed stocktake: its accepted differences as an update
+/// import (`?dry_run=true`: a preview to confirm); `{"accept": ["misplaced", …]}` optional.
+#[post("/api/stocktake/<_>/<id>/adjust?<dry_run>", data = "<body>")]
+async fn adjust(
+    db: &State<Db>,
+    workers: &State<std::sync::Arc<crate::tasks::Workers>>,
+    settings: &State<crate::config::Settings>,
+    session: Session,
+    id: &str,
+    dry_run: Option<&str>,
+    body: Body,
+) -> Reply {
+    let caller = session.require(COUNTING)?;
+    let id = stocktake_id(id)?;
+    let dry_run = super::flag("dry_run", dry_run)?;
+    let asked: stocktake::adjust::Adjust = body.json_or_default()?;
+    let chunk_rows = settings.task_batch_rows;
+    let answer = db
+        .run(move |conn| stocktake::adjust::adjust(conn, &caller, id, (dry_run, asked), chunk_rows))
+        .await?;
+    if let Some(task) = answer["task"].as_i64() {
+        workers.queue(task)?;
+    }
+    ok(answer)
 }
 
 /// One scan: `{"code": "1024", "position": "A座301", "count": 1, "holder": "zhangsan"}`.

@@ -16,10 +16,17 @@ pub struct StocktakeRow {
     pub created_at: i64,
     pub ended_at: Option<i64>,
     pub ender: Option<String>,
+    /// The newest import that adjusts the register from it, and whether one did so (ran for
+    /// real or was confirmed, and is not undone).
+    pub adjust_task: Option<i64>,
+    pub adjusted: bool,
 }
 
 const COLUMNS: &str = "s.id, s.name, s.filter, s.department_id, d.name, cu.name, s.state,
-    s.created_at, s.ended_at, eu.name";
+    s.created_at, s.ended_at, eu.name,
+    (SELECT max(t.id) FROM task t WHERE t.stocktake_id = s.id AND t.port_type = 1 AND t.stored = 1),
+    EXISTS (SELECT 1 FROM task t WHERE t.stocktake_id = s.id AND t.port_type = 1
+        AND t.stored = 1 AND (t.dry_run = 0 OR t.confirmed = 1) AND t.undone_by IS NULL)";
 
 const FROM: &str = "FROM stocktake s
     JOIN user cu ON cu.id = s.creator_id
@@ -29,7 +36,8 @@ const FROM: &str = "FROM stocktake s
 fn row_of(r: &rusqlite::Row) -> rusqlite::Result<StocktakeRow> {
     Ok(from_row!(
         r, StocktakeRow;
-        id, name, filter, department_id, department, creator, state, created_at, ended_at, ender
+        id, name, filter, department_id, department, creator, state, created_at, ended_at, ender,
+        adjust_task, adjusted
     ))
 }
 

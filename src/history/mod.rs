@@ -28,6 +28,8 @@ pub struct HistoryEntry {
     pub task: Option<i64>,
     /// The request (申请) whose approval made it, if one did.
     pub request: Option<i64>,
+    /// The stocktake (盘点) an adjustment of the register made it from, if one did.
+    pub stocktake: Option<i64>,
     /// 页面/API, 导入任务 #N, 撤销任务 #N or 申请 #N.
     pub source: String,
     /// Its API name (`created`, `modified`, …).
@@ -69,9 +71,26 @@ const FIELDS: [(&str, &str); 14] = [
 struct Names<'c> {
     conn: &'c Connection,
     known: HashMap<(&'static str, i64), String>,
+    /// The stocktake each task adjusts the register from, if it does.
+    stocktakes: HashMap<i64, Option<i64>>,
 }
 
 impl Names<'_> {
+    /// The stocktake task `task` adjusts the register from (an import that names one).
+    fn stocktake_of(&mut self, task: i64) -> Result<Option<i64>> {
+        if let Some(found) = self.stocktakes.get(&task) {
+            return Ok(*found);
+        }
+        let found: Option<i64> = self
+            .conn
+            .prepare_cached("SELECT stocktake_id FROM task WHERE id = ?1 AND port_type = 1")?
+            .query_row([task], |r| r.get(0))
+            .optional()?
+            .flatten();
+        self.stocktakes.insert(task, found);
+        Ok(found)
+    }
+
     fn of(&mut self, table: &'static str, id: i64) -> Result<String> {
         if let Some(name) = self.known.get(&(table, id)) {
             return Ok(name.clone());
@@ -206,6 +225,7 @@ fn entries_of<T>(
     let mut names = Names {
         conn,
         known: HashMap::new(),
+        stocktakes: HashMap::new(),
     };
     let mut data = Vec::new();
     for entry in sql::own_page(conn, asset_id, limit, skip)? {
@@ -228,8 +248,16 @@ fn shown(names: &mut Names, entry: &Entry, changes: Map<String, Value>) -> Resul
         Some(id) => names.of("user", id)?,
         None => String::new(),
     };
+    // An import that adjusts the register from a stocktake names the stocktake (盘点调整).
+    let stocktake = match entry.task_id {
+        Some(t) => names.stocktake_of(t)?,
+        None => None,
+    };
     // A request's change names the request, also when its task made it (`task` names that).
     let source = match (entry.request_id, entry.task_id, entry.kind) {
+        (None, Some(t), _) if stocktake.is_some() => {
+            format!("盘点 #{} 调整（任务 #{t}）", stocktake.unwrap_or_default())
+        }
         (Some(r), _, _) => format!("申请 #{r}"),
         (None, None, _) => "页面/API".to_owned(),
         (None, Some(t), Kind::UndoRestored | Kind::UndoDeleted) => format!("撤销任务 #{t}"),
@@ -249,16 +277,21 @@ fn shown(names: &mut Names, entry: &Entry, changes: Map<String, Value>) -> Resul
         });
     }
     let time = crate::clock::local_time(entry.at);
-    let text = sentence(&time, &actor, &source, entry.kind, &fields);
+    let kind_label = match stocktake {
+        Some(_) => "盘点调整",
+        None => entry.kind.label(),
+    };
+    let text = sentence(&time, &actor, &source, (entry.kind, kind_label), &fields);
     Ok(HistoryEntry {
         id: entry.id,
         time,
         actor,
         task: entry.task_id,
         request: entry.request_id,
+        stocktake,
         source,
         kind: entry.kind,
-        kind_label: entry.kind.label(),
+        kind_label,
         changes: fields,
         text,
     })
@@ -305,7 +338,13 @@ fn told(kind: Kind, fields: &[FieldChange]) -> impl Iterator<Item = &FieldChange
 }
 
 /// "2026-12-04 10:00:03 刘思妮（导入任务 #12）导入更新：资产名「旧」→「新」；…".
-fn sentence(time: &str, actor: &str, source: &str, kind: Kind, fields: &[FieldChange]) -> String {
+fn sentence(
+    time: &str,
+    actor: &str,
+    source: &str,
+    (kind, label): (Kind, &str),
+    fields: &[FieldChange],
+) -> String {
     let parts: Vec<String> = told(kind, fields)
         .map(|f| {
             let (old, new) = (worded(f.field, &f.old), worded(f.field, &f.new));
@@ -323,9 +362,5 @@ fn sentence(time: &str, actor: &str, source: &str, kind: Kind, fields: &[FieldCh
     } else {
         actor
     };
-    format!(
-        "{time} {actor}（{source}）{}：{}",
-        kind.label(),
-        parts.join("；")
-    )
+    format!("{time} {actor}（{source}）{label}：{}", parts.join("；"))
 }

@@ -18,6 +18,7 @@ use rusqlite::Connection;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+pub mod adjust;
 pub mod count;
 pub mod report;
 #[cfg(test)]
@@ -193,14 +194,21 @@ fn summary(conn: &Connection, row: &StocktakeRow) -> Result<Value> {
 }
 
 fn view(row: &StocktakeRow) -> Value {
+    // 已调整 while an adjustment of the register from it stands (confirmed, not undone).
+    let state = if row.state == COMPLETED && row.adjusted {
+        2
+    } else {
+        row.state
+    };
     json!({
         "id": row.id,
         "name": row.name,
         "filter": serde_json::from_str::<Value>(&row.filter).unwrap_or(Value::Null),
         "department": row.department,
         "creator": row.creator,
-        "state": row.state,
-        "state_label": state_label(row.state),
+        "state": state,
+        "state_label": state_label(state),
+        "adjust_task": row.adjust_task,
         "created_at": crate::clock::local_time(row.created_at),
         "ended_at": row.ended_at.map(crate::clock::local_time),
         "ender": row.ender,

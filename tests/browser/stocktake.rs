@@ -99,6 +99,11 @@ async fn a_manager_counts_a_department_by_scanning_on_a_phone() {
         s.screenshot(&format!("stocktake-done-{width}")).await;
         s.assert_fits_viewport(&format!("stocktake done ({width})"))
             .await;
+        // The positions found, into the register: an update import previewed on its task.
+        s.click("#stocktake-adjust").await;
+        s.wait(and(has(".task-head"), text_has(".task-head", "待确认")))
+            .await;
+        s.wait(text_has("#succeed-count", "将成功 2 行")).await;
     }
     s.end().await;
 }

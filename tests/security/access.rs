@@ -174,8 +174,9 @@ GET    /api/stocktake/<_>/<id>/extras               23
 GET    /api/stocktake/<_>/<id>/report               23
 GET    /api/stocktake/<_>/<id>/template             23
 POST   /api/stocktake_file/<_>/<id>                 23    {count_csv}
-POST   /api/stocktake/<_>/<id>/scan                 23    {"code": "{staffs}"}
+POST   /api/stocktake/<_>/<id>/scan                 23    {"code": "{staffs}", "position": "二楼"}
 POST   /api/stocktake/<_>/<id>/complete             23
+POST   /api/stocktake/<_>/<id>/adjust               23
 POST   /api/stocktake/<_>/<id>/void                 23
 "#;
 
@@ -299,7 +300,10 @@ impl Endpoint {
             ("{item}", item("修好的行").to_string()),
             ("{csv}", csv.to_owned()),
             ("{request_csv}", format!("资产编号\n{}\n", fx.staffs)),
-            ("{count_csv}", format!("资产编号,实盘位置\n{}\n", fx.staffs)),
+            (
+                "{count_csv}",
+                format!("资产编号,实盘位置\n{},二楼\n", fx.staffs),
+            ),
         ]
         .iter()
         .fold(self.body.to_owned(), |b, (from, to)| b.replace(from, to));

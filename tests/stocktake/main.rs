@@ -373,3 +373,121 @@ fn a_count_sheet_is_counted_as_a_task_and_names_the_rows_it_cannot_count() {
         "该盘点已完成，不能再盘点",
     );
 }
+
+/// The register corrected from a completed stocktake: its differences as an update import, a
+/// dry run first (what it would change, the asset changed since left out), then confirmed; the
+/// history says 盘点调整 with the stocktake; an undo takes it back.
+#[test]
+fn a_completed_stocktake_adjusts_the_register_with_a_dry_run_and_undo() {
+    let app = App::new();
+    let admin = app.demo("sysadmin");
+    let liusn = app.demo("liusn");
+    let ids: Vec<i64> = ["调整甲", "调整乙", "调整丙", "调整丁"]
+        .iter()
+        .map(|n| {
+            let mut r = row(n, "liusn", "CST");
+            r["position"] = json!("仓库");
+            app.create_asset(&admin, &r)
+        })
+        .collect();
+    let id = start(
+        &app,
+        &liusn,
+        &json!({"name": "年终", "filter": {"department": "CST", "name": "调整"}}),
+    );
+    scan(
+        &app,
+        &liusn,
+        id,
+        &json!({"code": ids[0], "position": "二楼"}),
+    );
+    scan(&app, &liusn, id, &json!({"code": ids[1], "count": 7}));
+    scan(
+        &app,
+        &liusn,
+        id,
+        &json!({"code": ids[2], "holder": "zhangsan"}),
+    );
+    // 丁 is found elsewhere, then changed in the register: left out of the adjustment.
+    scan(
+        &app,
+        &liusn,
+        id,
+        &json!({"code": ids[3], "position": "三楼"}),
+    );
+    app.put(
+        &format!("/api/asset/{admin}"),
+        &json!({"id": ids[3], "description": "已送修"}),
+    )
+    .ok();
+    let adjust = |query: &str| {
+        app.post(
+            &format!("/api/stocktake/{liusn}/{id}/adjust{query}"),
+            &json!({}),
+        )
+    };
+    adjust("?dry_run=true").err(400, 20, "只有已完成的盘点可以调整登记表（该盘点进行中）");
+    app.post(&format!("/api/stocktake/{liusn}/{id}/complete"), &json!({}))
+        .ok();
+    let answer = adjust("?dry_run=true");
+    let a = answer.ok().clone();
+    assert_eq!((&a["rows"], &a["left_out"]), (&json!(3), &json!(1)), "{a}");
+    let task = a["task"].as_i64().unwrap();
+    let dry = app.wait_task(&liusn, task);
+    assert_eq!(
+        (&dry["dry_run"], &dry["number_updated"], &dry["stocktake"]),
+        (&json!(true), &json!(3), &json!(id)),
+        "{dry}"
+    );
+    let asset = |i: usize| crate::asset_of(&app, &admin, ids[i]);
+    assert_eq!(asset(0)["position"], "仓库", "a dry run changes nothing");
+    app.post(
+        &format!("/api/async_task/{liusn}/{task}/confirm"),
+        &json!({}),
+    )
+    .ok();
+    let done = app.wait_task(&liusn, task);
+    assert_eq!(done["number_updated"], 3, "{done}");
+    assert_eq!(asset(0)["position"], "二楼");
+    assert_eq!(asset(1)["count"], 7);
+    assert_eq!(asset(2)["userName"], "zhangsan");
+    assert_eq!(asset(3)["position"], "仓库", "changed since: left as it is");
+    let d = app.get(&format!("/api/stocktake/{liusn}/{id}"));
+    assert_eq!(
+        (&d.ok()["state_label"], &d.ok()["adjust_task"]),
+        (&json!("已调整"), &json!(task))
+    );
+    let history = app.get(&format!(
+        "/api/asset_history/{admin}/{}?page=1&size=10",
+        ids[0]
+    ));
+    let entry = &history.ok()[0];
+    assert_eq!(
+        (&entry["kind_label"], &entry["stocktake"], &entry["source"]),
+        (
+            &json!("盘点调整"),
+            &json!(id),
+            &json!(format!("盘点 #{id} 调整（任务 #{task}）"))
+        ),
+        "{entry}"
+    );
+    // Undone, the positions and counts are back, and the stocktake is 已完成 again.
+    let undo = app.post(&format!("/api/async_task/{liusn}/{task}/undo"), &json!({}));
+    let undo_task = undo.ok()["id"].as_i64().unwrap();
+    app.wait_task(&liusn, undo_task);
+    assert_eq!(asset(0)["position"], "仓库");
+    assert_eq!(asset(1)["count"], 10);
+    let d = app.get(&format!("/api/stocktake/{liusn}/{id}"));
+    assert_eq!(d.ok()["state_label"], "已完成");
+    adjust("").ok();
+    adjust("?dry_run=maybe").err(400, -2, "缺少字段或类型错误：[dry_run]（true 或 false）");
+}
+
+/// The asset as the caller's search shows it.
+fn asset_of(app: &App, s: &str, id: i64) -> Value {
+    let found = app.post(
+        &format!("/api/search_assets/{s}"),
+        &json!({"id": id, "page": 1, "size": 10}),
+    );
+    found.ok()[0].clone()
+}
