@@ -4,7 +4,7 @@
 //! for a code not expected; uploads a count sheet, whose task says which row was counted
 //! before; then completes it. At both sizes.
 
-use crate::harness::{and, any_has, has, text_has, Scenario};
+use crate::harness::{and, any_has, has, not, shown, text_has, Scenario};
 use serde_json::json;
 
 /// Types `code` into the scan box and presses Enter, as a keyboard scanner does; waits for the
@@ -63,6 +63,28 @@ async fn a_manager_counts_a_department_by_scanning_on_a_phone() {
         scanner_types(&s, &ids[0].to_string(), "已盘过").await;
         scanner_types(&s, "ZC-404", "盘盈").await;
         s.wait(text_has("#stocktake-progress", "盘盈 1")).await;
+
+        // The network drops: two scans are kept in the browser (one of them twice), and sent
+        // once it is back, each counted once.
+        s.js(
+            "window.realFetch = window.fetch; \
+             window.fetch = (url, init) => String(url).includes('/scan') \
+               ? Promise.reject(new TypeError('offline')) : window.realFetch(url, init);",
+            vec![],
+        )
+        .await;
+        for code in ["ZC-501", "ZC-502", "ZC-501"] {
+            s.type_into("#scan-code", &format!("{code}\u{E007}")).await;
+            s.wait(text_has("#scan-result", &format!("#{code}"))).await;
+        }
+        s.wait(text_has("#scan-queue", "3 条扫码已暂存")).await;
+        s.js(
+            "window.fetch = window.realFetch; window.dispatchEvent(new Event('online'));",
+            vec![],
+        )
+        .await;
+        s.wait(text_has("#stocktake-progress", "盘盈 3")).await;
+        s.wait(not(shown("#scan-queue"))).await;
 
         // A count sheet from the page: the third asset found in 二楼, the first again.
         let sheet = format!("资产编号,实盘位置\n{}\n{},二楼\n", ids[0], ids[2]);
