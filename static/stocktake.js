@@ -81,8 +81,14 @@ function stocktakeScreen(root, id) {
   const code = input({ id: 'scan-code', placeholder: '扫码或输入资产编号，回车', autocomplete: 'off', inputMode: 'text', attrs: { 'aria-label': '资产编号' } });
   const position = input({ id: 'scan-position', placeholder: '实盘位置（与应盘不同才填）', attrs: { 'aria-label': '实盘位置' } });
   const count = input({ id: 'scan-count', type: 'number', min: '0', step: '1', placeholder: '实盘数量（不同才填）', attrs: { 'aria-label': '实盘数量' } });
+  // A phone's camera reads the label's QR code or Code128 barcode where the browser can
+  // (BarcodeDetector); a USB or Bluetooth scanner types into the box everywhere.
+  const camera = h('div', { id: 'scan-camera-box' });
+  const canUseCamera = 'BarcodeDetector' in window && navigator.mediaDevices && navigator.mediaDevices.getUserMedia;
+  const cameraButton = canUseCamera ? button('用相机扫码', () => startCamera(), '', { id: 'scan-camera' }) : null;
   const scanBox = h('section', { className: 'card', id: 'scan-box' },
-    h('h2', { className: 'card-title' }, '扫码盘点'),
+    h('div', { className: 'toolbar' }, h('h2', { className: 'card-title' }, '扫码盘点'), cameraButton),
+    camera,
     // The result right under the code, in view on a phone; what differs is typed before the code.
     field('资产编号', code), result, offline,
     h('div', { className: 'form-grid' }, field('实盘位置', position), field('实盘数量', count)));
@@ -246,6 +252,42 @@ function stocktakeScreen(root, id) {
       toast(complete ? '盘点已完成' : '盘点已作废');
       await refresh();
     });
+  }
+
+  /** Reads codes from the camera until stopped or the screen is left; a code seen again within
+   * three seconds is the same label still in view, not a second scan. */
+  async function startCamera() {
+    let stream;
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: 'environment' } });
+    } catch (e) {
+      toast(`无法打开相机：${e.message}`, true);
+      return;
+    }
+    const detector = new window.BarcodeDetector({ formats: ['qr_code', 'code_128'] });
+    const video = h('video', { className: 'scan-video', autoplay: true, muted: true, playsInline: true });
+    video.srcObject = stream;
+    let running = true;
+    const stop = () => { running = false; stream.getTracks().forEach((t) => t.stop()); clear(camera); };
+    clear(camera, video, button('关闭相机', stop, 'btn-small', { id: 'scan-camera-stop' }));
+    let last = '';
+    let lastAt = 0;
+    while (running) {
+      if (!document.body.contains(video)) { stop(); return; }
+      try {
+        const found = await detector.detect(video);
+        const text = found.length ? found[0].rawValue.trim() : '';
+        if (text && (text !== last || Date.now() - lastAt > 3000)) {
+          last = text;
+          lastAt = Date.now();
+          code.value = text;
+          await scanNow();
+        }
+      } catch (e) {
+        // A frame not ready yet: try the next.
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
   }
 
   code.addEventListener('keydown', (e) => { if (e.key === 'Enter') { e.preventDefault(); scanNow(); } });

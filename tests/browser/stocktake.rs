@@ -86,6 +86,27 @@ async fn a_manager_counts_a_department_by_scanning_on_a_phone() {
         s.wait(text_has("#stocktake-progress", "盘盈 3")).await;
         s.wait(not(shown("#scan-queue"))).await;
 
+        // A phone's camera (stood in for: a detector that sees one label, a blank stream): the
+        // code it reads is scanned once, though it stays in view.
+        s.js(
+            "window.seen = arguments[0]; \
+             window.BarcodeDetector = class { async detect() { return [{ rawValue: window.seen }]; } }; \
+             const media = { getUserMedia: async () => { const c = document.createElement('canvas'); \
+               c.width = 8; c.height = 8; c.getContext('2d').fillRect(0, 0, 8, 8); return c.captureStream(); } }; \
+             Object.defineProperty(navigator, 'mediaDevices', { value: media, configurable: true }); \
+             const here = location.hash; location.hash = '#stocktake'; \
+             setTimeout(() => { location.hash = here; }, 100);",
+            vec![json!("ZC-600")],
+        )
+        .await;
+        s.wait(has("#scan-camera")).await;
+        s.click("#scan-camera").await;
+        s.wait(text_has("#scan-result", "#ZC-600")).await;
+        s.wait(text_has("#stocktake-progress", "盘盈 4")).await;
+        s.click("#scan-camera-stop").await;
+        s.wait(not(has(".scan-video"))).await;
+        s.wait(text_has("#stocktake-progress", "盘盈 4")).await;
+
         // A count sheet from the page: the third asset found in 二楼, the first again.
         let sheet = format!("资产编号,实盘位置\n{}\n{},二楼\n", ids[0], ids[2]);
         s.js(
