@@ -491,3 +491,56 @@ fn asset_of(app: &App, s: &str, id: i64) -> Value {
     );
     found.ok()[0].clone()
 }
+
+/// Every stocktake endpoint refuses another company's admin and the manager of a department
+/// below the stocktake's (who manages only part of it) with 盘点不存在, and changes nothing.
+#[test]
+fn every_endpoint_keeps_to_the_company_and_the_department() {
+    let app = App::new();
+    let admin = app.demo("sysadmin");
+    let liusn = app.demo("liusn");
+    app.post(
+        &format!("/api/user/{admin}"),
+        &json!({"name": "zhaoliu", "password": "secret5", "entity": "示例企业",
+                "department": "软件组", "character": 2, "lock": false}),
+    )
+    .ok();
+    let zhaoliu = app.login("zhaoliu", "secret5");
+    let (other_admin, _, _) = app.second_entity();
+    let asset = app.create_asset(&admin, &row("隔离椅", "liusn", "CST"));
+    let id = start(
+        &app,
+        &liusn,
+        &json!({"name": "CST盘点", "filter": {"department": "CST"}}),
+    );
+    let before = app.table_counts();
+    for session in [&other_admin, &zhaoliu] {
+        for path in ["", "/lines", "/extras", "/report", "/template"] {
+            let answer = filekit::fetch(&app, &format!("/api/stocktake/{session}/{id}{path}"));
+            answer.answer().err(404, 7, "盘点不存在");
+        }
+        for (action, body) in [
+            ("scan", json!({"code": asset})),
+            ("complete", json!({})),
+            ("void", json!({})),
+            ("adjust", json!({})),
+        ] {
+            app.post(&format!("/api/stocktake/{session}/{id}/{action}"), &body)
+                .err(404, 7, "盘点不存在");
+        }
+        filekit::upload_count(&app, session, id, format!("资产编号\n{asset}\n").as_bytes()).err(
+            404,
+            7,
+            "盘点不存在",
+        );
+        let listed = app.get(&format!("/api/stocktake/{session}?page=1&size=10"));
+        assert_eq!(listed.body["total"], 0, "{}", listed.body);
+    }
+    assert_eq!(app.table_counts(), before);
+    // Nor may that manager start one of the department above theirs.
+    app.post(
+        &format!("/api/stocktake/{zhaoliu}"),
+        &json!({"name": "越权", "filter": {"department": "CST"}}),
+    )
+    .err(400, 20, "无权盘点部门「CST」的资产");
+}
