@@ -120,6 +120,18 @@ impl App {
         App { client, dir }
     }
 
+    /// Makes zhaoliu (password secret5) the asset manager of 软件组, the demo's department below
+    /// CST, as the system admin `admin`: a 调拨 needs someone to receive, and a department below
+    /// another needs a manager of its own.
+    pub fn add_software_manager(&self, admin: &str) {
+        self.post(
+            &format!("/api/user/{admin}"),
+            &json!({"name": "zhaoliu", "password": "secret5", "entity": "示例企业",
+                    "department": "软件组", "character": 2, "lock": false}),
+        )
+        .ok();
+    }
+
     pub fn db_path(&self) -> std::path::PathBuf {
         self.dir.path().join("db.sqlite3")
     }

@@ -69,12 +69,7 @@ fn xlsx(rows: &[(Value, Value)]) -> Vec<u8> {
 
 /// 软件组 (below CST) gets an asset manager, who receives what is allocated to it.
 fn receiving_manager(app: &App, admin: &str) {
-    app.post(
-        &format!("/api/user/{admin}"),
-        &json!({"name": "zhaoliu", "password": "secret5", "entity": "示例企业",
-                "department": "软件组", "character": 2, "lock": false}),
-    )
-    .ok();
+    app.add_software_manager(admin);
 }
 
 /// `n` quantity assets of CST held by liusn, imported as one task; their ids, in order.

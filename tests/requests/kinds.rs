@@ -160,12 +160,7 @@ fn an_allocation_moves_assets_to_the_receiving_department_whose_manager_approves
     let app = App::new();
     let (admin, liusn) = (app.demo("sysadmin"), app.demo("liusn"));
     // 软件组 (below CST) gets an asset manager of its own.
-    app.post(
-        &format!("/api/user/{admin}"),
-        &json!({"name": "zhaoliu", "password": "secret5", "entity": "示例企业",
-                "department": "软件组", "character": 2, "lock": false}),
-    )
-    .ok();
+    app.add_software_manager(&admin);
     let zhaoliu = app.login("zhaoliu", "secret5");
     let chairs = app.create_asset(&admin, &row("椅子", "liusn", "CST"));
     // Only managers and system admins allocate.

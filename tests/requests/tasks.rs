@@ -19,16 +19,6 @@ fn lines_for(ids: &[i64]) -> Vec<Value> {
         .collect()
 }
 
-/// Makes zhaoliu the asset manager of 软件组 (a 调拨 needs one to receive the assets).
-fn software_manager(app: &App, admin: &str) {
-    app.post(
-        &format!("/api/user/{admin}"),
-        &json!({"name": "zhaoliu", "password": "secret5", "entity": "示例企业",
-                "department": "软件组", "character": 2, "lock": false}),
-    )
-    .ok();
-}
-
 /// Imports `n` assets of liusn in CST named `prefix`000…, ten each; returns their ids in order.
 fn chairs(app: &App, admin: &str, prefix: &str, n: usize) -> Vec<i64> {
     let rows: Vec<Value> = (0..n)
@@ -54,7 +44,7 @@ fn a_request_of_many_lines_is_approved_and_undone_by_tasks() {
     const LINES: usize = 150;
     let app = App::with(&[("task_batch_rows", json!(40))]);
     let (admin, liusn, zhangsan) = demo_sessions(&app);
-    software_manager(&app, &admin);
+    app.add_software_manager(&admin);
     let ids = chairs(&app, &admin, "椅子", LINES);
     let request = ask(
         &app,
@@ -241,7 +231,7 @@ fn a_request_of_many_lines_is_approved_and_undone_by_tasks() {
 fn a_request_within_a_batch_is_still_approved_at_once() {
     let app = App::with(&[("task_batch_rows", json!(40))]);
     let (admin, liusn, _) = demo_sessions(&app);
-    software_manager(&app, &admin);
+    app.add_software_manager(&admin);
     let ids = chairs(&app, &admin, "书桌", 40);
     let request = ask(
         &app,

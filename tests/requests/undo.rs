@@ -20,12 +20,7 @@ fn history_kinds(app: &App, s: &str, id: i64) -> Vec<Value> {
 fn an_approved_request_is_undone_where_nothing_changed_since() {
     let app = App::new();
     let (admin, liusn, zhangsan) = demo_sessions(&app);
-    app.post(
-        &format!("/api/user/{admin}"),
-        &json!({"name": "zhaoliu", "password": "secret5", "entity": "示例企业",
-                "department": "软件组", "character": 2, "lock": false}),
-    )
-    .ok();
+    app.add_software_manager(&admin);
     let mut chairs = row("椅子", "liusn", "CST");
     chairs["price"] = json!(100.0);
     let chairs = app.create_asset(&admin, &chairs);

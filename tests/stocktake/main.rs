@@ -29,12 +29,7 @@ fn a_department_is_counted_by_scan_and_completed() {
     let app = App::new();
     let admin = app.demo("sysadmin");
     let liusn = app.demo("liusn");
-    app.post(
-        &format!("/api/user/{admin}"),
-        &json!({"name": "zhaoliu", "password": "secret5", "entity": "示例企业",
-                "department": "软件组", "character": 2, "lock": false}),
-    )
-    .ok();
+    app.add_software_manager(&admin);
     let mut ids = Vec::new();
     for (name, user, department) in [
         ("椅子", "liusn", "CST"),
@@ -499,12 +494,7 @@ fn every_endpoint_keeps_to_the_company_and_the_department() {
     let app = App::new();
     let admin = app.demo("sysadmin");
     let liusn = app.demo("liusn");
-    app.post(
-        &format!("/api/user/{admin}"),
-        &json!({"name": "zhaoliu", "password": "secret5", "entity": "示例企业",
-                "department": "软件组", "character": 2, "lock": false}),
-    )
-    .ok();
+    app.add_software_manager(&admin);
     let zhaoliu = app.login("zhaoliu", "secret5");
     let (other_admin, _, _) = app.second_entity();
     let asset = app.create_asset(&admin, &row("隔离椅", "liusn", "CST"));
