@@ -376,6 +376,7 @@ fn task_records_have_the_api_fields_in_id_order() {
                 "removed",
                 "request",
                 "start_time",
+                "stocktake",
                 "undo_of",
                 "undone_by",
                 "unread_columns"
