@@ -541,17 +541,28 @@ impl Browser {
             &format!("document.querySelector({css:?})"),
         )
         .await;
-        let el = self
-            .client
-            .find(Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("find {css}: {e}"));
-        el.clear()
-            .await
-            .unwrap_or_else(|e| panic!("clear {css}: {e}"));
-        el.send_keys(text)
-            .await
-            .unwrap_or_else(|e| panic!("type into {css}: {e}"));
+        // A dialog drawn again between the find and the typing (its data arrived) leaves a
+        // stale element behind: find the field again, as a user would look again.
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let el = self
+                .client
+                .find(Locator::Css(css))
+                .await
+                .unwrap_or_else(|e| panic!("find {css}: {e}"));
+            let typed = match el.clear().await {
+                Ok(()) => el.send_keys(text).await,
+                Err(e) => Err(e),
+            };
+            match typed {
+                Ok(()) => return,
+                Err(e) if tries < 3 && e.to_string().contains("stale element") => {
+                    rocket::tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("type into {css}: {e}"),
+            }
+        }
     }
 
     pub async fn text(&self, css: &str) -> String {
