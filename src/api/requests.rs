@@ -210,13 +210,7 @@ async fn approve(
     session: Session,
     id: &str,
 ) -> Reply {
-    let caller = session.require(ASKING)?;
-    let id = request_id(id)?;
-    let batch = settings.task_batch_rows;
-    let reviewed = db
-        .write_many(move |tx| requests::approve(tx, &caller, id, batch))
-        .await?;
-    queued(workers, reviewed)
+    reviewed(db, (workers, settings), session, id, requests::approve).await
 }
 
 /// Takes back an approved request: what its lines changed, where nothing changed it since; a
@@ -229,12 +223,27 @@ async fn undo(
     session: Session,
     id: &str,
 ) -> Reply {
+    reviewed(db, (workers, settings), session, id, requests::undo).await
+}
+
+/// What an approval or an undo does, either way: `act` in one write of many statements, with
+/// the batch above which it leaves the lines to a task, then that task queued.
+async fn reviewed(
+    db: &Db,
+    (workers, settings): (&Workers, &crate::config::Settings),
+    session: Session,
+    id: &str,
+    act: fn(
+        &rusqlite::Connection,
+        &crate::auth::Caller,
+        i64,
+        usize,
+    ) -> crate::error::Result<requests::Reviewed>,
+) -> Reply {
     let caller = session.require(ASKING)?;
     let id = request_id(id)?;
     let batch = settings.task_batch_rows;
-    let reviewed = db
-        .write_many(move |tx| requests::undo(tx, &caller, id, batch))
-        .await?;
+    let reviewed = db.write_many(move |tx| act(tx, &caller, id, batch)).await?;
     queued(workers, reviewed)
 }
 

@@ -35,7 +35,7 @@ pub fn create(
         )));
     }
     let new = NewTask {
-        file_name: file_name.map(|n| n.chars().filter(|c| !c.is_control()).take(255).collect()),
+        file_name: crate::tasks::create::shown_file_name(file_name.as_deref()),
         stocktake_id: Some(id),
         ..NewTask::default()
     };
@@ -105,8 +105,8 @@ fn count_row(
     let Some(code) = text("id") else {
         return Ok(Err("缺少资产编号".into()));
     };
-    if code.chars().count() > 100 {
-        return Ok(Err("资产编号过长".into()));
+    if let Some(why) = super::code_problem(&code) {
+        return Ok(Err(why.into()));
     }
     let count = match fields.get("count").map(crate::rows::whole_number) {
         None | Some(Some(None)) => None,

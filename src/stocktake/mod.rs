@@ -343,6 +343,14 @@ pub struct Scan {
 
 const CODE_MAX: usize = 100;
 
+/// Why a code read (a scan's, a count sheet's row's) cannot be one, if it cannot: empty, longer
+/// than `CODE_MAX` characters, or holding control characters.
+pub(crate) fn code_problem(code: &str) -> Option<&'static str> {
+    let bad =
+        code.is_empty() || code.chars().count() > CODE_MAX || code.chars().any(char::is_control);
+    bad.then_some("扫描到的编码须为1到100个字符")
+}
+
 /// Records one scan in the calling transaction; answers what it found: the line's new state, or
 /// 已盘过 with who counted it and when, or 盘盈 for a code not expected.
 pub fn scan(conn: &Connection, caller: &Caller, id: i64, scan: &Scan) -> Result<Value> {
@@ -358,10 +366,10 @@ pub fn scan(conn: &Connection, caller: &Caller, id: i64, scan: &Scan) -> Result<
         Value::Number(n) => n.to_string(),
         _ => String::new(),
     };
-    if code.is_empty() || code.chars().count() > CODE_MAX || code.chars().any(char::is_control) {
+    if let Some(why) = code_problem(&code) {
         return Err(Error::BadBody(crate::rows::missing_field_message(
             "code",
-            Some("扫描到的编码须为1到100个字符"),
+            Some(why),
         )));
     }
     let text = |value: &Option<String>, key: &str| -> Result<Option<String>> {

@@ -170,6 +170,19 @@ pub struct Upload {
     pub check_duplicate: bool,
 }
 
+/// An uploaded file's name as the task list shows it: its last path segment, no control
+/// characters, at most 255 characters (None when nothing is left).
+pub(crate) fn shown_file_name(name: Option<&str>) -> Option<String> {
+    name.map(|n| n.rsplit(['/', '\\']).next().unwrap_or(n))
+        .map(|n| {
+            n.chars()
+                .filter(|c| !c.is_control())
+                .take(255)
+                .collect::<String>()
+        })
+        .filter(|n| !n.trim().is_empty())
+}
+
 /// Stores an import task with one row per data line of the file, a chunk per transaction. A
 /// file that cannot be read (at all, or at some line) creates no task.
 pub fn create_import(
@@ -180,18 +193,8 @@ pub fn create_import(
     limits: ReadLimits,
     chunk_rows: usize,
 ) -> Result<i64> {
-    let (format, file_name) = (upload.format, upload.file_name.as_deref());
-    // The name as the task list shows it: its last path segment, no control characters, at
-    // most 255 characters.
-    let file_name = file_name
-        .map(|n| n.rsplit(['/', '\\']).next().unwrap_or(n))
-        .map(|n| {
-            n.chars()
-                .filter(|c| !c.is_control())
-                .take(255)
-                .collect::<String>()
-        })
-        .filter(|n| !n.trim().is_empty());
+    let format = upload.format;
+    let file_name = shown_file_name(upload.file_name.as_deref());
     let owner = (caller.entity()?, caller.user_id);
     let file_hash = file_name.as_ref().and(upload.file_hash.clone());
     // The same content (whatever its name) imported for real in the last day and not undone:
