@@ -1,4 +1,4 @@
--- assetport schema, version 15. Applied once to an empty database (PRAGMA user_version = 0),
+-- assetport schema, version 16. Applied once to an empty database (PRAGMA user_version = 0),
 -- in one transaction; src/db/migrate.rs sets user_version afterwards. Older databases are
 -- upgraded by the steps in src/db/migrate/, which are frozen once landed: a change here is also
 -- a new step there, and its tests check that the steps lead to exactly this schema.
@@ -129,7 +129,7 @@ END;
 
 -- Asynchronous tasks. port_type 1 import, 0 export, 2 undo of an import (undo_of), 3 approval of
 -- a request and 4 undo of an approved one (request_id), 5 a stocktake's count sheet
--- (stocktake_id).
+-- (stocktake_id), 6 labels of assets printed as a PDF (label_layout, label_offset).
 -- finish 0 queued or running, 1 all rows succeeded, 2 at least one row failed.
 -- Rows with seq in [next_seq, end_seq) are still to run; next_seq is the checkpoint, moved in the
 -- same transaction as the assets, failures and counters of each batch.
@@ -138,7 +138,7 @@ CREATE TABLE task (
     entity_id      INTEGER NOT NULL REFERENCES entity(id),
     creator_id     INTEGER NOT NULL REFERENCES user(id),
     create_time    TEXT NOT NULL,
-    port_type      INTEGER NOT NULL CHECK (port_type >= 0 AND port_type <= 5),
+    port_type      INTEGER NOT NULL CHECK (port_type >= 0 AND port_type <= 6),
     number_need    INTEGER NOT NULL,
     number_succeed INTEGER NOT NULL DEFAULT 0,
     number_failed  INTEGER NOT NULL DEFAULT 0,
@@ -184,11 +184,16 @@ CREATE TABLE task (
     -- An approval (port_type 3) or undo (4) task's request.
     request_id     INTEGER REFERENCES request(id),
     -- A count sheet's (port_type 5) stocktake.
-    stocktake_id   INTEGER REFERENCES stocktake(id)
+    stocktake_id   INTEGER REFERENCES stocktake(id),
+    -- A label task's (port_type 6) layout (a4-3x8, a4-2x7, roll-60x40) and how many labels of
+    -- its first sheet were already used.
+    label_layout   TEXT,
+    label_offset   INTEGER
 );
 CREATE INDEX task_entity ON task(entity_id);
 CREATE INDEX task_unfinished ON task(finish) WHERE finish = 0;
 CREATE INDEX task_request ON task(request_id) WHERE request_id IS NOT NULL;
+CREATE INDEX task_stocktake ON task(stocktake_id) WHERE stocktake_id IS NOT NULL;
 
 -- Rows still to run, stored as submitted in chunks (a JSON array of the raw row texts), so the
 -- POST writes a few large rows instead of one per asset. A chunk is deleted by the batch that

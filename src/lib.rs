@@ -16,6 +16,7 @@ pub mod files;
 pub mod front;
 pub mod history;
 pub mod journal;
+pub mod labels;
 pub mod logging;
 pub mod login;
 pub mod names;

@@ -34,7 +34,7 @@ pub enum Body {
 
 pub struct Download {
     body: Body,
-    format: Format,
+    content_type: ContentType,
     file_name: String,
 }
 
@@ -46,9 +46,25 @@ impl Download {
     }
 
     pub(crate) fn new(body: Body, format: Format, file_name: &str) -> Download {
+        let content_type = match format {
+            Format::Csv => ContentType::new("text", "csv").with_params(("charset", "utf-8")),
+            Format::Xlsx => ContentType::new(
+                "application",
+                "vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            ),
+        };
         Download {
             body,
-            format,
+            content_type,
+            file_name: file_name.to_owned(),
+        }
+    }
+
+    /// A PDF (asset labels).
+    pub(crate) fn pdf(body: Body, file_name: &str) -> Download {
+        Download {
+            body,
+            content_type: ContentType::PDF,
             file_name: file_name.to_owned(),
         }
     }
@@ -56,15 +72,8 @@ impl Download {
 
 impl<'r> Responder<'r, 'static> for Download {
     fn respond_to(self, _: &'r Request<'_>) -> response::Result<'static> {
-        let content_type = match self.format {
-            Format::Csv => ContentType::new("text", "csv").with_params(("charset", "utf-8")),
-            Format::Xlsx => ContentType::new(
-                "application",
-                "vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            ),
-        };
         let mut response = Response::build();
-        response.header(content_type).raw_header(
+        response.header(self.content_type).raw_header(
             "Content-Disposition",
             format!("attachment; filename=\"{}\"", self.file_name),
         );

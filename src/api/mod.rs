@@ -6,6 +6,7 @@ pub mod backups;
 pub mod failed;
 pub mod files;
 pub mod journal;
+pub mod labels;
 pub mod org;
 pub mod requests;
 pub mod session;
@@ -210,6 +211,7 @@ pub fn routes() -> Vec<Route> {
     all.extend(files::routes());
     all.extend(requests::routes());
     all.extend(stocktake::routes());
+    all.extend(labels::routes());
     all.extend(journal::routes());
     all.extend(setup::routes());
     all.extend(backups::routes());

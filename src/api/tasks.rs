@@ -358,10 +358,11 @@ fn list_query<'a>(
                     "approval" | "3" => TaskKind::Approval,
                     "request_undo" | "4" => TaskKind::RequestUndo,
                     "count" | "5" => TaskKind::Count,
+                    "label" | "6" => TaskKind::Label,
                     _ => {
                         return Err(bad(
                             "type",
-                            "import、export、undo、approval、request_undo 或 count",
+                            "import、export、undo、approval、request_undo、count 或 label",
                         ))
                     }
                 })

@@ -15,12 +15,13 @@ mod edit_checks;
 mod tests;
 mod v13;
 mod v15;
+mod v16;
 mod v2;
 mod v6;
 mod v8;
 
 const SCHEMA: &str = include_str!("../../schema.sql");
-pub const SCHEMA_VERSION: i64 = 15;
+pub const SCHEMA_VERSION: i64 = 16;
 
 /// One version's upgrade from the version before: SQL, or Rust where SQL alone cannot do it.
 enum Step {
@@ -30,7 +31,7 @@ enum Step {
 
 /// The steps to versions 2 to SCHEMA_VERSION, in order. (Version 1 is `migrate/v1.sql`: new
 /// databases start from `schema.sql`, so only the tests create it now.)
-const STEPS: [(i64, Step); 14] = [
+const STEPS: [(i64, Step); 15] = [
     (2, Step::Rust(v2::upgrade)),
     (3, Step::Sql(include_str!("migrate/v3.sql"))),
     (4, Step::Sql(include_str!("migrate/v4.sql"))),
@@ -45,6 +46,7 @@ const STEPS: [(i64, Step); 14] = [
     (13, Step::Rust(v13::upgrade)),
     (14, Step::Sql(include_str!("migrate/v14.sql"))),
     (15, Step::Rust(v15::upgrade)),
+    (16, Step::Rust(v16::upgrade)),
 ];
 
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), String> {

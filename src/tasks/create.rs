@@ -213,8 +213,7 @@ pub fn create_import(
         file_name,
         dry_run: upload.dry_run,
         file_hash,
-        as_of: None,
-        stocktake_id: None,
+        ..NewTask::default()
     };
     let mut writer = TaskWriter::create(conn, owner, TaskKind::Import, &new, chunk_rows)?;
     store_new(&mut writer, |writer| {

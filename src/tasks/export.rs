@@ -28,7 +28,12 @@ pub fn run_batch(
     let (mut succeeded, mut failed) = (0, 0);
     for (i, raw) in batch.rows.iter().enumerate().skip(skip) {
         let seq = batch.first_seq + i as i64;
-        match snapshot(tx, as_of.as_ref(), &mut views, scope, raw)? {
+        match snapshot(tx, as_of.as_ref(), &mut views, scope, raw)?.map_err(|why| {
+            match (task.kind(), why) {
+                (sql::TaskKind::Label, NOT_YOURS) => "无权打印该资产的标签",
+                (_, why) => why,
+            }
+        }) {
             Ok(view) => {
                 snapshots
                     .push(&view)
@@ -49,6 +54,9 @@ pub fn run_batch(
         ..Default::default()
     })
 }
+
+/// Why an asset outside the caller's departments is not exported.
+const NOT_YOURS: &str = "无权导出该资产";
 
 /// An asset id: an integer, or a string holding one.
 fn asset_id(raw: &str) -> Option<i64> {
@@ -86,7 +94,7 @@ fn snapshot(
         }));
     };
     if !scope.covers(department_id) {
-        return Ok(Err("无权导出该资产"));
+        return Ok(Err(NOT_YOURS));
     }
     Ok(Ok(view))
 }

@@ -204,7 +204,7 @@ pub fn result_sheet(
         | TaskKind::RequestUndo
         | TaskKind::Count => Sheet::Failed,
         TaskKind::Export if import_layout => Sheet::ForImport,
-        TaskKind::Export => Sheet::Export,
+        TaskKind::Export | TaskKind::Label => Sheet::Export,
     })
 }
 

@@ -29,6 +29,8 @@ fn call(app: &App, method: Method, path: &str, body: Option<&str>) -> Answer {
 struct Fixture {
     task: i64,
     export: i64,
+    /// A finished label task (its PDF is downloaded).
+    labels: i64,
     to_modify: i64,
     to_retire: i64,
     /// An asset of zhangsan's (staff), whose history every asset role may read.
@@ -78,9 +80,16 @@ fn fixture(app: &App) -> Fixture {
     let export = app.post(&format!("/api/export_task/{manager}"), &json!([to_modify]));
     let export = export.ok()["id"].as_i64().unwrap();
     app.wait_task(&manager, export);
+    let labels = app.post(
+        &format!("/api/label_task/{manager}"),
+        &json!({"ids": [to_modify]}),
+    );
+    let labels = labels.ok()["id"].as_i64().unwrap();
+    app.wait_task(&manager, labels);
     Fixture {
         task,
         export,
+        labels,
         to_modify,
         to_retire,
         staffs,
@@ -135,6 +144,8 @@ PUT    /failed_task/<_>/<id>                        23    [{item}]
 PUT    /api/failed_task/<_>/<id>                    23    [{item}]
 GET    /api/export_task/<_>/<id>                    23
 GET    /api/export_task/<_>/<id>/failed             23
+POST   /api/label_task/<_>                          23    {"ids": [{asset}], "layout": "a4-2x7", "offset": 3}
+GET    /api/label_task/<_>/<id>/file                23
 GET    /api/asset_template/<_>                      23
 POST   /api/asset_file/<_>                          23    {csv}
 GET    /api/async_task/<_>/<id>/file                23
@@ -233,6 +244,8 @@ impl Endpoint {
         };
         let id = if self.route.starts_with("/api/export_task") {
             fx.export
+        } else if self.route.starts_with("/api/label_task") {
+            fx.labels
         } else if self.route.starts_with("/api/asset_history") {
             fx.staffs
         } else if self.route.starts_with("/api/requests") {

@@ -3,7 +3,7 @@
 //! undo works through its import's records, a request's task through the request's lines.
 
 use super::TaskKind;
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, OptionalExtension};
 
 /// Stores an undo task of `import_id` (its `size` asset changes to take back), already
 /// visible, and marks the import undone by it; returns the undo task's id.
@@ -60,4 +60,22 @@ pub fn create_request_task(
         ],
     )?;
     Ok(conn.last_insert_rowid())
+}
+
+/// A label task's layout, the labels of its first sheet already used, and how many assets it
+/// snapshotted (its labels).
+pub fn label_spec(conn: &Connection, task_id: i64) -> rusqlite::Result<Option<(String, i64, i64)>> {
+    conn.query_row(
+        "SELECT label_layout, label_offset, number_succeed FROM task
+         WHERE id = ?1 AND label_layout IS NOT NULL",
+        [task_id],
+        |r| {
+            Ok((
+                r.get(0)?,
+                r.get::<_, Option<i64>>(1)?.unwrap_or(0),
+                r.get(2)?,
+            ))
+        },
+    )
+    .optional()
 }

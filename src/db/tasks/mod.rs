@@ -25,12 +25,20 @@ pub enum TaskKind {
     RequestUndo = 4,
     /// Counts a stocktake's lines from the rows of an uploaded count sheet (`stocktake_id`).
     Count = 5,
+    /// Snapshots assets for a PDF of their labels (`label_layout`, `label_offset`), like an
+    /// export: the PDF is drawn from the snapshots when it is downloaded.
+    Label = 6,
 }
 
 impl TaskKind {
     /// Whether it works through a request's lines (an approval, or its undo), not stored rows.
     pub fn of_request(self) -> bool {
         matches!(self, TaskKind::Approval | TaskKind::RequestUndo)
+    }
+
+    /// Whether its rows are asset ids snapshotted for a download (an export, or labels).
+    pub fn exports(self) -> bool {
+        matches!(self, TaskKind::Export | TaskKind::Label)
     }
 
     pub fn code(self) -> i64 {
@@ -45,6 +53,7 @@ impl TaskKind {
             TaskKind::Approval => "approval",
             TaskKind::RequestUndo => "request_undo",
             TaskKind::Count => "count",
+            TaskKind::Label => "label",
         }
     }
 
@@ -56,6 +65,7 @@ impl TaskKind {
             3 => Some(TaskKind::Approval),
             4 => Some(TaskKind::RequestUndo),
             5 => Some(TaskKind::Count),
+            6 => Some(TaskKind::Label),
             _ => None,
         }
     }

@@ -19,6 +19,8 @@ pub struct NewTask {
     pub as_of: Option<i64>,
     /// A count sheet's stocktake.
     pub stocktake_id: Option<i64>,
+    /// A label task's layout and the labels of its first sheet already used.
+    pub labels: Option<(String, i64)>,
 }
 
 /// Writes a task's rows in chunks as they are read, each chunk in a write transaction of its
@@ -58,8 +60,9 @@ impl<'c> TaskWriter<'c> {
         let tx = crate::db::write_tx(conn)?;
         tx.execute(
             "INSERT INTO task (entity_id, creator_id, create_time, port_type, number_need,
-                 end_seq, stored, file_name, dry_run, file_hash, as_of, stocktake_id)
-             VALUES (?1, ?2, ?3, ?4, 0, 0, 0, ?5, ?6, ?7, ?8, ?9)",
+                 end_seq, stored, file_name, dry_run, file_hash, as_of, stocktake_id,
+                 label_layout, label_offset)
+             VALUES (?1, ?2, ?3, ?4, 0, 0, 0, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             params![
                 entity_id,
                 creator_id,
@@ -69,7 +72,9 @@ impl<'c> TaskWriter<'c> {
                 new.dry_run,
                 new.file_hash,
                 new.as_of,
-                new.stocktake_id
+                new.stocktake_id,
+                new.labels.as_ref().map(|l| &l.0),
+                new.labels.as_ref().map(|l| l.1)
             ],
         )?;
         let task_id = tx.last_insert_rowid();

@@ -202,15 +202,14 @@ pub fn check(status: &Status, action: Action) -> Result<()> {
         Action::Read(results) => {
             let of_kind = match results {
                 Results::File => Ok(()),
-                Results::Failures => refuse(
-                    kind == TaskKind::Export,
-                    Error::NotAnImportTask { rerun: false },
-                ),
+                Results::Failures => {
+                    refuse(kind.exports(), Error::NotAnImportTask { rerun: false })
+                }
                 Results::FailedRows => refuse(
                     kind != TaskKind::Import,
                     Error::NotAnImportTask { rerun: false },
                 ),
-                Results::Records => refuse(kind != TaskKind::Export, Error::NotAnExportTask),
+                Results::Records => refuse(!kind.exports(), Error::NotAnExportTask),
             };
             of_kind?;
             kept()
@@ -231,7 +230,7 @@ pub fn actions(status: &Status) -> Vec<&'static str> {
         Action::Rerun { .. } | Action::EditFailed => status.unsucceeded,
         Action::DeleteData => !status.pruned(),
         Action::Discard => true,
-        Action::Read(_) => finished && (status.kind == TaskKind::Export || status.unsucceeded),
+        Action::Read(_) => finished && (status.kind.exports() || status.unsucceeded),
         Action::Confirm => true,
     };
     Action::LISTED

@@ -10,8 +10,7 @@ fn a_new_task_is_stored_in_chunks_and_seen_only_once_complete() {
         file_name: Some("资产.csv".into()),
         dry_run: false,
         file_hash: Some("ab12".into()),
-        as_of: None,
-        stocktake_id: None,
+        ..NewTask::default()
     };
     let mut writer =
         TaskWriter::create(&mut w.conn, (w.company, w.liusn), TaskKind::Import, &new, 2).unwrap();

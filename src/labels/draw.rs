@@ -1,0 +1,231 @@
+//! One label drawn as PDF operators: the QR code of the asset id on the left, on the right the
+//! asset's name, id, department and position, and a Code128 barcode of the id along the bottom
+//! (for 1D scanners). Both codes are filled rectangles, one per run of dark modules: vector, so
+//! a label printer prints them as sharp as its head allows.
+
+use super::pdf::{hex_text, num, text_width, PT_PER_MM};
+use qrcode::{Color, EcLevel, QrCode};
+use std::fmt::Write;
+
+/// What one label shows.
+pub struct Label<'a> {
+    pub id: i64,
+    pub name: &'a str,
+    pub department: &'a str,
+    pub position: &'a str,
+}
+
+/// A label's place on the page: lower left corner and size, in points.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Frame {
+    pub x: f64,
+    pub y: f64,
+    pub width: f64,
+    pub height: f64,
+}
+
+/// Quiet zone around the QR code, in modules (the code's own margin, inside its square).
+const QR_QUIET: usize = 2;
+/// Quiet zone on each side of the barcode, in modules (Code128 asks for ten).
+const BAR_QUIET: usize = 10;
+
+/// Appends the label's drawing to `out`.
+pub fn label(out: &mut String, frame: Frame, label: &Label) {
+    let pad = 2.0 * PT_PER_MM;
+    let code = label.id.to_string();
+    let qr_side = (frame.height - 2.0 * pad).min(frame.width * 0.38);
+    let qr_top = frame.y + frame.height - pad;
+    qr(out, (frame.x + pad, qr_top - qr_side), qr_side, &code);
+
+    let left = frame.x + 2.0 * pad + qr_side;
+    let width = frame.x + frame.width - pad - left;
+    let bar_height = (frame.height * 0.24).max(6.0 * PT_PER_MM);
+    code128(out, (left, frame.y + pad), (width, bar_height), &code);
+
+    // Text lines from the top: the name larger, then the id, department and position.
+    let big = (frame.height * 0.085).clamp(7.0, 11.0);
+    let small = (big * 0.8).max(6.0);
+    let mut baseline = frame.y + frame.height - pad - big;
+    let lowest = frame.y + pad + bar_height + small * 0.3;
+    let lines = [
+        (big, label.name.to_owned()),
+        (small, format!("编号 {code}")),
+        (small, label.department.to_owned()),
+        (small, label.position.to_owned()),
+    ];
+    for (size, text) in lines {
+        if baseline < lowest {
+            break;
+        }
+        if !text.trim().is_empty() {
+            let fitted = fit(text.trim(), width / size);
+            let _ = writeln!(
+                out,
+                "BT /F1 {} Tf {} {} Td {} Tj ET",
+                num(size),
+                num(left),
+                num(baseline),
+                hex_text(&fitted)
+            );
+        }
+        baseline -= size * 1.25;
+    }
+}
+
+/// `text` cut to `ems` wide, with … where it was cut; control characters shown as spaces.
+fn fit(text: &str, ems: f64) -> String {
+    let clean: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if text_width(&clean) <= ems {
+        return clean;
+    }
+    let mut cut = String::new();
+    let mut width = 1.0; // the ellipsis
+    for c in clean.chars() {
+        let w = text_width(c.encode_utf8(&mut [0; 4]));
+        if width + w > ems {
+            break;
+        }
+        width += w;
+        cut.push(c);
+    }
+    cut.push('…');
+    cut
+}
+
+/// The QR code of `data` in a square of `side` points with its lower left corner at `at`.
+fn qr(out: &mut String, at: (f64, f64), side: f64, data: &str) {
+    let Ok(code) = QrCode::with_error_correction_level(data, EcLevel::M) else {
+        return;
+    };
+    let n = code.width();
+    let module = side / (n + 2 * QR_QUIET) as f64;
+    let colors = code.to_colors();
+    let origin = (
+        at.0 + QR_QUIET as f64 * module,
+        at.1 + side - QR_QUIET as f64 * module,
+    );
+    for row in 0..n {
+        let y = origin.1 - (row + 1) as f64 * module;
+        let mut col = 0;
+        while col < n {
+            if colors[row * n + col] != Color::Dark {
+                col += 1;
+                continue;
+            }
+            let start = col;
+            while col < n && colors[row * n + col] == Color::Dark {
+                col += 1;
+            }
+            rect(
+                out,
+                origin.0 + start as f64 * module,
+                y,
+                (col - start) as f64 * module,
+                module,
+            );
+        }
+    }
+    out.push_str("f\n");
+}
+
+/// The Code128 barcode of a decimal `code`, filling `size` from `at` (lower left), quiet
+/// zones included.
+fn code128(out: &mut String, at: (f64, f64), size: (f64, f64), code: &str) {
+    let Some(bars) = code128_modules(code) else {
+        return;
+    };
+    let module = size.0 / (bars.len() + 2 * BAR_QUIET) as f64;
+    let left = at.0 + BAR_QUIET as f64 * module;
+    let mut i = 0;
+    while i < bars.len() {
+        if bars[i] == 0 {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < bars.len() && bars[i] == 1 {
+            i += 1;
+        }
+        rect(
+            out,
+            left + start as f64 * module,
+            at.1,
+            (i - start) as f64 * module,
+            size.1,
+        );
+    }
+    out.push_str("f\n");
+}
+
+/// The modules (1 dark, 0 light) of a decimal code in Code128: set C, two digits a symbol; an odd
+/// last digit in set B.
+pub fn code128_modules(code: &str) -> Option<Vec<u8>> {
+    if code.is_empty() || !code.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let even = code.len() - code.len() % 2;
+    let data = match (even, code.len() % 2) {
+        (0, _) => format!("Ɓ{code}"),
+        (_, 0) => format!("Ć{code}"),
+        _ => format!("Ć{}Ɓ{}", &code[..even], &code[even..]),
+    };
+    barcoders::sym::code128::Code128::new(data)
+        .ok()
+        .map(|c| c.encode())
+}
+
+fn rect(out: &mut String, x: f64, y: f64, w: f64, h: f64) {
+    let _ = writeln!(out, "{} {} {} {} re", num(x), num(y), num(w), num(h));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_text_is_cut_with_an_ellipsis_and_short_text_kept() {
+        assert_eq!(fit("联想笔记本", 10.0), "联想笔记本");
+        assert_eq!(fit("联想笔记本电脑", 4.0), "联想笔…");
+        assert_eq!(fit("ab\tc", 10.0), "ab c");
+    }
+
+    #[test]
+    fn code128_takes_digits_in_set_c_and_an_odd_one_in_set_b() {
+        // start C, 12, 34, checksum, stop (13 with the bar after it)
+        assert_eq!(code128_modules("1234").unwrap().len(), 11 * 4 + 13);
+        // start C, 12, 34, 56, code B, 7, checksum, stop
+        assert_eq!(code128_modules("1234567").unwrap().len(), 11 * 7 + 13);
+        assert_eq!(code128_modules("7").unwrap().len(), 11 * 3 + 13);
+        assert!(code128_modules("12a").is_none());
+    }
+
+    #[test]
+    fn a_label_draws_both_codes_and_its_text() {
+        let mut out = String::new();
+        let frame = Frame {
+            x: 0.0,
+            y: 0.0,
+            width: 198.0,
+            height: 105.0,
+        };
+        let asset = Label {
+            id: 42,
+            name: "笔记本",
+            department: "软件组",
+            position: "",
+        };
+        label(&mut out, frame, &asset);
+        assert_eq!(out.matches("f\n").count(), 2, "{out}");
+        assert!(out.contains(&hex_text("笔记本")));
+        assert!(out.contains(&hex_text("编号 42")));
+        assert!(out.contains(&hex_text("软件组")));
+        assert_eq!(
+            out.matches(" Tj ET").count(),
+            3,
+            "an empty position draws nothing"
+        );
+    }
+}
