@@ -95,7 +95,9 @@ fn fit(text: &str, ems: f64) -> String {
     cut
 }
 
-/// The QR code of `data` in a square of `side` points with its lower left corner at `at`.
+/// The QR code of `data` in a square of `side` points with its lower left corner at `at`. Drawn
+/// in a coordinate system of one unit a module (`cm`), so each run of dark modules in a row is a
+/// rectangle of small integers.
 fn qr(out: &mut String, at: (f64, f64), side: f64, data: &str) {
     let Ok(code) = QrCode::with_error_correction_level(data, EcLevel::M) else {
         return;
@@ -103,12 +105,21 @@ fn qr(out: &mut String, at: (f64, f64), side: f64, data: &str) {
     let n = code.width();
     let module = side / (n + 2 * QR_QUIET) as f64;
     let colors = code.to_colors();
-    let origin = (
+    // Module (0, 0) is the top left: y grows downwards in rows.
+    let (x0, y0) = (
         at.0 + QR_QUIET as f64 * module,
         at.1 + side - QR_QUIET as f64 * module,
     );
+    let _ = writeln!(
+        out,
+        "q {} 0 0 -{} {} {} cm",
+        num(module),
+        num(module),
+        num(x0),
+        num(y0)
+    );
+    let mut ints = itoa::Buffer::new();
     for row in 0..n {
-        let y = origin.1 - (row + 1) as f64 * module;
         let mut col = 0;
         while col < n {
             if colors[row * n + col] != Color::Dark {
@@ -119,26 +130,33 @@ fn qr(out: &mut String, at: (f64, f64), side: f64, data: &str) {
             while col < n && colors[row * n + col] == Color::Dark {
                 col += 1;
             }
-            rect(
-                out,
-                origin.0 + start as f64 * module,
-                y,
-                (col - start) as f64 * module,
-                module,
-            );
+            for value in [start, row, col - start] {
+                out.push_str(ints.format(value));
+                out.push(' ');
+            }
+            out.push_str("1 re\n");
         }
     }
-    out.push_str("f\n");
+    out.push_str("f Q\n");
 }
 
 /// The Code128 barcode of a decimal `code`, filling `size` from `at` (lower left), quiet
-/// zones included.
+/// zones included; one unit a module across, the bars' height up.
 fn code128(out: &mut String, at: (f64, f64), size: (f64, f64), code: &str) {
     let Some(bars) = code128_modules(code) else {
         return;
     };
     let module = size.0 / (bars.len() + 2 * BAR_QUIET) as f64;
     let left = at.0 + BAR_QUIET as f64 * module;
+    let _ = writeln!(
+        out,
+        "q {} 0 0 {} {} {} cm",
+        num(module),
+        num(size.1),
+        num(left),
+        num(at.1)
+    );
+    let mut ints = itoa::Buffer::new();
     let mut i = 0;
     while i < bars.len() {
         if bars[i] == 0 {
@@ -149,15 +167,12 @@ fn code128(out: &mut String, at: (f64, f64), size: (f64, f64), code: &str) {
         while i < bars.len() && bars[i] == 1 {
             i += 1;
         }
-        rect(
-            out,
-            left + start as f64 * module,
-            at.1,
-            (i - start) as f64 * module,
-            size.1,
-        );
+        out.push_str(ints.format(start));
+        out.push_str(" 0 ");
+        out.push_str(ints.format(i - start));
+        out.push_str(" 1 re\n");
     }
-    out.push_str("f\n");
+    out.push_str("f Q\n");
 }
 
 /// The modules (1 dark, 0 light) of a decimal code in Code128: set C, two digits a symbol; an odd
@@ -175,10 +190,6 @@ pub fn code128_modules(code: &str) -> Option<Vec<u8>> {
     barcoders::sym::code128::Code128::new(data)
         .ok()
         .map(|c| c.encode())
-}
-
-fn rect(out: &mut String, x: f64, y: f64, w: f64, h: f64) {
-    let _ = writeln!(out, "{} {} {} {} re", num(x), num(y), num(w), num(h));
 }
 
 #[cfg(test)]
@@ -218,7 +229,7 @@ mod tests {
             position: "",
         };
         label(&mut out, frame, &asset);
-        assert_eq!(out.matches("f\n").count(), 2, "{out}");
+        assert_eq!(out.matches("f Q\n").count(), 2, "{out}");
         assert!(out.contains(&hex_text("笔记本")));
         assert!(out.contains(&hex_text("编号 42")));
         assert!(out.contains(&hex_text("软件组")));

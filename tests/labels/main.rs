@@ -292,6 +292,27 @@ fn labels_on_a4_3x8_decode_back_to_the_asset_ids_in_place_from_the_offset() {
     }
     // A name too long for the label is cut with an ellipsis, never drawn over its neighbour.
     assert!(text.contains('…'), "{text}");
+
+    // What the QR code says is what the stocktake's scan takes: the decoded text counts the
+    // asset.
+    let stocktake = app.post(
+        &format!("/api/stocktake/{liusn}"),
+        &json!({"name": "标签盘点", "filter": {"department": "CST"}}),
+    );
+    let stocktake = stocktake.ok()["id"].as_i64().unwrap();
+    let first = qr_by_place(&pages[0], &A4_3X8)[5]
+        .clone()
+        .expect("a code at place 6");
+    let scan = app.post(
+        &format!("/api/stocktake/{liusn}/{stocktake}/scan"),
+        &json!({"code": first}),
+    );
+    assert_eq!(
+        (&scan.ok()["result_label"], &scan.ok()["line"]["asset"]),
+        (&json!("相符"), &json!(ids[0])),
+        "{:?}",
+        scan.body
+    );
 }
 
 /// A search's assets on A4 2×7, and on a label printer's roll (one label a page): every label

@@ -363,6 +363,7 @@ fn task_records_have_the_api_fields_in_id_order() {
                 "finish_time",
                 "id",
                 "kind",
+                "labels",
                 "manager",
                 "number_created",
                 "number_done",

@@ -3,7 +3,7 @@
 //!
 //! `cargo run --release --bin bench -- [--rows N] [--load-rows M] [--clients C] [--csv-rows R]
 //! [--upload-rows U] [--fair-rows F] [--register-rows G] [--round-trip-rows T]
-//! [--history-rows H] [--backup-rows B] [--xlsx-rows X] [--stocktake-rows S]`
+//! [--history-rows H] [--backup-rows B] [--xlsx-rows X] [--stocktake-rows S] [--label-rows L]`
 //! prints one `key=value` per line. The server runs in a child process (this same binary with
 //! `--serve`) so its memory is measured apart from the load generator's.
 #![forbid(unsafe_code)]
@@ -11,6 +11,7 @@
 mod backup;
 mod harness;
 mod history;
+mod labels;
 mod phases;
 mod register;
 mod stocktake;
@@ -42,6 +43,8 @@ struct Options {
     /// Assets of the register a stocktake counts from a sheet, and scans during an import of
     /// as many (0: skipped).
     stocktake_rows: usize,
+    /// Assets printed as labels (a task, then its PDF) (0: skipped).
+    label_rows: usize,
 }
 
 fn arg(args: &[String], name: &str, default: usize) -> usize {
@@ -71,6 +74,7 @@ fn main() {
         backup_rows: arg(&args, "--backup-rows", 1_000_000),
         xlsx_rows: arg(&args, "--xlsx-rows", 1_000_000),
         stocktake_rows: arg(&args, "--stocktake-rows", 1_000_000),
+        label_rows: arg(&args, "--label-rows", 100_000),
     };
     run(&options);
 }
@@ -90,6 +94,9 @@ fn run(o: &Options) {
     }
     if o.stocktake_rows > 0 {
         stocktake::stocktake(o.stocktake_rows);
+    }
+    if o.label_rows > 0 {
+        labels::labels(o.label_rows);
     }
     if o.history_rows > 0 && o.register_rows > 0 {
         history::history(o.register_rows, o.history_rows);

@@ -225,6 +225,9 @@ pub struct TaskView {
     pub request: Option<i64>,
     /// A count sheet's stocktake.
     pub stocktake: Option<i64>,
+    /// A label task's layout and the labels of its first sheet already used:
+    /// `{"layout": "a4-3x8", "offset": 5}`.
+    pub labels: Option<serde_json::Value>,
     /// An export of the register as it stood at the end of this day ('YYYY-MM-DD').
     pub as_of: Option<String>,
     /// An import from a file: the file's headers the import did not read (e.g. 保修期).
@@ -240,7 +243,8 @@ const VIEW_SELECT: &str = concat!(
     "SELECT t.id, u.name, t.create_time, t.number_need, t.number_succeed,
         t.finish, t.port_type, t.number_failed, t.start_time, t.finish_time, t.file_name,
         t.cancelled, t.pruned, t.number_created, t.number_updated, t.number_unchanged,
-        t.dry_run, t.confirmed, t.undo_of, t.undone_by, t.as_of, t.unread_columns, t.request_id, t.stocktake_id, ",
+        t.dry_run, t.confirmed, t.undo_of, t.undone_by, t.as_of, t.unread_columns, t.request_id, t.stocktake_id,
+        t.label_layout, t.label_offset, ",
     status_columns!(),
     " FROM task t JOIN user u ON u.id = t.creator_id"
 );
@@ -249,7 +253,8 @@ fn view_row(r: &rusqlite::Row) -> rusqlite::Result<TaskView> {
     let number_succeed: i64 = r.get(4)?;
     let number_failed: i64 = r.get(7)?;
     let kind: TaskKind = r.get(6)?;
-    let status = status_at(r, 24)?;
+    let status = status_at(r, 26)?;
+    let layout: Option<String> = r.get(24)?;
     Ok(TaskView {
         id: r.get(0)?,
         manager: r.get(1)?,
@@ -283,6 +288,13 @@ fn view_row(r: &rusqlite::Row) -> rusqlite::Result<TaskView> {
             .unwrap_or_default(),
         request: r.get(22)?,
         stocktake: r.get(23)?,
+        labels: match layout {
+            Some(layout) => {
+                let offset = r.get::<_, Option<i64>>(25)?.unwrap_or(0);
+                Some(serde_json::json!({ "layout": layout, "offset": offset }))
+            }
+            None => None,
+        },
         actions: Vec::new(),
         status,
     })
