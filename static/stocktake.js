@@ -134,11 +134,33 @@ function stocktakeScreen(root, id) {
     // The auditor's report: expected against found, by state, who counted what and when.
     const actions = [downloadLink('报告 XLSX', `${path('stocktake', id, 'report')}?format=xlsx`),
       downloadLink('报告 CSV', `${path('stocktake', id, 'report')}?format=csv`)];
+    let options = null;
     if (s.state === 1) {
       // The differences found, as an update import: previewed first, confirmed on its task.
+      // 盘亏 and 盘盈 go in only when ticked: a mark on the missing assets, new assets (in the
+      // category given) for the codes the register does not know.
+      const kinds = [['misplaced', '位置不符 → 改为实盘位置', true], ['count_differs', '数量不符 → 改为实盘数量', true],
+        ['holder_differs', '持有人不符 → 改为实盘持有人', true],
+        ['missing', `盘亏 → 在资产描述前标记【盘亏·盘点#${id}】（清退请另行办理）`, false],
+        ['extra', '盘盈 → 按扫到的编号新建资产', false]];
+      const boxes = kinds.map(([k, label, on]) => [k, h('input', { type: 'checkbox', checked: on, id: `adjust-${k}` }), label]);
+      const tree = input({ id: 'adjust-extra-tree', placeholder: '新资产的分类（盘盈时必填）', attrs: { 'aria-label': '盘盈新资产的分类' } });
+      options = h('fieldset', { className: 'choice', id: 'stocktake-adjust-options' },
+        h('legend', {}, '调整哪些差异'),
+        boxes.map(([, box, label]) => h('label', { className: 'check' }, box, ` ${label}`)),
+        field('盘盈新资产的分类', tree));
       actions.push(button('调整登记表（预览）', () => busy(null, msg, async () => {
-        const answer = (await api('POST', `${path('stocktake', id, 'adjust')}?dry_run=true`, {})).data;
-        toast(`${answer.rows} 项差异将更新登记表${answer.left_out ? `；${answer.left_out} 项盘点后已被修改，未纳入` : ''}：请在任务中查看预览并确认`);
+        const accept = boxes.filter(([, box]) => box.checked).map(([k]) => k);
+        if (!accept.length) throw new Error('请至少选择一种差异');
+        const body = { accept };
+        if (accept.includes('extra')) {
+          if (!tree.value.trim()) { tree.focus(); throw new Error('接受盘盈须填写新资产的分类'); }
+          body.extra = { assetTree: tree.value.trim() };
+        }
+        const answer = (await api('POST', `${path('stocktake', id, 'adjust')}?dry_run=true`, body)).data;
+        const notes = [answer.left_out ? `${answer.left_out} 项盘点后已被修改，未纳入` : '',
+          answer.extras_known ? `${answer.extras_known} 个盘盈编号已是本企业的资产，未新建` : ''].filter(Boolean);
+        toast(`${answer.rows} 项差异将写入登记表${notes.length ? `；${notes.join('；')}` : ''}：请在任务中查看预览并确认`);
         location.hash = `#task/${answer.task}`;
       }), 'btn-primary', { id: 'stocktake-adjust' }));
     }
@@ -155,6 +177,7 @@ function stocktakeScreen(root, id) {
         h('span', { className: 'progress-text' }, `${done}%`)),
       h('p', { id: 'stocktake-progress' }, `已盘 ${s.counted} / 应盘 ${s.expected}`, s.extras ? `，盘盈 ${s.extras}` : ''),
       h('div', { className: 'chips', id: 'stocktake-chips' }, chips),
+      options,
       h('div', { className: 'actions' }, actions));
     scanBox.hidden = s.state !== 0;
     sheetBox.hidden = s.state !== 0;

@@ -313,3 +313,16 @@ pub fn end(conn: &Connection, id: i64, to: i64, (user, now): (i64, i64)) -> rusq
     }
     Ok(changed)
 }
+
+/// An asset's description now (None: it no longer exists).
+pub fn asset_description(conn: &Connection, asset: i64) -> rusqlite::Result<Option<String>> {
+    conn.prepare_cached("SELECT description FROM asset WHERE id = ?1")?
+        .query_row([asset], |r| r.get(0))
+        .optional()
+}
+
+/// Whether `asset` is an asset of company `entity` (retired or not).
+pub fn asset_of_entity(conn: &Connection, entity: i64, asset: i64) -> rusqlite::Result<bool> {
+    conn.prepare_cached("SELECT 1 FROM asset WHERE id = ?1 AND entity_id = ?2")?
+        .exists(params![asset, entity])
+}

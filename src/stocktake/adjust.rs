@@ -4,8 +4,15 @@
 //! a dry run previews it and is confirmed, and an undo takes it back. The import names the
 //! stocktake, so its history entries read 盘点调整 with the stocktake's id. A line whose asset
 //! changed in the register after the snapshot is left out (its found value may be stale), and
-//! counted in the answer. 盘亏 and 盘盈 are not taken into the register here: a missing asset is
-//! retired, and a found one created, by hand or by import, after a look.
+//! counted in the answer.
+//!
+//! Asked for by name, and only then: 盘亏 (`missing`) marks each missing asset, its description
+//! starting `【盘亏·盘点#N】` (found in the register by a search of the description; retiring it
+//! stays a decision of its own, after a look), and 盘盈 (`extra`) creates an asset from each code
+//! found that the register does not know, in the category `extra.assetTree` (its holder, price
+//! and useful life from `extra` too), named by the code with what was scanned. A code that is an
+//! asset of the company (expected elsewhere, or retired) is not created again: it is left out and
+//! counted (`extras_known`).
 
 use super::{found, Names, COMPLETED};
 use crate::auth::Caller;
@@ -17,18 +24,43 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 /// Which differences to take into the register: any of `misplaced`, `count_differs`,
-/// `holder_differs` (absent: all three).
+/// `holder_differs`, `missing`, `extra` (absent: the first three).
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Adjust {
     pub accept: Option<Vec<String>>,
+    /// What an asset created from a 盘盈 is given (with `extra` accepted).
+    pub extra: Option<ExtraAssets>,
 }
 
-const ACCEPTED: [(&str, i64); 3] = [
+/// The fields of the assets created from 盘盈 codes that a scan cannot tell.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExtraAssets {
+    /// The category (required).
+    #[serde(rename = "assetTree")]
+    pub asset_tree: String,
+    /// The holder: by default the caller (an asset manager of the stocktake's department).
+    pub user: Option<String>,
+    /// The department: by default the stocktake's.
+    pub department: Option<String>,
+    /// 原值, default 0.
+    pub price: Option<f64>,
+    /// Years of use, default 0 (not depreciated).
+    pub deadline: Option<i64>,
+}
+
+/// The line states taken by name; `extra` (盘盈, not a line) is taken apart.
+const ACCEPTED: [(&str, i64); 4] = [
     ("misplaced", 2),
     ("count_differs", 3),
     ("holder_differs", 4),
+    ("missing", MISSING),
 ];
+const MISSING: i64 = 5;
+const EXTRA: i64 = -1;
+const ACCEPT_HELP: &str =
+    "可调整的差异为 misplaced、count_differs、holder_differs、missing（盘亏）、extra（盘盈）";
 
 /// Stores the adjustment of stocktake `id` as an import task (`dry_run`: checked only, to be
 /// confirmed); answers its id, its rows and the lines left out for a change since.
@@ -47,27 +79,42 @@ pub fn adjust(
         )));
     }
     let states: Vec<i64> = match &body.accept {
-        None => ACCEPTED.iter().map(|a| a.1).collect(),
+        None => ACCEPTED[..3].iter().map(|a| a.1).collect(),
         Some(names) => names
             .iter()
-            .map(|n| {
-                ACCEPTED
+            .map(|n| match n.trim() {
+                "extra" => Ok(EXTRA),
+                n => ACCEPTED
                     .iter()
-                    .find(|a| a.0 == n.trim())
+                    .find(|a| a.0 == n)
                     .map(|a| a.1)
                     .ok_or_else(|| {
                         Error::BadBody(crate::rows::missing_field_message(
                             "accept",
-                            Some("可调整的差异为 misplaced、count_differs、holder_differs"),
+                            Some(ACCEPT_HELP),
                         ))
-                    })
+                    }),
             })
             .collect::<Result<_>>()?,
     };
+    let extra = match (states.contains(&EXTRA), &body.extra) {
+        (true, None) => {
+            return Err(Error::BadBody(crate::rows::missing_field_message(
+                "extra",
+                Some("接受盘盈须给出新资产的分类：{\"assetTree\": \"分类名\"}"),
+            )))
+        }
+        (true, Some(given)) => Some(extra_defaults(conn, caller, &row, given)?),
+        (false, _) => None,
+    };
     let mut rows = Vec::new();
     let mut left_out = 0;
+    let mut extras_known = 0;
     let mut names = Names::default();
-    for state in states {
+    if let Some(extra) = &extra {
+        extras_known = extra_rows(conn, (caller, id), extra, &mut rows)?;
+    }
+    for state in states.into_iter().filter(|s| *s != EXTRA) {
         let mut offset = 0;
         loop {
             let lines = sql::lines(conn, id, Some(state), (offset, 5000))?;
@@ -80,6 +127,10 @@ pub fn adjust(
                 match state {
                     2 => r["position"] = json!(l.found_position),
                     3 => r["count"] = json!(l.found_count),
+                    MISSING => {
+                        let now = sql::asset_description(conn, l.asset_id)?.unwrap_or_default();
+                        r["description"] = json!(format!("{}{now}", missing_mark(id)));
+                    }
                     _ => {
                         let holder = l.found_owner_id.unwrap_or(l.owner_id);
                         r["user"] = json!(names.user(conn, holder)?);
@@ -94,14 +145,17 @@ pub fn adjust(
         }
     }
     if rows.is_empty() {
-        return Err(Error::Rule(format!(
-            "没有可调整的差异{}",
-            if left_out > 0 {
-                format!("（{left_out}项资产在盘点后已被修改，未纳入）")
-            } else {
-                String::new()
-            }
-        )));
+        let mut why = Vec::new();
+        if left_out > 0 {
+            why.push(format!("{left_out}项资产在盘点后已被修改，未纳入"));
+        }
+        if extras_known > 0 {
+            why.push(format!("{extras_known}个盘盈编号已是本企业的资产，未新建"));
+        }
+        return Err(Error::Rule(match why.is_empty() {
+            true => "没有可调整的差异".into(),
+            false => format!("没有可调整的差异（{}）", why.join("；")),
+        }));
     }
     let new = NewTask {
         file_name: Some(format!("盘点 #{id} 调整")),
@@ -118,5 +172,108 @@ pub fn adjust(
         }
         Ok(())
     })?;
-    Ok(json!({"task": task, "rows": count, "left_out": left_out}))
+    Ok(json!({"task": task, "rows": count, "left_out": left_out, "extras_known": extras_known}))
+}
+
+/// The mark a missing asset's description starts with.
+pub fn missing_mark(stocktake: i64) -> String {
+    format!("【盘亏·盘点#{stocktake}】")
+}
+
+/// The fields every asset created from a 盘盈 code gets: (category, holder, department, price,
+/// deadline). The department is the stocktake's unless given (a whole-company stocktake must
+/// name one); the holder the caller unless given (a system admin, who holds no assets, must
+/// name one). The row rules check them as for any import.
+fn extra_defaults(
+    conn: &Conn,
+    caller: &Caller,
+    row: &sql::StocktakeRow,
+    given: &ExtraAssets,
+) -> Result<Value> {
+    let department = match (&given.department, &row.department) {
+        (Some(d), _) => d.clone(),
+        (None, Some(d)) => d.clone(),
+        (None, None) => {
+            return Err(Error::BadBody(crate::rows::missing_field_message(
+                "extra.department",
+                Some("全企业盘点的盘盈须指定新资产的部门"),
+            )))
+        }
+    };
+    let user = match (&given.user, caller.role) {
+        (Some(u), _) => u.clone(),
+        (None, crate::auth::Role::Manager) => {
+            crate::db::changes::name_by_id(conn, crate::db::changes::Named::User, caller.user_id)?
+        }
+        (None, _) => {
+            return Err(Error::BadBody(crate::rows::missing_field_message(
+                "extra.user",
+                Some("请指定盘盈资产的挂账人"),
+            )))
+        }
+    };
+    Ok(json!({
+        "assetTree": given.asset_tree,
+        "user": user,
+        "department": department,
+        "price": given.price.unwrap_or(0.0),
+        "deadline": given.deadline.unwrap_or(0),
+    }))
+}
+
+/// Pushes a create row for each 盘盈 code the register does not know; returns how many codes
+/// were left out as assets of the company already.
+fn extra_rows(
+    conn: &Conn,
+    (caller, id): (&Caller, i64),
+    defaults: &Value,
+    rows: &mut Vec<String>,
+) -> Result<i64> {
+    let entity = caller.entity()?;
+    // The category's class decides the new assets' (one that takes both: by the count found).
+    let class = match defaults["department"].as_str() {
+        Some(department) => crate::db::org::department_by_name(conn, entity, department)?
+            .map(|d| {
+                let tree = defaults["assetTree"].as_str().unwrap_or_default();
+                crate::names::find(tree, |n| crate::db::org::category_by_name(conn, d.id, n))
+            })
+            .transpose()?
+            .flatten()
+            .and_then(|c| c.class),
+        None => None,
+    };
+    let mut known = 0;
+    let mut offset = 0;
+    loop {
+        let (_, extras) = sql::extras(conn, id, (offset, 5000))?;
+        for e in &extras {
+            let asset = e.code.trim().parse::<i64>().ok();
+            if let Some(asset) = asset {
+                if sql::asset_of_entity(conn, entity, asset)? {
+                    known += 1;
+                    continue;
+                }
+            }
+            let count = e.count.unwrap_or(1).max(1);
+            let mut r = defaults.clone();
+            r["name"] = json!(format!("盘盈资产 {}", e.code));
+            r["assetClass"] = json!(class.unwrap_or(if count == 1 { 1 } else { 0 }));
+            r["count"] = json!(count);
+            r["position"] = json!(e.position.clone().unwrap_or_default());
+            let note = e
+                .note
+                .as_deref()
+                .map(|n| format!("；备注：{n}"))
+                .unwrap_or_default();
+            r["description"] = json!(format!(
+                "盘点 #{id} 盘盈：编号 {}，{} 扫到{note}",
+                e.code, e.counted_by
+            ));
+            rows.push(r.to_string());
+        }
+        if extras.len() < 5000 {
+            return Ok(known);
+        }
+        offset += 5000;
+    }
 }

@@ -142,11 +142,17 @@ async fn a_manager_counts_a_department_by_scanning_on_a_phone() {
         s.screenshot(&format!("stocktake-done-{width}")).await;
         s.assert_fits_viewport(&format!("stocktake done ({width})"))
             .await;
-        // The positions found, into the register: an update import previewed on its task.
+        // The positions found, and the four codes found that the register does not know (盘盈)
+        // as new assets, into the register: an import previewed on its task. 盘盈 asks for
+        // the new assets' category first.
+        s.click("#adjust-extra").await;
+        s.click("#stocktake-adjust").await;
+        s.wait(any_has(".msg", "接受盘盈须填写新资产的分类")).await;
+        s.type_into("#adjust-extra-tree", "条目型资产").await;
         s.click("#stocktake-adjust").await;
         s.wait(and(has(".task-head"), text_has(".task-head", "待确认")))
             .await;
-        s.wait(text_has("#succeed-count", "将成功 2 行")).await;
+        s.wait(text_has("#succeed-count", "将成功 6 行")).await;
     }
     s.end().await;
 }

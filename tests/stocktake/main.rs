@@ -478,6 +478,182 @@ fn a_completed_stocktake_adjusts_the_register_with_a_dry_run_and_undo() {
     adjust("?dry_run=maybe").err(400, -2, "缺少字段或类型错误：[dry_run]（true 或 false）");
 }
 
+/// 盘亏 and 盘盈 go into the register only when asked: the missing asset is marked (its
+/// description starts 【盘亏·盘点#N】, so a search finds them all), a code the register does not
+/// know becomes a new asset in the category given; a code that is an asset already is not
+/// created again; the dry run says what confirm does, and an undo takes both back.
+#[test]
+fn missing_assets_are_marked_and_unexpected_codes_created_when_accepted() {
+    let app = App::new();
+    let admin = app.demo("sysadmin");
+    let liusn = app.demo("liusn");
+    let ids: Vec<i64> = ["盈亏甲", "盈亏乙", "盈亏丙"]
+        .iter()
+        .map(|n| {
+            let mut r = row(n, "liusn", "CST");
+            r["description"] = json!("原描述");
+            app.create_asset(&admin, &r)
+        })
+        .collect();
+    // An asset of the company the stocktake does not expect (its name is outside the filter).
+    let elsewhere = app.create_asset(&admin, &row("别处的资产", "liusn", "CST"));
+    let id = start(
+        &app,
+        &liusn,
+        &json!({"name": "盈亏", "filter": {"department": "CST", "name": "盈亏"}}),
+    );
+    scan(&app, &liusn, id, &json!({"code": ids[0]}));
+    scan(
+        &app,
+        &liusn,
+        id,
+        &json!({"code": "NEW-1", "position": "B座", "count": 3}),
+    );
+    scan(&app, &liusn, id, &json!({"code": "NEW-2"}));
+    scan(&app, &liusn, id, &json!({"code": elsewhere}));
+    app.post(&format!("/api/stocktake/{liusn}/{id}/complete"), &json!({}))
+        .ok();
+    // 丙 is missing, then changed in the register: left out.
+    app.put(
+        &format!("/api/asset/{admin}"),
+        &json!({"id": ids[2], "position": "找到了"}),
+    )
+    .ok();
+    let adjust = |query: &str, body: Value| {
+        app.post(&format!("/api/stocktake/{liusn}/{id}/adjust{query}"), &body)
+    };
+    let before = app.digest();
+    adjust("?dry_run=true", json!({"accept": ["missing", "extra"]})).err(
+        400,
+        -2,
+        "缺少字段或类型错误：[extra]（接受盘盈须给出新资产的分类：{\"assetTree\": \"分类名\"}）",
+    );
+    let a = adjust("?dry_run=true", json!({"accept": ["lost"]}));
+    assert_eq!(a.code(), -2, "{:?}", a.body);
+    assert!(
+        a.info().contains("missing（盘亏）、extra（盘盈）"),
+        "{}",
+        a.info()
+    );
+    let a = adjust(
+        "?dry_run=true",
+        json!({"accept": ["extra"], "extra": {"assetTree": "数量型资产", "colour": 1}}),
+    );
+    assert_eq!(a.code(), -2, "{:?}", a.body);
+    assert_eq!(
+        app.digest(),
+        before,
+        "a refused adjustment changed something"
+    );
+
+    let body = json!({"accept": ["missing", "extra"], "extra": {"assetTree": "数量型资产"}});
+    let answer = adjust("?dry_run=true", body.clone());
+    let a = answer.ok().clone();
+    assert_eq!(
+        (&a["rows"], &a["left_out"], &a["extras_known"]),
+        (&json!(3), &json!(1), &json!(1)),
+        "{a}"
+    );
+    let task = a["task"].as_i64().unwrap();
+    let dry = app.wait_task(&liusn, task);
+    let failed = app.get(&format!("/api/failed_task/{liusn}/{task}"));
+    assert_eq!(
+        (
+            &dry["number_updated"],
+            &dry["number_created"],
+            &dry["number_failed"]
+        ),
+        (&json!(1), &json!(2), &json!(0)),
+        "{dry} {:?}",
+        failed.body
+    );
+    app.post(
+        &format!("/api/async_task/{liusn}/{task}/confirm"),
+        &json!({}),
+    )
+    .ok();
+    let done = app.wait_task(&liusn, task);
+    assert_eq!(
+        (&done["number_updated"], &done["number_created"]),
+        (&json!(1), &json!(2)),
+        "the confirm does what the dry run said: {done}"
+    );
+    let mark = format!("【盘亏·盘点#{id}】");
+    assert_eq!(
+        crate::asset_of(&app, &admin, ids[1])["description"],
+        format!("{mark}原描述")
+    );
+    assert_eq!(
+        crate::asset_of(&app, &admin, ids[2])["description"],
+        "原描述"
+    );
+    let marked = app.post(
+        &format!("/api/search_assets/{liusn}"),
+        &json!({"description": mark, "page": 1, "size": 10}),
+    );
+    assert_eq!(common::ids(marked.ok()), [ids[1]]);
+    let created = app.post(
+        &format!("/api/search_assets/{liusn}"),
+        &json!({"name": "盘盈资产", "page": 1, "size": 10}),
+    );
+    let created = created.ok().as_array().unwrap().clone();
+    let shown: Vec<(String, String, i64, String, String)> = created
+        .iter()
+        .map(|a| {
+            (
+                a["name"].as_str().unwrap().to_owned(),
+                a["position"].as_str().unwrap().to_owned(),
+                a["count"].as_i64().unwrap(),
+                a["userName"].as_str().unwrap().to_owned(),
+                a["departmentName"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            (
+                "盘盈资产 NEW-1".into(),
+                "B座".into(),
+                3,
+                "liusn".into(),
+                "CST".into()
+            ),
+            (
+                "盘盈资产 NEW-2".into(),
+                "".into(),
+                1,
+                "liusn".into(),
+                "CST".into()
+            ),
+        ]
+    );
+    assert!(created[0]["description"]
+        .as_str()
+        .unwrap()
+        .starts_with(&format!("盘点 #{id} 盘盈：编号 NEW-1，liusn 扫到")));
+    let history = app.get(&format!(
+        "/api/asset_history/{admin}/{}?page=1&size=10",
+        created[0]["id"]
+    ));
+    assert_eq!(history.ok()[0]["stocktake"], id, "{:?}", history.body);
+
+    // Undone: the mark is gone and the created assets with it.
+    let undo = app.post(&format!("/api/async_task/{liusn}/{task}/undo"), &json!({}));
+    let undo_task = undo.ok()["id"].as_i64().unwrap();
+    let undone = app.wait_task(&liusn, undo_task);
+    assert_eq!(undone["number_failed"], 0, "{undone}");
+    assert_eq!(
+        crate::asset_of(&app, &admin, ids[1])["description"],
+        "原描述"
+    );
+    let created = app.post(
+        &format!("/api/search_assets/{liusn}"),
+        &json!({"name": "盘盈资产", "page": 1, "size": 10}),
+    );
+    assert_eq!(created.ok().as_array().unwrap().len(), 0);
+}
+
 /// The asset as the caller's search shows it.
 fn asset_of(app: &App, s: &str, id: i64) -> Value {
     let found = app.post(
