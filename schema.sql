@@ -129,7 +129,8 @@ END;
 
 -- Asynchronous tasks. port_type 1 import, 0 export, 2 undo of an import (undo_of), 3 approval of
 -- a request and 4 undo of an approved one (request_id), 5 a stocktake's count sheet
--- (stocktake_id), 6 labels of assets printed as a PDF (label_layout, label_offset).
+-- (stocktake_id), 6 labels of assets printed as a PDF (label_layout, label_offset), 7 the
+-- expected list of a large stocktake (stocktake_id), frozen a batch of assets at a time.
 -- finish 0 queued or running, 1 all rows succeeded, 2 at least one row failed.
 -- Rows with seq in [next_seq, end_seq) are still to run; next_seq is the checkpoint, moved in the
 -- same transaction as the assets, failures and counters of each batch.
@@ -138,7 +139,7 @@ CREATE TABLE task (
     entity_id      INTEGER NOT NULL REFERENCES entity(id),
     creator_id     INTEGER NOT NULL REFERENCES user(id),
     create_time    TEXT NOT NULL,
-    port_type      INTEGER NOT NULL CHECK (port_type >= 0 AND port_type <= 6),
+    port_type      INTEGER NOT NULL CHECK (port_type >= 0 AND port_type <= 7),
     number_need    INTEGER NOT NULL,
     number_succeed INTEGER NOT NULL DEFAULT 0,
     number_failed  INTEGER NOT NULL DEFAULT 0,
@@ -377,8 +378,9 @@ CREATE TABLE stocktake (
     filter        TEXT NOT NULL,
     department_id INTEGER REFERENCES department(id),
     creator_id    INTEGER NOT NULL REFERENCES user(id),
-    -- 0 进行中, 1 已完成 (盘亏 decided, frozen), 2 已调整, 3 已作废.
-    state         INTEGER NOT NULL DEFAULT 0 CHECK (state >= 0 AND state <= 3),
+    -- 0 进行中, 1 已完成 (盘亏 decided, frozen), 2 已调整, 3 已作废, 4 准备中 (a task lists its
+    -- expected assets, a batch at a time; 进行中 once the last batch is in).
+    state         INTEGER NOT NULL DEFAULT 0 CHECK (state >= 0 AND state <= 4),
     created_at    INTEGER NOT NULL,
     ended_at      INTEGER,
     ender_id      INTEGER REFERENCES user(id)

@@ -7,7 +7,7 @@
 import { ApiError, api, busy, button, clear, downloadLink, field, h, headRow, input, msgLine, pager, path, seg, toast, uploadFile } from './core.js';
 
 const PAGE_SIZE = 20;
-const STATE_BADGES = { 0: 'badge-running', 1: 'badge-ok', 2: 'badge-muted', 3: 'badge-muted' };
+const STATE_BADGES = { 0: 'badge-running', 1: 'badge-ok', 2: 'badge-muted', 3: 'badge-muted', 4: 'badge-running' };
 const LINE_STATES = [
   ['uncounted', '未盘'], ['matched', '相符'], ['misplaced', '位置不符'], ['count_differs', '数量不符'],
   ['holder_differs', '持有人不符'], ['missing', '盘亏'],
@@ -167,7 +167,16 @@ function stocktakeScreen(root, id) {
     if (s.adjust_task) actions.push(h('a', { href: `#task/${s.adjust_task}`, className: 'btn btn-small', id: 'stocktake-adjust-task' }, `调整任务 #${s.adjust_task}`));
     if (s.state === 0) {
       actions.push(button('完成盘点', () => finish(true), 'btn-primary', { id: 'stocktake-complete' }));
+    }
+    if (s.state === 0 || s.state === 4) {
       actions.push(button('作废', () => finish(false), 'btn-danger', { id: 'stocktake-void' }));
+    }
+    // A large stocktake's list is frozen by a task first: the page follows it until 进行中.
+    const preparing = s.state === 4 ? h('p', { className: 'hint', id: 'stocktake-preparing' },
+      `正在生成应盘清单（已列入 ${s.expected} 项），完成后即可开始盘点；进度见 `,
+      s.freeze_task ? h('a', { href: `#task/${s.freeze_task}` }, `任务 #${s.freeze_task}`) : '任务列表', '。') : null;
+    if (s.state === 4) {
+      setTimeout(() => { if (document.body.contains(head)) refresh(); }, 1000);
     }
     clear(head,
       h('div', { className: 'task-title' }, h('h2', { className: 'card-title' }, s.name),
@@ -176,6 +185,7 @@ function stocktakeScreen(root, id) {
       h('div', { className: 'progress-cell' }, h('div', { className: 'progress' }, h('div', { className: 'progress-fill progress-1', style: `width:${done}%` })),
         h('span', { className: 'progress-text' }, `${done}%`)),
       h('p', { id: 'stocktake-progress' }, `已盘 ${s.counted} / 应盘 ${s.expected}`, s.extras ? `，盘盈 ${s.extras}` : ''),
+      preparing,
       h('div', { className: 'chips', id: 'stocktake-chips' }, chips),
       options,
       h('div', { className: 'actions' }, actions));

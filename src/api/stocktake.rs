@@ -27,14 +27,31 @@ fn stocktake_id(id: &str) -> Result<i64, Error> {
 
 /// Starts a stocktake: `{"name": "2026年度盘点", "filter": {"department": "CST"}}`; the assets
 /// the filter finds are frozen as its expected lines.
+/// Over `task_batch_rows` assets it is 准备中 while a task lists them (`task` in the answer).
 #[post("/api/stocktake/<_>", data = "<body>")]
-async fn start(db: &State<Db>, session: Session, body: Body) -> Reply {
+async fn start(
+    db: &State<Db>,
+    workers: &State<std::sync::Arc<crate::tasks::Workers>>,
+    settings: &State<crate::config::Settings>,
+    session: Session,
+    body: Body,
+) -> Reply {
     let caller = session.require(COUNTING)?;
     let new: NewStocktake = body.json()?;
-    let id = db
-        .write_many(move |tx| stocktake::start(tx, &caller, new))
+    let batch_rows = settings.task_batch_rows;
+    let starter = caller.clone();
+    let started = db
+        .write_many(move |tx| stocktake::start_with(tx, &starter, new, batch_rows))
         .await?;
-    ok(json!({ "id": id }))
+    let Some(ids) = started.to_freeze else {
+        return ok(json!({ "id": started.id }));
+    };
+    let id = started.id;
+    let task = db
+        .run(move |conn| stocktake::freeze::create(conn, &caller, id, &ids, batch_rows))
+        .await?;
+    workers.queue(task)?;
+    ok(json!({ "id": id, "task": task }))
 }
 
 #[get("/api/stocktake/<_>?<page>&<size>")]

@@ -351,21 +351,21 @@ fn list_query<'a>(
             "page" => page = Some(value),
             "size" => size = Some(value),
             "type" => {
-                filter.kind = Some(match value {
-                    "import" | "1" => TaskKind::Import,
-                    "export" | "0" => TaskKind::Export,
-                    "undo" | "2" => TaskKind::Undo,
-                    "approval" | "3" => TaskKind::Approval,
-                    "request_undo" | "4" => TaskKind::RequestUndo,
-                    "count" | "5" => TaskKind::Count,
-                    "label" | "6" => TaskKind::Label,
-                    _ => {
-                        return Err(bad(
+                filter.kind =
+                    Some(match value {
+                        "import" | "1" => TaskKind::Import,
+                        "export" | "0" => TaskKind::Export,
+                        "undo" | "2" => TaskKind::Undo,
+                        "approval" | "3" => TaskKind::Approval,
+                        "request_undo" | "4" => TaskKind::RequestUndo,
+                        "count" | "5" => TaskKind::Count,
+                        "label" | "6" => TaskKind::Label,
+                        "freeze" | "7" => TaskKind::Freeze,
+                        _ => return Err(bad(
                             "type",
-                            "import、export、undo、approval、request_undo、count 或 label",
-                        ))
-                    }
-                })
+                            "import、export、undo、approval、request_undo、count、label 或 freeze",
+                        )),
+                    })
             }
             "finish" => {
                 filter.finish = Some(

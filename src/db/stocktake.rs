@@ -46,12 +46,21 @@ pub fn insert(
     conn: &Connection,
     (entity_id, creator_id): (i64, i64),
     (name, filter, department_id): (&str, &str, Option<i64>),
-    now: i64,
+    (now, state): (i64, i64),
 ) -> rusqlite::Result<i64> {
     conn.execute(
-        "INSERT INTO stocktake (entity_id, name, filter, department_id, creator_id, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![entity_id, name, filter, department_id, creator_id, now],
+        "INSERT INTO stocktake (entity_id, name, filter, department_id, creator_id, created_at,
+             state)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            entity_id,
+            name,
+            filter,
+            department_id,
+            creator_id,
+            now,
+            state
+        ],
     )?;
     Ok(conn.last_insert_rowid())
 }
@@ -298,11 +307,12 @@ pub fn extras(
     Ok((total, rows.collect::<rusqlite::Result<_>>()?))
 }
 
-/// Ends a stocktake in progress: `to` 已完成 (its lines not counted become 盘亏) or 已作废;
-/// false if it was not in progress.
+/// Ends a stocktake in progress: `to` 已完成 (its lines not counted become 盘亏) or 已作废
+/// (also one 准备中); false if it was not in progress.
 pub fn end(conn: &Connection, id: i64, to: i64, (user, now): (i64, i64)) -> rusqlite::Result<bool> {
     let changed = conn.execute(
-        "UPDATE stocktake SET state = ?2, ended_at = ?4, ender_id = ?3 WHERE id = ?1 AND state = 0",
+        "UPDATE stocktake SET state = ?2, ended_at = ?4, ender_id = ?3
+         WHERE id = ?1 AND (state = 0 OR (state = 4 AND ?2 = 3))",
         params![id, to, user, now],
     )? == 1;
     if changed && to == 1 {
@@ -325,4 +335,13 @@ pub fn asset_description(conn: &Connection, asset: i64) -> rusqlite::Result<Opti
 pub fn asset_of_entity(conn: &Connection, entity: i64, asset: i64) -> rusqlite::Result<bool> {
     conn.prepare_cached("SELECT 1 FROM asset WHERE id = ?1 AND entity_id = ?2")?
         .exists(params![asset, entity])
+}
+
+/// A stocktake 准备中 whose expected list is complete becomes 进行中; false if it was not
+/// 准备中 (voided meanwhile).
+pub fn ready(conn: &Connection, id: i64) -> rusqlite::Result<bool> {
+    Ok(conn.execute(
+        "UPDATE stocktake SET state = 0 WHERE id = ?1 AND state = 4",
+        [id],
+    )? == 1)
 }

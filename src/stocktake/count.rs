@@ -29,10 +29,7 @@ pub fn create(
 ) -> Result<i64> {
     let row = found(conn, caller, id)?;
     if row.state != IN_PROGRESS {
-        return Err(Error::Rule(format!(
-            "该盘点{}，不能再盘点",
-            super::state_label(row.state)
-        )));
+        return Err(Error::Rule(super::not_counting(row.state)));
     }
     let new = NewTask {
         file_name: crate::tasks::create::shown_file_name(file_name.as_deref()),
@@ -69,10 +66,7 @@ pub fn run_batch(tx: &Connection, task: &TaskState, batch: &Batch, skip: usize) 
         let outcome = if row.state == IN_PROGRESS {
             count_row(tx, (&row, task.entity_id), raw, now)?
         } else {
-            Err(format!(
-                "该盘点{}，不能再盘点",
-                super::state_label(row.state)
-            ))
+            Err(super::not_counting(row.state))
         };
         match outcome {
             Ok(()) => counts.succeeded += 1,

@@ -20,6 +20,7 @@ use serde_json::{json, Value};
 
 pub mod adjust;
 pub mod count;
+pub mod freeze;
 pub mod report;
 #[cfg(test)]
 mod tests;
@@ -28,14 +29,32 @@ mod tests;
 pub const IN_PROGRESS: i64 = 0;
 pub const COMPLETED: i64 = 1;
 pub const VOIDED: i64 = 3;
+/// Its expected list is being frozen by a task (`freeze`).
+pub const PREPARING: i64 = 4;
 
 pub fn state_label(state: i64) -> &'static str {
     match state {
         IN_PROGRESS => "进行中",
         COMPLETED => "已完成",
         2 => "已调整",
+        PREPARING => "准备中",
         _ => "已作废",
     }
+}
+
+/// Why a stocktake in `state` (not 进行中) takes no count.
+pub(crate) fn not_counting(state: i64) -> String {
+    match state {
+        PREPARING => "盘点清单正在生成，请稍候再盘点".into(),
+        _ => format!("该盘点{}，不能再盘点", state_label(state)),
+    }
+}
+
+/// A started stocktake: its id, and for one over `task_batch_rows` assets (准备中) the ids its
+/// list-freezing task is to take.
+pub struct Started {
+    pub id: i64,
+    pub to_freeze: Option<Vec<i64>>,
 }
 
 /// A line's states, by code: 0 未盘 … 5 盘亏.
@@ -75,6 +94,17 @@ fn scope_of(conn: &Connection, caller: &Caller) -> Result<Scope> {
 /// Starts a stocktake: the assets the filter finds in the caller's reach (not retired), frozen
 /// as its expected lines, all in the calling transaction. Returns its id.
 pub fn start(conn: &Connection, caller: &Caller, new: NewStocktake) -> Result<i64> {
+    Ok(start_with(conn, caller, new, usize::MAX)?.id)
+}
+
+/// Starts a stocktake; over `batch_rows` assets it is 准备中 and its list is left to a task
+/// (`freeze`), with the ids the search found now.
+pub fn start_with(
+    conn: &Connection,
+    caller: &Caller,
+    new: NewStocktake,
+    batch_rows: usize,
+) -> Result<Started> {
     let scope = scope_of(conn, caller)?;
     let name = new.name.trim().to_owned();
     if name.is_empty() || name.chars().count() > NAME_MAX {
@@ -121,11 +151,27 @@ pub fn start(conn: &Connection, caller: &Caller, new: NewStocktake) -> Result<i6
     }
     let now = crate::clock::now_secs();
     let owner = (entity, caller.user_id);
-    let id = sql::insert(conn, owner, (&name, &filter_text, department_id), now)?;
+    let large = ids.len() > batch_rows;
+    let state = if large { PREPARING } else { IN_PROGRESS };
+    let id = sql::insert(
+        conn,
+        owner,
+        (&name, &filter_text, department_id),
+        (now, state),
+    )?;
+    if large {
+        return Ok(Started {
+            id,
+            to_freeze: Some(ids),
+        });
+    }
     for asset in ids {
         sql::freeze_line(conn, id, asset)?;
     }
-    Ok(id)
+    Ok(Started {
+        id,
+        to_freeze: None,
+    })
 }
 
 /// The search a stocktake was started with, as it shows it (only the fields given).
@@ -190,6 +236,7 @@ fn summary(conn: &Connection, row: &StocktakeRow) -> Result<Value> {
     out["counted"] = json!(expected - counts[0] - counts[5]);
     out["by_state"] = Value::Object(by_state);
     out["extras"] = json!(extras);
+    out["freeze_task"] = json!(freeze::task_of(conn, row.id)?);
     Ok(out)
 }
 
@@ -356,10 +403,7 @@ pub(crate) fn code_problem(code: &str) -> Option<&'static str> {
 pub fn scan(conn: &Connection, caller: &Caller, id: i64, scan: &Scan) -> Result<Value> {
     let row = found(conn, caller, id)?;
     if row.state != IN_PROGRESS {
-        return Err(Error::Rule(format!(
-            "该盘点{}，不能再盘点",
-            state_label(row.state)
-        )));
+        return Err(Error::Rule(not_counting(row.state)));
     }
     let code = match &scan.code {
         Value::String(s) => s.trim().to_owned(),
@@ -508,7 +552,7 @@ fn already(who: Option<(String, i64)>, code: &str) -> Value {
 }
 
 /// Ends a stocktake in progress: `complete` (its lines not counted become 盘亏, and it is
-/// frozen) or `void` (已作废).
+/// frozen) or `void` (已作废; also one 准备中).
 pub fn end(conn: &Connection, caller: &Caller, id: i64, complete: bool) -> Result<Value> {
     let row = found(conn, caller, id)?;
     let to = if complete { COMPLETED } else { VOIDED };

@@ -217,3 +217,79 @@ fn staff_neither_start_nor_count_and_bad_scans_are_refused() {
     ));
     assert_eq!(detail(&w.conn, &w.admin, id).unwrap()["counted"], 0);
 }
+
+/// Over the batch size a stocktake starts 准备中: no scan, no completion, a void allowed; its
+/// freeze task lists a batch per transaction (an id that is no asset a failed row) and the last
+/// batch makes it 进行中.
+#[test]
+fn a_large_stocktake_is_prepared_batch_by_batch_then_counted() {
+    let mut w = world();
+    let started = start_with(&w.conn, &w.manager, new("大盘点"), 2).unwrap();
+    let (id, mut ids) = (started.id, started.to_freeze.unwrap());
+    assert_eq!(ids, w.assets);
+    let row = found(&w.conn, &w.manager, id).unwrap();
+    assert_eq!((row.state, state_label(row.state)), (PREPARING, "准备中"));
+    let scanned = scan(&w.conn, &w.manager, id, &scan_of(json!(w.assets[0])));
+    assert!(
+        matches!(&scanned, Err(Error::Rule(why)) if why == "盘点清单正在生成，请稍候再盘点"),
+        "{scanned:?}"
+    );
+    assert!(
+        end(&w.conn, &w.manager, id, true).is_err(),
+        "not completed while 准备中"
+    );
+
+    ids.push(999_999);
+    let manager = w.manager.clone();
+    let task = freeze::create(&mut w.conn, &manager, id, &ids, 2).unwrap();
+    let mut batches = 0;
+    loop {
+        let state = crate::db::tasks::task_state(&w.conn, task)
+            .unwrap()
+            .unwrap();
+        if !state.running() || state.next_seq >= state.end_seq {
+            break;
+        }
+        let tx = w.conn.transaction().unwrap();
+        let chunk = crate::db::tasks::chunk_at(&tx, task, state.next_seq)
+            .unwrap()
+            .unwrap();
+        let batch = crate::tasks::Batch::parse(chunk.first_seq, &chunk.rows, None).unwrap();
+        let last = chunk.first_seq + chunk.row_count >= state.end_seq;
+        let counts = freeze::run_batch(&tx, &state, (&batch, 0), last).unwrap();
+        let next = chunk.first_seq + chunk.row_count;
+        crate::db::tasks::advance(&tx, task, next, &counts).unwrap();
+        crate::db::tasks::delete_chunk(&tx, task, chunk.first_seq).unwrap();
+        tx.commit().unwrap();
+        batches += 1;
+        let row = found(&w.conn, &w.manager, id).unwrap();
+        assert_eq!(
+            row.state == IN_PROGRESS,
+            last,
+            "进行中 with the last batch only"
+        );
+    }
+    assert_eq!(batches, 2);
+    let d = detail(&w.conn, &w.manager, id).unwrap();
+    assert_eq!(
+        (&d["expected"], &d["freeze_task"]),
+        (&json!(3), &json!(task))
+    );
+    let failed: String = w
+        .conn
+        .query_row(
+            "SELECT message FROM task_failure WHERE task_id = ?1",
+            [task],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(failed, "资产已删除，未列入盘点");
+    let counted = scan(&w.conn, &w.manager, id, &scan_of(json!(w.assets[0]))).unwrap();
+    assert_eq!(counted["result_label"], "相符");
+
+    // A stocktake not wanted is voided while 准备中; its task's last batch leaves it voided.
+    let other = start_with(&w.conn, &w.admin, new("作废的"), 2).unwrap().id;
+    end(&w.conn, &w.admin, other, false).unwrap();
+    assert!(!crate::db::stocktake::ready(&w.conn, other).unwrap());
+    assert_eq!(found(&w.conn, &w.admin, other).unwrap().state, VOIDED);
+}

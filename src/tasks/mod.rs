@@ -454,6 +454,11 @@ impl Runner<'_> {
             TaskKind::Import => import::run_batch(&tx, &task, &mut self.lookups, &chunk, skip),
             TaskKind::Count => Batch::parse(chunk.first_seq, &chunk.rows, chunk.lines.as_deref())
                 .and_then(|batch| crate::stocktake::count::run_batch(&tx, &task, &batch, skip)),
+            TaskKind::Freeze => Batch::parse(chunk.first_seq, &chunk.rows, chunk.lines.as_deref())
+                .and_then(|batch| {
+                    let last = chunk.first_seq + chunk.row_count >= task.end_seq;
+                    crate::stocktake::freeze::run_batch(&tx, &task, (&batch, skip), last)
+                }),
             _ => Batch::parse(chunk.first_seq, &chunk.rows, chunk.lines.as_deref())
                 .and_then(|batch| export::run_batch(&tx, &task, &self.lookups.scope, &batch, skip)),
         };

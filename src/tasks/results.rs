@@ -202,7 +202,8 @@ pub fn result_sheet(
         | TaskKind::Undo
         | TaskKind::Approval
         | TaskKind::RequestUndo
-        | TaskKind::Count => Sheet::Failed,
+        | TaskKind::Count
+        | TaskKind::Freeze => Sheet::Failed,
         TaskKind::Export if import_layout => Sheet::ForImport,
         TaskKind::Export | TaskKind::Label => Sheet::Export,
     })

@@ -1,6 +1,7 @@
-//! A count sheet of many lines counted as a task on the real binary, killed with SIGKILL part
-//! way: after a restart every line is counted exactly once (each line counted, no row both
-//! counted and failed, the counters adding up).
+//! A stocktake of a million assets on the real binary: its expected list frozen by a task, and
+//! then a count sheet of as many lines counted by a task, each killed with SIGKILL part way:
+//! after a restart every asset is listed exactly once, and every line counted exactly once
+//! (each line counted, no row both counted and failed, the counters adding up).
 
 use crate::common::server::Server;
 use crate::common::DEMO_PASSWORD;
@@ -15,7 +16,7 @@ fn count(database: &std::path::Path, sql: &str) -> i64 {
 }
 
 #[test]
-fn a_count_sheet_task_killed_part_way_counts_every_line_once() {
+fn a_large_stocktake_killed_while_listed_and_while_counted_lists_and_counts_each_line_once() {
     let dir = tempfile::tempdir().unwrap();
     let database = dir.path().join("db.sqlite3");
     let env = [("ROCKET_TASK_BATCH_ROWS", "2000")];
@@ -39,6 +40,57 @@ fn a_count_sheet_task_killed_part_way_counts_every_line_once() {
     );
     assert_eq!(status, 200, "{body}");
     let id = body["data"]["id"].as_i64().unwrap();
+    // Over task_batch_rows assets: 准备中 while a task lists them a batch at a time.
+    let freeze = body["data"]["task"].as_i64().expect("a freeze task");
+    server.wait_part_done(&liusn, freeze);
+    server.kill();
+    let listed = count(
+        &database,
+        &format!("SELECT count(*) FROM stocktake_line WHERE stocktake_id = {id}"),
+    );
+    assert!(listed > 0 && listed < LINES as i64, "{listed}");
+    assert_eq!(
+        count(
+            &database,
+            &format!("SELECT state FROM stocktake WHERE id = {id}")
+        ),
+        4,
+        "准备中 until the last batch"
+    );
+    let server = Server::start(&database, &env);
+    let liusn = server.login("liusn", DEMO_PASSWORD);
+    let done = server.wait_task(&liusn, freeze);
+    assert_eq!(
+        (
+            &done["kind"],
+            &done["number_succeed"],
+            &done["number_failed"]
+        ),
+        (&json!("freeze"), &json!(LINES), &json!(0)),
+        "{done}"
+    );
+    // Each asset listed once (the primary key would refuse a second line of one asset, and
+    // the task would have failed on it).
+    assert_eq!(
+        count(
+            &database,
+            &format!(
+                "SELECT count(DISTINCT asset_id) FROM stocktake_line WHERE stocktake_id = {id}"
+            )
+        ),
+        LINES as i64
+    );
+    let (_, d) = server.get(&format!("/api/stocktake/{liusn}/{id}"));
+    assert_eq!(
+        (
+            &d["data"]["state_label"],
+            &d["data"]["expected"],
+            &d["data"]["freeze_task"]
+        ),
+        (&json!("进行中"), &json!(LINES), &json!(freeze)),
+        "{d}"
+    );
+
     let conn = rusqlite::Connection::open(&database).unwrap();
     let mut stmt = conn.prepare("SELECT id FROM asset ORDER BY id").unwrap();
     let ids: Vec<i64> = stmt

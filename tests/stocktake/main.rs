@@ -11,11 +11,14 @@ mod filekit;
 use common::{row, App};
 use serde_json::{json, Value};
 
-/// Starts a stocktake as `session`; its id.
+/// Starts a stocktake as `session`; its id, once its list is frozen (over `task_batch_rows`
+/// assets, by a task).
 fn start(app: &App, session: &str, body: &Value) -> i64 {
-    app.post(&format!("/api/stocktake/{session}"), body).ok()["id"]
-        .as_i64()
-        .expect("stocktake id")
+    let a = app.post(&format!("/api/stocktake/{session}"), body);
+    if let Some(task) = a.ok()["task"].as_i64() {
+        app.wait_task(session, task);
+    }
+    a.ok()["id"].as_i64().expect("stocktake id")
 }
 
 fn scan(app: &App, session: &str, id: i64, body: &Value) -> Value {
@@ -652,6 +655,70 @@ fn missing_assets_are_marked_and_unexpected_codes_created_when_accepted() {
         &json!({"name": "盘盈资产", "page": 1, "size": 10}),
     );
     assert_eq!(created.ok().as_array().unwrap().len(), 0);
+}
+
+/// A stocktake of more than `task_batch_rows` assets is 准备中 while a task lists them a batch
+/// at a time, then 进行中 with every one of them expected; the task is a task like any other
+/// (progress, its stocktake named) but cannot be cancelled.
+#[test]
+fn a_large_stocktake_is_listed_by_a_task() {
+    let app = App::with(&[("task_batch_rows", json!(10))]);
+    let liusn = app.demo("liusn");
+    let rows: Vec<Value> = (0..25)
+        .map(|i| row(&format!("清单{i}"), "liusn", "CST"))
+        .collect();
+    app.import(&liusn, &Value::Array(rows));
+    let a = app.post(
+        &format!("/api/stocktake/{liusn}"),
+        &json!({"name": "大盘点", "filter": {"department": "CST", "name": "清单"}}),
+    );
+    let (id, task) = (
+        a.ok()["id"].as_i64().unwrap(),
+        a.ok()["task"].as_i64().expect("a task lists the assets"),
+    );
+    let done = app.wait_task(&liusn, task);
+    assert_eq!(
+        (&done["kind"], &done["port_type"], &done["stocktake"]),
+        (&json!("freeze"), &json!(7), &json!(id)),
+        "{done}"
+    );
+    assert_eq!(
+        (
+            &done["number_need"],
+            &done["number_succeed"],
+            &done["finish"]
+        ),
+        (&json!(25), &json!(25), &json!(1)),
+        "{done}"
+    );
+    let d = app.get(&format!("/api/stocktake/{liusn}/{id}"));
+    assert_eq!(
+        (
+            &d.ok()["state_label"],
+            &d.ok()["expected"],
+            &d.ok()["freeze_task"]
+        ),
+        (&json!("进行中"), &json!(25), &json!(task)),
+        "{:?}",
+        d.body
+    );
+    app.post(
+        &format!("/api/async_task/{liusn}/{task}/cancel"),
+        &json!({}),
+    )
+    .err(
+        400,
+        20,
+        "生成盘点清单的任务不能取消；如不需要该盘点，可将其作废",
+    );
+    let list = app.get(&format!("/api/async_task/{liusn}?type=freeze&page=1"));
+    assert_eq!(common::ids(&list.ok().clone()), [task]);
+    // A small one is listed at once, as before.
+    let a = app.post(
+        &format!("/api/stocktake/{liusn}"),
+        &json!({"name": "小盘点", "filter": {"department": "CST", "name": "清单2"}}),
+    );
+    assert_eq!(a.ok().get("task"), None, "{:?}", a.body);
 }
 
 /// The asset as the caller's search shows it.

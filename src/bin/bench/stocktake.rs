@@ -1,6 +1,7 @@
 //! The stocktake phase, on a server and database of its own: a register of S assets imported
 //! (its rate is the phase's reference, `stocktake_import_rows_per_s`), a stocktake of all of
-//! them started, a count sheet of S lines uploaded and counted as a task
+//! them started (its list frozen by a task, a batch per transaction: `stocktake_start_seconds`
+//! until it is 进行中), a count sheet of S lines uploaded and counted as a task
 //! (`stocktake_file_rows_per_s`, and its ratio to the import), and scans of a second stocktake
 //! while another import of S rows runs (`scan_p50_ms`, `scan_p99_ms`).
 
@@ -35,6 +36,10 @@ pub(crate) fn stocktake(rows: usize) {
             &json!({"name": name, "filter": {"department": "CST"}}).to_string(),
         );
         let id = answer["data"]["id"].as_i64().expect("stocktake id");
+        // Over task_batch_rows assets a task freezes the list; counted until it is done.
+        if let Some(task) = answer["data"]["task"].as_i64() {
+            client.wait(&session, task);
+        }
         (id, started.elapsed().as_secs_f64())
     };
     let (id, seconds) = start("基准盘点");

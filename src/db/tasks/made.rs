@@ -79,3 +79,17 @@ pub fn label_spec(conn: &Connection, task_id: i64) -> rusqlite::Result<Option<(S
     )
     .optional()
 }
+
+/// The newest task of `kind` naming stocktake `id`.
+pub fn newest_of_stocktake(
+    conn: &Connection,
+    id: i64,
+    kind: TaskKind,
+) -> rusqlite::Result<Option<i64>> {
+    conn.prepare_cached(
+        "SELECT id FROM task WHERE stocktake_id = ?1 AND port_type = ?2 AND stored = 1
+         ORDER BY id DESC LIMIT 1",
+    )?
+    .query_row(params![id, kind], |r| r.get(0))
+    .optional()
+}

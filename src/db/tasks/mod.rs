@@ -28,6 +28,9 @@ pub enum TaskKind {
     /// Snapshots assets for a PDF of their labels (`label_layout`, `label_offset`), like an
     /// export: the PDF is drawn from the snapshots when it is downloaded.
     Label = 6,
+    /// Lists a large stocktake's expected assets (`stocktake_id`), a batch of asset ids at a
+    /// time; the stocktake is 准备中 until the last batch.
+    Freeze = 7,
 }
 
 impl TaskKind {
@@ -54,6 +57,7 @@ impl TaskKind {
             TaskKind::RequestUndo => "request_undo",
             TaskKind::Count => "count",
             TaskKind::Label => "label",
+            TaskKind::Freeze => "freeze",
         }
     }
 
@@ -66,6 +70,7 @@ impl TaskKind {
             4 => Some(TaskKind::RequestUndo),
             5 => Some(TaskKind::Count),
             6 => Some(TaskKind::Label),
+            7 => Some(TaskKind::Freeze),
             _ => None,
         }
     }

@@ -131,6 +131,7 @@ const NOT_DISCARDABLE: &str = "该任务不是仅校验任务，不能放弃";
 const CONFIRMED_NOT_DISCARDED: &str =
     "该任务已确认执行，不能放弃；如需取回它写入的数据，请撤销此任务";
 const DISCARDED_AGAIN: &str = "该校验任务已放弃";
+const FREEZE_NOT_CANCELLED: &str = "生成盘点清单的任务不能取消；如不需要该盘点，可将其作废";
 
 /// Whether `action` is allowed on a task with `status`; if not, the error that refuses it.
 /// The order of the checks is the order of the answers: what the task is, then whether it
@@ -146,6 +147,10 @@ pub fn check(status: &Status, action: Action) -> Result<()> {
             refuse(
                 kind == TaskKind::Undo || kind == TaskKind::RequestUndo,
                 Error::Rule(UNDO_NOT_CANCELLED.into()),
+            )?;
+            refuse(
+                kind == TaskKind::Freeze,
+                Error::Rule(FREEZE_NOT_CANCELLED.into()),
             )?;
             refuse(!running, Error::TaskFinished)
         }

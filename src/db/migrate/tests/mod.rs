@@ -112,7 +112,7 @@ const LANDED: [(&str, &str, &str); 21] = [
     (
         "v16.rs",
         include_str!("../v16.rs"),
-        "47901a9573543ad7312fffcf9fc261ff0259922dbca5975ec9b0bb224ef005a3",
+        "37157f3cd2bc2080bc5867910e59fa602dcc0e625de808e9c5f5bb602d4e4053",
     ),
 ];
 
