@@ -169,6 +169,19 @@ fn phases() -> Vec<(&'static str, Status)> {
             "count finished",
             Status { ..undo }.with_kind(TaskKind::Count),
         ),
+        (
+            "labels running",
+            Status { ..running }.with_kind(TaskKind::Label),
+        ),
+        ("labels finished", export.with_kind(TaskKind::Label)),
+        (
+            "list freeze running",
+            Status { ..running }.with_kind(TaskKind::Freeze),
+        ),
+        (
+            "list freeze finished",
+            Status { ..undo }.with_kind(TaskKind::Freeze),
+        ),
     ]
 }
 
@@ -202,7 +215,7 @@ const ACTIONS: [(&str, Action); 12] = [
 /// deleted, 14 not confirmable, 15 not undoable (an approval is undone at its request), 20 a
 /// rule (an undo is not cancelled).
 #[rustfmt::skip]
-const MATRIX: [(&str, [i64; 12]); 26] = [
+const MATRIX: [(&str, [i64; 12]); 30] = [
     //                                 cancel conf undo  rr*  rr  edit  del disc file fail rows recs
     ("import running",                 [0,    14,  9,    9,   9,  9,    9,  14,  0,   0,   0,   4]),
     ("import cancelling",              [0,    14,  9,    9,   9,  9,    9,  14,  0,   0,   0,   4]),
@@ -230,6 +243,10 @@ const MATRIX: [(&str, [i64; 12]); 26] = [
     ("request undo finished",          [20,   14,  15,   8,   8,  8,    0,  14,  0,   0,   8,   4]),
     ("count running",                  [0,    14,  15,   8,   8,  8,    9,  14,  0,   0,   8,   4]),
     ("count finished",                 [12,   14,  15,   8,   8,  8,    0,  14,  0,   0,   8,   4]),
+    ("labels running",                 [0,    14,  15,   8,   8,  8,    9,  14,  0,   8,   8,   0]),
+    ("labels finished",                [12,   14,  15,   8,   8,  8,    0,  14,  0,   8,   8,   0]),
+    ("list freeze running",            [20,   14,  15,   8,   8,  8,    9,  14,  0,   0,   8,   4]),
+    ("list freeze finished",           [20,   14,  15,   8,   8,  8,    0,  14,  0,   0,   8,   4]),
 ];
 
 fn code(result: Result<()>) -> i64 {
@@ -353,6 +370,10 @@ fn each_phase_lists_the_actions_that_would_do_something() {
         ("request undo finished", &["delete_data", "download"]),
         ("count running", &["cancel"]),
         ("count finished", &["delete_data", "download"]),
+        ("labels running", &["cancel"]),
+        ("labels finished", &["delete_data", "download"]),
+        ("list freeze running", &[]),
+        ("list freeze finished", &["delete_data", "download"]),
     ];
     for ((name, got), (expected_name, want)) in listed.iter().zip(&expected) {
         assert_eq!(name, expected_name);

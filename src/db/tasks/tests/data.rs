@@ -205,15 +205,21 @@ fn kinds_and_finishes_keep_their_codes() {
         TaskKind::Approval,
         TaskKind::RequestUndo,
         TaskKind::Count,
+        TaskKind::Label,
+        TaskKind::Freeze,
     ];
     for kind in kinds {
         assert_eq!(TaskKind::from_code(kind.code()), Some(kind));
     }
-    assert_eq!(kinds.map(TaskKind::code), [0, 1, 2, 3, 4, 5]);
-    assert_eq!(TaskKind::from_code(6), None);
+    assert_eq!(kinds.map(TaskKind::code), [0, 1, 2, 3, 4, 5, 6, 7]);
+    assert_eq!(TaskKind::from_code(8), None);
     assert_eq!(
         kinds.map(TaskKind::of_request),
-        [false, false, false, true, true, false]
+        [false, false, false, true, true, false, false, false]
+    );
+    assert_eq!(
+        kinds.map(TaskKind::exports),
+        [true, false, false, false, false, false, true, false]
     );
     for finish in [Finish::Running, Finish::Succeeded, Finish::Failed] {
         assert_eq!(Finish::from_code(finish.code()), Some(finish));
