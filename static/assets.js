@@ -1,8 +1,8 @@
-// The asset list: department and category tree, search, paging, create, retire, export.
+// The asset list: department and category tree, search, paging, create, retire, export, labels.
 
 import {
-  api, busy, button, CLASS_NAMES, clear, field, h, input, label, markFields, me, money, msgLine, openDialog, openable, pager, path, select,
-  STATUS_NAMES, toast, withOwnerSuggestions,
+  api, busy, button, CLASS_NAMES, clear, field, h, input, label, LABEL_LAYOUTS, markFields, me, money, msgLine, openDialog, openable, pager, path,
+  select, STATUS_NAMES, toast, withOwnerSuggestions,
 } from './core.js';
 import { categoryTree, departments, flattenCategories, nest, ownDepartment } from './org.js';
 import { assetPanel } from './asset_panel.js';
@@ -64,6 +64,7 @@ export function assetsView(root, arg) {
   const retireBtn = button('清退所选', retire, 'btn-danger', { id: 'retire-selected', disabled: true });
   const exportSelBtn = button('导出所选', () => exportIds([...state.selected], exportSelBtn), '', { id: 'export-selected', disabled: true });
   const exportAllBtn = button('导出搜索结果', exportSearch, '', { id: 'export-search' });
+  const labelsBtn = button('打印标签', () => labelsDialog(), '', { id: 'print-labels', title: '为所选资产或搜索结果生成标签PDF（二维码与条形码）' });
   // Empty: the register as it is; a day: as it stood at that day's end (the server says how far
   // back its history reaches).
   const asOf = input({ id: 'export-as-of', type: 'date', max: today(), onfocus: () => { asOf.max = today(); } });
@@ -81,7 +82,7 @@ export function assetsView(root, arg) {
             scopeLabel,
             h('div', { className: 'toolbar-actions' },
               button('新建资产', () => createAssetDialog(() => load()), 'btn-primary', { id: 'new-asset' }),
-              retireBtn, exportSelBtn, asOfField, exportAllBtn)),
+              retireBtn, exportSelBtn, asOfField, exportAllBtn, labelsBtn)),
           msg,
           h('div', { className: 'table-wrap' },
             h('table', { className: 'table', id: 'asset-table' },
@@ -242,6 +243,58 @@ export function assetsView(root, arg) {
       clear(msg, `已创建导出任务 #${id}${n}，`, h('a', { href: `#task/${id}`, id: 'export-task-link' }, '查看任务并下载'));
       msg.className = 'msg msg-ok';
     });
+  }
+
+  /** 打印标签: of the selected assets or of everything the search finds (the server selects
+   * those, as for 导出搜索结果), on a sheet from a chosen place (a sheet partly used before) or
+   * on a label printer's roll. Then the new task's page, which offers the PDF. */
+  function labelsDialog() {
+    const msg = msgLine();
+    const n = state.selected.size;
+    const ofSelected = h('input', { type: 'radio', name: 'labels-of', value: 'ids', id: 'labels-of-selected', disabled: n === 0, checked: n > 0 });
+    const ofSearch = h('input', { type: 'radio', name: 'labels-of', value: 'filter', id: 'labels-of-search', checked: n === 0 });
+    const found = state.total === undefined ? '' : `（${state.total} 项）`;
+    const which = h('fieldset', { className: 'choice span-2', id: 'labels-of' }, h('legend', {}, '打印哪些资产的标签'),
+      h('label', {}, ofSelected, n ? `所选的 ${n} 项资产` : '所选的资产（尚未勾选）'),
+      h('label', {}, ofSearch, `搜索结果的全部资产${found}`));
+    const layout = select(LABEL_LAYOUTS.map((l) => [l.name, l.text]), { id: 'labels-layout' });
+    const start = input({ id: 'labels-start', type: 'number', min: '1', step: '1', value: '1' });
+    const startField = field('起始位置', start);
+    const startHint = h('p', { className: 'hint span-2', id: 'labels-start-hint' });
+    const perPage = () => LABEL_LAYOUTS.find((l) => l.name === layout.value).perPage;
+    // The start place is a sheet's: a label printer's roll has none.
+    const shown = () => {
+      const sheet = perPage() > 1;
+      startField.hidden = !sheet;
+      startHint.hidden = !sheet;
+      start.max = String(perPage());
+      startHint.textContent = `用掉一部分的标签纸时，填第一张上第一枚空白标签的位置：第 1 枚在左上角，按行从左到右数（1 到 ${perPage()}）。之后各张从第 1 枚开始。`;
+    };
+    layout.addEventListener('change', shown);
+    start.addEventListener('input', () => start.classList.remove('field-error'));
+    shown();
+    const create = button('生成标签', () => busy(create, msg, async () => {
+      start.classList.remove('field-error');
+      const body = ofSelected.checked ? { ids: [...state.selected] } : { filter: currentFilter() };
+      body.layout = layout.value;
+      if (perPage() > 1) {
+        const place = Number(start.value);
+        if (!Number.isInteger(place) || place < 1 || place > perPage()) {
+          start.classList.add('field-error');
+          start.focus();
+          throw new Error(`起始位置须为 1 到 ${perPage()} 的整数`);
+        }
+        body.offset = place - 1;
+      }
+      const answer = await api('POST', path('label_task'), body);
+      close();
+      location.hash = `#task/${answer.data.id}`;
+    }), 'btn-primary', { id: 'labels-create' });
+    const close = openDialog(
+      '打印标签',
+      h('div', { className: 'form-grid form-grid-2' }, which, field('标签规格', layout), startField, startHint),
+      [h('div', { className: 'dialog-msg', id: 'labels-msg' }, msg), button('取消', () => close()), create],
+    );
   }
 
   renderTree(tree, (filter) => {

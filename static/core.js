@@ -8,6 +8,13 @@ export const SESSION_KEY = 'assetport.session';
 export const ROLE_NAMES = { 1: '普通用户', 2: '资产管理员', 3: '系统管理员', 4: '超级管理员' };
 export const STATUS_NAMES = { 1: '闲置', 2: '使用中', 3: '维保中' };
 export const CLASS_NAMES = { 0: '数量型', 1: '条目型' };
+/** The label layouts (POST /api/label_task's `layout`): how the page names each, and how many
+ * labels a page holds (the start place of a sheet is 1 to that). */
+export const LABEL_LAYOUTS = [
+  { name: 'a4-3x8', text: 'A4 3×8（每张24枚）', perPage: 24 },
+  { name: 'a4-2x7', text: 'A4 2×7（每张14枚）', perPage: 14 },
+  { name: 'roll-60x40', text: '标签打印机 60×40 mm（每枚一页）', perPage: 1 },
+];
 
 /** The logged-in user: {character, name, entity?, department?} from GET /api/character. */
 export const me = { character: 0, name: '' };

@@ -1,9 +1,11 @@
 // One task: its head (counts, tags, downloads, 撤销此任务), a dry run's preview and its
-// confirm, an import's failed rows (failed_rows.js), an undo's assets left alone, and an
-// export's records and the ids it could not take.
+// confirm, an import's failed rows (failed_rows.js), an undo's assets left alone, an export's
+// records and the ids it could not take, and a label task's layout, PDF and failed ids.
 
 import { api, busy, button, clear, columns, h, headRow, money, msgLine, path, readable, CLASS_NAMES } from './core.js';
-import { can, cancelButton, downloads, poll, progressBar, show, statusBadge, stopPolling, typeTag, unconfirmed, PREVIEW_MAX } from './task_parts.js';
+import {
+  can, cancelButton, downloads, labelsText, poll, progressBar, show, statusBadge, stopPolling, typeTag, unconfirmed, PREVIEW_MAX,
+} from './task_parts.js';
 import { failedEditor, rerunSucceeded } from './failed_rows.js';
 
 export function taskView(root, idText) {
@@ -27,9 +29,9 @@ export function taskView(root, idText) {
     unreadColumnsNote(t),
     t.request ? h('p', { className: 'hint', id: 'task-request' }, t.kind === 'approval' ? '执行已通过的' : '撤销', h('a', { href: `#requests/${t.request}` }, `申请 #${t.request}`),
       t.kind === 'approval' ? '的各项：每批在一个事务中执行；取消后未执行的项记为「已取消」，已执行的可在申请中撤销。' : '已执行的各项：此后又被改动的资产保持不变并列为未撤销。') : null,
-    t.stocktake ? h('p', { className: 'hint', id: 'task-stocktake' }, '按盘点表盘点 ', h('a', { href: `#stocktake/${t.stocktake}` }, `盘点 #${t.stocktake}`),
-      '：每行计入一项（已盘过的行不重复计数，列为失败并注明由谁何时盘过）；不在应盘清单中的编号记为盘盈。') : null,
+    t.stocktake ? h('p', { className: 'hint', id: 'task-stocktake' }, ...stocktakeHint(t)) : null,
     t.undo_of ? h('p', { className: 'hint' }, '撤销导入任务 ', h('a', { href: `#task/${t.undo_of}` }, `#${t.undo_of}`), '：删除它新建的资产，恢复它更新过的资产；此后又被改动的资产保持不变并列为失败。') : null,
+    t.labels ? h('p', { className: 'hint', id: 'task-labels' }, labelsText(t)) : null,
     t.as_of ? h('p', { className: 'hint', id: 'as-of-note' }, `截至 ${t.as_of}：导出该日结束时的登记表，其后新建的资产不在其中，其后的修改与清退已还原。`) : null,
     t.undone_by ? h('p', { className: 'hint', id: 'undone-note' }, '此任务已被撤销：', h('a', { href: `#task/${t.undone_by}` }, `撤销任务 #${t.undone_by}`)) : null,
     cancelledNote(t),
@@ -81,7 +83,7 @@ export function taskView(root, idText) {
   function deleteDataButton(t) {
     if (!can(t, 'delete_data')) return null;
     const remove = button('删除任务数据', () => busy(remove, msg, async () => {
-      const what = t.kind === 'export' ? '导出记录' : '行与失败行';
+      const what = { export: '导出记录', label: '标签记录' }[t.kind] || '行与失败行';
       const undoLost = can(t, 'undo')
         ? `注意：删除后此导入将无法撤销，它新建的 ${t.number_created} 项资产与更新将永久保留。` : '';
       const ask = `删除任务 #${t.id} 的${what}？计数保留，此后不能再下载或处理这些行。${undoLost}确定删除吗？`;
@@ -149,6 +151,7 @@ export function taskView(root, idText) {
     }
     if (unconfirmed(t)) clear(content, renderDryRun(t), await renderFailed(t));
     else if (t.kind === 'export') await renderExport(t);
+    else if (t.kind === 'label') await renderLabels(t);
     else clear(content, await renderFailed(t));
   });
 
@@ -169,7 +172,8 @@ export function taskView(root, idText) {
     if (!rows.length) {
       if (unconfirmed(t)) return null;
       const done = { undo: `全部 ${t.number_need} 项已撤销。`, request_undo: `全部 ${t.number_need} 项已撤销。`,
-        approval: `全部 ${t.number_need} 项已执行。`, count: `全部 ${t.number_need} 行已盘点。` }[t.kind] || ` 全部 ${t.number_need} 行已导入。`;
+        approval: `全部 ${t.number_need} 项已执行。`, count: `全部 ${t.number_need} 行已盘点。`,
+        freeze: `全部 ${t.number_need} 项资产已列入盘点。` }[t.kind] || ` 全部 ${t.number_need} 行已导入。`;
       const succeeded = rerunSucceeded(t);
       const result = succeeded !== null ? ` 重新执行：${succeeded} 行成功，0 行仍失败。` : '';
       return h('section', { className: 'card done-note' }, h('span', { className: 'badge badge-ok' }, '成功'), ` ${done}${result}`);
@@ -177,6 +181,7 @@ export function taskView(root, idText) {
     const undo = t.kind === 'undo' || t.kind === 'request_undo';
     const title = undo ? `未撤销的资产（${rows.length}）` : t.kind === 'approval' ? `未执行的项（${rows.length}）`
       : t.kind === 'count' ? `未计入的行（${rows.length}）`
+      : t.kind === 'freeze' ? `未列入盘点的资产（${rows.length}）`
       : unconfirmed(t) ? `将失败的行（${rows.length}）` : `失败的行（${rows.length}）`;
     return h('section', { className: 'card' },
       h('h2', { className: 'card-title' }, title),
@@ -218,11 +223,24 @@ export function taskView(root, idText) {
     clear(content, ...sections);
   }
 
-  /** The ids an export could not take, each as submitted, with the reason. */
+  /** A label task: its PDF is the head's 下载标签PDF; here, how to print it, and the ids it
+   * could not take, listed as an export's. */
+  async function renderLabels(t) {
+    const note = !t.number_succeed
+      ? h('section', { className: 'card muted', id: 'labels-note' }, '没有可打印的标签：每项资产都未能生成标签，原因见下方列表。')
+      : h('section', { className: 'card done-note', id: 'labels-note' },
+        t.number_failed ? null : h('span', { className: 'badge badge-ok' }, '成功'),
+        ` 已生成 ${t.number_succeed} 枚标签${can(t, 'download') ? '，请点上方的「下载标签PDF」' : ''}。`,
+        '打印时请选「实际大小」（100%），不要「适合页面」，标签才与标签纸对齐。');
+    clear(content, note, t.number_failed > 0 ? await exportFailures(t) : null);
+  }
+
+  /** The ids an export (or a label task) could not take, each as submitted, with the reason. */
   async function exportFailures(t) {
-    const title = h('h2', { className: 'card-title' }, `未能导出的编号（${t.number_failed}）`);
+    const what = t.kind === 'label' ? '未能打印标签的编号' : '未能导出的编号';
+    const title = h('h2', { className: 'card-title' }, `${what}（${t.number_failed}）`);
     if (t.number_failed > PREVIEW_MAX) {
-      return h('section', { className: 'card' }, title, h('p', { className: 'hint' }, '未能导出的编号过多，无法在此列出。'));
+      return h('section', { className: 'card' }, title, h('p', { className: 'hint' }, `${what}过多，无法在此列出。`));
     }
     const failed = (await api('GET', path('export_task', id, 'failed'))).data;
     return h('section', { className: 'card' },
@@ -245,4 +263,13 @@ function unreadColumnsNote(t) {
   if (!cols.length) return null;
   return h('p', { className: 'hint unread-columns', id: 'unread-columns' },
     cols.map((c) => `列「${c}」`).join('、'), '未导入：导入不认识这些列名，其内容未保存。如需导入，请按模板的列名改表头（见“导入”页的列说明）。');
+}
+
+/** What a task naming a stocktake does to it: counts a sheet, lists its assets, or adjusts the
+ * register from it. */
+function stocktakeHint(t) {
+  const link = h('a', { href: `#stocktake/${t.stocktake}` }, `盘点 #${t.stocktake}`);
+  if (t.kind === 'count') return ['按盘点表盘点 ', link, '：每行计入一项（已盘过的行不重复计数，列为失败并注明由谁何时盘过）；不在应盘清单中的编号记为盘盈。'];
+  if (t.kind === 'freeze') return ['生成 ', link, ' 的应盘清单：每批列入一批资产（以其当时的状态），全部列入后盘点即可开始；不能取消，如不需要该盘点请将其作废。'];
+  return ['按 ', link, ' 的差异调整登记表：历史中记为「盘点调整」；撤销此任务即恢复调整前的登记表。'];
 }

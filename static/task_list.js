@@ -14,7 +14,8 @@ export function tasksView(root) {
   const type = h('select', { id: 'tasks-type', attrs: { 'aria-label': '类型' } },
     h('option', { value: '' }, '全部类型'), h('option', { value: 'import' }, '导入'), h('option', { value: 'export' }, '导出'),
     h('option', { value: 'undo' }, '撤销'), h('option', { value: 'approval' }, '审批执行'),
-    h('option', { value: 'request_undo' }, '撤销申请'), h('option', { value: 'count' }, '盘点表'));
+    h('option', { value: 'request_undo' }, '撤销申请'), h('option', { value: 'count' }, '盘点表'),
+    h('option', { value: 'label' }, '标签'), h('option', { value: 'freeze' }, '盘点清单'));
   const finish = h('select', { id: 'tasks-finish', attrs: { 'aria-label': '状态' } },
     h('option', { value: '' }, '全部状态'), h('option', { value: '0' }, '进行中'),
     h('option', { value: '1' }, '成功'), h('option', { value: '2' }, '有失败行'));

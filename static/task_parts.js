@@ -2,7 +2,7 @@
 // progress bar, its result downloads and the 取消 button. What may be done with a task is the
 // server's to say: each task lists its `actions`, and a button shows only when they name it.
 
-import { api, busy, button, downloadLink, h, path } from './core.js';
+import { api, busy, button, downloadLink, h, LABEL_LAYOUTS, path } from './core.js';
 
 const POLL_MS = 1000;
 /** Exports with more records (or failed ids) than this are not listed on the page: download them. */
@@ -34,10 +34,12 @@ export function typeTag(t) {
   if (t.kind === 'approval') return h('span', { className: 'tag tag-approval' }, '审批执行');
   if (t.kind === 'request_undo') return h('span', { className: 'tag tag-undo' }, '撤销申请');
   if (t.kind === 'count') return h('span', { className: 'tag tag-approval' }, '盘点表');
+  if (t.kind === 'label') return h('span', { className: 'tag tag-label' }, '标签');
+  if (t.kind === 'freeze') return h('span', { className: 'tag tag-approval' }, '盘点清单');
+  // A kind this page does not know yet shows as the server names it, never as another kind.
+  const [className, text] = { import: ['tag-import', '导入'], export: ['tag-export', '导出'] }[t.kind] ?? ['', t.kind];
   return [
-    t.kind === 'import'
-      ? h('span', { className: 'tag tag-import' }, '导入')
-      : h('span', { className: 'tag tag-export' }, '导出'),
+    h('span', { className: `tag ${className}`.trim() }, text),
     t.dry_run ? h('span', { className: 'tag tag-dry' }, t.confirmed ? '已确认' : '仅校验') : null,
     t.undone_by ? h('span', { className: 'tag tag-undone' }, '已撤销') : null,
     t.as_of ? h('span', { className: 'tag tag-as-of', title: `${t.as_of} 结束时的登记表` }, `截至 ${t.as_of}`) : null,
@@ -69,9 +71,28 @@ export function progressBar(t) {
     h('span', { className: 'progress-text' }, `${pct}%`));
 }
 
-/** The links to a task's results: an import's or an undo's failed rows, an export's records. */
+/** A label task's layout and start place, in the words of the 打印标签 dialog. */
+export function labelsText(t) {
+  const layout = LABEL_LAYOUTS.find((l) => l.name === t.labels?.layout);
+  if (!layout) return `标签规格：${t.labels?.layout ?? '未知'}`;
+  if (layout.perPage === 1) return `标签规格：${layout.text}`;
+  const offset = t.labels.offset || 0;
+  const from = offset ? `，从第一张的第 ${offset + 1} 枚开始（前 ${offset} 枚已用掉）` : '，从第一张的第 1 枚开始';
+  return `标签规格：${layout.text}${from}`;
+}
+
+/** The links to a task's results: an import's or an undo's failed rows, an export's records, a
+ * label task's PDF (its records are for printing, not for a spreadsheet; none when every asset
+ * failed: the server has no label to draw). */
 export function downloads(t) {
   if (!can(t, 'download')) return [];
+  if (t.kind === 'label') {
+    if (!t.number_succeed) return [];
+    const pdf = downloadLink('下载标签PDF', path('label_task', t.id, 'file'), `task-${t.id}-labels.pdf`);
+    pdf.classList.add('btn-primary', 'labels-pdf');
+    pdf.title = '打印时请选「实际大小」（100%），不要「适合页面」，标签才与标签纸对齐';
+    return [pdf];
+  }
   if (t.kind !== 'export') {
     return [
       downloadLink('失败行 XLSX', fileUrl(t.id, 'xlsx'), `task-${t.id}-failed.xlsx`),

@@ -13,6 +13,8 @@ mod forms;
 mod harness;
 #[path = "browser/keyboard_sessions.rs"]
 mod keyboard_sessions;
+#[path = "browser/labels.rs"]
+mod labels;
 #[path = "browser/phone_screens.rs"]
 mod phone_screens;
 #[path = "browser/requests.rs"]

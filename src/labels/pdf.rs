@@ -84,7 +84,7 @@ impl<W: Write> Pdf<W> {
             self.offsets.resize(number + 1, 0);
         }
         self.offsets[number] = self.out.written;
-        write!(self.out, "{number} 0 obj\n")?;
+        writeln!(self.out, "{number} 0 obj")?;
         self.out.write_all(body)?;
         self.out.write_all(b"\nendobj\n")
     }
@@ -126,9 +126,9 @@ impl<W: Write> Pdf<W> {
         self.object(2, tree.as_bytes())?;
         let xref = self.out.written;
         let size = self.offsets.len();
-        write!(self.out, "xref\n0 {size}\n0000000000 65535 f \n")?;
+        writeln!(self.out, "xref\n0 {size}\n0000000000 65535 f ")?;
         for offset in &self.offsets[1..] {
-            write!(self.out, "{offset:010} 00000 n \n")?;
+            writeln!(self.out, "{offset:010} 00000 n ")?;
         }
         write!(
             self.out,
