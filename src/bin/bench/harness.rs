@@ -222,6 +222,47 @@ pub(crate) struct Timing {
     pub(crate) total: f64,
 }
 
+/// A phase of its own: a server on a fresh database (`file` in a temporary folder) with `n`
+/// assets imported through the API (named `{prefix}-{i}`), and liusn's session.
+pub(crate) struct Phase {
+    pub(crate) server: Server,
+    pub(crate) session: String,
+    pub(crate) database: std::path::PathBuf,
+    /// How long the import took.
+    pub(crate) import: Timing,
+    // Last: removed after the server has stopped.
+    _dir: tempfile::TempDir,
+}
+
+impl Phase {
+    pub(crate) fn start(file: &str, prefix: &str, n: usize) -> Phase {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let database = dir.path().join(file);
+        let server = Server::start(&database);
+        let session = server.client.login();
+        let body = import_body(prefix, n);
+        let (_, import) = submit(
+            &server.client,
+            &session,
+            body.as_bytes(),
+            "/api/asset",
+            "application/json",
+        );
+        Phase {
+            server,
+            session,
+            database,
+            import,
+            _dir: dir,
+        }
+    }
+
+    /// The phase's temporary folder (its database's).
+    pub(crate) fn dir(&self) -> &Path {
+        self._dir.path()
+    }
+}
+
 /// Submits a task and waits for it; every row must succeed.
 pub(crate) fn submit(
     client: &Client,

@@ -8,27 +8,16 @@ use serde_json::json;
 use std::time::Instant;
 
 pub(crate) fn labels(rows: usize) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let database = dir.path().join("labels.sqlite3");
-    let server = Server::start(&database);
-    let client = &server.client;
-    let session = client.login();
     println!("label_rows={rows}");
-    let body = import_body("lab", rows);
-    submit(
-        client,
-        &session,
-        body.as_bytes(),
-        "/api/asset",
-        "application/json",
-    );
-    drop(body);
+    let phase = Phase::start("labels.sqlite3", "lab", rows);
+    let (server, session) = (&phase.server, &phase.session);
+    let client = &server.client;
 
     server.reset_peak();
     let started = Instant::now();
     let body = json!({"filter": {"department": "CST"}, "layout": "a4-3x8"}).to_string();
     let id = client.post_task(&format!("/api/label_task/{session}"), body.as_bytes());
-    let task = client.wait(&session, id);
+    let task = client.wait(session, id);
     assert_eq!(task["number_succeed"], rows as i64, "{task}");
     let snapshotted = started.elapsed().as_secs_f64();
     let (status, pdf) = client.get(&format!("/api/label_task/{session}/{id}/file"));

@@ -10,22 +10,10 @@ use serde_json::{json, Value};
 use std::time::Instant;
 
 pub(crate) fn stocktake(rows: usize) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let database = dir.path().join("stocktake.sqlite3");
-    let server = Server::start(&database);
-    let client = &server.client;
-    let session = client.login();
     println!("stocktake_rows={rows}");
-    let body = import_body("st", rows);
-    let (_, timing) = submit(
-        client,
-        &session,
-        body.as_bytes(),
-        "/api/asset",
-        "application/json",
-    );
-    drop(body);
-    let import_rate = rows as f64 / timing.total;
+    let phase = Phase::start("stocktake.sqlite3", "st", rows);
+    let (client, session, database) = (&phase.server.client, &phase.session, &phase.database);
+    let import_rate = rows as f64 / phase.import.total;
     println!("stocktake_import_rows_per_s={import_rate:.0}");
 
     let start = |name: &str| {
@@ -38,7 +26,7 @@ pub(crate) fn stocktake(rows: usize) {
         let id = answer["data"]["id"].as_i64().expect("stocktake id");
         // Over task_batch_rows assets a task freezes the list; counted until it is done.
         if let Some(task) = answer["data"]["task"].as_i64() {
-            client.wait(&session, task);
+            client.wait(session, task);
         }
         (id, started.elapsed().as_secs_f64())
     };
@@ -46,7 +34,7 @@ pub(crate) fn stocktake(rows: usize) {
     println!("stocktake_start_seconds={seconds:.3}");
 
     // The count sheet: every asset, one in ten found elsewhere.
-    let ids = asset_ids(&database, "st");
+    let ids = asset_ids(database, "st");
     let mut csv = String::from("资产编号,实盘位置\n");
     for (i, asset) in ids.iter().enumerate() {
         let position = if i % 10 == 0 { "B座" } else { "" };
@@ -61,7 +49,7 @@ pub(crate) fn stocktake(rows: usize) {
     );
     let answer: Value = serde_json::from_slice(&answer).expect("JSON");
     assert_eq!(status, 200, "{answer}");
-    let task = client.wait(&session, answer["data"]["id"].as_i64().expect("task id"));
+    let task = client.wait(session, answer["data"]["id"].as_i64().expect("task id"));
     let seconds = started.elapsed().as_secs_f64();
     assert_eq!(task["number_succeed"], rows as i64, "{task}");
     let file_rate = rows as f64 / seconds;
@@ -93,5 +81,5 @@ pub(crate) fn stocktake(rows: usize) {
     println!("scans_during_import={}", latencies.len());
     println!("scan_p50_ms={:.2}", percentile(&latencies, 0.50));
     println!("scan_p99_ms={:.2}", percentile(&latencies, 0.99));
-    client.wait(&session, importing);
+    client.wait(session, importing);
 }

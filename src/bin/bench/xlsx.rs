@@ -28,25 +28,14 @@ struct Cells {
 }
 
 pub(crate) fn xlsx(n: usize) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let database = dir.path().join("xlsx.sqlite3");
-    let server = Server::start(&database);
-    let client = &server.client;
-    let session = client.login();
     println!("xlsx_rows={n}");
-    let body = import_body("xl", n);
-    submit(
-        client,
-        &session,
-        body.as_bytes(),
-        "/api/asset",
-        "application/json",
-    );
-    drop(body);
+    let phase = Phase::start("xlsx.sqlite3", "xl", n);
+    let (server, session, database) = (&phase.server, &phase.session, &phase.database);
+    let client = &server.client;
     // The trigram index is filled in the background after an import: wait for it, so it does
     // not share the cores with what is measured.
     {
-        let conn = rusqlite::Connection::open(&database).expect("open");
+        let conn = rusqlite::Connection::open(database).expect("open");
         let indexed = "SELECT (SELECT indexed_to FROM text_index) >= (SELECT max(id) FROM asset)";
         while !conn
             .query_row(indexed, [], |r| r.get::<_, bool>(0))
@@ -60,13 +49,13 @@ pub(crate) fn xlsx(n: usize) {
     let body = br#"{"filter": {}}"#;
     let (export_id, _) = submit(
         client,
-        &session,
+        session,
         body,
         "/api/export_task",
         "application/json",
     );
     let path = format!("/api/async_task/{session}/{export_id}/file?format=xlsx&layout=import");
-    let file_path = dir.path().join("register.xlsx");
+    let file_path = phase.dir().join("register.xlsx");
 
     let (mut export, mut writer, mut dry, mut reader) = (vec![], vec![], vec![], vec![]);
     let mut accept = vec![];
@@ -89,14 +78,14 @@ pub(crate) fn xlsx(n: usize) {
         let sheet = cells.as_ref().expect("cells");
         assert_eq!(sheet.cells.len() / sheet.columns, n + 1, "a row per asset");
 
-        writer.push(write_reference(sheet, dir.path()));
+        writer.push(write_reference(sheet, phase.dir()));
 
         let form = multipart("register.xlsx", &bytes);
         drop(bytes);
         let content_type = format!("multipart/form-data; boundary={BOUNDARY}");
         let (_, timing) = submit(
             client,
-            &session,
+            session,
             &form,
             "/api/asset_file?dry_run=true",
             &content_type,
