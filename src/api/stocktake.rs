@@ -128,7 +128,7 @@ async fn report(
         Some(f) => Format::from_query(Some(f)).map_err(Error::BadBody)?,
     };
     let id = db
-        .run(move |conn| stocktake::seen(conn, &caller, id))
+        .run(move |conn| stocktake::listed(conn, &caller, id))
         .await?;
     let permit = downloads.place()?;
     let name = sheet::file_name(id, format);
@@ -162,7 +162,7 @@ async fn template(
     let id = stocktake_id(id)?;
     let format = super::files::format_of(format)?;
     let id = db
-        .run(move |conn| stocktake::seen(conn, &caller, id))
+        .run(move |conn| stocktake::listed(conn, &caller, id))
         .await?;
     let bytes = db
         .with_pool(move |pool| sheet::write_template(pool, id, format))

@@ -22,11 +22,40 @@ pub struct StocktakeRow {
     pub adjusted: bool,
 }
 
-const COLUMNS: &str = "s.id, s.name, s.filter, s.department_id, d.name, cu.name, s.state,
+/// An adjustment of stocktake `s` that stands: ran for real (or confirmed), not undone, and
+/// running or having written something (a confirmed preview whose every row failed does not).
+macro_rules! standing {
+    () => {
+        "t.stocktake_id = s.id AND t.port_type = 1 AND t.stored = 1
+         AND (t.dry_run = 0 OR t.confirmed = 1) AND t.undone_by IS NULL
+         AND (t.finish = 0 OR t.number_succeed > 0)"
+    };
+}
+
+const COLUMNS: &str = concat!(
+    "s.id, s.name, s.filter, s.department_id, d.name, cu.name, s.state,
     s.created_at, s.ended_at, eu.name,
-    (SELECT max(t.id) FROM task t WHERE t.stocktake_id = s.id AND t.port_type = 1 AND t.stored = 1),
-    EXISTS (SELECT 1 FROM task t WHERE t.stocktake_id = s.id AND t.port_type = 1
-        AND t.stored = 1 AND (t.dry_run = 0 OR t.confirmed = 1) AND t.undone_by IS NULL)";
+    coalesce((SELECT max(t.id) FROM task t WHERE ",
+    standing!(),
+    "), (SELECT max(t.id) FROM task t WHERE t.stocktake_id = s.id AND t.port_type = 1
+        AND t.stored = 1)),
+    EXISTS (SELECT 1 FROM task t WHERE ",
+    standing!(),
+    ")"
+);
+
+/// The adjustment of stocktake `id` that stands, other than task `except`.
+pub fn standing_adjustment(
+    conn: &Connection,
+    id: i64,
+    except: i64,
+) -> rusqlite::Result<Option<i64>> {
+    conn.prepare_cached(concat!(
+        "SELECT max(t.id) FROM task t JOIN stocktake s ON s.id = ?1 WHERE t.id != ?2 AND ",
+        standing!()
+    ))?
+    .query_row(params![id, except], |r| r.get(0))
+}
 
 const FROM: &str = "FROM stocktake s
     JOIN user cu ON cu.id = s.creator_id
@@ -66,14 +95,14 @@ pub fn insert(
 }
 
 /// Freezes asset `asset_id` as it is now as one expected line of the stocktake; false if the
-/// asset does not exist.
+/// asset does not exist or is retired.
 pub fn freeze_line(conn: &Connection, stocktake_id: i64, asset_id: i64) -> rusqlite::Result<bool> {
     Ok(conn
         .prepare_cached(
             "INSERT INTO stocktake_line (stocktake_id, asset_id, name, department_id, owner_id,
                  position, count, revision)
              SELECT ?1, id, name, department_id, owner_id, position, count, revision
-             FROM asset WHERE id = ?2",
+             FROM asset WHERE id = ?2 AND expire = 0",
         )?
         .execute(params![stocktake_id, asset_id])?
         == 1)

@@ -72,11 +72,18 @@ pub fn label(out: &mut String, frame: Frame, label: &Label) {
     }
 }
 
-/// `text` cut to `ems` wide, with … where it was cut; control characters shown as spaces.
+/// `text` cut to `ems` wide, with … where it was cut: in its NFKC form (ﬁ as fi, fullwidth
+/// letters as ASCII, as names are stored), control characters as spaces, and a character the
+/// label's font cannot show as `?` (every field alike, and never garbling the rest of a line).
 fn fit(text: &str, ems: f64) -> String {
+    use unicode_normalization::UnicodeNormalization;
     let clean: String = text
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
+        .nfkc()
+        .map(|c| match c {
+            c if c.is_control() => ' ',
+            c if shown(c) => c,
+            _ => '?',
+        })
         .collect();
     if text_width(&clean) <= ems {
         return clean;
@@ -93,6 +100,19 @@ fn fit(text: &str, ems: f64) -> String {
     }
     cut.push('…');
     cut
+}
+
+/// Whether the label's font (STSong-Light, the GB 2312 repertoire) has a glyph for `c`: ASCII,
+/// the common CJK ideographs and punctuation, Greek and Cyrillic, and a few symbols.
+fn shown(c: char) -> bool {
+    matches!(c,
+        ' '..='~'
+        | '\u{4E00}'..='\u{9FA5}'
+        | '\u{3000}'..='\u{3017}'
+        | '\u{0391}'..='\u{03A9}'
+        | '\u{03B1}'..='\u{03C9}'
+        | '\u{0410}'..='\u{044F}'
+        | 'Ё' | 'ё' | '·' | '×' | '÷' | '—' | '‘' | '’' | '“' | '”' | '…' | '℃' | '№' | '¥')
 }
 
 /// The QR code of `data` in a square of `side` points with its lower left corner at `at`. Drawn
@@ -201,6 +221,9 @@ mod tests {
         assert_eq!(fit("联想笔记本", 10.0), "联想笔记本");
         assert_eq!(fit("联想笔记本电脑", 4.0), "联想笔…");
         assert_eq!(fit("ab\tc", 10.0), "ab c");
+        // NFKC first, then what the font cannot show is `?`, the rest of the line intact.
+        assert_eq!(fit("pos ﬁ ligatur", 20.0), "pos fi ligatur");
+        assert_eq!(fit("Straße ñ 한 Ωж中①", 30.0), "Stra?e ? ? Ωж中1");
     }
 
     #[test]

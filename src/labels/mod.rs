@@ -22,6 +22,9 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 use std::io::Write;
 
+/// The most labels one task prints (4,167 A4 sheets of 24).
+pub const LABELS_MAX: usize = 100_000;
+
 /// A sheet (or roll) of labels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Layout {
@@ -138,13 +141,25 @@ pub fn create(conn: &mut Conn, caller: &Caller, bytes: &[u8], chunk_rows: usize)
         offset: Option<Value>,
     }
     let body: Body = serde_json::from_slice(bytes).map_err(|e| {
-        if e.is_syntax() || e.is_eof() {
-            Error::BadBody("请求体不是合法的JSON".into())
-        } else {
-            Error::BadBody(format!(
-                "请求体须为对象：ids（资产编号数组）或 filter（搜索条件），以及 layout、offset：{e}"
-            ))
-        }
+        let text = e.to_string();
+        let unknown = text
+            .strip_prefix("unknown field `")
+            .and_then(|t| t.split('`').next());
+        Error::BadBody(match unknown {
+            _ if e.is_syntax() || e.is_eof() => "请求体不是合法的JSON".into(),
+            Some(field) => missing_field_message(
+                "body",
+                Some(&format!(
+                    "未知字段「{field}」：可用 ids、filter、layout、offset"
+                )),
+            ),
+            None => missing_field_message(
+                "body",
+                Some(
+                    "请求体须为对象：ids（资产编号数组）或 filter（搜索条件），以及 layout、offset",
+                ),
+            ),
+        })
     })?;
     let layout = match &body.layout {
         None | Some(Value::Null) => Layout::A4By3x8,
@@ -170,13 +185,27 @@ pub fn create(conn: &mut Conn, caller: &Caller, bytes: &[u8], chunk_rows: usize)
     };
     let owner = (caller.entity()?, caller.user_id);
     let none = || Error::BadBody("没有要打印标签的资产".into());
+    let too_many = || {
+        Error::BadBody(format!(
+            "一次最多打印{LABELS_MAX}枚标签，请分批打印（例如按部门或分类）"
+        ))
+    };
     match (body.ids, body.filter) {
         (Some(ids), None) => {
+            if !ids.get().trim_start().starts_with('[') {
+                return Err(Error::BadBody(missing_field_message(
+                    "ids",
+                    Some("须为资产编号数组"),
+                )));
+            }
             let mut writer = TaskWriter::create(conn, owner, TaskKind::Label, &new, chunk_rows)?;
             crate::tasks::create::store_new(&mut writer, |writer| {
                 let mut rows = 0;
                 crate::tasks::create::for_each_element(ids.get().as_bytes(), |raw| {
                     rows += 1;
+                    if rows > LABELS_MAX {
+                        return Err(too_many());
+                    }
                     Ok(writer.push(raw, None)?)
                 })?;
                 if rows == 0 {

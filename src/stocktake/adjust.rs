@@ -20,6 +20,7 @@ use crate::db::stocktake as sql;
 use crate::db::tasks::{NewTask, TaskKind, TaskWriter};
 use crate::db::Conn;
 use crate::error::{Error, Result};
+use rusqlite::Connection;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -78,6 +79,9 @@ pub fn adjust(
             super::state_label(row.state)
         )));
     }
+    if let Some(task) = row.adjusted.then_some(row.adjust_task).flatten() {
+        return Err(Error::Rule(already_adjusted(id, task)));
+    }
     let states: Vec<i64> = match &body.accept {
         None => ACCEPTED[..3].iter().map(|a| a.1).collect(),
         Some(names) => names
@@ -97,6 +101,10 @@ pub fn adjust(
             })
             .collect::<Result<_>>()?,
     };
+    // Each difference once, whatever the body repeats.
+    let mut states = states;
+    states.sort_unstable();
+    states.dedup();
     let extra = match (states.contains(&EXTRA), &body.extra) {
         (true, None) => {
             return Err(Error::BadBody(crate::rows::missing_field_message(
@@ -175,6 +183,19 @@ pub fn adjust(
     Ok(json!({"task": task, "rows": count, "left_out": left_out, "extras_known": extras_known}))
 }
 
+fn already_adjusted(id: i64, task: i64) -> String {
+    format!("盘点 #{id} 已由调整任务 #{task} 调整登记表；如需重新调整，请先撤销该任务")
+}
+
+/// A preview of an adjustment is confirmed only while no other adjustment of its stocktake
+/// stands (two would take the same differences in twice: the 盘盈 assets created again).
+pub fn check_confirm(conn: &Connection, stocktake: i64, task: i64) -> Result<()> {
+    match sql::standing_adjustment(conn, stocktake, task)? {
+        Some(other) => Err(Error::Rule(already_adjusted(stocktake, other))),
+        None => Ok(()),
+    }
+}
+
 /// The mark a missing asset's description starts with.
 pub fn missing_mark(stocktake: i64) -> String {
     format!("【盘亏·盘点#{stocktake}】")
@@ -190,6 +211,8 @@ fn extra_defaults(
     row: &sql::StocktakeRow,
     given: &ExtraAssets,
 ) -> Result<Value> {
+    use crate::db::{org as org_sql, users as users_sql};
+    let entity = caller.entity()?;
     let department = match (&given.department, &row.department) {
         (Some(d), _) => d.clone(),
         (None, Some(d)) => d.clone(),
@@ -200,6 +223,22 @@ fn extra_defaults(
             )))
         }
     };
+    // What would fail every row is refused here, before a task is made.
+    let found = crate::names::find(&department, |n| {
+        org_sql::department_by_name(conn, entity, n)
+    })?
+    .ok_or_else(|| Error::Rule(format!("部门「{}」不存在", department.trim())))?;
+    if !crate::org::scope(conn, caller)?.covers(found.id) {
+        return Err(Error::Rule(format!("无权管理部门「{}」的资产", found.name)));
+    }
+    let tree = given.asset_tree.trim();
+    let category = crate::names::find(tree, |n| org_sql::category_by_name(conn, found.id, n))?;
+    if tree.is_empty() || category.is_none() {
+        return Err(Error::Rule(format!(
+            "部门「{}」没有分类「{tree}」：盘盈的新资产须放入该部门的分类",
+            found.name
+        )));
+    }
     let user = match (&given.user, caller.role) {
         (Some(u), _) => u.clone(),
         (None, crate::auth::Role::Manager) => {
@@ -212,12 +251,31 @@ fn extra_defaults(
             )))
         }
     };
+    let holder = crate::names::find(&user, |n| users_sql::user_by_name(conn, n))?
+        .filter(|u| u.entity_id == Some(entity));
+    if holder.is_none() {
+        return Err(Error::Rule(format!("用户「{}」不存在", user.trim())));
+    }
+    let price = given.price.unwrap_or(0.0);
+    if !(0.0..=1e12).contains(&price) {
+        return Err(Error::BadBody(crate::rows::missing_field_message(
+            "extra.price",
+            Some("原值须为0到1000000000000之间的数"),
+        )));
+    }
+    let deadline = given.deadline.unwrap_or(0);
+    if !(0..=1000).contains(&deadline) {
+        return Err(Error::BadBody(crate::rows::missing_field_message(
+            "extra.deadline",
+            Some("使用年限须为0到1000的整数"),
+        )));
+    }
     Ok(json!({
-        "assetTree": given.asset_tree,
+        "assetTree": tree,
         "user": user,
-        "department": department,
-        "price": given.price.unwrap_or(0.0),
-        "deadline": given.deadline.unwrap_or(0),
+        "department": found.name,
+        "price": price,
+        "deadline": deadline,
     }))
 }
 

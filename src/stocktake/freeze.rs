@@ -4,7 +4,7 @@
 //! revision, so a change after its batch is flagged like any other), never holding the write
 //! lock for the whole list. The batch that takes the last ids makes the stocktake 进行中, in its
 //! own transaction: after a crash the task resumes from its checkpoint, every asset listed
-//! exactly once. An asset deleted before its batch is a failed row. The task is not cancelled;
+//! exactly once. An asset deleted or retired before its batch is a failed row. The task is not cancelled;
 //! a stocktake not wanted is voided (also while 准备中).
 
 use crate::auth::Caller;
@@ -61,7 +61,7 @@ pub fn run_batch(
         } else {
             let line = batch.line(i);
             let seq = batch.first_seq + i as i64;
-            let why = with_line(line, "资产已删除，未列入盘点");
+            let why = with_line(line, "资产已删除或已清退，未列入盘点");
             tasks_sql::insert_failure(tx, task.id, seq, line, raw, &why)?;
             counts.failed += 1;
         }

@@ -11,7 +11,7 @@ use crate::auth::{Caller, Role};
 use crate::db::assets::Scope;
 use crate::db::changes::{self, Named};
 use crate::db::stocktake::{self as sql, Found, LineRow, StocktakeRow};
-use crate::db::{org as org_sql, users};
+use crate::db::users;
 use crate::error::{Error, Result};
 use crate::paging::{Page, Paged};
 use rusqlite::Connection;
@@ -22,6 +22,9 @@ pub mod adjust;
 pub mod count;
 pub mod freeze;
 pub mod report;
+mod start;
+
+pub use start::{start, start_with, Started};
 #[cfg(test)]
 mod tests;
 
@@ -48,13 +51,6 @@ pub(crate) fn not_counting(state: i64) -> String {
         PREPARING => "盘点清单正在生成，请稍候再盘点".into(),
         _ => format!("该盘点{}，不能再盘点", state_label(state)),
     }
-}
-
-/// A started stocktake: its id, and for one over `task_batch_rows` assets (准备中) the ids its
-/// list-freezing task is to take.
-pub struct Started {
-    pub id: i64,
-    pub to_freeze: Option<Vec<i64>>,
 }
 
 /// A line's states, by code: 0 未盘 … 5 盘亏.
@@ -91,110 +87,6 @@ fn scope_of(conn: &Connection, caller: &Caller) -> Result<Scope> {
     }
 }
 
-/// Starts a stocktake: the assets the filter finds in the caller's reach (not retired), frozen
-/// as its expected lines, all in the calling transaction. Returns its id.
-pub fn start(conn: &Connection, caller: &Caller, new: NewStocktake) -> Result<i64> {
-    Ok(start_with(conn, caller, new, usize::MAX)?.id)
-}
-
-/// Starts a stocktake; over `batch_rows` assets it is 准备中 and its list is left to a task
-/// (`freeze`), with the ids the search found now.
-pub fn start_with(
-    conn: &Connection,
-    caller: &Caller,
-    new: NewStocktake,
-    batch_rows: usize,
-) -> Result<Started> {
-    let scope = scope_of(conn, caller)?;
-    let name = new.name.trim().to_owned();
-    if name.is_empty() || name.chars().count() > NAME_MAX {
-        return Err(Error::Rule(format!("盘点名称须为1到{NAME_MAX}个字")));
-    }
-    let mut filter = new.filter.unwrap_or_default();
-    let filter_text = serde_json::to_string(&filter_json(&filter))
-        .map_err(|e| Error::caused("stocktake filter", e))?;
-    let entity = scope.entity_id();
-    // A department counts with those below it: the search's scope becomes that subtree.
-    let department = filter.department.take().filter(|d| !d.trim().is_empty());
-    let (scope, department_id) = match department {
-        Some(name) => {
-            let found =
-                crate::names::find(&name, |n| org_sql::department_by_name(conn, entity, n))?
-                    .ok_or_else(|| Error::Rule(format!("部门「{}」不存在", name.trim())))?;
-            if !scope.covers(found.id) {
-                return Err(Error::Rule(format!("无权盘点部门「{}」的资产", found.name)));
-            }
-            let subtree = org_sql::department_subtree(conn, found.id)?;
-            (Scope::Departments(entity, subtree), Some(found.id))
-        }
-        None => {
-            let root = match &scope {
-                Scope::Entity(_) => None,
-                _ => caller.department_id,
-            };
-            (scope, root)
-        }
-    };
-    filter.expire = Some(0);
-    filter.page = None;
-    filter.size = None;
-    let filter = crate::assets::filter_of(conn, &scope, filter)?;
-    let ids = crate::db::assets::matching_ids(conn, &scope, &filter, crate::clock::today_day())?;
-    if ids.is_empty() {
-        return Err(Error::Rule("没有符合条件的资产，无需盘点".into()));
-    }
-    if ids.len() > LINES_MAX {
-        return Err(Error::Rule(format!(
-            "一次盘点最多{LINES_MAX}项资产（符合条件的有{}项），请缩小范围",
-            ids.len()
-        )));
-    }
-    let now = crate::clock::now_secs();
-    let owner = (entity, caller.user_id);
-    let large = ids.len() > batch_rows;
-    let state = if large { PREPARING } else { IN_PROGRESS };
-    let id = sql::insert(
-        conn,
-        owner,
-        (&name, &filter_text, department_id),
-        (now, state),
-    )?;
-    if large {
-        return Ok(Started {
-            id,
-            to_freeze: Some(ids),
-        });
-    }
-    for asset in ids {
-        sql::freeze_line(conn, id, asset)?;
-    }
-    Ok(Started {
-        id,
-        to_freeze: None,
-    })
-}
-
-/// The search a stocktake was started with, as it shows it (only the fields given).
-fn filter_json(filter: &SearchRequest) -> Value {
-    let mut out = serde_json::Map::new();
-    let mut put = |key: &str, value: Value| {
-        if !value.is_null() && value != json!("") {
-            out.insert(key.into(), value);
-        }
-    };
-    put("department", json!(filter.department));
-    put("assetTreeNode", json!(filter.asset_tree_node));
-    put("name", json!(filter.name));
-    put("user", json!(filter.user));
-    put("description", json!(filter.description));
-    put("status", json!(filter.status));
-    put("id", json!(filter.id));
-    put("parent", json!(filter.parent));
-    put("priceInf", json!(filter.price_inf));
-    put("priceSup", json!(filter.price_sup));
-    Value::Object(out)
-}
-
 /// The stocktake of the caller's company, if they may see it: the system admin, or an asset
 /// manager whose departments hold its department. Otherwise code 7, as if it did not exist.
 fn found(conn: &Connection, caller: &Caller, id: i64) -> Result<StocktakeRow> {
@@ -215,6 +107,14 @@ fn found(conn: &Connection, caller: &Caller, id: i64) -> Result<StocktakeRow> {
 /// Checks the caller may see stocktake `id` (for its report); returns its id.
 pub fn seen(conn: &Connection, caller: &Caller, id: i64) -> Result<i64> {
     found(conn, caller, id).map(|row| row.id)
+}
+
+/// `seen`, for a download of its whole list (report, template): not while it is 准备中.
+pub fn listed(conn: &Connection, caller: &Caller, id: i64) -> Result<i64> {
+    match found(conn, caller, id)? {
+        row if row.state == PREPARING => Err(Error::Rule("盘点清单正在生成，请稍候再下载".into())),
+        row => Ok(row.id),
+    }
 }
 
 /// A stocktake with how many lines are in each state and how many extras it found.
@@ -393,8 +293,10 @@ const CODE_MAX: usize = 100;
 /// Why a code read (a scan's, a count sheet's row's) cannot be one, if it cannot: empty, longer
 /// than `CODE_MAX` characters, or holding control characters.
 pub(crate) fn code_problem(code: &str) -> Option<&'static str> {
-    let bad =
-        code.is_empty() || code.chars().count() > CODE_MAX || code.chars().any(char::is_control);
+    if code.chars().any(crate::names::is_hidden) {
+        return Some("扫描到的编码不能包含控制字符或不可见字符");
+    }
+    let bad = code.is_empty() || code.chars().count() > CODE_MAX;
     bad.then_some("扫描到的编码须为1到100个字符")
 }
 
@@ -557,6 +459,9 @@ pub fn end(conn: &Connection, caller: &Caller, id: i64, complete: bool) -> Resul
     let row = found(conn, caller, id)?;
     let to = if complete { COMPLETED } else { VOIDED };
     let now = (caller.user_id, crate::clock::now_secs());
+    if row.state == PREPARING && complete {
+        return Err(Error::Rule("盘点清单正在生成，请稍候再完成盘点".into()));
+    }
     if !sql::end(conn, row.id, to, now)? {
         return Err(Error::Rule(format!(
             "该盘点{}，不能再{}",

@@ -548,6 +548,53 @@ fn missing_assets_are_marked_and_unexpected_codes_created_when_accepted() {
         before,
         "a refused adjustment changed something"
     );
+    // What would fail every row is refused before a task is made.
+    for (extra, why) in [
+        (
+            json!({"assetTree": "没有的分类"}),
+            "部门「CST」没有分类「没有的分类」",
+        ),
+        (
+            json!({"assetTree": "数量型资产", "department": "无此部门"}),
+            "部门「无此部门」不存在",
+        ),
+        (
+            json!({"assetTree": "数量型资产", "user": "nobody"}),
+            "用户「nobody」不存在",
+        ),
+        (
+            json!({"assetTree": "数量型资产", "price": -5}),
+            "[extra.price]",
+        ),
+        (
+            json!({"assetTree": "数量型资产", "price": 1e308}),
+            "[extra.price]",
+        ),
+        (
+            json!({"assetTree": "数量型资产", "deadline": -3}),
+            "[extra.deadline]",
+        ),
+    ] {
+        let a = adjust(
+            "?dry_run=true",
+            json!({"accept": ["extra"], "extra": extra}),
+        );
+        assert!(a.info().contains(why), "{extra}: {:?}", a.body);
+    }
+    assert_eq!(
+        app.digest(),
+        before,
+        "a refused adjustment changed something"
+    );
+
+    // A second preview made meanwhile (each difference once however often it is asked for).
+    let second = adjust(
+        "?dry_run=true",
+        json!({"accept": ["missing", "missing", "extra", "extra"], "extra": {"assetTree": "数量型资产"}}),
+    );
+    assert_eq!(second.ok()["rows"], 3, "{:?}", second.body);
+    let second = second.ok()["task"].as_i64().unwrap();
+    app.wait_task(&liusn, second);
 
     let body = json!({"accept": ["missing", "extra"], "extra": {"assetTree": "数量型资产"}});
     let answer = adjust("?dry_run=true", body.clone());
@@ -635,6 +682,14 @@ fn missing_assets_are_marked_and_unexpected_codes_created_when_accepted() {
         .as_str()
         .unwrap()
         .starts_with(&format!("盘点 #{id} 盘盈：编号 NEW-1，liusn 扫到")));
+    // Adjusted: neither a new adjustment nor the other preview takes the differences in again.
+    let again = format!("盘点 #{id} 已由调整任务 #{task} 调整登记表；如需重新调整，请先撤销该任务");
+    adjust("?dry_run=true", body.clone()).err(400, 20, &again);
+    app.post(
+        &format!("/api/async_task/{liusn}/{second}/confirm"),
+        &json!({}),
+    )
+    .err(400, 20, &again);
     let history = app.get(&format!(
         "/api/asset_history/{admin}/{}?page=1&size=10",
         created[0]["id"]

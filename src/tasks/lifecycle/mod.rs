@@ -384,6 +384,9 @@ pub fn cancel(conn: &Connection, caller: &Caller, id: i64) -> Result<()> {
 pub fn confirm(conn: &Connection, caller: &Caller, id: i64) -> Result<()> {
     let task = task_of(conn, caller, id)?;
     check(&task.status, Action::Confirm)?;
+    if let Some(stocktake) = task.stocktake_id {
+        crate::stocktake::adjust::check_confirm(conn, stocktake, id)?;
+    }
     sql::confirm(conn, id, caller.user_id)?;
     journal::record(conn, caller, Kind::TaskConfirmed, Some(id), json!({}))
 }
