@@ -210,6 +210,19 @@ impl App {
     /// src/sessions.rs), for tests that change the stored row.
     pub fn wait_stored(&self, session: &str) {
         wait_session_stored(&self.db_path(), session);
+        // The writer forgets the session just after storing it: until then it is still found
+        // among those pending (with its fresh clock), whatever the stored row says.
+        let sessions = self
+            .client
+            .rocket()
+            .state::<assetport::sessions::Sessions>()
+            .expect("sessions");
+        let hash = assetport::db::users::token_hash(session);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while sessions.pending(&hash).is_some() {
+            assert!(Instant::now() < deadline, "session never left the queue");
+            std::thread::sleep(Duration::from_millis(1));
+        }
     }
 
     /// Logs in a demo account.
