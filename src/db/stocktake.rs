@@ -167,11 +167,13 @@ pub struct LineRow {
     pub counted_at: Option<i64>,
     /// The asset's revision now (None: it no longer exists).
     pub revision_now: Option<i64>,
+    /// The asset's description now (a 盘亏 mark goes before it).
+    pub description_now: Option<String>,
 }
 
 const LINE_SELECT: &str = "SELECT l.asset_id, l.name, l.department_id, l.owner_id, l.position,
     l.count, l.revision, l.state, l.found_position, l.found_count, l.found_owner_id, l.note,
-    cu.name, l.counted_at, a.revision
+    cu.name, l.counted_at, a.revision, a.description
     FROM stocktake_line l
     LEFT JOIN user cu ON cu.id = l.counted_by
     LEFT JOIN asset a ON a.id = l.asset_id";
@@ -180,7 +182,8 @@ fn line_of(r: &rusqlite::Row) -> rusqlite::Result<LineRow> {
     Ok(from_row!(
         r, LineRow;
         asset_id, name, department_id, owner_id, position, count, revision, state,
-        found_position, found_count, found_owner_id, note, counted_by, counted_at, revision_now
+        found_position, found_count, found_owner_id, note, counted_by, counted_at, revision_now,
+        description_now
     ))
 }
 
@@ -351,13 +354,6 @@ pub fn end(conn: &Connection, id: i64, to: i64, (user, now): (i64, i64)) -> rusq
         )?;
     }
     Ok(changed)
-}
-
-/// An asset's description now (None: it no longer exists).
-pub fn asset_description(conn: &Connection, asset: i64) -> rusqlite::Result<Option<String>> {
-    conn.prepare_cached("SELECT description FROM asset WHERE id = ?1")?
-        .query_row([asset], |r| r.get(0))
-        .optional()
 }
 
 /// Whether `asset` is an asset of company `entity` (retired or not).

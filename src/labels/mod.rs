@@ -223,13 +223,7 @@ pub fn create(conn: &mut Conn, caller: &Caller, bytes: &[u8], chunk_rows: usize)
                     "搜索条件没有找到资产，没有要打印的标签".into(),
                 ));
             }
-            let mut writer = TaskWriter::create(conn, owner, TaskKind::Label, &new, chunk_rows)?;
-            crate::tasks::create::store_new(&mut writer, |writer| {
-                for id in ids {
-                    writer.push(&id.to_string(), None)?;
-                }
-                Ok(())
-            })
+            crate::tasks::create::store_ids(conn, caller, (TaskKind::Label, &new), &ids, chunk_rows)
         }
         _ => Err(Error::BadBody(
             "请给出 ids（资产编号数组）或 filter（搜索条件）之一".into(),

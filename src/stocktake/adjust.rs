@@ -136,7 +136,7 @@ pub fn adjust(
                     2 => r["position"] = json!(l.found_position),
                     3 => r["count"] = json!(l.found_count),
                     MISSING => {
-                        let now = sql::asset_description(conn, l.asset_id)?.unwrap_or_default();
+                        let now = l.description_now.as_deref().unwrap_or_default();
                         r["description"] = json!(format!("{}{now}", missing_mark(id)));
                     }
                     _ => {
@@ -202,7 +202,7 @@ pub fn missing_mark(stocktake: i64) -> String {
 }
 
 /// The fields every asset created from a 盘盈 code gets: (category, holder, department, price,
-/// deadline). The department is the stocktake's unless given (a whole-company stocktake must
+/// deadline), and the category's class (None: it takes both). The department is the stocktake's unless given (a whole-company stocktake must
 /// name one); the holder the caller unless given (a system admin, who holds no assets, must
 /// name one). The row rules check them as for any import.
 fn extra_defaults(
@@ -210,7 +210,7 @@ fn extra_defaults(
     caller: &Caller,
     row: &sql::StocktakeRow,
     given: &ExtraAssets,
-) -> Result<Value> {
+) -> Result<(Value, Option<i64>)> {
     use crate::db::{org as org_sql, users as users_sql};
     let entity = caller.entity()?;
     let department = match (&given.department, &row.department) {
@@ -232,13 +232,14 @@ fn extra_defaults(
         return Err(Error::Rule(format!("无权管理部门「{}」的资产", found.name)));
     }
     let tree = given.asset_tree.trim();
-    let category = crate::names::find(tree, |n| org_sql::category_by_name(conn, found.id, n))?;
-    if tree.is_empty() || category.is_none() {
-        return Err(Error::Rule(format!(
-            "部门「{}」没有分类「{tree}」：盘盈的新资产须放入该部门的分类",
-            found.name
-        )));
-    }
+    let category = crate::names::find(tree, |n| org_sql::category_by_name(conn, found.id, n))?
+        .filter(|_| !tree.is_empty())
+        .ok_or_else(|| {
+            Error::Rule(format!(
+                "部门「{}」没有分类「{tree}」：盘盈的新资产须放入该部门的分类",
+                found.name
+            ))
+        })?;
     let user = match (&given.user, caller.role) {
         (Some(u), _) => u.clone(),
         (None, crate::auth::Role::Manager) => {
@@ -270,13 +271,14 @@ fn extra_defaults(
             Some("使用年限须为0到1000的整数"),
         )));
     }
-    Ok(json!({
+    let fields = json!({
         "assetTree": tree,
         "user": user,
         "department": found.name,
         "price": price,
         "deadline": deadline,
-    }))
+    });
+    Ok((fields, category.class))
 }
 
 /// Pushes a create row for each 盘盈 code the register does not know; returns how many codes
@@ -284,22 +286,10 @@ fn extra_defaults(
 fn extra_rows(
     conn: &Conn,
     (caller, id): (&Caller, i64),
-    defaults: &Value,
+    (defaults, class): &(Value, Option<i64>),
     rows: &mut Vec<String>,
 ) -> Result<i64> {
     let entity = caller.entity()?;
-    // The category's class decides the new assets' (one that takes both: by the count found).
-    let class = match defaults["department"].as_str() {
-        Some(department) => crate::db::org::department_by_name(conn, entity, department)?
-            .map(|d| {
-                let tree = defaults["assetTree"].as_str().unwrap_or_default();
-                crate::names::find(tree, |n| crate::db::org::category_by_name(conn, d.id, n))
-            })
-            .transpose()?
-            .flatten()
-            .and_then(|c| c.class),
-        None => None,
-    };
     let mut known = 0;
     let mut offset = 0;
     loop {
@@ -315,6 +305,7 @@ fn extra_rows(
             let count = e.count.unwrap_or(1).max(1);
             let mut r = defaults.clone();
             r["name"] = json!(format!("盘盈资产 {}", e.code));
+            // The category's class decides the new asset's (one that takes both: the count).
             r["assetClass"] = json!(class.unwrap_or(if count == 1 { 1 } else { 0 }));
             r["count"] = json!(count);
             r["position"] = json!(e.position.clone().unwrap_or_default());

@@ -9,7 +9,7 @@
 
 use crate::auth::Caller;
 use crate::db::stocktake as sql;
-use crate::db::tasks::{self as tasks_sql, Counts, NewTask, TaskKind, TaskState, TaskWriter};
+use crate::db::tasks::{self as tasks_sql, Counts, NewTask, TaskKind, TaskState};
 use crate::db::Conn;
 use crate::error::{Error, Result};
 use crate::tasks::{with_line, Batch};
@@ -28,15 +28,7 @@ pub fn create(
         stocktake_id: Some(id),
         ..NewTask::default()
     };
-    let owner = (caller.entity()?, caller.user_id);
-    let mut writer = TaskWriter::create(conn, owner, TaskKind::Freeze, &new, chunk_rows)?;
-    crate::tasks::create::store_new(&mut writer, |writer| {
-        let mut text = itoa::Buffer::new();
-        for asset in ids {
-            writer.push(text.format(*asset), None)?;
-        }
-        Ok(())
-    })
+    crate::tasks::create::store_ids(conn, caller, (TaskKind::Freeze, &new), ids, chunk_rows)
 }
 
 /// Freezes the assets of one stored chunk from `skip` on, in the calling transaction; `last`:

@@ -123,15 +123,28 @@ fn create_export_of_search(
             ids
         }
     };
-    let owner = (caller.entity()?, caller.user_id);
     let new = NewTask {
         as_of,
         ..NewTask::default()
     };
-    let mut writer = TaskWriter::create(conn, owner, TaskKind::Export, &new, chunk_rows)?;
+    store_ids(conn, caller, (TaskKind::Export, &new), &ids, chunk_rows)
+}
+
+/// Stores a new task of `kind` whose rows are asset ids (an export's or labels' search, a
+/// stocktake's list), a chunk per transaction; returns its id.
+pub fn store_ids(
+    conn: &mut Conn,
+    caller: &Caller,
+    (kind, new): (TaskKind, &NewTask),
+    ids: &[i64],
+    chunk_rows: usize,
+) -> Result<i64> {
+    let owner = (caller.entity()?, caller.user_id);
+    let mut writer = TaskWriter::create(conn, owner, kind, new, chunk_rows)?;
     store_new(&mut writer, |writer| {
+        let mut text = itoa::Buffer::new();
         for id in ids {
-            writer.push(&id.to_string(), None)?;
+            writer.push(text.format(*id), None)?;
         }
         Ok(())
     })
