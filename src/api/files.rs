@@ -341,7 +341,7 @@ async fn upload(
     let id = db
         .run(move |conn| {
             let _permit = permit;
-            create::create_import(conn, &caller, &upload, file, limits, chunk_rows)
+            create::create_import(conn, &caller, &upload, &file, limits, chunk_rows)
         })
         .await?;
     workers.queue(id)?;

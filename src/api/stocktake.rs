@@ -201,7 +201,7 @@ async fn upload(
     let task = db
         .run(move |conn| {
             let _permit = permit;
-            stocktake::count::create(conn, &caller, id, (format, name), file, read)
+            stocktake::count::create(conn, &caller, id, (format, name), &file, read)
         })
         .await?;
     workers.queue(task)?;

@@ -7,6 +7,12 @@ use std::collections::VecDeque;
 use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::rc::Rc;
 
+use super::source::{At, ReadAt};
+
+mod xlsx;
+#[cfg(test)]
+pub(super) use xlsx::cell_text;
+
 /// Which file column feeds which template field, learned from the header row.
 struct Columns {
     /// (file column index, index into `IMPORT_COLUMNS`): at most one entry per import
@@ -82,40 +88,93 @@ impl Columns {
         }
     }
 
-    /// The row object, or None when every cell of a known column is blank.
-    fn row_json<'a>(&self, cells: impl Iterator<Item = (usize, &'a str)>) -> Option<String> {
+    /// The row object, with where each value stands in it verbatim; None when every cell of
+    /// a known column is blank.
+    fn row_json<'a>(
+        &self,
+        cells: impl Iterator<Item = (usize, &'a str)>,
+    ) -> Option<(String, Option<Spans>)> {
         let mut values: [&str; IMPORT_COLUMNS.len()] = [""; IMPORT_COLUMNS.len()];
         for (col, text) in cells {
             if let Some((_, field)) = self.by_col.iter().find(|(c, _)| *c == col) {
-                values[*field] = text.trim();
+                values[*field] = trim(text);
             }
         }
         if values.iter().all(|v| v.is_empty()) {
             return None;
         }
-        let mut json = Vec::with_capacity(256);
-        json.push(b'{');
+        let mut json = String::with_capacity(256);
+        let mut spans = Some([None; IMPORT_COLUMNS.len()]);
+        json.push('{');
         for (field, column) in IMPORT_COLUMNS.iter().enumerate() {
             if !self.present[field] || (values[field].is_empty() && column.optional) {
                 continue;
             }
             if json.len() > 1 {
-                json.push(b',');
+                json.push(',');
             }
             // Written straight into the row's text, escaped as serde_json escapes a string.
             json_string(&mut json, column.field);
-            json.push(b':');
-            json_string(&mut json, values[field]);
+            json.push(':');
+            let start = json.len() + 1;
+            let verbatim = json_string(&mut json, values[field]);
+            match (
+                &mut spans,
+                u32::try_from(start),
+                u32::try_from(json.len() - 1),
+            ) {
+                (Some(spans), Ok(start), Ok(end)) if verbatim => spans[field] = Some((start, end)),
+                _ => spans = None,
+            }
         }
-        json.push(b'}');
-        String::from_utf8(json).ok()
+        json.push('}');
+        Some((json, spans))
     }
 }
 
-/// A text as a JSON string, appended.
-fn json_string(out: &mut Vec<u8>, text: &str) {
-    // Writing into a Vec cannot fail, and a str always serializes.
-    let _ = serde_json::to_writer(&mut *out, text);
+/// `text.trim()`, without the search when it starts and ends with no white space (nearly every
+/// cell).
+fn trim(text: &str) -> &str {
+    let mut chars = text.chars();
+    match (chars.next(), chars.next_back()) {
+        (Some(first), Some(last)) if !first.is_whitespace() && !last.is_whitespace() => text,
+        (Some(only), None) if !only.is_whitespace() => text,
+        _ => text.trim(),
+    }
+}
+
+/// A text as a JSON string, appended, escaped as serde_json escapes it; true when the text
+/// stands in it verbatim (nothing needed escaping).
+fn json_string(out: &mut String, text: &str) -> bool {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push('"');
+    let mut from = 0;
+    for (i, b) in text.bytes().enumerate() {
+        let short = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        // An ASCII byte: a character of its own.
+        out.push_str(&text[from..i]);
+        if short.is_empty() {
+            out.push_str("\\u00");
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 15)]));
+        } else {
+            out.push_str(short);
+        }
+        from = i + 1;
+    }
+    out.push_str(&text[from..]);
+    out.push('"');
+    from == 0
 }
 
 /// At most this many unread headers are kept (a sheet may have 16,384 columns).
@@ -166,9 +225,9 @@ impl ReadLimits {
 /// Reads an uploaded file and calls `sink` once per non-blank data line, in file order, without
 /// collecting the rows (nor the file: it is read as it goes, from a temporary file in the server's
 /// case). Returns the number of rows passed to the sink and the headers it did not read.
-pub fn read_rows<E, R: Read + Seek>(
+pub fn read_rows<E, S: ReadAt + ?Sized>(
     format: Format,
-    file: R,
+    file: &S,
     limits: ReadLimits,
     sink: impl FnMut(UploadRow) -> Result<(), E>,
 ) -> Result<FileRead, FileError<E>> {
@@ -177,9 +236,9 @@ pub fn read_rows<E, R: Read + Seek>(
 
 /// `read_rows` of a file whose header must name only the fields `required` (a request file:
 /// 资产编号) instead of an import's.
-pub fn read_rows_needing<E, R: Read + Seek>(
+pub fn read_rows_needing<E, S: ReadAt + ?Sized>(
     format: Format,
-    file: R,
+    file: &S,
     (limits, required): (ReadLimits, Option<&'static [&'static str]>),
     sink: impl FnMut(UploadRow) -> Result<(), E>,
 ) -> Result<FileRead, FileError<E>> {
@@ -192,8 +251,8 @@ pub fn read_rows_needing<E, R: Read + Seek>(
         limits,
     };
     match format {
-        Format::Csv => read_csv(file, feeder),
-        Format::Xlsx => read_xlsx(file, feeder),
+        Format::Csv => read_csv(At::new(file), feeder),
+        Format::Xlsx => xlsx::read_xlsx(file, feeder),
     }
 }
 
@@ -238,7 +297,7 @@ impl<E, F: FnMut(UploadRow) -> Result<(), E>> RowFeeder<E, F> {
                 }
             }
             Some(columns) => {
-                if let Some(json) = columns.row_json(cells) {
+                if let Some((json, spans)) = columns.row_json(cells) {
                     if self.rows >= self.limits.max_rows {
                         return Err(FileError::Unreadable(format!(
                             "文件的数据行超过{}行（设置 upload_max_rows），请拆分文件后上传",
@@ -252,7 +311,7 @@ impl<E, F: FnMut(UploadRow) -> Result<(), E>> RowFeeder<E, F> {
                             self.limits.unpacked_mib()
                         )));
                     }
-                    (self.sink)(UploadRow { line, json }).map_err(FileError::Sink)?;
+                    (self.sink)(UploadRow { line, json, spans }).map_err(FileError::Sink)?;
                     self.rows += 1;
                 }
             }
@@ -386,183 +445,6 @@ impl LineCounter {
     }
 }
 
-/// Excel's columns per worksheet (A..XFD).
-const XLSX_MAX_COLUMNS: u32 = 16_384;
-
-fn read_xlsx<E, F: FnMut(UploadRow) -> Result<(), E>, R: Read + Seek>(
-    file: R,
-    feeder: RowFeeder<E, F>,
-) -> Result<FileRead, FileError<E>> {
-    let mut file = BufReader::with_capacity(64 << 10, file);
-    let ole = head(&mut file, OLE_MAGIC.len()).map_err(io_error)? == OLE_MAGIC;
-    xlsx_cost::check(&mut file, feeder.limits).map_err(FileError::Unreadable)?;
-    file.seek(SeekFrom::Start(0)).map_err(io_error)?;
-    // calamine computes a cell's column in a u32 without overflow checks of its own: a reference
-    // such as ZZZZZZZZ1 wraps in a release build and panics in a checked one. The panic is
-    // about the file, so it becomes the file's error, never the server's.
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        read_xlsx_cells(file, ole, feeder)
-    })) {
-        Ok(result) => result,
-        Err(_) => Err(FileError::Unreadable(
-            "无法读取XLSX文件：单元格坐标超出Excel的范围（最多1048576行、16384列）".into(),
-        )),
-    }
-}
-
-/// The first bytes of an old Excel file (.xls, an OLE compound file).
-const OLE_MAGIC: &[u8] = b"\xD0\xCF\x11\xE0";
-
-fn read_xlsx_cells<E, F: FnMut(UploadRow) -> Result<(), E>, R: Read + Seek>(
-    file: R,
-    ole: bool,
-    mut feeder: RowFeeder<E, F>,
-) -> Result<FileRead, FileError<E>> {
-    let unreadable = |e: calamine::XlsxError| FileError::Unreadable(xlsx_reason(ole, &e));
-    let mut workbook: Xlsx<_> = Xlsx::new(file).map_err(unreadable)?;
-    let Some(sheet) = workbook
-        .sheets_metadata()
-        .iter()
-        .find(|s| s.typ == SheetType::WorkSheet)
-        .map(|s| s.name.clone())
-    else {
-        return Err(FileError::Unreadable("XLSX文件中没有工作表".into()));
-    };
-    let mut cells = workbook
-        .worksheet_cells_reader(&sheet)
-        .map_err(unreadable)?;
-    // Cells arrive row by row; gather one row's cells, then hand the row over. The texts of a
-    // row share one buffer (`row_cells` holds each cell's column and end in it), kept from row
-    // to row: no allocation per cell.
-    let mut row: Option<u32> = None;
-    let mut row_cells: Vec<(usize, usize)> = Vec::new();
-    let mut texts = String::new();
-    // Bytes of text in `row_cells`: one long shared string can fill every cell of a row.
-    let mut row_text = 0u64;
-    loop {
-        let cell = cells.next_cell().map_err(unreadable)?;
-        let position = cell.as_ref().map(|c| c.get_position());
-        if let Some(current) = row {
-            if position.map(|p| p.0) != Some(current) {
-                let line = u64::from(current) + 1;
-                let cells = row_cells.iter().scan(0, |start, &(c, end)| {
-                    let text = &texts[*start..end];
-                    *start = end;
-                    Some((c, text))
-                });
-                feeder.line(line, cells)?;
-                row_cells.clear();
-                texts.clear();
-                row_text = 0;
-            }
-        }
-        let Some(cell) = cell else { break };
-        let (r, c) = cell.get_position();
-        if r >= XLSX_MAX_ROWS || c >= XLSX_MAX_COLUMNS {
-            return Err(FileError::Unreadable(
-                "XLSX文件中有单元格超出Excel的范围（最多1048576行、16384列，即XFD列）".into(),
-            ));
-        }
-        row = Some(r);
-        let start = texts.len();
-        push_cell_text(&mut texts, cell.get_value());
-        let len = texts.len() - start;
-        // Only a text of more bytes than the limit's characters can have too many characters.
-        if len > XLSX_MAX_CHARS && texts[start..].chars().count() > XLSX_MAX_CHARS {
-            return Err(FileError::Unreadable(format!(
-                "第{}行第{}列的单元格超过Excel的{XLSX_MAX_CHARS}个字符上限",
-                r + 1,
-                c + 1
-            )));
-        }
-        // Past the header, a column the import does not read is not kept.
-        if len == 0 || !feeder.reads_column(c as usize) {
-            texts.truncate(start);
-        } else {
-            row_text += len as u64;
-            if row_text > feeder.limits.max_unpacked / 8 {
-                return Err(FileError::Unreadable(format!(
-                    "XLSX文件第{}行的文本超过{} MiB（设置 upload_max_unpacked_mib 的八分之一），请拆分文件后上传",
-                    r + 1,
-                    xlsx_cost::mib(feeder.limits.max_unpacked / 8)
-                )));
-            }
-            // A row holds at most one cell per column of the sheet.
-            if row_cells.len() >= XLSX_MAX_COLUMNS as usize {
-                return Err(FileError::Unreadable(format!(
-                    "XLSX文件第{}行的单元格超过16384个",
-                    r + 1
-                )));
-            }
-            row_cells.push((c as usize, texts.len()));
-        }
-    }
-    feeder.finish()
-}
-
-fn xlsx_reason(ole: bool, e: &calamine::XlsxError) -> String {
-    if ole {
-        "不支持旧版Excel（.xls）文件，请另存为.xlsx后上传".into()
-    } else if matches!(e, calamine::XlsxError::Zip(_)) {
-        "无法读取XLSX文件：文件不是有效的xlsx格式".into()
-    } else {
-        format!("无法读取XLSX文件：{e}")
-    }
-}
-
-#[cfg(test)]
-pub(super) fn cell_text(value: &DataRef<'_>) -> String {
-    let mut text = String::new();
-    push_cell_text(&mut text, value);
-    text
-}
-
-/// A cell's value as the text an import reads, appended to `out` (no text made on the way for
-/// numbers and strings, the cells nearly every row holds).
-fn push_cell_text(out: &mut String, value: &DataRef<'_>) {
-    use std::fmt::Write;
-    // Writing into a String cannot fail.
-    let _ = match value {
-        DataRef::Int(i) => {
-            out.push_str(itoa::Buffer::new().format(*i));
-            Ok(())
-        }
-        // An integral value is written as f64's Display writes it (no ".0"), the common case
-        // without its formatting machinery.
-        DataRef::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => {
-            out.push_str(itoa::Buffer::new().format(*f as i64));
-            Ok(())
-        }
-        DataRef::Float(f) => write!(out, "{f}"),
-        DataRef::String(s) | DataRef::DurationIso(s) => {
-            out.push_str(s);
-            Ok(())
-        }
-        DataRef::SharedString(s) => {
-            out.push_str(s);
-            Ok(())
-        }
-        DataRef::DateTimeIso(s) => {
-            write!(
-                out,
-                "{}",
-                s.strip_suffix("T00:00:00").unwrap_or(s).replace('T', " ")
-            )
-        }
-        DataRef::Bool(b) => write!(out, "{b}"),
-        DataRef::DateTime(dt) if dt.is_datetime() => {
-            let (y, mo, d, h, mi, s, _) = dt.to_ymd_hms_milli();
-            if (h, mi, s) == (0, 0, 0) {
-                write!(out, "{y:04}-{mo:02}-{d:02}")
-            } else {
-                write!(out, "{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}")
-            }
-        }
-        DataRef::DateTime(dt) => write!(out, "{}", dt.as_f64()),
-        DataRef::Error(_) | DataRef::Empty => Ok(()),
-    };
-}
-
 #[cfg(test)]
 mod tests {
     #[test]
@@ -570,15 +452,34 @@ mod tests {
         for text in [
             "",
             "a\"b\\c",
-            "\u{1}\t\n\u{7f}",
+            "\u{1}\t\n\u{7f}\u{8}\u{c}\r\u{1f}",
             "长😀",
             "</script>",
             "'=1+2",
+            "末\"",
         ] {
-            let mut out = Vec::new();
-            super::json_string(&mut out, text);
+            let mut out = String::from("x");
+            let verbatim = super::json_string(&mut out, text);
             let expected = serde_json::Value::from(text).to_string();
-            assert_eq!(String::from_utf8(out).unwrap(), expected);
+            assert_eq!(out, format!("x{expected}"));
+            assert_eq!(verbatim, expected == format!("\"{text}\""), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn trim_is_str_trim() {
+        for text in [
+            "",
+            " ",
+            "a",
+            " a",
+            "a ",
+            "\u{3000}电脑\u{3000}",
+            "电脑",
+            "a b",
+            "\t",
+        ] {
+            assert_eq!(super::trim(text), text.trim(), "{text:?}");
         }
     }
 }

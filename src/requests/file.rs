@@ -52,6 +52,7 @@ pub fn ask_file(
     let mut lines = Vec::new();
     let mut problems = Vec::new();
     let mut rows = 0;
+    let file = &file;
     let read = files::read_rows_needing(format, file, (limits, Some(&["id"])), |row: UploadRow| {
         // A request's own bound, said as such (the reader's names the import setting).
         rows += 1;

@@ -72,7 +72,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Val<'a> {
 }
 
 /// Every field the rules read; unknown fields are ignored.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Debug, PartialEq)]
 #[serde(default)]
 pub struct Fields<'a> {
     /// 资产编号: the asset an update row changes (absent or blank: a new asset).
@@ -141,6 +141,39 @@ impl<'a> Fields<'a> {
             deadline: val("deadline"),
             create_time: val("create_time"),
         }
+    }
+}
+
+impl<'a> Fields<'a> {
+    /// The fields of an upload's row from where its reader wrote each value verbatim
+    /// (`files::Spans`): what `read` gives for the same JSON, without reading it.
+    pub fn from_spans(json: &'a str, spans: &crate::files::Spans) -> Fields<'a> {
+        let mut fields = Fields::default();
+        for (column, span) in crate::columns::IMPORT_COLUMNS.iter().zip(spans) {
+            let Some(text) = span.and_then(|(start, end)| json.get(start as usize..end as usize))
+            else {
+                continue;
+            };
+            let field = match column.field {
+                "id" => &mut fields.id,
+                "name" => &mut fields.name,
+                "parent" => &mut fields.parent,
+                "assetClass" => &mut fields.asset_class,
+                "user" => &mut fields.user,
+                "price" => &mut fields.price,
+                "description" => &mut fields.description,
+                "position" => &mut fields.position,
+                "expire" => &mut fields.expire,
+                "count" => &mut fields.count,
+                "assetTree" => &mut fields.asset_tree,
+                "department" => &mut fields.department,
+                "deadline" => &mut fields.deadline,
+                "create_time" => &mut fields.create_time,
+                _ => continue,
+            };
+            *field = Val::Str(Cow::Borrowed(text));
+        }
+        fields
     }
 }
 

@@ -24,7 +24,7 @@ pub fn create(
     caller: &Caller,
     id: i64,
     (format, file_name): (Format, Option<String>),
-    file: impl std::io::Read + std::io::Seek + Send,
+    file: &(impl crate::files::ReadAt + ?Sized),
     (limits, chunk_rows): (ReadLimits, usize),
 ) -> Result<i64> {
     let row = found(conn, caller, id)?;

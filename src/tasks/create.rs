@@ -12,7 +12,6 @@ use crate::tasks::import::CheckAsStored;
 use serde::de::{self, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::Value;
-use std::io::{Read, Seek};
 
 /// Feeds every element of a JSON array body to `each` as its raw text, without building the
 /// whole array in memory. A body that is not an array is refused.
@@ -202,7 +201,7 @@ pub fn create_import(
     conn: &mut Conn,
     caller: &Caller,
     upload: &Upload,
-    file: impl Read + Seek + Send,
+    file: &(impl files::ReadAt + ?Sized),
     limits: ReadLimits,
     chunk_rows: usize,
 ) -> Result<i64> {
@@ -248,7 +247,10 @@ pub fn create_import(
                 });
             }
             writer.push(&row.json, Some(row.line as i64))?;
-            check_flushed(writer, check.as_mut())
+            match check.as_mut() {
+                Some(check) => check.stored(writer, row),
+                None => Ok(()),
+            }
         })?;
         // A file of a header alone is a mistake (the wrong sheet, an empty export), not a
         // task of nothing that the list would show as 成功.
@@ -258,19 +260,11 @@ pub fn create_import(
         writer.note_unread_columns(read.unread_columns);
         if let Some(mut check) = check {
             writer.finish()?;
-            check_flushed(writer, Some(&mut check))?;
+            check.flushed(writer)?;
             check.end(writer.conn())?;
         }
         Ok(())
     })
-}
-
-/// Checks the chunk the writer just stored, if any and if a check is running.
-fn check_flushed(writer: &mut TaskWriter, check: Option<&mut CheckAsStored>) -> Result<()> {
-    if let (Some(check), Some(chunk)) = (check, writer.take_flushed()) {
-        check.chunk(writer.conn(), &chunk)?;
-    }
-    Ok(())
 }
 
 /// Reads the file on a thread of its own (`upload-reader`) while this one stores its rows
@@ -278,11 +272,11 @@ fn check_flushed(writer: &mut TaskWriter, check: Option<&mut CheckAsStored>) -> 
 /// take a core. Returns what was read (the rows, the headers not read); a file error or a store
 /// error stops both.
 /// `required`: the fields the header must name (None: the import's).
-pub(crate) fn read_beside<R: Read + Seek + Send>(
+pub(crate) fn read_beside<S: files::ReadAt + ?Sized>(
     format: Format,
-    file: R,
+    file: &S,
     (limits, required): (ReadLimits, Option<&'static [&'static str]>),
-    mut store: impl FnMut(&files::UploadRow) -> Result<()>,
+    mut store: impl FnMut(files::UploadRow) -> Result<()>,
 ) -> Result<files::FileRead> {
     let read = move |feed: &mut Feed<files::UploadRow>| {
         // A refused push: the storing side stopped, and says why.
@@ -292,7 +286,7 @@ pub(crate) fn read_beside<R: Read + Seek + Send>(
     };
     let store_all = |rows: &mut dyn Iterator<Item = files::UploadRow>| -> Result<()> {
         for row in rows {
-            store(&row)?;
+            store(row)?;
         }
         Ok(())
     };

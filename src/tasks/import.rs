@@ -4,10 +4,11 @@
 use super::{with_line, Batch};
 use crate::auth::Role;
 use crate::db::assets::{self as asset_sql, Scope};
-use crate::db::tasks::{Chunk, Counts};
+use crate::db::tasks::{Chunk, Counts, TaskWriter};
 use crate::db::{self, tasks as sql, users};
 use crate::db::{changes, history};
 use crate::error::{Error, Result};
+use crate::files::UploadRow;
 use crate::rows::{self, Fields, Lookups, RowAction, Val};
 use rusqlite::Connection;
 use serde_json::{json, Value};
@@ -38,6 +39,9 @@ pub fn runner_scope(conn: &Connection, task: &sql::TaskState) -> Result<Scope> {
 pub struct CheckAsStored {
     task: sql::TaskState,
     lookups: Lookups,
+    /// The rows of the chunk being filled, as read: checked from their fields as the reader
+    /// found them (no second reading of their JSON) once the chunk is stored.
+    rows: Vec<UploadRow>,
 }
 
 impl CheckAsStored {
@@ -47,28 +51,49 @@ impl CheckAsStored {
             .ok_or_else(|| Error::internal(format!("new task {task_id} vanished")))?;
         let scope = runner_scope(conn, &task)?;
         let lookups = Lookups::new(scope).for_dry_run(task_id);
-        Ok(CheckAsStored { task, lookups })
+        Ok(CheckAsStored {
+            task,
+            lookups,
+            rows: Vec::new(),
+        })
     }
 
-    /// Checks a chunk just stored.
-    pub fn chunk(&mut self, conn: &mut db::Conn, chunk: &Chunk) -> Result<()> {
-        let tx = db::write_tx(conn)?;
-        let counts = run_batch(&tx, &self.task, &mut self.lookups, chunk, 0)?;
-        if counts.rows() != chunk.row_count {
+    /// A row the writer was just given; checked with its chunk once that is stored.
+    pub fn stored(&mut self, writer: &mut TaskWriter, row: UploadRow) -> Result<()> {
+        self.rows.push(row);
+        self.flushed(writer)
+    }
+
+    /// Checks the chunk the writer stored last, if it stored one since.
+    pub fn flushed(&mut self, writer: &mut TaskWriter) -> Result<()> {
+        let Some(chunk) = writer.take_flushed() else {
+            return Ok(());
+        };
+        let rows = std::mem::take(&mut self.rows);
+        if rows.len() as i64 != chunk.row_count {
             return Err(Error::internal(format!(
-                "task {}: the chunk at {} gave {} of its {} rows",
+                "task {}: the chunk at {} holds {} rows, {} were given",
                 self.task.id,
                 chunk.first_seq,
-                counts.rows(),
-                chunk.row_count
+                chunk.row_count,
+                rows.len()
             )));
         }
-        sql::advance(
-            &tx,
-            self.task.id,
-            chunk.first_seq + chunk.row_count,
-            &counts,
-        )?;
+        let read = rows.iter().enumerate().map(|(index, row)| ReadRow {
+            index,
+            raw: &row.json,
+            line: Some(row.line as i64),
+            fields: match &row.spans {
+                Some(spans) => Fields::from_spans(&row.json, spans),
+                None => Fields::read(&row.json),
+            },
+        });
+        let conn = writer.conn();
+        let tx = db::write_tx(conn)?;
+        let first_seq = chunk.first_seq;
+        let groups = std::iter::once(Ok(read.collect()));
+        let counts = run_rows(&tx, &self.task, &mut self.lookups, first_seq, groups)?;
+        sql::advance(&tx, self.task.id, first_seq + chunk.row_count, &counts)?;
         tx.commit()?;
         Ok(())
     }
@@ -128,6 +153,29 @@ pub fn run_batch(
     chunk: &Chunk,
     skip: usize,
 ) -> Result<Counts> {
+    std::thread::scope(|scope| -> Result<Counts> {
+        let (send, receive) = crossbeam_channel::bounded(4);
+        let reader = std::thread::Builder::new()
+            .name(format!("task-{}-reader", task.id))
+            .spawn_scoped(scope, move || read_rows(chunk, skip, send))
+            .map_err(|e| Error::caused("cannot start row reader", e))?;
+        let counts = run_rows(tx, task, lookups, chunk.first_seq, receive.into_iter());
+        reader
+            .join()
+            .map_err(|_| Error::internal(format!("task {}: row reader panicked", task.id)))?;
+        counts
+    })
+}
+
+/// Checks (and, unless a dry run, writes) rows of the chunk starting at `first_seq`, as they
+/// arrive in groups; returns their counts.
+fn run_rows<'r>(
+    tx: &Connection,
+    task: &sql::TaskState,
+    lookups: &mut Lookups,
+    first_seq: i64,
+    groups: impl Iterator<Item = Result<Vec<ReadRow<'r>>>>,
+) -> Result<Counts> {
     let mut run = BatchRun {
         task,
         source: history::Source {
@@ -142,51 +190,41 @@ pub fn run_batch(
     };
     let mut inserter = asset_sql::AssetInserter::new(tx)?;
     let mut counts = Counts::default();
-    std::thread::scope(|scope| -> Result<()> {
-        let (send, receive) = crossbeam_channel::bounded(4);
-        let reader = std::thread::Builder::new()
-            .name(format!("task-{}-reader", task.id))
-            .spawn_scoped(scope, move || read_rows(chunk, skip, send))
-            .map_err(|e| Error::caused("cannot start row reader", e))?;
-        for group in receive {
-            for row in group? {
-                let seq = chunk.first_seq + row.index as i64;
-                let outcome = catch_unwind(AssertUnwindSafe(|| {
-                    run.row(tx, &mut inserter, lookups, &row, seq)
-                }));
-                let message = match outcome {
-                    Ok(Ok(Ok(done))) => {
-                        match done {
-                            Done::Created => counts.created += 1,
-                            Done::Updated => counts.updated += 1,
-                            Done::Unchanged => counts.unchanged += 1,
-                        }
-                        continue;
+    for group in groups {
+        for row in group? {
+            let seq = first_seq + row.index as i64;
+            let outcome = catch_unwind(AssertUnwindSafe(|| {
+                run.row(tx, &mut inserter, lookups, &row, seq)
+            }));
+            let message = match outcome {
+                Ok(Ok(Ok(done))) => {
+                    match done {
+                        Done::Created => counts.created += 1,
+                        Done::Updated => counts.updated += 1,
+                        Done::Unchanged => counts.unchanged += 1,
                     }
-                    Ok(Ok(Err(message))) => message,
-                    // A full disk or a database too busy to write is no fault of the row, and
-                    // an update that failed half-written must not be kept: the batch stops,
-                    // and the task waits and resumes (tasks/mod.rs).
-                    Ok(Err(e @ (Error::DiskFull | Error::Busy(_)))) => return Err(e),
-                    Ok(Err(e)) if row.fields.id != Val::Absent => return Err(e),
-                    Ok(Err(e)) => {
-                        log::error!("task {} row {seq}: {}", task.id, e.cause());
-                        "数据库错误，该行未能导入".to_owned()
-                    }
-                    Err(_) => {
-                        log::error!("task {} row {seq}: panic", task.id);
-                        "内部错误，该行未能导入".to_owned()
-                    }
-                };
-                let message = with_line(row.line, &message);
-                sql::insert_failure(tx, task.id, seq, row.line, row.raw, &message)?;
-                counts.failed += 1;
-            }
+                    continue;
+                }
+                Ok(Ok(Err(message))) => message,
+                // A full disk or a database too busy to write is no fault of the row, and an
+                // update that failed half-written must not be kept: the batch stops, and the
+                // task waits and resumes (tasks/mod.rs).
+                Ok(Err(e @ (Error::DiskFull | Error::Busy(_)))) => return Err(e),
+                Ok(Err(e)) if row.fields.id != Val::Absent => return Err(e),
+                Ok(Err(e)) => {
+                    log::error!("task {} row {seq}: {}", task.id, e.cause());
+                    "数据库错误，该行未能导入".to_owned()
+                }
+                Err(_) => {
+                    log::error!("task {} row {seq}: panic", task.id);
+                    "内部错误，该行未能导入".to_owned()
+                }
+            };
+            let message = with_line(row.line, &message);
+            sql::insert_failure(tx, task.id, seq, row.line, row.raw, &message)?;
+            counts.failed += 1;
         }
-        reader
-            .join()
-            .map_err(|_| Error::internal(format!("task {}: row reader panicked", task.id)))
-    })?;
+    }
     counts.succeeded = counts.created + counts.updated + counts.unchanged;
     if run.dry_run {
         changes::add_preview(tx, task.id, &run.preview, PREVIEW_MAX)?;
