@@ -6,6 +6,15 @@ use super::assets::{blocks, NewAsset};
 use super::history::{self, Kind, Source, State};
 use rusqlite::{params, Connection, OptionalExtension};
 
+/// The columns `stored_of` reads, in its order.
+macro_rules! stored_columns {
+    () => {
+        "a.entity_id, a.department_id, a.category_id, a.parent_id, a.owner_id, a.name,
+         a.asset_class, a.initial_price_cents, a.description, a.position, a.count, a.create_day,
+         a.deadline, a.status, a.expire, a.revision"
+    };
+}
+
 /// An asset as stored, with the names an update row's blank cells fall back to.
 #[derive(Debug, Clone)]
 pub struct StoredAsset {
@@ -21,8 +30,10 @@ pub struct StoredAsset {
 }
 
 pub fn stored_asset(conn: &Connection, id: i64) -> rusqlite::Result<Option<StoredAsset>> {
-    conn.prepare_cached(&format!(
-        "SELECT {STORED_COLUMNS}, d.name, c.name, u.name, coalesce(p.name, '')
+    conn.prepare_cached(concat!(
+        "SELECT ",
+        stored_columns!(),
+        ", d.name, c.name, u.name, coalesce(p.name, '')
          FROM asset a
          JOIN department d ON d.id = a.department_id
          JOIN category c ON c.id = a.category_id
@@ -43,17 +54,17 @@ pub fn stored_asset(conn: &Connection, id: i64) -> rusqlite::Result<Option<Store
 
 /// An asset as stored, its names left blank: one row read, where an update import's check
 /// fills them from the names it keeps for the task (`name_by_id`).
+/// A statement's text made once (an update import reads an asset a row: no text built and
+/// hashed each time).
 pub fn stored_asset_unnamed(conn: &Connection, id: i64) -> rusqlite::Result<Option<StoredAsset>> {
-    conn.prepare_cached(&format!(
-        "SELECT {STORED_COLUMNS} FROM asset a WHERE a.id = ?1"
+    conn.prepare_cached(concat!(
+        "SELECT ",
+        stored_columns!(),
+        " FROM asset a WHERE a.id = ?1"
     ))?
     .query_row([id], |r| stored_of(r, id))
     .optional()
 }
-
-const STORED_COLUMNS: &str = "a.entity_id, a.department_id, a.category_id, a.parent_id,
-    a.owner_id, a.name, a.asset_class, a.initial_price_cents, a.description, a.position, a.count,
-    a.create_day, a.deadline, a.status, a.expire, a.revision";
 
 fn stored_of(r: &rusqlite::Row, id: i64) -> rusqlite::Result<StoredAsset> {
     Ok(StoredAsset {

@@ -10,6 +10,7 @@ use crate::db::changes::{self, Named, StoredAsset};
 use crate::error::Result;
 use rusqlite::Connection;
 use serde_json::{json, Value};
+use std::borrow::Cow;
 
 /// What an import row asks for.
 pub enum RowAction {
@@ -132,19 +133,22 @@ fn check_update(
         return Ok(Err("已清退的资产不能修改".into()));
     }
     let now = &current.values;
-    let keep = |given: &Val<'_>, value: Val<'static>| -> Val<'static> {
+    // The merged row borrows what it keeps (the row's own cells, the asset's values): a row of
+    // the whole register merges a dozen fields, and copying each cost as much as checking it.
+    // The price and the date are written as text only for a blank cell.
+    fn keep<'v>(given: &'v Val<'_>, value: impl FnOnce() -> Val<'v>) -> Val<'v> {
         match given {
-            _ if blank(given) => value,
-            Val::Str(s) => Val::Str(s.to_string().into()),
+            _ if blank(given) => value(),
+            Val::Str(s) => Val::Str(Cow::Borrowed(s.as_ref())),
             Val::Num(n) => Val::Num(*n),
             Val::Absent | Val::Other => Val::Other,
         }
-    };
-    let text = |s: &str| Val::Str(s.to_owned().into());
-    let cents = now.initial_price_cents;
-    let price = super::yuan_text(cents);
-    let created = crate::clock::day_text(now.create_day);
-    let department = keep(&raw.department, text(&current.department_name));
+    }
+    fn text(s: &str) -> Val<'_> {
+        Val::Str(Cow::Borrowed(s))
+    }
+    let owned = |s: String| Val::Str(Cow::Owned(s));
+    let department = keep(&raw.department, || text(&current.department_name));
     let moves = !matches!(&department, Val::Str(d)
         if d.as_ref() == current.department_name
             || crate::names::normalize(d) == current.department_name);
@@ -163,23 +167,27 @@ fn check_update(
     let parent = match (parent_kept, now.parent_id) {
         (true, Some(p)) if moves => Val::Num(p as f64),
         (true, _) => Val::Absent,
-        (false, _) => keep(&raw.parent, Val::Absent),
+        (false, _) => keep(&raw.parent, || Val::Absent),
     };
     let merged = Fields {
         id: Val::Absent,
-        name: keep(&raw.name, text(&now.name)),
+        name: keep(&raw.name, || text(&now.name)),
         parent,
-        asset_class: keep(&raw.asset_class, Val::Num(now.asset_class as f64)),
-        user: keep(&raw.user, text(&current.owner_name)),
-        price: keep(&raw.price, text(&price)),
-        description: keep(&raw.description, text(&now.description)),
-        position: keep(&raw.position, text(&now.position)),
-        expire: keep(&raw.expire, Val::Absent),
-        count: keep(&raw.count, Val::Num(now.count as f64)),
-        asset_tree: keep(&raw.asset_tree, text(&current.category_name)),
+        asset_class: keep(&raw.asset_class, || Val::Num(now.asset_class as f64)),
+        user: keep(&raw.user, || text(&current.owner_name)),
+        price: keep(&raw.price, || {
+            owned(super::yuan_text(now.initial_price_cents))
+        }),
+        description: keep(&raw.description, || text(&now.description)),
+        position: keep(&raw.position, || text(&now.position)),
+        expire: keep(&raw.expire, || Val::Absent),
+        count: keep(&raw.count, || Val::Num(now.count as f64)),
+        asset_tree: keep(&raw.asset_tree, || text(&current.category_name)),
         department,
-        deadline: keep(&raw.deadline, Val::Num(now.deadline as f64)),
-        create_time: keep(&raw.create_time, text(&created)),
+        deadline: keep(&raw.deadline, || Val::Num(now.deadline as f64)),
+        create_time: keep(&raw.create_time, || {
+            owned(crate::clock::day_text(now.create_day))
+        }),
     };
     let mut after = match check_fields(conn, lookups, &merged, today)? {
         Ok(after) => after,
