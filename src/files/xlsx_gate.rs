@@ -70,6 +70,12 @@ impl Gate {
         }
     }
 
+    /// How far part `index` may be read (a file offset).
+    #[cfg(test)]
+    pub(super) fn priced_to(&self, index: usize) -> Option<u64> {
+        Some(self.state().parts.as_ref()?.get(index)?.priced)
+    }
+
     /// The pricing's end: every byte may be read, or none more.
     pub(super) fn end(&self, verdict: Result<(), String>) {
         let mut state = self.state();

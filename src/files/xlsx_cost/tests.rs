@@ -173,3 +173,51 @@ fn a_real_workbook_passes() {
     let file = book.save_to_buffer().unwrap();
     assert_eq!(check(Cursor::new(&file), limits(1)), Ok(()));
 }
+
+#[test]
+fn a_worksheet_is_passed_on_only_as_far_as_it_is_priced_and_within_the_limits() {
+    // A thousand rows, then one text too long to hold (an eighth of 16 MiB is 2 MiB, four
+    // times 1 MiB is more), then more rows.
+    let mut sheet = b"<worksheet><sheetData>".to_vec();
+    for r in 1..=1000 {
+        sheet.extend_from_slice(format!("<row r=\"{r}\"><c><v>{r}</v></c></row>").as_bytes());
+    }
+    let long_at = sheet.len() as u64;
+    sheet.extend_from_slice(b"<row><c t=\"inlineStr\"><is><t>");
+    sheet.resize(sheet.len() + (1 << 20), b'a');
+    sheet.extend_from_slice(b"</t></is></c></row>");
+    for _ in 0..1000 {
+        sheet.extend_from_slice(b"<row><c><v>1</v></c></row>");
+    }
+    sheet.extend_from_slice(b"</sheetData></worksheet>");
+    let file = zip_of(&[("xl/worksheets/sheet1.xml", &sheet)]);
+    let gate = Gate::default();
+    let why = price(Cursor::new(&file), limits(16), Some(&gate)).unwrap_err();
+    assert!(why.contains("一段文本或标签"), "{why}");
+    // What calamine may read of the part unpacks to no more than the rows before the text and
+    // as much of the text as the limit allows (a quarter of 2 MiB), give or take the margin.
+    let mut zip = zip::ZipArchive::new(Cursor::new(&file)).unwrap();
+    let start = zip.by_index_raw(0).unwrap().data_start().unwrap();
+    let priced = gate.priced_to(0).unwrap();
+    assert!(priced > start, "nothing passed on");
+    let mut inflate = flate2::Decompress::new(false);
+    let mut out = vec![0u8; 4 << 20];
+    let _ = inflate.decompress(
+        &file[start as usize..priced as usize],
+        &mut out,
+        flate2::FlushDecompress::None,
+    );
+    let readable = inflate.total_out();
+    assert!(readable >= long_at / 2, "{readable} < {long_at}");
+    assert!(readable <= long_at + (512 << 10) + (1 << 20), "{readable}");
+    // Without a limit crossed, the whole part is passed on.
+    let gate = Gate::default();
+    let small = zip_of(&[("xl/worksheets/sheet1.xml", &sheet[..long_at as usize])]);
+    price(Cursor::new(&small), limits(16), Some(&gate)).unwrap();
+    let part = zip::ZipArchive::new(Cursor::new(&small))
+        .unwrap()
+        .by_index_raw(0)
+        .map(|p| p.data_start().unwrap() + p.compressed_size())
+        .unwrap();
+    assert_eq!(gate.priced_to(0), Some(part));
+}
