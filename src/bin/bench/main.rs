@@ -5,7 +5,9 @@
 //! [--upload-rows U] [--fair-rows F] [--register-rows G] [--round-trip-rows T]
 //! [--history-rows H] [--backup-rows B] [--xlsx-rows X] [--stocktake-rows S] [--label-rows L]`
 //! prints one `key=value` per line. The server runs in a child process (this same binary with
-//! `--serve`) so its memory is measured apart from the load generator's.
+//! `--serve`) so its memory is measured apart from the load generator's. `--read-xlsx FILE`
+//! prints the seconds calamine alone takes to read every cell of FILE (the reference of
+//! `xlsx_dry_run_vs_reader`), for measuring a dry run by hand against it.
 #![forbid(unsafe_code)]
 
 mod backup;
@@ -57,6 +59,10 @@ fn arg(args: &[String], name: &str, default: usize) -> usize {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--read-xlsx") {
+        println!("{:.3}", xlsx::read_reference(Path::new(&args[i + 1])));
+        return;
+    }
     if let Some(i) = args.iter().position(|a| a == "--serve") {
         serve(Path::new(&args[i + 1]), args[i + 2].parse().expect("port"));
         return;

@@ -230,7 +230,7 @@ fn write_reference(sheet: &Cells, dir: &Path) -> f64 {
 }
 
 /// calamine alone: every cell of the file read, as the server's reader reads them. Seconds.
-fn read_reference(path: &Path) -> f64 {
+pub(crate) fn read_reference(path: &Path) -> f64 {
     let start = Instant::now();
     let mut workbook = open(path);
     let name = workbook.sheet_names()[0].clone();
