@@ -1,6 +1,7 @@
-//! What an uploaded XLSX would cost to read, measured before calamine reads any of it. Each part
-//! is unpacked into a counter, a buffer at a time, so memory stays flat: the sizes a zip declares
-//! can lie, what comes out of the decompressor cannot.
+//! What an uploaded XLSX would cost to read, measured ahead of calamine: calamine reads only
+//! what has been priced (`xlsx_gate.rs`). Each part is unpacked into a counter, a buffer at a
+//! time, so memory stays flat: the sizes a zip declares can lie, what comes out of the
+//! decompressor cannot.
 //!
 //! Bytes alone are not enough. calamine keeps one value per shared string and per cell style for
 //! as long as it reads the file, and an empty one is 5 bytes in the file (`<si/>`, `<xf/>`) but
@@ -313,7 +314,7 @@ fn declared_entries<R: Read + Seek>(reader: &mut R) -> Option<u64> {
 }
 
 /// Refuses an XLSX whose parts unpack to more than the limit, or would take more memory than a
-/// part may while calamine reads it; before calamine reads any of it.
+/// part may while calamine reads it (`price` without a gate: the tests').
 #[cfg(test)]
 pub(super) fn check<R: Read + Seek>(reader: R, limits: ReadLimits) -> Result<(), String> {
     price(reader, limits, None)
