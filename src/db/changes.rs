@@ -66,6 +66,23 @@ pub fn stored_asset_unnamed(conn: &Connection, id: i64) -> rusqlite::Result<Opti
     .optional()
 }
 
+/// The assets with ids `lo..=hi`, their names left blank (`stored_asset_unnamed`), in id
+/// order: a dry run's chunk of update rows reads its assets in one range instead of one
+/// statement a row.
+pub fn stored_assets_between(
+    conn: &Connection,
+    lo: i64,
+    hi: i64,
+) -> rusqlite::Result<Vec<StoredAsset>> {
+    let mut stmt = conn.prepare_cached(concat!(
+        "SELECT ",
+        stored_columns!(),
+        ", a.id FROM asset a WHERE a.id BETWEEN ?1 AND ?2 ORDER BY a.id"
+    ))?;
+    let rows = stmt.query_map([lo, hi], |r| stored_of(r, r.get(16)?))?;
+    rows.collect()
+}
+
 fn stored_of(r: &rusqlite::Row, id: i64) -> rusqlite::Result<StoredAsset> {
     Ok(StoredAsset {
         id,

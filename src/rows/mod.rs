@@ -18,7 +18,7 @@ mod values;
 use values::*;
 pub use values::{money_cents, parse_date, whole_number, yuan_text};
 
-pub use update::{check_import_row, creates_cycle, RowAction, Update};
+pub use update::{check_import_row, creates_cycle, named_id, read_ahead, RowAction, Update};
 
 pub const NAME_MAX: usize = 128;
 pub const POSITION_MAX: usize = 256;
@@ -52,6 +52,8 @@ pub struct Lookups {
     /// A dry run's task: item assets its earlier batches would have created count as parents
     /// (under stand-in ids below zero), though those batches were never written.
     dry_run: Option<i64>,
+    /// A dry run's assets of the chunk being checked, read in one range (`read_ahead`).
+    read_ahead: update::ReadAhead,
 }
 
 #[derive(Clone, Copy)]
@@ -73,6 +75,7 @@ impl Lookups {
             parents_by_name: HashMap::new(),
             names: HashMap::new(),
             dry_run: None,
+            read_ahead: update::ReadAhead::default(),
         }
     }
 

@@ -79,19 +79,25 @@ impl CheckAsStored {
                 rows.len()
             )));
         }
-        let read = rows.iter().enumerate().map(|(index, row)| ReadRow {
-            index,
-            raw: &row.json,
-            line: Some(row.line as i64),
-            fields: match &row.spans {
-                Some(spans) => Fields::from_spans(&row.json, spans),
-                None => Fields::read(&row.json),
-            },
-        });
+        let read: Vec<ReadRow> = rows
+            .iter()
+            .enumerate()
+            .map(|(index, row)| ReadRow {
+                index,
+                raw: &row.json,
+                line: Some(row.line as i64),
+                fields: match &row.spans {
+                    Some(spans) => Fields::from_spans(&row.json, spans),
+                    None => Fields::read(&row.json),
+                },
+            })
+            .collect();
         let conn = writer.conn();
         let tx = db::write_tx(conn)?;
+        let named = read.iter().filter_map(|row| rows::named_id(&row.fields));
+        rows::read_ahead(&tx, &mut self.lookups, named)?;
         let first_seq = chunk.first_seq;
-        let groups = std::iter::once(Ok(read.collect()));
+        let groups = std::iter::once(Ok(read));
         let counts = run_rows(&tx, &self.task, &mut self.lookups, first_seq, groups)?;
         sql::advance(&tx, self.task.id, first_seq + chunk.row_count, &counts)?;
         tx.commit()?;

@@ -165,3 +165,61 @@ fn a_parent_chain_never_loops() {
     assert!(!creates_cycle(&w.conn, w.disk, None).unwrap());
     assert!(!creates_cycle(&w.conn, w.chairs, Some(w.team_pc)).unwrap());
 }
+
+#[test]
+fn a_dry_run_reads_its_chunks_assets_ahead_and_decides_each_row_as_if_alone() {
+    let w = world();
+    let task = fixture::insert_task(
+        &w.conn,
+        &TaskRow {
+            dry_run: true,
+            ..TaskRow::new(w.company, w.liusn, TaskKind::Import)
+        },
+    );
+    let missing = w.foreign_server + 1;
+    // The desk twice (the second reads its own), a change, a parent, rows refused for an id
+    // not stored, another company's asset, a retired one and one out of reach, and a new asset.
+    let rows = [
+        json!({"id": w.desk, "name": "新桌子"}),
+        json!({"id": w.desk.to_string(), "count": 7}),
+        json!({"id": w.chairs, "count": 12}),
+        json!({"id": w.disk, "name": "新硬盘"}),
+        json!({"id": missing}),
+        json!({"id": w.foreign_server}),
+        json!({"id": w.old_server}),
+        json!({"id": w.ledger}),
+        json!({"name": "新的", "assetClass": 0, "user": "liusn", "price": 1, "count": 1,
+               "assetTree": ROOT_CATEGORY, "department": "CST", "deadline": 1}),
+    ];
+    let texts: Vec<String> = rows.iter().map(Value::to_string).collect();
+    let fields: Vec<Fields> = texts.iter().map(|t| Fields::read(t)).collect();
+    let verdict = |lookups: &mut Lookups, raw: &Fields| match check_import_row(
+        &w.conn,
+        lookups,
+        raw,
+        today(),
+    )
+    .expect("no database error")
+    {
+        Ok(RowAction::Update(u)) => Ok((u.current.values.clone(), u.after.clone(), u.changes())),
+        Ok(RowAction::Create(asset)) => Ok((asset.clone(), asset, Value::Null)),
+        Err(message) => Err(message),
+    };
+    let mut ahead = Lookups::new(w.manager()).for_dry_run(task);
+    read_ahead(&w.conn, &mut ahead, fields.iter().filter_map(named_id)).unwrap();
+    // Every stored asset named (another company's too: the rules refuse it, not the reading).
+    assert_eq!(ahead.read_ahead.held(), 6);
+    for (raw, text) in fields.iter().zip(&texts) {
+        let alone = verdict(&mut Lookups::new(w.manager()).for_dry_run(task), raw);
+        assert_eq!(verdict(&mut ahead, raw), alone, "{text}");
+    }
+    assert_eq!(ahead.read_ahead.held(), 0, "each row took its asset");
+
+    // Ids far apart (a file sorted by name), or a run that writes: each row reads its own.
+    let spread = [w.desk, w.desk + 1000];
+    read_ahead(&w.conn, &mut ahead, spread.into_iter()).unwrap();
+    assert_eq!(ahead.read_ahead.held(), 0);
+    let mut real = Lookups::new(w.manager());
+    read_ahead(&w.conn, &mut real, [w.desk, w.chairs].into_iter()).unwrap();
+    assert_eq!(real.read_ahead.held(), 0);
+}
