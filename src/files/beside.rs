@@ -7,8 +7,9 @@ use crossbeam_channel::{bounded, Sender};
 
 /// Items a group carries.
 const GROUP: usize = 256;
-/// Groups in flight: the reader runs at most this far ahead of the writer.
-const IN_FLIGHT: usize = 8;
+/// Groups in flight, unless the caller needs more: the reader runs at most this far ahead of
+/// the writer.
+pub const IN_FLIGHT: usize = 8;
 
 /// The reading side's end: items pushed one at a time travel in groups; what is left goes when
 /// it is dropped.
@@ -39,15 +40,15 @@ impl<T> Drop for Feed<T> {
 }
 
 /// Runs `read` on a thread named `name` while `write` takes what it pushes, in order, on this
-/// thread; returns both results. When `write` returns early, the items' channel closes and the
+/// thread, the reader at most `in_flight` groups ahead; returns both results. When `write` returns early, the items' channel closes and the
 /// reader's next push says so. An error is the thread's own (it could not start, or panicked).
 pub fn beside<T: Send, R: Send, W>(
-    name: &str,
+    (name, in_flight): (&str, usize),
     read: impl FnOnce(&mut Feed<T>) -> R + Send,
     write: impl FnOnce(&mut dyn Iterator<Item = T>) -> W,
 ) -> Result<(R, W), String> {
     std::thread::scope(|scope| {
-        let (send, receive) = bounded::<Vec<T>>(IN_FLIGHT);
+        let (send, receive) = bounded::<Vec<T>>(in_flight);
         let reader = std::thread::Builder::new()
             .name(name.into())
             .spawn_scoped(scope, move || {
@@ -74,7 +75,7 @@ mod tests {
     #[test]
     fn every_item_arrives_in_order_and_a_writer_that_stops_stops_the_reader() {
         let (pushed, got) = beside(
-            "test-reader",
+            ("test-reader", IN_FLIGHT),
             |feed: &mut Feed<usize>| (0..1000).take_while(|&i| feed.push(i)).count(),
             |items| items.collect::<Vec<_>>(),
         )
@@ -83,7 +84,7 @@ mod tests {
         assert_eq!(got, (0..1000).collect::<Vec<_>>());
         // The writer takes 3 and stops: the reader learns it within the groups in flight.
         let (pushed, got) = beside(
-            "test-reader",
+            ("test-reader", IN_FLIGHT),
             |feed: &mut Feed<usize>| (0..1_000_000).take_while(|&i| feed.push(i)).count(),
             |items| items.take(3).collect::<Vec<_>>(),
         )

@@ -13,7 +13,7 @@ mod write;
 mod xlsx_cost;
 mod xlsx_gate;
 
-pub use read::{read_rows, read_rows_needing, FileRead, ReadLimits};
+pub use read::{read_raw_rows, read_rows, read_rows_needing, FileRead, Layout, RawRow, ReadLimits};
 pub use source::ReadAt;
 pub use table::{write_cells_csv, write_cells_xlsx, Cell, XLSX_DATA_ROWS};
 pub use template::{example_cells, template};

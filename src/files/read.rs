@@ -88,12 +88,13 @@ impl Columns {
         }
     }
 
-    /// The row object, with where each value stands in it verbatim; None when every cell of
-    /// a known column is blank.
-    fn row_json<'a>(
+    /// The row's text of each field the header names; None when every cell of a known column
+    /// is blank.
+    fn raw_row<'a>(
         &self,
+        line: u64,
         cells: impl Iterator<Item = (usize, &'a str)>,
-    ) -> Option<(String, Option<Spans>)> {
+    ) -> Option<RawRow> {
         let mut values: [&str; IMPORT_COLUMNS.len()] = [""; IMPORT_COLUMNS.len()];
         for (col, text) in cells {
             if let Some((_, field)) = self.by_col.iter().find(|(c, _)| *c == col) {
@@ -103,11 +104,46 @@ impl Columns {
         if values.iter().all(|v| v.is_empty()) {
             return None;
         }
-        let mut json = String::with_capacity(256);
+        let mut text = String::with_capacity(values.iter().map(|v| v.len()).sum());
+        let mut ends = [0; IMPORT_COLUMNS.len()];
+        for (value, end) in values.iter().zip(&mut ends) {
+            text.push_str(value);
+            *end = text.len();
+        }
+        Some(RawRow {
+            line,
+            text,
+            ends,
+            present: self.present,
+        })
+    }
+}
+
+/// A data row as read, not yet laid out as JSON: the text of each field the header names
+/// (trimmed), in one buffer. Laying it out (`Layout::row`) is left to the caller: an upload
+/// does it on the storing thread, the reading thread reading on meanwhile.
+#[derive(Debug)]
+pub struct RawRow {
+    /// As `UploadRow::line`.
+    pub line: u64,
+    text: String,
+    /// Where each field's text ends in `text`, by field in `IMPORT_COLUMNS` order.
+    ends: [usize; IMPORT_COLUMNS.len()],
+    /// The fields the header names.
+    present: [bool; IMPORT_COLUMNS.len()],
+}
+
+impl RawRow {
+    /// The row object, with where each value stands in it verbatim.
+    fn json(&self) -> (String, Option<Spans>) {
+        let mut json = String::with_capacity(self.text.len() + 200);
         let mut spans = Some([None; IMPORT_COLUMNS.len()]);
         json.push('{');
+        let mut start = 0;
         for (field, column) in IMPORT_COLUMNS.iter().enumerate() {
-            if !self.present[field] || (values[field].is_empty() && column.optional) {
+            let value = &self.text[start..self.ends[field]];
+            start = self.ends[field];
+            if !self.present[field] || (value.is_empty() && column.optional) {
                 continue;
             }
             if json.len() > 1 {
@@ -116,19 +152,50 @@ impl Columns {
             // Written straight into the row's text, escaped as serde_json escapes a string.
             json_string(&mut json, column.field);
             json.push(':');
-            let start = json.len() + 1;
-            let verbatim = json_string(&mut json, values[field]);
+            let from = json.len() + 1;
+            let verbatim = json_string(&mut json, value);
             match (
                 &mut spans,
-                u32::try_from(start),
+                u32::try_from(from),
                 u32::try_from(json.len() - 1),
             ) {
-                (Some(spans), Ok(start), Ok(end)) if verbatim => spans[field] = Some((start, end)),
+                (Some(spans), Ok(from), Ok(end)) if verbatim => spans[field] = Some((from, end)),
                 _ => spans = None,
             }
         }
         json.push('}');
-        Some((json, spans))
+        (json, spans)
+    }
+}
+
+/// Lays a file's rows out as JSON (`UploadRow`), within the limit on the text of all its rows
+/// (`ReadLimits::max_unpacked`).
+pub struct Layout {
+    limits: ReadLimits,
+    /// Bytes of row text laid out so far.
+    text: u64,
+}
+
+impl Layout {
+    pub fn new(limits: ReadLimits) -> Layout {
+        Layout { limits, text: 0 }
+    }
+
+    /// The row as JSON; the file's reason to refuse it once its rows' text passes the limit.
+    pub fn row(&mut self, raw: RawRow) -> Result<UploadRow, String> {
+        let (json, spans) = raw.json();
+        self.text += json.len() as u64;
+        if self.text > self.limits.max_unpacked {
+            return Err(format!(
+                "文件的数据超过{} MiB（设置 upload_max_unpacked_mib），请拆分文件后上传",
+                self.limits.unpacked_mib()
+            ));
+        }
+        Ok(UploadRow {
+            line: raw.line,
+            json,
+            spans,
+        })
     }
 }
 
@@ -240,14 +307,36 @@ pub fn read_rows_needing<E, S: ReadAt + ?Sized>(
     format: Format,
     file: &S,
     (limits, required): (ReadLimits, Option<&'static [&'static str]>),
-    sink: impl FnMut(UploadRow) -> Result<(), E>,
+    mut sink: impl FnMut(UploadRow) -> Result<(), E>,
+) -> Result<FileRead, FileError<E>> {
+    let mut layout = Layout::new(limits);
+    let read = read_raw_rows(format, file, (limits, required), |raw| {
+        match layout.row(raw) {
+            Ok(row) => sink(row).map_err(FileError::Sink),
+            Err(why) => Err(FileError::Unreadable(why)),
+        }
+    });
+    read.map_err(|e| match e {
+        FileError::Unreadable(why) | FileError::Sink(FileError::Unreadable(why)) => {
+            FileError::Unreadable(why)
+        }
+        FileError::Sink(FileError::Sink(e)) => FileError::Sink(e),
+    })
+}
+
+/// `read_rows_needing`, each row handed over as read (`RawRow`), for the caller to lay out
+/// (`Layout`) where it likes.
+pub fn read_raw_rows<E, S: ReadAt + ?Sized>(
+    format: Format,
+    file: &S,
+    (limits, required): (ReadLimits, Option<&'static [&'static str]>),
+    sink: impl FnMut(RawRow) -> Result<(), E>,
 ) -> Result<FileRead, FileError<E>> {
     let feeder = RowFeeder {
         columns: None,
         required,
         sink,
         rows: 0,
-        text: 0,
         limits,
     };
     match format {
@@ -270,17 +359,15 @@ fn head<R: Read + Seek>(file: &mut R, n: usize) -> std::io::Result<Vec<u8>> {
 }
 
 /// Feeds rows after the header: shared by the CSV and XLSX readers.
-struct RowFeeder<E, F: FnMut(UploadRow) -> Result<(), E>> {
+struct RowFeeder<E, F: FnMut(RawRow) -> Result<(), E>> {
     columns: Option<Columns>,
     required: Option<&'static [&'static str]>,
     sink: F,
     rows: u64,
-    /// Bytes of row text passed to the sink so far.
-    text: u64,
     limits: ReadLimits,
 }
 
-impl<E, F: FnMut(UploadRow) -> Result<(), E>> RowFeeder<E, F> {
+impl<E, F: FnMut(RawRow) -> Result<(), E>> RowFeeder<E, F> {
     fn line<'a>(
         &mut self,
         line: u64,
@@ -297,21 +384,14 @@ impl<E, F: FnMut(UploadRow) -> Result<(), E>> RowFeeder<E, F> {
                 }
             }
             Some(columns) => {
-                if let Some((json, spans)) = columns.row_json(cells) {
+                if let Some(row) = columns.raw_row(line, cells) {
                     if self.rows >= self.limits.max_rows {
                         return Err(FileError::Unreadable(format!(
                             "文件的数据行超过{}行（设置 upload_max_rows），请拆分文件后上传",
                             self.limits.max_rows
                         )));
                     }
-                    self.text += json.len() as u64;
-                    if self.text > self.limits.max_unpacked {
-                        return Err(FileError::Unreadable(format!(
-                            "文件的数据超过{} MiB（设置 upload_max_unpacked_mib），请拆分文件后上传",
-                            self.limits.unpacked_mib()
-                        )));
-                    }
-                    (self.sink)(UploadRow { line, json, spans }).map_err(FileError::Sink)?;
+                    (self.sink)(row).map_err(FileError::Sink)?;
                     self.rows += 1;
                 }
             }
@@ -339,7 +419,7 @@ impl<E, F: FnMut(UploadRow) -> Result<(), E>> RowFeeder<E, F> {
     }
 }
 
-fn read_csv<E, F: FnMut(UploadRow) -> Result<(), E>, R: Read + Seek>(
+fn read_csv<E, F: FnMut(RawRow) -> Result<(), E>, R: Read + Seek>(
     mut file: R,
     mut feeder: RowFeeder<E, F>,
 ) -> Result<FileRead, FileError<E>> {

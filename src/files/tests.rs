@@ -479,3 +479,45 @@ fn xlsx_spills_past_excel_row_limit() {
     assert_eq!(rows, 1 + 1_100_000 - (XLSX_MAX_ROWS - 1));
     assert_eq!(last, "1099999");
 }
+
+#[test]
+fn rows_laid_out_away_from_their_reading_are_the_rows_read_within_the_same_limit() {
+    let body = format!("{HEADER}\na,0,1,1,1,t,,,u,d,\n\" b\"\"c \",0,1,1,1,t,说明,,u,d,\n");
+    let mut read = Vec::new();
+    read_rows(Format::Csv, body.as_bytes(), ReadLimits::default(), |r| {
+        read.push(r);
+        Ok::<(), ()>(())
+    })
+    .unwrap();
+    let raw_rows = |limits| {
+        let mut raw = Vec::new();
+        let found = read_raw_rows(Format::Csv, body.as_bytes(), (limits, None), |r| {
+            raw.push(r);
+            Ok::<(), ()>(())
+        })
+        .unwrap();
+        assert_eq!(found.rows, 2);
+        raw
+    };
+    let mut layout = Layout::new(ReadLimits::default());
+    let laid: Vec<UploadRow> = raw_rows(ReadLimits::default())
+        .into_iter()
+        .map(|r| layout.row(r).unwrap())
+        .collect();
+    assert_eq!(laid, read);
+    assert_eq!(laid[1].line, 3);
+
+    // The text of all rows is limited as they are laid out: here, past the first row.
+    let limits = ReadLimits {
+        max_unpacked: read[0].json.len() as u64 + 1,
+        ..ReadLimits::default()
+    };
+    let mut layout = Layout::new(limits);
+    let mut laid = raw_rows(limits).into_iter().map(|r| layout.row(r));
+    assert_eq!(laid.next(), Some(Ok(read[0].clone())));
+    let why = laid.next().unwrap().unwrap_err();
+    assert!(why.contains("upload_max_unpacked_mib"), "{why}");
+    // Read and laid out in one go, the file is refused for the same reason.
+    let refused = read_rows(Format::Csv, body.as_bytes(), limits, |_| Ok::<(), ()>(()));
+    assert_eq!(refused, Err(FileError::Unreadable(why)));
+}

@@ -1,7 +1,7 @@
 //! Writing the import template and a task's results (failed rows, export records) as CSV or
 //! XLSX.
 
-use super::beside::{beside, Feed};
+use super::beside::{beside, Feed, IN_FLIGHT};
 use super::*;
 use crate::columns::by_field;
 use rust_xlsxwriter::{ExcelDateTime, Workbook, Worksheet, XlsxError};
@@ -327,7 +327,7 @@ pub(super) fn write_xlsx_with_limit(
             }
         }
     };
-    let ((), written) = beside("xlsx-cells", lay_out, |cells| {
+    let ((), written) = beside(("xlsx-cells", IN_FLIGHT), lay_out, |cells| {
         write_rows(sheet, cells, max_rows)
     })
     .map_err(|e| format!("生成XLSX文件失败：{e}"))?;

@@ -267,9 +267,15 @@ pub fn create_import(
     })
 }
 
+/// Groups of rows an upload's reader may run ahead of their storing (32,768 rows, a few MB):
+/// storing works in bursts (a chunk's commit and check, a WAL checkpoint: tens of
+/// milliseconds), and with 8 groups the reader of a large file stood waiting half a second in
+/// all.
+const UPLOAD_IN_FLIGHT: usize = 128;
+
 /// Reads the file on a thread of its own (`upload-reader`) while this one stores its rows
-/// (`store`), in file order: reading (unzipping, XML, the rows' JSON) and storing (SQLite) each
-/// take a core. Returns what was read (the rows, the headers not read); a file error or a store
+/// (`store`), in file order: reading (unzipping, XML) takes one core, laying the rows out as
+/// JSON and storing them (SQLite) the other. Returns what was read (the rows, the headers not read); a file error or a store
 /// error stops both.
 /// `required`: the fields the header must name (None: the import's).
 pub(crate) fn read_beside<S: files::ReadAt + ?Sized>(
@@ -278,19 +284,23 @@ pub(crate) fn read_beside<S: files::ReadAt + ?Sized>(
     (limits, required): (ReadLimits, Option<&'static [&'static str]>),
     mut store: impl FnMut(files::UploadRow) -> Result<()>,
 ) -> Result<files::FileRead> {
-    let read = move |feed: &mut Feed<files::UploadRow>| {
+    let read = move |feed: &mut Feed<files::RawRow>| {
         // A refused push: the storing side stopped, and says why.
-        files::read_rows_needing(format, file, (limits, required), |row| {
+        files::read_raw_rows(format, file, (limits, required), |row| {
             feed.push(row).then_some(()).ok_or(())
         })
     };
-    let store_all = |rows: &mut dyn Iterator<Item = files::UploadRow>| -> Result<()> {
+    // Rows are laid out as JSON here, not on the reading thread: reading an XLSX is the longer
+    // half, and the second core has room.
+    let store_all = |rows: &mut dyn Iterator<Item = files::RawRow>| -> Result<()> {
+        let mut layout = files::Layout::new(limits);
         for row in rows {
-            store(row)?;
+            store(layout.row(row).map_err(Error::BadBody)?)?;
         }
         Ok(())
     };
-    let (read, stored) = beside("upload-reader", read, store_all).map_err(Error::internal)?;
+    let (read, stored) =
+        beside(("upload-reader", UPLOAD_IN_FLIGHT), read, store_all).map_err(Error::internal)?;
     stored?;
     read.map_err(|e| match e {
         FileError::Unreadable(why) => Error::BadBody(why),

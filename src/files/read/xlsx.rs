@@ -10,7 +10,7 @@ const XLSX_MAX_COLUMNS: u32 = 16_384;
 /// Reads an XLSX while it is priced (`xlsx_cost`) on a thread of its own (`upload-pricer`):
 /// calamine reads only what the pricing passed (`xlsx_gate`), and a file the pricing refuses is
 /// refused for its reason whatever calamine made of it.
-pub(super) fn read_xlsx<E, F: FnMut(UploadRow) -> Result<(), E>, S: ReadAt + ?Sized>(
+pub(super) fn read_xlsx<E, F: FnMut(RawRow) -> Result<(), E>, S: ReadAt + ?Sized>(
     file: &S,
     feeder: RowFeeder<E, F>,
 ) -> Result<FileRead, FileError<E>> {
@@ -55,7 +55,7 @@ pub(super) fn read_xlsx<E, F: FnMut(UploadRow) -> Result<(), E>, S: ReadAt + ?Si
 }
 
 /// calamine's read of the cells, through the gate.
-fn read_xlsx_behind<E, F: FnMut(UploadRow) -> Result<(), E>, R: Read + Seek>(
+fn read_xlsx_behind<E, F: FnMut(RawRow) -> Result<(), E>, R: Read + Seek>(
     file: R,
     ole: bool,
     feeder: RowFeeder<E, F>,
@@ -76,7 +76,7 @@ fn read_xlsx_behind<E, F: FnMut(UploadRow) -> Result<(), E>, R: Read + Seek>(
 /// The first bytes of an old Excel file (.xls, an OLE compound file).
 const OLE_MAGIC: &[u8] = b"\xD0\xCF\x11\xE0";
 
-fn read_xlsx_cells<E, F: FnMut(UploadRow) -> Result<(), E>, R: Read + Seek>(
+fn read_xlsx_cells<E, F: FnMut(RawRow) -> Result<(), E>, R: Read + Seek>(
     file: R,
     ole: bool,
     mut feeder: RowFeeder<E, F>,
