@@ -360,13 +360,7 @@ fn later_rows_of_a_task_name_items_created_by_earlier_ones() {
 #[test]
 fn a_dry_run_names_items_its_earlier_batches_would_have_created() {
     let w = world();
-    let task = fixture::insert_task(
-        &w.conn,
-        &TaskRow {
-            dry_run: true,
-            ..TaskRow::new(w.company, w.liusn, TaskKind::Import)
-        },
-    );
+    let task = w.dry_run_task();
     crate::db::changes::record_dry_item(&w.conn, task, w.cst, "虚拟柜", 4).unwrap();
     let parent = row(&json!({"parent": "虚拟柜"}));
     // A stand-in below zero for the row (seq 4) that would have created it.

@@ -201,6 +201,17 @@ impl World {
         }
     }
 
+    /// A dry-run import task of liusn's.
+    fn dry_run_task(&self) -> i64 {
+        fixture::insert_task(
+            &self.conn,
+            &TaskRow {
+                dry_run: true,
+                ..TaskRow::new(self.company, self.liusn, TaskKind::Import)
+            },
+        )
+    }
+
     fn category(&self, department: i64, name: &str) -> i64 {
         crate::db::org::category_by_name(&self.conn, department, name)
             .unwrap()

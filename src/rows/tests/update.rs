@@ -169,13 +169,7 @@ fn a_parent_chain_never_loops() {
 #[test]
 fn a_dry_run_reads_its_chunks_assets_ahead_and_decides_each_row_as_if_alone() {
     let w = world();
-    let task = fixture::insert_task(
-        &w.conn,
-        &TaskRow {
-            dry_run: true,
-            ..TaskRow::new(w.company, w.liusn, TaskKind::Import)
-        },
-    );
+    let task = w.dry_run_task();
     let missing = w.foreign_server + 1;
     // The desk twice (the second reads its own), a change, a parent, rows refused for an id
     // not stored, another company's asset, a retired one and one out of reach, and a new asset.
