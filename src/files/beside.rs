@@ -40,8 +40,8 @@ impl<T> Drop for Feed<T> {
 }
 
 /// Runs `read` on a thread named `name` while `write` takes what it pushes, in order, on this
-/// thread, the reader at most `in_flight` groups ahead; returns both results. When `write` returns early, the items' channel closes and the
-/// reader's next push says so. An error is the thread's own (it could not start, or panicked).
+/// thread, the reader at most `in_flight` groups ahead; returns both results. When `write`
+/// returns early, the items' channel closes and the reader's next push says so. An error is the thread's own (it could not start, or panicked).
 pub fn beside<T: Send, R: Send, W>(
     (name, in_flight): (&str, usize),
     read: impl FnOnce(&mut Feed<T>) -> R + Send,

@@ -235,9 +235,6 @@ pub fn create_import(
             true => Some(CheckAsStored::new(writer.conn(), task_id)?),
             false => None,
         };
-        if check.is_some() {
-            writer.keep_flushed();
-        }
         let read = read_beside(format, file, (limits, None), |row| {
             // Refused at the first row that would create an asset again, not after the file.
             if let (Some((task, time)), false) = (&earlier, files::row_names_asset(&row.json)) {
@@ -275,8 +272,8 @@ const UPLOAD_IN_FLIGHT: usize = 128;
 
 /// Reads the file on a thread of its own (`upload-reader`) while this one stores its rows
 /// (`store`), in file order: reading (unzipping, XML) takes one core, laying the rows out as
-/// JSON and storing them (SQLite) the other. Returns what was read (the rows, the headers not read); a file error or a store
-/// error stops both.
+/// JSON and storing them (SQLite) the other. Returns what was read (the rows, the headers not
+/// read); a file error or a store error stops both.
 /// `required`: the fields the header must name (None: the import's).
 pub(crate) fn read_beside<S: files::ReadAt + ?Sized>(
     format: Format,

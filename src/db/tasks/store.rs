@@ -41,10 +41,16 @@ pub struct TaskWriter<'c> {
     next_seq: i64,
     /// The file's headers the import does not read, stored by `finish_new`.
     unread_columns: Vec<String>,
-    /// Whether each chunk written is kept for `take_flushed` (a dry run checked as it is
-    /// stored), and the last one written.
-    keep_flushed: bool,
-    flushed: Option<Chunk>,
+    /// Where the chunk written last lies, until `take_flushed` (a dry run checked as it is
+    /// stored checks the rows it gave once their chunk is written).
+    flushed: Option<Flushed>,
+}
+
+/// Where a chunk written lies in its task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Flushed {
+    pub first_seq: i64,
+    pub row_count: i64,
 }
 
 impl<'c> TaskWriter<'c> {
@@ -100,18 +106,12 @@ impl<'c> TaskWriter<'c> {
             first_seq,
             next_seq: first_seq,
             unread_columns: Vec::new(),
-            keep_flushed: false,
             flushed: None,
         }
     }
 
-    /// Keeps each chunk as it is written, for `take_flushed`.
-    pub fn keep_flushed(&mut self) {
-        self.keep_flushed = true;
-    }
-
-    /// The chunk written last, once (with `keep_flushed`).
-    pub fn take_flushed(&mut self) -> Option<Chunk> {
+    /// Where the chunk written last lies, once.
+    pub fn take_flushed(&mut self) -> Option<Flushed> {
         self.flushed.take()
     }
 
@@ -163,16 +163,10 @@ impl<'c> TaskWriter<'c> {
             lines
         ])?;
         tx.commit()?;
-        if self.keep_flushed {
-            let capacity = self.rows.len();
-            let rows = std::mem::replace(&mut self.rows, String::with_capacity(capacity));
-            self.flushed = Some(Chunk {
-                first_seq: self.first_seq,
-                row_count: self.in_chunk as i64,
-                rows,
-                lines,
-            });
-        }
+        self.flushed = Some(Flushed {
+            first_seq: self.first_seq,
+            row_count: self.in_chunk as i64,
+        });
         self.rows.clear();
         self.rows.push('[');
         self.lines.clear();
