@@ -86,12 +86,16 @@ fn shared_strings(entries: usize, unique_count: usize) -> Vec<u8> {
     xml
 }
 
+/// Why `check` refuses a zip of `parts` under a limit of `mib`.
+fn refusal(parts: &[(&str, &[u8])], mib: u64) -> String {
+    check(Cursor::new(&zip_of(parts)), limits(mib)).unwrap_err()
+}
+
 #[test]
 fn empty_shared_strings_are_priced_by_their_number() {
     // 300,000 empty strings: 1.4 MiB, under the 2 MiB a part may unpack to, but 13 MiB held.
     let strings = shared_strings(300_000, 300_000);
-    let file = zip_of(&[("xl/sharedStrings.xml", &strings)]);
-    let why = check(Cursor::new(&file), limits(16)).unwrap_err();
+    let why = refusal(&[("xl/sharedStrings.xml", &strings)], 16);
     assert!(
         why.starts_with("XLSX文件的共享字符串（sharedStrings）有300000项，读取需要约"),
         "{why}"
@@ -107,8 +111,10 @@ fn empty_shared_strings_are_priced_by_their_number() {
     let file = zip_of(&[("xl/worksheets/sharedStrings.xml", &strings)]);
     assert!(check(Cursor::new(&file), limits(16)).is_err());
     // A few strings that announce a billion: calamine would reserve room for them all.
-    let file = zip_of(&[("xl/sharedStrings.xml", &shared_strings(3, 1_000_000_000))]);
-    let why = check(Cursor::new(&file), limits(16)).unwrap_err();
+    let why = refusal(
+        &[("xl/sharedStrings.xml", &shared_strings(3, 1_000_000_000))],
+        16,
+    );
     assert!(why.contains("有1000000000项"), "{why}");
 }
 
@@ -119,8 +125,7 @@ fn cell_styles_and_long_texts_are_priced() {
         styles.extend_from_slice(b"<xf/>");
     }
     styles.extend_from_slice(b"</cellXfs></styleSheet>");
-    let file = zip_of(&[("xl/styles.xml", &styles)]);
-    let why = check(Cursor::new(&file), limits(16)).unwrap_err();
+    let why = refusal(&[("xl/styles.xml", &styles)], 16);
     assert!(
         why.starts_with("XLSX文件的样式（styles）有20000项"),
         "{why}"
